@@ -1,0 +1,1 @@
+//! Offline AWS stand-ins (placeholder).

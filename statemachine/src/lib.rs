@@ -1,0 +1,1 @@
+//! Local Amazon States Language engine (placeholder).
