@@ -1,0 +1,138 @@
+import { Node } from 'constructs';
+
+/** Thumbnail encodings the generate-thumbnails function understands. */
+export type ThumbnailFormat = 'jpeg' | 'png' | 'webp';
+
+/**
+ * Deployment settings, read from CDK context (cdk.json or `-c key=value`).
+ * Every field has a documented default; see DEPLOY.md.
+ */
+export interface ImagegenConfig {
+  /** Bedrock model used when a request names none. Context `modelId`. */
+  readonly modelId: string;
+  /** Models a request may pick; always includes modelId. Context `allowedModelIds` (comma list). */
+  readonly allowedModelIds: string[];
+  /** Region whose Bedrock endpoint generate-image calls. Context `bedrockRegion`. */
+  readonly bedrockRegion: string;
+  /** Thumbnail widths in pixels. Context `thumbnailSizes` ("128,256,512"). */
+  readonly thumbnailSizes: number[];
+  /** Context `thumbnailFormat` (jpeg). */
+  readonly thumbnailFormat: ThumbnailFormat;
+  /** Context `thumbnailQuality` (80). */
+  readonly thumbnailQuality: number;
+  /** Recipient of the result emails; no subscription when absent. Context `email`. */
+  readonly email?: string;
+  /** Recipient of the alarm emails. Context `alarmEmail` (defaults to `email`). */
+  readonly alarmEmail?: string;
+  /** Days before images/, thumbnails/ and results/ expire. Context `outputExpirationDays` (30). */
+  readonly outputExpirationDays: number;
+  /** Retention of every log group, in days. Context `logRetentionDays` (30). */
+  readonly logRetentionDays: number;
+  /** Lifetime of the links in the email. Context `presignExpirySeconds` (3600). */
+  readonly presignExpirySeconds: number;
+  /** Largest prompt file validate-prompt reads. Context `maxPromptFileBytes` (16384). */
+  readonly maxPromptFileBytes: number;
+  /** Comma-separated terms validate-prompt rejects. Context `blocklist` (empty). */
+  readonly blocklist: string;
+  /** RUST_LOG for every function. Context `rustLog` ("info"). */
+  readonly rustLog: string;
+}
+
+export const DEFAULTS = {
+  modelId: 'stability.stable-image-core-v1:1',
+  bedrockRegion: 'us-west-2',
+  thumbnailSizes: '128,256,512',
+  thumbnailFormat: 'jpeg',
+  thumbnailQuality: 80,
+  outputExpirationDays: 30,
+  logRetentionDays: 30,
+  presignExpirySeconds: 3600,
+  maxPromptFileBytes: 16384,
+  rustLog: 'info',
+} as const;
+
+/** The values CloudWatch Logs accepts for RetentionInDays. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+const THUMBNAIL_FORMATS: readonly ThumbnailFormat[] = ['jpeg', 'png', 'webp'];
+const MODEL_ID = /^[a-z0-9-]+\.[A-Za-z0-9.:_-]+$/;
+const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+/** Context values arrive as strings from `-c` and as JSON values from cdk.json. */
+function raw(node: Node, key: string): string | undefined {
+  const value: unknown = node.tryGetContext(key);
+  if (value === undefined || value === null) return undefined;
+  const text = (Array.isArray(value) ? value.join(',') : String(value)).trim();
+  return text === '' ? undefined : text;
+}
+
+function positiveInt(node: Node, key: string, fallback: number, max: number): number {
+  const text = raw(node, key);
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > max) {
+    throw new Error(`context ${key}=${text}: expected an integer between 1 and ${max}`);
+  }
+  return n;
+}
+
+function list(text: string): string[] {
+  return [...new Set(text.split(',').map((s) => s.trim()).filter((s) => s !== ''))];
+}
+
+function email(node: Node, key: string): string | undefined {
+  const text = raw(node, key);
+  if (text !== undefined && !EMAIL.test(text)) throw new Error(`context ${key}=${text}: not an email address`);
+  return text;
+}
+
+/** Reads and validates the configuration; throws with the offending key on bad input. */
+export function loadConfig(node: Node): ImagegenConfig {
+  const modelId = raw(node, 'modelId') ?? DEFAULTS.modelId;
+  const allowedModelIds = list([modelId, raw(node, 'allowedModelIds') ?? ''].join(','));
+  for (const id of allowedModelIds) {
+    if (!MODEL_ID.test(id)) throw new Error(`context modelId/allowedModelIds: '${id}' is not a Bedrock model id`);
+  }
+
+  const bedrockRegion = raw(node, 'bedrockRegion') ?? DEFAULTS.bedrockRegion;
+  if (!REGION.test(bedrockRegion)) throw new Error(`context bedrockRegion=${bedrockRegion}: not a region name`);
+
+  const sizesText = raw(node, 'thumbnailSizes') ?? DEFAULTS.thumbnailSizes;
+  const thumbnailSizes = list(sizesText).map(Number);
+  if (thumbnailSizes.length === 0 || thumbnailSizes.some((n) => !Number.isInteger(n) || n < 16 || n > 4096)) {
+    throw new Error(`context thumbnailSizes=${sizesText}: expected a comma list of integers between 16 and 4096`);
+  }
+
+  const format = raw(node, 'thumbnailFormat') ?? DEFAULTS.thumbnailFormat;
+  const thumbnailFormat = THUMBNAIL_FORMATS.find((f) => f === format);
+  if (thumbnailFormat === undefined) {
+    throw new Error(`context thumbnailFormat=${format}: expected one of ${THUMBNAIL_FORMATS.join(', ')}`);
+  }
+
+  const logRetentionDays = positiveInt(node, 'logRetentionDays', DEFAULTS.logRetentionDays, 3653);
+  if (!LOG_RETENTION_DAYS.some((d) => d === logRetentionDays)) {
+    throw new Error(`context logRetentionDays=${logRetentionDays}: expected one of ${LOG_RETENTION_DAYS.join(', ')}`);
+  }
+
+  const userEmail = email(node, 'email');
+  return {
+    modelId,
+    allowedModelIds,
+    bedrockRegion,
+    thumbnailSizes,
+    thumbnailFormat,
+    thumbnailQuality: positiveInt(node, 'thumbnailQuality', DEFAULTS.thumbnailQuality, 100),
+    email: userEmail,
+    alarmEmail: email(node, 'alarmEmail') ?? userEmail,
+    outputExpirationDays: positiveInt(node, 'outputExpirationDays', DEFAULTS.outputExpirationDays, 3650),
+    logRetentionDays,
+    // Presigned URLs die with the Lambda role session that signed them (hours): cap at 12 h.
+    presignExpirySeconds: positiveInt(node, 'presignExpirySeconds', DEFAULTS.presignExpirySeconds, 43200),
+    maxPromptFileBytes: positiveInt(node, 'maxPromptFileBytes', DEFAULTS.maxPromptFileBytes, 1048576),
+    blocklist: list(raw(node, 'blocklist') ?? '').join(','),
+    rustLog: raw(node, 'rustLog') ?? DEFAULTS.rustLog,
+  };
+}

@@ -1,0 +1,309 @@
+import * as path from 'path';
+import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambdaDestinations from 'aws-cdk-lib/aws-lambda-destinations';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ImagegenConfig, loadConfig } from './config';
+import { ImageStore, PREFIXES } from './constructs/image-store';
+import { PipelineFunction } from './constructs/pipeline-function';
+import { SecureTopic } from './constructs/secure-topic';
+import { acknowledge, iam5Resource } from './nag';
+
+/** The Amazon States Language definition shared with the Rust side. */
+export const DEFINITION_FILE = path.join(__dirname, '../../statemachine/image-pipeline.asl.json');
+
+/** What the console's "Start execution" box accepts (see DEPLOY.md). */
+export const CONSOLE_INPUT_EXAMPLE = JSON.stringify({
+  prompt: 'a lighthouse at dusk',
+  width: 1024,
+  height: 1024,
+  seed: 42,
+});
+
+export interface ImagegenStackProps extends StackProps {
+  /** Overrides the context-derived configuration (tests). */
+  readonly config?: ImagegenConfig;
+  /** Directory holding the Lambda crates (tests point it at fixtures). */
+  readonly functionsDir?: string;
+}
+
+export class ImagegenStack extends Stack {
+  readonly store: ImageStore;
+  readonly resultsTopic: SecureTopic;
+  readonly opsTopic: SecureTopic;
+  readonly failedTriggers: sqs.Queue;
+  readonly functions: Record<
+    'startExecution' | 'validatePrompt' | 'generateImage' | 'generateThumbnails' | 'notifyUser',
+    PipelineFunction
+  >;
+  readonly stateMachine: sfn.StateMachine;
+
+  constructor(scope: Construct, id: string, props: ImagegenStackProps = {}) {
+    super(scope, id, props);
+    const config = props.config ?? loadConfig(this.node);
+    const logRetention = config.logRetentionDays as logs.RetentionDays;
+
+    // ---- storage and notification channels -------------------------------------------------
+    this.store = new ImageStore(this, 'Store', {
+      outputExpirationDays: config.outputExpirationDays,
+      accessLogExpirationDays: 90,
+    });
+    const bucket = this.store.bucket;
+
+    this.resultsTopic = new SecureTopic(this, 'Results', {
+      displayName: 'imagegen results',
+      email: config.email,
+    });
+    this.opsTopic = new SecureTopic(this, 'Ops', {
+      displayName: 'imagegen alarms',
+      email: config.alarmEmail,
+      allowCloudWatchAlarms: true,
+    });
+
+    this.failedTriggers = new sqs.Queue(this, 'FailedTriggers', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    acknowledge(this.failedTriggers, 'AwsSolutions-SQS3',
+      'This queue is itself the dead-letter (on-failure) destination of the S3-triggered start-execution function; a queue for its own failures would never be read.');
+
+    // ---- functions -------------------------------------------------------------------------
+    const common = { logRetention, functionsDir: props.functionsDir };
+    const rustLog = { RUST_LOG: config.rustLog };
+
+    const validatePrompt = new PipelineFunction(this, 'ValidatePrompt', {
+      ...common,
+      crate: 'validate-prompt',
+      description: 'imagegen: normalise and validate a prompt (console JSON or S3 prompt file)',
+      memorySize: 128,
+      timeout: Duration.seconds(20),
+      environment: {
+        ...rustLog,
+        OUTPUT_BUCKET: bucket.bucketName,
+        DEFAULT_MODEL_ID: config.modelId,
+        ALLOWED_MODEL_IDS: config.allowedModelIds.join(','),
+        MAX_PROMPT_FILE_BYTES: String(config.maxPromptFileBytes),
+        ...(config.blocklist === '' ? {} : { BLOCKLIST: config.blocklist }),
+      },
+    });
+    validatePrompt.addToPolicy(new iam.PolicyStatement({
+      sid: 'ReadPromptFiles',
+      actions: ['s3:GetObject', 's3:GetObjectVersion'],
+      resources: [this.store.objectsUnder(PREFIXES.prompts)],
+    }));
+
+    const generateImage = new PipelineFunction(this, 'GenerateImage', {
+      ...common,
+      crate: 'generate-image',
+      description: 'imagegen: generate images with Amazon Bedrock and store them under images/',
+      memorySize: 256,
+      // The state's TimeoutSeconds is 300: the function gives up first and reports its own error.
+      timeout: Duration.seconds(180),
+      environment: { ...rustLog, BEDROCK_REGION: config.bedrockRegion },
+    });
+    generateImage.addToPolicy(new iam.PolicyStatement({
+      sid: 'InvokeConfiguredModels',
+      actions: ['bedrock:InvokeModel'],
+      resources: config.allowedModelIds.map((modelId) =>
+        this.formatArn({
+          service: 'bedrock',
+          region: config.bedrockRegion,
+          account: '',
+          resource: 'foundation-model',
+          resourceName: modelId,
+        })),
+    }));
+    generateImage.addToPolicy(new iam.PolicyStatement({
+      sid: 'WriteImages',
+      actions: ['s3:PutObject'],
+      resources: [this.store.objectsUnder(PREFIXES.images)],
+    }));
+
+    const generateThumbnails = new PipelineFunction(this, 'GenerateThumbnails', {
+      ...common,
+      crate: 'generate-thumbnails',
+      description: 'imagegen: resize generated images into thumbnails/',
+      // Decoding and encoding is CPU-bound; Lambda CPU scales with memory (1,769 MB = 1 vCPU).
+      memorySize: 1024,
+      timeout: Duration.seconds(60),
+      environment: {
+        ...rustLog,
+        THUMBNAIL_SIZES: config.thumbnailSizes.join(','),
+        THUMBNAIL_FORMAT: config.thumbnailFormat,
+        THUMBNAIL_QUALITY: String(config.thumbnailQuality),
+      },
+    });
+    generateThumbnails.addToPolicy(new iam.PolicyStatement({
+      sid: 'ReadImages',
+      actions: ['s3:GetObject'],
+      resources: [this.store.objectsUnder(PREFIXES.images)],
+    }));
+    generateThumbnails.addToPolicy(new iam.PolicyStatement({
+      sid: 'WriteThumbnails',
+      actions: ['s3:PutObject'],
+      resources: [this.store.objectsUnder(PREFIXES.thumbnails)],
+    }));
+
+    const notifyUser = new PipelineFunction(this, 'NotifyUser', {
+      ...common,
+      crate: 'notify-user',
+      description: 'imagegen: write the result manifest and email the user (success or failure)',
+      memorySize: 128,
+      timeout: Duration.seconds(20),
+      environment: {
+        ...rustLog,
+        TOPIC_ARN: this.resultsTopic.topic.topicArn,
+        PRESIGN_EXPIRY_SECONDS: String(config.presignExpirySeconds),
+      },
+    });
+    for (const statement of this.resultsTopic.publishStatements()) notifyUser.addToPolicy(statement);
+    notifyUser.addToPolicy(new iam.PolicyStatement({
+      sid: 'ReadOutputsForPresignedLinks',
+      actions: ['s3:GetObject'],
+      resources: [this.store.objectsUnder(PREFIXES.images), this.store.objectsUnder(PREFIXES.thumbnails)],
+    }));
+    notifyUser.addToPolicy(new iam.PolicyStatement({
+      sid: 'WriteResultManifest',
+      actions: ['s3:PutObject'],
+      resources: [this.store.objectsUnder(PREFIXES.results)],
+    }));
+
+    // ---- state machine ---------------------------------------------------------------------
+    const executionLogs = new logs.LogGroup(this, 'ExecutionLogs', {
+      logGroupName: `/aws/vendedlogs/states/${this.stackName}-pipeline`,
+      retention: logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const pipeline = [validatePrompt, generateImage, generateThumbnails, notifyUser];
+    this.stateMachine = new sfn.StateMachine(this, 'Pipeline', {
+      comment: 'imagegen: validate prompt -> Bedrock image -> thumbnails -> email',
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromFile(DEFINITION_FILE),
+      definitionSubstitutions: {
+        ValidatePromptFunctionArn: validatePrompt.function.functionArn,
+        GenerateImageFunctionArn: generateImage.function.functionArn,
+        GenerateThumbnailsFunctionArn: generateThumbnails.function.functionArn,
+        NotifyUserFunctionArn: notifyUser.function.functionArn,
+      },
+      logs: { destination: executionLogs, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      tracingEnabled: true,
+    });
+    // The ASL names unqualified function ARNs, so exactly these four ARNs suffice.
+    this.stateMachine.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'InvokePipelineFunctions',
+      actions: ['lambda:InvokeFunction'],
+      resources: pipeline.map((f) => f.function.functionArn),
+    }));
+
+    // ---- S3 trigger ------------------------------------------------------------------------
+    const startExecution = new PipelineFunction(this, 'StartExecution', {
+      ...common,
+      crate: 'start-execution',
+      description: 'imagegen: start the pipeline for a prompt file uploaded under prompts/',
+      memorySize: 128,
+      timeout: Duration.seconds(15),
+      environment: {
+        ...rustLog,
+        STATE_MACHINE_ARN: this.stateMachine.stateMachineArn,
+        PROMPT_PREFIX: PREFIXES.prompts,
+      },
+      onFailure: new lambdaDestinations.SqsDestination(this.failedTriggers),
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(6),
+    });
+    startExecution.addToPolicy(new iam.PolicyStatement({
+      sid: 'StartPipeline',
+      actions: ['states:StartExecution'],
+      resources: [this.stateMachine.stateMachineArn],
+    }));
+    for (const suffix of ['.txt', '.json']) {
+      bucket.addEventNotification(
+        s3.EventType.OBJECT_CREATED,
+        new s3n.LambdaDestination(startExecution.function),
+        { prefix: PREFIXES.prompts, suffix },
+      );
+    }
+    this.functions = { startExecution, validatePrompt, generateImage, generateThumbnails, notifyUser };
+
+    this.acknowledgeFindings();
+    this.addAlarms();
+
+    // ---- outputs (names are read by the Rust CLI: keep them stable) -------------------------
+    new CfnOutput(this, 'BucketName', { value: bucket.bucketName, description: 'Upload prompt files under prompts/' });
+    new CfnOutput(this, 'StateMachineArn', { value: this.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'TopicArn', { value: this.resultsTopic.topic.topicArn, description: 'Result emails' });
+    new CfnOutput(this, 'OpsTopicArn', { value: this.opsTopic.topic.topicArn, description: 'Alarm emails' });
+    new CfnOutput(this, 'FailedTriggersQueueUrl', { value: this.failedTriggers.queueUrl });
+    new CfnOutput(this, 'ConsoleInputExample', {
+      value: CONSOLE_INPUT_EXAMPLE,
+      description: 'Paste into Step Functions > Start execution',
+    });
+  }
+
+  private addAlarms(): void {
+    const notify = new cloudwatchActions.SnsAction(this.opsTopic.topic);
+    const period = Duration.minutes(5);
+    const alarms: Array<[string, cloudwatch.IMetric, string]> = [
+      ['ExecutionsFailedAlarm', this.stateMachine.metricFailed({ period, statistic: 'Sum' }),
+        'An imagegen execution failed (the user got a failure email).'],
+      ['ExecutionsTimedOutAlarm', this.stateMachine.metricTimedOut({ period, statistic: 'Sum' }),
+        'An imagegen execution timed out (no email was sent).'],
+      ['StartExecutionErrorsAlarm', this.functions.startExecution.function.metricErrors({ period, statistic: 'Sum' }),
+        'start-execution failed on an S3 prompt upload.'],
+      ['FailedTriggersAlarm', this.failedTriggers.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
+        'An S3 prompt upload exhausted its retries and sits in the failed-triggers queue.'],
+    ];
+    for (const [id, metric, description] of alarms) {
+      const alarm = new cloudwatch.Alarm(this, id, {
+        metric,
+        alarmDescription: description,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(notify);
+    }
+  }
+
+  /** Each acknowledgement names one finding on one construct; see DEPLOY.md for the list. */
+  private acknowledgeFindings(): void {
+    const xray =
+      'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions (Resource must be "*"); added by Tracing.ACTIVE.';
+    for (const fn of Object.values(this.functions)) {
+      acknowledge(fn.role, 'AwsSolutions-IAM5[Resource::*]', xray);
+    }
+    const objects = (construct: Construct, prefix: string, what: string): void => {
+      acknowledge(construct, `AwsSolutions-IAM5[${iam5Resource(this.store.bucket, `${prefix}*`)}]`,
+        `${what} objects under ${prefix} only; their keys are per-request ({requestId}/...), so the prefix wildcard is the narrowest grant.`);
+    };
+    const f = this.functions;
+    objects(f.validatePrompt.role, PREFIXES.prompts, 'Reads uploaded prompt');
+    objects(f.generateImage.role, PREFIXES.images, 'Writes generated');
+    objects(f.generateThumbnails.role, PREFIXES.images, 'Reads generated');
+    objects(f.generateThumbnails.role, PREFIXES.thumbnails, 'Writes thumbnail');
+    objects(f.notifyUser.role, PREFIXES.images, 'Presigns links to generated');
+    objects(f.notifyUser.role, PREFIXES.thumbnails, 'Presigns links to thumbnail');
+    objects(f.notifyUser.role, PREFIXES.results, 'Writes the result manifest');
+
+    // CDK's singleton Lambda behind Custom::S3BucketNotifications (its role is not configurable).
+    const notificationsHandler = this.node.children.find((c) => c.node.id.startsWith('BucketNotificationsHandler'));
+    if (notificationsHandler === undefined) throw new Error('BucketNotificationsHandler not found');
+    acknowledge(notificationsHandler,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      'CDK-managed handler that writes the bucket notification configuration during deployments only; the managed policy grants nothing but writing its own logs, and its other permission is s3:PutBucketNotification on this bucket alone.');
+
+    const sfnRole = this.stateMachine.role;
+    acknowledge(sfnRole, 'AwsSolutions-IAM5[Resource::*]',
+      'Added by CDK for logging and tracing: the CloudWatch Logs vended-delivery actions (logs:CreateLogDelivery, ...) and X-Ray PutTraceSegments/PutTelemetryRecords/GetSampling* support no resource-level permissions.');
+  }
+}
