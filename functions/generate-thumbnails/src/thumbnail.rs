@@ -1,0 +1,94 @@
+//! The pure thumbnail core: decode an image once, resize it to each requested
+//! longest side with Lanczos3 and encode every result.
+//!
+//! Nothing here touches AWS, the network or async code; the Lambda handler feeds
+//! it the S3 object's bytes and uploads what it returns.
+//!
+//! Behaviour worth knowing:
+//! - **Input formats**: PNG (what Bedrock produces), JPEG and WebP, recognised
+//!   from their magic bytes, never from a file name. Anything else is a
+//!   [`ThumbnailError::Decode`] naming what was seen.
+//! - **Decompression bombs**: the pixel count is read from the header and checked
+//!   against [`MAX_SOURCE_PIXELS`] *before* any pixel is decoded
+//!   ([`ThumbnailError::TooLarge`]).
+//! - **Pixel formats**: 8- and 16-bit, grey, grey+alpha, RGB, RGBA and palette
+//!   PNGs are all accepted; 16-bit samples are reduced to 8 bits. An alpha
+//!   channel that is fully opaque is dropped before resizing.
+//! - **Geometry**: the longest side of each thumbnail equals the requested size,
+//!   the other side keeps the aspect ratio (rounded, at least 1 px).
+//! - **Never upscales**: a source whose longest side is already at most the
+//!   requested size yields a thumbnail at the source's own dimensions
+//!   (re-encoded in the requested format). Such duplicates are not merged.
+//! - **Resampling**: Lanczos3 from the full-resolution source for every size,
+//!   alpha-aware (premultiplied) when the image has transparency.
+//! - **JPEG and transparency**: JPEG has no alpha, so translucent pixels are
+//!   composited over white. PNG and WebP keep the alpha channel.
+//! - **WebP output is lossless** (the `image` crate's encoder); `quality` only
+//!   applies to JPEG.
+
+mod decode;
+mod encode;
+mod error;
+mod geometry;
+mod pixels;
+mod resize;
+mod spec;
+
+pub use error::ThumbnailError;
+pub use spec::{ThumbnailFormat, ThumbnailSpec};
+
+/// Largest source accepted, in pixels (64 Mpx, e.g. 8192 x 8192).
+pub const MAX_SOURCE_PIXELS: u64 = 64 * 1024 * 1024;
+
+/// Dimensions of the decoded source image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SourceInfo {
+    pub width: u32,
+    pub height: u32,
+}
+
+/// One encoded thumbnail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Thumbnail {
+    /// The requested longest side (from [`ThumbnailSpec::sizes`]).
+    pub size: u32,
+    /// Actual width; smaller than `size` for portrait or small sources.
+    pub width: u32,
+    /// Actual height; smaller than `size` for landscape or small sources.
+    pub height: u32,
+    /// The encoded image, in [`ThumbnailSpec::format`].
+    pub bytes: Vec<u8>,
+}
+
+/// Decodes `source` once and returns its dimensions and one thumbnail per entry
+/// of `spec.sizes`, in the same order.
+pub fn make_thumbnails(
+    source: &[u8],
+    spec: &ThumbnailSpec,
+) -> Result<(SourceInfo, Vec<Thumbnail>), ThumbnailError> {
+    spec.validate()?;
+    let image = decode::decode(source, MAX_SOURCE_PIXELS)?.without_opaque_alpha();
+    let info = SourceInfo {
+        width: image.width,
+        height: image.height,
+    };
+
+    let mut resizer = resize::ThumbnailResizer::new();
+    let mut encoder = encode::ThumbnailEncoder::new(spec.format, spec.quality);
+    let mut thumbnails = Vec::with_capacity(spec.sizes.len());
+    for &size in &spec.sizes {
+        let (width, height) = geometry::fit_longest_side(image.width, image.height, size);
+        let resized = resizer.resize(&image, width, height)?;
+        let bytes = encoder.encode(resized)?;
+        thumbnails.push(Thumbnail {
+            size,
+            width,
+            height,
+            bytes,
+        });
+    }
+    Ok((info, thumbnails))
+}
+
+#[cfg(test)]
+mod tests;
