@@ -1,0 +1,219 @@
+use std::time::Duration;
+
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::ByteStream;
+
+use crate::ports::{ObjectStore, StoreError};
+
+/// [`ObjectStore`] over `aws_sdk_s3::Client`.
+#[derive(Debug, Clone)]
+pub struct S3Store {
+    client: aws_sdk_s3::Client,
+}
+
+impl S3Store {
+    pub fn new(client: aws_sdk_s3::Client) -> Self {
+        Self { client }
+    }
+}
+
+/// `missing` says whether the operation's own typed error means "no such object".
+fn classify<E>(
+    err: &SdkError<E, HttpResponse>,
+    missing: bool,
+    bucket: &str,
+    key: &str,
+) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    let code = err.code().unwrap_or_default();
+    let not_found = missing || matches!(code, "NoSuchKey" | "NotFound" | "NoSuchVersion");
+    if not_found || status == Some(404) {
+        StoreError::NotFound {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+        }
+    } else if code == "AccessDenied" || status == Some(403) {
+        StoreError::AccessDenied {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+        }
+    } else {
+        let detail = err.message().map(str::to_owned).unwrap_or_else(|| {
+            aws_smithy_types::error::display::DisplayErrorContext(err).to_string()
+        });
+        StoreError::Other(format!("S3 error on s3://{bucket}/{key}: {detail}"))
+    }
+}
+
+impl ObjectStore for S3Store {
+    async fn get(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        max_bytes: u64,
+    ) -> Result<Vec<u8>, StoreError> {
+        let out = self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .set_version_id(version_id.map(str::to_owned))
+            .send()
+            .await
+            .map_err(|e| {
+                let missing = e.as_service_error().is_some_and(|s| s.is_no_such_key());
+                classify(&e, missing, bucket, key)
+            })?;
+        let too_large = |size| StoreError::TooLarge {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            size,
+            limit: max_bytes,
+        };
+        let declared = out.content_length().and_then(|n| u64::try_from(n).ok());
+        if let Some(size) = declared.filter(|&n| n > max_bytes) {
+            return Err(too_large(size));
+        }
+        let mut body = out.body;
+        let mut data = Vec::with_capacity(declared.unwrap_or(0).min(max_bytes) as usize);
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| {
+                StoreError::Other(format!("reading s3://{bucket}/{key} failed: {e}"))
+            })?;
+            data.extend_from_slice(&chunk);
+            if data.len() as u64 > max_bytes {
+                return Err(too_large(data.len() as u64));
+            }
+        }
+        Ok(data)
+    }
+
+    async fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> Result<(), StoreError> {
+        self.client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type(content_type)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| classify(&e, false, bucket, key))?;
+        Ok(())
+    }
+
+    async fn presign_get(
+        &self,
+        bucket: &str,
+        key: &str,
+        expires_in: Duration,
+    ) -> Result<String, StoreError> {
+        let config = PresigningConfig::expires_in(expires_in)
+            .map_err(|e| StoreError::Other(format!("presigning config: {e}")))?;
+        let request = self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .presigned(config)
+            .await
+            .map_err(|e| classify(&e, false, bucket, key))?;
+        Ok(request.uri().to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_s3::operation::get_object::{GetObjectError, GetObjectOutput};
+    use aws_sdk_s3::types::error::NoSuchKey;
+    use aws_smithy_mocks::{mock, mock_client};
+
+    #[tokio::test]
+    async fn get_reads_the_body() {
+        let rule = mock!(aws_sdk_s3::Client::get_object)
+            .match_requests(|r| r.bucket() == Some("b") && r.key() == Some("k"))
+            .then_output(|| {
+                GetObjectOutput::builder()
+                    .content_length(5)
+                    .body(ByteStream::from_static(b"hello"))
+                    .build()
+            });
+        let store = S3Store::new(mock_client!(aws_sdk_s3, [&rule]));
+        assert_eq!(store.get("b", "k", None, 10).await.unwrap(), b"hello");
+    }
+
+    #[tokio::test]
+    async fn get_refuses_a_large_object_from_its_declared_length() {
+        let rule = mock!(aws_sdk_s3::Client::get_object).then_output(|| {
+            GetObjectOutput::builder()
+                .content_length(1_000_000)
+                .body(ByteStream::from_static(b"x"))
+                .build()
+        });
+        let store = S3Store::new(mock_client!(aws_sdk_s3, [&rule]));
+        assert!(matches!(
+            store.get("b", "k", None, 10).await,
+            Err(StoreError::TooLarge {
+                size: 1_000_000,
+                limit: 10,
+                ..
+            })
+        ));
+    }
+
+    #[tokio::test]
+    async fn get_refuses_a_large_body_without_a_length() {
+        let rule = mock!(aws_sdk_s3::Client::get_object).then_output(|| {
+            GetObjectOutput::builder()
+                .body(ByteStream::from_static(b"0123456789abc"))
+                .build()
+        });
+        let store = S3Store::new(mock_client!(aws_sdk_s3, [&rule]));
+        assert!(matches!(
+            store.get("b", "k", None, 10).await,
+            Err(StoreError::TooLarge { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn missing_object_is_not_found() {
+        let rule = mock!(aws_sdk_s3::Client::get_object)
+            .then_error(|| GetObjectError::NoSuchKey(NoSuchKey::builder().build()));
+        let store = S3Store::new(mock_client!(aws_sdk_s3, [&rule]));
+        assert_eq!(
+            store.get("b", "k", None, 10).await,
+            Err(StoreError::NotFound {
+                bucket: "b".into(),
+                key: "k".into()
+            })
+        );
+    }
+
+    #[tokio::test]
+    async fn presigned_url_has_the_expiry() {
+        let conf = aws_sdk_s3::Config::builder()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .region(aws_sdk_s3::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_s3::config::Credentials::for_tests())
+            .build();
+        let store = S3Store::new(aws_sdk_s3::Client::from_conf(conf));
+        let url = store
+            .presign_get("bucket", "images/r/0.png", Duration::from_secs(3600))
+            .await
+            .unwrap();
+        assert!(url.contains("images/r/0.png"), "{url}");
+        assert!(url.contains("X-Amz-Expires=3600"), "{url}");
+    }
+}

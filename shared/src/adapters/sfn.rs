@@ -1,0 +1,92 @@
+use aws_sdk_sfn::error::{DisplayErrorContext, ProvideErrorMetadata};
+
+use crate::ports::{ExecutionStarter, StartOutcome};
+
+/// [`ExecutionStarter`] over `aws_sdk_sfn::Client`, for one state machine.
+#[derive(Debug, Clone)]
+pub struct SfnStarter {
+    client: aws_sdk_sfn::Client,
+    state_machine_arn: String,
+}
+
+impl SfnStarter {
+    pub fn new(client: aws_sdk_sfn::Client, state_machine_arn: impl Into<String>) -> Self {
+        Self {
+            client,
+            state_machine_arn: state_machine_arn.into(),
+        }
+    }
+}
+
+impl ExecutionStarter for SfnStarter {
+    async fn start(&self, name: &str, input: &str) -> Result<StartOutcome, String> {
+        match self
+            .client
+            .start_execution()
+            .state_machine_arn(&self.state_machine_arn)
+            .name(name)
+            .input(input)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(StartOutcome::Started {
+                execution_arn: out.execution_arn().to_owned(),
+            }),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_execution_already_exists())
+                    || e.code() == Some("ExecutionAlreadyExists") =>
+            {
+                Ok(StartOutcome::AlreadyExists)
+            }
+            Err(e) => Err(format!(
+                "StartExecution failed: {}",
+                DisplayErrorContext(&e)
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_sfn::operation::start_execution::{StartExecutionError, StartExecutionOutput};
+    use aws_sdk_sfn::types::error::ExecutionAlreadyExists;
+    use aws_smithy_mocks::{mock, mock_client};
+
+    #[tokio::test]
+    async fn started_and_already_exists() {
+        let ok = mock!(aws_sdk_sfn::Client::start_execution)
+            .match_requests(|r| r.name() == Some("new"))
+            .then_output(|| {
+                StartExecutionOutput::builder()
+                    .execution_arn("arn:exec:new")
+                    .start_date(aws_smithy_types::DateTime::from_secs(0))
+                    .build()
+                    .unwrap()
+            });
+        let dup = mock!(aws_sdk_sfn::Client::start_execution)
+            .match_requests(|r| r.name() == Some("old"))
+            .then_error(|| {
+                StartExecutionError::ExecutionAlreadyExists(
+                    ExecutionAlreadyExists::builder().message("exists").build(),
+                )
+            });
+        let client = mock_client!(
+            aws_sdk_sfn,
+            aws_smithy_mocks::RuleMode::MatchAny,
+            [&ok, &dup]
+        );
+        let starter = SfnStarter::new(client, "arn:sm");
+        assert_eq!(
+            starter.start("new", "{}").await.unwrap(),
+            StartOutcome::Started {
+                execution_arn: "arn:exec:new".into()
+            }
+        );
+        assert_eq!(
+            starter.start("old", "{}").await.unwrap(),
+            StartOutcome::AlreadyExists
+        );
+    }
+}

@@ -1,0 +1,125 @@
+//! Settings from environment variables. A missing or malformed value is a [`ConfigError`] that names
+//! the variable and says what was expected.
+
+use std::str::FromStr;
+
+/// A setting that is missing or malformed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+impl From<ConfigError> for crate::PipelineError {
+    fn from(e: ConfigError) -> Self {
+        crate::PipelineError::ConfigError(e.to_string())
+    }
+}
+
+/// Where settings are read from: the process environment, or a map in tests.
+pub trait Env {
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+impl Env for std::collections::HashMap<String, String> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.get(name).cloned()
+    }
+}
+
+impl<const N: usize> Env for [(&str, &str); N] {
+    fn var(&self, name: &str) -> Option<String> {
+        self.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| (*v).to_owned())
+    }
+}
+
+/// A value that must be present and not blank.
+pub fn required(env: &impl Env, name: &str) -> Result<String, ConfigError> {
+    match env.var(name) {
+        Some(v) if !v.trim().is_empty() => Ok(v.trim().to_owned()),
+        Some(_) => Err(ConfigError(format!("{name} is set but empty"))),
+        None => Err(ConfigError(format!("{name} is not set"))),
+    }
+}
+
+/// An optional value; blank counts as absent.
+pub fn optional(env: &impl Env, name: &str) -> Option<String> {
+    env.var(name)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// A parsed value with a default when absent.
+pub fn parsed_or<T>(env: &impl Env, name: &str, default: T) -> Result<T, ConfigError>
+where
+    T: FromStr,
+    T::Err: std::fmt::Display,
+{
+    match optional(env, name) {
+        None => Ok(default),
+        Some(raw) => raw
+            .parse()
+            .map_err(|e| ConfigError(format!("{name}={raw:?} is not valid: {e}"))),
+    }
+}
+
+/// A comma-separated list (blank items dropped), or the default when absent.
+pub fn list_or(env: &impl Env, name: &str, default: &[&str]) -> Vec<String> {
+    match optional(env, name) {
+        None => default.iter().map(|s| (*s).to_owned()).collect(),
+        Some(raw) => raw
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn required_names_the_missing_variable() {
+        let env = [("A", "x")];
+        assert_eq!(required(&env, "A").unwrap(), "x");
+        assert_eq!(
+            required(&env, "TOPIC_ARN").unwrap_err().to_string(),
+            "configuration: TOPIC_ARN is not set"
+        );
+        let blank = [("TOPIC_ARN", "  ")];
+        assert!(
+            required(&blank, "TOPIC_ARN")
+                .unwrap_err()
+                .0
+                .contains("empty")
+        );
+    }
+
+    #[test]
+    fn parsed_values_report_the_bad_input() {
+        let env = [("N", "12x")];
+        let err = parsed_or::<u32>(&env, "N", 1).unwrap_err();
+        assert!(err.0.contains("N=\"12x\""), "{err}");
+        assert_eq!(parsed_or::<u32>(&env, "M", 7).unwrap(), 7);
+        assert_eq!(parsed_or::<u32>(&[("N", " 9 ")], "N", 1).unwrap(), 9);
+    }
+
+    #[test]
+    fn lists_split_on_commas() {
+        let env = [("L", " a, b ,,c ")];
+        assert_eq!(list_or(&env, "L", &[]), ["a", "b", "c"]);
+        assert_eq!(list_or(&env, "X", &["d"]), ["d"]);
+    }
+}

@@ -1,0 +1,439 @@
+//! Bedrock image model families: their limits, the request each expects and the response each gives.
+//!
+//! The model id is a setting; the code supports families, not one id. Titan Image Generator v2 and
+//! Nova Canvas share the `TEXT_IMAGE` shape; Stability AI models (Stable Image Core/Ultra, SD 3.5) have
+//! their own, and report filtering in `finish_reasons` instead of an error.
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::types::ImageRequest;
+
+/// A family of Bedrock image models that share a request shape and limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ModelFamily {
+    /// `amazon.titan-image-generator-*`
+    Titan,
+    /// `amazon.nova-canvas-*`
+    Nova,
+    /// `stability.*`
+    Stability,
+}
+
+/// How a family constrains image size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SizeRule {
+    /// Only these `(width, height)` pairs.
+    Fixed(&'static [(u32, u32)]),
+    /// Each side in `min..=max`, a multiple of `multiple`, at most `max_pixels`, aspect within `max_aspect`:1.
+    Range {
+        min: u32,
+        max: u32,
+        multiple: u32,
+        max_pixels: u64,
+        max_aspect: u32,
+    },
+    /// The model picks the size from an aspect ratio; the request's width:height must reduce to one of these.
+    AspectRatios(&'static [(u32, u32)]),
+}
+
+/// The limits of one family.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    pub max_prompt_chars: usize,
+    pub max_negative_chars: usize,
+    pub max_images: u32,
+    pub max_seed: u64,
+    /// `(min, max, default)`; `None` when the family takes no cfgScale.
+    pub cfg_scale: Option<(f64, f64, f64)>,
+    pub supports_quality: bool,
+    pub sizes: SizeRule,
+    /// The size used when the request gives none.
+    pub default_size: (u32, u32),
+}
+
+const TITAN_SIZES: &[(u32, u32)] = &[
+    (1024, 1024),
+    (768, 768),
+    (512, 512),
+    (768, 1152),
+    (384, 576),
+    (1152, 768),
+    (576, 384),
+    (768, 1280),
+    (384, 640),
+    (1280, 768),
+    (640, 384),
+    (896, 1152),
+    (448, 576),
+    (1152, 896),
+    (576, 448),
+    (768, 1408),
+    (384, 704),
+    (1408, 768),
+    (704, 384),
+    (640, 1408),
+    (320, 704),
+    (1408, 640),
+    (704, 320),
+    (1152, 640),
+    (1173, 640),
+];
+
+const STABILITY_RATIOS: &[(u32, u32)] = &[
+    (1, 1),
+    (16, 9),
+    (9, 16),
+    (21, 9),
+    (9, 21),
+    (2, 3),
+    (3, 2),
+    (4, 5),
+    (5, 4),
+];
+
+impl ModelFamily {
+    /// The family of a Bedrock model id, ignoring a cross-region inference prefix (`us.`, `eu.`, ...).
+    pub fn from_model_id(model_id: &str) -> Option<Self> {
+        let id = model_id.trim();
+        let base = match id.split_once('.') {
+            Some((prefix, rest))
+                if matches!(
+                    prefix,
+                    "us" | "eu" | "apac" | "global" | "us-gov" | "ca" | "jp"
+                ) =>
+            {
+                rest
+            }
+            _ => id,
+        };
+        if base.starts_with("amazon.titan-image-generator") {
+            Some(Self::Titan)
+        } else if base.starts_with("amazon.nova-canvas") {
+            Some(Self::Nova)
+        } else if base.starts_with("stability.") {
+            Some(Self::Stability)
+        } else {
+            None
+        }
+    }
+
+    /// A short name for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Titan => "Amazon Titan Image Generator",
+            Self::Nova => "Amazon Nova Canvas",
+            Self::Stability => "Stability AI",
+        }
+    }
+
+    /// The family's limits.
+    pub fn limits(self) -> Limits {
+        match self {
+            Self::Titan => Limits {
+                max_prompt_chars: 512,
+                max_negative_chars: 512,
+                max_images: 5,
+                max_seed: 2_147_483_646,
+                cfg_scale: Some((1.1, 10.0, 8.0)),
+                supports_quality: true,
+                sizes: SizeRule::Fixed(TITAN_SIZES),
+                default_size: (1024, 1024),
+            },
+            Self::Nova => Limits {
+                max_prompt_chars: 1024,
+                max_negative_chars: 1024,
+                max_images: 5,
+                max_seed: 858_993_459,
+                cfg_scale: Some((1.1, 10.0, 6.5)),
+                supports_quality: true,
+                sizes: SizeRule::Range {
+                    min: 320,
+                    max: 4096,
+                    multiple: 16,
+                    max_pixels: 4_194_304,
+                    max_aspect: 4,
+                },
+                default_size: (1024, 1024),
+            },
+            Self::Stability => Limits {
+                max_prompt_chars: 10_000,
+                max_negative_chars: 10_000,
+                max_images: 1,
+                max_seed: 4_294_967_294,
+                cfg_scale: None,
+                supports_quality: false,
+                sizes: SizeRule::AspectRatios(STABILITY_RATIOS),
+                default_size: (1024, 1024),
+            },
+        }
+    }
+}
+
+/// The Stability `aspect_ratio` for a width and height, if it is one the models accept.
+pub fn aspect_ratio(width: u32, height: u32) -> Option<String> {
+    let g = gcd(width, height);
+    if g == 0 {
+        return None;
+    }
+    let (w, h) = (width / g, height / g);
+    STABILITY_RATIOS
+        .iter()
+        .find(|&&r| r == (w, h))
+        .map(|(w, h)| format!("{w}:{h}"))
+}
+
+fn gcd(a: u32, b: u32) -> u32 {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
+/// The InvokeModel body for a validated request.
+pub fn request_body(request: &ImageRequest) -> Value {
+    match request.model.family {
+        ModelFamily::Titan | ModelFamily::Nova => {
+            let mut text = json!({ "text": request.prompt });
+            // Nova rejects an empty negativeText: only send one that has content.
+            if let Some(neg) = request.negative_prompt.as_deref().filter(|n| !n.is_empty()) {
+                text["negativeText"] = json!(neg);
+            }
+            let mut config = json!({
+                "numberOfImages": request.number_of_images,
+                "height": request.height,
+                "width": request.width,
+                "seed": request.seed,
+            });
+            if let Some(cfg) = request.cfg_scale {
+                config["cfgScale"] = json!(cfg);
+            }
+            if let Some(quality) = request.quality {
+                config["quality"] = json!(quality);
+            }
+            json!({
+                "taskType": "TEXT_IMAGE",
+                "textToImageParams": text,
+                "imageGenerationConfig": config,
+            })
+        }
+        ModelFamily::Stability => {
+            let mut body = json!({
+                "prompt": request.prompt,
+                "seed": request.seed,
+                "output_format": "png",
+            });
+            if let Some(ratio) = aspect_ratio(request.width, request.height) {
+                body["aspect_ratio"] = json!(ratio);
+            }
+            if let Some(neg) = request.negative_prompt.as_deref().filter(|n| !n.is_empty()) {
+                body["negative_prompt"] = json!(neg);
+            }
+            body
+        }
+    }
+}
+
+/// One image decoded from a model response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelImage {
+    pub bytes: Vec<u8>,
+    /// The seed the model reports for this image, when it reports one.
+    pub seed: Option<u64>,
+}
+
+/// Why a model response could not be turned into images.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResponseError {
+    /// The model's content filter stopped it.
+    #[error("{0}")]
+    Filtered(String),
+    /// The model reported an error in its response body.
+    #[error("the model reported an error: {0}")]
+    Reported(String),
+    /// The response is not the shape the family promises.
+    #[error("malformed model response: {0}")]
+    Malformed(String),
+}
+
+/// Words a content-filter message contains (Titan, Nova and Stability phrasing).
+pub fn is_content_filter_message(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("content filter")
+        || m.contains("blocked by our content")
+        || m.contains("responsible ai")
+        || m.contains("filter reason")
+}
+
+#[derive(Debug, Deserialize)]
+struct RawResponse {
+    #[serde(default)]
+    images: Option<Vec<Value>>,
+    #[serde(default)]
+    error: Option<Value>,
+    #[serde(default)]
+    seeds: Option<Vec<Value>>,
+    #[serde(default)]
+    finish_reasons: Option<Vec<Value>>,
+}
+
+/// Decode an InvokeModel response body into images.
+pub fn parse_response(family: ModelFamily, body: &[u8]) -> Result<Vec<ModelImage>, ResponseError> {
+    let raw: RawResponse = serde_json::from_slice(body)
+        .map_err(|e| ResponseError::Malformed(format!("not the expected JSON object ({e})")))?;
+    if let Some(error) = raw.error.as_ref().filter(|e| !e.is_null()) {
+        let text = match error {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        return Err(if is_content_filter_message(&text) {
+            ResponseError::Filtered(text)
+        } else {
+            ResponseError::Reported(text)
+        });
+    }
+    if family == ModelFamily::Stability {
+        for reason in raw.finish_reasons.iter().flatten() {
+            match reason {
+                Value::Null => {}
+                Value::String(s) if s.eq_ignore_ascii_case("success") => {}
+                Value::String(s) => return Err(ResponseError::Filtered(s.clone())),
+                other => return Err(ResponseError::Filtered(other.to_string())),
+            }
+        }
+    }
+    let images = raw
+        .images
+        .ok_or_else(|| ResponseError::Malformed("no `images` field".into()))?;
+    if images.is_empty() {
+        return Err(ResponseError::Malformed("`images` is empty".into()));
+    }
+    let seeds = raw.seeds.unwrap_or_default();
+    images
+        .iter()
+        .enumerate()
+        .map(|(i, image)| {
+            let text = image
+                .as_str()
+                .ok_or_else(|| ResponseError::Malformed(format!("images[{i}] is not a string")))?;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(text.trim())
+                .map_err(|e| {
+                    ResponseError::Malformed(format!("images[{i}] is not base64 ({e})"))
+                })?;
+            Ok(ModelImage {
+                bytes,
+                seed: seeds.get(i).and_then(Value::as_u64),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{ModelRef, OutputLocation};
+
+    fn request(family: ModelFamily) -> ImageRequest {
+        ImageRequest {
+            request_id: "r".into(),
+            prompt: "a lighthouse".into(),
+            negative_prompt: Some(String::new()),
+            model: ModelRef {
+                id: "m".into(),
+                family,
+            },
+            width: 1152,
+            height: 768,
+            number_of_images: 1,
+            seed: 7,
+            cfg_scale: Some(6.5),
+            quality: Some(crate::types::Quality::Standard),
+            source: None,
+            output: OutputLocation {
+                bucket: "b".into(),
+                image_prefix: "images/r/".into(),
+                thumbnail_prefix: "thumbnails/r/".into(),
+                manifest_key: "results/r.json".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn families_from_ids() {
+        assert_eq!(
+            ModelFamily::from_model_id("amazon.titan-image-generator-v2:0"),
+            Some(ModelFamily::Titan)
+        );
+        assert_eq!(
+            ModelFamily::from_model_id("amazon.nova-canvas-v1:0"),
+            Some(ModelFamily::Nova)
+        );
+        assert_eq!(
+            ModelFamily::from_model_id("us.stability.stable-image-core-v1:1"),
+            Some(ModelFamily::Stability)
+        );
+        assert_eq!(ModelFamily::from_model_id("anthropic.claude"), None);
+    }
+
+    #[test]
+    fn nova_request_omits_empty_negative_text() {
+        let body = request_body(&request(ModelFamily::Nova));
+        assert_eq!(body["taskType"], "TEXT_IMAGE");
+        assert!(body["textToImageParams"].get("negativeText").is_none());
+        assert_eq!(body["imageGenerationConfig"]["width"], 1152);
+        assert_eq!(body["imageGenerationConfig"]["quality"], "standard");
+    }
+
+    #[test]
+    fn stability_request_uses_aspect_ratio() {
+        let body = request_body(&request(ModelFamily::Stability));
+        assert_eq!(body["aspect_ratio"], "3:2");
+        assert_eq!(body["output_format"], "png");
+        assert!(body.get("width").is_none());
+    }
+
+    #[test]
+    fn aspect_ratios() {
+        assert_eq!(aspect_ratio(1024, 1024).as_deref(), Some("1:1"));
+        assert_eq!(aspect_ratio(1920, 1080).as_deref(), Some("16:9"));
+        assert_eq!(aspect_ratio(1000, 300), None);
+        assert_eq!(aspect_ratio(0, 0), None);
+    }
+
+    #[test]
+    fn responses() {
+        let ok = br#"{"images":["iVBORw0KGgo="],"error":null}"#;
+        let images = parse_response(ModelFamily::Titan, ok).unwrap();
+        assert_eq!(images[0].bytes[..4], [0x89, b'P', b'N', b'G']);
+
+        let filtered =
+            br#"{"images":[],"error":"This request has been blocked by our content filters."}"#;
+        assert!(matches!(
+            parse_response(ModelFamily::Nova, filtered),
+            Err(ResponseError::Filtered(_))
+        ));
+
+        let stab = br#"{"images":["aGk="],"seeds":[5],"finish_reasons":["Filter reason: prompt"]}"#;
+        assert!(matches!(
+            parse_response(ModelFamily::Stability, stab),
+            Err(ResponseError::Filtered(r)) if r.contains("prompt")
+        ));
+        let stab_ok = br#"{"images":["aGk="],"seeds":[5],"finish_reasons":[null]}"#;
+        assert_eq!(
+            parse_response(ModelFamily::Stability, stab_ok).unwrap()[0].seed,
+            Some(5)
+        );
+
+        for bad in [
+            &b"not json"[..],
+            b"{}",
+            br#"{"images":[1]}"#,
+            br#"{"images":["!!"]}"#,
+        ] {
+            assert!(matches!(
+                parse_response(ModelFamily::Titan, bad),
+                Err(ResponseError::Malformed(_))
+            ));
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! The edges of the domain: what handlers need from the outside world. [`crate::adapters`] implements
+//! each over the official AWS SDK client; local mode points those same clients somewhere else.
+
+use std::future::Future;
+use std::time::Duration;
+
+/// Why an object could not be read or written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("s3://{bucket}/{key} does not exist")]
+    NotFound { bucket: String, key: String },
+    #[error("s3://{bucket}/{key} is {size} bytes, over the {limit}-byte limit")]
+    TooLarge {
+        bucket: String,
+        key: String,
+        size: u64,
+        limit: u64,
+    },
+    #[error("access to s3://{bucket}/{key} was denied")]
+    AccessDenied { bucket: String, key: String },
+    #[error("{0}")]
+    Other(String),
+}
+
+/// An object store (S3).
+pub trait ObjectStore: Send + Sync {
+    /// Read an object whole, refusing (before reading the body) one larger than `max_bytes`.
+    fn get(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        max_bytes: u64,
+    ) -> impl Future<Output = Result<Vec<u8>, StoreError>> + Send;
+
+    /// Write an object.
+    fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// A presigned GET URL valid for `expires_in`.
+    fn presign_get(
+        &self,
+        bucket: &str,
+        key: &str,
+        expires_in: Duration,
+    ) -> impl Future<Output = Result<String, StoreError>> + Send;
+}
+
+/// Why an InvokeModel call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvokeError {
+    /// 429 / ThrottlingException / ServiceQuotaExceeded.
+    #[error("throttled: {0}")]
+    Throttled(String),
+    /// The request was refused (ValidationException); may be a content filter.
+    #[error("request refused: {0}")]
+    Refused(String),
+    /// 5xx, not ready, model timeout, network trouble.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// Access denied, unknown model, model error: retrying will not help.
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// A Bedrock-style image model.
+pub trait ImageModel: Send + Sync {
+    /// InvokeModel with a JSON body; returns the JSON response body.
+    fn invoke(
+        &self,
+        model_id: &str,
+        body: Vec<u8>,
+    ) -> impl Future<Output = Result<Vec<u8>, InvokeError>> + Send;
+}
+
+/// A message to publish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub subject: String,
+    pub body: String,
+    /// String message attributes (for subscription filter policies).
+    pub attributes: Vec<(String, String)>,
+}
+
+/// A notification channel (SNS).
+pub trait Notifier: Send + Sync {
+    /// Publish; returns the message id.
+    fn publish(&self, message: &Message) -> impl Future<Output = Result<String, String>> + Send;
+}
+
+/// What StartExecution did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartOutcome {
+    Started {
+        execution_arn: String,
+    },
+    /// An execution with this name exists already: the event was handled before.
+    AlreadyExists,
+}
+
+/// Starts state-machine executions (Step Functions).
+pub trait ExecutionStarter: Send + Sync {
+    fn start(
+        &self,
+        name: &str,
+        input: &str,
+    ) -> impl Future<Output = Result<StartOutcome, String>> + Send;
+}
