@@ -98,15 +98,9 @@ impl ModelFamily {
     /// The family of a Bedrock model id, ignoring a cross-region inference prefix (`us.`, `eu.`, ...).
     pub fn from_model_id(model_id: &str) -> Option<Self> {
         let id = model_id.trim();
+        const REGION_PREFIXES: [&str; 7] = ["us", "eu", "apac", "global", "us-gov", "ca", "jp"];
         let base = match id.split_once('.') {
-            Some((prefix, rest))
-                if matches!(
-                    prefix,
-                    "us" | "eu" | "apac" | "global" | "us-gov" | "ca" | "jp"
-                ) =>
-            {
-                rest
-            }
+            Some((prefix, rest)) if REGION_PREFIXES.contains(&prefix) => rest,
             _ => id,
         };
         if base.starts_with("amazon.titan-image-generator") {

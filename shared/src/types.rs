@@ -192,7 +192,7 @@ pub enum NotifyEvent {
     #[serde(rename = "SUCCEEDED", rename_all = "camelCase")]
     Succeeded {
         execution_name: String,
-        request: ImageRequest,
+        request: Box<ImageRequest>,
         generation: GenerationResult,
         thumbnails: ThumbnailsResult,
     },
