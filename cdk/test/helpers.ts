@@ -1,11 +1,36 @@
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ImagegenStack } from '../lib/imagegen-stack';
 
-/** Minimal Cargo.toml per crate, so template tests neither need nor build the Rust crates. */
-export const FIXTURE_FUNCTIONS_DIR = path.join(__dirname, 'fixtures/functions');
+export const CRATES = [
+  'start-execution',
+  'validate-prompt',
+  'generate-image',
+  'generate-thumbnails',
+  'notify-user',
+] as const;
+
+let fixtureDir: string | undefined;
+
+/**
+ * A temporary functions/ dir with a minimal Cargo.toml per crate, so template tests neither need nor
+ * build the Rust crates (kept out of the repo, where cargo would see stray manifests).
+ */
+export function fixtureFunctionsDir(): string {
+  if (fixtureDir === undefined) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imagegen-cdk-crates-'));
+    for (const crate of CRATES) {
+      fs.mkdirSync(path.join(dir, crate));
+      fs.writeFileSync(path.join(dir, crate, 'Cargo.toml'), `[package]\nname = "${crate}"\nversion = "0.0.0"\n`);
+    }
+    process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+    fixtureDir = dir;
+  }
+  return fixtureDir;
+}
 
 /** The context committed in cdk.json (feature flags and imagegen defaults). */
 export function cdkJsonContext(): Record<string, unknown> {
@@ -28,7 +53,7 @@ export function synthesize(context: Record<string, unknown> = {}): Synthesized {
   });
   const stack = new ImagegenStack(app, 'Imagegen', {
     env: { account: '123456789012', region: 'us-east-1' },
-    functionsDir: FIXTURE_FUNCTIONS_DIR,
+    functionsDir: fixtureFunctionsDir(),
   });
   return { app, stack, template: Template.fromStack(stack) };
 }

@@ -1,0 +1,151 @@
+import * as fs from 'fs';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as path from 'path';
+import { DEFAULT_FUNCTIONS_DIR } from '../lib/constructs/pipeline-function';
+import { DEFINITION_FILE, ImagegenStack } from '../lib/imagegen-stack';
+import { synthesize } from './helpers';
+
+/** The Lambda function resource of one PipelineFunction, found by logical-id prefix. */
+function lambdaOf(template: Template, prefix: string) {
+  const matches = Object.entries(template.findResources('AWS::Lambda::Function'))
+    .filter(([id]) => id.startsWith(`${prefix}Function`));
+  expect(matches).toHaveLength(1);
+  return matches[0][1];
+}
+
+const EXPECTED = {
+  StartExecution: { memory: 128, env: ['RUST_LOG', 'STATE_MACHINE_ARN', 'PROMPT_PREFIX'] },
+  ValidatePrompt: {
+    memory: 128,
+    env: ['RUST_LOG', 'OUTPUT_BUCKET', 'DEFAULT_MODEL_ID', 'ALLOWED_MODEL_IDS', 'MAX_PROMPT_FILE_BYTES'],
+  },
+  GenerateImage: { memory: 256, env: ['RUST_LOG', 'BEDROCK_REGION'] },
+  GenerateThumbnails: { memory: 1024, env: ['RUST_LOG', 'THUMBNAIL_SIZES', 'THUMBNAIL_FORMAT', 'THUMBNAIL_QUALITY'] },
+  NotifyUser: { memory: 128, env: ['RUST_LOG', 'TOPIC_ARN', 'PRESIGN_EXPIRY_SECONDS'] },
+} as const;
+
+describe('the five Rust functions', () => {
+  let template: Template;
+  let stack: ImagegenStack;
+  beforeAll(() => {
+    ({ template, stack } = synthesize({ logRetentionDays: 14 }));
+  });
+
+  test('exactly five functions besides the CDK bucket-notifications handler', () => {
+    const ours = Object.values(template.findResources('AWS::Lambda::Function'))
+      .filter((f) => f.Properties.Runtime === 'provided.al2023');
+    expect(ours).toHaveLength(5);
+  });
+
+  test.each(Object.entries(EXPECTED))('%s: arm64, provided.al2023, bootstrap, X-Ray, memory, env', (prefix, expected) => {
+    const fn = lambdaOf(template, prefix);
+    expect(fn.Properties).toMatchObject({
+      Runtime: 'provided.al2023',
+      Architectures: ['arm64'],
+      Handler: 'bootstrap',
+      TracingConfig: { Mode: 'Active' },
+      MemorySize: expected.memory,
+      LoggingConfig: { LogGroup: { Ref: expect.stringMatching(new RegExp(`^${prefix}LogGroup`)) } },
+    });
+    expect(Object.keys(fn.Properties.Environment.Variables).sort()).toEqual([...expected.env].sort());
+    expect(fn.Properties.Environment.Variables.RUST_LOG).toBe('info');
+  });
+
+  test.each(Object.keys(EXPECTED))('%s: its own role, its own log group with the configured retention', (prefix) => {
+    const fn = lambdaOf(template, prefix);
+    expect(fn.Properties.Role).toEqual({ 'Fn::GetAtt': [expect.stringMatching(new RegExp(`^${prefix}Role`)), 'Arn'] });
+    const roleId = fn.Properties.Role['Fn::GetAtt'][0] as string;
+    const role = template.toJSON().Resources[roleId];
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+    ]);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: roleId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([{
+          Sid: 'WriteOwnLogs',
+          Effect: 'Allow',
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp(`^${prefix}LogGroup`), 'Arn'] },
+        }]),
+      },
+    });
+    const logGroupId = fn.Properties.LoggingConfig.LogGroup.Ref as string;
+    expect(template.toJSON().Resources[logGroupId].Properties.RetentionInDays).toBe(14);
+  });
+
+  test('state machine log group has the configured retention too', () => {
+    template.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: Match.stringLikeRegexp('^/aws/vendedlogs/states/'),
+      RetentionInDays: 14,
+    });
+  });
+
+  test('environment values follow the contract and the defaults', () => {
+    const env = (prefix: string) => lambdaOf(template, prefix).Properties.Environment.Variables;
+    expect(env('StartExecution')).toMatchObject({
+      STATE_MACHINE_ARN: { Ref: expect.stringMatching(/^Pipeline/) },
+      PROMPT_PREFIX: 'prompts/',
+    });
+    expect(env('ValidatePrompt')).toMatchObject({
+      OUTPUT_BUCKET: { Ref: expect.stringMatching(/^StoreBucket/) },
+      DEFAULT_MODEL_ID: 'stability.stable-image-core-v1:1',
+      ALLOWED_MODEL_IDS: 'stability.stable-image-core-v1:1',
+      MAX_PROMPT_FILE_BYTES: '16384',
+    });
+    expect(env('GenerateImage')).toMatchObject({ BEDROCK_REGION: 'us-west-2' });
+    expect(env('GenerateThumbnails')).toMatchObject({
+      THUMBNAIL_SIZES: '128,256,512', THUMBNAIL_FORMAT: 'jpeg', THUMBNAIL_QUALITY: '80',
+    });
+    expect(env('NotifyUser')).toMatchObject({
+      TOPIC_ARN: { Ref: expect.stringMatching(/^ResultsTopic/) },
+      PRESIGN_EXPIRY_SECONDS: '3600',
+    });
+  });
+
+  test('context values reach the environment', () => {
+    const custom = synthesize({
+      modelId: 'amazon.nova-canvas-v1:0',
+      allowedModelIds: 'amazon.titan-image-generator-v2:0',
+      bedrockRegion: 'us-east-1',
+      thumbnailSizes: '64, 200',
+      thumbnailFormat: 'webp',
+      blocklist: 'foo, bar',
+    }).template;
+    const env = (prefix: string) => lambdaOf(custom, prefix).Properties.Environment.Variables;
+    expect(env('ValidatePrompt')).toMatchObject({
+      DEFAULT_MODEL_ID: 'amazon.nova-canvas-v1:0',
+      ALLOWED_MODEL_IDS: 'amazon.nova-canvas-v1:0,amazon.titan-image-generator-v2:0',
+      BLOCKLIST: 'foo,bar',
+    });
+    expect(env('GenerateImage')).toMatchObject({ BEDROCK_REGION: 'us-east-1' });
+    expect(env('GenerateThumbnails')).toMatchObject({ THUMBNAIL_SIZES: '64,200', THUMBNAIL_FORMAT: 'webp' });
+  });
+
+  test('each function times out before the state that calls it', () => {
+    const asl = JSON.parse(fs.readFileSync(DEFINITION_FILE, 'utf8')) as {
+      States: Record<string, { Resource?: string; TimeoutSeconds?: number }>;
+    };
+    const byPlaceholder: Record<string, string> = {
+      '${ValidatePromptFunctionArn}': 'ValidatePrompt',
+      '${GenerateImageFunctionArn}': 'GenerateImage',
+      '${GenerateThumbnailsFunctionArn}': 'GenerateThumbnails',
+      '${NotifyUserFunctionArn}': 'NotifyUser',
+    };
+    const tasks = Object.values(asl.States).filter((s) => s.Resource !== undefined);
+    expect(tasks.length).toBeGreaterThanOrEqual(4);
+    for (const state of tasks) {
+      const prefix = byPlaceholder[state.Resource as string];
+      expect(prefix).toBeDefined();
+      expect(state.TimeoutSeconds).toBeDefined();
+      expect(lambdaOf(template, prefix).Properties.Timeout).toBeLessThan(state.TimeoutSeconds as number);
+    }
+  });
+
+  test('manifest paths point at functions/<crate>/Cargo.toml by default', () => {
+    expect(stack.functions.startExecution.function.node.path).toBe('Imagegen/StartExecution/Function');
+    // The bin builds the stack without functionsDir: it resolves to <repo>/functions.
+    expect(path.resolve(DEFAULT_FUNCTIONS_DIR)).toBe(path.resolve(__dirname, '../../functions'));
+  });
+});

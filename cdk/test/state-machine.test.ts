@@ -1,0 +1,85 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { DEFINITION_FILE } from '../lib/imagegen-stack';
+import { synthesize } from './helpers';
+
+const FUNCTION_FOR_PLACEHOLDER = {
+  ValidatePromptFunctionArn: 'ValidatePromptFunction',
+  GenerateImageFunctionArn: 'GenerateImageFunction',
+  GenerateThumbnailsFunctionArn: 'GenerateThumbnailsFunction',
+  NotifyUserFunctionArn: 'NotifyUserFunction',
+} as const;
+
+function aslValidator(file: string): { status: number | null; output: string } {
+  const bin = path.join(__dirname, '../node_modules/.bin/asl-validator');
+  const result = spawnSync(bin, ['--json-path', file], { encoding: 'utf8' });
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+describe('state machine', () => {
+  let template: Template;
+  beforeAll(() => {
+    template = synthesize().template;
+  });
+
+  test('Standard type, loaded from the ASL file, logs ALL with execution data, X-Ray on', () => {
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      DefinitionS3Location: Match.objectLike({ Key: Match.stringLikeRegexp('\\.json$') }),
+      LoggingConfiguration: {
+        Level: 'ALL',
+        IncludeExecutionData: true,
+        Destinations: [{
+          CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ExecutionLogs'), 'Arn'] } },
+        }],
+      },
+      TracingConfiguration: { Enabled: true },
+    });
+  });
+
+  test('definitionSubstitutions resolve each placeholder to the right function', () => {
+    const sm = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0];
+    const substitutions = sm.Properties.DefinitionSubstitutions as Record<string, unknown>;
+    expect(Object.keys(substitutions).sort()).toEqual(Object.keys(FUNCTION_FOR_PLACEHOLDER).sort());
+    for (const [placeholder, fnPrefix] of Object.entries(FUNCTION_FOR_PLACEHOLDER)) {
+      expect(substitutions[placeholder]).toEqual({ 'Fn::GetAtt': [expect.stringMatching(new RegExp(`^${fnPrefix}`)), 'Arn'] });
+    }
+  });
+
+  test('every ${Placeholder} in the ASL file has a substitution, and no substitution is unused', () => {
+    const text = fs.readFileSync(DEFINITION_FILE, 'utf8');
+    const used = new Set([...text.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]));
+    expect([...used].sort()).toEqual(Object.keys(FUNCTION_FOR_PLACEHOLDER).sort());
+  });
+
+  test('its role may invoke exactly the four pipeline functions and nothing else in Lambda', () => {
+    const sm = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0];
+    const roleId = sm.Properties.RoleArn['Fn::GetAtt'][0] as string;
+    const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } });
+    const statements = Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement as Array<Record<string, any>>);
+    const lambdaStatements = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('lambda:')));
+    expect(lambdaStatements).toHaveLength(1);
+    expect(lambdaStatements[0].Action).toBe('lambda:InvokeFunction');
+    const targets = (lambdaStatements[0].Resource as Array<{ 'Fn::GetAtt': [string, string] }>)
+      .map((r) => r['Fn::GetAtt'][0].replace(/[0-9A-F]{8}$/, '')).sort();
+    expect(targets).toEqual(Object.values(FUNCTION_FOR_PLACEHOLDER).sort());
+  });
+
+  test('asl-validator accepts the definition', () => {
+    const { status, output } = aslValidator(DEFINITION_FILE);
+    expect(output).toContain('is valid');
+    expect(status).toBe(0);
+  });
+
+  test('asl-validator rejects a broken definition (the check is live)', () => {
+    const broken = JSON.parse(fs.readFileSync(DEFINITION_FILE, 'utf8')) as { States: Record<string, { Next?: string }> };
+    broken.States.ValidatePrompt.Next = 'NoSuchState';
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'asl-')), 'broken.asl.json');
+    fs.writeFileSync(file, JSON.stringify(broken));
+    expect(aslValidator(file).status).not.toBe(0);
+  });
+});
