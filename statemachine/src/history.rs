@@ -1,0 +1,140 @@
+//! Execution history: AWS's event types, ids and details.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+macro_rules! event_types {
+    ($($name:ident),* $(,)?) => {
+        /// A history event type, named as in the Step Functions API.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[allow(missing_docs)]
+        pub enum EventType { $($name),* }
+
+        impl EventType {
+            /// The API name (`TaskStateEntered`, ...).
+            pub fn as_str(&self) -> &'static str {
+                match self { $(EventType::$name => stringify!($name)),* }
+            }
+
+            /// Looks up an API name.
+            pub fn from_name(s: &str) -> Option<Self> {
+                match s { $(stringify!($name) => Some(EventType::$name),)* _ => None }
+            }
+        }
+    };
+}
+
+event_types!(
+    ExecutionStarted,
+    ExecutionSucceeded,
+    ExecutionFailed,
+    ExecutionTimedOut,
+    PassStateEntered,
+    PassStateExited,
+    TaskStateEntered,
+    TaskStateExited,
+    ChoiceStateEntered,
+    ChoiceStateExited,
+    WaitStateEntered,
+    WaitStateExited,
+    SucceedStateEntered,
+    SucceedStateExited,
+    FailStateEntered,
+    ParallelStateEntered,
+    ParallelStateStarted,
+    ParallelStateSucceeded,
+    ParallelStateFailed,
+    ParallelStateExited,
+    MapStateEntered,
+    MapStateStarted,
+    MapStateSucceeded,
+    MapStateFailed,
+    MapStateExited,
+    MapIterationStarted,
+    MapIterationSucceeded,
+    MapIterationFailed,
+    MapRunStarted,
+    MapRunSucceeded,
+    MapRunFailed,
+    TaskScheduled,
+    TaskStarted,
+    TaskSucceeded,
+    TaskFailed,
+    TaskTimedOut,
+    LambdaFunctionScheduled,
+    LambdaFunctionStarted,
+    LambdaFunctionSucceeded,
+    LambdaFunctionFailed,
+    LambdaFunctionTimedOut,
+);
+
+impl std::fmt::Display for EventType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One history event, serialised like `GetExecutionHistory`'s events:
+/// `{"id","previousEventId","timestamp","type","<kind>EventDetails":{...}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEvent {
+    /// 1-based event id.
+    pub id: u64,
+    /// The id of the event this one follows (0 for none).
+    #[serde(rename = "previousEventId")]
+    pub previous_event_id: u64,
+    /// ISO-8601 time.
+    pub timestamp: String,
+    /// The event type.
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    /// The details member(s), e.g. `stateEnteredEventDetails`.
+    #[serde(flatten)]
+    pub details: Map<String, Value>,
+}
+
+impl HistoryEvent {
+    /// The details object (the first details member), if any.
+    pub fn detail(&self) -> Option<&Value> {
+        self.details.values().next()
+    }
+}
+
+/// The name of the details member for an event type.
+pub fn details_key(t: EventType) -> &'static str {
+    use EventType::*;
+    match t {
+        ExecutionStarted => "executionStartedEventDetails",
+        ExecutionSucceeded => "executionSucceededEventDetails",
+        ExecutionFailed => "executionFailedEventDetails",
+        ExecutionTimedOut => "executionTimedOutEventDetails",
+        PassStateEntered | TaskStateEntered | ChoiceStateEntered | WaitStateEntered
+        | SucceedStateEntered | FailStateEntered | ParallelStateEntered | MapStateEntered => {
+            "stateEnteredEventDetails"
+        }
+        PassStateExited | TaskStateExited | ChoiceStateExited | WaitStateExited
+        | SucceedStateExited | ParallelStateExited | MapStateExited => "stateExitedEventDetails",
+        MapStateStarted => "mapStateStartedEventDetails",
+        MapIterationStarted => "mapIterationStartedEventDetails",
+        MapIterationSucceeded => "mapIterationSucceededEventDetails",
+        MapIterationFailed => "mapIterationFailedEventDetails",
+        MapRunStarted => "mapRunStartedEventDetails",
+        MapRunFailed => "mapRunFailedEventDetails",
+        TaskScheduled => "taskScheduledEventDetails",
+        TaskStarted => "taskStartedEventDetails",
+        TaskSucceeded => "taskSucceededEventDetails",
+        TaskFailed => "taskFailedEventDetails",
+        TaskTimedOut => "taskTimedOutEventDetails",
+        LambdaFunctionScheduled => "lambdaFunctionScheduledEventDetails",
+        LambdaFunctionStarted => "lambdaFunctionStartedEventDetails",
+        LambdaFunctionSucceeded => "lambdaFunctionSucceededEventDetails",
+        LambdaFunctionFailed => "lambdaFunctionFailedEventDetails",
+        LambdaFunctionTimedOut => "lambdaFunctionTimedOutEventDetails",
+        ParallelStateStarted
+        | ParallelStateSucceeded
+        | ParallelStateFailed
+        | MapStateSucceeded
+        | MapStateFailed
+        | MapRunSucceeded => "",
+    }
+}

@@ -1,0 +1,149 @@
+//! Task resources: the caller binds resource ARNs (or Lambda function names)
+//! to in-process async handlers.
+
+use crate::clock::BoxFuture;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+
+/// The account and region used to complete Lambda ARNs.
+pub const ACCOUNT: &str = "111111111111";
+/// See [`ACCOUNT`].
+pub const REGION: &str = "us-east-1";
+
+/// A failed task: `error` is the Step Functions error name, `cause` its cause.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{error}: {}", cause.as_deref().unwrap_or(""))]
+pub struct TaskError {
+    /// The error name (a Lambda function's `errorType`).
+    pub error: String,
+    /// The cause.
+    pub cause: Option<String>,
+}
+
+impl TaskError {
+    /// An error with a name and a cause.
+    pub fn new(error: impl Into<String>, cause: impl Into<String>) -> Self {
+        TaskError {
+            error: error.into(),
+            cause: Some(cause.into()),
+        }
+    }
+
+    /// An unhandled Lambda error as Step Functions reports it: the error is
+    /// `error_type`, the cause is `{"errorMessage":..,"errorType":..}`.
+    pub fn lambda(error_type: impl Into<String>, message: impl Into<String>) -> Self {
+        let error_type = error_type.into();
+        let cause = json!({"errorMessage": message.into(), "errorType": error_type}).to_string();
+        TaskError {
+            error: error_type,
+            cause: Some(cause),
+        }
+    }
+}
+
+/// An in-process task implementation. Takes the task's effective input
+/// (after InputPath and Parameters; for `lambda:invoke`, the `Payload`).
+pub trait TaskHandler: Send + Sync {
+    /// Runs the task.
+    fn call(&self, input: Value) -> BoxFuture<'static, Result<Value, TaskError>>;
+}
+
+impl<F, Fut> TaskHandler for F
+where
+    F: Fn(Value) -> Fut + Send + Sync,
+    Fut: Future<Output = Result<Value, TaskError>> + Send + 'static,
+{
+    fn call(&self, input: Value) -> BoxFuture<'static, Result<Value, TaskError>> {
+        Box::pin(self(input))
+    }
+}
+
+/// Resource ARN (or Lambda function name) to handler.
+#[derive(Clone, Default)]
+pub struct Registry {
+    handlers: HashMap<String, Arc<dyn TaskHandler>>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut keys: Vec<&String> = self.handlers.keys().collect();
+        keys.sort();
+        f.debug_struct("Registry")
+            .field("resources", &keys)
+            .finish()
+    }
+}
+
+/// The full ARN for a Lambda function name (or the ARN itself, without a
+/// version qualifier).
+pub fn lambda_arn(name_or_arn: &str) -> String {
+    if let Some(rest) = name_or_arn.strip_prefix("arn:") {
+        let parts: Vec<&str> = rest.split(':').collect();
+        if parts.len() >= 6 && parts[1] == "lambda" && parts[4] == "function" {
+            return format!("arn:{}", parts[..6].join(":"));
+        }
+        return name_or_arn.to_string();
+    }
+    format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name_or_arn}")
+}
+
+/// The function name of a Lambda ARN (or the name itself).
+pub fn lambda_name(name_or_arn: &str) -> &str {
+    if name_or_arn.starts_with("arn:") {
+        name_or_arn.split(':').nth(6).unwrap_or(name_or_arn)
+    } else {
+        name_or_arn
+    }
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Binds `resource` (an ARN, or a bare Lambda function name) to `handler`.
+    pub fn register(
+        &mut self,
+        resource: impl Into<String>,
+        handler: impl TaskHandler + 'static,
+    ) -> &mut Self {
+        self.handlers.insert(resource.into(), Arc::new(handler));
+        self
+    }
+
+    /// Binds a shared handler.
+    pub fn register_arc(
+        &mut self,
+        resource: impl Into<String>,
+        handler: Arc<dyn TaskHandler>,
+    ) -> &mut Self {
+        self.handlers.insert(resource.into(), handler);
+        self
+    }
+
+    /// Builder-style [`Registry::register`].
+    pub fn with(
+        mut self,
+        resource: impl Into<String>,
+        handler: impl TaskHandler + 'static,
+    ) -> Self {
+        self.register(resource, handler);
+        self
+    }
+
+    /// Finds the handler of a resource: exact match first, then (for Lambda
+    /// ARNs and names) the unqualified ARN and the bare function name.
+    pub fn resolve(&self, resource: &str) -> Option<Arc<dyn TaskHandler>> {
+        if let Some(h) = self.handlers.get(resource) {
+            return Some(h.clone());
+        }
+        let arn = lambda_arn(resource);
+        if let Some(h) = self.handlers.get(&arn) {
+            return Some(h.clone());
+        }
+        self.handlers.get(lambda_name(resource)).cloned()
+    }
+}
