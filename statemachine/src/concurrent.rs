@@ -90,21 +90,17 @@ impl Exec<'_> {
                     });
                 }
                 Some(f) => {
+                    if self.retry_wait(io, &mut retry, &f).await {
+                        continue;
+                    }
                     self.emit(frame, EventType::ParallelStateFailed, json!({}));
-                    if f.is_runtime() {
-                        return Err(f);
-                    }
-                    if let Some(step) = self
-                        .retry_or_catch(en, io, &mut retry, f, &input, frame)
-                        .await?
-                    {
-                        return Ok(step);
-                    }
+                    return self.catch(en, io, f, &input, frame);
                 }
             }
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn map_number(
         &self,
         en: &Entered<'_>,
@@ -123,10 +119,14 @@ impl Exec<'_> {
                     .scope(eff, ctx, frame)
                     .eval(p)
                     .map_err(|m| en.runtime(invalid_path(p, &m)))?;
+                let num = match &v {
+                    Value::String(s) => s.trim().parse::<f64>().ok(),
+                    other => other.as_f64(),
+                };
                 let parsed = if integer {
-                    v.as_i64().map(|n| n as f64)
+                    num.filter(|n| n.fract() == 0.0)
                 } else {
-                    v.as_f64()
+                    num
                 };
                 parsed.map(Some).ok_or_else(|| {
                     en.runtime(format!(
@@ -318,16 +318,11 @@ impl Exec<'_> {
                     if m.distributed {
                         self.emit(frame, EventType::MapRunFailed, json!({}));
                     }
+                    if self.retry_wait(&m.io, &mut retry, &f).await {
+                        continue;
+                    }
                     self.emit(frame, EventType::MapStateFailed, json!({}));
-                    if f.is_runtime() {
-                        return Err(f);
-                    }
-                    if let Some(step) = self
-                        .retry_or_catch(en, &m.io, &mut retry, f, &input, frame)
-                        .await?
-                    {
-                        return Ok(step);
-                    }
+                    return self.catch(en, &m.io, f, &input, frame);
                 }
             }
         }

@@ -9,6 +9,7 @@ use serde_json::{Map, Number, Value};
 /// A parsed intrinsic call such as `States.Format('{}', $.x)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Call {
+    text: String,
     name: String,
     args: Vec<Arg>,
 }
@@ -74,10 +75,19 @@ impl Call {
                 Ok(c)
             }
         });
-        res.map_err(|reason| IntrinsicSyntaxError {
+        res.map(|mut c| {
+            c.text = text.to_string();
+            c
+        })
+        .map_err(|reason| IntrinsicSyntaxError {
             text: text.to_string(),
             reason,
         })
+    }
+
+    /// The expression as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
     }
 
     /// Evaluates the call.
@@ -133,7 +143,11 @@ impl P {
         self.ws();
         if self.peek() == Some(')') {
             self.pos += 1;
-            return Ok(Call { name, args });
+            return Ok(Call {
+                text: String::new(),
+                name,
+                args,
+            });
         }
         loop {
             args.push(self.arg()?);
@@ -142,7 +156,11 @@ impl P {
                 Some(',') => self.pos += 1,
                 Some(')') => {
                     self.pos += 1;
-                    return Ok(Call { name, args });
+                    return Ok(Call {
+                        text: String::new(),
+                        name,
+                        args,
+                    });
                 }
                 _ => return Err("expected ',' or ')'".into()),
             }
@@ -231,6 +249,17 @@ impl P {
             }
             None => Err("unexpected end".into()),
         }
+    }
+}
+
+fn fix_negative_zero(v: &mut Value) {
+    match v {
+        Value::Number(n) if n.as_f64().is_some_and(|f| f == 0.0 && f.is_sign_negative()) => {
+            *v = Value::from(0)
+        }
+        Value::Array(a) => a.iter_mut().for_each(fix_negative_zero),
+        Value::Object(m) => m.values_mut().for_each(fix_negative_zero),
+        _ => {}
     }
 }
 
@@ -354,7 +383,10 @@ fn apply(name: &str, args: Vec<Value>, rng: &dyn RandomSource) -> Result<Value, 
             if s.trim().is_empty() {
                 return Ok(Value::Null);
             }
-            serde_json::from_str(s).or_else(|e| err(format!("{name}: invalid JSON: {e}")))
+            let mut v: Value =
+                serde_json::from_str(s).or_else(|e| err(format!("{name}: invalid JSON: {e}")))?;
+            fix_negative_zero(&mut v);
+            Ok(v)
         }
         "States.JsonToString" => {
             arity(name, &args, 1)?;
@@ -460,9 +492,18 @@ fn apply(name: &str, args: Vec<Value>, rng: &dyn RandomSource) -> Result<Value, 
                     "{name}: deep merging is not supported; the third argument must be false"
                 ));
             }
-            let mut out: Map<String, Value> = a.clone();
+            let mut merged: Map<String, Value> = a.clone();
             for (k, v) in b {
-                out.insert(k.clone(), v.clone());
+                merged.insert(k.clone(), v.clone());
+            }
+            // AWS returns the merge as a java.util.HashMap.
+            let keys: Vec<&String> = merged.keys().collect();
+            let order =
+                crate::payload::java_hashmap_order(keys.iter().map(|k| k.as_str()), keys.len());
+            let mut out = Map::with_capacity(merged.len());
+            for i in order {
+                let k = keys[i];
+                out.insert(k.clone(), merged[k.as_str()].clone());
             }
             Ok(Value::Object(out))
         }
@@ -470,7 +511,12 @@ fn apply(name: &str, args: Vec<Value>, rng: &dyn RandomSource) -> Result<Value, 
             if args.len() != 2 && args.len() != 3 {
                 return err(format!("{name} expects 2 or 3 arguments"));
             }
-            let (s, e) = (as_int(name, &args[0])?, as_int(name, &args[1])?);
+            let num = |v: &Value| {
+                v.as_f64()
+                    .map(|f| f as i64)
+                    .ok_or_else(|| IntrinsicError(format!("{name}: expected a number, got {v}")))
+            };
+            let (s, e) = (num(&args[0])?, num(&args[1])?);
             if e <= s {
                 return err(format!("{name}: the end must be greater than the start"));
             }

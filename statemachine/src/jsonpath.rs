@@ -540,9 +540,13 @@ impl Parser {
                 None => return Err("unterminated string".into()),
                 Some('\\') => {
                     self.pos += 1;
-                    if let Some(c) = self.peek() {
-                        s.push(c);
-                        self.pos += 1;
+                    // Only the quote and the backslash itself are escapable.
+                    match self.peek() {
+                        Some(c) if c == q || c == '\\' => {
+                            s.push(c);
+                            self.pos += 1;
+                        }
+                        _ => s.push('\\'),
                     }
                 }
                 Some(c) if c == q => {

@@ -45,33 +45,31 @@ pub fn load_str(text: &str, substitutions: &HashMap<String, String>) -> R<StateM
 /// Replaces `${Name}` in every string of `v`.
 pub fn substitute(v: &mut Value, subs: &HashMap<String, String>, loc: &mut String) -> R<()> {
     match v {
-        Value::String(s) => {
-            if s.contains("${") {
-                let mut out = String::new();
-                let mut rest = s.as_str();
-                while let Some(i) = rest.find("${") {
-                    out.push_str(&rest[..i]);
-                    let after = &rest[i + 2..];
-                    let Some(j) = after.find('}') else {
-                        out.push_str(&rest[i..]);
-                        rest = "";
-                        break;
-                    };
-                    let key = &after[..j];
-                    match subs.get(key) {
-                        Some(val) => out.push_str(val),
-                        None => {
-                            return Err(LoadError::Substitution {
-                                key: key.to_string(),
-                                location: loc.clone(),
-                            });
-                        }
+        Value::String(s) if s.contains("${") => {
+            let mut out = String::new();
+            let mut rest = s.as_str();
+            while let Some(i) = rest.find("${") {
+                out.push_str(&rest[..i]);
+                let after = &rest[i + 2..];
+                let Some(j) = after.find('}') else {
+                    out.push_str(&rest[i..]);
+                    rest = "";
+                    break;
+                };
+                let key = &after[..j];
+                match subs.get(key) {
+                    Some(val) => out.push_str(val),
+                    None => {
+                        return Err(LoadError::Substitution {
+                            key: key.to_string(),
+                            location: loc.clone(),
+                        });
                     }
-                    rest = &after[j + 1..];
                 }
-                out.push_str(rest);
-                *s = out;
+                rest = &after[j + 1..];
             }
+            out.push_str(rest);
+            *s = out;
         }
         Value::Array(a) => {
             for (i, x) in a.iter_mut().enumerate() {

@@ -42,8 +42,21 @@ pub fn eval(
     match t {
         Template::Literal(v) => Ok(v.clone()),
         Template::Object(members) => {
+            // AWS (Java) emits constant members first, in definition order, then
+            // the evaluated `key.$` members in java.util.HashMap order.
             let mut m = Map::with_capacity(members.len());
+            let mut dynamic = Vec::new();
             for (k, x) in members {
+                match x {
+                    Template::Path { .. } | Template::Intrinsic { .. } => dynamic.push((k, x)),
+                    _ => {
+                        m.insert(k.clone(), eval(x, scope, rng)?);
+                    }
+                }
+            }
+            let order = java_hashmap_order(dynamic.iter().map(|(k, _)| k.as_str()), members.len());
+            for i in order {
+                let (k, x) = dynamic[i];
                 m.insert(k.clone(), eval(x, scope, rng)?);
             }
             Ok(Value::Object(m))
@@ -68,4 +81,28 @@ pub fn eval(
             })
         }
     }
+}
+
+/// Java's `String.hashCode`.
+fn java_hash(s: &str) -> u32 {
+    s.encode_utf16()
+        .fold(0u32, |h, c| h.wrapping_mul(31).wrapping_add(c as u32))
+}
+
+/// The iteration order of a `java.util.HashMap` holding `keys` (inserted in
+/// order) sized for `total` entries: by bucket, then insertion order.
+pub fn java_hashmap_order<'a>(keys: impl Iterator<Item = &'a str>, total: usize) -> Vec<usize> {
+    let mut cap: usize = 16;
+    while total as f64 > cap as f64 * 0.75 {
+        cap *= 2;
+    }
+    let mut idx: Vec<(usize, usize)> = keys
+        .enumerate()
+        .map(|(i, k)| {
+            let h = java_hash(k);
+            ((h ^ (h >> 16)) as usize & (cap - 1), i)
+        })
+        .collect();
+    idx.sort();
+    idx.into_iter().map(|(_, i)| i).collect()
 }

@@ -72,6 +72,27 @@ fn invoke_response(payload: Value, request_id: &str, date: &str) -> Value {
     })
 }
 
+/// Adds the `LogResult` (base64 of the last 4 KB of the log) that
+/// `LogType: Tail` asks for.
+fn with_log_result(resp: Value, request_id: &str) -> Value {
+    use base64::Engine as _;
+    let log =
+        format!("START RequestId: {request_id} Version: $LATEST\nEND RequestId: {request_id}\n");
+    let encoded = base64::engine::general_purpose::STANDARD.encode(log);
+    let Value::Object(m) = resp else {
+        return resp;
+    };
+    let mut out = Map::new();
+    for (k, v) in m {
+        let is_version = k == "ExecutedVersion";
+        out.insert(k, v);
+        if is_version {
+            out.insert("LogResult".into(), Value::String(encoded.clone()));
+        }
+    }
+    Value::Object(out)
+}
+
 /// Builds the `{"Error","Cause"}` object a Catch passes on.
 pub(crate) fn error_output(f: &Failure) -> Value {
     let mut m = Map::new();
@@ -120,14 +141,44 @@ impl Exec<'_> {
         raw_input: &Value,
         frame: &mut Frame,
     ) -> Result<Option<Step>, Failure> {
+        if self.retry_wait(io, retry, &f).await {
+            return Ok(None);
+        }
+        self.catch(en, io, f, raw_input, frame).map(Some)
+    }
+
+    /// Sleeps and returns true when a retrier takes `f`.
+    pub(crate) async fn retry_wait(
+        &self,
+        io: &ResultHandling,
+        retry: &mut RetryState,
+        f: &Failure,
+    ) -> bool {
+        if f.is_runtime() {
+            return false;
+        }
+        match retry.next_delay(&io.retry, &f.error, self.engine.rng.as_ref()) {
+            Some(d) => {
+                if !d.is_zero() {
+                    self.engine.clock.sleep(d).await;
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Applies the first matching catcher, or gives the failure back.
+    pub(crate) fn catch(
+        &self,
+        en: &Entered<'_>,
+        io: &ResultHandling,
+        f: Failure,
+        raw_input: &Value,
+        frame: &mut Frame,
+    ) -> Result<Step, Failure> {
         if f.is_runtime() {
             return Err(f);
-        }
-        if let Some(d) = retry.next_delay(&io.retry, &f.error, self.engine.rng.as_ref()) {
-            if !d.is_zero() {
-                self.engine.clock.sleep(d).await;
-            }
-            return Ok(None);
         }
         let Some(c) = io
             .catch
@@ -141,10 +192,10 @@ impl Exec<'_> {
         let assigned = self.eval_assign(en, c.assign.as_ref(), &err_out, &ctx, frame)?;
         let out = self.result_path(en, Some(&c.result_path), raw_input, err_out)?;
         Self::apply_assign(frame, assigned);
-        Ok(Some(Step {
+        Ok(Step {
             output: out,
             next: Some(c.next.clone()),
-        }))
+        })
     }
 
     pub(crate) async fn run_task(
@@ -230,7 +281,14 @@ impl Exec<'_> {
                 };
                 (
                     f.to_string(),
-                    eff.get("Payload").cloned().unwrap_or(Value::Null),
+                    match eff.get("Payload") {
+                        None | Some(Value::Null) => json!({}),
+                        // A string Payload is sent as raw bytes; the function sees it decoded.
+                        Some(Value::String(s)) => {
+                            serde_json::from_str(s).unwrap_or_else(|_| Value::String(s.clone()))
+                        }
+                        Some(v) => v.clone(),
+                    },
                     "lambda",
                     "invoke",
                 )
@@ -385,7 +443,11 @@ impl Exec<'_> {
                             .now()
                             .format("%a, %d %b %Y %H:%M:%S GMT")
                             .to_string();
-                        invoke_response(value, &rid, &date)
+                        let mut resp = invoke_response(value, &rid, &date);
+                        if eff.get("LogType").and_then(Value::as_str) == Some("Tail") {
+                            resp = with_log_result(resp, &rid);
+                        }
+                        resp
                     }
                     _ => value,
                 };
