@@ -20,7 +20,7 @@ fn asl_run(args: &[&str]) -> (i32, Value, String) {
 
 const A: &str = "arn:aws:lambda:us-east-1:111111111111:function";
 
-fn pipeline_args<'a>(extra: &'a [String]) -> Vec<String> {
+fn pipeline_args(extra: &[String]) -> Vec<String> {
     let mut v = vec![concat!(env!("CARGO_MANIFEST_DIR"), "/image-pipeline.asl.json").to_string()];
     for f in [
         "ValidatePrompt",
