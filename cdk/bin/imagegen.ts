@@ -3,7 +3,11 @@ import { App } from 'aws-cdk-lib';
 import { ImagegenStack } from '../lib/imagegen-stack';
 import { addNagChecks } from '../lib/nag';
 
-const app = new App();
+// IMAGEGEN_SKIP_BUNDLING=1 synthesizes without building the Rust functions (the CLI refuses
+// `-c aws:cdk:...`, so the app sets the context itself, after the CLI's).
+const skipBundling = process.env.IMAGEGEN_SKIP_BUNDLING === '1';
+const app = new App(skipBundling ? { postCliContext: { 'aws:cdk:bundling-stacks': [] } } : {});
+
 new ImagegenStack(app, app.node.tryGetContext('stackName') ?? 'Imagegen', {
   description: 'imagegen: S3 prompt or console input -> Step Functions -> Rust Lambdas -> Bedrock -> thumbnails -> SNS email',
   env: {

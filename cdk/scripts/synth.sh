@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Offline `cdk synth` with no AWS credentials. Output: cdk/cdk.out/Imagegen.template.json
+#
+#   scripts/synth.sh                 real synth: builds the five Rust crates with `cargo lambda build
+#                                    --release --arm64` (slow on 2 cores: minutes, cached in target/)
+#   scripts/synth.sh --no-bundling   template only, no Rust build (seconds); what tests and lint use
+#
+# Extra arguments go to `cdk synth` (e.g. -c email=you@example.com).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bundle=1
+if [[ "${1:-}" == "--no-bundling" ]]; then bundle=0; shift; fi
+
+export CDK_DISABLE_VERSION_CHECK=1
+export AWS_REGION="${AWS_REGION:-us-east-1}"
+# No credentials: do not wait on the EC2 metadata service while the CLI looks for an account.
+export AWS_EC2_METADATA_DISABLED=true
+
+if [[ "$bundle" == 1 ]]; then
+  missing=()
+  for crate in start-execution validate-prompt generate-image generate-thumbnails notify-user; do
+    [[ -f "../functions/$crate/Cargo.toml" ]] || missing+=("functions/$crate")
+  done
+  if (( ${#missing[@]} )); then
+    echo "synth: missing Rust crates: ${missing[*]} (use --no-bundling for a template-only synth)" >&2
+    exit 1
+  fi
+  if ! cargo lambda --version >/dev/null 2>&1; then
+    echo "synth: installing cargo-lambda (pip)" >&2
+    python3 -m pip install --quiet cargo-lambda
+  fi
+  rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux-gnu \
+    || rustup target add aarch64-unknown-linux-gnu
+  unset IMAGEGEN_SKIP_BUNDLING
+else
+  export IMAGEGEN_SKIP_BUNDLING=1
+fi
+
+rm -rf cdk.out
+npx cdk synth --quiet "$@"
+echo "synth: wrote $(ls cdk.out/*.template.json) (bundling: $([[ $bundle == 1 ]] && echo yes || echo skipped))"
