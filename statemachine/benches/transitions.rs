@@ -1,1 +1,99 @@
-fn main() {}
+//! State transitions per second (criterion reports them as `elem/s`):
+//! a Pass/Choice loop, and the image pipeline with no-op Lambda handlers.
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use imagegen_statemachine::{Engine, ExecutionOptions, Registry, StateMachine, VirtualClock};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::hint::black_box;
+use std::sync::Arc;
+
+const LOOPS: u64 = 200;
+const FN: &str = "arn:aws:lambda:us-east-1:111111111111:function:";
+
+fn runtime() -> tokio::runtime::Runtime {
+    match tokio::runtime::Builder::new_current_thread().enable_time().build() {
+        Ok(rt) => rt,
+        Err(e) => panic!("tokio runtime: {e}"),
+    }
+}
+
+fn load(text: &str, subs: &HashMap<String, String>) -> StateMachine {
+    match StateMachine::from_json(text, subs) {
+        Ok(sm) => sm,
+        Err(e) => panic!("definition: {e}"),
+    }
+}
+
+/// Entered states per execution (one transition each).
+fn transitions(engine: &Engine, rt: &tokio::runtime::Runtime, sm: &StateMachine, input: &Value) -> u64 {
+    let exec = rt.block_on(engine.execute(sm, input.clone(), ExecutionOptions::default()));
+    assert!(exec.output.is_some(), "benchmark execution failed: {:?} {:?}", exec.error, exec.cause);
+    exec.history
+        .iter()
+        .filter(|e| e.event_type.as_str().ends_with("StateEntered"))
+        .count() as u64
+}
+
+fn pass_choice(c: &mut Criterion) {
+    let def = json!({
+        "StartAt": "Init",
+        "States": {
+            "Init": {"Type": "Pass", "Result": {"i": 0, "acc": []}, "Next": "Check"},
+            "Check": {"Type": "Choice", "Choices": [
+                {"And": [{"Variable": "$.i", "IsNumeric": true}, {"Variable": "$.i", "NumericLessThan": LOOPS}], "Next": "Step"}
+            ], "Default": "Done"},
+            "Step": {"Type": "Pass", "Parameters": {"i.$": "States.MathAdd($.i, 1)", "acc.$": "$.acc"}, "Next": "Tag"},
+            "Tag": {"Type": "Pass", "Result": "tick", "ResultPath": "$.last", "Next": "Check"},
+            "Done": {"Type": "Succeed", "OutputPath": "$.i"}
+        }
+    });
+    let sm = load(&def.to_string(), &HashMap::new());
+    let engine = Engine::new(Registry::new());
+    let rt = runtime();
+    let input = json!({});
+    let n = transitions(&engine, &rt, &sm, &input);
+    let mut g = c.benchmark_group("pass_choice_loop");
+    g.throughput(Throughput::Elements(n));
+    g.bench_function("transitions", |b| {
+        b.iter(|| rt.block_on(engine.execute(&sm, black_box(input.clone()), ExecutionOptions::default())))
+    });
+    g.finish();
+}
+
+fn image_pipeline(c: &mut Criterion) {
+    let text = match std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/image-pipeline.asl.json")) {
+        Ok(t) => t,
+        Err(e) => panic!("image-pipeline.asl.json: {e}"),
+    };
+    let mut subs = HashMap::new();
+    for f in ["ValidatePrompt", "GenerateImage", "GenerateThumbnails", "NotifyUser"] {
+        subs.insert(format!("{f}FunctionArn"), format!("{FN}{f}"));
+    }
+    let sm = load(&text, &subs);
+    let reg = Registry::new()
+        .with("ValidatePrompt", |_: Value| async {
+            Ok(json!({"requestId": "r-1", "prompt": "a cat", "sizes": [256, 512], "email": "u@example.com"}))
+        })
+        .with("GenerateImage", |_: Value| async {
+            Ok(json!({"images": [{"key": "gen/r-1/0.png"}, {"key": "gen/r-1/1.png"}], "model": "titan"}))
+        })
+        .with("GenerateThumbnails", |_: Value| async {
+            Ok(json!({"thumbnails": [{"key": "thumb/r-1/0-256.jpg"}, {"key": "thumb/r-1/0-512.jpg"}]}))
+        })
+        .with("NotifyUser", |_: Value| async { Ok(json!({"manifestKey": "manifests/r-1.json", "notified": true})) });
+    let clock = Arc::new(VirtualClock::new(chrono::Utc::now()));
+    let engine = Engine::new(reg).with_clock(clock);
+    let rt = runtime();
+    let input = json!({"prompt": "a cat", "email": "u@example.com"});
+    let n = transitions(&engine, &rt, &sm, &input);
+    let mut g = c.benchmark_group("image_pipeline_noop_tasks");
+    g.throughput(Throughput::Elements(n));
+    g.bench_function("transitions", |b| {
+        b.iter(|| rt.block_on(engine.execute(&sm, black_box(input.clone()), ExecutionOptions::default())))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, pass_choice, image_pipeline);
+criterion_main!(benches);
