@@ -12,8 +12,8 @@ if (( ${#templates[@]} == 0 )); then
   templates=(cdk.out/*.template.json)
 fi
 
-cfn_lint="$(ensure_cfn_lint)"
-echo "cfn-lint $("$cfn_lint" --version | awk '{print $2}') on ${templates[*]}"
+read -r -a cfn_lint <<<"$(ensure_cfn_lint)"
+echo "$("${cfn_lint[@]}" --version) on ${templates[*]}"
 # W3005: CDK adds an explicit DependsOn on each function's role next to the Fn::GetAtt; harmless.
-"$cfn_lint" --non-zero-exit-code error --ignore-checks W3005 -- "${templates[@]}"
+"${cfn_lint[@]}" --non-zero-exit-code error --ignore-checks W3005 -- "${templates[@]}"
 echo "cfn-lint: no errors"

@@ -14,6 +14,8 @@ describe('topics, keys and the failed-trigger queue', () => {
     template.resourceCountIs('AWS::KMS::Key', 2);
     for (const key of Object.values(template.findResources('AWS::KMS::Key'))) {
       expect(key.Properties.EnableKeyRotation).toBe(true);
+      expect(key.Properties.PendingWindowInDays).toBe(7);
+      expect(key.DeletionPolicy).toBe('Delete');
     }
     for (const prefix of ['Results', 'Ops']) {
       template.hasResourceProperties('AWS::SNS::Topic', {
@@ -58,7 +60,7 @@ describe('topics, keys and the failed-trigger queue', () => {
       KeyPolicy: {
         Statement: Match.arrayWith([Match.objectLike({
           Principal: { Service: 'cloudwatch.amazonaws.com' },
-          Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
           Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } },
         })]),
       },

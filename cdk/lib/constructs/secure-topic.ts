@@ -1,4 +1,4 @@
-import { ArnFormat, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -25,6 +25,9 @@ export class SecureTopic extends Construct {
     this.key = new kms.Key(this, 'Key', {
       description: `imagegen: encrypts the ${props.displayName} topic`,
       enableKeyRotation: true,
+      // The key only protects messages in flight: scheduling its deletion with the stack loses nothing.
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
     });
     this.topic = new sns.Topic(this, 'Topic', {
       displayName: props.displayName,
@@ -38,12 +41,13 @@ export class SecureTopic extends Construct {
         StringEquals: { 'aws:SourceAccount': stack.account },
         ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
       };
-      // Alarm actions reach an encrypted topic only if CloudWatch may use its key.
+      // Alarm actions reach an encrypted topic only if CloudWatch may use its key (the statement AWS
+      // documents for CloudWatch + SSE topics, narrowed to this account's alarms).
       this.key.addToResourcePolicy(
         new iam.PolicyStatement({
           sid: 'AllowCloudWatchAlarmsToUseTheKey',
           principals: [cloudwatch],
-          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
           resources: ['*'],
           conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
         }),
