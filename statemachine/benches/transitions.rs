@@ -12,7 +12,10 @@ const LOOPS: u64 = 200;
 const FN: &str = "arn:aws:lambda:us-east-1:111111111111:function:";
 
 fn runtime() -> tokio::runtime::Runtime {
-    match tokio::runtime::Builder::new_current_thread().enable_time().build() {
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => panic!("tokio runtime: {e}"),
     }
@@ -26,9 +29,19 @@ fn load(text: &str, subs: &HashMap<String, String>) -> StateMachine {
 }
 
 /// Entered states per execution (one transition each).
-fn transitions(engine: &Engine, rt: &tokio::runtime::Runtime, sm: &StateMachine, input: &Value) -> u64 {
+fn transitions(
+    engine: &Engine,
+    rt: &tokio::runtime::Runtime,
+    sm: &StateMachine,
+    input: &Value,
+) -> u64 {
     let exec = rt.block_on(engine.execute(sm, input.clone(), ExecutionOptions::default()));
-    assert!(exec.output.is_some(), "benchmark execution failed: {:?} {:?}", exec.error, exec.cause);
+    assert!(
+        exec.output.is_some(),
+        "benchmark execution failed: {:?} {:?}",
+        exec.error,
+        exec.cause
+    );
     exec.history
         .iter()
         .filter(|e| e.event_type.as_str().ends_with("StateEntered"))
@@ -56,18 +69,28 @@ fn pass_choice(c: &mut Criterion) {
     let mut g = c.benchmark_group("pass_choice_loop");
     g.throughput(Throughput::Elements(n));
     g.bench_function("transitions", |b| {
-        b.iter(|| rt.block_on(engine.execute(&sm, black_box(input.clone()), ExecutionOptions::default())))
+        b.iter(|| {
+            rt.block_on(engine.execute(&sm, black_box(input.clone()), ExecutionOptions::default()))
+        })
     });
     g.finish();
 }
 
 fn image_pipeline(c: &mut Criterion) {
-    let text = match std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/image-pipeline.asl.json")) {
+    let text = match std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/image-pipeline.asl.json"
+    )) {
         Ok(t) => t,
         Err(e) => panic!("image-pipeline.asl.json: {e}"),
     };
     let mut subs = HashMap::new();
-    for f in ["ValidatePrompt", "GenerateImage", "GenerateThumbnails", "NotifyUser"] {
+    for f in [
+        "ValidatePrompt",
+        "GenerateImage",
+        "GenerateThumbnails",
+        "NotifyUser",
+    ] {
         subs.insert(format!("{f}FunctionArn"), format!("{FN}{f}"));
     }
     let sm = load(&text, &subs);
@@ -90,7 +113,9 @@ fn image_pipeline(c: &mut Criterion) {
     let mut g = c.benchmark_group("image_pipeline_noop_tasks");
     g.throughput(Throughput::Elements(n));
     g.bench_function("transitions", |b| {
-        b.iter(|| rt.block_on(engine.execute(&sm, black_box(input.clone()), ExecutionOptions::default())))
+        b.iter(|| {
+            rt.block_on(engine.execute(&sm, black_box(input.clone()), ExecutionOptions::default()))
+        })
     });
     g.finish();
 }

@@ -428,7 +428,10 @@ impl Exec<'_> {
             return Err(en.runtime("Wait state delay is too long."));
         }
         if secs > 0.0 {
-            self.engine.clock.sleep(Duration::from_secs_f64(secs)).await;
+            self.engine
+                .clock
+                .sleep(Duration::from_secs_f64(secs.min(max)))
+                .await;
         }
         let assigned = self.eval_assign(en, en.state.assign.as_ref(), &eff, &ctx, frame)?;
         let out = self.output_path(en, eff, &ctx, frame)?;

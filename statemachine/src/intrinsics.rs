@@ -427,7 +427,10 @@ fn apply(name: &str, args: Vec<Value>, rng: &dyn RandomSource) -> Result<Value, 
                 if out.len() > 1000 {
                     return err(format!("{name}: the range has more than 1000 items"));
                 }
-                i += step;
+                match i.checked_add(step) {
+                    Some(n) => i = n,
+                    None => break,
+                }
             }
             Ok(Value::Array(out))
         }
@@ -524,8 +527,8 @@ fn apply(name: &str, args: Vec<Value>, rng: &dyn RandomSource) -> Result<Value, 
                 Some(seed) => splitmix(as_int(name, seed)? as u64),
                 None => rng.next_u64(),
             };
-            let span = (e - s) as u64;
-            Ok(Value::from(s + (r % span) as i64))
+            let span = (e as i128 - s as i128) as u128;
+            Ok(Value::from((s as i128 + (r as u128 % span) as i128) as i64))
         }
         "States.MathAdd" => {
             arity(name, &args, 2)?;
@@ -533,7 +536,7 @@ fn apply(name: &str, args: Vec<Value>, rng: &dyn RandomSource) -> Result<Value, 
                 v.as_f64()
                     .ok_or_else(|| IntrinsicError(format!("{name}: expected a number, got {v}")))
             };
-            let sum = java_round(n(&args[0])?) + java_round(n(&args[1])?);
+            let sum = java_round(n(&args[0])?).saturating_add(java_round(n(&args[1])?));
             Ok(Value::Number(Number::from(sum)))
         }
         "States.StringSplit" => {

@@ -395,7 +395,10 @@ impl Exec<'_> {
         };
         let outcome = match limit {
             Some((secs, name)) => {
-                let timer = self.engine.clock.sleep(Duration::from_secs_f64(secs));
+                let timer = self
+                    .engine
+                    .clock
+                    .sleep(Duration::from_secs_f64(secs.clamp(0.0, 1e10)));
                 tokio::select! {
                     biased;
                     r = call => Some(r),
