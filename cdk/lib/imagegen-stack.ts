@@ -282,18 +282,19 @@ export class ImagegenStack extends Stack {
     for (const fn of Object.values(this.functions)) {
       acknowledge(fn.role, 'AwsSolutions-IAM5[Resource::*]', xray);
     }
-    const objects = (construct: Construct, prefix: string, what: string): void => {
+    const objects = (construct: Construct, prefix: string, why: string): void => {
       acknowledge(construct, `AwsSolutions-IAM5[${iam5Resource(this.store.bucket, `${prefix}*`)}]`,
-        `${what} objects under ${prefix} only; their keys are per-request ({requestId}/...), so the prefix wildcard is the narrowest grant.`);
+        `Objects under ${prefix} only: ${why}, so a prefix wildcard is the narrowest grant that works.`);
     };
+    const perRequest = 'keys are made per request ({requestId}/...) at run time';
     const f = this.functions;
-    objects(f.validatePrompt.role, PREFIXES.prompts, 'Reads uploaded prompt');
-    objects(f.generateImage.role, PREFIXES.images, 'Writes generated');
-    objects(f.generateThumbnails.role, PREFIXES.images, 'Reads generated');
-    objects(f.generateThumbnails.role, PREFIXES.thumbnails, 'Writes thumbnail');
-    objects(f.notifyUser.role, PREFIXES.images, 'Presigns links to generated');
-    objects(f.notifyUser.role, PREFIXES.thumbnails, 'Presigns links to thumbnail');
-    objects(f.notifyUser.role, PREFIXES.results, 'Writes the result manifest');
+    objects(f.validatePrompt.role, PREFIXES.prompts, 'reads prompt files whose names the uploader chooses');
+    objects(f.generateImage.role, PREFIXES.images, `writes generated images; ${perRequest}`);
+    objects(f.generateThumbnails.role, PREFIXES.images, `reads generated images; ${perRequest}`);
+    objects(f.generateThumbnails.role, PREFIXES.thumbnails, `writes thumbnails; ${perRequest}`);
+    objects(f.notifyUser.role, PREFIXES.images, `presigns GET links to images; ${perRequest}`);
+    objects(f.notifyUser.role, PREFIXES.thumbnails, `presigns GET links to thumbnails; ${perRequest}`);
+    objects(f.notifyUser.role, PREFIXES.results, `writes the result manifest; ${perRequest}`);
 
     // CDK's singleton Lambda behind Custom::S3BucketNotifications (its role is not configurable).
     const notificationsHandler = this.node.children.find((c) => c.node.id.startsWith('BucketNotificationsHandler'));
