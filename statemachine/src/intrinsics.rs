@@ -185,11 +185,10 @@ impl P {
                                     s.push('\\');
                                     s.push(c);
                                 }
-                                Some('n') => s.push('\n'),
-                                Some('t') => s.push('\t'),
                                 Some(c) => {
-                                    s.push('\\');
-                                    s.push(c);
+                                    return Err(format!(
+                                        "illegal escape sequence '\\{c}' in a string literal"
+                                    ));
                                 }
                                 None => return Err("unterminated escape".into()),
                             }

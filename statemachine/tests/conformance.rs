@@ -271,6 +271,44 @@ fn relative_input(case: &Value, input: &str) -> String {
     format!("{}{}{}", &input[..pos], stamp, &input[pos + 19..])
 }
 
+fn definition(case: &Value, dir: &Path) -> Result<Value, String> {
+    let tpl_path = dir
+        .join("templates")
+        .join(case["template"].as_str().unwrap_or(""));
+    let text = std::fs::read_to_string(&tpl_path)
+        .map_err(|e| format!("template {}: {e}", tpl_path.display()))?;
+    let mut def: Value = json5::from_str(&text).map_err(|e| format!("json5: {e}"))?;
+    apply_mutations(
+        &mut def,
+        case["mutations"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or(&[]),
+    )
+    .map_err(|e| format!("mutations: {e}"))?;
+    Ok(def)
+}
+
+/// `invalid_definition` cases: loading must fail (AWS's message is not compared).
+fn check_rejected(case: &Value, dir: &Path) -> Outcome {
+    match definition(case, dir) {
+        Err(e) => Outcome { ok: false, why: e },
+        Ok(def) => match load_value(&def) {
+            Err(_) => Outcome {
+                ok: true,
+                why: String::new(),
+            },
+            Ok(_) => Outcome {
+                ok: false,
+                why: format!(
+                    "accepted a definition AWS rejects: {}",
+                    case["expected"]["message"]
+                ),
+            },
+        },
+    }
+}
+
 struct Outcome {
     ok: bool,
     why: String,
@@ -278,26 +316,10 @@ struct Outcome {
 
 async fn run_case(case: &Value, dir: &Path) -> Outcome {
     let fail = |why: String| Outcome { ok: false, why };
-    let tpl_path = dir
-        .join("templates")
-        .join(case["template"].as_str().unwrap_or(""));
-    let text = match std::fs::read_to_string(&tpl_path) {
-        Ok(t) => t,
-        Err(e) => return fail(format!("template {}: {e}", tpl_path.display())),
+    let def = match definition(case, dir) {
+        Ok(d) => d,
+        Err(e) => return fail(e),
     };
-    let mut def: Value = match json5::from_str(&text) {
-        Ok(v) => v,
-        Err(e) => return fail(format!("json5: {e}")),
-    };
-    if let Err(e) = apply_mutations(
-        &mut def,
-        case["mutations"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or(&[]),
-    ) {
-        return fail(format!("mutations: {e}"));
-    }
     let sm: StateMachine = match load_value(&def) {
         Ok(sm) => sm,
         Err(e) => return fail(format!("load: {e}")),
@@ -457,7 +479,8 @@ fn conformance() {
                 tally.skipped += 1; // JSONata may wait
                 continue;
             }
-            if case["kind"] != "execution" {
+            let kind = case["kind"].as_str().unwrap_or("");
+            if kind != "execution" && kind != "invalid_definition" {
                 continue;
             }
             if let Some(fl) = &filter
@@ -466,7 +489,11 @@ fn conformance() {
                 continue;
             }
             applicable += 1;
-            let out = rt.block_on(run_case(&case, &dir));
+            let out = if kind == "invalid_definition" {
+                check_rejected(&case, &dir)
+            } else {
+                rt.block_on(run_case(&case, &dir))
+            };
             let is_gap = gaps.contains_key(&id);
             if is_gap {
                 seen_gaps.push(id.clone());
@@ -506,7 +533,7 @@ fn conformance() {
         total.skipped += t.skipped;
     }
     report.push_str(&format!(
-        "conformance total: {applicable} applicable JSONPath execution cases, {} known gaps, {} JSONata cases skipped (JSONata may wait)\n",
+        "conformance total: {applicable} applicable JSONPath cases (executions and invalid definitions), {} known gaps, {} JSONata cases skipped (JSONata may wait)\n",
         total.gaps, total.skipped
     ));
     // "failed" counts unexpected failures; known gaps are reported separately.
