@@ -1,1 +1,50 @@
-//! Offline AWS stand-ins (placeholder).
+//! Offline stand-ins for the AWS services imagegen uses, reached through the real SDK clients.
+//!
+//! Handlers talk to AWS only through `aws_sdk_*` clients. Local mode hands them clients whose HTTP
+//! transport stays in this process; the requests are still serialised, signed and parsed by the SDK,
+//! so the handler code (and its error handling) is the same code that runs on AWS.
+//!
+//! - S3 ([`s3`]): buckets are directories under `<data-dir>/s3/`, served by s3s-fs.
+//! - Bedrock runtime ([`bedrock`]): an offline image model for the Titan, Nova and Stability request
+//!   shapes, with injectable failures ([`FakeModelBehavior`]) and counters ([`FakeModelStats`]).
+//! - SNS ([`sns`]): `Publish` writes `.eml` files and `messages.jsonl` to `<data-dir>/outbox/`
+//!   ([`outbox`]).
+//! - [`LocalAws`] ties them to one data directory ([`datadir`]).
+//!
+//! A new stand-in (Step Functions next) implements [`transport::LocalService`] and is handed to its
+//! SDK client with [`transport::InProcessClient`], as [`bedrock::transport`] and [`sns`] do.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use imagegen_local::LocalAws;
+//!
+//! let aws = LocalAws::open("/tmp/imagegen-data")?;
+//! aws.create_bucket("imagegen-local")?;
+//! let s3 = aws.s3_client()?;
+//! s3.put_object().bucket("imagegen-local").key("prompts/a.txt")
+//!     .body(b"a lighthouse at dusk".to_vec().into()).send().await?;
+//! let bedrock = aws.bedrock_client(); // InvokeModel answered by the offline model
+//! let sns = aws.sns_client();         // Publish lands in <data-dir>/outbox/
+//! # let _ = (bedrock, sns);
+//! # Ok(()) }
+//! ```
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod bedrock;
+pub mod config;
+pub mod datadir;
+pub mod error;
+mod ids;
+mod local;
+pub mod outbox;
+pub mod s3;
+pub mod sns;
+pub mod transport;
+
+pub use bedrock::{FakeModel, FakeModelBehavior, FakeModelStats, ModelError};
+pub use config::ClientOptions;
+pub use datadir::DataDir;
+pub use error::LocalError;
+pub use local::LocalAws;
+pub use outbox::{Outbox, OutboxMessage};
+pub use s3::s3_client;

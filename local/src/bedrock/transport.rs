@@ -1,0 +1,95 @@
+//! The HTTP face of the offline model: `POST /model/{modelId}/invoke`, answered the way Bedrock
+//! answers it, so the SDK parses successes and errors into the same types as on AWS.
+
+use std::sync::Arc;
+
+use aws_sdk_bedrockruntime::config::{BehaviorVersion, Region};
+use percent_encoding::percent_decode_str;
+use serde_json::json;
+
+use super::{FakeModel, ModelError};
+use crate::config::{ClientOptions, credentials};
+use crate::ids::new_id;
+use crate::transport::{InProcessClient, LocalRequest, LocalResponse, LocalService};
+
+/// The Bedrock runtime stand-in: routes requests to a [`FakeModel`].
+#[derive(Debug)]
+pub struct BedrockService {
+    model: Arc<FakeModel>,
+}
+
+impl BedrockService {
+    pub fn new(model: Arc<FakeModel>) -> Self {
+        Self { model }
+    }
+}
+
+fn error_response(error: &ModelError) -> LocalResponse {
+    LocalResponse::new(
+        error.status(),
+        "application/json",
+        json!({ "message": error.message() }).to_string(),
+    )
+    .with_header("x-amzn-errortype", error.error_type())
+    .with_header("x-amzn-requestid", new_id())
+}
+
+fn other_error(status: u16, error_type: &'static str, message: &str) -> LocalResponse {
+    LocalResponse::new(
+        status,
+        "application/json",
+        json!({ "message": message }).to_string(),
+    )
+    .with_header("x-amzn-errortype", error_type)
+    .with_header("x-amzn-requestid", new_id())
+}
+
+impl LocalService for BedrockService {
+    async fn handle(&self, request: LocalRequest) -> LocalResponse {
+        let segments: Vec<&str> = request.path.trim_start_matches('/').split('/').collect();
+        let model_id = match (request.method.as_str(), segments.as_slice()) {
+            ("POST", ["model", id, "invoke"]) => percent_decode_str(id).decode_utf8_lossy(),
+            (
+                "POST",
+                [
+                    "model",
+                    _,
+                    "invoke-with-response-stream" | "converse" | "converse-stream",
+                ],
+            ) => {
+                return other_error(
+                    400,
+                    "ValidationException",
+                    "The offline image model answers InvokeModel only.",
+                );
+            }
+            _ => {
+                return other_error(
+                    404,
+                    "UnknownOperationException",
+                    &format!("no such operation: {} {}", request.method, request.path),
+                );
+            }
+        };
+        match self.model.invoke(&model_id, &request.body).await {
+            Ok(body) => LocalResponse::new(200, "application/json", body)
+                .with_header("x-amzn-requestid", new_id()),
+            Err(error) => error_response(&error),
+        }
+    }
+}
+
+/// An `aws_sdk_bedrockruntime::Client` whose InvokeModel calls are answered by `model`, in process.
+pub fn bedrock_client(
+    model: Arc<FakeModel>,
+    options: &ClientOptions,
+) -> aws_sdk_bedrockruntime::Client {
+    let config = aws_sdk_bedrockruntime::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(options.region.clone()))
+        .credentials_provider(credentials())
+        .retry_config(options.retry.clone())
+        .http_client(InProcessClient::new(Arc::new(BedrockService::new(model))))
+        .build();
+    aws_sdk_bedrockruntime::Client::from_conf(config)
+}

@@ -1,0 +1,47 @@
+//! What every local client shares: region, credentials, retry policy and endpoints.
+
+use aws_smithy_types::retry::RetryConfig;
+
+/// The account id in local ARNs.
+pub const ACCOUNT_ID: &str = "000000000000";
+/// The access key the local clients sign with (the S3 stand-in checks signatures made with it).
+pub const ACCESS_KEY_ID: &str = "IMAGEGENLOCALKEY";
+/// The secret key that goes with [`ACCESS_KEY_ID`].
+pub const SECRET_ACCESS_KEY: &str = "imagegen-local-secret-access-key";
+/// The region local clients claim to be in.
+pub const DEFAULT_REGION: &str = "us-east-1";
+/// The endpoint S3 URLs (presigned ones included) name. Nothing listens there unless the
+/// local runner serves the bucket on it.
+pub const DEFAULT_S3_ENDPOINT: &str = "http://localhost:4566";
+
+/// How the local SDK clients are configured.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    pub region: String,
+    /// The SDK retry policy; the default is the SDK's standard mode, as on AWS, so throttling is
+    /// retried by the client before the handler sees it. Tests often want [`RetryConfig::disabled`].
+    pub retry: RetryConfig,
+    /// The endpoint URL given to the S3 client (path-style addressing).
+    pub s3_endpoint: String,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            region: DEFAULT_REGION.to_owned(),
+            retry: RetryConfig::standard(),
+            s3_endpoint: DEFAULT_S3_ENDPOINT.to_owned(),
+        }
+    }
+}
+
+/// The static credentials local clients use.
+pub fn credentials() -> aws_sdk_s3::config::Credentials {
+    aws_sdk_s3::config::Credentials::new(
+        ACCESS_KEY_ID,
+        SECRET_ACCESS_KEY,
+        None,
+        None,
+        "imagegen-local",
+    )
+}

@@ -1,0 +1,131 @@
+//! The on-disk layout of a local data directory and its marker file.
+//!
+//! ```text
+//! <data-dir>/imagegen-data.json   marker: {"format": "imagegen-local", "version": 1}
+//! <data-dir>/s3/<bucket>/<key>    objects (served by s3s-fs)
+//! <data-dir>/outbox/              published SNS messages (*.eml and messages.jsonl)
+//! ```
+//!
+//! A directory that is neither empty nor marked is refused, so a mistyped path never gets buckets
+//! written into someone's home directory.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::LocalError;
+
+/// The marker file's name.
+pub const MARKER_FILE: &str = "imagegen-data.json";
+/// The format name written in the marker.
+pub const FORMAT_NAME: &str = "imagegen-local";
+/// The data format version this build reads and writes.
+pub const FORMAT_VERSION: u64 = 1;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Marker {
+    format: String,
+    version: u64,
+}
+
+/// An opened, validated data directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataDir {
+    root: PathBuf,
+}
+
+impl DataDir {
+    /// Open `root`, creating it (and its marker) when it is missing or empty.
+    pub fn open(root: impl AsRef<Path>) -> Result<Self, LocalError> {
+        let root = root.as_ref().to_path_buf();
+        match std::fs::metadata(&root) {
+            Ok(meta) if !meta.is_dir() => return Err(LocalError::NotADirectory(root)),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir_all(&root).map_err(LocalError::io("creating", &root))?;
+            }
+            Err(e) => return Err(LocalError::io("reading", &root)(e)),
+        }
+        let marker = root.join(MARKER_FILE);
+        if marker.exists() {
+            check_marker(&marker)?;
+        } else if is_empty(&root)? {
+            write_marker(&marker)?;
+        } else {
+            return Err(LocalError::ForeignDataDir {
+                path: root,
+                marker: MARKER_FILE,
+            });
+        }
+        let dir = Self { root };
+        for sub in [dir.s3_root(), dir.outbox_dir()] {
+            ensure_dir(&sub)?;
+        }
+        Ok(dir)
+    }
+
+    /// The directory itself.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where S3 buckets live (one sub-directory per bucket).
+    pub fn s3_root(&self) -> PathBuf {
+        self.root.join("s3")
+    }
+
+    /// Where published messages are kept.
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.root.join("outbox")
+    }
+}
+
+fn is_empty(dir: &Path) -> Result<bool, LocalError> {
+    let mut entries = std::fs::read_dir(dir).map_err(LocalError::io("listing", dir))?;
+    Ok(entries.next().is_none())
+}
+
+fn ensure_dir(dir: &Path) -> Result<(), LocalError> {
+    match std::fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(_) => Err(LocalError::NotADirectory(dir.to_path_buf())),
+        Err(_) => std::fs::create_dir_all(dir).map_err(LocalError::io("creating", dir)),
+    }
+}
+
+fn check_marker(path: &Path) -> Result<(), LocalError> {
+    let text = std::fs::read(path).map_err(LocalError::io("reading", path))?;
+    let corrupt = |detail: String| LocalError::CorruptMarker {
+        path: path.to_path_buf(),
+        detail,
+    };
+    let marker: Marker = serde_json::from_slice(&text)
+        .map_err(|e| corrupt(format!("not an imagegen marker ({e})")))?;
+    if marker.format != FORMAT_NAME {
+        return Err(corrupt(format!(
+            "format is {:?}, expected {FORMAT_NAME:?}",
+            marker.format
+        )));
+    }
+    if marker.version != FORMAT_VERSION {
+        return Err(LocalError::UnsupportedVersion {
+            path: path.to_path_buf(),
+            found: marker.version,
+            supported: FORMAT_VERSION,
+        });
+    }
+    Ok(())
+}
+
+fn write_marker(path: &Path) -> Result<(), LocalError> {
+    let marker = Marker {
+        format: FORMAT_NAME.to_owned(),
+        version: FORMAT_VERSION,
+    };
+    let mut text = serde_json::to_vec_pretty(&marker).map_err(|e| LocalError::CorruptMarker {
+        path: path.to_path_buf(),
+        detail: e.to_string(),
+    })?;
+    text.push(b'\n');
+    std::fs::write(path, text).map_err(LocalError::io("writing", path))
+}

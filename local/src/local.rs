@@ -1,0 +1,116 @@
+//! [`LocalAws`]: one data directory and the SDK clients that reach its offline services.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use aws_smithy_types::retry::RetryConfig;
+
+use crate::bedrock::{FakeModel, FakeModelBehavior, FakeModelStats, transport::bedrock_client};
+use crate::config::ClientOptions;
+use crate::datadir::DataDir;
+use crate::error::LocalError;
+use crate::outbox::{Outbox, OutboxMessage};
+
+/// The offline AWS of one data directory.
+///
+/// Clients made here are the official SDK clients; only their transport is local. Every client of
+/// one `LocalAws` shares the same model (behaviour and counters) and the same outbox.
+#[derive(Debug, Clone)]
+pub struct LocalAws {
+    data: DataDir,
+    options: ClientOptions,
+    model: Arc<FakeModel>,
+    outbox: Arc<Outbox>,
+}
+
+impl LocalAws {
+    /// Open (or create) `data_dir`, with default client options and the model behaviour from the
+    /// `IMAGEGEN_FAKE_*` environment variables.
+    pub fn open(data_dir: impl AsRef<Path>) -> Result<Self, LocalError> {
+        Self::open_with(
+            data_dir,
+            ClientOptions::default(),
+            FakeModelBehavior::from_env()?,
+        )
+    }
+
+    /// Open (or create) `data_dir` with explicit options and model behaviour.
+    pub fn open_with(
+        data_dir: impl AsRef<Path>,
+        options: ClientOptions,
+        behavior: FakeModelBehavior,
+    ) -> Result<Self, LocalError> {
+        let data = DataDir::open(data_dir)?;
+        let outbox = Arc::new(Outbox::new(data.outbox_dir()));
+        Ok(Self {
+            data,
+            options,
+            model: Arc::new(FakeModel::new(behavior)),
+            outbox,
+        })
+    }
+
+    /// The same services, with clients that use another retry policy from now on.
+    pub fn with_retry_config(mut self, retry: RetryConfig) -> Self {
+        self.options.retry = retry;
+        self
+    }
+
+    pub fn data_dir(&self) -> &DataDir {
+        &self.data
+    }
+
+    pub fn options(&self) -> &ClientOptions {
+        &self.options
+    }
+
+    /// Create a bucket (a directory under `<data-dir>/s3/`) unless it exists.
+    pub fn create_bucket(&self, name: &str) -> Result<PathBuf, LocalError> {
+        crate::s3::ensure_bucket(&self.data.s3_root(), name)
+    }
+
+    /// An S3 client over `<data-dir>/s3/`.
+    pub fn s3_client(&self) -> Result<aws_sdk_s3::Client, LocalError> {
+        crate::s3::s3_client(&self.data.s3_root(), &self.options)
+    }
+
+    /// A Bedrock runtime client answered by the offline model.
+    pub fn bedrock_client(&self) -> aws_sdk_bedrockruntime::Client {
+        bedrock_client(Arc::clone(&self.model), &self.options)
+    }
+
+    /// An SNS client whose messages land in `<data-dir>/outbox/`.
+    pub fn sns_client(&self) -> aws_sdk_sns::Client {
+        crate::sns::sns_client(Arc::clone(&self.outbox), &self.options)
+    }
+
+    /// The ARN of a local topic (any well-formed topic ARN is accepted by the local SNS).
+    pub fn topic_arn(&self, name: &str) -> String {
+        crate::sns::topic_arn(&self.options.region, name)
+    }
+
+    /// The offline model, to steer its behaviour or read its counters.
+    pub fn model(&self) -> &Arc<FakeModel> {
+        &self.model
+    }
+
+    /// Replace the offline model's behaviour.
+    pub fn set_model_behavior(&self, behavior: FakeModelBehavior) {
+        self.model.set_behavior(behavior);
+    }
+
+    /// What the offline model has done so far.
+    pub fn model_stats(&self) -> FakeModelStats {
+        self.model.stats()
+    }
+
+    /// The outbox.
+    pub fn outbox(&self) -> &Outbox {
+        &self.outbox
+    }
+
+    /// Every message published so far, oldest first.
+    pub fn list_messages(&self) -> Result<Vec<OutboxMessage>, LocalError> {
+        self.outbox.list()
+    }
+}
