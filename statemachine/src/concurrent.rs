@@ -159,7 +159,19 @@ impl Exec<'_> {
                 "MaxConcurrencyPath",
                 true,
             )?;
-            self.emit(frame, EventType::MapStateStarted, json!({"length": 0}));
+            let items_path = m.items_path.clone().unwrap_or_else(JsonPath::identity);
+            let items = self
+                .scope(&eff, &ctx, frame)
+                .eval(&items_path)
+                .map_err(|mi| en.runtime(invalid_path(&items_path, &mi)))
+                .and_then(|items| match items {
+                    Value::Array(a) => Ok(a),
+                    other => Err(en.runtime(format!(
+                        "Invalid path '{items_path}': the value is not a JSON array: {other}"
+                    ))),
+                });
+            let length = items.as_ref().map(Vec::len).unwrap_or(0);
+            self.emit(frame, EventType::MapStateStarted, json!({"length": length}));
             let tol_count = self.map_number(
                 en,
                 m.tolerated_failure_count.as_ref(),
@@ -184,19 +196,23 @@ impl Exec<'_> {
             if tol_pct.is_some_and(|p| !(0.0..=100.0).contains(&p)) {
                 return Err(en.runtime("ToleratedFailurePercentage must be between 0 and 100."));
             }
-            let items_path = m.items_path.clone().unwrap_or_else(JsonPath::identity);
-            let items = self
-                .scope(&eff, &ctx, frame)
-                .eval(&items_path)
-                .map_err(|mi| en.runtime(invalid_path(&items_path, &mi)))?;
-            let Value::Array(items) = items else {
-                return Err(en.runtime(format!(
-                    "Invalid path '{items_path}': the value is not a JSON array: {}",
-                    items
-                )));
-            };
+            let items = items?;
+            let map_run_arn = format!(
+                "{}/{}:{}",
+                self.state_machine["Id"].as_str().unwrap_or("").replacen(
+                    ":stateMachine:",
+                    ":mapRun:",
+                    1
+                ),
+                en.state.name,
+                self.execution["Name"].as_str().unwrap_or("")
+            );
             if m.distributed {
-                self.emit(frame, EventType::MapRunStarted, json!({}));
+                self.emit(
+                    frame,
+                    EventType::MapRunStarted,
+                    json!({"mapRunArn": map_run_arn}),
+                );
             }
             let conc = match max_conc {
                 Some(n) if n >= 1.0 => n as usize,
@@ -316,7 +332,14 @@ impl Exec<'_> {
                         f
                     };
                     if m.distributed {
-                        self.emit(frame, EventType::MapRunFailed, json!({}));
+                        self.emit(frame, EventType::MapRunFailed, {
+                            let mut d = serde_json::Map::new();
+                            d.insert("error".into(), Value::String(f.error.clone()));
+                            if let Some(c) = &f.cause {
+                                d.insert("cause".into(), Value::String(c.clone()));
+                            }
+                            Value::Object(d)
+                        });
                     }
                     if self.retry_wait(&m.io, &mut retry, &f).await {
                         continue;

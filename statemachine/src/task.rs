@@ -410,8 +410,15 @@ impl Exec<'_> {
         };
         match outcome {
             Err(name) => {
-                let f = Failure::new(name, "");
-                Err(fail(self, frame, f, t_timeout))
+                // Timed-out events carry the error only.
+                let mut d = Map::new();
+                d.insert("error".into(), Value::String(name.to_string()));
+                let details = match kind {
+                    Kind::LambdaArn => Value::Object(d),
+                    _ => task_details(d),
+                };
+                self.emit(frame, t_timeout, details);
+                Err(Failure::new(name, ""))
             }
             Ok(Err(e)) => {
                 let f = Failure {
