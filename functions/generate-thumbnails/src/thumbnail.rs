@@ -19,8 +19,10 @@
 //! - **Never upscales**: a source whose longest side is already at most the
 //!   requested size yields a thumbnail at the source's own dimensions
 //!   (re-encoded in the requested format). Such duplicates are not merged.
-//! - **Resampling**: Lanczos3 from the full-resolution source for every size,
-//!   alpha-aware (premultiplied) when the image has transparency.
+//! - **Resampling**: Lanczos3, alpha-aware (premultiplied) when the image has
+//!   transparency. Sizes are made largest first; a size at most half of the
+//!   previous one is resized from that thumbnail rather than from the source
+//!   (same geometry, within 2 levels of a direct resize; see `plan.rs`).
 //! - **JPEG and transparency**: JPEG has no alpha, so translucent pixels are
 //!   composited over white. PNG and WebP keep the alpha channel.
 //! - **WebP output is lossless** (the `image` crate's encoder); `quality` only
@@ -31,6 +33,7 @@ mod encode;
 mod error;
 mod geometry;
 mod pixels;
+mod plan;
 mod resize;
 mod spec;
 
@@ -75,18 +78,46 @@ pub fn make_thumbnails(
 
     let mut resizer = resize::ThumbnailResizer::new();
     let mut encoder = encode::ThumbnailEncoder::new(spec.format, spec.quality);
-    let mut thumbnails = Vec::with_capacity(spec.sizes.len());
-    for &size in &spec.sizes {
-        let (width, height) = geometry::fit_longest_side(image.width, image.height, size);
-        let resized = resizer.resize(&image, width, height)?;
-        let bytes = encoder.encode(resized)?;
-        thumbnails.push(Thumbnail {
-            size,
-            width,
-            height,
-            bytes,
+    // The last resized thumbnail (a possible origin for the next) and the
+    // buffer the next one is resized into; swapped after each resize.
+    let mut previous: Vec<u8> = Vec::new();
+    let mut previous_dims = (0, 0);
+    let mut current: Vec<u8> = Vec::new();
+    let mut made: Vec<Option<Thumbnail>> = vec![None; spec.sizes.len()];
+
+    for step in plan::plan(image.width, image.height, &spec.sizes) {
+        let pixels = match step.origin {
+            plan::Origin::Source => image.as_ref(),
+            plan::Origin::ResizeSource | plan::Origin::ResizePrevious => {
+                let from = if step.origin == plan::Origin::ResizePrevious {
+                    pixels::PixelsRef {
+                        width: previous_dims.0,
+                        height: previous_dims.1,
+                        layout: image.layout,
+                        data: &previous,
+                    }
+                } else {
+                    image.as_ref()
+                };
+                resizer.resize(from, step.width, step.height, &mut current)?;
+                std::mem::swap(&mut previous, &mut current);
+                previous_dims = (step.width, step.height);
+                pixels::PixelsRef {
+                    width: step.width,
+                    height: step.height,
+                    layout: image.layout,
+                    data: &previous,
+                }
+            }
+        };
+        made[step.spec_index] = Some(Thumbnail {
+            size: step.size,
+            width: step.width,
+            height: step.height,
+            bytes: encoder.encode(pixels)?,
         });
     }
+    let thumbnails = made.into_iter().flatten().collect();
     Ok((info, thumbnails))
 }
 

@@ -485,3 +485,88 @@ fn invalid_spec_is_reported_before_decoding() {
         Err(ThumbnailError::InvalidSpec(_))
     ));
 }
+
+fn psnr_and_max_diff(a: &[u8], b: &[u8]) -> (f64, u8) {
+    assert_eq!(a.len(), b.len());
+    let squared: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (f64::from(*x) - f64::from(*y)).powi(2))
+        .sum();
+    let max = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| x.abs_diff(*y))
+        .max()
+        .unwrap_or(0);
+    let mse = squared / a.len() as f64;
+    (10.0 * (255.0 * 255.0 / mse.max(1e-12)).log10(), max)
+}
+
+#[test]
+fn cascaded_resizes_match_direct_resizes() {
+    // The quality claim behind plan.rs: Lanczos3 512 -> 256 -> 128 stays within
+    // a couple of levels of Lanczos3 from the source, for RGB and (premultiplied) RGBA.
+    for color in [png::ColorType::Rgb, png::ColorType::Rgba] {
+        let source = decode::decode(
+            &png_image(1024, 768, color, png::BitDepth::Eight),
+            MAX_SOURCE_PIXELS,
+        )
+        .unwrap();
+        let mut resizer = resize::ThumbnailResizer::new();
+        let (mut larger, mut direct, mut cascaded) = (Vec::new(), Vec::new(), Vec::new());
+        resizer
+            .resize(source.as_ref(), 512, 384, &mut larger)
+            .unwrap();
+        for (w, h) in [(256, 192), (128, 96)] {
+            resizer.resize(source.as_ref(), w, h, &mut direct).unwrap();
+            let from = pixels::PixelsRef {
+                width: 512,
+                height: 384,
+                layout: source.layout,
+                data: &larger,
+            };
+            resizer.resize(from, w, h, &mut cascaded).unwrap();
+            // Colour under (near-)zero alpha is invisible; compare what is seen.
+            let visible = |pixels: &[u8]| -> Vec<u8> {
+                if !source.layout.has_alpha() {
+                    return pixels.to_vec();
+                }
+                pixels
+                    .chunks_exact(4)
+                    .flat_map(|p| {
+                        let a = u16::from(p[3]);
+                        let pre = |c: u8| ((u16::from(c) * a + 127) / 255) as u8;
+                        [pre(p[0]), pre(p[1]), pre(p[2]), p[3]]
+                    })
+                    .collect()
+            };
+            let (psnr, max) = psnr_and_max_diff(&visible(&direct), &visible(&cascaded));
+            assert!(
+                psnr > 45.0 && max <= 4,
+                "{color:?} {w}x{h}: PSNR {psnr:.1} dB, max diff {max}"
+            );
+        }
+    }
+}
+
+#[test]
+fn thumbnails_are_returned_in_spec_order() {
+    let spec = ThumbnailSpec {
+        sizes: vec![64, 512, 128, 300],
+        ..Default::default()
+    };
+    let (_, thumbs) = make_thumbnails(&rgb_png(1024, 512), &spec).unwrap();
+    assert_eq!(
+        dims(&thumbs),
+        [
+            (64, 64, 32),
+            (512, 512, 256),
+            (128, 128, 64),
+            (300, 300, 150)
+        ]
+    );
+    for thumb in &thumbs {
+        decode_output(thumb, ImageFormat::Jpeg);
+    }
+}

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# imagegen benchmark suite (issue 6). Not a test: CI never runs it.
+#
+#   bash bench/run.sh
+#
+# Installs its own prerequisites (Pillow + boto3 in bench/.venv, sharp in
+# bench/node/node_modules, Debian's `time` if /usr/bin/time is missing), builds
+# the Rust side in release mode, then runs:
+#   1. the thumbnail job (imagegen vs sharp vs Pillow) on generated 1024/2048 px PNGs,
+#   2. cold starts of every built function binary vs a Python boto3 handler,
+#   3. package sizes,
+# and writes bench/RESULTS.md (also printed). Raw JSON lines go to bench/out/.
+#
+# Environment knobs: ITERATIONS (default 30), WARMUP (3), COLD_RUNS (5),
+# TARGET_DIR (default <repo>/target: where the function binaries are),
+# BENCH_TARGET_DIR (default /tmp/target-bench: where the bench binary is built),
+# SKIP_THUMBNAILS=1, SKIP_COLD_START=1, SKIP_PACKAGES=1.
+set -euo pipefail
+
+BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(dirname "$BENCH")"
+ITERATIONS="${ITERATIONS:-30}"
+WARMUP="${WARMUP:-3}"
+COLD_RUNS="${COLD_RUNS:-5}"
+TARGET_DIR="${TARGET_DIR:-$REPO/target}"
+BENCH_TARGET_DIR="${BENCH_TARGET_DIR:-/tmp/target-bench}"
+OUT="$BENCH/out"
+VENV="$BENCH/.venv"
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+fail() { printf '\nbench: FAILED: %s\n' "$*" >&2; exit 1; }
+
+require() {
+  command -v "$1" >/dev/null 2>&1 || fail "'$1' is not installed ($2)"
+}
+
+install_prerequisites() {
+  step "Checking prerequisites"
+  require cargo "install the Rust toolchain"
+  require python3 "install Python 3.10+"
+  require node "install Node.js 20.9+ (sharp 0.35 needs it)"
+  require npm "install npm"
+  if [[ ! -x /usr/bin/time ]]; then
+    step "Installing Debian's time package (for peak RSS)"
+    { apt-get update -qq && apt-get install -y -qq time; } >&2 \
+      || fail "/usr/bin/time is missing and 'apt-get install time' failed"
+  fi
+
+  step "Python venv with Pillow and boto3 ($VENV)"
+  [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV" || fail "python3 -m venv failed (install python3-venv)"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$BENCH/python/requirements.txt" \
+    || fail "pip could not install bench/python/requirements.txt from PyPI"
+  "$VENV/bin/python" -c "import PIL, boto3" || fail "Pillow/boto3 do not import in $VENV"
+
+  step "sharp (npm) in bench/node"
+  (cd "$BENCH/node" && npm ci --no-audit --no-fund --loglevel=error) >&2 \
+    || fail "npm ci in bench/node failed: sharp or its prebuilt libvips (@img/sharp-linux-*) could not be installed"
+  (cd "$BENCH/node" && node -e "import('sharp').then(s => s.default.versions)") >/dev/null 2>&1 \
+    || fail "sharp is installed but does not load (its prebuilt libvips binary is missing for $(uname -m))"
+}
+
+build_rust() {
+  step "Building the imagegen thumbnail benchmark (release)"
+  (cd "$REPO" && CARGO_TARGET_DIR="$BENCH_TARGET_DIR" cargo build --release --quiet \
+      -p generate-thumbnails --example thumbbench --example bench_source) \
+    || fail "cargo build of the generate-thumbnails examples failed"
+}
+
+run_thumbnails() {
+  local sources="$OUT/sources"
+  mkdir -p "$sources"
+  for size in 1024 2048; do
+    [[ -s "$sources/source-$size.png" ]] \
+      || "$BENCH_TARGET_DIR/release/examples/bench_source" "$size" "$size" "$sources/source-$size.png"
+  done
+  step "Thumbnail job: $ITERATIONS iterations after $WARMUP warm-up, one process per implementation"
+  "$VENV/bin/python" "$BENCH/thumbnails.py" "$BENCH_TARGET_DIR/release/examples/thumbbench" \
+    "$VENV/bin/python" "$BENCH/node" "$ITERATIONS" "$WARMUP" \
+    "$sources/source-1024.png" "$sources/source-2048.png" | tee "$OUT/thumbnails.jsonl" >&2
+}
+
+run_cold_start() {
+  step "Cold start: function binaries in $TARGET_DIR/release vs the Python handler ($COLD_RUNS runs each)"
+  (cd "$BENCH/coldstart" && "$VENV/bin/python" measure.py "$TARGET_DIR" "$VENV/bin/python" "$COLD_RUNS") \
+    | tee "$OUT/coldstart.jsonl" >&2
+}
+
+run_packages() {
+  step "Package sizes ($TARGET_DIR/lambda/<name>/bootstrap.zip)"
+  "$VENV/bin/python" "$BENCH/package_size.py" "$TARGET_DIR" | tee "$OUT/packages.jsonl" >&2
+}
+
+main() {
+  mkdir -p "$OUT"
+  rm -f "$OUT"/*.jsonl
+  install_prerequisites
+  uptime > "$OUT/load-before.txt"
+  if [[ "${SKIP_THUMBNAILS:-0}" != 1 ]]; then build_rust; run_thumbnails; fi
+  if [[ "${SKIP_COLD_START:-0}" != 1 ]]; then run_cold_start; fi
+  if [[ "${SKIP_PACKAGES:-0}" != 1 ]]; then run_packages; fi
+  uptime > "$OUT/load-after.txt"
+  step "Report"
+  "$VENV/bin/python" "$BENCH/report.py" "$OUT"
+}
+
+main "$@"
