@@ -1,0 +1,456 @@
+//! The failure email: what went wrong, in plain words, from whatever state the run left behind.
+//!
+//! `state` is the whole state-machine state when the error was caught: `state.error` is
+//! `{"Error": name, "Cause": text}`, where for a Lambda error the cause is itself JSON
+//! (`{"errorType", "errorMessage", "trace"?}`); `state.request` is there if validation got that far,
+//! otherwise the original input (`state.prompt` from the console, `state.source` from an upload).
+//! Any of it may be missing or odd: the email still goes out.
+
+use std::fmt::Write as _;
+
+use imagegen_shared::ports::Message;
+use serde_json::Value;
+
+use crate::subject::{SUBJECT_MAX, ascii_line, truncate_ascii};
+use crate::text::{cap_chars, s3_uri};
+
+/// The error name used when the state carries none.
+pub const UNKNOWN_ERROR: &str = "UnknownError";
+/// Longest message or prompt quoted in the email, in characters.
+pub const MAX_QUOTED_CHARS: usize = 2000;
+
+/// What kind of failure, as the user should hear it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `PromptRejected`: the prompt or its options are not acceptable.
+    PromptRejected,
+    /// `ContentFiltered`: the model's content filter.
+    ContentFiltered,
+    /// `ModelThrottled` / `ModelUnavailable`, after the retries.
+    ModelBusy,
+    /// `ModelError`: the model refused the request or answered something unusable.
+    ModelError,
+    /// `ImageInvalid`: the generated image could not be read.
+    ImageInvalid,
+    /// `States.Timeout`.
+    Timeout,
+    /// Anything else: `States.Runtime`, `StorageError`, `ConfigError`, `Lambda.*`, ...
+    Internal,
+}
+
+impl Kind {
+    pub fn of(error: &str) -> Self {
+        match error {
+            "PromptRejected" => Self::PromptRejected,
+            "ContentFiltered" => Self::ContentFiltered,
+            "ModelThrottled" | "ModelUnavailable" => Self::ModelBusy,
+            "ModelError" => Self::ModelError,
+            "ImageInvalid" => Self::ImageInvalid,
+            "States.Timeout" => Self::Timeout,
+            _ => Self::Internal,
+        }
+    }
+}
+
+/// A failed run, as far as the state tells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The error name (`state.error.Error`), or [`UNKNOWN_ERROR`].
+    pub error: String,
+    /// The error message: a Lambda cause's `errorMessage`, else the cause as given.
+    pub message: Option<String>,
+    /// The prompt, if the state has it.
+    pub prompt: Option<String>,
+    /// The uploaded prompt file, if the run came from one.
+    pub prompt_file: Option<String>,
+}
+
+impl Failure {
+    pub fn from_state(state: &Value) -> Self {
+        let error = text_at(state, &["/error/Error", "/Error"])
+            .unwrap_or(UNKNOWN_ERROR)
+            .to_owned();
+        let message = text_at(state, &["/error/Cause", "/Cause"]).map(cause_message);
+        let prompt = text_at(state, &["/request/prompt", "/prompt"]).map(str::to_owned);
+        let prompt_file = ["/request/source", "/source"].iter().find_map(|p| {
+            let source = state.pointer(p)?;
+            let bucket = source.get("bucket")?.as_str()?;
+            let key = source.get("key")?.as_str()?;
+            Some(s3_uri(bucket, key))
+        });
+        Self {
+            error,
+            message,
+            prompt,
+            prompt_file,
+        }
+    }
+
+    pub fn kind(&self) -> Kind {
+        Kind::of(&self.error)
+    }
+
+    /// `imagegen: could not make your image (PromptRejected)`.
+    pub fn subject(&self) -> String {
+        const HEAD: &str = "imagegen: could not make your image";
+        let name = ascii_line(&self.error);
+        let room = SUBJECT_MAX.saturating_sub(HEAD.len() + 3);
+        if name.is_empty() {
+            return HEAD.to_owned();
+        }
+        format!("{HEAD} ({})", truncate_ascii(&name, room))
+    }
+
+    pub fn body(&self, execution_name: &str) -> String {
+        let message = self
+            .message
+            .as_deref()
+            .map(|m| cap_chars(m, MAX_QUOTED_CHARS));
+        let (headline, detail, next) = self.explain(execution_name, message.as_deref());
+        let mut out = String::from("We could not make your image.\n\n");
+        let _ = writeln!(out, "{headline}");
+        if let Some(detail) = detail {
+            let _ = writeln!(out, "{detail}");
+        }
+        out.push('\n');
+        if let Some(prompt) = &self.prompt {
+            let _ = writeln!(out, "Prompt: {}", cap_chars(prompt, MAX_QUOTED_CHARS));
+        }
+        if let Some(file) = &self.prompt_file {
+            let _ = writeln!(out, "Prompt file: {file}");
+        }
+        if self.prompt.is_none() && self.prompt_file.is_none() {
+            out.push_str("Prompt: (not known: the run stopped before the prompt was read)\n");
+        }
+        let _ = writeln!(out, "Execution: {execution_name}");
+        let _ = writeln!(out, "Error: {}", self.error);
+        let _ = writeln!(out, "\nWhat to do next: {next}");
+        out
+    }
+
+    /// (headline, detail, what to do next).
+    fn explain(
+        &self,
+        execution_name: &str,
+        message: Option<&str>,
+    ) -> (String, Option<String>, &'static str) {
+        let details = message.map(|m| format!("Details: {m}"));
+        match self.kind() {
+            Kind::PromptRejected => (
+                format!(
+                    "Your prompt was rejected: {}",
+                    message.unwrap_or("no reason was given.")
+                ),
+                None,
+                "Change the prompt or its options as described above and submit it again.",
+            ),
+            Kind::ContentFiltered => (
+                "The model's content filter blocked this prompt (or the image made from it)."
+                    .to_owned(),
+                message.map(|m| format!("The model said: {m}")),
+                "Rephrase the prompt, leaving out what the filter may object to, and submit it \
+                 again. The same prompt will be blocked again.",
+            ),
+            Kind::ModelBusy => (
+                "The image model was unavailable (busy or down) even after retries.".to_owned(),
+                details,
+                "Nothing is wrong with your prompt: submit it again in a few minutes.",
+            ),
+            Kind::ModelError => (
+                "The image model refused the request or returned something that could not be used."
+                    .to_owned(),
+                details,
+                "Check the model and options you chose, if any, and submit the prompt again. \
+                 If it keeps happening, forward this email to whoever runs imagegen: the \
+                 execution name lets them find the logs.",
+            ),
+            Kind::ImageInvalid => (
+                "The generated image could not be read, so no thumbnails or links could be made."
+                    .to_owned(),
+                details,
+                "Submit the prompt again. If it keeps happening, forward this email to whoever \
+                 runs imagegen: the execution name lets them find the logs.",
+            ),
+            Kind::Timeout => (
+                "A step took too long and was stopped before it finished.".to_owned(),
+                details,
+                "Submit the prompt again in a few minutes. If it keeps happening, forward this \
+                 email to whoever runs imagegen: the execution name lets them find the logs.",
+            ),
+            Kind::Internal => (
+                format!("An internal error stopped the pipeline (execution {execution_name})."),
+                Some(format!(
+                    "Error: {}{}",
+                    self.error,
+                    message.map(|m| format!(": {m}")).unwrap_or_default()
+                )),
+                "This is not a problem with your prompt. Forward this email to whoever runs \
+                 imagegen: the execution name and the error let them find the cause in the logs. \
+                 You can also submit the prompt again later.",
+            ),
+        }
+    }
+
+    pub fn message(&self, execution_name: &str) -> Message {
+        Message {
+            subject: self.subject(),
+            body: self.body(execution_name),
+            attributes: vec![
+                ("status".to_owned(), "FAILED".to_owned()),
+                ("error".to_owned(), self.attribute_name()),
+            ],
+        }
+    }
+
+    /// The error name as a message attribute (never empty).
+    pub fn attribute_name(&self) -> String {
+        let name = ascii_line(&self.error);
+        if name.is_empty() {
+            UNKNOWN_ERROR.to_owned()
+        } else {
+            name
+        }
+    }
+}
+
+/// The user-facing text of a cause: a Lambda error's `errorMessage`, else the cause itself.
+fn cause_message(cause: &str) -> String {
+    let from_lambda = serde_json::from_str::<Value>(cause).ok().and_then(|v| {
+        v.get("errorMessage")
+            .and_then(Value::as_str)
+            .map(|m| m.trim().to_owned())
+    });
+    match from_lambda {
+        Some(message) if !message.is_empty() => message,
+        _ => cause.trim().to_owned(),
+    }
+}
+
+/// The first non-blank string at any of `pointers`.
+fn text_at<'a>(value: &'a Value, pointers: &[&str]) -> Option<&'a str> {
+    pointers.iter().find_map(|p| {
+        value
+            .pointer(p)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn lambda_error(name: &str, message: &str) -> Value {
+        json!({
+            "Error": name,
+            "Cause": json!({"errorType": name, "errorMessage": message, "trace": ["a", "b"]}).to_string()
+        })
+    }
+
+    fn body_for(error: Value) -> (Failure, String) {
+        let failure = Failure::from_state(&json!({"prompt": "a cat", "error": error}));
+        let body = failure.body("exec-1");
+        (failure, body)
+    }
+
+    #[test]
+    fn each_kind_has_its_own_words() {
+        let cases = [
+            (
+                "PromptRejected",
+                "prompt is empty",
+                "Your prompt was rejected: prompt is empty",
+            ),
+            (
+                "ContentFiltered",
+                "blocked by our content filters",
+                "The model's content filter blocked this prompt",
+            ),
+            (
+                "ModelThrottled",
+                "slow down",
+                "The image model was unavailable (busy or down) even after retries.",
+            ),
+            (
+                "ModelUnavailable",
+                "503",
+                "The image model was unavailable (busy or down) even after retries.",
+            ),
+            (
+                "ModelError",
+                "AccessDeniedException",
+                "The image model refused the request",
+            ),
+            (
+                "ImageInvalid",
+                "not a PNG",
+                "The generated image could not be read",
+            ),
+            (
+                "StorageError",
+                "access denied",
+                "An internal error stopped the pipeline (execution exec-1).",
+            ),
+            (
+                "ConfigError",
+                "MODEL_ID is not set",
+                "An internal error stopped the pipeline (execution exec-1).",
+            ),
+            (
+                "Lambda.ServiceException",
+                "Rate exceeded",
+                "An internal error stopped the pipeline (execution exec-1).",
+            ),
+        ];
+        for (name, message, words) in cases {
+            let (failure, body) = body_for(lambda_error(name, message));
+            assert!(body.contains(words), "{name}: {body}");
+            assert!(body.contains(message), "{name}: {body}");
+            assert!(body.contains("Prompt: a cat"), "{name}: {body}");
+            assert!(body.contains("Execution: exec-1"), "{name}: {body}");
+            assert!(body.contains(&format!("Error: {name}")), "{name}: {body}");
+            assert!(body.contains("What to do next: "), "{name}: {body}");
+            assert!(
+                !body.contains("errorType"),
+                "the JSON cause is unpacked: {body}"
+            );
+            assert!(!body.contains("trace"), "{body}");
+            assert_eq!(
+                failure.subject(),
+                format!("imagegen: could not make your image ({name})")
+            );
+        }
+    }
+
+    #[test]
+    fn internal_errors_name_the_error_and_message() {
+        let (_, body) = body_for(lambda_error("StorageError", "PutObject denied"));
+        assert!(
+            body.contains("Error: StorageError: PutObject denied"),
+            "{body}"
+        );
+        assert!(body.contains("not a problem with your prompt"), "{body}");
+    }
+
+    #[test]
+    fn timeouts_have_no_cause() {
+        let (failure, body) = body_for(json!({"Error": "States.Timeout"}));
+        assert_eq!(failure.kind(), Kind::Timeout);
+        assert_eq!(failure.message, None);
+        assert!(body.contains("A step took too long"), "{body}");
+        assert!(!body.contains("Details:"), "{body}");
+    }
+
+    #[test]
+    fn odd_causes_fall_back_to_the_raw_text() {
+        let cases = [
+            (
+                json!({"Error": "States.Runtime", "Cause": "The JSONPath '$.x' could not be found"}),
+                Some("The JSONPath '$.x' could not be found"),
+            ),
+            (
+                json!({"Error": "X", "Cause": "{\"errorType\": \"X\"}"}),
+                Some("{\"errorType\": \"X\"}"),
+            ),
+            (
+                json!({"Error": "X", "Cause": "{\"errorMessage\": \"  \"}"}),
+                Some("{\"errorMessage\": \"  \"}"),
+            ),
+            (json!({"Error": "X", "Cause": "[1, 2"}), Some("[1, 2")),
+            (json!({"Error": "X", "Cause": "   "}), None),
+            (json!({"Error": "X", "Cause": 42}), None),
+        ];
+        for (error, expected) in cases {
+            let failure = Failure::from_state(&json!({"error": error}));
+            assert_eq!(failure.message.as_deref(), expected, "{error}");
+        }
+    }
+
+    #[test]
+    fn a_missing_error_or_state_still_makes_a_sensible_message() {
+        for state in [
+            json!(null),
+            json!({}),
+            json!("weird"),
+            json!({"error": "oops"}),
+            json!({"error": {}}),
+        ] {
+            let failure = Failure::from_state(&state);
+            assert_eq!(failure.error, UNKNOWN_ERROR, "{state}");
+            let body = failure.body("e-9");
+            assert!(
+                body.contains("An internal error stopped the pipeline (execution e-9)."),
+                "{body}"
+            );
+            assert!(body.contains("Prompt: (not known"), "{body}");
+            assert_eq!(
+                failure.subject(),
+                "imagegen: could not make your image (UnknownError)"
+            );
+            let message = failure.message("e-9");
+            assert_eq!(
+                message.attributes,
+                [
+                    ("status".to_owned(), "FAILED".to_owned()),
+                    ("error".to_owned(), UNKNOWN_ERROR.to_owned())
+                ]
+            );
+        }
+    }
+
+    #[test]
+    fn the_prompt_comes_from_the_request_then_the_input() {
+        let state = json!({
+            "prompt": "raw console prompt",
+            "request": {"prompt": "normalised prompt", "source": {"bucket": "b", "key": "prompts/a.txt"}},
+            "error": {"Error": "ModelError"}
+        });
+        let failure = Failure::from_state(&state);
+        assert_eq!(failure.prompt.as_deref(), Some("normalised prompt"));
+        assert_eq!(failure.prompt_file.as_deref(), Some("s3://b/prompts/a.txt"));
+        let upload =
+            Failure::from_state(&json!({"source": {"bucket": "b", "key": "prompts/x y.txt"}}));
+        assert_eq!(upload.prompt, None);
+        let body = upload.body("e");
+        assert!(
+            body.contains("Prompt file: s3://b/prompts/x y.txt"),
+            "{body}"
+        );
+        assert!(!body.contains("not known"), "{body}");
+    }
+
+    #[test]
+    fn rejected_without_a_reason() {
+        let failure = Failure::from_state(&json!({"error": {"Error": "PromptRejected"}}));
+        assert!(
+            failure
+                .body("e")
+                .contains("Your prompt was rejected: no reason was given.")
+        );
+    }
+
+    #[test]
+    fn subjects_stay_within_sns_limits_for_odd_error_names() {
+        let long = "Custom.".repeat(30) + "ErrorWith\nNewline—and unicode ☕";
+        let failure = Failure::from_state(&json!({"error": {"Error": long}}));
+        let subject = failure.subject();
+        assert!(subject.len() <= SUBJECT_MAX, "{subject}");
+        assert!(
+            subject.chars().all(|c| c.is_ascii_graphic() || c == ' '),
+            "{subject}"
+        );
+        assert!(subject.starts_with("imagegen: could not make your image (Custom."));
+        assert!(subject.ends_with("...)"), "{subject}");
+        let attribute = failure.attribute_name();
+        assert!(attribute.is_ascii() && !attribute.contains('\n'));
+    }
+
+    #[test]
+    fn long_messages_are_capped() {
+        let (_, body) = body_for(lambda_error("StorageError", &"é".repeat(5000)));
+        assert!(body.chars().count() < 3000, "{}", body.len());
+        assert!(body.contains('…'));
+    }
+}

@@ -1,0 +1,175 @@
+//! The Lambda handler.
+
+use std::time::{Duration, SystemTime};
+
+use aws_smithy_types::DateTime;
+use aws_smithy_types::date_time::Format;
+use imagegen_shared::PipelineError;
+use imagegen_shared::ports::{Message, Notifier, ObjectStore};
+use imagegen_shared::types::{
+    GenerationResult, ImageRequest, NotificationResult, NotifyEvent, ThumbnailsResult,
+};
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::event;
+use crate::failure::Failure;
+use crate::manifest;
+use crate::success::{Link, SuccessEmail};
+use crate::text::s3_uri;
+
+/// Notify the user of a finished run (see [`handle_at`]).
+pub async fn handle<S: ObjectStore, N: Notifier>(
+    config: &Config,
+    store: &S,
+    notifier: &N,
+    event: Value,
+) -> Result<NotificationResult, PipelineError> {
+    handle_at(config, store, notifier, event, SystemTime::now()).await
+}
+
+/// Notify the user, with `now` as the time the links are signed.
+///
+/// `SUCCEEDED`: write the manifest (a failure is `StorageError`), presign a link to each image and
+/// thumbnail, publish. `FAILED`: publish an explanation. A failed publish is `NotifyError`; both
+/// errors are retried by the state machine (writing the manifest again is harmless).
+pub async fn handle_at<S: ObjectStore, N: Notifier>(
+    config: &Config,
+    store: &S,
+    notifier: &N,
+    event: Value,
+    now: SystemTime,
+) -> Result<NotificationResult, PipelineError> {
+    match event::parse(event)? {
+        NotifyEvent::Succeeded {
+            execution_name,
+            request,
+            generation,
+            thumbnails,
+        } => {
+            let run = Succeeded {
+                execution_name: &execution_name,
+                request: &request,
+                generation: &generation,
+                thumbnails: &thumbnails,
+            };
+            run.notify(config, store, notifier, now).await
+        }
+        NotifyEvent::Failed {
+            execution_name,
+            state,
+        } => {
+            let failure = Failure::from_state(&state);
+            tracing::info!(
+                execution_name = %execution_name,
+                error = %failure.error,
+                "notifying failure"
+            );
+            let message = failure.message(&execution_name);
+            let message_id = publish(notifier, &message).await?;
+            Ok(NotificationResult {
+                status: "FAILED".to_owned(),
+                message_id,
+                subject: message.subject,
+                manifest_key: None,
+            })
+        }
+    }
+}
+
+struct Succeeded<'a> {
+    execution_name: &'a str,
+    request: &'a ImageRequest,
+    generation: &'a GenerationResult,
+    thumbnails: &'a ThumbnailsResult,
+}
+
+impl Succeeded<'_> {
+    async fn notify<S: ObjectStore, N: Notifier>(
+        &self,
+        config: &Config,
+        store: &S,
+        notifier: &N,
+        now: SystemTime,
+    ) -> Result<NotificationResult, PipelineError> {
+        let output = &self.request.output;
+        let manifest = manifest::build(
+            self.execution_name,
+            self.request,
+            self.generation,
+            self.thumbnails,
+        );
+        store
+            .put(
+                &output.bucket,
+                &output.manifest_key,
+                manifest::to_json(&manifest)?,
+                manifest::CONTENT_TYPE,
+            )
+            .await
+            .map_err(|e| {
+                PipelineError::StorageError(format!(
+                    "could not write the result manifest {}: {e}",
+                    s3_uri(&output.bucket, &output.manifest_key)
+                ))
+            })?;
+
+        let expiry = config.presign_expiry;
+        let mut image_links = Vec::with_capacity(self.generation.images.len());
+        for image in &self.generation.images {
+            image_links.push(link(store, &image.bucket, &image.key, expiry).await);
+        }
+        let mut thumbnail_links = Vec::with_capacity(self.thumbnails.thumbnails.len());
+        for thumbnail in &self.thumbnails.thumbnails {
+            thumbnail_links.push(link(store, &output.bucket, &thumbnail.key, expiry).await);
+        }
+        let email = SuccessEmail {
+            execution_name: self.execution_name,
+            request: self.request,
+            generation: self.generation,
+            thumbnails: self.thumbnails,
+            image_links,
+            thumbnail_links,
+            expiry,
+            expires_at: rfc3339(now + expiry),
+        };
+        let message = email.message();
+        tracing::info!(
+            execution_name = %self.execution_name,
+            images = self.generation.images.len(),
+            thumbnails = self.thumbnails.thumbnails.len(),
+            manifest_key = %output.manifest_key,
+            "notifying success"
+        );
+        let message_id = publish(notifier, &message).await?;
+        Ok(NotificationResult {
+            status: "SUCCEEDED".to_owned(),
+            message_id,
+            subject: message.subject,
+            manifest_key: Some(output.manifest_key.clone()),
+        })
+    }
+}
+
+/// A presigned link; a signing problem leaves the `s3://` URI alone rather than failing the email.
+async fn link<S: ObjectStore>(store: &S, bucket: &str, key: &str, expiry: Duration) -> Link {
+    let url = store.presign_get(bucket, key, expiry).await.map_err(|e| {
+        tracing::warn!(%bucket, %key, error = %e, "could not presign a link");
+        e.to_string()
+    });
+    Link {
+        url,
+        s3_uri: s3_uri(bucket, key),
+    }
+}
+
+async fn publish<N: Notifier>(notifier: &N, message: &Message) -> Result<String, PipelineError> {
+    notifier.publish(message).await.map_err(|e| {
+        tracing::error!(error = %e, "publish failed");
+        PipelineError::NotifyError(e)
+    })
+}
+
+fn rfc3339(at: SystemTime) -> Option<String> {
+    DateTime::from(at).fmt(Format::DateTime).ok()
+}
