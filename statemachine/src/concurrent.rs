@@ -48,6 +48,7 @@ impl Exec<'_> {
                     prev: parent_prev,
                     vars: frame.vars.clone(),
                     record: frame.record,
+                    assigned: None,
                 })
                 .collect();
             let runs = branches
@@ -243,9 +244,14 @@ impl Exec<'_> {
                 let vars = vars.clone();
                 async move {
                     let mut f = Frame {
-                        prev: parent_prev,
+                        prev: if record {
+                            self.last_advancing_id()
+                        } else {
+                            parent_prev
+                        },
                         vars,
                         record,
+                        assigned: None,
                     };
                     self.emit(
                         &mut f,
@@ -295,12 +301,21 @@ impl Exec<'_> {
                 }
             }
             drop(stream);
-            frame.prev = self.last_id().max(frame.prev);
+            if record {
+                // Success chains from the last iteration result, failure from
+                // the last state event (as AWS records it).
+                frame.prev = if first_failure.is_none() {
+                    self.last_id()
+                } else {
+                    self.last_advancing_id()
+                };
+            }
             let failed = first_failure.filter(|f| f.is_runtime() || !tolerated(failures));
             match failed {
                 None => {
                     if m.distributed {
                         self.emit(frame, EventType::MapRunSucceeded, json!({}));
+                        frame.prev = self.last_id();
                     }
                     self.emit(frame, EventType::MapStateSucceeded, json!({}));
                     let result = Value::Array(outputs);

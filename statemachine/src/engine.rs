@@ -127,6 +127,8 @@ impl Failure {
 pub(crate) struct Exec<'e> {
     pub engine: &'e Engine,
     pub history: Mutex<Vec<HistoryEvent>>,
+    /// The id of the last event that advances a thread's cursor.
+    pub last_advancing: std::sync::atomic::AtomicU64,
     pub execution: Value,
     pub state_machine: Value,
 }
@@ -137,6 +139,8 @@ pub(crate) struct Frame {
     pub prev: u64,
     pub vars: Map<String, Value>,
     pub record: bool,
+    /// Variables the current state assigned (for its exit event).
+    pub assigned: Option<Map<String, Value>>,
 }
 
 impl Engine {
@@ -216,6 +220,7 @@ impl Engine {
         let exec = Exec {
             engine: self,
             history: Mutex::new(Vec::new()),
+            last_advancing: std::sync::atomic::AtomicU64::new(0),
             execution: json!({
                 "Id": exec_arn,
                 "Input": input,
@@ -230,6 +235,7 @@ impl Engine {
             prev: 0,
             vars: Map::new(),
             record: true,
+            assigned: None,
         };
         let input_text = input.to_string();
         exec.emit(
@@ -261,6 +267,7 @@ impl Engine {
             prev: exec.last_id(),
             vars: Map::new(),
             record: true,
+            assigned: None,
         };
         let (status, output, error, cause) = match result {
             Ok(out) => {
@@ -277,11 +284,12 @@ impl Engine {
                 if let Some(e) = &error {
                     d.insert("error".into(), Value::String(e.clone()));
                 }
-                if let Some(c) = &f.cause {
+                let cause = f.cause.filter(|c| !c.is_empty());
+                if let Some(c) = &cause {
                     d.insert("cause".into(), Value::String(c.clone()));
                 }
                 exec.emit(&mut frame, EventType::ExecutionFailed, Value::Object(d));
-                (ExecutionStatus::Failed, None, error, f.cause)
+                (ExecutionStatus::Failed, None, error, cause)
             }
             Err(None) => {
                 exec.emit(&mut frame, EventType::ExecutionTimedOut, json!({}));
@@ -306,6 +314,11 @@ impl Engine {
 }
 
 impl Exec<'_> {
+    pub fn last_advancing_id(&self) -> u64 {
+        self.last_advancing
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     pub fn last_id(&self) -> u64 {
         self.history.lock().map(|h| h.len() as u64).unwrap_or(0)
     }
@@ -335,7 +348,11 @@ impl Exec<'_> {
             o(&ev);
         }
         h.push(ev);
-        frame.prev = id;
+        if crate::history::advances_cursor(t) {
+            frame.prev = id;
+            self.last_advancing
+                .store(id, std::sync::atomic::Ordering::SeqCst);
+        }
         id
     }
 }

@@ -126,7 +126,6 @@ pub fn details_key(t: EventType) -> &'static str {
         TaskFailed => "taskFailedEventDetails",
         TaskTimedOut => "taskTimedOutEventDetails",
         LambdaFunctionScheduled => "lambdaFunctionScheduledEventDetails",
-        LambdaFunctionStarted => "lambdaFunctionStartedEventDetails",
         LambdaFunctionSucceeded => "lambdaFunctionSucceededEventDetails",
         LambdaFunctionFailed => "lambdaFunctionFailedEventDetails",
         LambdaFunctionTimedOut => "lambdaFunctionTimedOutEventDetails",
@@ -135,6 +134,20 @@ pub fn details_key(t: EventType) -> &'static str {
         | ParallelStateFailed
         | MapStateSucceeded
         | MapStateFailed
-        | MapRunSucceeded => "",
+        | MapRunSucceeded
+        | LambdaFunctionStarted => "",
     }
+}
+
+/// Whether the next event of the same thread names this one as its
+/// `previousEventId`. AWS does not chain through iteration results or
+/// `MapStateSucceeded`.
+pub fn advances_cursor(t: EventType) -> bool {
+    !matches!(
+        t,
+        EventType::MapIterationSucceeded
+            | EventType::MapIterationFailed
+            | EventType::MapStateSucceeded
+            | EventType::MapRunSucceeded
+    )
 }

@@ -147,11 +147,22 @@ impl Exec<'_> {
         self.check_size(&en, &step.output)?;
         let exited_t =
             EventType::from_name(&format!("{ty}StateExited")).unwrap_or(EventType::PassStateExited);
-        self.emit(
-            frame,
-            exited_t,
-            json!({"name": state.name, "output": step.output.to_string(), "outputDetails": {"truncated": false}}),
-        );
+        let mut details = json!({"name": state.name, "output": step.output.to_string(), "outputDetails": {"truncated": false}});
+        if let (Some(assigned), Value::Object(d)) = (
+            frame.assigned.take().filter(|a| !a.is_empty()),
+            &mut details,
+        ) {
+            let vars: Map<String, Value> = assigned
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(v.to_string())))
+                .collect();
+            d.insert("assignedVariables".into(), Value::Object(vars));
+            d.insert(
+                "assignedVariablesDetails".into(),
+                json!({"truncated": false}),
+            );
+        }
+        self.emit(frame, exited_t, details);
         Ok(step)
     }
 
@@ -268,9 +279,10 @@ impl Exec<'_> {
 
     pub fn apply_assign(frame: &mut Frame, vars: Option<Map<String, Value>>) {
         if let Some(m) = vars {
-            for (k, v) in m {
-                frame.vars.insert(k, v);
+            for (k, v) in &m {
+                frame.vars.insert(k.clone(), v.clone());
             }
+            frame.assigned = Some(m);
         }
     }
 
