@@ -16,6 +16,11 @@
 //!
 //! The sequencer comes before the ETag on purpose: in an unversioned bucket, uploading the same prompt
 //! again is a request for new images, and the ETag alone would make it a "duplicate" for 90 days.
+//!
+//! One nuance of Step Functions: StartExecution on a Standard state machine is idempotent while the
+//! first execution is still running (same name, same input: it answers with the same ARN instead of
+//! `ExecutionAlreadyExists`). Such a re-delivery shows up under `started` with the existing ARN, but
+//! still starts nothing new.
 
 use sha2::{Digest, Sha256};
 
