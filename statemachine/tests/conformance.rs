@@ -421,6 +421,20 @@ async fn run_case(case: &Value, dir: &Path) -> Outcome {
     }
 }
 
+/// Parsed snapshot files, shared by the cases that come from them.
+fn snapshot(path: &Path) -> Option<std::sync::Arc<Value>> {
+    use std::sync::{Arc, Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<PathBuf, Arc<Value>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(v) = cache.lock().ok()?.get(path) {
+        return Some(v.clone());
+    }
+    let text = std::fs::read_to_string(path).ok()?;
+    let v: Arc<Value> = Arc::new(serde_json::from_str(&text).ok()?);
+    cache.lock().ok()?.insert(path.to_path_buf(), v.clone());
+    Some(v)
+}
+
 /// Compares, event by event, the details member and its keys with the AWS
 /// recording (when the event sequence is ordered and identical).
 fn detail_shape_mismatch(
@@ -433,8 +447,7 @@ fn detail_shape_mismatch(
         return None;
     }
     let src = &case["source"];
-    let text = std::fs::read_to_string(dir.join(src["snapshot"].as_str()?)).ok()?;
-    let snap: Value = serde_json::from_str(&text).ok()?;
+    let snap = snapshot(&dir.join(src["snapshot"].as_str()?))?;
     let events = snap[src["test"].as_str()?]["recorded-content"][src["key"].as_str()?]["events"]
         .as_array()?;
     if events.len() != history.len() {
