@@ -643,3 +643,56 @@ async fn clock_trait_is_object_safe() {
     c.sleep(Duration::from_secs(1)).await;
     assert_eq!(c.now(), Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 1).unwrap());
 }
+
+#[tokio::test]
+async fn retry_count_in_context_and_result_selector() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = calls.clone();
+    let reg = Registry::new().with("f", move |v: Value| {
+        let n = c.fetch_add(1, Ordering::SeqCst);
+        async move {
+            if n < 2 {
+                Err(TaskError::new("Again", "not yet"))
+            } else {
+                Ok(json!({"seen": v, "extra": 1}))
+            }
+        }
+    });
+    let def = one(
+        json!({"Type": "Task", "Resource": format!("{FN_ARN}f"), "End": true,
+        "Parameters": {"retry.$": "$$.State.RetryCount"},
+        "ResultSelector": {"retry.$": "$.seen.retry"},
+        "ResultPath": "$.r",
+        "Retry": [{"ErrorEquals": ["Again"], "IntervalSeconds": 1, "MaxAttempts": 5}]}),
+    );
+    let (e, _) = run_with(reg, def, json!({"in": true})).await;
+    assert_eq!(e.output, Some(json!({"in": true, "r": {"retry": 2}})));
+}
+
+#[tokio::test(start_paused = true)]
+async fn execution_timeout_with_tokio_time() {
+    let def = json!({"StartAt": "W", "TimeoutSeconds": 1, "States": {"W": {"Type": "Wait", "Seconds": 5, "End": true}}});
+    let engine = Engine::new(Registry::new()).with_clock(Arc::new(TokioClock::new()));
+    let e = engine
+        .execute(&sm(def), json!({}), ExecutionOptions::default())
+        .await;
+    assert_eq!(e.status, ExecutionStatus::TimedOut);
+    assert_eq!(
+        e.history.last().unwrap().event_type,
+        EventType::ExecutionTimedOut
+    );
+}
+
+#[tokio::test]
+async fn filter_paths_and_indefinite_results() {
+    let e = run(
+        one(json!({"Type": "Pass", "Parameters": {
+            "low.$": "$.items[?(@.x < 2)].x", "all.$": "$.items[*].x", "first.$": "$.items[0].x"}, "End": true})),
+        json!({"items": [{"x": 1}, {"x": 3}]}),
+    )
+    .await;
+    assert_eq!(
+        e.output,
+        Some(json!({"low": [1], "all": [1, 3], "first": 1}))
+    );
+}
