@@ -106,3 +106,57 @@ pub fn java_hashmap_order<'a>(keys: impl Iterator<Item = &'a str>, total: usize)
     idx.sort();
     idx.into_iter().map(|(_, i)| i).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loader::compile_template;
+    use crate::rng::SeededRng;
+    use serde_json::json;
+
+    #[test]
+    fn constants_first_then_java_hashmap_order() {
+        let t = compile_template(
+            &json!({"original_input.$": "$", "iteration_index.$": "$.i", "from_input_constant.$": "$.c", "constant_value": "x"}),
+            "S",
+            "ItemSelector",
+        )
+        .unwrap();
+        let input = json!({"i": 1, "c": 2});
+        let ctx = json!({});
+        let vars = Map::new();
+        let scope = Scope {
+            input: &input,
+            context: &ctx,
+            variables: &vars,
+        };
+        let v = eval(&t, &scope, &SeededRng::new(1)).unwrap();
+        let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+        assert_eq!(
+            keys,
+            [
+                "constant_value",
+                "from_input_constant",
+                "iteration_index",
+                "original_input"
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_path_names_the_field() {
+        let t = compile_template(&json!({"v.$": "$.nope"}), "S", "Parameters").unwrap();
+        let input = json!({});
+        let vars = Map::new();
+        let scope = Scope {
+            input: &input,
+            context: &input,
+            variables: &vars,
+        };
+        let e = eval(&t, &scope, &SeededRng::new(1)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "The JSONPath '$.nope' specified for the field 'v.$' could not be found in the input '{}'"
+        );
+    }
+}

@@ -147,3 +147,42 @@ impl Registry {
         self.handlers.get(lambda_name(resource)).cloned()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arns_and_names_resolve_to_the_same_handler() {
+        assert_eq!(
+            lambda_arn("f"),
+            "arn:aws:lambda:us-east-1:111111111111:function:f"
+        );
+        assert_eq!(
+            lambda_arn("arn:aws:lambda:us-east-1:111111111111:function:f:$LATEST"),
+            "arn:aws:lambda:us-east-1:111111111111:function:f"
+        );
+        assert_eq!(lambda_name("arn:aws:lambda:us-east-1:1:function:g"), "g");
+        let reg = Registry::new().with("f", |v: Value| async move { Ok(v) });
+        assert!(reg.resolve("f").is_some());
+        assert!(
+            reg.resolve("arn:aws:lambda:us-east-1:111111111111:function:f")
+                .is_some()
+        );
+        assert!(
+            reg.resolve("arn:aws:lambda:us-east-1:111111111111:function:f:live")
+                .is_some()
+        );
+        assert!(reg.resolve("g").is_none());
+    }
+
+    #[test]
+    fn lambda_errors_look_like_step_functions_reports_them() {
+        let e = TaskError::lambda("ImageInvalid", "not a PNG");
+        assert_eq!(e.error, "ImageInvalid");
+        assert_eq!(
+            e.cause.as_deref(),
+            Some(r#"{"errorMessage":"not a PNG","errorType":"ImageInvalid"}"#)
+        );
+    }
+}

@@ -696,3 +696,18 @@ async fn filter_paths_and_indefinite_results() {
         Some(json!({"low": [1], "all": [1, 3], "first": 1}))
     );
 }
+
+#[tokio::test]
+async fn executions_can_be_spawned() {
+    fn assert_send<T: Send>(t: T) -> T {
+        t
+    }
+    let engine = Arc::new(Engine::new(Registry::new()));
+    let machine = Arc::new(sm(one(json!({"Type": "Pass", "End": true}))));
+    let handle = tokio::spawn(assert_send(async move {
+        engine
+            .execute(&machine, json!({"a": 1}), ExecutionOptions::default())
+            .await
+    }));
+    assert_eq!(handle.await.unwrap().output, Some(json!({"a": 1})));
+}
