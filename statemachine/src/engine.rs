@@ -168,7 +168,8 @@ impl Engine {
         self
     }
 
-    /// Calls `observer` with every history event as it is recorded.
+    /// Calls `observer` with every history event as it is recorded, in id order.
+    /// It runs inline, so keep it quick (print, or send to a channel).
     pub fn with_observer(
         mut self,
         observer: impl Fn(&HistoryEvent) + Send + Sync + 'static,
@@ -328,9 +329,9 @@ impl Exec<'_> {
         if !frame.record {
             return 0;
         }
-        let Ok(mut h) = self.history.lock() else {
-            return 0;
-        };
+        // Observers run under the history lock so they see events in id order;
+        // they should be quick and must not call back into the engine.
+        let mut h = self.history.lock().unwrap_or_else(|p| p.into_inner());
         let id = h.len() as u64 + 1;
         let mut map = Map::new();
         let key = details_key(t);
