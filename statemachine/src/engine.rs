@@ -15,6 +15,10 @@ use std::sync::{Arc, Mutex};
 /// AWS's payload limit: 256 KiB.
 pub const DEFAULT_PAYLOAD_LIMIT: usize = 256 * 1024;
 
+/// AWS's limit on history events per execution; also bounds state transitions
+/// (so a runaway loop ends even where no events are recorded).
+pub const DEFAULT_HISTORY_LIMIT: u64 = 25_000;
+
 /// A callback invoked for each history event as it is recorded.
 pub type Observer = Arc<dyn Fn(&HistoryEvent) + Send + Sync>;
 
@@ -26,6 +30,7 @@ pub struct Engine {
     pub(crate) rng: Arc<dyn RandomSource>,
     pub(crate) observer: Option<Observer>,
     pub(crate) payload_limit: usize,
+    pub(crate) history_limit: u64,
 }
 
 impl std::fmt::Debug for Engine {
@@ -129,6 +134,8 @@ pub(crate) struct Exec<'e> {
     pub history: Mutex<Vec<HistoryEvent>>,
     /// The id of the last event that advances a thread's cursor.
     pub last_advancing: std::sync::atomic::AtomicU64,
+    /// States entered so far (recorded or not).
+    pub transitions: std::sync::atomic::AtomicU64,
     pub execution: Value,
     pub state_machine: Value,
 }
@@ -153,6 +160,7 @@ impl Engine {
             rng: Arc::new(SeededRng::from_entropy()),
             observer: None,
             payload_limit: DEFAULT_PAYLOAD_LIMIT,
+            history_limit: DEFAULT_HISTORY_LIMIT,
         }
     }
 
@@ -191,6 +199,12 @@ impl Engine {
         self
     }
 
+    /// Changes the history / transition limit (default 25,000).
+    pub fn with_history_limit(mut self, events: u64) -> Self {
+        self.history_limit = events;
+        self
+    }
+
     /// The registry.
     pub fn registry(&self) -> &Registry {
         &self.registry
@@ -222,6 +236,7 @@ impl Engine {
             engine: self,
             history: Mutex::new(Vec::new()),
             last_advancing: std::sync::atomic::AtomicU64::new(0),
+            transitions: std::sync::atomic::AtomicU64::new(0),
             execution: json!({
                 "Id": exec_arn,
                 "Input": input,

@@ -60,6 +60,18 @@ impl Exec<'_> {
             let mut current = sm.start_at.as_str();
             let mut input = input;
             loop {
+                let n = self
+                    .transitions
+                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                if n >= self.engine.history_limit || self.last_id() >= self.engine.history_limit {
+                    return Err(Failure::new(
+                        errors::RUNTIME,
+                        format!(
+                            "The execution reached the limit of {} history events or state transitions.",
+                            self.engine.history_limit
+                        ),
+                    ));
+                }
                 let Some(state) = sm.states.get(current) else {
                     return Err(Failure::new(
                         errors::RUNTIME,

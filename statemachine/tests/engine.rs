@@ -711,3 +711,17 @@ async fn executions_can_be_spawned() {
     }));
     assert_eq!(handle.await.unwrap().output, Some(json!({"a": 1})));
 }
+
+#[tokio::test]
+async fn runaway_loops_hit_the_history_limit() {
+    let def = json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "A"}}});
+    let engine = Engine::new(Registry::new())
+        .with_clock(clock())
+        .with_history_limit(100);
+    let e = engine
+        .execute(&sm(def), json!({}), ExecutionOptions::default())
+        .await;
+    assert_eq!(e.status, ExecutionStatus::Failed);
+    assert_eq!(e.error.as_deref(), Some("States.Runtime"));
+    assert!(e.history.len() <= 102);
+}
