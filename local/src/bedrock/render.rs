@@ -88,7 +88,12 @@ struct Scene {
 impl Scene {
     fn new(prompt: &str, seed: u64, width: f32, height: f32) -> Self {
         let mut rng = Rng(hash_str(prompt) ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-        let hue = rng.range(0.0, 1.0);
+        // Pleasant skies only: a sunset, a blue day or a violet dusk.
+        const HUES: [(f32, f32); 3] = [(-0.04, 0.1), (0.53, 0.64), (0.7, 0.88)];
+        let (lo, hi) = HUES[(rng.next_u64() % 3) as usize];
+        let hue = rng.range(lo, hi);
+        // The sea leans towards blue-green whatever the sky.
+        let sea_hue = hue * 0.4 + 0.57 * 0.6;
         let warm = rng.range(0.02, 0.12);
         let horizon = height * rng.range(0.52, 0.68);
         let short = width.min(height);
@@ -110,11 +115,11 @@ impl Scene {
             sky_top: hsl(hue, rng.range(0.45, 0.7), rng.range(0.18, 0.32)),
             sky_horizon: hsl(hue + warm, rng.range(0.6, 0.85), rng.range(0.66, 0.8)),
             sea_far: hsl(
-                hue + warm * 0.5,
+                sea_hue + warm * 0.5,
                 rng.range(0.35, 0.55),
-                rng.range(0.45, 0.6),
+                rng.range(0.5, 0.62),
             ),
-            sea_near: hsl(hue - 0.04, rng.range(0.45, 0.65), rng.range(0.12, 0.22)),
+            sea_near: hsl(sea_hue - 0.03, rng.range(0.45, 0.65), rng.range(0.12, 0.2)),
             sun: hsl(hue + warm + 0.06, 0.95, rng.range(0.8, 0.9)),
             cloud: hsl(hue + warm, 0.3, 0.93),
             horizon,
@@ -143,7 +148,7 @@ pub fn render_rgb(prompt: &str, seed: u64, width: u32, height: u32) -> Vec<u8> {
         .collect();
     let sun_r2 = scene.sun_r * scene.sun_r;
     let glow_r2 = sun_r2 * 6.0;
-    let edge = scene.sun_r * 1.5;
+    let edge = scene.sun_r * 0.08;
     for (y, row) in pixels.chunks_exact_mut(w * 3).enumerate() {
         let yf = y as f32 + 0.5;
         let dy = yf / hf * 2.0 - 1.0;
