@@ -98,6 +98,9 @@ impl Exec<'_> {
 
     /// The context object for a state.
     pub fn context(&self, en: &Entered<'_>, retry_count: Option<u32>) -> Value {
+        if !en.state.uses_context {
+            return Value::Null;
+        }
         let mut st = Map::new();
         st.insert("Name".into(), Value::String(en.state.name.clone()));
         st.insert("EnteredTime".into(), Value::String(en.time.clone()));

@@ -659,6 +659,7 @@ fn state(name: &str, obj: &Map<String, Value>) -> R<State> {
         transition,
         assign: c.template("Assign")?,
         kind,
+        uses_context: Value::Object(obj.clone()).to_string().contains("$$"),
     })
 }
 

@@ -137,6 +137,9 @@ pub struct State {
     pub assign: Option<Template>,
     /// What kind of state.
     pub kind: StateKind,
+    /// Whether any field mentions the context object (`$$`); the engine
+    /// builds `$$` only for such states.
+    pub uses_context: bool,
 }
 
 /// Data shared by the states that produce a result.
