@@ -151,3 +151,51 @@ pub fn advances_cursor(t: EventType) -> bool {
             | EventType::MapRunSucceeded
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn names_round_trip_and_details_keys() {
+        for t in [
+            EventType::TaskStateEntered,
+            EventType::LambdaFunctionTimedOut,
+            EventType::MapRunStarted,
+        ] {
+            assert_eq!(EventType::from_name(t.as_str()), Some(t));
+        }
+        assert_eq!(EventType::from_name("Nope"), None);
+        assert_eq!(
+            details_key(EventType::WaitStateExited),
+            "stateExitedEventDetails"
+        );
+        assert_eq!(details_key(EventType::LambdaFunctionStarted), "");
+        assert!(!advances_cursor(EventType::MapIterationSucceeded));
+        assert!(advances_cursor(EventType::TaskScheduled));
+    }
+
+    #[test]
+    fn serializes_like_get_execution_history() {
+        let mut details = Map::new();
+        details.insert(
+            "taskFailedEventDetails".into(),
+            json!({"error": "E", "cause": "C"}),
+        );
+        let e = HistoryEvent {
+            id: 5,
+            previous_event_id: 4,
+            timestamp: "2024-01-01T00:00:00.000Z".into(),
+            event_type: EventType::TaskFailed,
+            details,
+        };
+        let v = serde_json::to_value(&e).unwrap();
+        assert_eq!(
+            v,
+            json!({"id": 5, "previousEventId": 4, "timestamp": "2024-01-01T00:00:00.000Z", "type": "TaskFailed",
+                   "taskFailedEventDetails": {"error": "E", "cause": "C"}})
+        );
+        assert_eq!(e.detail(), Some(&json!({"error": "E", "cause": "C"})));
+    }
+}
