@@ -107,6 +107,12 @@ impl LocalService for SnsService {
                 message: "The request must contain the parameter Action.".into(),
             }),
         };
+        match &result {
+            Ok(message_id) => tracing::debug!(%message_id, "local SNS: message kept in the outbox"),
+            Err(e) => {
+                tracing::debug!(code = e.code, message = %e.message, "local SNS: Publish refused")
+            }
+        }
         match result {
             Ok(message_id) => LocalResponse::new(
                 200,

@@ -133,3 +133,20 @@ async fn presigned_url() {
     assert!(url.contains("X-Amz-Expires=3600"), "{url}");
     assert!(url.contains("X-Amz-Signature="), "{url}");
 }
+
+#[tokio::test]
+async fn large_objects_round_trip() {
+    let (_dir, aws) = common::local("s3-large", FakeModelBehavior::default());
+    aws.create_bucket(BUCKET).unwrap();
+    let store = S3Store::new(aws.s3_client().unwrap());
+    let data: Vec<u8> = (0..6 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    store
+        .put(BUCKET, "images/r/0.png", data.clone(), "image/png")
+        .await
+        .unwrap();
+    let back = store
+        .get(BUCKET, "images/r/0.png", None, 16 * 1024 * 1024)
+        .await
+        .unwrap();
+    assert!(back == data, "round trip changed {} bytes", data.len());
+}

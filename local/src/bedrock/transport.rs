@@ -72,9 +72,15 @@ impl LocalService for BedrockService {
             }
         };
         match self.model.invoke(&model_id, &request.body).await {
-            Ok(body) => LocalResponse::new(200, "application/json", body)
-                .with_header("x-amzn-requestid", new_id()),
-            Err(error) => error_response(&error),
+            Ok(body) => {
+                tracing::debug!(%model_id, bytes = body.len(), "offline model: InvokeModel answered");
+                LocalResponse::new(200, "application/json", body)
+                    .with_header("x-amzn-requestid", new_id())
+            }
+            Err(error) => {
+                tracing::debug!(%model_id, %error, "offline model: InvokeModel refused");
+                error_response(&error)
+            }
         }
     }
 }
