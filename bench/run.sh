@@ -14,7 +14,8 @@
 # Environment knobs: ITERATIONS (default 30), WARMUP (3), COLD_RUNS (5),
 # TARGET_DIR (default <repo>/target: where the function binaries are),
 # BENCH_TARGET_DIR (default /tmp/target-bench: where the bench binary is built),
-# SKIP_THUMBNAILS=1, SKIP_COLD_START=1, SKIP_PACKAGES=1.
+# SKIP_THUMBNAILS=1, SKIP_COLD_START=1, SKIP_PACKAGES=1,
+# COLD_START_EXTRA="label=/path/to/binary,..." (more cold-start rows).
 set -euo pipefail
 
 BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -12,6 +12,9 @@ functions reject, so the measured path is: start, init, fetch the event,
 deserialise it, post an error. AWS_ENDPOINT_URL points every SDK client at the
 local server, so no request can leave the machine.
 
+Extra binaries (e.g. a bare lambda_runtime probe, or a function built
+elsewhere) can be added as COLD_START_EXTRA="label=/path/to/binary,...".
+
 Usage: python measure.py <target-dir> <python-for-baseline> <runs>
 Prints one JSON object per line.
 """
@@ -115,6 +118,9 @@ def event_for(name):
 def main():
     target_dir, baseline_python, runs = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
     targets = [(name, name, [str(target_dir / "release" / name)]) for name in FUNCTIONS]
+    for entry in filter(None, os.environ.get("COLD_START_EXTRA", "").split(",")):
+        label, _, binary = entry.partition("=")
+        targets.append((label, f"{label} (extra)", [binary]))
     targets.append(("python-bedrock-handler", "Python 3 + boto3 handler (baseline)",
                     [baseline_python, str(HERE / "python_handler" / "bootstrap.py")]))
     for name, label, command in targets:

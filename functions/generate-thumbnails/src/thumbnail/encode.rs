@@ -84,7 +84,11 @@ fn encode_jpeg(
         Layout::Rgb => jpeg_encoder::ColorType::Rgb,
         Layout::GrayAlpha | Layout::Rgba => return Err(error(&"alpha must be flattened first")),
     };
-    jpeg_encoder::Encoder::new(out, quality)
+    let mut encoder = jpeg_encoder::Encoder::new(out, quality);
+    // Below quality 90 chroma is subsampled 4:2:0; average each 2x2 block like
+    // libjpeg does instead of taking its top-left pixel, which aliases.
+    encoder.set_chroma_subsampling_method(jpeg_encoder::ChromaSubsamplingMethod::Average);
+    encoder
         .encode(pixels.data, width, height, color)
         .map_err(|e| error(&e))
 }
