@@ -1,6 +1,7 @@
 """Turns the benchmark's JSON lines into tables: printed, and written to
 bench/RESULTS.md with the machine description and the date.
 
+Appends bench/ANALYSIS.md (profiles and findings, written by hand) when present.
 Also includes, unchanged, any bench/extra/*.md and, as tables, any
 bench/extra/*.json (a list of flat objects, or one object) - the hook for local
 engine and end-to-end figures gathered elsewhere.
@@ -198,6 +199,9 @@ def main():
         "## 3. Package size\n\n" + package_section(rows),
         "## 4. Extra figures (bench/extra/)\n\n" + extra_section(),
     ]
+    analysis = HERE / "ANALYSIS.md"
+    if analysis.exists():
+        sections.append(analysis.read_text().strip())
     text = "\n\n".join(sections) + "\n"
     (HERE / "RESULTS.md").write_text(text)
     print(text)

@@ -15,7 +15,9 @@
 # TARGET_DIR (default <repo>/target: where the function binaries are),
 # BENCH_TARGET_DIR (default /tmp/target-bench: where the bench binary is built),
 # SKIP_THUMBNAILS=1, SKIP_COLD_START=1, SKIP_PACKAGES=1,
-# COLD_START_EXTRA="label=/path/to/binary,..." (more cold-start rows).
+# COLD_START_EXTRA="label=/path/to/binary,..." (more cold-start rows),
+# COLD_START_PROBE=1 (also build and measure bench/coldstart/probe, a bare
+# lambda_runtime function: the floor for the Rust cold starts).
 set -euo pipefail
 
 BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -81,6 +83,13 @@ run_thumbnails() {
 }
 
 run_cold_start() {
+  if [[ "${COLD_START_PROBE:-0}" == 1 ]]; then
+    step "Building the bare lambda_runtime probe (bench/coldstart/probe)"
+    (cd "$BENCH/coldstart/probe" && CARGO_TARGET_DIR="$BENCH_TARGET_DIR/probe" cargo build --release --quiet) \
+      || fail "cargo build of bench/coldstart/probe failed"
+    COLD_START_EXTRA="${COLD_START_EXTRA:+$COLD_START_EXTRA,}lambda_runtime probe=$BENCH_TARGET_DIR/probe/release/coldstart-probe"
+    export COLD_START_EXTRA
+  fi
   step "Cold start: function binaries in $TARGET_DIR/release vs the Python handler ($COLD_RUNS runs each)"
   (cd "$BENCH/coldstart" && "$VENV/bin/python" measure.py "$TARGET_DIR" "$VENV/bin/python" "$COLD_RUNS") \
     | tee "$OUT/coldstart.jsonl" >&2
