@@ -64,13 +64,27 @@ pub struct Thumbnail {
 }
 
 /// Decodes `source` once and returns its dimensions and one thumbnail per entry
-/// of `spec.sizes`, in the same order.
+/// of `spec.sizes`, in the same order. Sources over [`MAX_SOURCE_PIXELS`] are
+/// rejected before decoding.
 pub fn make_thumbnails(
     source: &[u8],
     spec: &ThumbnailSpec,
 ) -> Result<(SourceInfo, Vec<Thumbnail>), ThumbnailError> {
+    make_thumbnails_with_limit(source, spec, MAX_SOURCE_PIXELS)
+}
+
+/// [`make_thumbnails`] with another pixel limit, e.g. one derived from the
+/// function's memory size. The peak is roughly 2 x width x height x channels
+/// (3 for RGB, 1 for grey), 3 x for translucent images (4 channels,
+/// premultiplied into a copy), plus the source bytes: about 26 MB for a
+/// 2048 x 2048 RGB PNG, ~300 MB at the default 64 Mpx limit.
+pub fn make_thumbnails_with_limit(
+    source: &[u8],
+    spec: &ThumbnailSpec,
+    max_source_pixels: u64,
+) -> Result<(SourceInfo, Vec<Thumbnail>), ThumbnailError> {
     spec.validate()?;
-    let image = decode::decode(source, MAX_SOURCE_PIXELS)?.without_opaque_alpha();
+    let image = decode::decode(source, max_source_pixels)?.without_opaque_alpha();
     let info = SourceInfo {
         width: image.width,
         height: image.height,

@@ -570,3 +570,19 @@ fn thumbnails_are_returned_in_spec_order() {
         decode_output(thumb, ImageFormat::Jpeg);
     }
 }
+
+#[test]
+fn a_lower_pixel_limit_can_be_chosen() {
+    let source = rgb_png(300, 200);
+    let spec = ThumbnailSpec::default();
+    assert!(make_thumbnails_with_limit(&source, &spec, 60_000).is_ok());
+    assert_eq!(
+        make_thumbnails_with_limit(&source, &spec, 59_999),
+        Err(ThumbnailError::TooLarge {
+            width: 300,
+            height: 200,
+            pixels: 60_000,
+            limit: 59_999
+        })
+    );
+}
