@@ -77,7 +77,7 @@ pub fn make_thumbnails(
 /// function's memory size. The peak is roughly 2 x width x height x channels
 /// (3 for RGB, 1 for grey), 3 x for translucent images (4 channels,
 /// premultiplied into a copy), plus the source bytes: about 26 MB for a
-/// 2048 x 2048 RGB PNG, ~300 MB at the default 64 Mpx limit.
+/// 2048 x 2048 RGB PNG, ~400 MB for RGB at the default 64 Mpx limit.
 pub fn make_thumbnails_with_limit(
     source: &[u8],
     spec: &ThumbnailSpec,
