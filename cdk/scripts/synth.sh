@@ -20,10 +20,15 @@ export AWS_EC2_METADATA_DISABLED=true
 if [[ "$bundle" == 1 ]]; then
   missing=()
   for crate in start-execution validate-prompt generate-image generate-thumbnails notify-user; do
-    [[ -f "../functions/$crate/Cargo.toml" ]] || missing+=("functions/$crate")
+    dir="../functions/$crate"
+    if [[ ! -f "$dir/Cargo.toml" ]]; then
+      missing+=("functions/$crate")
+    elif [[ ! -f "$dir/src/main.rs" && ! -d "$dir/src/bin" ]] && ! grep -q '^\[\[bin\]\]' "$dir/Cargo.toml"; then
+      missing+=("functions/$crate (no binary: src/main.rs)")
+    fi
   done
   if (( ${#missing[@]} )); then
-    echo "synth: missing Rust crates: ${missing[*]} (use --no-bundling for a template-only synth)" >&2
+    echo "synth: not buildable yet: ${missing[*]} (use --no-bundling for a template-only synth)" >&2
     exit 1
   fi
   if ! cargo lambda --version >/dev/null 2>&1; then
