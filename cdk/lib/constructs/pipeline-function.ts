@@ -68,7 +68,6 @@ export class PipelineFunction extends Construct {
       binaryName: props.crate,
       runtime: 'provided.al2023',
       architecture: lambda.Architecture.ARM_64,
-      bundling: { architecture: lambda.Architecture.ARM_64 },
       description: props.description,
       memorySize: props.memorySize,
       timeout: props.timeout,
