@@ -87,14 +87,12 @@ fn every_stability_ratio_renders_at_that_ratio() {
         let want = f64::from(rw) / f64::from(rh);
         let got = f64::from(w) / f64::from(h);
         assert!((got / want - 1.0).abs() < 0.1, "{name}: {w}x{h}");
-        // What the pipeline sends for that shape. NOTE: `aspect_ratio` compares the *reduced* ratio,
-        // so 21:9 and 9:21 (which reduce to 7:3 and 3:7) are never produced: skip them here.
-        if aspect_ratio(rw, rh).is_some() {
-            assert_eq!(
-                accepts(ModelFamily::Stability, rw * 100, rh * 100),
-                Ok((w, h)),
-                "{name}"
-            );
-        }
+        // What the pipeline sends for that shape.
+        assert_eq!(aspect_ratio(rw * 100, rh * 100).as_deref(), Some(name.as_str()));
+        assert_eq!(
+            accepts(ModelFamily::Stability, rw * 100, rh * 100),
+            Ok((w, h)),
+            "{name}"
+        );
     }
 }

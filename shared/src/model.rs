@@ -168,19 +168,14 @@ impl ModelFamily {
 
 /// The Stability `aspect_ratio` for a width and height, if it is one the models accept.
 pub fn aspect_ratio(width: u32, height: u32) -> Option<String> {
-    let g = gcd(width, height);
-    if g == 0 {
+    if width == 0 || height == 0 {
         return None;
     }
-    let (w, h) = (width / g, height / g);
+    // Compare cross products: 21:9 is not in lowest terms, and 1536x640 must still match it.
     STABILITY_RATIOS
         .iter()
-        .find(|&&r| r == (w, h))
+        .find(|&&(rw, rh)| u64::from(width) * u64::from(rh) == u64::from(height) * u64::from(rw))
         .map(|(w, h)| format!("{w}:{h}"))
-}
-
-fn gcd(a: u32, b: u32) -> u32 {
-    if b == 0 { a } else { gcd(b, a % b) }
 }
 
 /// The InvokeModel body for a validated request.
@@ -390,6 +385,8 @@ mod tests {
     fn aspect_ratios() {
         assert_eq!(aspect_ratio(1024, 1024).as_deref(), Some("1:1"));
         assert_eq!(aspect_ratio(1920, 1080).as_deref(), Some("16:9"));
+        assert_eq!(aspect_ratio(1536, 640).as_deref(), Some("21:9"));
+        assert_eq!(aspect_ratio(640, 1536).as_deref(), Some("9:21"));
         assert_eq!(aspect_ratio(1000, 300), None);
         assert_eq!(aspect_ratio(0, 0), None);
     }

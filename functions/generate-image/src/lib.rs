@@ -1,0 +1,1 @@
+//! generate-image (being written)

@@ -1,0 +1,111 @@
+use imagegen_shared::config::{self, ConfigError, Env};
+use imagegen_shared::model::ModelFamily;
+
+/// The model used when neither the request nor the settings name one.
+pub const DEFAULT_MODEL_ID: &str = "stability.stable-image-core-v1:1";
+/// The largest prompt file read from S3.
+pub const DEFAULT_MAX_PROMPT_FILE_BYTES: u64 = 16 * 1024;
+
+/// ValidatePrompt's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// `OUTPUT_BUCKET`: where images, thumbnails and the manifest are written.
+    pub output_bucket: String,
+    /// `DEFAULT_MODEL_ID`
+    pub default_model_id: String,
+    /// `ALLOWED_MODEL_IDS`: the models a request may name (default: the default model).
+    pub allowed_model_ids: Vec<String>,
+    /// `MAX_PROMPT_FILE_BYTES`
+    pub max_prompt_file_bytes: u64,
+    /// `BLOCKLIST`: comma-separated terms (case-insensitive, whole words) that reject a prompt.
+    pub blocklist: Vec<String>,
+}
+
+impl Config {
+    pub fn from_env(env: &impl Env) -> Result<Self, ConfigError> {
+        let output_bucket = config::required(env, "OUTPUT_BUCKET")?;
+        let default_model_id = config::optional(env, "DEFAULT_MODEL_ID")
+            .unwrap_or_else(|| DEFAULT_MODEL_ID.to_owned());
+        let allowed_model_ids = config::list_or(env, "ALLOWED_MODEL_IDS", &[&default_model_id]);
+        for id in std::iter::once(&default_model_id).chain(&allowed_model_ids) {
+            if ModelFamily::from_model_id(id).is_none() {
+                return Err(ConfigError(format!(
+                    "model {id:?} is not a supported image model (amazon.titan-image-generator-*, amazon.nova-canvas-*, stability.*)"
+                )));
+            }
+        }
+        if !allowed_model_ids.contains(&default_model_id) {
+            return Err(ConfigError(format!(
+                "DEFAULT_MODEL_ID {default_model_id:?} is not in ALLOWED_MODEL_IDS"
+            )));
+        }
+        let max_prompt_file_bytes =
+            config::parsed_or(env, "MAX_PROMPT_FILE_BYTES", DEFAULT_MAX_PROMPT_FILE_BYTES)?;
+        if !(1..=1024 * 1024).contains(&max_prompt_file_bytes) {
+            return Err(ConfigError(format!(
+                "MAX_PROMPT_FILE_BYTES must be between 1 and 1048576, got {max_prompt_file_bytes}"
+            )));
+        }
+        let blocklist = config::list_or(env, "BLOCKLIST", &[])
+            .into_iter()
+            .map(|t| t.to_lowercase())
+            .collect();
+        Ok(Self {
+            output_bucket,
+            default_model_id,
+            allowed_model_ids,
+            max_prompt_file_bytes,
+            blocklist,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults() {
+        let c = Config::from_env(&[("OUTPUT_BUCKET", "b")]).unwrap();
+        assert_eq!(c.default_model_id, DEFAULT_MODEL_ID);
+        assert_eq!(c.allowed_model_ids, [DEFAULT_MODEL_ID]);
+        assert_eq!(c.max_prompt_file_bytes, 16384);
+        assert!(c.blocklist.is_empty());
+    }
+
+    #[test]
+    fn errors_name_the_setting() {
+        assert!(
+            Config::from_env(&[("X", "y")])
+                .unwrap_err()
+                .0
+                .contains("OUTPUT_BUCKET")
+        );
+        let bad_model = [("OUTPUT_BUCKET", "b"), ("DEFAULT_MODEL_ID", "openai.dalle")];
+        assert!(
+            Config::from_env(&bad_model)
+                .unwrap_err()
+                .0
+                .contains("openai.dalle")
+        );
+        let not_allowed = [
+            ("OUTPUT_BUCKET", "b"),
+            ("DEFAULT_MODEL_ID", "amazon.nova-canvas-v1:0"),
+            ("ALLOWED_MODEL_IDS", "stability.sd3-5-large-v1:0"),
+        ];
+        assert!(
+            Config::from_env(&not_allowed)
+                .unwrap_err()
+                .0
+                .contains("ALLOWED_MODEL_IDS")
+        );
+        let big = [("OUTPUT_BUCKET", "b"), ("MAX_PROMPT_FILE_BYTES", "0")];
+        assert!(Config::from_env(&big).is_err());
+    }
+
+    #[test]
+    fn blocklist_is_lowercased() {
+        let c = Config::from_env(&[("OUTPUT_BUCKET", "b"), ("BLOCKLIST", "Gore, NSFW")]).unwrap();
+        assert_eq!(c.blocklist, ["gore", "nsfw"]);
+    }
+}

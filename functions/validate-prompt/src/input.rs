@@ -1,0 +1,119 @@
+//! Reading the execution input: console JSON, a bare string, or an S3 prompt file.
+
+use imagegen_shared::PipelineError;
+use imagegen_shared::ports::{ObjectStore, StoreError};
+use imagegen_shared::types::{PromptOptions, S3Source};
+use serde_json::Value;
+
+/// Where the prompt came from, once read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PromptInput {
+    pub options: PromptOptions,
+    pub source: Option<S3Source>,
+}
+
+fn rejected(reason: impl Into<String>) -> PipelineError {
+    PipelineError::PromptRejected(reason.into())
+}
+
+/// Parse prompt options from console-style JSON.
+fn options_from_value(value: Value, origin: &str) -> Result<PromptOptions, PipelineError> {
+    match value {
+        Value::String(prompt) => Ok(PromptOptions {
+            prompt,
+            ..PromptOptions::default()
+        }),
+        Value::Object(_) => serde_json::from_value(value)
+            .map_err(|e| rejected(format!("{origin} is not valid prompt input: {e}"))),
+        other => Err(rejected(format!(
+            "{origin} must be a JSON object like {{\"prompt\": \"a lighthouse at dusk\"}}, not {}",
+            kind(&other)
+        ))),
+    }
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Read the prompt from the execution input, fetching the S3 object when the input names one.
+pub async fn read(
+    input: Value,
+    store: &impl ObjectStore,
+    max_file_bytes: u64,
+) -> Result<PromptInput, PipelineError> {
+    let source =
+        match input.get("source") {
+            Some(source) => Some(serde_json::from_value::<S3Source>(source.clone()).map_err(
+                |e| rejected(format!("the input's `source` is not an S3 location: {e}")),
+            )?),
+            None => None,
+        };
+    let Some(source) = source else {
+        return Ok(PromptInput {
+            options: options_from_value(input, "the execution input")?,
+            source: None,
+        });
+    };
+    let lower = source.key.to_lowercase();
+    let is_json = lower.ends_with(".json");
+    if !is_json && !lower.ends_with(".txt") {
+        return Err(rejected(format!(
+            "prompt files must end in .txt or .json; got {:?}",
+            source.key
+        )));
+    }
+    let bytes = store
+        .get(
+            &source.bucket,
+            &source.key,
+            source.version_id.as_deref(),
+            max_file_bytes,
+        )
+        .await
+        .map_err(|e| match e {
+            StoreError::TooLarge { size, limit, .. } => rejected(format!(
+                "the prompt file {:?} is {size} bytes; the limit is {limit} bytes",
+                source.key
+            )),
+            StoreError::NotFound { .. } => rejected(format!(
+                "the prompt file s3://{}/{} does not exist (deleted before it was read?)",
+                source.bucket, source.key
+            )),
+            other => {
+                PipelineError::StorageError(format!("reading the prompt file failed: {other}"))
+            }
+        })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        rejected(format!(
+            "the prompt file {:?} is not UTF-8 text (invalid byte at offset {})",
+            source.key,
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
+    let options = if is_json {
+        let value: Value = serde_json::from_str(&text).map_err(|e| {
+            rejected(format!(
+                "the prompt file {:?} is not valid JSON: {e}",
+                source.key
+            ))
+        })?;
+        options_from_value(value, &format!("the prompt file {:?}", source.key))?
+    } else {
+        PromptOptions {
+            prompt: text,
+            ..PromptOptions::default()
+        }
+    };
+    Ok(PromptInput {
+        options,
+        source: Some(source),
+    })
+}

@@ -1,0 +1,14 @@
+//! ValidatePrompt: turns console input or an uploaded prompt file into a normalised, validated
+//! [`ImageRequest`](imagegen_shared::types::ImageRequest), or rejects it with `PromptRejected` and a reason
+//! a person understands.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+mod config;
+mod handler;
+mod input;
+mod rules;
+mod text;
+
+pub use config::Config;
+pub use handler::handle;
+pub use rules::Rejections;

@@ -1,0 +1,210 @@
+//! ValidatePrompt end to end through the real S3 adapter, with the S3 client mocked.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use aws_sdk_s3::operation::get_object::{GetObjectError, GetObjectOutput};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::error::NoSuchKey;
+use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+use imagegen_shared::PipelineError;
+use imagegen_shared::adapters::S3Store;
+use imagegen_shared::model::ModelFamily;
+use serde_json::{Value, json};
+use validate_prompt::{Config, handle};
+
+fn config() -> Config {
+    Config::from_env(&[
+        ("OUTPUT_BUCKET", "out-bucket"),
+        (
+            "ALLOWED_MODEL_IDS",
+            "stability.stable-image-core-v1:1,amazon.nova-canvas-v1:0",
+        ),
+        ("BLOCKLIST", "gore"),
+    ])
+    .unwrap()
+}
+
+fn object(key: &'static str, body: &'static [u8]) -> Rule {
+    mock!(aws_sdk_s3::Client::get_object)
+        .match_requests(move |r| r.bucket() == Some("in-bucket") && r.key() == Some(key))
+        .then_output(move || {
+            GetObjectOutput::builder()
+                .content_length(body.len() as i64)
+                .body(ByteStream::from_static(body))
+                .build()
+        })
+}
+
+fn store(rules: &[&Rule]) -> S3Store {
+    S3Store::new(mock_client!(aws_sdk_s3, RuleMode::MatchAny, rules))
+}
+
+fn no_s3() -> S3Store {
+    let never = mock!(aws_sdk_s3::Client::get_object)
+        .then_error(|| GetObjectError::NoSuchKey(NoSuchKey::builder().build()));
+    store(&[&never])
+}
+
+fn s3_event(key: &str) -> Value {
+    json!({"input": {"source": {"bucket": "in-bucket", "key": key}}, "executionName": "exec-1"})
+}
+
+#[tokio::test]
+async fn console_input_becomes_a_request() {
+    let event = json!({
+        "input": {"prompt": "  a lighthouse\n at dusk ", "model": "amazon.nova-canvas-v1:0",
+                  "width": 1280, "height": 720, "seed": 42, "numberOfImages": 2},
+        "executionName": "exec-42"
+    });
+    let request = handle(&config(), &no_s3(), event).await.unwrap();
+    assert_eq!(request.request_id, "exec-42");
+    assert_eq!(request.prompt, "a lighthouse at dusk");
+    assert_eq!(request.model.family, ModelFamily::Nova);
+    assert_eq!(
+        (request.width, request.height, request.seed),
+        (1280, 720, 42)
+    );
+    assert_eq!(request.output.bucket, "out-bucket");
+    assert_eq!(request.output.image_prefix, "images/exec-42/");
+    assert_eq!(request.output.manifest_key, "results/exec-42.json");
+    let json = serde_json::to_value(&request).unwrap();
+    assert_eq!(json["numberOfImages"], 2);
+    assert_eq!(json["model"]["family"], "nova");
+}
+
+#[tokio::test]
+async fn bare_string_input_is_a_prompt() {
+    let request = handle(
+        &config(),
+        &no_s3(),
+        json!({"input": "a cat", "executionName": "e"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(request.prompt, "a cat");
+    assert_eq!(request.model.id, "stability.stable-image-core-v1:1");
+}
+
+#[tokio::test]
+async fn text_prompt_file() {
+    let rule = object("prompts/cat.txt", "\u{feff}a cat\non a mat\n".as_bytes());
+    let request = handle(&config(), &store(&[&rule]), s3_event("prompts/cat.txt"))
+        .await
+        .unwrap();
+    assert_eq!(request.prompt, "a cat on a mat");
+    assert_eq!(request.source.unwrap().key, "prompts/cat.txt");
+    assert_eq!(rule.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn json_prompt_file_with_options() {
+    let rule = object(
+        "prompts/dog.json",
+        br#"{"prompt": "a dog", "model": "amazon.nova-canvas-v1:0", "seed": 7, "width": 512, "height": 512}"#,
+    );
+    let request = handle(&config(), &store(&[&rule]), s3_event("prompts/dog.json"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (request.prompt.as_str(), request.seed, request.width),
+        ("a dog", 7, 512)
+    );
+}
+
+async fn rejection(store: &S3Store, event: Value) -> String {
+    match handle(&config(), store, event).await {
+        Err(PipelineError::PromptRejected(reason)) => reason,
+        other => panic!("expected PromptRejected, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn bad_files_are_rejected_with_reasons() {
+    let rules = [
+        object("prompts/bad.json", b"{not json"),
+        object("prompts/latin1.txt", b"caf\xe9"),
+        object(
+            "prompts/unknown.json",
+            br#"{"prompt": "x", "colour": "red"}"#,
+        ),
+        object("prompts/blank.txt", b"   \n  "),
+    ];
+    let refs: Vec<&Rule> = rules.iter().collect();
+    let store = store(&refs);
+    assert!(
+        rejection(&store, s3_event("prompts/bad.json"))
+            .await
+            .contains("not valid JSON")
+    );
+    assert!(
+        rejection(&store, s3_event("prompts/latin1.txt"))
+            .await
+            .contains("not UTF-8")
+    );
+    assert!(
+        rejection(&store, s3_event("prompts/unknown.json"))
+            .await
+            .contains("unknown field `colour`")
+    );
+    assert!(
+        rejection(&store, s3_event("prompts/blank.txt"))
+            .await
+            .contains("prompt is empty")
+    );
+    assert!(
+        rejection(&store, s3_event("prompts/x.png"))
+            .await
+            .contains(".txt or .json")
+    );
+}
+
+#[tokio::test]
+async fn oversized_file_is_refused_before_reading() {
+    let rule = mock!(aws_sdk_s3::Client::get_object).then_output(|| {
+        GetObjectOutput::builder()
+            .content_length(10 * 1024 * 1024)
+            .body(ByteStream::from_static(b"tiny"))
+            .build()
+    });
+    let reason = rejection(&store(&[&rule]), s3_event("prompts/huge.txt")).await;
+    assert!(
+        reason.contains("10485760 bytes; the limit is 16384"),
+        "{reason}"
+    );
+}
+
+#[tokio::test]
+async fn missing_file_is_rejected() {
+    let reason = rejection(&no_s3(), s3_event("prompts/gone.txt")).await;
+    assert!(reason.contains("does not exist"), "{reason}");
+}
+
+#[tokio::test]
+async fn malformed_inputs_never_panic() {
+    for input in [
+        json!(null),
+        json!(42),
+        json!([1]),
+        json!({"prompt": 5}),
+        json!({"source": "x"}),
+    ] {
+        let reason = rejection(&no_s3(), json!({"input": input, "executionName": "e"})).await;
+        assert!(!reason.is_empty());
+    }
+    let err = handle(
+        &config(),
+        &no_s3(),
+        json!({"input": {}, "executionName": 5}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.name(), "InvalidEvent");
+}
+
+#[tokio::test]
+async fn blocklisted_prompt() {
+    let reason = rejection(&no_s3(), json!({"input": {"prompt": "Gore everywhere"}})).await;
+    assert!(
+        reason.starts_with("The prompt was rejected: the prompt contains the blocked term"),
+        "{reason}"
+    );
+}
