@@ -166,16 +166,26 @@ impl ModelFamily {
     }
 }
 
-/// The Stability `aspect_ratio` for a width and height, if it is one the models accept.
+/// The Stability `aspect_ratio` for a width and height, if it is (within 3% of) one the models accept.
 pub fn aspect_ratio(width: u32, height: u32) -> Option<String> {
     if width == 0 || height == 0 {
         return None;
     }
-    // Compare cross products: 21:9 is not in lowest terms, and 1536x640 must still match it.
+    // The nearest supported ratio within 3%: the models' own output sizes are not exact
+    // (Stability's 21:9 image is 1536x640, which is 12:5).
+    let wanted = f64::from(width) / f64::from(height);
     STABILITY_RATIOS
         .iter()
-        .find(|&&(rw, rh)| u64::from(width) * u64::from(rh) == u64::from(height) * u64::from(rw))
-        .map(|(w, h)| format!("{w}:{h}"))
+        .map(|&(rw, rh)| {
+            (
+                rw,
+                rh,
+                (wanted / (f64::from(rw) / f64::from(rh)) - 1.0).abs(),
+            )
+        })
+        .filter(|&(_, _, off)| off <= 0.03)
+        .min_by(|a, b| a.2.total_cmp(&b.2))
+        .map(|(w, h, _)| format!("{w}:{h}"))
 }
 
 /// The InvokeModel body for a validated request.
@@ -387,7 +397,9 @@ mod tests {
         assert_eq!(aspect_ratio(1920, 1080).as_deref(), Some("16:9"));
         assert_eq!(aspect_ratio(1536, 640).as_deref(), Some("21:9"));
         assert_eq!(aspect_ratio(640, 1536).as_deref(), Some("9:21"));
+        assert_eq!(aspect_ratio(2100, 900).as_deref(), Some("21:9"));
         assert_eq!(aspect_ratio(1000, 300), None);
+        assert_eq!(aspect_ratio(1100, 1000), None);
         assert_eq!(aspect_ratio(0, 0), None);
     }
 
