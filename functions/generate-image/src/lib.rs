@@ -1,1 +1,13 @@
-//! generate-image (being written)
+//! GenerateImage: one Bedrock InvokeModel call for a validated request; the PNGs go to S3 and only their
+//! keys travel on. Throttling becomes `ModelThrottled` (the state machine retries it), a content filter
+//! `ContentFiltered` (never retried), the rest `ModelUnavailable` or `ModelError`.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+mod config;
+mod errors;
+mod handler;
+mod png;
+
+pub use config::Config;
+pub use handler::handle;
+pub use png::{PngInfo, png_info};

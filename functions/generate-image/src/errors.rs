@@ -1,0 +1,63 @@
+//! How model failures become pipeline errors.
+
+use imagegen_shared::PipelineError;
+use imagegen_shared::model::{ResponseError, is_content_filter_message};
+use imagegen_shared::ports::InvokeError;
+
+pub fn from_invoke(model_id: &str, error: InvokeError) -> PipelineError {
+    match error {
+        InvokeError::Throttled(m) => {
+            PipelineError::ModelThrottled(format!("{model_id} is throttling requests: {m}"))
+        }
+        InvokeError::Refused(m) if is_content_filter_message(&m) => PipelineError::ContentFiltered(
+            format!("{model_id}'s content filter blocked the request: {m}"),
+        ),
+        InvokeError::Refused(m) => {
+            PipelineError::ModelError(format!("{model_id} refused the request: {m}"))
+        }
+        InvokeError::Unavailable(m) => {
+            PipelineError::ModelUnavailable(format!("{model_id} is unavailable: {m}"))
+        }
+        InvokeError::Failed(m) => PipelineError::ModelError(format!("{model_id} failed: {m}")),
+    }
+}
+
+pub fn from_response(model_id: &str, error: ResponseError) -> PipelineError {
+    match error {
+        ResponseError::Filtered(m) => PipelineError::ContentFiltered(format!(
+            "{model_id}'s content filter blocked the result: {m}"
+        )),
+        other => PipelineError::ModelError(format!("{model_id}: {other}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mapping() {
+        let name = |e| from_invoke("m", e).name();
+        assert_eq!(name(InvokeError::Throttled("x".into())), "ModelThrottled");
+        assert_eq!(
+            name(InvokeError::Refused(
+                "This request has been blocked by our content filters.".into()
+            )),
+            "ContentFiltered"
+        );
+        assert_eq!(name(InvokeError::Refused("bad width".into())), "ModelError");
+        assert_eq!(
+            name(InvokeError::Unavailable("503".into())),
+            "ModelUnavailable"
+        );
+        assert_eq!(name(InvokeError::Failed("denied".into())), "ModelError");
+        assert_eq!(
+            from_response("m", ResponseError::Filtered("Filter reason: prompt".into())).name(),
+            "ContentFiltered"
+        );
+        assert_eq!(
+            from_response("m", ResponseError::Malformed("x".into())).name(),
+            "ModelError"
+        );
+    }
+}

@@ -1,0 +1,76 @@
+//! The handler: build the family's request, invoke, check and store each image.
+
+use std::time::Instant;
+
+use imagegen_shared::PipelineError;
+use imagegen_shared::keys;
+use imagegen_shared::model;
+use imagegen_shared::ports::{ImageModel, ObjectStore};
+use imagegen_shared::types::{GenerateEvent, GenerationResult, StoredImage};
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::errors;
+use crate::png::png_info;
+
+/// Generate the request's images and store them under `images/{requestId}/`.
+pub async fn handle(
+    _config: &Config,
+    image_model: &impl ImageModel,
+    store: &impl ObjectStore,
+    event: Value,
+) -> Result<GenerationResult, PipelineError> {
+    let started = Instant::now();
+    let GenerateEvent { request } = serde_json::from_value(event)
+        .map_err(|e| PipelineError::InvalidEvent(format!("unexpected GenerateImage event: {e}")))?;
+    let model_id = request.model.id.as_str();
+    let body = serde_json::to_vec(&model::request_body(&request))
+        .map_err(|e| PipelineError::ModelError(format!("could not encode the request: {e}")))?;
+
+    let call = Instant::now();
+    let response = image_model
+        .invoke(model_id, body)
+        .await
+        .map_err(|e| errors::from_invoke(model_id, e))?;
+    let model_millis = millis(call);
+    let images = model::parse_response(request.model.family, &response)
+        .map_err(|e| errors::from_response(model_id, e))?;
+
+    let mut stored = Vec::with_capacity(images.len());
+    for (index, image) in images.into_iter().enumerate() {
+        let info = png_info(&image.bytes).map_err(|why| {
+            PipelineError::ImageInvalid(format!("{model_id} returned image {index} that is {why}"))
+        })?;
+        let key = keys::image_key(&request.request_id, index);
+        let bytes = image.bytes.len() as u64;
+        store
+            .put(&request.output.bucket, &key, image.bytes, "image/png")
+            .await
+            .map_err(|e| PipelineError::StorageError(format!("storing {key} failed: {e}")))?;
+        stored.push(StoredImage {
+            bucket: request.output.bucket.clone(),
+            key,
+            width: info.width,
+            height: info.height,
+            bytes,
+            seed: image.seed.unwrap_or(request.seed),
+        });
+    }
+    tracing::info!(
+        request_id = request.request_id,
+        model = model_id,
+        images = stored.len(),
+        model_millis,
+        "images stored"
+    );
+    Ok(GenerationResult {
+        model_id: model_id.to_owned(),
+        images: stored,
+        model_millis,
+        total_millis: millis(started),
+    })
+}
+
+fn millis(since: Instant) -> u64 {
+    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
