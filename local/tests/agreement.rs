@@ -88,7 +88,10 @@ fn every_stability_ratio_renders_at_that_ratio() {
         let got = f64::from(w) / f64::from(h);
         assert!((got / want - 1.0).abs() < 0.1, "{name}: {w}x{h}");
         // What the pipeline sends for that shape.
-        assert_eq!(aspect_ratio(rw * 100, rh * 100).as_deref(), Some(name.as_str()));
+        assert_eq!(
+            aspect_ratio(rw * 100, rh * 100).as_deref(),
+            Some(name.as_str())
+        );
         assert_eq!(
             accepts(ModelFamily::Stability, rw * 100, rh * 100),
             Ok((w, h)),
