@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Build the five Lambda functions for arm64 (provided.al2023) as zips with cargo-lambda, and print
+# each zip's and binary's size. Output: target/lambda/<function>/bootstrap.zip
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FUNCTIONS=(start-execution validate-prompt generate-image generate-thumbnails notify-user)
+
+bash scripts/install-tools.sh lambda
+args=()
+for f in "${FUNCTIONS[@]}"; do args+=(--package "$f"); done
+cargo lambda build --release --arm64 --output-format zip "${args[@]}"
+
+printf '\n%-22s %12s %12s\n' function "zip (bytes)" "binary"
+for f in "${FUNCTIONS[@]}"; do
+  zip="target/lambda/$f/bootstrap.zip"
+  bin="target/lambda/$f/bootstrap"
+  [ -f "$zip" ] || { echo "missing $zip" >&2; exit 1; }
+  printf '%-22s %12s %12s\n' "$f" "$(stat -c %s "$zip")" "$(stat -c %s "$bin" 2>/dev/null || echo '?')"
+done

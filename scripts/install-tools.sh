@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Install what the build and tests need, if missing. Idempotent; safe on a fresh machine.
+#   install-tools.sh lambda   cargo-lambda (PyPI) and the aarch64 Rust target
+set -euo pipefail
+case "${1:-}" in
+  lambda)
+    if ! cargo lambda --version >/dev/null 2>&1; then
+      echo "installing cargo-lambda (PyPI)" >&2
+      python3 -m pip install --quiet --disable-pip-version-check 'cargo-lambda==1.9.2'
+      # pyenv shims need a rehash to expose the new console script.
+      command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
+    fi
+    if ! rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux-gnu; then
+      echo "adding the aarch64-unknown-linux-gnu Rust target" >&2
+      rustup target add aarch64-unknown-linux-gnu
+    fi
+    ;;
+  *)
+    echo "usage: install-tools.sh lambda" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The one test command: installs what the tests need, then checks everything, Rust and CDK.
+#
+#   format and lints -> every Rust test (unit, handler, end-to-end, ASL conformance)
+#   -> the five Lambda zips for arm64 (sizes printed) -> the CDK app (jest, cdk-nag, asl-validator,
+#   cdk synth, cfn-lint, actionlint)
+#
+# Set IMAGEGEN_SKIP_LAMBDA_BUILD=1 to skip the (slow) release arm64 build while iterating.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+start=$SECONDS
+step() { printf '\n==> %s (%ss)\n' "$*" "$((SECONDS - start))"; }
+
+step "tools"
+bash scripts/install-tools.sh lambda
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo test (unit, handler, end-to-end, ASL conformance)"
+cargo test --workspace --locked
+
+if [[ "${IMAGEGEN_SKIP_LAMBDA_BUILD:-0}" != 1 ]]; then
+  step "cargo lambda build --release --arm64 --output-format zip"
+  bash scripts/build-lambdas.sh
+fi
+
+step "CDK app"
+bash cdk/scripts/test.sh
+
+step "all checks passed"
