@@ -4,6 +4,7 @@
 //! <data-dir>/imagegen-data.json   marker: {"format": "imagegen-local", "version": 1}
 //! <data-dir>/s3/<bucket>/<key>    objects (served by s3s-fs)
 //! <data-dir>/outbox/              published SNS messages (*.eml and messages.jsonl)
+//! <data-dir>/executions/          Step Functions executions (<name>.json)
 //! ```
 //!
 //! A directory that is neither empty nor marked is refused, so a mistyped path never gets buckets
@@ -58,7 +59,7 @@ impl DataDir {
             });
         }
         let dir = Self { root };
-        for sub in [dir.s3_root(), dir.outbox_dir()] {
+        for sub in [dir.s3_root(), dir.outbox_dir(), dir.executions_dir()] {
             ensure_dir(&sub)?;
         }
         Ok(dir)
@@ -77,6 +78,11 @@ impl DataDir {
     /// Where published messages are kept.
     pub fn outbox_dir(&self) -> PathBuf {
         self.root.join("outbox")
+    }
+
+    /// Where Step Functions executions are kept (one `<name>.json` each).
+    pub fn executions_dir(&self) -> PathBuf {
+        self.root.join("executions")
     }
 }
 

@@ -45,6 +45,9 @@ pub enum LocalError {
     /// The S3 stand-in could not start.
     #[error("local S3 at {path}: {detail}")]
     S3Setup { path: PathBuf, detail: String },
+    /// A file under `<data-dir>/executions/` that is not an execution record.
+    #[error("{path} is corrupt: {detail}")]
+    CorruptExecution { path: PathBuf, detail: String },
     /// A fake-model environment variable has a value that cannot be used.
     #[error("environment variable {name}={value:?}: {detail}")]
     InvalidEnv {

@@ -9,10 +9,11 @@
 //!   shapes, with injectable failures ([`FakeModelBehavior`]) and counters ([`FakeModelStats`]).
 //! - SNS ([`sns`]): `Publish` writes `.eml` files and `messages.jsonl` to `<data-dir>/outbox/`
 //!   ([`outbox`]).
+//! - Step Functions ([`sfn`]): executions run on the local ASL engine, kept in `<data-dir>/executions/`.
 //! - [`LocalAws`] ties them to one data directory ([`datadir`]).
 //!
-//! A new stand-in (Step Functions next) implements [`transport::LocalService`] and is handed to its
-//! SDK client with [`transport::InProcessClient`], as [`bedrock::transport`] and [`sns`] do.
+//! A new stand-in implements [`transport::LocalService`] and is handed to its
+//! SDK client with [`transport::InProcessClient`], as [`bedrock::transport`], [`sns`] and [`sfn`] do.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -38,6 +39,7 @@ mod ids;
 mod local;
 pub mod outbox;
 pub mod s3;
+pub mod sfn;
 pub mod sns;
 pub mod transport;
 

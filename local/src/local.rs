@@ -10,6 +10,7 @@ use crate::config::ClientOptions;
 use crate::datadir::DataDir;
 use crate::error::LocalError;
 use crate::outbox::{Outbox, OutboxMessage};
+use crate::sfn::{ExecutionStore, SfnService};
 
 /// The offline AWS of one data directory.
 ///
@@ -21,6 +22,7 @@ pub struct LocalAws {
     options: ClientOptions,
     model: Arc<FakeModel>,
     outbox: Arc<Outbox>,
+    sfn: Arc<SfnService>,
 }
 
 impl LocalAws {
@@ -42,11 +44,14 @@ impl LocalAws {
     ) -> Result<Self, LocalError> {
         let data = DataDir::open(data_dir)?;
         let outbox = Arc::new(Outbox::new(data.outbox_dir()));
+        let store = ExecutionStore::open(data.executions_dir())?;
+        let sfn = Arc::new(SfnService::new(options.region.clone(), store));
         Ok(Self {
             data,
             options,
             model: Arc::new(FakeModel::new(behavior)),
             outbox,
+            sfn,
         })
     }
 
@@ -87,6 +92,16 @@ impl LocalAws {
     /// The ARN of a local topic (any well-formed topic ARN is accepted by the local SNS).
     pub fn topic_arn(&self, name: &str) -> String {
         crate::sns::topic_arn(&self.options.region, name)
+    }
+
+    /// A Step Functions client answered by [`LocalAws::sfn`].
+    pub fn sfn_client(&self) -> aws_sdk_sfn::Client {
+        crate::sfn::sfn_client(Arc::clone(&self.sfn), &self.options)
+    }
+
+    /// The Step Functions stand-in: register state machines here, wait for executions, list them.
+    pub fn sfn(&self) -> &Arc<SfnService> {
+        &self.sfn
     }
 
     /// The offline model, to steer its behaviour or read its counters.

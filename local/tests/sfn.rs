@@ -1,0 +1,232 @@
+//! The Step Functions stand-in through the real `aws_sdk_sfn::Client`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::Arc;
+
+use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType};
+use common::{TempDir, local};
+use imagegen_local::{FakeModelBehavior, LocalAws};
+use imagegen_statemachine::{Engine, Registry, StateMachine, TaskError};
+use serde_json::{Value, json};
+use tokio::sync::Semaphore;
+
+const DEF: &str = r#"{"StartAt":"Work","States":{"Work":{"Type":"Task",
+  "Resource":"arn:aws:lambda:us-east-1:000000000000:function:work","End":true}}}"#;
+
+/// Registers a machine whose task echoes its input, fails on `{"fail": true}`, and waits for a permit
+/// from `gate` first.
+fn register(aws: &LocalAws, gate: Arc<Semaphore>) -> String {
+    let sm = StateMachine::from_json(DEF, &Default::default()).unwrap();
+    let mut registry = Registry::new();
+    registry.register("work", move |input: Value| {
+        let gate = Arc::clone(&gate);
+        async move {
+            gate.acquire().await.unwrap().forget();
+            if input["fail"] == json!(true) {
+                return Err(TaskError::lambda("Boom", "asked to fail"));
+            }
+            Ok(json!({"echo": input}))
+        }
+    });
+    aws.sfn()
+        .register_state_machine("pipe", sm, Engine::new(registry))
+}
+
+#[tokio::test]
+async fn start_describe_history_list() {
+    let (_dir, aws) = local("sfn-basic", FakeModelBehavior::default());
+    let gate = Arc::new(Semaphore::new(100));
+    let machine = register(&aws, gate);
+    let client = aws.sfn_client();
+
+    let started = client
+        .start_execution()
+        .state_machine_arn(&machine)
+        .name("ok-1")
+        .input(r#"{"x":1}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        started.execution_arn(),
+        "arn:aws:states:us-east-1:000000000000:execution:pipe:ok-1"
+    );
+    aws.sfn().wait("ok-1").await.unwrap().unwrap();
+    let described = client
+        .describe_execution()
+        .execution_arn(started.execution_arn())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(described.status(), &ExecutionStatus::Succeeded);
+    assert_eq!(described.name(), Some("ok-1"));
+    assert!(described.stop_date().is_some());
+    let output: Value = serde_json::from_str(described.output().unwrap()).unwrap();
+    assert_eq!(output, json!({"echo": {"x": 1}}));
+
+    let history = client
+        .get_execution_history()
+        .execution_arn(started.execution_arn())
+        .max_results(2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(history.events().len(), 2);
+    assert_eq!(
+        history.events()[0].r#type(),
+        &HistoryEventType::ExecutionStarted
+    );
+    let rest = client
+        .get_execution_history()
+        .execution_arn(started.execution_arn())
+        .next_token(history.next_token().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(rest.next_token().is_none());
+    let last = rest.events().last().unwrap();
+    assert_eq!(last.r#type(), &HistoryEventType::ExecutionSucceeded);
+    assert!(last.timestamp().secs() > 1_700_000_000);
+
+    client
+        .start_execution()
+        .state_machine_arn(&machine)
+        .name("bad-1")
+        .input(r#"{"fail":true}"#)
+        .send()
+        .await
+        .unwrap();
+    let failed = aws.sfn().wait("bad-1").await.unwrap().unwrap();
+    assert_eq!(failed.error.as_deref(), Some("Boom"));
+    let described = client
+        .describe_execution()
+        .execution_arn(&failed.execution_arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(described.status(), &ExecutionStatus::Failed);
+    assert_eq!(described.error(), Some("Boom"));
+
+    let list = client
+        .list_executions()
+        .state_machine_arn(&machine)
+        .send()
+        .await
+        .unwrap();
+    let mut names: Vec<&str> = list.executions().iter().map(|e| e.name()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["bad-1", "ok-1"]);
+    let failed_only = client
+        .list_executions()
+        .state_machine_arn(&machine)
+        .status_filter(ExecutionStatus::Failed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(failed_only.executions().len(), 1);
+
+    // Executions persist in the data directory.
+    let reopened = LocalAws::open(aws.data_dir().root()).unwrap();
+    let record = reopened.sfn().execution("ok-1").unwrap().unwrap();
+    assert_eq!(record.status, imagegen_local::sfn::Status::Succeeded);
+    assert!(record.history.len() >= 5);
+    assert!(aws.data_dir().executions_dir().join("ok-1.json").is_file());
+}
+
+#[tokio::test]
+async fn names_are_unique_and_starts_idempotent_while_running() {
+    let (_dir, aws) = local("sfn-names", FakeModelBehavior::default());
+    let gate = Arc::new(Semaphore::new(0));
+    let machine = register(&aws, Arc::clone(&gate));
+    let client = aws.sfn_client();
+    let start = |name: &'static str, input: &'static str| {
+        client
+            .start_execution()
+            .state_machine_arn(&machine)
+            .name(name)
+            .input(input)
+            .send()
+    };
+    let first = start("same", r#"{"a":1}"#).await.unwrap();
+    // Running, same input: the same execution.
+    let again = start("same", r#"{"a":1}"#).await.unwrap();
+    assert_eq!(first.execution_arn(), again.execution_arn());
+    // Running, other input: refused.
+    let err = start("same", r#"{"a":2}"#).await.unwrap_err();
+    assert!(
+        err.as_service_error()
+            .unwrap()
+            .is_execution_already_exists()
+    );
+    let running = client
+        .describe_execution()
+        .execution_arn(first.execution_arn())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(running.status(), &ExecutionStatus::Running);
+    gate.add_permits(1);
+    aws.sfn().wait("same").await.unwrap().unwrap();
+    // Ended: any start with that name is refused.
+    let err = start("same", r#"{"a":1}"#).await.unwrap_err();
+    assert!(
+        err.as_service_error()
+            .unwrap()
+            .is_execution_already_exists()
+    );
+    assert_eq!(aws.sfn().executions().unwrap().len(), 1);
+
+    let err = start("no spaces", "{}").await.unwrap_err();
+    assert!(err.as_service_error().unwrap().is_invalid_name(), "{err:?}");
+    let err = start("x", "not json").await.unwrap_err();
+    assert!(err.as_service_error().unwrap().is_invalid_execution_input());
+    let err = client
+        .start_execution()
+        .state_machine_arn("arn:aws:states:us-east-1:000000000000:stateMachine:nope")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        err.as_service_error()
+            .unwrap()
+            .is_state_machine_does_not_exist()
+    );
+    let err = client
+        .describe_execution()
+        .execution_arn("arn:aws:states:us-east-1:000000000000:execution:pipe:missing")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        err.as_service_error()
+            .unwrap()
+            .is_execution_does_not_exist()
+    );
+    let err = client
+        .describe_execution()
+        .execution_arn("nope")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.as_service_error().unwrap().is_invalid_arn());
+}
+
+#[test]
+fn stale_and_corrupt_execution_files() {
+    let dir = TempDir::new("sfn-files");
+    let aws = LocalAws::open(dir.path()).unwrap();
+    let executions = aws.data_dir().executions_dir();
+    let stale = json!({
+        "name": "old", "executionArn": "arn:aws:states:us-east-1:000000000000:execution:pipe:old",
+        "stateMachineArn": "arn:aws:states:us-east-1:000000000000:stateMachine:pipe",
+        "status": "RUNNING", "input": "{}", "startDate": "2024-01-01T00:00:00.000Z"
+    });
+    std::fs::write(executions.join("old.json"), stale.to_string()).unwrap();
+    let record = aws.sfn().execution("old").unwrap().unwrap();
+    assert_eq!(record.status, imagegen_local::sfn::Status::Aborted);
+    std::fs::write(executions.join("bad.json"), "{not json").unwrap();
+    let err = aws.sfn().executions().unwrap_err().to_string();
+    assert!(err.contains("bad.json") && err.contains("corrupt"), "{err}");
+}
