@@ -1,0 +1,136 @@
+//! What each subcommand does.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use imagegen_local::{ClientOptions, FakeModelBehavior, LocalAws};
+use imagegen_shared::config::{Env, ProcessEnv};
+
+use crate::args::{Cli, Command, FakeArgs};
+use crate::error::CliError;
+use crate::pipeline::{LocalPipeline, PipelineOptions};
+use crate::progress::Progress;
+use crate::report::Report;
+use crate::settings::OVERRIDABLE;
+use crate::{input, views};
+
+/// The offline model's behaviour: the `IMAGEGEN_FAKE_*` variables, then the flags.
+pub fn behavior(fake: &FakeArgs) -> Result<FakeModelBehavior, CliError> {
+    let mut b = FakeModelBehavior::from_env()?;
+    if let Some(n) = fake.fake_throttle {
+        b.throttle = n;
+    }
+    if let Some(n) = fake.fake_unavailable {
+        b.unavailable = n;
+    }
+    if let Some(n) = fake.fake_corrupt {
+        b.corrupt = n;
+    }
+    if let Some(ms) = fake.fake_latency_ms {
+        b.latency = std::time::Duration::from_millis(ms);
+    }
+    b.filter_terms.extend(fake.fake_filter.iter().cloned());
+    Ok(b)
+}
+
+/// Handler settings from the process environment (only the names the handlers read).
+pub fn env_overrides() -> HashMap<String, String> {
+    OVERRIDABLE
+        .iter()
+        .filter_map(|name| ProcessEnv.var(name).map(|v| ((*name).to_owned(), v)))
+        .collect()
+}
+
+/// Run the command; returns the process exit code (0: done, 1: the execution did not succeed).
+pub async fn execute(cli: &Cli, out: &mut (dyn Write + Send)) -> Result<u8, CliError> {
+    match &cli.command {
+        Command::Run(args) => {
+            let input = input::build(args)?;
+            let pipeline = open(cli)?;
+            let name = input::execution_name(&input);
+            writeln!(out, "Execution {name}").ok();
+            let record = pipeline.run(&name, &input).await?;
+            finish(&Report::new(&record, pipeline.aws()), out)
+        }
+        Command::Upload { file } => {
+            let pipeline = open(cli)?;
+            writeln!(
+                out,
+                "Uploading {} to s3://{}/prompts/",
+                file.display(),
+                pipeline.bucket()
+            )
+            .ok();
+            let record = pipeline.upload(file).await?;
+            finish(&Report::new(&record, pipeline.aws()), out)
+        }
+        Command::Executions => {
+            let aws = open_data(&cli.data_dir)?;
+            let records = aws.sfn().executions()?;
+            write!(out, "{}", views::executions_table(&records)).ok();
+            Ok(0)
+        }
+        Command::History { name, json } => {
+            let aws = open_data(&cli.data_dir)?;
+            let record = aws
+                .sfn()
+                .execution(name)?
+                .ok_or_else(|| CliError::NoSuchExecution(name.clone()))?;
+            if *json {
+                let events = serde_json::json!({"events": record.history});
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&events).unwrap_or_default()
+                )
+                .ok();
+            } else {
+                writeln!(out, "{}  {}", record.name, record.status).ok();
+                write!(out, "{}", views::history_table(&record.history)).ok();
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn open(cli: &Cli) -> Result<LocalPipeline, CliError> {
+    let options = PipelineOptions {
+        behavior: behavior(&cli.fake)?,
+        overrides: env_overrides(),
+        ..PipelineOptions::default()
+    };
+    let pipeline = LocalPipeline::open(&cli.data_dir, options)?;
+    let progress = Arc::new(Progress::new(Box::new(std::io::stdout())));
+    pipeline.on_event(move |_, event| progress.event(event));
+    Ok(pipeline)
+}
+
+fn open_data(dir: &Path) -> Result<LocalAws, CliError> {
+    Ok(LocalAws::open_with(
+        dir,
+        ClientOptions::default(),
+        FakeModelBehavior::default(),
+    )?)
+}
+
+fn finish(report: &Report, out: &mut (dyn Write + Send)) -> Result<u8, CliError> {
+    writeln!(out, "{report}").ok();
+    Ok(if report.succeeded() { 0 } else { 1 })
+}
+
+/// The runtime: multi-threaded, or (`--fast-retries`) single-threaded on a paused clock that jumps
+/// over waits while nothing else can run.
+pub fn runtime(fast_retries: bool) -> std::io::Result<tokio::runtime::Runtime> {
+    if fast_retries {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+    }
+}

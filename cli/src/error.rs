@@ -1,0 +1,49 @@
+//! The CLI's typed errors: each says what went wrong in words a person can act on.
+
+use std::path::PathBuf;
+
+/// Why a command could not do its job (a pipeline that ran and failed is not an error: see
+/// [`crate::report::Report`]).
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The data directory could not be opened (missing permissions, foreign or corrupt).
+    #[error("data directory: {0}")]
+    Local(#[from] imagegen_local::LocalError),
+    /// A handler's settings are invalid (an environment variable override).
+    #[error("{0}")]
+    Config(#[from] imagegen_shared::config::ConfigError),
+    /// The embedded state machine definition did not load (a build problem).
+    #[error("state machine definition: {0}")]
+    Definition(#[from] imagegen_statemachine::LoadError),
+    /// A file given on the command line could not be read.
+    #[error("reading {path}: {source}")]
+    ReadFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Command-line input that cannot be used.
+    #[error("{0}")]
+    Usage(String),
+    /// A call to a (local or real) AWS service failed.
+    #[error("{service}: {detail}")]
+    Aws {
+        service: &'static str,
+        detail: String,
+    },
+    /// No execution of that name.
+    #[error("no execution named {0:?} (see `imagegen executions`)")]
+    NoSuchExecution(String),
+    /// The uploaded file did not start an execution.
+    #[error("the upload did not start an execution: {0}")]
+    NotStarted(String),
+}
+
+impl CliError {
+    pub(crate) fn aws(service: &'static str, error: impl std::fmt::Display) -> Self {
+        Self::Aws {
+            service,
+            detail: error.to_string(),
+        }
+    }
+}

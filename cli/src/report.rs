@@ -1,0 +1,256 @@
+//! What an execution did, read from its history: time per state, retries, the files it made (as
+//! paths on disk under the data directory) and the email it sent.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use imagegen_local::LocalAws;
+use imagegen_local::sfn::{ExecutionRecord, Status};
+use imagegen_statemachine::HistoryEvent;
+use serde_json::Value;
+
+/// One state's part of the run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StateTiming {
+    pub name: String,
+    /// From entering the state to leaving it (history timestamps).
+    pub millis: i64,
+    /// Lambda invocations (1 without retries; 0 for states that call nothing).
+    pub attempts: u32,
+    /// The error of its last failed attempt, if any.
+    pub last_error: Option<String>,
+}
+
+/// A finished execution, for people.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub name: String,
+    pub status: Status,
+    pub error: Option<String>,
+    /// The cause in plain words (a Lambda error's `errorMessage`).
+    pub reason: Option<String>,
+    pub seconds: f64,
+    pub states: Vec<StateTiming>,
+    pub images: Vec<PathBuf>,
+    pub thumbnails: Vec<PathBuf>,
+    pub manifest: Option<PathBuf>,
+    pub email: Option<PathBuf>,
+    pub history_file: PathBuf,
+}
+
+/// A Lambda error's message (`{"errorMessage": ..}`), or the cause as it is.
+pub fn plain_cause(cause: &str) -> String {
+    serde_json::from_str::<Value>(cause)
+        .ok()
+        .and_then(|v| {
+            v.get("errorMessage")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| cause.to_owned())
+}
+
+pub(crate) fn millis_between(a: &str, b: &str) -> i64 {
+    match (
+        chrono::DateTime::parse_from_rfc3339(a),
+        chrono::DateTime::parse_from_rfc3339(b),
+    ) {
+        (Ok(a), Ok(b)) => (b - a).num_milliseconds(),
+        _ => 0,
+    }
+}
+
+fn detail_str<'a>(event: &'a HistoryEvent, field: &str) -> Option<&'a str> {
+    event
+        .detail()
+        .and_then(|d| d.get(field))
+        .and_then(Value::as_str)
+}
+
+/// Per-state timings and the outputs of the states that finished.
+fn walk(history: &[HistoryEvent]) -> (Vec<StateTiming>, Value) {
+    let mut states: Vec<(StateTiming, String)> = Vec::new();
+    let mut outputs = serde_json::Map::new();
+    let mut open: Option<usize> = None;
+    let close = |states: &mut Vec<(StateTiming, String)>, open: &mut Option<usize>, at: &str| {
+        if let Some(i) = open.take()
+            && let Some((timing, entered)) = states.get_mut(i)
+        {
+            timing.millis = millis_between(entered, at);
+        }
+    };
+    for event in history {
+        let kind = event.event_type.as_str();
+        if kind.ends_with("StateEntered") {
+            close(&mut states, &mut open, &event.timestamp);
+            let name = detail_str(event, "name").unwrap_or("?").to_owned();
+            states.push((
+                StateTiming {
+                    name,
+                    millis: 0,
+                    attempts: 0,
+                    last_error: None,
+                },
+                event.timestamp.clone(),
+            ));
+            open = Some(states.len() - 1);
+        } else if kind.ends_with("StateExited") {
+            if let Some(Ok(Value::Object(map))) =
+                detail_str(event, "output").map(serde_json::from_str::<Value>)
+            {
+                for (k, v) in map {
+                    outputs.insert(k, v);
+                }
+            }
+            close(&mut states, &mut open, &event.timestamp);
+        } else if kind == "LambdaFunctionScheduled" {
+            if let Some((timing, _)) = open.and_then(|i| states.get_mut(i)) {
+                timing.attempts += 1;
+            }
+        } else if kind == "LambdaFunctionFailed" || kind == "LambdaFunctionTimedOut" {
+            if let Some((timing, _)) = open.and_then(|i| states.get_mut(i)) {
+                timing.last_error = detail_str(event, "error").map(str::to_owned);
+            }
+        } else if kind.starts_with("Execution") && kind != "ExecutionStarted" {
+            close(&mut states, &mut open, &event.timestamp);
+        }
+    }
+    (
+        states.into_iter().map(|(t, _)| t).collect(),
+        Value::Object(outputs),
+    )
+}
+
+fn object_path(s3_root: &Path, bucket: &str, key: &str) -> PathBuf {
+    key.split('/')
+        .fold(s3_root.join(bucket), |path, part| path.join(part))
+}
+
+fn strs<'a>(value: &'a Value, pointer: &str, field: &str) -> Vec<&'a str> {
+    value
+        .pointer(pointer)
+        .and_then(Value::as_array)
+        .map(|items| items.iter().filter_map(|i| i[field].as_str()).collect())
+        .unwrap_or_default()
+}
+
+impl Report {
+    /// The report of `record`, with paths in `aws`'s data directory.
+    pub fn new(record: &ExecutionRecord, aws: &LocalAws) -> Self {
+        let root = std::path::absolute(aws.data_dir().root())
+            .unwrap_or_else(|_| aws.data_dir().root().to_path_buf());
+        let s3_root = root.join("s3");
+        let (states, outputs) = walk(&record.history);
+        let bucket = outputs
+            .pointer("/request/output/bucket")
+            .and_then(Value::as_str)
+            .unwrap_or(crate::settings::BUCKET);
+        let images = strs(&outputs, "/generation/images", "key")
+            .into_iter()
+            .map(|key| object_path(&s3_root, bucket, key))
+            .collect();
+        let thumbnails = strs(&outputs, "/thumbnails/thumbnails", "key")
+            .into_iter()
+            .map(|key| object_path(&s3_root, bucket, key))
+            .collect();
+        let final_output = record
+            .output
+            .as_deref()
+            .and_then(|o| serde_json::from_str::<Value>(o).ok())
+            .unwrap_or(Value::Null);
+        let manifest = final_output["manifestKey"]
+            .as_str()
+            .map(|key| object_path(&s3_root, bucket, key));
+        let message_id = final_output["messageId"].as_str().or_else(|| {
+            outputs
+                .pointer("/failureNotification/messageId")
+                .and_then(Value::as_str)
+        });
+        let email = message_id.and_then(|id| {
+            let messages = aws.list_messages().ok()?;
+            let message = messages.iter().find(|m| m.message_id == id)?;
+            Some(root.join("outbox").join(&message.eml_file))
+        });
+        Self {
+            name: record.name.clone(),
+            status: record.status,
+            error: record.error.clone(),
+            reason: record.cause.as_deref().map(plain_cause),
+            seconds: record.duration_seconds().unwrap_or_default(),
+            states,
+            images,
+            thumbnails,
+            manifest,
+            email,
+            history_file: root
+                .join("executions")
+                .join(format!("{}.json", record.name)),
+        }
+    }
+
+    pub fn succeeded(&self) -> bool {
+        self.status == Status::Succeeded
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "\n{}  {}  in {:.2} s",
+            self.name, self.status, self.seconds
+        )?;
+        for state in &self.states {
+            let retries = match state.attempts {
+                0 | 1 => String::new(),
+                n => format!("  ({n} attempts)"),
+            };
+            writeln!(f, "  {:<20} {:>7} ms{retries}", state.name, state.millis)?;
+        }
+        if let Some(error) = &self.error {
+            writeln!(f, "Error:       {error}")?;
+        }
+        if let Some(reason) = &self.reason {
+            writeln!(f, "Reason:      {reason}")?;
+        }
+        let list = |f: &mut fmt::Formatter<'_>, label: &str, paths: &[PathBuf]| -> fmt::Result {
+            for (i, path) in paths.iter().enumerate() {
+                let label = if i == 0 { label } else { "" };
+                writeln!(f, "{label:<13}{}", path.display())?;
+            }
+            Ok(())
+        };
+        list(f, "Images:", &self.images)?;
+        list(f, "Thumbnails:", &self.thumbnails)?;
+        if let Some(manifest) = &self.manifest {
+            writeln!(f, "Manifest:    {}", manifest.display())?;
+        }
+        if let Some(email) = &self.email {
+            writeln!(f, "Email:       {}", email.display())?;
+        }
+        write!(
+            f,
+            "History:     {}  (imagegen history {})",
+            self.history_file.display(),
+            self.name
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_causes() {
+        assert_eq!(
+            plain_cause(r#"{"errorMessage":"too dark","errorType":"ImageInvalid"}"#),
+            "too dark"
+        );
+        assert_eq!(plain_cause("plain"), "plain");
+        assert_eq!(
+            millis_between("2024-01-01T00:00:00.000Z", "2024-01-01T00:00:01.250Z"),
+            1250
+        );
+    }
+}

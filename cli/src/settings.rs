@@ -1,0 +1,99 @@
+//! The handlers' settings in local mode: built in code, overridable with the same environment
+//! variables the Lambda functions read.
+
+use std::collections::HashMap;
+
+use imagegen_shared::config::Env;
+
+/// The local bucket for prompts, images, thumbnails and manifests.
+pub const BUCKET: &str = "imagegen-local";
+/// The local SNS topic the emails go to.
+pub const TOPIC_NAME: &str = "imagegen-notifications";
+/// The local state machine's name.
+pub const STATE_MACHINE_NAME: &str = "imagegen-pipeline";
+/// The default model (Stability Image Core: 1024x1024 at 1:1).
+pub const DEFAULT_MODEL_ID: &str = "stability.stable-image-core-v1:1";
+/// The models a request may name locally.
+pub const ALLOWED_MODEL_IDS: &str =
+    "stability.stable-image-core-v1:1,amazon.nova-canvas-v1:0,amazon.titan-image-generator-v2:0";
+
+/// Every variable a handler reads; each may be overridden from the environment.
+pub const OVERRIDABLE: [&str; 15] = [
+    "OUTPUT_BUCKET",
+    "DEFAULT_MODEL_ID",
+    "ALLOWED_MODEL_IDS",
+    "BLOCKLIST",
+    "MAX_PROMPT_FILE_BYTES",
+    "BEDROCK_REGION",
+    "THUMBNAIL_SIZES",
+    "THUMBNAIL_FORMAT",
+    "THUMBNAIL_QUALITY",
+    "MAX_SOURCE_BYTES",
+    "MAX_SOURCE_PIXELS",
+    "TOPIC_ARN",
+    "PRESIGN_EXPIRY_SECONDS",
+    "PROMPT_PREFIX",
+    "STATE_MACHINE_ARN",
+];
+
+/// The environment the local handlers see: defaults for local mode, then `overrides`.
+pub fn function_env(
+    topic_arn: &str,
+    state_machine_arn: &str,
+    overrides: &impl Env,
+) -> HashMap<String, String> {
+    let mut env: HashMap<String, String> = [
+        ("OUTPUT_BUCKET", BUCKET),
+        ("DEFAULT_MODEL_ID", DEFAULT_MODEL_ID),
+        ("ALLOWED_MODEL_IDS", ALLOWED_MODEL_IDS),
+        ("TOPIC_ARN", topic_arn),
+        ("STATE_MACHINE_ARN", state_machine_arn),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    for name in OVERRIDABLE {
+        if let Some(value) = overrides.var(name).filter(|v| !v.trim().is_empty()) {
+            env.insert(name.to_owned(), value);
+        }
+    }
+    env
+}
+
+/// The local ARN of a pipeline function (`imagegen-validate-prompt`, ...).
+pub fn function_arn(region: &str, function: &str) -> String {
+    format!(
+        "arn:aws:lambda:{region}:{}:function:{function}",
+        imagegen_local::config::ACCOUNT_ID
+    )
+}
+
+/// The definition's `${...}` placeholders and the local functions they name.
+pub const FUNCTIONS: [(&str, &str); 4] = [
+    ("ValidatePromptFunctionArn", "imagegen-validate-prompt"),
+    ("GenerateImageFunctionArn", "imagegen-generate-image"),
+    (
+        "GenerateThumbnailsFunctionArn",
+        "imagegen-generate-thumbnails",
+    ),
+    ("NotifyUserFunctionArn", "imagegen-notify-user"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_overrides() {
+        let env = function_env("arn:t", "arn:sm", &[("BLOCKLIST", "gore"), ("HOME", "/x")]);
+        assert_eq!(env["OUTPUT_BUCKET"], BUCKET);
+        assert_eq!(env["BLOCKLIST"], "gore");
+        assert!(!env.contains_key("HOME"));
+        let env = function_env("arn:t", "arn:sm", &[("OUTPUT_BUCKET", "other")]);
+        assert_eq!(env["OUTPUT_BUCKET"], "other");
+        assert_eq!(
+            function_arn("us-east-1", "f"),
+            "arn:aws:lambda:us-east-1:000000000000:function:f"
+        );
+    }
+}
