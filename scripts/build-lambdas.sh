@@ -10,10 +10,10 @@ args=()
 for f in "${FUNCTIONS[@]}"; do args+=(--package "$f"); done
 cargo lambda build --release --arm64 --output-format zip "${args[@]}"
 
-printf '\n%-22s %12s %12s\n' function "zip (bytes)" "binary"
+printf '\n%-22s %12s %12s\n' function "zip (bytes)" "binary (bytes)"
 for f in "${FUNCTIONS[@]}"; do
   zip="target/lambda/$f/bootstrap.zip"
-  bin="target/lambda/$f/bootstrap"
-  [ -f "$zip" ] || { echo "missing $zip" >&2; exit 1; }
-  printf '%-22s %12s %12s\n' "$f" "$(stat -c %s "$zip")" "$(stat -c %s "$bin" 2>/dev/null || echo '?')"
+  bin="target/aarch64-unknown-linux-gnu/release/$f"
+  [ -f "$zip" ] && [ -f "$bin" ] || { echo "missing $zip or $bin" >&2; exit 1; }
+  printf '%-22s %12s %12s\n' "$f" "$(stat -c %s "$zip")" "$(stat -c %s "$bin")"
 done
