@@ -71,13 +71,19 @@ impl Failure {
             .unwrap_or(UNKNOWN_ERROR)
             .to_owned();
         let message = text_at(state, &["/error/Cause", "/Cause"]).map(cause_message);
-        let prompt = text_at(state, &["/request/prompt", "/prompt"]).map(str::to_owned);
-        let prompt_file = ["/request/source", "/source"].iter().find_map(|p| {
-            let source = state.pointer(p)?;
-            let bucket = source.get("bucket")?.as_str()?;
-            let key = source.get("key")?.as_str()?;
-            Some(s3_uri(bucket, key))
-        });
+        let prompt = text_at(
+            state,
+            &["/request/prompt", "/input/prompt", "/prompt", "/input"],
+        )
+        .map(str::to_owned);
+        let prompt_file = ["/request/source", "/input/source", "/source"]
+            .iter()
+            .find_map(|p| {
+                let source = state.pointer(p)?;
+                let bucket = source.get("bucket")?.as_str()?;
+                let key = source.get("key")?.as_str()?;
+                Some(s3_uri(bucket, key))
+            });
         Self {
             error,
             message,
@@ -398,6 +404,19 @@ mod tests {
                 ]
             );
         }
+    }
+
+    #[test]
+    fn the_prompt_comes_from_the_wrapped_execution_input() {
+        // The state machine wraps the execution input as `$.input` before validating it.
+        let console = Failure::from_state(&json!({"input": {"prompt": "a cat"}, "error": {}}));
+        assert_eq!(console.prompt.as_deref(), Some("a cat"));
+        let bare = Failure::from_state(&json!({"input": "a dog", "error": {}}));
+        assert_eq!(bare.prompt.as_deref(), Some("a dog"));
+        let upload = Failure::from_state(
+            &json!({"input": {"source": {"bucket": "b", "key": "prompts/a.txt"}}, "error": {}}),
+        );
+        assert_eq!(upload.prompt_file.as_deref(), Some("s3://b/prompts/a.txt"));
     }
 
     #[test]
