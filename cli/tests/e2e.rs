@@ -1,0 +1,326 @@
+//! End to end: the deployed state machine definition on the local engine, the real handlers, the
+//! offline AWS stand-ins. Each test runs on a paused tokio clock (Retry waits are skipped, task
+//! timeouts still hold; see the crate docs for why not `VirtualClock`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use clap::Parser;
+use imagegen_cli::args::Cli;
+use imagegen_cli::{LocalPipeline, PipelineOptions, Report};
+use imagegen_local::FakeModelBehavior;
+use imagegen_local::sfn::{ExecutionRecord, Status};
+use imagegen_statemachine::{EventType, SeededRng};
+use serde_json::{Value, json};
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(label: &str) -> Self {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "imagegen-cli-{label}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn pipeline(label: &str, behavior: FakeModelBehavior) -> (TempDir, LocalPipeline) {
+    let dir = TempDir::new(label);
+    let options = PipelineOptions {
+        behavior,
+        rng: Arc::new(SeededRng::new(7)),
+        ..PipelineOptions::default()
+    };
+    let pipeline = LocalPipeline::open(&dir.path().join("data"), options).unwrap();
+    (dir, pipeline)
+}
+
+/// Every execution ends SUCCEEDED or FAILED with exactly one email, whose status attribute says which.
+fn assert_one_email(pipeline: &LocalPipeline, record: &ExecutionRecord) {
+    assert!(
+        matches!(record.status, Status::Succeeded | Status::Failed),
+        "{:?}",
+        record.status
+    );
+    let messages = pipeline.aws().list_messages().unwrap();
+    assert_eq!(messages.len(), 1, "{messages:#?}");
+    assert_eq!(
+        messages[0].attributes.get("status").map(String::as_str),
+        Some(record.status.as_str())
+    );
+    let report = Report::new(record, pipeline.aws());
+    let eml = report.email.expect("the report names the email");
+    assert!(eml.is_file(), "{}", eml.display());
+}
+
+fn count(record: &ExecutionRecord, t: EventType, state_input_has: Option<&str>) -> usize {
+    record
+        .history
+        .iter()
+        .filter(|e| e.event_type == t)
+        .filter(|e| {
+            state_input_has.is_none_or(|needle| {
+                e.detail()
+                    .and_then(|d| d.get("resource"))
+                    .and_then(Value::as_str)
+                    .is_some_and(|r| r.ends_with(needle))
+            })
+        })
+        .count()
+}
+
+fn is_png(path: &Path) -> bool {
+    std::fs::read(path).is_ok_and(|b| b.starts_with(b"\x89PNG\r\n\x1a\n"))
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_prompt_becomes_an_image_thumbnails_and_an_email() {
+    let (_dir, pipeline) = pipeline("success", FakeModelBehavior::default());
+    let record = pipeline
+        .run("ok-1", &json!({"prompt": "a lighthouse at dusk"}))
+        .await
+        .unwrap();
+    assert_eq!(record.status, Status::Succeeded, "{record:#?}");
+    assert_eq!(
+        record.history.last().unwrap().event_type,
+        EventType::ExecutionSucceeded
+    );
+    let report = Report::new(&record, pipeline.aws());
+    assert_eq!(report.images.len(), 1);
+    assert!(is_png(&report.images[0]), "{}", report.images[0].display());
+    let png = std::fs::read(&report.images[0]).unwrap();
+    assert_eq!(&png[16..24], &[0, 0, 4, 0, 0, 0, 4, 0], "1024x1024");
+    assert_eq!(report.thumbnails.len(), 3);
+    for thumbnail in &report.thumbnails {
+        assert!(thumbnail.is_file(), "{}", thumbnail.display());
+    }
+    assert!(report.manifest.as_ref().unwrap().is_file());
+    assert!(report.history_file.is_file());
+    let names: Vec<&str> = report.states.iter().map(|s| s.name.as_str()).collect();
+    let core = [
+        "ValidatePrompt",
+        "GenerateImage",
+        "GenerateThumbnails",
+        "NotifySuccess",
+    ];
+    let ran: Vec<&str> = names.iter().copied().filter(|n| core.contains(n)).collect();
+    assert_eq!(ran, core, "{names:?}");
+    assert_one_email(&pipeline, &record);
+    let text = report.to_string();
+    assert!(
+        text.contains("SUCCEEDED") && text.contains("Email:"),
+        "{text}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_rejected_prompt_fails_with_an_email_and_no_image() {
+    let (_dir, pipeline) = pipeline("rejected", FakeModelBehavior::default());
+    let record = pipeline
+        .run("rejected-1", &json!({"prompt": "   "}))
+        .await
+        .unwrap();
+    assert_eq!(record.status, Status::Failed);
+    assert_eq!(record.error.as_deref(), Some("PromptRejected"));
+    assert_eq!(pipeline.aws().model_stats().calls, 0);
+    let images = pipeline
+        .aws()
+        .data_dir()
+        .s3_root()
+        .join(pipeline.bucket())
+        .join("images");
+    assert!(!images.exists(), "no image is written");
+    let report = Report::new(&record, pipeline.aws());
+    assert!(report.reason.unwrap().contains("prompt is empty"));
+    assert_one_email(&pipeline, &record);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_filtered_prompt_is_not_retried() {
+    let behavior = FakeModelBehavior {
+        filter_terms: vec!["volcano".into()],
+        ..FakeModelBehavior::default()
+    };
+    let (_dir, pipeline) = pipeline("filtered", behavior);
+    let record = pipeline
+        .run("filtered-1", &json!({"prompt": "a volcano at night"}))
+        .await
+        .unwrap();
+    assert_eq!(record.status, Status::Failed);
+    assert_eq!(
+        record.error.as_deref(),
+        Some("ContentFiltered"),
+        "{record:#?}"
+    );
+    assert_eq!(
+        count(
+            &record,
+            EventType::LambdaFunctionScheduled,
+            Some("imagegen-generate-image")
+        ),
+        1,
+        "ContentFiltered is never retried"
+    );
+    assert_eq!(pipeline.aws().model_stats().filtered, 1);
+    assert_one_email(&pipeline, &record);
+}
+
+#[tokio::test(start_paused = true)]
+async fn throttling_is_retried_by_the_state_machine() {
+    let behavior = FakeModelBehavior {
+        throttle: 2,
+        ..FakeModelBehavior::default()
+    };
+    let (_dir, pipeline) = pipeline("throttled", behavior);
+    let record = pipeline
+        .run("throttled-1", &json!({"prompt": "a lighthouse at dusk"}))
+        .await
+        .unwrap();
+    assert_eq!(record.status, Status::Succeeded, "{record:#?}");
+    let failures: Vec<&str> = record
+        .history
+        .iter()
+        .filter(|e| e.event_type == EventType::LambdaFunctionFailed)
+        .filter_map(|e| e.detail()?.get("error")?.as_str())
+        .collect();
+    assert_eq!(failures, ["ModelThrottled", "ModelThrottled"]);
+    assert_eq!(
+        count(
+            &record,
+            EventType::LambdaFunctionScheduled,
+            Some("imagegen-generate-image")
+        ),
+        3
+    );
+    assert_eq!(pipeline.aws().model_stats().throttled, 2);
+    let report = Report::new(&record, pipeline.aws());
+    let generate = report
+        .states
+        .iter()
+        .find(|s| s.name == "GenerateImage")
+        .unwrap();
+    assert_eq!(
+        (generate.name.as_str(), generate.attempts),
+        ("GenerateImage", 3)
+    );
+    assert_one_email(&pipeline, &record);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_corrupt_image_is_image_invalid() {
+    let behavior = FakeModelBehavior {
+        corrupt: 1,
+        ..FakeModelBehavior::default()
+    };
+    let (_dir, pipeline) = pipeline("corrupt", behavior);
+    let record = pipeline
+        .run("corrupt-1", &json!({"prompt": "a lighthouse at dusk"}))
+        .await
+        .unwrap();
+    assert_eq!(record.status, Status::Failed);
+    assert_eq!(record.error.as_deref(), Some("ImageInvalid"), "{record:#?}");
+    assert_one_email(&pipeline, &record);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_same_upload_event_twice_starts_one_execution() {
+    let (_dir, pipeline) = pipeline("upload-twice", FakeModelBehavior::default());
+    let event = pipeline
+        .put_prompt("my lighthouse.txt", b"a lighthouse at dusk".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(
+        event["Records"][0]["s3"]["object"]["key"],
+        "prompts/my+lighthouse.txt"
+    );
+    let event_again = event.clone();
+    let first = pipeline.deliver(event.clone()).await.unwrap();
+    let second = pipeline.deliver(event).await.unwrap();
+    assert_eq!(first.started.len(), 1);
+    let name = first.started[0].execution_name.clone();
+    // Still running: the same execution comes back; finished: a duplicate. Never a second one.
+    let again: Vec<&str> = second
+        .started
+        .iter()
+        .map(|s| s.execution_name.as_str())
+        .chain(second.duplicates.iter().map(|d| d.execution_name.as_str()))
+        .collect();
+    assert_eq!(again, [name.as_str()]);
+    let record = pipeline.wait(&name).await.unwrap();
+    assert_eq!(record.status, Status::Succeeded, "{record:#?}");
+    // Delivered again after it ended: a duplicate.
+    let third = pipeline.deliver(event_again).await.unwrap();
+    assert_eq!(third.duplicates.len(), 1, "{third:?}");
+    assert_eq!(pipeline.aws().sfn().executions().unwrap().len(), 1);
+    assert_one_email(&pipeline, &record);
+}
+
+#[tokio::test(start_paused = true)]
+async fn upload_runs_a_prompt_file() {
+    let (dir, pipeline) = pipeline("upload-file", FakeModelBehavior::default());
+    let file = dir.path().join("harbour.json");
+    std::fs::write(&file, r#"{"prompt": "a harbour at dawn", "seed": 42}"#).unwrap();
+    let record = pipeline.upload(&file).await.unwrap();
+    assert_eq!(record.status, Status::Succeeded, "{record:#?}");
+    assert!(record.name.starts_with("harbour-"), "{}", record.name);
+    let uploaded = pipeline
+        .aws()
+        .data_dir()
+        .s3_root()
+        .join(pipeline.bucket())
+        .join("prompts")
+        .join("harbour.json");
+    assert!(uploaded.is_file());
+    assert_one_email(&pipeline, &record);
+}
+
+#[tokio::test]
+async fn a_corrupt_or_foreign_data_dir_is_a_clear_error() {
+    let dir = TempDir::new("bad-data");
+    let corrupt = dir.path().join("corrupt");
+    std::fs::create_dir_all(&corrupt).unwrap();
+    std::fs::write(corrupt.join("imagegen-data.json"), "{garbage").unwrap();
+    let err = LocalPipeline::open(&corrupt, PipelineOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("is corrupt"), "{err}");
+
+    let foreign = dir.path().join("foreign");
+    std::fs::create_dir_all(&foreign).unwrap();
+    std::fs::write(foreign.join("notes.txt"), "mine").unwrap();
+    let cli = Cli::try_parse_from([
+        "imagegen",
+        "--data-dir",
+        foreign.to_str().unwrap(),
+        "executions",
+    ])
+    .unwrap();
+    let mut out = Vec::new();
+    let err = imagegen_cli::commands::execute(&cli, &mut out)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("not an imagegen data directory"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&foreign).unwrap().count(),
+        1,
+        "nothing written"
+    );
+}
