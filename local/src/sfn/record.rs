@@ -95,13 +95,21 @@ impl ExecutionRecord {
     }
 }
 
-/// The current wall-clock time as RFC 3339 with milliseconds.
+/// The current wall-clock time as RFC 3339 with exactly three fractional digits (so that the text
+/// sorts like the time).
 pub fn now_rfc3339() -> String {
-    let now = DateTime::from(std::time::SystemTime::now());
-    let millis = DateTime::from_millis(now.to_millis().unwrap_or_default());
-    millis
+    let millis = DateTime::from(std::time::SystemTime::now())
+        .to_millis()
+        .unwrap_or_default();
+    let seconds = DateTime::from_secs(millis.div_euclid(1000));
+    let text = seconds
         .fmt(Format::DateTime)
-        .unwrap_or_else(|_| now.secs().to_string())
+        .unwrap_or_else(|_| seconds.secs().to_string());
+    format!(
+        "{}.{:03}Z",
+        text.trim_end_matches('Z'),
+        millis.rem_euclid(1000)
+    )
 }
 
 #[cfg(test)]
@@ -122,6 +130,7 @@ mod tests {
     #[test]
     fn dates() {
         let now = now_rfc3339();
+        assert_eq!(now.len(), 24, "{now}");
         assert!(
             ExecutionRecord::epoch_seconds(&now).unwrap() > 1.7e9,
             "{now}"
