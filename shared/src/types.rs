@@ -227,6 +227,18 @@ pub struct Manifest {
     pub model_millis: u64,
 }
 
+/// What kind of JSON value this is, for error messages ("an object", "a string", ...).
+pub fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

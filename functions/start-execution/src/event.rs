@@ -16,6 +16,7 @@
 //! field becomes a [`Record::Bad`] naming it, and the other records still go through.
 
 use imagegen_shared::PipelineError;
+use imagegen_shared::types::json_kind;
 use serde_json::Value;
 
 use crate::key::decode_s3_key;
@@ -59,14 +60,14 @@ fn collect(value: &Value, depth: usize, at: &str, out: &mut Vec<Record>) -> Resu
     let Some(object) = value.as_object() else {
         return Err(format!(
             "{at} is {}, expected a JSON object (an S3 notification or an EventBridge event)",
-            kind_of(value)
+            json_kind(value)
         ));
     };
     if let Some(records) = object.get("Records") {
         let Some(records) = records.as_array() else {
             return Err(format!(
                 "{at}: `Records` is {}, expected an array",
-                kind_of(records)
+                json_kind(records)
             ));
         };
         for (i, record) in records.iter().enumerate() {
@@ -122,7 +123,7 @@ fn record_of(record: &Value, depth: usize, at: &str, out: &mut Vec<Record>) {
     if !record.is_object() {
         out.push(bad(format!(
             "the record is {}, not an object",
-            kind_of(record)
+            json_kind(record)
         )));
         return;
     }
@@ -252,17 +253,6 @@ fn owned(value: Option<&str>) -> Option<String> {
 
 fn unquote(etag: String) -> String {
     etag.trim_matches('"').to_owned()
-}
-
-fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use imagegen_shared::PipelineError;
 use imagegen_shared::ports::{ObjectStore, StoreError};
-use imagegen_shared::types::{PromptOptions, S3Source};
+use imagegen_shared::types::{PromptOptions, S3Source, json_kind};
 use serde_json::Value;
 
 /// Where the prompt came from, once read.
@@ -27,19 +27,8 @@ fn options_from_value(value: Value, origin: &str) -> Result<PromptOptions, Pipel
             .map_err(|e| rejected(format!("{origin} is not valid prompt input: {e}"))),
         other => Err(rejected(format!(
             "{origin} must be a JSON object like {{\"prompt\": \"a lighthouse at dusk\"}}, not {}",
-            kind(&other)
+            json_kind(&other)
         ))),
-    }
-}
-
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 
