@@ -62,6 +62,11 @@ pub enum Command {
     },
     /// List executions, newest first.
     Executions,
+    /// The deployed pipeline on AWS.
+    Aws {
+        #[command(subcommand)]
+        command: AwsCommand,
+    },
     /// Show one execution's history.
     History {
         /// The execution name (see `imagegen executions`).
@@ -94,4 +99,25 @@ pub struct RunArgs {
     /// Console-style JSON input ({"prompt": ..., "width": ...}); flags override its fields.
     #[arg(long, value_name = "FILE")]
     pub input: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AwsCommand {
+    /// Start an execution of the deployed state machine, follow it, and download the results.
+    Start(AwsStartArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AwsStartArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// The deployed state machine (the `StateMachineArn` output of the `Imagegen` stack).
+    #[arg(long, env = "IMAGEGEN_STATE_MACHINE_ARN")]
+    pub state_machine_arn: String,
+    /// Where the manifest, images and thumbnails are written (a folder per execution).
+    #[arg(long, default_value = "imagegen-results")]
+    pub out: PathBuf,
+    /// How often to poll the execution, in milliseconds.
+    #[arg(long, default_value_t = 2000)]
+    pub poll_ms: u64,
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use imagegen_local::{ClientOptions, FakeModelBehavior, LocalAws};
 use imagegen_shared::config::{Env, ProcessEnv};
 
-use crate::args::{Cli, Command, FakeArgs};
+use crate::args::{AwsCommand, AwsStartArgs, Cli, Command, FakeArgs};
 use crate::error::CliError;
 use crate::pipeline::{LocalPipeline, PipelineOptions};
 use crate::progress::Progress;
@@ -66,6 +66,14 @@ pub async fn execute(cli: &Cli, out: &mut (dyn Write + Send)) -> Result<u8, CliE
             let record = pipeline.upload(file).await?;
             finish(&Report::new(&record, pipeline.aws()), out)
         }
+        Command::Aws {
+            command: AwsCommand::Start(args),
+        } => {
+            let sdk = imagegen_shared::adapters::load_sdk_config().await;
+            let sfn = aws_sdk_sfn::Client::new(&sdk);
+            let s3 = aws_sdk_s3::Client::new(&sdk);
+            aws_start(&sfn, &s3, args, out).await
+        }
         Command::Executions => {
             let aws = open_data(&cli.data_dir)?;
             let records = aws.sfn().executions()?;
@@ -93,6 +101,36 @@ pub async fn execute(cli: &Cli, out: &mut (dyn Write + Send)) -> Result<u8, CliE
             Ok(0)
         }
     }
+}
+
+/// `imagegen aws start` with the given clients (tests hand it mocked ones).
+pub async fn aws_start(
+    sfn: &aws_sdk_sfn::Client,
+    s3: &aws_sdk_s3::Client,
+    args: &AwsStartArgs,
+    out: &mut (dyn Write + Send),
+) -> Result<u8, CliError> {
+    let input = input::build(&args.run)?;
+    let name = input::execution_name(&input);
+    let poll = std::time::Duration::from_millis(args.poll_ms);
+    let followed =
+        crate::aws::start_and_follow(sfn, &args.state_machine_arn, &name, &input, poll, out)
+            .await?;
+    writeln!(out, "\n{name}  {}", followed.status.as_str()).ok();
+    if !followed.succeeded() {
+        if let Some(error) = &followed.error {
+            writeln!(out, "Error:       {error}").ok();
+        }
+        if let Some(cause) = &followed.cause {
+            writeln!(out, "Reason:      {}", crate::report::plain_cause(cause)).ok();
+        }
+        return Ok(1);
+    }
+    let files = crate::aws::download_results(s3, &followed, &args.out.join(&name)).await?;
+    for file in files {
+        writeln!(out, "Downloaded:  {}", file.display()).ok();
+    }
+    Ok(0)
 }
 
 fn open(cli: &Cli) -> Result<LocalPipeline, CliError> {

@@ -22,6 +22,13 @@ pub enum CliError {
         #[source]
         source: std::io::Error,
     },
+    /// A result file could not be written.
+    #[error("writing {path}: {source}")]
+    WriteFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     /// Command-line input that cannot be used.
     #[error("{0}")]
     Usage(String),

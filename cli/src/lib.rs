@@ -12,6 +12,7 @@
 //! - [`s3event`]: the S3 notification an upload produces.
 //! - [`report`], [`progress`], [`views`]: what people see.
 //! - [`args`], [`input`], [`commands`]: the command line.
+//! - [`aws`]: `imagegen aws start`, the deployed pipeline (StartExecution, polling, downloads).
 //!
 //! Time: real runs use tokio time. Retry waits (2 s and more, with jitter) are real too; with
 //! `--fast-retries` (and in the tests) the engine runs on a paused tokio clock, which jumps over waits
@@ -21,6 +22,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod args;
+pub mod aws;
 pub mod commands;
 pub mod error;
 pub mod handlers;
