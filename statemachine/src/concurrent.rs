@@ -9,13 +9,6 @@ use crate::retry::{RetryState, errors};
 use futures::StreamExt;
 use serde_json::{Value, json};
 
-fn next_of(state: &State) -> Option<String> {
-    match &state.transition {
-        Transition::Next(n) => Some(n.clone()),
-        Transition::End => None,
-    }
-}
-
 fn describe(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
@@ -71,24 +64,7 @@ impl Exec<'_> {
             }
             match failure {
                 None => {
-                    let result = Value::Array(outputs);
-                    let result = match &io.result_selector {
-                        Some(s) => self.template(en, s, &result, &ctx, frame)?,
-                        None => result,
-                    };
-                    let out = self.finish(
-                        en,
-                        io.result_path.as_ref(),
-                        &input,
-                        result,
-                        &ctx,
-                        frame,
-                        None,
-                    )?;
-                    return Ok(Step {
-                        output: out,
-                        next: next_of(en.state),
-                    });
+                    return self.complete(en, io, &input, Value::Array(outputs), &ctx, frame);
                 }
                 Some(f) => {
                     if self.retry_wait(io, &mut retry, &f).await {
@@ -318,24 +294,7 @@ impl Exec<'_> {
                         frame.prev = self.last_id();
                     }
                     self.emit(frame, EventType::MapStateSucceeded, json!({}));
-                    let result = Value::Array(outputs);
-                    let result = match &m.io.result_selector {
-                        Some(s) => self.template(en, s, &result, &ctx, frame)?,
-                        None => result,
-                    };
-                    let out = self.finish(
-                        en,
-                        m.io.result_path.as_ref(),
-                        &input,
-                        result,
-                        &ctx,
-                        frame,
-                        None,
-                    )?;
-                    return Ok(Step {
-                        output: out,
-                        next: next_of(en.state),
-                    });
+                    return self.complete(en, &m.io, &input, Value::Array(outputs), &ctx, frame);
                 }
                 Some(f) => {
                     let f = if m.distributed && (tol_count.is_some() || tol_pct.is_some()) {

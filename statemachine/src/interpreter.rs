@@ -323,7 +323,37 @@ impl Exec<'_> {
         Ok(out)
     }
 
-    fn next_of(state: &State) -> Option<String> {
+    /// How Task, Map and Parallel end on success: `ResultSelector`, then `Assign` / `ResultPath` /
+    /// `OutputPath`, then the state's transition.
+    pub fn complete(
+        &self,
+        en: &Entered<'_>,
+        io: &ResultHandling,
+        raw_input: &Value,
+        result: Value,
+        ctx: &Value,
+        frame: &mut Frame,
+    ) -> Result<Step, Failure> {
+        let result = match &io.result_selector {
+            Some(s) => self.template(en, s, &result, ctx, frame)?,
+            None => result,
+        };
+        let output = self.finish(
+            en,
+            io.result_path.as_ref(),
+            raw_input,
+            result,
+            ctx,
+            frame,
+            None,
+        )?;
+        Ok(Step {
+            output,
+            next: Self::next_of(en.state),
+        })
+    }
+
+    pub fn next_of(state: &State) -> Option<String> {
         match &state.transition {
             Transition::Next(n) => Some(n.clone()),
             Transition::End => None,

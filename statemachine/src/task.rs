@@ -231,26 +231,7 @@ impl Exec<'_> {
             )?;
             match self.invoke(en, t, eff, timeout, heartbeat, frame).await {
                 Ok(result) => {
-                    let result = match &t.io.result_selector {
-                        Some(s) => self.template(en, s, &result, &ctx, frame)?,
-                        None => result,
-                    };
-                    let out = self.finish(
-                        en,
-                        t.io.result_path.as_ref(),
-                        &input,
-                        result,
-                        &ctx,
-                        frame,
-                        None,
-                    )?;
-                    return Ok(Step {
-                        output: out,
-                        next: match &en.state.transition {
-                            Transition::Next(n) => Some(n.clone()),
-                            Transition::End => None,
-                        },
-                    });
+                    return self.complete(en, &t.io, &input, result, &ctx, frame);
                 }
                 Err(f) => {
                     if let Some(step) = self
