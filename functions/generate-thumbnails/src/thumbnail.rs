@@ -34,8 +34,10 @@ mod error;
 mod geometry;
 mod pixels;
 mod plan;
+mod png_fast;
 mod resize;
 mod spec;
+mod unfilter;
 
 pub use error::ThumbnailError;
 pub use spec::{ThumbnailFormat, ThumbnailSpec};

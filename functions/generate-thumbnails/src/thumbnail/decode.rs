@@ -9,6 +9,7 @@ use image::{DynamicImage, ImageDecoder};
 
 use super::ThumbnailError;
 use super::pixels::{Layout, Pixels};
+use super::png_fast;
 
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 const JPEG_SIGNATURE: &[u8] = &[0xFF, 0xD8, 0xFF];
@@ -90,7 +91,10 @@ fn check_pixel_limit(width: u32, height: u32, limit: u64) -> Result<(), Thumbnai
 /// more than `max_pixels` pixels before decoding them.
 pub(crate) fn decode(bytes: &[u8], max_pixels: u64) -> Result<Pixels, ThumbnailError> {
     match sniff(bytes) {
-        Some(SourceFormat::Png) => decode_png(bytes, max_pixels),
+        Some(SourceFormat::Png) => match png_fast::decode(bytes, max_pixels) {
+            Some(pixels) => Ok(pixels),
+            None => decode_png(bytes, max_pixels),
+        },
         Some(SourceFormat::Jpeg) => {
             let decoder = JpegDecoder::new(Cursor::new(bytes)).map_err(image_error("JPEG"))?;
             decode_with_image_crate(decoder, "JPEG", max_pixels)
@@ -107,7 +111,8 @@ fn png_error(error: png::DecodingError) -> ThumbnailError {
     ThumbnailError::Decode(format!("invalid PNG: {error}"))
 }
 
-/// PNG through the `png` crate directly: palette, low bit depths and 16-bit
+/// PNG through the `png` crate, for every PNG the fast path declines
+/// (`png_fast`: palette, 16-bit, interlaced, keyed or broken files): palette, low bit depths and 16-bit
 /// samples are normalised to 8 bits per channel while decoding, so the output
 /// buffer is the only full-size allocation.
 fn decode_png(bytes: &[u8], max_pixels: u64) -> Result<Pixels, ThumbnailError> {
