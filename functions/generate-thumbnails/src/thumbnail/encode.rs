@@ -1,4 +1,4 @@
-//! Thumbnail encoding: JPEG with `jpeg-encoder` (SIMD), PNG with the `png`
+//! Thumbnail encoding: JPEG with `mozjpeg` (libjpeg-turbo SIMD), PNG with the `png`
 //! crate's fast deflate and adaptive filtering, lossless WebP with `image`.
 
 use image::codecs::webp::WebPEncoder;
@@ -69,28 +69,63 @@ fn flatten_over_white<'a>(pixels: PixelsRef<'_>, scratch: &'a mut Vec<u8>) -> Pi
     }
 }
 
+/// libjpeg's `JPEG_MAX_DIMENSION`.
+const JPEG_MAX_SIDE: u32 = 65_500;
+
+/// Baseline JPEG exactly as libjpeg-turbo (and so Pillow) writes it: mozjpeg's
+/// `JCP_FASTEST` profile is plain libjpeg v6 behaviour — Annex K quantisation
+/// tables scaled by `quality`, standard Huffman tables, no progressive scans,
+/// no trellis quantisation. Below quality 90 chroma is subsampled 4:2:0
+/// (averaged 2x2), as before.
 fn encode_jpeg(
     pixels: PixelsRef<'_>,
     quality: u8,
     out: &mut Vec<u8>,
 ) -> Result<(), ThumbnailError> {
     let error = encode_error(ThumbnailFormat::Jpeg);
-    let side = |value: u32| {
-        u16::try_from(value).map_err(|_| error(&format!("{value} px is wider than JPEG allows")))
-    };
-    let (width, height) = (side(pixels.width)?, side(pixels.height)?);
-    let color = match pixels.layout {
-        Layout::Gray => jpeg_encoder::ColorType::Luma,
-        Layout::Rgb => jpeg_encoder::ColorType::Rgb,
+    for side in [pixels.width, pixels.height] {
+        if side > JPEG_MAX_SIDE {
+            return Err(error(&format!("{side} px is wider than JPEG allows")));
+        }
+    }
+    let color_space = match pixels.layout {
+        Layout::Gray => mozjpeg::ColorSpace::JCS_GRAYSCALE,
+        Layout::Rgb => mozjpeg::ColorSpace::JCS_RGB,
         Layout::GrayAlpha | Layout::Rgba => return Err(error(&"alpha must be flattened first")),
     };
-    let mut encoder = jpeg_encoder::Encoder::new(out, quality);
-    // Below quality 90 chroma is subsampled 4:2:0; average each 2x2 block like
-    // libjpeg does instead of taking its top-left pixel, which aliases.
-    encoder.set_chroma_subsampling_method(jpeg_encoder::ChromaSubsamplingMethod::Average);
-    encoder
-        .encode(pixels.data, width, height, color)
-        .map_err(|e| error(&e))
+    let (width, height) = (pixels.width as usize, pixels.height as usize);
+    let data = pixels.data;
+    let buffer = std::mem::take(out);
+    // libjpeg reports errors by unwinding out of the C code; the wrapper's docs
+    // ask callers to catch that. The payload is the libjpeg message.
+    let result = std::panic::catch_unwind(move || {
+        let mut compress = mozjpeg::Compress::new(color_space);
+        compress.set_fastest_defaults();
+        compress.set_size(width, height);
+        compress.set_quality(f32::from(quality));
+        if color_space == mozjpeg::ColorSpace::JCS_RGB {
+            let chroma = if quality < 90 { (2, 2) } else { (1, 1) };
+            compress.set_chroma_sampling_pixel_sizes(chroma, chroma);
+        }
+        let mut started = compress.start_compress(buffer)?;
+        started.write_scanlines(data)?;
+        started.finish()
+    });
+    match result {
+        Ok(Ok(encoded)) => {
+            *out = encoded;
+            Ok(())
+        }
+        Ok(Err(e)) => Err(error(&e)),
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| payload.downcast_ref::<&str>().copied())
+                .unwrap_or("libjpeg failed");
+            Err(error(&message))
+        }
+    }
 }
 
 fn encode_png(pixels: PixelsRef<'_>, out: &mut Vec<u8>) -> Result<(), ThumbnailError> {
@@ -127,6 +162,84 @@ fn encode_webp(pixels: PixelsRef<'_>, out: &mut Vec<u8>) -> Result<(), Thumbnail
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The payload of the first marker segment `marker` in a JPEG stream.
+    fn segment(jpeg: &[u8], marker: u8) -> Option<&[u8]> {
+        let mut at = 2;
+        while at + 4 <= jpeg.len() && jpeg[at] == 0xFF {
+            let length = usize::from(u16::from_be_bytes([jpeg[at + 2], jpeg[at + 3]]));
+            if jpeg[at + 1] == marker {
+                return jpeg.get(at + 4..at + 2 + length);
+            }
+            at += 2 + length;
+        }
+        None
+    }
+
+    fn encode_rgb(width: u32, height: u32, data: &[u8], quality: u8) -> Vec<u8> {
+        let pixels = PixelsRef {
+            width,
+            height,
+            layout: Layout::Rgb,
+            data,
+        };
+        let mut out = Vec::new();
+        encode_jpeg(pixels, quality, &mut out).expect("encodes");
+        out
+    }
+
+    #[test]
+    fn jpeg_is_baseline_with_standard_tables_and_420_chroma() {
+        let data: Vec<u8> = (0..32 * 16 * 3).map(|i| (i * 7 % 251) as u8).collect();
+        let jpeg = encode_rgb(32, 16, &data, 80);
+        assert_eq!(&jpeg[..2], [0xFF, 0xD8]);
+        assert_eq!(&jpeg[jpeg.len() - 2..], [0xFF, 0xD9]);
+        // Baseline (SOF0), not progressive (SOF2).
+        let frame = segment(&jpeg, 0xC0).expect("SOF0");
+        assert!(segment(&jpeg, 0xC2).is_none());
+        assert_eq!(frame[..6], [8, 0, 16, 0, 32, 3]);
+        // Y 2x2, Cb and Cr 1x1: 4:2:0.
+        assert_eq!([frame[7], frame[10], frame[13]], [0x22, 0x11, 0x11]);
+        // Annex K luminance table at quality 80 (libjpeg's scaling), as
+        // libjpeg-turbo writes it; mozjpeg's own default tables differ.
+        let tables = segment(&jpeg, 0xDB).expect("DQT");
+        assert_eq!(tables[..9], [0, 6, 4, 5, 6, 5, 4, 6, 6]);
+    }
+
+    #[test]
+    fn high_quality_jpeg_keeps_full_chroma() {
+        let jpeg = encode_rgb(16, 16, &[90; 16 * 16 * 3], 95);
+        let frame = segment(&jpeg, 0xC0).expect("SOF0");
+        assert_eq!([frame[7], frame[10], frame[13]], [0x11, 0x11, 0x11]);
+    }
+
+    #[test]
+    fn grayscale_jpeg_has_one_component() {
+        let pixels = PixelsRef {
+            width: 9,
+            height: 7,
+            layout: Layout::Gray,
+            data: &[128; 9 * 7],
+        };
+        let mut out = Vec::new();
+        encode_jpeg(pixels, 80, &mut out).expect("encodes");
+        let frame = segment(&out, 0xC0).expect("SOF0");
+        assert_eq!(frame[..6], [8, 0, 7, 0, 9, 1]);
+    }
+
+    #[test]
+    fn libjpeg_errors_are_returned_not_panicked() {
+        // Too few rows: libjpeg's error exit unwinds, and is caught.
+        let pixels = PixelsRef {
+            width: 8,
+            height: 8,
+            layout: Layout::Rgb,
+            data: &[0; 8 * 3 * 2],
+        };
+        let mut out = Vec::new();
+        let error = encode_jpeg(pixels, 80, &mut out).expect_err("short input");
+        assert!(error.to_string().contains("too few scanlines"), "{error}");
+    }
 
     #[test]
     fn flattening_blends_towards_white() {
