@@ -38,6 +38,7 @@ mod png_fast;
 mod resize;
 mod spec;
 mod unfilter;
+mod unfilter_simd;
 
 pub use error::ThumbnailError;
 pub use spec::{ThumbnailFormat, ThumbnailSpec};

@@ -67,9 +67,9 @@ pub(crate) fn unfilter_pair(
 
 // The filters that chain from pixel to pixel, as const parameters so that
 // each loop is compiled for its filter (no per-pixel dispatch).
-const SUB: u8 = 1;
-const AVERAGE: u8 = 3;
-const PAETH: u8 = 4;
+pub(crate) const SUB: u8 = 1;
+pub(crate) const AVERAGE: u8 = 3;
+pub(crate) const PAETH: u8 = 4;
 
 /// One row's reconstruction state for filter `F`: the reconstructed pixels to
 /// the left and above-left of the next pixel.
@@ -184,6 +184,12 @@ fn chain_two_with<const BPP: usize, const UPPER: u8>(lower: RowFilter, rows: Row
 fn chain_two<const BPP: usize, const UPPER: u8, const LOWER: u8>(
     (previous, first, second): Rows<'_, '_, '_>,
 ) {
+    // RGB and RGBA: both rows in one vector.
+    if (BPP == 3 || BPP == 4)
+        && super::unfilter_simd::unfilter_pair::<BPP, UPPER, LOWER>(previous, first, second)
+    {
+        return;
+    }
     let previous = pixels::<BPP>(previous);
     let first = pixels_mut::<BPP>(first);
     let second = pixels_mut::<BPP>(second);
@@ -327,7 +333,7 @@ mod tests {
         for bpp in 1..=4 {
             for upper in filters {
                 for lower in filters {
-                    for pixels in [1, 2, 9] {
+                    for pixels in [1, 2, 3, 4, 9, 33] {
                         let len = pixels * bpp;
                         let previous: Vec<u8> = (0..len).map(|_| byte()).collect();
                         let first: Vec<u8> = (0..len).map(|_| byte()).collect();
