@@ -67,6 +67,10 @@ def machine():
     ]
 
 
+def pinned_cpu(rows):
+    return next((row["cpu"] for row in rows if row.get("kind") == "thumbnail" and "cpu" in row), None)
+
+
 def load_average(name):
     path = OUT_DIR / f"{name}.txt"
     if not path.exists():
@@ -192,7 +196,11 @@ def main():
         "## Machine\n\n" + table(["", ""], machine()),
         "## 1. Thumbnail job\n\nOne PNG -> 128/256/512 px JPEG at quality 80 (decode once, three "
         "Lanczos3 resizes, three encodes), single thread, each implementation in its own process. "
-        "Median over the iterations after warm-up; peak RSS from `/usr/bin/time -v`.\n\n" + thumbnail_section(rows),
+        "The implementations take turns in rounds (each round: every implementation once, its own process, "
+        "warm-up then timed iterations), all pinned to the same CPU"
+        + (f" (CPU {pinned_cpu(rows)})" if pinned_cpu(rows) is not None else "")
+        + "; median = median of the round medians, min = fastest iteration; peak RSS from "
+        "`/usr/bin/time -v`.\n\n" + thumbnail_section(rows),
         "## 2. Cold start\n\nExec -> first `GET /invocation/next`, and exec -> first response/error posted, "
         "against the local Runtime API (`bench/coldstart/`); medians over the runs; peak RSS = VmHWM after the "
         "first response.\n\n" + cold_start_section(rows),

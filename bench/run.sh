@@ -11,7 +11,8 @@
 #   3. package sizes,
 # and writes bench/RESULTS.md (also printed). Raw JSON lines go to bench/out/.
 #
-# Environment knobs: ITERATIONS (default 30), WARMUP (3), COLD_RUNS (5),
+# Environment knobs: ITERATIONS (default 30), WARMUP (3), ROUNDS (5: the thumbnail
+# implementations take turns, ITERATIONS/ROUNDS iterations each per round), COLD_RUNS (5),
 # TARGET_DIR (default <repo>/target: where the function binaries are),
 # BENCH_TARGET_DIR (default /tmp/target-bench: where the bench binary is built),
 # SKIP_THUMBNAILS=1, SKIP_COLD_START=1, SKIP_PACKAGES=1,
@@ -24,6 +25,7 @@ BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(dirname "$BENCH")"
 ITERATIONS="${ITERATIONS:-30}"
 WARMUP="${WARMUP:-3}"
+ROUNDS="${ROUNDS:-5}"
 COLD_RUNS="${COLD_RUNS:-5}"
 TARGET_DIR="${TARGET_DIR:-$REPO/target}"
 BENCH_TARGET_DIR="${BENCH_TARGET_DIR:-/tmp/target-bench}"
@@ -83,9 +85,9 @@ run_thumbnails() {
     [[ -s "$sources/source-$size.png" ]] \
       || "$BENCH_TARGET_DIR/release/examples/bench_source" "$size" "$size" "$sources/source-$size.png"
   done
-  step "Thumbnail job: $ITERATIONS iterations after $WARMUP warm-up, one process per implementation"
+  step "Thumbnail job: $ITERATIONS iterations in $ROUNDS alternating rounds (each after $WARMUP warm-up), one process per implementation and round"
   "$VENV/bin/python" "$BENCH/thumbnails.py" "$BENCH_TARGET_DIR/release/examples/thumbbench" \
-    "$VENV/bin/python" "$BENCH/node" "$ITERATIONS" "$WARMUP" \
+    "$VENV/bin/python" "$BENCH/node" "$ITERATIONS" "$WARMUP" "$ROUNDS" \
     "$sources/source-1024.png" "$sources/source-2048.png" | tee "$OUT/thumbnails.jsonl" >&2
 }
 
