@@ -284,15 +284,19 @@ mod tests {
         }
     }
 
-    #[test]
-    fn every_filter_and_pixel_size_matches_the_reference() {
-        let mut state = 0x1234_5678_u32;
-        let mut byte = || {
+    /// A deterministic xorshift byte stream.
+    fn noise(mut state: u32) -> impl FnMut() -> u8 {
+        move || {
             state ^= state << 13;
             state ^= state >> 17;
             state ^= state << 5;
             (state >> 7) as u8
-        };
+        }
+    }
+
+    #[test]
+    fn every_filter_and_pixel_size_matches_the_reference() {
+        let mut byte = noise(0x1234_5678_u32);
         for bpp in 1..=4 {
             for filter in [
                 RowFilter::None,
@@ -316,13 +320,7 @@ mod tests {
 
     #[test]
     fn pairs_of_rows_match_the_reference_for_every_filter_combination() {
-        let mut state = 0x8765_4321_u32;
-        let mut byte = || {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            (state >> 7) as u8
-        };
+        let mut byte = noise(0x8765_4321_u32);
         let filters = [
             RowFilter::None,
             RowFilter::Sub,
