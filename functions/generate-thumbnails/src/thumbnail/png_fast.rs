@@ -259,6 +259,37 @@ mod tests {
     }
 
     #[test]
+    fn decodes_files_written_by_another_encoder_like_the_png_crate() {
+        // Pillow (zlib levels 0, 1, 6 and 9, adaptive filtering); see the fixtures' README.
+        let fixtures: [(&[u8], Layout); 4] = [
+            (
+                include_bytes!("../../tests/fixtures/pillow/rgb-level6.png"),
+                Layout::Rgb,
+            ),
+            (
+                include_bytes!("../../tests/fixtures/pillow/rgba-level9.png"),
+                Layout::Rgba,
+            ),
+            (
+                include_bytes!("../../tests/fixtures/pillow/gray-level1.png"),
+                Layout::Gray,
+            ),
+            (
+                include_bytes!("../../tests/fixtures/pillow/gray-alpha-stored.png"),
+                Layout::GrayAlpha,
+            ),
+        ];
+        for (bytes, layout) in fixtures {
+            let decoded = decode(bytes, u64::MAX).expect("takes the fast path");
+            assert_eq!(
+                (decoded.width, decoded.height, decoded.layout),
+                (64, 48, layout)
+            );
+            assert_eq!(decoded.data, png_crate_decode(bytes), "{layout:?}");
+        }
+    }
+
+    #[test]
     fn joins_image_data_split_over_many_chunks() {
         let (bytes, pixels) = encode(64, 48, png::ColorType::Rgb, png::Filter::Adaptive, Some(97));
         let idat_chunks = bytes.windows(4).filter(|window| window == b"IDAT").count();
