@@ -90,16 +90,16 @@ def main():
                 row = {"kind": "thumbnail", "family": family, "status": "failed",
                        "implementation": family, "detail": failure, "source_file": source}
             else:
-                row = combine(runs)
+                row = combine(runs, cpu)
                 row.update(kind="thumbnail", family=family, status="ok")
             print(json.dumps(row), flush=True)
 
 
-def combine(runs):
+def combine(runs, cpu):
     """One row from the rounds of one implementation (see the module docstring)."""
     row = dict(runs[-1])
     row["rounds"] = len(runs)
-    row["cpu"] = bench_cpu()
+    row["cpu"] = cpu
     row["iterations"] = sum(run["iterations"] for run in runs)
     row["median_ms"] = round(statistics.median(run["median_ms"] for run in runs), 3)
     row["min_ms"] = round(min(run["min_ms"] for run in runs), 3)

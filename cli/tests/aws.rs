@@ -1,7 +1,7 @@
 //! `imagegen aws start` against mocked Step Functions and S3 clients.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use aws_sdk_s3::operation::get_object::GetObjectOutput;
 use aws_sdk_s3::primitives::ByteStream;
@@ -163,19 +163,25 @@ fn temp(label: &str) -> PathBuf {
     dir
 }
 
-#[tokio::test]
-async fn follows_a_deployed_execution_and_downloads_its_results() {
-    let out_dir = temp("ok");
+/// `imagegen aws start` against the mocks for an execution ending in `status`:
+/// its exit code and what it printed.
+async fn run_aws_start(status: ExecutionStatus, out_dir: &Path) -> (u8, String) {
     let mut out = Vec::new();
     let code = imagegen_cli::commands::aws_start(
-        &sfn_client(ExecutionStatus::Succeeded),
+        &sfn_client(status),
         &s3_client(),
-        &args(out_dir.clone()),
+        &args(out_dir.to_path_buf()),
         &mut out,
     )
     .await
     .unwrap();
-    let text = String::from_utf8(out).unwrap();
+    (code, String::from_utf8(out).unwrap())
+}
+
+#[tokio::test]
+async fn follows_a_deployed_execution_and_downloads_its_results() {
+    let out_dir = temp("ok");
+    let (code, text) = run_aws_start(ExecutionStatus::Succeeded, &out_dir).await;
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("▶ ValidatePrompt"), "{text}");
     assert!(text.contains("✗ ModelThrottled: slow down"), "{text}");
@@ -203,16 +209,7 @@ async fn follows_a_deployed_execution_and_downloads_its_results() {
 #[tokio::test]
 async fn a_failed_deployed_execution_exits_1_with_the_reason() {
     let out_dir = temp("failed");
-    let mut out = Vec::new();
-    let code = imagegen_cli::commands::aws_start(
-        &sfn_client(ExecutionStatus::Failed),
-        &s3_client(),
-        &args(out_dir.clone()),
-        &mut out,
-    )
-    .await
-    .unwrap();
-    let text = String::from_utf8(out).unwrap();
+    let (code, text) = run_aws_start(ExecutionStatus::Failed, &out_dir).await;
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("Error:       ContentFiltered"), "{text}");
     assert!(text.contains("blocked by the content filter"), "{text}");

@@ -213,6 +213,28 @@ fn string(
     Ok(Some(s.clone()))
 }
 
+/// `n` if it lies in `min..=max`, else Bedrock's wording of the violated bound.
+fn in_range<T: PartialOrd + std::fmt::Display>(
+    path: &str,
+    n: T,
+    min: T,
+    max: T,
+) -> Result<T, String> {
+    if n < min {
+        Err(malformed(
+            path,
+            &format!("{n} is not greater or equal to {min}"),
+        ))
+    } else if n > max {
+        Err(malformed(
+            path,
+            &format!("{n} is not less or equal to {max}"),
+        ))
+    } else {
+        Ok(n)
+    }
+}
+
 /// An optional integer in `min..=max`.
 fn integer(path: &str, value: Option<&Value>, min: u64, max: u64) -> Result<Option<u64>, String> {
     let Some(value) = value else { return Ok(None) };
@@ -231,19 +253,7 @@ fn integer(path: &str, value: Option<&Value>, min: u64, max: u64) -> Result<Opti
             ));
         }
     };
-    if n < min {
-        return Err(malformed(
-            path,
-            &format!("{n} is not greater or equal to {min}"),
-        ));
-    }
-    if n > max {
-        return Err(malformed(
-            path,
-            &format!("{n} is not less or equal to {max}"),
-        ));
-    }
-    Ok(Some(n))
+    in_range(path, n, min, max).map(Some)
 }
 
 fn number(path: &str, value: Option<&Value>, min: f64, max: f64) -> Result<Option<f64>, String> {
@@ -254,19 +264,7 @@ fn number(path: &str, value: Option<&Value>, min: f64, max: f64) -> Result<Optio
             &format!("expected type: Number, found: {}", type_name(value)),
         ));
     };
-    if n < min {
-        return Err(malformed(
-            path,
-            &format!("{n} is not greater or equal to {min}"),
-        ));
-    }
-    if n > max {
-        return Err(malformed(
-            path,
-            &format!("{n} is not less or equal to {max}"),
-        ));
-    }
-    Ok(Some(n))
+    in_range(path, n, min, max).map(Some)
 }
 
 fn one_of(path: &str, value: Option<&Value>, allowed: &[&str]) -> Result<Option<String>, String> {

@@ -122,39 +122,6 @@ fn epoch(rfc3339: &str) -> Value {
     ExecutionRecord::epoch_seconds(rfc3339).map_or(Value::Null, |s| json!(s))
 }
 
-/// DescribeExecution's answer.
-pub fn describe(record: &ExecutionRecord) -> Value {
-    let mut out = json!({
-        "executionArn": record.execution_arn,
-        "stateMachineArn": record.state_machine_arn,
-        "name": record.name,
-        "status": record.status.as_str(),
-        "startDate": epoch(&record.start_date),
-        "input": record.input,
-        "inputDetails": {"included": true},
-        "redriveCount": 0,
-        "redriveStatus": "NOT_REDRIVABLE",
-    });
-    let extra = [
-        ("stopDate", record.stop_date.as_deref().map(epoch)),
-        ("output", record.output.clone().map(Value::String)),
-        (
-            "outputDetails",
-            record.output.as_ref().map(|_| json!({"included": true})),
-        ),
-        ("error", record.error.clone().map(Value::String)),
-        ("cause", record.cause.clone().map(Value::String)),
-    ];
-    if let Value::Object(map) = &mut out {
-        for (name, value) in extra {
-            if let Some(value) = value {
-                map.insert(name.to_owned(), value);
-            }
-        }
-    }
-    out
-}
-
 /// A ListExecutions item.
 pub fn list_item(record: &ExecutionRecord) -> Value {
     let mut item = json!({
@@ -168,6 +135,32 @@ pub fn list_item(record: &ExecutionRecord) -> Value {
         map.insert("stopDate".to_owned(), epoch(stop));
     }
     item
+}
+
+/// DescribeExecution's answer: the list item plus input, output and failure.
+pub fn describe(record: &ExecutionRecord) -> Value {
+    let mut out = list_item(record);
+    let fields = [
+        ("input", Some(Value::String(record.input.clone()))),
+        ("inputDetails", Some(json!({"included": true}))),
+        ("redriveCount", Some(json!(0))),
+        ("redriveStatus", Some(json!("NOT_REDRIVABLE"))),
+        ("output", record.output.clone().map(Value::String)),
+        (
+            "outputDetails",
+            record.output.as_ref().map(|_| json!({"included": true})),
+        ),
+        ("error", record.error.clone().map(Value::String)),
+        ("cause", record.cause.clone().map(Value::String)),
+    ];
+    if let Value::Object(map) = &mut out {
+        for (name, value) in fields {
+            if let Some(value) = value {
+                map.insert(name.to_owned(), value);
+            }
+        }
+    }
+    out
 }
 
 /// A history event on the wire: the engine's event with an epoch-seconds timestamp.
