@@ -15,7 +15,8 @@
 # implementations take turns, ITERATIONS/ROUNDS iterations each per round), COLD_RUNS (5),
 # TARGET_DIR (default <repo>/target: where the function binaries are),
 # BENCH_TARGET_DIR (default /tmp/target-bench: where the bench binary is built),
-# SKIP_THUMBNAILS=1, SKIP_COLD_START=1, SKIP_PACKAGES=1,
+# SKIP_THUMBNAILS=1, SKIP_COLD_START=1, SKIP_PACKAGES=1, SKIP_EXTRA=1 (section 4: engine and
+# end-to-end benchmarks),
 # COLD_START_EXTRA="label=/path/to/binary,..." (more cold-start rows),
 # COLD_START_PROBE=1 (also build and measure bench/coldstart/probe, a bare
 # lambda_runtime function: the floor for the Rust cold starts).
@@ -104,6 +105,19 @@ run_cold_start() {
     | tee "$OUT/coldstart.jsonl" >&2
 }
 
+run_engine_and_e2e() {
+  # Section 4's figures, measured in this run: the local ASL engine (criterion) and the whole local
+  # pipeline through the CLI (cargo bench; writes bench/extra/e2e.md itself).
+  step "Local ASL engine: cargo bench -p imagegen-statemachine --bench transitions"
+  (cd "$REPO" && CARGO_TARGET_DIR="$BENCH_TARGET_DIR" cargo bench --quiet -p imagegen-statemachine \
+      --bench transitions) >&2 || fail "the engine benchmark failed"
+  "$VENV/bin/python" "$BENCH/engine.py" "$BENCH_TARGET_DIR/criterion" "$BENCH/extra/engine.json" >&2 \
+    || fail "could not read the engine benchmark's criterion results"
+  step "Local end-to-end pipeline: cargo bench -p imagegen-cli --bench e2e"
+  (cd "$REPO" && CARGO_TARGET_DIR="$BENCH_TARGET_DIR" cargo bench --quiet -p imagegen-cli --bench e2e) >&2 \
+    || fail "the end-to-end benchmark failed"
+}
+
 run_packages() {
   step "Package sizes ($TARGET_DIR/lambda/<name>/bootstrap.zip)"
   "$VENV/bin/python" "$BENCH/package_size.py" "$TARGET_DIR" | tee "$OUT/packages.jsonl" >&2
@@ -117,6 +131,7 @@ main() {
   if [[ "${SKIP_THUMBNAILS:-0}" != 1 ]]; then build_rust; run_thumbnails; fi
   if [[ "${SKIP_COLD_START:-0}" != 1 ]]; then run_cold_start; fi
   if [[ "${SKIP_PACKAGES:-0}" != 1 ]]; then run_packages; fi
+  if [[ "${SKIP_EXTRA:-0}" != 1 ]]; then run_engine_and_e2e; fi
   uptime > "$OUT/load-after.txt"
   step "Report"
   "$VENV/bin/python" "$BENCH/report.py" "$OUT"
