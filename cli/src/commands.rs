@@ -5,15 +5,14 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
+use imagegen_core::config::{Env, ProcessEnv, vars};
 use imagegen_local::{ClientOptions, FakeModelBehavior, LocalAws};
-use imagegen_shared::config::{Env, ProcessEnv};
 
 use crate::args::{AwsCommand, AwsStartArgs, Cli, Command, FakeArgs};
 use crate::error::CliError;
 use crate::pipeline::{LocalPipeline, PipelineOptions};
 use crate::progress::Progress;
 use crate::report::Report;
-use crate::settings::OVERRIDABLE;
 use crate::{input, views};
 
 /// The offline model's behaviour: the `IMAGEGEN_FAKE_*` variables, then the flags.
@@ -37,7 +36,7 @@ pub fn behavior(fake: &FakeArgs) -> Result<FakeModelBehavior, CliError> {
 
 /// Handler settings from the process environment (only the names the handlers read).
 pub fn env_overrides() -> HashMap<String, String> {
-    OVERRIDABLE
+    vars::ALL
         .iter()
         .filter_map(|name| ProcessEnv.var(name).map(|v| ((*name).to_owned(), v)))
         .collect()
@@ -69,7 +68,7 @@ pub async fn execute(cli: &Cli, out: &mut (dyn Write + Send)) -> Result<u8, CliE
         Command::Aws {
             command: AwsCommand::Start(args),
         } => {
-            let sdk = imagegen_shared::adapters::load_sdk_config().await;
+            let sdk = imagegen_aws::load_sdk_config().await;
             let sfn = aws_sdk_sfn::Client::new(&sdk);
             let s3 = aws_sdk_s3::Client::new(&sdk);
             aws_start(&sfn, &s3, args, out).await
@@ -122,7 +121,12 @@ pub async fn aws_start(
             writeln!(out, "Error:       {error}").ok();
         }
         if let Some(cause) = &followed.cause {
-            writeln!(out, "Reason:      {}", crate::report::plain_cause(cause)).ok();
+            writeln!(
+                out,
+                "Reason:      {}",
+                imagegen_core::error::cause_message(cause)
+            )
+            .ok();
         }
         return Ok(1);
     }

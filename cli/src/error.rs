@@ -11,7 +11,7 @@ pub enum CliError {
     Local(#[from] imagegen_local::LocalError),
     /// A handler's settings are invalid (an environment variable override).
     #[error("{0}")]
-    Config(#[from] imagegen_shared::config::ConfigError),
+    Config(#[from] imagegen_core::config::ConfigError),
     /// The embedded state machine definition did not load (a build problem).
     #[error("state machine definition: {0}")]
     Definition(#[from] imagegen_statemachine::LoadError),

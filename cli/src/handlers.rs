@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use imagegen_shared::PipelineError;
-use imagegen_shared::adapters::{BedrockModel, S3Store, SnsNotifier};
+use imagegen_aws::{BedrockModel, S3Store, SnsNotifier};
+use imagegen_core::PipelineError;
 use imagegen_statemachine::{Registry, TaskError};
 use serde::Serialize;
 use serde_json::Value;

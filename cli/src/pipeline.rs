@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use aws_sdk_sfn::error::DisplayErrorContext;
 use aws_smithy_types::retry::RetryConfig;
+use imagegen_aws::{BedrockModel, S3Store, SfnStarter};
+use imagegen_core::keys::PromptFormat;
 use imagegen_local::sfn::ExecutionRecord;
 use imagegen_local::{ClientOptions, FakeModelBehavior, LocalAws};
-use imagegen_shared::adapters::{BedrockModel, S3Store, SfnStarter};
 use imagegen_statemachine::{
     Clock, Engine, HistoryEvent, RandomSource, SeededRng, StateMachine, TokioClock,
 };
@@ -156,11 +157,10 @@ impl LocalPipeline {
     pub async fn put_prompt(&self, file_name: &str, body: Vec<u8>) -> Result<Value, CliError> {
         let key = format!("{}{file_name}", self.start_config.prompt_prefix);
         let size = body.len() as u64;
-        let content_type = if file_name.to_ascii_lowercase().ends_with(".json") {
-            "application/json"
-        } else {
-            "text/plain; charset=utf-8"
-        };
+        // Stored as S3 would store an upload of that file; a key that is not a prompt file is put
+        // all the same, and start-execution says why it starts nothing.
+        let content_type = PromptFormat::of(file_name)
+            .map_or("application/octet-stream", PromptFormat::content_type);
         let out = self
             .s3
             .put_object()

@@ -14,7 +14,9 @@ use std::time::Instant;
 use imagegen_statemachine::HistoryEvent;
 use serde_json::Value;
 
-use crate::report::{millis_between, plain_cause};
+use imagegen_core::error::cause_message;
+
+use crate::report::millis_between;
 
 #[derive(Debug, Default)]
 struct Current {
@@ -85,7 +87,9 @@ impl Progress {
             }
             "LambdaFunctionFailed" | "LambdaFunctionTimedOut" => {
                 let error = detail(event, "error").unwrap_or("States.TaskFailed");
-                let cause = detail(event, "cause").map(plain_cause).unwrap_or_default();
+                let cause = detail(event, "cause")
+                    .map(cause_message)
+                    .unwrap_or_default();
                 current.failed_at = Some(event.timestamp.clone());
                 current.last_error = Some(error.to_owned());
                 writeln!(

@@ -1,6 +1,7 @@
 //! What an execution did, read from its history: time per state, retries, the files it made (as
 //! paths on disk under the data directory) and the email it sent.
 
+use imagegen_core::error::cause_message;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -36,18 +37,6 @@ pub struct Report {
     pub manifest: Option<PathBuf>,
     pub email: Option<PathBuf>,
     pub history_file: PathBuf,
-}
-
-/// A Lambda error's message (`{"errorMessage": ..}`), or the cause as it is.
-pub fn plain_cause(cause: &str) -> String {
-    serde_json::from_str::<Value>(cause)
-        .ok()
-        .and_then(|v| {
-            v.get("errorMessage")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        })
-        .unwrap_or_else(|| cause.to_owned())
 }
 
 pub(crate) fn millis_between(a: &str, b: &str) -> i64 {
@@ -175,7 +164,7 @@ impl Report {
             name: record.name.clone(),
             status: record.status,
             error: record.error.clone(),
-            reason: record.cause.as_deref().map(plain_cause),
+            reason: record.cause.as_deref().map(cause_message),
             seconds: record.duration_seconds().unwrap_or_default(),
             states,
             images,
@@ -234,23 +223,5 @@ impl fmt::Display for Report {
             self.history_file.display(),
             self.name
         )
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn plain_causes() {
-        assert_eq!(
-            plain_cause(r#"{"errorMessage":"too dark","errorType":"ImageInvalid"}"#),
-            "too dark"
-        );
-        assert_eq!(plain_cause("plain"), "plain");
-        assert_eq!(
-            millis_between("2024-01-01T00:00:00.000Z", "2024-01-01T00:00:01.250Z"),
-            1250
-        );
     }
 }

@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 
-use imagegen_shared::config::Env;
+use imagegen_core::config::{Env, vars};
+use imagegen_core::model::{DEFAULT_MODEL_ID, KNOWN_MODELS};
 
 /// The local bucket for prompts, images, thumbnails and manifests.
 pub const BUCKET: &str = "imagegen-local";
@@ -11,50 +12,31 @@ pub const BUCKET: &str = "imagegen-local";
 pub const TOPIC_NAME: &str = "imagegen-notifications";
 /// The local state machine's name.
 pub const STATE_MACHINE_NAME: &str = "imagegen-pipeline";
-/// The default model (Stability Image Core: 1024x1024 at 1:1).
-pub const DEFAULT_MODEL_ID: &str = "stability.stable-image-core-v1:1";
-/// The models a request may name locally.
-pub const ALLOWED_MODEL_IDS: &str =
-    "stability.stable-image-core-v1:1,amazon.nova-canvas-v1:0,amazon.titan-image-generator-v2:0";
-
-/// Every variable a handler reads; each may be overridden from the environment.
-pub const OVERRIDABLE: [&str; 15] = [
-    "OUTPUT_BUCKET",
-    "DEFAULT_MODEL_ID",
-    "ALLOWED_MODEL_IDS",
-    "BLOCKLIST",
-    "MAX_PROMPT_FILE_BYTES",
-    "BEDROCK_REGION",
-    "THUMBNAIL_SIZES",
-    "THUMBNAIL_FORMAT",
-    "THUMBNAIL_QUALITY",
-    "MAX_SOURCE_BYTES",
-    "MAX_SOURCE_PIXELS",
-    "TOPIC_ARN",
-    "PRESIGN_EXPIRY_SECONDS",
-    "PROMPT_PREFIX",
-    "STATE_MACHINE_ARN",
-];
-
-/// The environment the local handlers see: defaults for local mode, then `overrides`.
+/// The environment the local handlers see: defaults for local mode (every model the offline model
+/// knows may be named), then `overrides` of any variable a function reads ([`vars::ALL`]).
 pub fn function_env(
     topic_arn: &str,
     state_machine_arn: &str,
     overrides: &impl Env,
 ) -> HashMap<String, String> {
+    let allowed_models = KNOWN_MODELS
+        .iter()
+        .map(|m| m.id)
+        .collect::<Vec<_>>()
+        .join(",");
     let mut env: HashMap<String, String> = [
-        ("OUTPUT_BUCKET", BUCKET),
-        ("DEFAULT_MODEL_ID", DEFAULT_MODEL_ID),
-        ("ALLOWED_MODEL_IDS", ALLOWED_MODEL_IDS),
-        ("TOPIC_ARN", topic_arn),
-        ("STATE_MACHINE_ARN", state_machine_arn),
+        (vars::OUTPUT_BUCKET, BUCKET),
+        (vars::DEFAULT_MODEL_ID, DEFAULT_MODEL_ID),
+        (vars::ALLOWED_MODEL_IDS, &allowed_models),
+        (vars::TOPIC_ARN, topic_arn),
+        (vars::STATE_MACHINE_ARN, state_machine_arn),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect();
-    for name in OVERRIDABLE {
+    for name in vars::ALL {
         if let Some(value) = overrides.var(name).filter(|v| !v.trim().is_empty()) {
-            env.insert(name.to_owned(), value);
+            env.insert((*name).to_owned(), value);
         }
     }
     env

@@ -6,7 +6,9 @@ use imagegen_local::sfn::ExecutionRecord;
 use imagegen_statemachine::HistoryEvent;
 use serde_json::Value;
 
-use crate::report::{millis_between, plain_cause};
+use imagegen_core::error::cause_message;
+
+use crate::report::millis_between;
 
 /// The prompt of an execution input, shortened: console input, or the uploaded file's key.
 pub fn prompt_excerpt(input: &str, max_chars: usize) -> String {
@@ -74,7 +76,7 @@ fn summary(event: &HistoryEvent) -> String {
         return name.to_owned();
     }
     if let Some(error) = field("error") {
-        let cause = field("cause").map(plain_cause).unwrap_or_default();
+        let cause = field("cause").map(cause_message).unwrap_or_default();
         return format!("{error}: {cause}");
     }
     if let Some(resource) = field("resource") {

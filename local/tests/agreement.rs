@@ -1,11 +1,11 @@
-//! The offline model's schema is written apart from `imagegen_shared::model`; these tests check the
+//! The offline model's schema is written apart from `imagegen_core::model`; these tests check the
 //! two agree on everything the pipeline can send, so a request the validator passes is one the fake
 //! (and so, we hope, Bedrock) accepts.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use imagegen_core::model::{ModelFamily, SizeRule, aspect_ratio, request_body};
+use imagegen_core::types::{ImageRequest, ModelRef, OutputLocation, Quality};
 use imagegen_local::bedrock::schema::{parse_request, stability_size};
-use imagegen_shared::model::{ModelFamily, SizeRule, aspect_ratio, request_body};
-use imagegen_shared::types::{ImageRequest, ModelRef, OutputLocation, Quality};
 
 fn request(family: ModelFamily, width: u32, height: u32) -> ImageRequest {
     let limits = family.limits();

@@ -7,13 +7,13 @@ use std::time::{Duration, Instant};
 use aws_sdk_bedrockruntime::operation::invoke_model::InvokeModelError;
 use aws_sdk_bedrockruntime::primitives::Blob;
 use aws_smithy_types::retry::RetryConfig;
-use imagegen_local::{ClientOptions, FakeModelBehavior, LocalAws};
-use imagegen_shared::adapters::BedrockModel;
-use imagegen_shared::model::{
+use imagegen_aws::BedrockModel;
+use imagegen_core::model::{
     ModelFamily, ModelImage, ResponseError, is_content_filter_message, parse_response, request_body,
 };
-use imagegen_shared::ports::{ImageModel, InvokeError};
-use imagegen_shared::types::{ImageRequest, ModelRef, OutputLocation};
+use imagegen_core::ports::{ImageModel, InvokeError};
+use imagegen_core::types::{ImageRequest, ModelRef, OutputLocation};
+use imagegen_local::{ClientOptions, FakeModelBehavior, LocalAws};
 use serde_json::{Value, json};
 
 const TITAN: &str = "amazon.titan-image-generator-v2:0";

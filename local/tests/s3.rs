@@ -4,9 +4,9 @@ mod common;
 
 use std::time::Duration;
 
+use imagegen_aws::S3Store;
+use imagegen_core::ports::{ObjectStore, StoreError};
 use imagegen_local::FakeModelBehavior;
-use imagegen_shared::adapters::S3Store;
-use imagegen_shared::ports::{ObjectStore, StoreError};
 
 const BUCKET: &str = "imagegen-local";
 

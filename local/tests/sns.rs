@@ -3,9 +3,9 @@
 mod common;
 
 use aws_sdk_sns::types::MessageAttributeValue;
+use imagegen_aws::SnsNotifier;
+use imagegen_core::ports::{Message, Notifier};
 use imagegen_local::FakeModelBehavior;
-use imagegen_shared::adapters::SnsNotifier;
-use imagegen_shared::ports::{Message, Notifier};
 
 #[tokio::test]
 async fn publish_writes_eml_and_jsonl() {

@@ -8,7 +8,7 @@ use aws_sdk_sfn::types::{ExecutionStatus, HistoryEvent, HistoryEventType};
 use serde_json::Value;
 
 use crate::error::CliError;
-use crate::report::plain_cause;
+use imagegen_core::error::cause_message;
 
 /// How a followed execution ended.
 #[derive(Debug, Clone)]
@@ -59,7 +59,7 @@ pub fn progress_line(event: &HistoryEvent) -> Option<String> {
         format!(
             "  ✗ {}: {}",
             error.unwrap_or("error"),
-            cause.map(plain_cause).unwrap_or_default()
+            cause.map(cause_message).unwrap_or_default()
         )
     };
     if let Some(d) = event.lambda_function_failed_event_details() {

@@ -1,4 +1,4 @@
-use imagegen_shared::config::{self, ConfigError, Env};
+use imagegen_core::config::{self, ConfigError, Env, vars};
 
 /// GenerateImage's settings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -9,14 +9,15 @@ pub struct Config {
 
 impl Config {
     pub fn from_env(env: &impl Env) -> Result<Self, ConfigError> {
-        let bedrock_region = config::optional(env, "BEDROCK_REGION");
+        let bedrock_region = config::optional(env, vars::BEDROCK_REGION);
         if let Some(region) = &bedrock_region
             && !region
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         {
             return Err(ConfigError(format!(
-                "BEDROCK_REGION={region:?} is not a region name like us-west-2"
+                "{}={region:?} is not a region name like us-west-2",
+                vars::BEDROCK_REGION
             )));
         }
         Ok(Self { bedrock_region })

@@ -1,8 +1,8 @@
 //! How model failures become pipeline errors.
 
-use imagegen_shared::PipelineError;
-use imagegen_shared::model::{ResponseError, is_content_filter_message};
-use imagegen_shared::ports::InvokeError;
+use imagegen_core::PipelineError;
+use imagegen_core::model::{ResponseError, is_content_filter_message};
+use imagegen_core::ports::InvokeError;
 
 pub fn from_invoke(model_id: &str, error: InvokeError) -> PipelineError {
     match error {

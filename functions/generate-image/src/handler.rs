@@ -2,11 +2,11 @@
 
 use std::time::Instant;
 
-use imagegen_shared::PipelineError;
-use imagegen_shared::keys;
-use imagegen_shared::model;
-use imagegen_shared::ports::{ImageModel, ObjectStore};
-use imagegen_shared::types::{GenerateEvent, GenerationResult, StoredImage};
+use imagegen_core::PipelineError;
+use imagegen_core::keys;
+use imagegen_core::model;
+use imagegen_core::ports::{ImageModel, ObjectStore};
+use imagegen_core::types::{GenerateEvent, GenerationResult, StoredImage};
 use serde_json::Value;
 
 use crate::config::Config;

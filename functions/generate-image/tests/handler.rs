@@ -10,8 +10,8 @@ use aws_sdk_s3::operation::put_object::{PutObjectError, PutObjectOutput};
 use aws_smithy_mocks::{Rule, mock, mock_client};
 use base64::Engine as _;
 use generate_image::{Config, handle};
-use imagegen_shared::PipelineError;
-use imagegen_shared::adapters::{BedrockModel, S3Store};
+use imagegen_aws::{BedrockModel, S3Store};
+use imagegen_core::PipelineError;
 use serde_json::{Value, json};
 
 /// A minimal PNG: signature and header chunk (the handler reads no further).

@@ -1,6 +1,6 @@
-use imagegen_shared::config::{self, ConfigError, Env};
+use imagegen_core::config::{self, ConfigError, Env, vars};
 
-use crate::thumbnail::{MAX_SOURCE_PIXELS, ThumbnailFormat, ThumbnailSpec};
+use crate::thumbnail::{MAX_SOURCE_PIXELS, ThumbnailSpec};
 
 /// The largest image object read (bytes).
 pub const DEFAULT_MAX_SOURCE_BYTES: u64 = 64 * 1024 * 1024;
@@ -19,30 +19,36 @@ pub struct Config {
 
 impl Config {
     pub fn from_env(env: &impl Env) -> Result<Self, ConfigError> {
-        let sizes = config::list_or(env, "THUMBNAIL_SIZES", &["128", "256", "512"])
-            .iter()
-            .map(|s| {
-                s.parse::<u32>().map_err(|_| {
-                    ConfigError(format!(
-                        "THUMBNAIL_SIZES has {s:?}, which is not a whole number of pixels"
-                    ))
+        let defaults = ThumbnailSpec::default();
+        let sizes = match config::optional(env, vars::THUMBNAIL_SIZES) {
+            None => defaults.sizes,
+            Some(_) => config::list_or(env, vars::THUMBNAIL_SIZES, &[])
+                .iter()
+                .map(|s| {
+                    s.parse::<u32>().map_err(|_| {
+                        ConfigError(format!(
+                            "{} has {s:?}, which is not a whole number of pixels",
+                            vars::THUMBNAIL_SIZES
+                        ))
+                    })
                 })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let format: ThumbnailFormat =
-            config::parsed_or(env, "THUMBNAIL_FORMAT", ThumbnailFormat::Jpeg)?;
-        let quality = config::parsed_or(env, "THUMBNAIL_QUALITY", 80u8)?;
+                .collect::<Result<Vec<_>, _>>()?,
+        };
         let spec = ThumbnailSpec {
             sizes,
-            format,
-            quality,
+            format: config::parsed_or(env, vars::THUMBNAIL_FORMAT, defaults.format)?,
+            quality: config::parsed_or(env, vars::THUMBNAIL_QUALITY, defaults.quality)?,
         };
         spec.validate()
             .map_err(|e| ConfigError(format!("THUMBNAIL_*: {e}")))?;
         Ok(Self {
             spec,
-            max_source_bytes: config::parsed_or(env, "MAX_SOURCE_BYTES", DEFAULT_MAX_SOURCE_BYTES)?,
-            max_source_pixels: config::parsed_or(env, "MAX_SOURCE_PIXELS", MAX_SOURCE_PIXELS)?,
+            max_source_bytes: config::parsed_or(
+                env,
+                vars::MAX_SOURCE_BYTES,
+                DEFAULT_MAX_SOURCE_BYTES,
+            )?,
+            max_source_pixels: config::parsed_or(env, vars::MAX_SOURCE_PIXELS, MAX_SOURCE_PIXELS)?,
         })
     }
 }
@@ -60,6 +66,7 @@ impl Default for Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::thumbnail::ThumbnailFormat;
 
     #[test]
     fn defaults_and_overrides() {

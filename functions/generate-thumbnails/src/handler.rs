@@ -2,10 +2,10 @@
 
 use std::time::Instant;
 
-use imagegen_shared::PipelineError;
-use imagegen_shared::keys;
-use imagegen_shared::ports::{ObjectStore, StoreError};
-use imagegen_shared::types::{StoredThumbnail, ThumbnailsEvent, ThumbnailsResult};
+use imagegen_core::PipelineError;
+use imagegen_core::keys;
+use imagegen_core::ports::{ObjectStore, StoreError};
+use imagegen_core::types::{StoredThumbnail, ThumbnailsEvent, ThumbnailsResult};
 use serde_json::Value;
 
 use crate::config::Config;

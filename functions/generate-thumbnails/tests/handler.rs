@@ -9,9 +9,9 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::error::NoSuchKey;
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use generate_thumbnails::{Config, handle};
-use imagegen_shared::PipelineError;
-use imagegen_shared::adapters::S3Store;
-use imagegen_shared::types::ThumbnailsResult;
+use imagegen_aws::S3Store;
+use imagegen_core::PipelineError;
+use imagegen_core::types::ThumbnailsResult;
 use serde_json::{Value, json};
 
 /// A real RGB PNG with a gradient.

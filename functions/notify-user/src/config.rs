@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use imagegen_shared::config::{ConfigError, Env, parsed_or, required};
+use imagegen_core::config::{ConfigError, Env, parsed_or, required, vars};
 
 /// Default lifetime of the links in the success email, in seconds.
 pub const DEFAULT_PRESIGN_EXPIRY_SECONDS: u64 = 3600;
@@ -29,19 +29,20 @@ impl Config {
     pub fn from_env(env: &impl Env) -> Result<Self, ConfigError> {
         let seconds = parsed_or(
             env,
-            "PRESIGN_EXPIRY_SECONDS",
+            vars::PRESIGN_EXPIRY_SECONDS,
             DEFAULT_PRESIGN_EXPIRY_SECONDS,
         )?;
         if !PRESIGN_EXPIRY_SECONDS_RANGE.contains(&seconds) {
             return Err(ConfigError(format!(
-                "PRESIGN_EXPIRY_SECONDS={seconds} is out of range: expected {} to {} seconds \
+                "{}={seconds} is out of range: expected {} to {} seconds \
                  (links signed with the function's temporary credentials stop working when those expire)",
+                vars::PRESIGN_EXPIRY_SECONDS,
                 PRESIGN_EXPIRY_SECONDS_RANGE.start(),
                 PRESIGN_EXPIRY_SECONDS_RANGE.end()
             )));
         }
         Ok(Self {
-            topic_arn: required(env, "TOPIC_ARN")?,
+            topic_arn: required(env, vars::TOPIC_ARN)?,
             presign_expiry: Duration::from_secs(seconds),
         })
     }

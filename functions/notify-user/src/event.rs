@@ -1,7 +1,7 @@
 //! Reading notify-user's event.
 
-use imagegen_shared::PipelineError;
-use imagegen_shared::types::NotifyEvent;
+use imagegen_core::PipelineError;
+use imagegen_core::types::NotifyEvent;
 use serde_json::Value;
 
 /// The execution name used when a failure event does not carry one.

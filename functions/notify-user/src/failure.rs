@@ -8,7 +8,8 @@
 
 use std::fmt::Write as _;
 
-use imagegen_shared::ports::Message;
+use imagegen_core::error::{ErrorName, STATES_TIMEOUT, cause_message};
+use imagegen_core::ports::Message;
 use serde_json::Value;
 
 use crate::subject::{SUBJECT_MAX, ascii_line, truncate_ascii};
@@ -40,13 +41,15 @@ pub enum Kind {
 
 impl Kind {
     pub fn of(error: &str) -> Self {
-        match error {
-            "PromptRejected" => Self::PromptRejected,
-            "ContentFiltered" => Self::ContentFiltered,
-            "ModelThrottled" | "ModelUnavailable" => Self::ModelBusy,
-            "ModelError" => Self::ModelError,
-            "ImageInvalid" => Self::ImageInvalid,
-            "States.Timeout" => Self::Timeout,
+        if error == STATES_TIMEOUT {
+            return Self::Timeout;
+        }
+        match ErrorName::parse(error) {
+            Some(ErrorName::PromptRejected) => Self::PromptRejected,
+            Some(ErrorName::ContentFiltered) => Self::ContentFiltered,
+            Some(ErrorName::ModelThrottled | ErrorName::ModelUnavailable) => Self::ModelBusy,
+            Some(ErrorName::ModelError) => Self::ModelError,
+            Some(ErrorName::ImageInvalid) => Self::ImageInvalid,
             _ => Self::Internal,
         }
     }
@@ -216,19 +219,6 @@ impl Failure {
         } else {
             name
         }
-    }
-}
-
-/// The user-facing text of a cause: a Lambda error's `errorMessage`, else the cause itself.
-fn cause_message(cause: &str) -> String {
-    let from_lambda = serde_json::from_str::<Value>(cause).ok().and_then(|v| {
-        v.get("errorMessage")
-            .and_then(Value::as_str)
-            .map(|m| m.trim().to_owned())
-    });
-    match from_lambda {
-        Some(message) if !message.is_empty() => message,
-        _ => cause.trim().to_owned(),
     }
 }
 

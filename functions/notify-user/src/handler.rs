@@ -4,9 +4,9 @@ use std::time::{Duration, SystemTime};
 
 use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
-use imagegen_shared::PipelineError;
-use imagegen_shared::ports::{Message, Notifier, ObjectStore};
-use imagegen_shared::types::{
+use imagegen_core::PipelineError;
+use imagegen_core::ports::{Message, Notifier, ObjectStore};
+use imagegen_core::types::{
     GenerationResult, ImageRequest, NotificationResult, NotifyEvent, ThumbnailsResult,
 };
 use serde_json::Value;

@@ -1,12 +1,12 @@
 //! notify-user: the last step of every execution. On success it writes the result manifest and emails
 //! links to what was made; on failure it emails what went wrong, in plain words.
 //!
-//! - [`event`]: reading the event (`SUCCEEDED` / `FAILED`, see [`imagegen_shared::types::NotifyEvent`]).
+//! - [`event`]: reading the event (`SUCCEEDED` / `FAILED`, see [`imagegen_core::types::NotifyEvent`]).
 //! - [`success`]: the success email; [`failure`]: the failure email, from whatever state the run left.
 //! - [`subject`]: SNS-safe subjects (ASCII, one line, at most 100 characters).
 //! - [`text`]: small formatting helpers (durations, sizes, S3 URIs).
 //! - [`manifest`]: the `results/{requestId}.json` manifest.
-//! - [`handler`]: the Lambda handler, generic over the [`imagegen_shared::ports`] traits.
+//! - [`handler`]: the Lambda handler, generic over the [`imagegen_core::ports`] traits.
 //! - [`config`]: settings from the environment.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 

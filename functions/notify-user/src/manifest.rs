@@ -1,7 +1,7 @@
 //! The result manifest, `results/{requestId}.json`: what was asked for and everything that was made.
 
-use imagegen_shared::PipelineError;
-use imagegen_shared::types::{GenerationResult, ImageRequest, Manifest, ThumbnailsResult};
+use imagegen_core::PipelineError;
+use imagegen_core::types::{GenerationResult, ImageRequest, Manifest, ThumbnailsResult};
 
 /// The manifest's content type.
 pub const CONTENT_TYPE: &str = "application/json";

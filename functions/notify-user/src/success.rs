@@ -3,8 +3,8 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use imagegen_shared::ports::Message;
-use imagegen_shared::types::{
+use imagegen_core::ports::Message;
+use imagegen_core::types::{
     GenerationResult, ImageRequest, StoredImage, StoredThumbnail, ThumbnailsResult,
 };
 
@@ -214,8 +214,8 @@ fn write_link_lines(out: &mut String, indent: &str, link: &Link) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use imagegen_shared::model::ModelFamily;
-    use imagegen_shared::types::{ModelRef, OutputLocation};
+    use imagegen_core::model::ModelFamily;
+    use imagegen_core::types::{ModelRef, OutputLocation};
 
     fn request() -> ImageRequest {
         ImageRequest {

@@ -10,9 +10,9 @@ use aws_sdk_s3::operation::put_object::{PutObjectError, PutObjectOutput};
 use aws_sdk_sns::operation::publish::{PublishError, PublishInput, PublishOutput};
 use aws_sdk_sns::types::error::NotFoundException;
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
-use imagegen_shared::PipelineError;
-use imagegen_shared::adapters::{S3Store, SnsNotifier};
-use imagegen_shared::types::{Manifest, NotificationResult, NotifyEvent};
+use imagegen_aws::{S3Store, SnsNotifier};
+use imagegen_core::PipelineError;
+use imagegen_core::types::{Manifest, NotificationResult, NotifyEvent};
 use notify_user::{Config, handle_at};
 use serde_json::{Value, json};
 
@@ -335,16 +335,13 @@ async fn a_failed_manifest_write_is_a_storage_error_and_sends_nothing() {
         .unwrap_err();
     assert_eq!(err.name(), "StorageError");
     assert!(
-        err.message().contains(
+        err.to_string().contains(
             "could not write the result manifest s3://imagegen-store-111122223333/results/r-7f3a9c2e41d04b6b.json"
         ),
         "{err}"
     );
     assert_eq!(services.publish.num_calls(), 0);
-    assert_eq!(
-        lambda_runtime::Diagnostic::from(err).error_type,
-        "StorageError"
-    );
+    assert_eq!(err.name(), "StorageError");
 }
 
 #[tokio::test]
@@ -356,7 +353,7 @@ async fn a_failed_publish_is_a_notify_error() {
             .await
             .unwrap_err();
         assert_eq!(err.name(), "NotifyError", "{fixture_name}");
-        assert!(err.message().contains("Topic does not exist"), "{err}");
+        assert!(err.to_string().contains("Topic does not exist"), "{err}");
         assert_eq!(services.publish.num_calls(), 1);
     }
 }

@@ -1,7 +1,7 @@
 //! Settings from the environment.
 
-use imagegen_shared::config::{ConfigError, Env, optional, required};
-use imagegen_shared::keys;
+use imagegen_core::config::{ConfigError, Env, optional, required, vars};
+use imagegen_core::keys;
 
 /// start-execution's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,8 +16,8 @@ pub struct Config {
 impl Config {
     pub fn from_env(env: &impl Env) -> Result<Self, ConfigError> {
         Ok(Self {
-            state_machine_arn: required(env, "STATE_MACHINE_ARN")?,
-            prompt_prefix: optional(env, "PROMPT_PREFIX")
+            state_machine_arn: required(env, vars::STATE_MACHINE_ARN)?,
+            prompt_prefix: optional(env, vars::PROMPT_PREFIX)
                 .unwrap_or_else(|| keys::PROMPT_PREFIX.to_owned()),
         })
     }

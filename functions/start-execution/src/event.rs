@@ -15,8 +15,8 @@
 //! Fields are looked up one by one instead of through strict structs, so a record with an odd or missing
 //! field becomes a [`Record::Bad`] naming it, and the other records still go through.
 
-use imagegen_shared::PipelineError;
-use imagegen_shared::types::json_kind;
+use imagegen_core::PipelineError;
+use imagegen_core::types::json_kind;
 use serde_json::Value;
 
 use crate::key::decode_s3_key;

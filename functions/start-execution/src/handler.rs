@@ -1,15 +1,15 @@
 //! The Lambda handler.
 
-use imagegen_shared::PipelineError;
-use imagegen_shared::ports::{ExecutionStarter, StartOutcome};
-use imagegen_shared::types::{S3Input, S3Source};
+use imagegen_core::PipelineError;
+use imagegen_core::ports::{ExecutionStarter, StartOutcome};
+use imagegen_core::types::{S3Input, S3Source};
 use serde_json::Value;
 
 use crate::config::Config;
 use crate::event::{self, ObjectCreated, Record};
-use crate::key::check_prompt_key;
 use crate::name::execution_name;
 use crate::summary::{Duplicate, Failed, Skipped, Started, Summary};
+use imagegen_core::keys::prompt_file;
 
 /// Start one execution per prompt upload in `event`.
 ///
@@ -54,7 +54,7 @@ async fn start_one<S: ExecutionStarter>(
     object: ObjectCreated,
     summary: &mut Summary,
 ) {
-    if let Err(reason) = check_prompt_key(&object.key, &config.prompt_prefix) {
+    if let Err(reason) = prompt_file(&object.key, &config.prompt_prefix) {
         tracing::info!(key = %object.key, %reason, "skipped");
         summary.skipped.push(Skipped {
             key: object.key,

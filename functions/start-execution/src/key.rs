@@ -1,4 +1,4 @@
-//! Object keys: decoding the URL-encoded keys of S3 notifications, and recognising prompt files.
+//! Decoding the URL-encoded object keys of S3 notifications.
 
 /// Why an encoded key could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,26 +61,6 @@ fn hex_value(c: u8) -> Option<u8> {
     }
 }
 
-/// File extensions of prompt files (compared case-insensitively).
-pub const PROMPT_EXTENSIONS: [&str; 2] = ["txt", "json"];
-
-/// `Ok(())` when `key` (decoded) is a prompt file under `prefix`; otherwise why it is not.
-pub fn check_prompt_key(key: &str, prefix: &str) -> Result<(), String> {
-    if !key.starts_with(prefix) {
-        return Err(format!("not under {prefix}"));
-    }
-    let file_name = key.rsplit('/').next().unwrap_or(key);
-    let extension = file_name
-        .rsplit_once('.')
-        .map(|(stem, ext)| (stem, ext.to_ascii_lowercase()));
-    match extension {
-        Some((stem, ext)) if !stem.is_empty() && PROMPT_EXTENSIONS.contains(&ext.as_str()) => {
-            Ok(())
-        }
-        _ => Err("not a .txt or .json prompt file".to_owned()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,28 +93,5 @@ mod tests {
                 .to_string()
                 .contains("invalid %-escape at byte 3")
         );
-    }
-
-    #[test]
-    fn prompt_keys() {
-        let p = "prompts/";
-        assert!(check_prompt_key("prompts/a.txt", p).is_ok());
-        assert!(check_prompt_key("prompts/sub/dir/a.JSON", p).is_ok());
-        assert!(check_prompt_key("prompts/café ☕.Txt", p).is_ok());
-        assert_eq!(
-            check_prompt_key("other/a.txt", p).unwrap_err(),
-            "not under prompts/"
-        );
-        for key in [
-            "prompts/readme.md",
-            "prompts/",
-            "prompts/.txt",
-            "prompts/txt",
-            "prompts/a.txt/",
-            "prompts/a.txt.bak",
-        ] {
-            assert!(check_prompt_key(key, p).is_err(), "{key}");
-        }
-        assert!(check_prompt_key("images/x.png", p).is_err());
     }
 }

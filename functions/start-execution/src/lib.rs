@@ -6,7 +6,7 @@
 //! - [`key`]: decodes the URL-encoded keys of S3 notifications and decides which keys are prompt files.
 //! - [`name`]: the deterministic execution name that makes a re-delivered event start nothing new.
 //! - [`summary`]: what was started, what was a duplicate, skipped or failed.
-//! - [`handler`]: the Lambda handler, generic over [`imagegen_shared::ports::ExecutionStarter`].
+//! - [`handler`]: the Lambda handler, generic over [`imagegen_core::ports::ExecutionStarter`].
 //! - [`config`]: settings from the environment.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 

@@ -1,6 +1,6 @@
 //! What one invocation did, record by record.
 
-use imagegen_shared::PipelineError;
+use imagegen_core::PipelineError;
 use serde::Serialize;
 
 /// The handler's result: `{"started":[..],"duplicates":[..],"skipped":[..],"failed":[..]}`.
@@ -120,7 +120,7 @@ mod tests {
         };
         let err = summary.into_result().unwrap_err();
         assert_eq!(err.name(), "StartExecutionError");
-        let message = err.message();
+        let message = err.to_string();
         assert!(
             message.starts_with("2 record(s) could not be started"),
             "{message}"

@@ -11,8 +11,8 @@ use aws_smithy_mocks::{MockResponse, Rule, RuleMode, mock, mock_client};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
-use imagegen_shared::PipelineError;
-use imagegen_shared::adapters::SfnStarter;
+use imagegen_aws::SfnStarter;
+use imagegen_core::PipelineError;
 use serde_json::{Value, json};
 use start_execution::{Config, Summary, handle};
 
@@ -243,7 +243,7 @@ async fn a_batch_with_bad_records_starts_the_good_ones_and_names_the_bad() {
     assert_eq!(started, ["prompts/first.txt", "prompts/second one.JSON"]);
     let err = result.unwrap_err();
     assert_eq!(err.name(), "StartExecutionError");
-    let message = err.message();
+    let message = err.to_string();
     assert!(
         message.starts_with("2 record(s) could not be started"),
         "{message}"
@@ -257,8 +257,7 @@ async fn a_batch_with_bad_records_starts_the_good_ones_and_names_the_bad() {
         message.contains("Records[2]: the record has no s3.object.key"),
         "{message}"
     );
-    let diagnostic = lambda_runtime::Diagnostic::from(err);
-    assert_eq!(diagnostic.error_type, "StartExecutionError");
+    assert_eq!(err.name(), "StartExecutionError");
 }
 
 fn throttled() -> HttpResponse {
@@ -278,7 +277,7 @@ async fn a_throttled_start_is_an_error_naming_the_key() {
         .await
         .unwrap_err();
     assert_eq!(err.name(), "StartExecutionError");
-    let message = err.message();
+    let message = err.to_string();
     assert!(
         message.contains("prompts/lighthouse.txt: StartExecution failed"),
         "{message}"
@@ -305,7 +304,7 @@ async fn a_missing_state_machine_fails_every_record() {
     )
     .await
     .unwrap_err();
-    let message = err.message();
+    let message = err.to_string();
     assert!(
         message.starts_with("4 record(s) could not be started"),
         "{message}"

@@ -1,8 +1,5 @@
-use imagegen_shared::config::{self, ConfigError, Env};
-use imagegen_shared::model::ModelFamily;
-
-/// The model used when neither the request nor the settings name one.
-pub const DEFAULT_MODEL_ID: &str = "stability.stable-image-core-v1:1";
+use imagegen_core::config::{self, ConfigError, Env, vars};
+use imagegen_core::model::{DEFAULT_MODEL_ID, ModelFamily};
 /// The largest prompt file read from S3.
 pub const DEFAULT_MAX_PROMPT_FILE_BYTES: u64 = 16 * 1024;
 
@@ -23,10 +20,10 @@ pub struct Config {
 
 impl Config {
     pub fn from_env(env: &impl Env) -> Result<Self, ConfigError> {
-        let output_bucket = config::required(env, "OUTPUT_BUCKET")?;
-        let default_model_id = config::optional(env, "DEFAULT_MODEL_ID")
+        let output_bucket = config::required(env, vars::OUTPUT_BUCKET)?;
+        let default_model_id = config::optional(env, vars::DEFAULT_MODEL_ID)
             .unwrap_or_else(|| DEFAULT_MODEL_ID.to_owned());
-        let allowed_model_ids = config::list_or(env, "ALLOWED_MODEL_IDS", &[&default_model_id]);
+        let allowed_model_ids = config::list_or(env, vars::ALLOWED_MODEL_IDS, &[&default_model_id]);
         for id in std::iter::once(&default_model_id).chain(&allowed_model_ids) {
             if ModelFamily::from_model_id(id).is_none() {
                 return Err(ConfigError(format!(
@@ -36,17 +33,23 @@ impl Config {
         }
         if !allowed_model_ids.contains(&default_model_id) {
             return Err(ConfigError(format!(
-                "DEFAULT_MODEL_ID {default_model_id:?} is not in ALLOWED_MODEL_IDS"
+                "{} {default_model_id:?} is not in {}",
+                vars::DEFAULT_MODEL_ID,
+                vars::ALLOWED_MODEL_IDS
             )));
         }
-        let max_prompt_file_bytes =
-            config::parsed_or(env, "MAX_PROMPT_FILE_BYTES", DEFAULT_MAX_PROMPT_FILE_BYTES)?;
+        let max_prompt_file_bytes = config::parsed_or(
+            env,
+            vars::MAX_PROMPT_FILE_BYTES,
+            DEFAULT_MAX_PROMPT_FILE_BYTES,
+        )?;
         if !(1..=1024 * 1024).contains(&max_prompt_file_bytes) {
             return Err(ConfigError(format!(
-                "MAX_PROMPT_FILE_BYTES must be between 1 and 1048576, got {max_prompt_file_bytes}"
+                "{} must be between 1 and 1048576, got {max_prompt_file_bytes}",
+                vars::MAX_PROMPT_FILE_BYTES
             )));
         }
-        let blocklist = config::list_or(env, "BLOCKLIST", &[])
+        let blocklist = config::list_or(env, vars::BLOCKLIST, &[])
             .into_iter()
             .map(|t| t.to_lowercase())
             .collect();

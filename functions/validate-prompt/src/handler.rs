@@ -1,9 +1,9 @@
 //! The handler: read, validate, and attach the request id, seed and output keys.
 
-use imagegen_shared::PipelineError;
-use imagegen_shared::keys;
-use imagegen_shared::ports::ObjectStore;
-use imagegen_shared::types::{ImageRequest, OutputLocation, ValidateEvent};
+use imagegen_core::PipelineError;
+use imagegen_core::keys;
+use imagegen_core::ports::ObjectStore;
+use imagegen_core::types::{ImageRequest, OutputLocation, ValidateEvent};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 

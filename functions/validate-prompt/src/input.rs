@@ -1,8 +1,9 @@
 //! Reading the execution input: console JSON, a bare string, or an S3 prompt file.
 
-use imagegen_shared::PipelineError;
-use imagegen_shared::ports::{ObjectStore, StoreError};
-use imagegen_shared::types::{PromptOptions, S3Source, json_kind};
+use imagegen_core::PipelineError;
+use imagegen_core::keys::{PROMPT_FILE_RULE, PromptFormat};
+use imagegen_core::ports::{ObjectStore, StoreError};
+use imagegen_core::types::{PromptOptions, S3Source, json_kind};
 use serde_json::Value;
 
 /// Where the prompt came from, once read.
@@ -51,14 +52,12 @@ pub async fn read(
             source: None,
         });
     };
-    let lower = source.key.to_lowercase();
-    let is_json = lower.ends_with(".json");
-    if !is_json && !lower.ends_with(".txt") {
+    let Some(format) = PromptFormat::of(&source.key) else {
         return Err(rejected(format!(
-            "prompt files must end in .txt or .json; got {:?}",
+            "prompt files must end in {PROMPT_FILE_RULE}; got {:?}",
             source.key
         )));
-    }
+    };
     let bytes = store
         .get(
             &source.bucket,
@@ -87,7 +86,7 @@ pub async fn read(
             e.utf8_error().valid_up_to()
         ))
     })?;
-    let options = if is_json {
+    let options = if format == PromptFormat::Json {
         let value: Value = serde_json::from_str(&text).map_err(|e| {
             rejected(format!(
                 "the prompt file {:?} is not valid JSON: {e}",

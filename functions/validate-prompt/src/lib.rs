@@ -1,5 +1,5 @@
 //! ValidatePrompt: turns console input or an uploaded prompt file into a normalised, validated
-//! [`ImageRequest`](imagegen_shared::types::ImageRequest), or rejects it with `PromptRejected` and a reason
+//! [`ImageRequest`](imagegen_core::types::ImageRequest), or rejects it with `PromptRejected` and a reason
 //! a person understands.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 

@@ -1,21 +1,18 @@
 //! Lambda entry point: wires the S3 client and runs the handler.
 
-use imagegen_shared::adapters::{S3Store, load_sdk_config};
-use imagegen_shared::config::ProcessEnv;
-use lambda_runtime::{Error, LambdaEvent, service_fn};
+use imagegen_aws::{S3Store, load_sdk_config};
+use imagegen_core::config::ProcessEnv;
 use validate_prompt::{Config, handle};
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    imagegen_shared::telemetry::init();
-    let config = Config::from_env(&ProcessEnv)?;
-    let sdk = load_sdk_config().await;
-    let store = S3Store::new(aws_sdk_s3::Client::new(&sdk));
-    let (config, store) = (&config, &store);
-    lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<serde_json::Value>| async move {
-            handle(config, store, event.payload).await
+async fn main() -> Result<(), imagegen_lambda::Error> {
+    imagegen_lambda::run(
+        async || {
+            let config = Config::from_env(&ProcessEnv)?;
+            let store = S3Store::new(aws_sdk_s3::Client::new(&load_sdk_config().await));
+            Ok((config, store))
         },
-    ))
+        async |(config, store), event| handle(config, store, event).await,
+    )
     .await
 }

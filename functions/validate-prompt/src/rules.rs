@@ -1,7 +1,7 @@
 //! The validation rules: every problem with a request, in words a person understands.
 
-use imagegen_shared::model::{self, Limits, ModelFamily, SizeRule};
-use imagegen_shared::types::{ModelRef, PromptOptions, Quality};
+use imagegen_core::model::{self, Limits, ModelFamily, SizeRule};
+use imagegen_core::types::{ModelRef, PromptOptions, Quality};
 
 use crate::config::Config;
 use crate::text::{self, TextProblem};

@@ -5,9 +5,9 @@ use aws_sdk_s3::operation::get_object::{GetObjectError, GetObjectOutput};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::error::NoSuchKey;
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
-use imagegen_shared::PipelineError;
-use imagegen_shared::adapters::S3Store;
-use imagegen_shared::model::ModelFamily;
+use imagegen_aws::S3Store;
+use imagegen_core::PipelineError;
+use imagegen_core::model::ModelFamily;
 use serde_json::{Value, json};
 use validate_prompt::{Config, handle};
 

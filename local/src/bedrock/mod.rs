@@ -13,7 +13,7 @@ pub mod transport;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use base64::Engine as _;
-use imagegen_shared::model::ModelFamily;
+use imagegen_core::model::ModelFamily;
 use serde_json::json;
 
 pub use behavior::{FakeModelBehavior, FakeModelStats};

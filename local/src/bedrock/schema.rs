@@ -1,8 +1,8 @@
 //! The request schema of each model family, checked the way Bedrock checks it: a malformed request is
 //! a `ValidationException` with a JSON-schema style message. These tables are written from the AWS
-//! documentation on purpose apart from `imagegen_shared::model`, so the fake catches a validator bug.
+//! documentation on purpose apart from `imagegen_core::model`, so the fake catches a validator bug.
 
-use imagegen_shared::model::ModelFamily;
+use imagegen_core::model::ModelFamily;
 use serde_json::{Map, Value};
 
 /// A text-to-image job the renderer can draw.

@@ -5,7 +5,7 @@ use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 
-use crate::ports::{ObjectStore, StoreError};
+use imagegen_core::ports::{ObjectStore, StoreError};
 
 /// [`ObjectStore`] over `aws_sdk_s3::Client`.
 #[derive(Debug, Clone)]

@@ -1,6 +1,6 @@
 use aws_sdk_sfn::error::{DisplayErrorContext, ProvideErrorMetadata};
 
-use crate::ports::{ExecutionStarter, StartOutcome};
+use imagegen_core::ports::{ExecutionStarter, StartOutcome};
 
 /// [`ExecutionStarter`] over `aws_sdk_sfn::Client`, for one state machine.
 #[derive(Debug, Clone)]

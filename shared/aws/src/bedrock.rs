@@ -3,7 +3,7 @@ use aws_sdk_bedrockruntime::error::{DisplayErrorContext, ProvideErrorMetadata, S
 use aws_sdk_bedrockruntime::operation::invoke_model::InvokeModelError;
 use aws_sdk_bedrockruntime::primitives::Blob;
 
-use crate::ports::{ImageModel, InvokeError};
+use imagegen_core::ports::{ImageModel, InvokeError};
 
 /// [`ImageModel`] over `aws_sdk_bedrockruntime::Client` (InvokeModel).
 #[derive(Debug, Clone)]

@@ -1,5 +1,5 @@
 //! Settings from environment variables. A missing or malformed value is a [`ConfigError`] that names
-//! the variable and says what was expected.
+//! the variable and says what was expected. [`vars`] names every variable a function reads.
 
 use std::str::FromStr;
 
@@ -11,6 +11,52 @@ pub struct ConfigError(pub String);
 impl From<ConfigError> for crate::PipelineError {
     fn from(e: ConfigError) -> Self {
         crate::PipelineError::ConfigError(e.to_string())
+    }
+}
+
+/// Declares each variable name once, as a constant, and [`vars::ALL`] from the same list.
+macro_rules! variables {
+    ($($(#[$doc:meta])* $name:ident),* $(,)?) => {
+        $($(#[$doc])* pub const $name: &str = stringify!($name);)*
+        /// Every variable a pipeline function reads.
+        pub const ALL: &[&str] = &[$($name),*];
+    };
+}
+
+/// The environment variables the functions read (the CDK app sets them; the CLI lets each be
+/// overridden from its own environment).
+pub mod vars {
+    variables! {
+        /// start-execution: the state machine to start (required).
+        STATE_MACHINE_ARN,
+        /// start-execution: only keys under it are prompt files.
+        PROMPT_PREFIX,
+        /// validate-prompt: where images, thumbnails and manifests go (required).
+        OUTPUT_BUCKET,
+        /// validate-prompt: the model when a request names none.
+        DEFAULT_MODEL_ID,
+        /// validate-prompt: comma-separated models a request may name.
+        ALLOWED_MODEL_IDS,
+        /// validate-prompt: prompt files larger than this are refused before reading.
+        MAX_PROMPT_FILE_BYTES,
+        /// validate-prompt: comma-separated terms that reject a prompt.
+        BLOCKLIST,
+        /// generate-image: where to call Bedrock.
+        BEDROCK_REGION,
+        /// generate-thumbnails: longest sides, in pixels.
+        THUMBNAIL_SIZES,
+        /// generate-thumbnails: `jpeg`, `png` or `webp`.
+        THUMBNAIL_FORMAT,
+        /// generate-thumbnails: JPEG quality.
+        THUMBNAIL_QUALITY,
+        /// generate-thumbnails: larger image objects are refused before reading.
+        MAX_SOURCE_BYTES,
+        /// generate-thumbnails: larger images are refused from their header.
+        MAX_SOURCE_PIXELS,
+        /// notify-user: the SNS topic the emails go to (required).
+        TOPIC_ARN,
+        /// notify-user: lifetime of the emailed links.
+        PRESIGN_EXPIRY_SECONDS,
     }
 }
 

@@ -1,7 +1,7 @@
 use aws_sdk_sns::error::DisplayErrorContext;
 use aws_sdk_sns::types::MessageAttributeValue;
 
-use crate::ports::{Message, Notifier};
+use imagegen_core::ports::{Message, Notifier};
 
 /// [`Notifier`] over `aws_sdk_sns::Client`, publishing to one topic.
 #[derive(Debug, Clone)]

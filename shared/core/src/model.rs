@@ -10,6 +10,34 @@ use serde_json::{Value, json};
 
 use crate::types::ImageRequest;
 
+/// The model used when neither the request nor the settings name one: Stability AI's Stable Image
+/// Core (Titan Image Generator v2 and Nova Canvas have reached end of life on Bedrock).
+pub const DEFAULT_MODEL_ID: &str = "stability.stable-image-core-v1:1";
+
+/// A Bedrock image model this project knows by id (any id of a supported family works; these are
+/// the ones the offline model answers for and the CLI allows by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KnownModel {
+    pub id: &'static str,
+    pub family: ModelFamily,
+}
+
+/// The models this project knows by id.
+pub const KNOWN_MODELS: &[KnownModel] = &[
+    KnownModel {
+        id: DEFAULT_MODEL_ID,
+        family: ModelFamily::Stability,
+    },
+    KnownModel {
+        id: "amazon.nova-canvas-v1:0",
+        family: ModelFamily::Nova,
+    },
+    KnownModel {
+        id: "amazon.titan-image-generator-v2:0",
+        family: ModelFamily::Titan,
+    },
+];
+
 /// A family of Bedrock image models that share a request shape and limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

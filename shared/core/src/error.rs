@@ -1,0 +1,191 @@
+//! The pipeline's typed errors. Each error's name is the `errorType` Step Functions sees, so
+//! `Retry`/`Catch` in the state machine match these names, locally and on AWS.
+//!
+//! [`ErrorName`] is the one home of the names: [`PipelineError::name`], the failure email's wording,
+//! the CLI and the CDK's facts file all read them from here.
+
+use serde_json::Value;
+
+/// The stable error names, as Step Functions sees them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorName {
+    PromptRejected,
+    ContentFiltered,
+    ModelThrottled,
+    ModelUnavailable,
+    ModelError,
+    ImageInvalid,
+    StorageError,
+    NotifyError,
+    StartExecutionError,
+    ConfigError,
+    InvalidEvent,
+}
+
+impl ErrorName {
+    /// Every name, in a fixed order.
+    pub const ALL: [Self; 11] = [
+        Self::PromptRejected,
+        Self::ContentFiltered,
+        Self::ModelThrottled,
+        Self::ModelUnavailable,
+        Self::ModelError,
+        Self::ImageInvalid,
+        Self::StorageError,
+        Self::NotifyError,
+        Self::StartExecutionError,
+        Self::ConfigError,
+        Self::InvalidEvent,
+    ];
+
+    /// The name as text (the Lambda `errorType`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PromptRejected => "PromptRejected",
+            Self::ContentFiltered => "ContentFiltered",
+            Self::ModelThrottled => "ModelThrottled",
+            Self::ModelUnavailable => "ModelUnavailable",
+            Self::ModelError => "ModelError",
+            Self::ImageInvalid => "ImageInvalid",
+            Self::StorageError => "StorageError",
+            Self::NotifyError => "NotifyError",
+            Self::StartExecutionError => "StartExecutionError",
+            Self::ConfigError => "ConfigError",
+            Self::InvalidEvent => "InvalidEvent",
+        }
+    }
+
+    /// The name an error text stands for, if it is one of ours.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|n| n.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for ErrorName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Step Functions' own name for a task that ran out of time (`TimeoutSeconds`).
+pub const STATES_TIMEOUT: &str = "States.Timeout";
+
+/// An error that ends (or retries) a pipeline step. The message is written for a person.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PipelineError {
+    /// The prompt or its options are not acceptable (never retried).
+    #[error("{0}")]
+    PromptRejected(String),
+    /// The model's content filter blocked the prompt or the image (never retried).
+    #[error("{0}")]
+    ContentFiltered(String),
+    /// The model is throttling us (retried with backoff and jitter).
+    #[error("{0}")]
+    ModelThrottled(String),
+    /// The model is not available right now: 5xx, not ready, timed out (retried).
+    #[error("{0}")]
+    ModelUnavailable(String),
+    /// The model refused the request or answered something we cannot use (not retried).
+    #[error("{0}")]
+    ModelError(String),
+    /// An object that should be an image is not one we can read.
+    #[error("{0}")]
+    ImageInvalid(String),
+    /// Reading or writing S3 failed.
+    #[error("{0}")]
+    StorageError(String),
+    /// Publishing the notification failed.
+    #[error("{0}")]
+    NotifyError(String),
+    /// Starting an execution failed.
+    #[error("{0}")]
+    StartExecutionError(String),
+    /// The function is misconfigured (a missing or malformed environment variable).
+    #[error("{0}")]
+    ConfigError(String),
+    /// The event given to the function does not have the expected shape.
+    #[error("{0}")]
+    InvalidEvent(String),
+}
+
+impl PipelineError {
+    /// Which error this is.
+    pub fn kind(&self) -> ErrorName {
+        match self {
+            Self::PromptRejected(_) => ErrorName::PromptRejected,
+            Self::ContentFiltered(_) => ErrorName::ContentFiltered,
+            Self::ModelThrottled(_) => ErrorName::ModelThrottled,
+            Self::ModelUnavailable(_) => ErrorName::ModelUnavailable,
+            Self::ModelError(_) => ErrorName::ModelError,
+            Self::ImageInvalid(_) => ErrorName::ImageInvalid,
+            Self::StorageError(_) => ErrorName::StorageError,
+            Self::NotifyError(_) => ErrorName::NotifyError,
+            Self::StartExecutionError(_) => ErrorName::StartExecutionError,
+            Self::ConfigError(_) => ErrorName::ConfigError,
+            Self::InvalidEvent(_) => ErrorName::InvalidEvent,
+        }
+    }
+
+    /// The stable error name (the Lambda `errorType`).
+    pub fn name(&self) -> &'static str {
+        self.kind().as_str()
+    }
+}
+
+/// The words of an error's cause as Step Functions records it. For a Lambda error the cause is
+/// itself JSON (`{"errorType", "errorMessage", "trace"?}`), and a person wants the `errorMessage`;
+/// any other cause is shown as given. Surrounding white space is dropped either way.
+pub fn cause_message(cause: &str) -> String {
+    let from_lambda = serde_json::from_str::<Value>(cause).ok().and_then(|v| {
+        v.get("errorMessage")
+            .and_then(Value::as_str)
+            .map(|m| m.trim().to_owned())
+    });
+    match from_lambda {
+        Some(message) if !message.is_empty() => message,
+        _ => cause.trim().to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_are_unique() {
+        for name in ErrorName::ALL {
+            assert_eq!(ErrorName::parse(name.as_str()), Some(name));
+        }
+        let mut texts: Vec<_> = ErrorName::ALL.iter().map(|n| n.as_str()).collect();
+        texts.sort_unstable();
+        texts.dedup();
+        assert_eq!(texts.len(), ErrorName::ALL.len());
+        assert_eq!(ErrorName::parse("States.Timeout"), None);
+    }
+
+    #[test]
+    fn each_error_has_its_name() {
+        assert_eq!(
+            PipelineError::ModelThrottled("slow down".into()).name(),
+            "ModelThrottled"
+        );
+        assert_eq!(
+            PipelineError::InvalidEvent(String::new()).kind(),
+            ErrorName::InvalidEvent
+        );
+    }
+
+    #[test]
+    fn lambda_causes_give_their_message() {
+        assert_eq!(
+            cause_message(r#"{"errorMessage":" too dark ","errorType":"ImageInvalid"}"#),
+            "too dark"
+        );
+        assert_eq!(
+            cause_message(r#"{"errorMessage":"  "}"#),
+            r#"{"errorMessage":"  "}"#
+        );
+        assert_eq!(cause_message("  plain words "), "plain words");
+        assert_eq!(cause_message("[1,2]"), "[1,2]");
+    }
+}

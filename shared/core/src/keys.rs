@@ -1,0 +1,141 @@
+//! The S3 key layout, and which uploads are prompt files. Outputs never land under the prompt
+//! prefix, so they cannot trigger the pipeline.
+
+/// Where prompt files are uploaded (the default of `PROMPT_PREFIX`).
+pub const PROMPT_PREFIX: &str = "prompts/";
+
+/// What a prompt file holds, by its extension (any case): `.txt` is the prompt itself, `.json` the
+/// console input's fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptFormat {
+    Text,
+    Json,
+}
+
+impl PromptFormat {
+    /// Every format, for listings ("`.txt` or `.json`").
+    pub const ALL: [Self; 2] = [Self::Text, Self::Json];
+
+    /// The file extension, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Text => "txt",
+            Self::Json => "json",
+        }
+    }
+
+    /// The `Content-Type` a prompt file of this format is stored with.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Text => "text/plain; charset=utf-8",
+            Self::Json => "application/json",
+        }
+    }
+
+    /// The format of a file name or key, from its extension; `None` for anything else, including
+    /// a bare `.txt` with no name before the dot and a key that ends in `/`.
+    pub fn of(name: &str) -> Option<Self> {
+        let file_name = name.rsplit('/').next().unwrap_or(name);
+        let (stem, extension) = file_name.rsplit_once('.')?;
+        if stem.is_empty() {
+            return None;
+        }
+        Self::ALL
+            .into_iter()
+            .find(|f| extension.eq_ignore_ascii_case(f.extension()))
+    }
+}
+
+/// The prompt files' extensions in words, for messages.
+pub const PROMPT_FILE_RULE: &str = ".txt or .json";
+
+/// `Ok(format)` when `key` (decoded) is a prompt file under `prefix`; otherwise why it is not.
+pub fn prompt_file(key: &str, prefix: &str) -> Result<PromptFormat, String> {
+    if !key.starts_with(prefix) {
+        return Err(format!("not under {prefix}"));
+    }
+    PromptFormat::of(key).ok_or_else(|| format!("not a {PROMPT_FILE_RULE} prompt file"))
+}
+
+/// `images/{requestId}/` — the generated PNGs.
+pub fn image_prefix(request_id: &str) -> String {
+    format!("images/{request_id}/")
+}
+
+/// `images/{requestId}/{n}.png`
+pub fn image_key(request_id: &str, index: usize) -> String {
+    format!("{}{index}.png", image_prefix(request_id))
+}
+
+/// `thumbnails/{requestId}/`
+pub fn thumbnail_prefix(request_id: &str) -> String {
+    format!("thumbnails/{request_id}/")
+}
+
+/// `thumbnails/{requestId}/{n}-{size}.{ext}`
+pub fn thumbnail_key(request_id: &str, index: usize, size: u32, extension: &str) -> String {
+    format!("{}{index}-{size}.{extension}", thumbnail_prefix(request_id))
+}
+
+/// `results/{requestId}.json` — the manifest of what was made.
+pub fn manifest_key(request_id: &str) -> String {
+    format!("results/{request_id}.json")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prompt_files() {
+        let p = "prompts/";
+        assert_eq!(prompt_file("prompts/a.txt", p), Ok(PromptFormat::Text));
+        assert_eq!(
+            prompt_file("prompts/sub/dir/a.JSON", p),
+            Ok(PromptFormat::Json)
+        );
+        assert_eq!(
+            prompt_file("prompts/café ☕.Txt", p),
+            Ok(PromptFormat::Text)
+        );
+        assert_eq!(
+            prompt_file("other/a.txt", p).unwrap_err(),
+            "not under prompts/"
+        );
+        for bad in [
+            "prompts/readme.md",
+            "prompts/",
+            "prompts/.txt",
+            "prompts/txt",
+            "prompts/a.txt/",
+            "prompts/a.txt.bak",
+        ] {
+            assert!(
+                prompt_file(bad, p).unwrap_err().contains(PROMPT_FILE_RULE),
+                "{bad}"
+            );
+        }
+        let listed: Vec<_> = PromptFormat::ALL.iter().map(|f| f.extension()).collect();
+        assert_eq!(
+            PROMPT_FILE_RULE,
+            format!(".{} or .{}", listed[0], listed[1])
+        );
+    }
+
+    #[test]
+    fn layout() {
+        assert_eq!(image_key("r1", 0), "images/r1/0.png");
+        assert_eq!(
+            thumbnail_key("r1", 2, 256, "jpg"),
+            "thumbnails/r1/2-256.jpg"
+        );
+        assert_eq!(manifest_key("r1"), "results/r1.json");
+        for key in [
+            image_key("r", 0),
+            thumbnail_key("r", 0, 1, "png"),
+            manifest_key("r"),
+        ] {
+            assert!(!key.starts_with(PROMPT_PREFIX));
+        }
+    }
+}

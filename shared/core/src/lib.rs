@@ -1,0 +1,20 @@
+//! imagegen's domain, with no AWS SDK and no Lambda runtime in it: what every function, the local
+//! stand-ins and the CLI share.
+//!
+//! - [`types`]: the payloads that flow between states (camelCase JSON).
+//! - [`error`]: [`PipelineError`] and [`ErrorName`], the stable Step Functions error names.
+//! - [`config`]: reading settings from environment variables with clear errors; [`config::vars`]
+//!   names every variable.
+//! - [`model`]: Bedrock image model families, their limits, request and response shapes.
+//! - [`keys`]: the S3 key layout and which uploads are prompt files.
+//! - [`ports`]: the traits handlers depend on; `imagegen-aws` implements them over the SDK clients.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod config;
+pub mod error;
+pub mod keys;
+pub mod model;
+pub mod ports;
+pub mod types;
+
+pub use error::{ErrorName, PipelineError};
