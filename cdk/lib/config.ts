@@ -1,7 +1,8 @@
 import { Node } from 'constructs';
+import facts from './facts.json';
 
-/** Thumbnail encodings the generate-thumbnails function understands. */
-export type ThumbnailFormat = 'jpeg' | 'png' | 'webp';
+/** A thumbnail encoding the generate-thumbnails function understands (facts.json lists them). */
+export type ThumbnailFormat = string;
 
 /**
  * Deployment settings, read from CDK context (cdk.json or `-c key=value`).
@@ -14,7 +15,7 @@ export interface ImagegenConfig {
   readonly allowedModelIds: string[];
   /** Region whose Bedrock endpoint generate-image calls. Context `bedrockRegion`. */
   readonly bedrockRegion: string;
-  /** Thumbnail widths in pixels. Context `thumbnailSizes` ("128,256,512"). */
+  /** Thumbnails' longest sides in pixels. Context `thumbnailSizes` ("128,256,512"). */
   readonly thumbnailSizes: number[];
   /** Context `thumbnailFormat` (jpeg). */
   readonly thumbnailFormat: ThumbnailFormat;
@@ -34,21 +35,34 @@ export interface ImagegenConfig {
   readonly maxPromptFileBytes: number;
   /** Comma-separated terms validate-prompt rejects. Context `blocklist` (empty). */
   readonly blocklist: string;
-  /** RUST_LOG for every function. Context `rustLog` ("info"). */
-  readonly rustLog: string;
+  /** Every function's log level (Lambda's advanced logging controls set AWS_LAMBDA_LOG_LEVEL). Context `logLevel` (INFO). */
+  readonly logLevel: LogLevel;
+  /** Optional per-target RUST_LOG directives on top of logLevel, e.g. "generate_image=debug". Context `rustLog`. */
+  readonly rustLog?: string;
 }
 
+/** Lambda's application log levels. */
+export type LogLevel = 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'FATAL';
+const LOG_LEVELS: readonly LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
+
+/**
+ * The facts the Rust functions define (defaults, ranges, variable names, prefixes, error names),
+ * generated from the Rust code into facts.json and checked there by `cli/tests/facts.rs`.
+ */
+export const FACTS = facts;
+const S = facts.settings;
+
 export const DEFAULTS = {
-  modelId: 'stability.stable-image-core-v1:1',
+  modelId: facts.defaultModelId,
   bedrockRegion: 'us-west-2',
-  thumbnailSizes: '128,256,512',
-  thumbnailFormat: 'jpeg',
-  thumbnailQuality: 80,
+  thumbnailSizes: S.thumbnailSizes.default.join(','),
+  thumbnailFormat: S.thumbnailFormat.default,
+  thumbnailQuality: S.thumbnailQuality.default,
   outputExpirationDays: 30,
   logRetentionDays: 30,
-  presignExpirySeconds: 3600,
-  maxPromptFileBytes: 16384,
-  rustLog: 'info',
+  presignExpirySeconds: S.presignExpirySeconds.default,
+  maxPromptFileBytes: S.maxPromptFileBytes.default,
+  logLevel: 'INFO',
 } as const;
 
 /** The values CloudWatch Logs accepts for RetentionInDays. */
@@ -56,7 +70,7 @@ export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
 
-const THUMBNAIL_FORMATS: readonly ThumbnailFormat[] = ['jpeg', 'png', 'webp'];
+const THUMBNAIL_FORMATS: readonly ThumbnailFormat[] = facts.settings.thumbnailFormat.choices;
 const MODEL_ID = /^[a-z0-9-]+\.[A-Za-z0-9.:_-]+$/;
 const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
@@ -69,14 +83,18 @@ function raw(node: Node, key: string): string | undefined {
   return text === '' ? undefined : text;
 }
 
-function positiveInt(node: Node, key: string, fallback: number, max: number): number {
+function integer(node: Node, key: string, fallback: number, min: number, max: number): number {
   const text = raw(node, key);
   if (text === undefined) return fallback;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > max) {
-    throw new Error(`context ${key}=${text}: expected an integer between 1 and ${max}`);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new Error(`context ${key}=${text}: expected an integer between ${min} and ${max}`);
   }
   return n;
+}
+
+function positiveInt(node: Node, key: string, fallback: number, max: number): number {
+  return integer(node, key, fallback, 1, max);
 }
 
 function list(text: string): string[] {
@@ -102,8 +120,9 @@ export function loadConfig(node: Node): ImagegenConfig {
 
   const sizesText = raw(node, 'thumbnailSizes') ?? DEFAULTS.thumbnailSizes;
   const thumbnailSizes = list(sizesText).map(Number);
-  if (thumbnailSizes.length === 0 || thumbnailSizes.some((n) => !Number.isInteger(n) || n < 16 || n > 4096)) {
-    throw new Error(`context thumbnailSizes=${sizesText}: expected a comma list of integers between 16 and 4096`);
+  const maxSize = S.thumbnailSizes.max;
+  if (thumbnailSizes.length === 0 || thumbnailSizes.some((n) => !Number.isInteger(n) || n < 16 || n > maxSize)) {
+    throw new Error(`context thumbnailSizes=${sizesText}: expected a comma list of integers between 16 and ${maxSize}`);
   }
 
   const format = raw(node, 'thumbnailFormat') ?? DEFAULTS.thumbnailFormat;
@@ -117,6 +136,12 @@ export function loadConfig(node: Node): ImagegenConfig {
     throw new Error(`context logRetentionDays=${logRetentionDays}: expected one of ${LOG_RETENTION_DAYS.join(', ')}`);
   }
 
+  const logLevelText = (raw(node, 'logLevel') ?? DEFAULTS.logLevel).toUpperCase();
+  const logLevel = LOG_LEVELS.find((l) => l === logLevelText);
+  if (logLevel === undefined) {
+    throw new Error(`context logLevel=${logLevelText}: expected one of ${LOG_LEVELS.join(', ')}`);
+  }
+
   const userEmail = email(node, 'email');
   return {
     modelId,
@@ -124,15 +149,19 @@ export function loadConfig(node: Node): ImagegenConfig {
     bedrockRegion,
     thumbnailSizes,
     thumbnailFormat,
-    thumbnailQuality: positiveInt(node, 'thumbnailQuality', DEFAULTS.thumbnailQuality, 100),
+    thumbnailQuality: integer(node, 'thumbnailQuality', DEFAULTS.thumbnailQuality,
+      S.thumbnailQuality.min, S.thumbnailQuality.max),
     email: userEmail,
     alarmEmail: email(node, 'alarmEmail') ?? userEmail,
     outputExpirationDays: positiveInt(node, 'outputExpirationDays', DEFAULTS.outputExpirationDays, 3650),
     logRetentionDays,
-    // Presigned URLs die with the Lambda role session that signed them (hours): cap at 12 h.
-    presignExpirySeconds: positiveInt(node, 'presignExpirySeconds', DEFAULTS.presignExpirySeconds, 43200),
-    maxPromptFileBytes: positiveInt(node, 'maxPromptFileBytes', DEFAULTS.maxPromptFileBytes, 1048576),
+    // Presigned URLs die with the Lambda role session that signed them (hours): notify-user caps them.
+    presignExpirySeconds: integer(node, 'presignExpirySeconds', DEFAULTS.presignExpirySeconds,
+      S.presignExpirySeconds.min, S.presignExpirySeconds.max),
+    maxPromptFileBytes: integer(node, 'maxPromptFileBytes', DEFAULTS.maxPromptFileBytes,
+      S.maxPromptFileBytes.min, S.maxPromptFileBytes.max),
     blocklist: list(raw(node, 'blocklist') ?? '').join(','),
-    rustLog: raw(node, 'rustLog') ?? DEFAULTS.rustLog,
+    logLevel,
+    rustLog: raw(node, 'rustLog'),
   };
 }

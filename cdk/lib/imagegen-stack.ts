@@ -3,6 +3,7 @@ import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-l
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as lambdaDestinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -10,7 +11,7 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ImagegenConfig, loadConfig } from './config';
+import { FACTS, ImagegenConfig, loadConfig } from './config';
 import { ImageStore, PREFIXES } from './constructs/image-store';
 import { PipelineFunction } from './constructs/pipeline-function';
 import { SecureTopic } from './constructs/secure-topic';
@@ -77,8 +78,13 @@ export class ImagegenStack extends Stack {
       'This queue is itself the dead-letter (on-failure) destination of the S3-triggered start-execution function; a queue for its own failures would never be read.');
 
     // ---- functions -------------------------------------------------------------------------
-    const common = { logRetention, functionsDir: props.functionsDir };
-    const rustLog = { RUST_LOG: config.rustLog };
+    const common = {
+      logRetention,
+      logLevel: config.logLevel as lambda.ApplicationLogLevel,
+      functionsDir: props.functionsDir,
+    };
+    // Only when asked for: per-target directives on top of the log level (see the README).
+    const rustLog: Record<string, string> = config.rustLog === undefined ? {} : { RUST_LOG: config.rustLog };
 
     const validatePrompt = new PipelineFunction(this, 'ValidatePrompt', {
       ...common,
@@ -225,7 +231,7 @@ export class ImagegenStack extends Stack {
       actions: ['states:StartExecution'],
       resources: [this.stateMachine.stateMachineArn],
     }));
-    for (const suffix of ['.txt', '.json']) {
+    for (const suffix of FACTS.promptExtensions) {
       bucket.addEventNotification(
         s3.EventType.OBJECT_CREATED,
         new s3n.LambdaDestination(startExecution.function),

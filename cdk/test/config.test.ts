@@ -1,5 +1,5 @@
 import { App } from 'aws-cdk-lib';
-import { DEFAULTS, loadConfig } from '../lib/config';
+import { DEFAULTS, FACTS, loadConfig } from '../lib/config';
 import { cdkJsonContext } from './helpers';
 
 const load = (context: Record<string, unknown>) => loadConfig(new App({ context }).node);
@@ -20,8 +20,26 @@ describe('context configuration', () => {
       presignExpirySeconds: 3600,
       maxPromptFileBytes: 16384,
       blocklist: '',
-      rustLog: 'info',
+      logLevel: 'INFO',
+      rustLog: undefined,
     });
+  });
+
+  test('the defaults the Rust functions define come from facts.json (pinned to the code by cli/tests/facts.rs)', () => {
+    const settings = FACTS.settings;
+    expect(DEFAULTS).toMatchObject({
+      modelId: FACTS.defaultModelId,
+      thumbnailSizes: settings.thumbnailSizes.default.join(','),
+      thumbnailFormat: settings.thumbnailFormat.default,
+      thumbnailQuality: settings.thumbnailQuality.default,
+      presignExpirySeconds: settings.presignExpirySeconds.default,
+      maxPromptFileBytes: settings.maxPromptFileBytes.default,
+    });
+    // The ranges the functions accept are the ranges the CDK accepts.
+    expect(() => load({ presignExpirySeconds: String(settings.presignExpirySeconds.min - 1) })).toThrow(/presignExpirySeconds/);
+    expect(load({ presignExpirySeconds: String(settings.presignExpirySeconds.min) }).presignExpirySeconds)
+      .toBe(settings.presignExpirySeconds.min);
+    expect(() => load({ maxPromptFileBytes: String(settings.maxPromptFileBytes.max + 1) })).toThrow(/maxPromptFileBytes/);
   });
 
   test('cdk.json documents the same defaults', () => {

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as path from 'path';
+import { FACTS } from '../lib/config';
 import { DEFAULT_FUNCTIONS_DIR } from '../lib/constructs/pipeline-function';
 import { DEFINITION_FILE, ImagegenStack } from '../lib/imagegen-stack';
 import { synthesize } from './helpers';
@@ -14,14 +15,14 @@ function lambdaOf(template: Template, prefix: string) {
 }
 
 const EXPECTED = {
-  StartExecution: { memory: 128, env: ['RUST_LOG', 'STATE_MACHINE_ARN', 'PROMPT_PREFIX'] },
+  StartExecution: { memory: 128, env: ['STATE_MACHINE_ARN', 'PROMPT_PREFIX'] },
   ValidatePrompt: {
     memory: 128,
-    env: ['RUST_LOG', 'OUTPUT_BUCKET', 'DEFAULT_MODEL_ID', 'ALLOWED_MODEL_IDS', 'MAX_PROMPT_FILE_BYTES'],
+    env: ['OUTPUT_BUCKET', 'DEFAULT_MODEL_ID', 'ALLOWED_MODEL_IDS', 'MAX_PROMPT_FILE_BYTES'],
   },
-  GenerateImage: { memory: 256, env: ['RUST_LOG', 'BEDROCK_REGION'] },
-  GenerateThumbnails: { memory: 1024, env: ['RUST_LOG', 'THUMBNAIL_SIZES', 'THUMBNAIL_FORMAT', 'THUMBNAIL_QUALITY'] },
-  NotifyUser: { memory: 128, env: ['RUST_LOG', 'TOPIC_ARN', 'PRESIGN_EXPIRY_SECONDS'] },
+  GenerateImage: { memory: 256, env: ['BEDROCK_REGION'] },
+  GenerateThumbnails: { memory: 1024, env: ['THUMBNAIL_SIZES', 'THUMBNAIL_FORMAT', 'THUMBNAIL_QUALITY'] },
+  NotifyUser: { memory: 128, env: ['TOPIC_ARN', 'PRESIGN_EXPIRY_SECONDS'] },
 } as const;
 
 describe('the five Rust functions', () => {
@@ -45,10 +46,29 @@ describe('the five Rust functions', () => {
       Handler: 'bootstrap',
       TracingConfig: { Mode: 'Active' },
       MemorySize: expected.memory,
-      LoggingConfig: { LogGroup: { Ref: expect.stringMatching(new RegExp(`^${prefix}LogGroup`)) } },
+      LoggingConfig: {
+        LogGroup: { Ref: expect.stringMatching(new RegExp(`^${prefix}LogGroup`)) },
+        LogFormat: 'JSON',
+        ApplicationLogLevel: 'INFO',
+        SystemLogLevel: 'WARN',
+      },
     });
     expect(Object.keys(fn.Properties.Environment.Variables).sort()).toEqual([...expected.env].sort());
-    expect(fn.Properties.Environment.Variables.RUST_LOG).toBe('info');
+  });
+
+  test('every variable a function is given is one the Rust code reads (facts.json)', () => {
+    for (const prefix of Object.keys(EXPECTED)) {
+      for (const name of Object.keys(lambdaOf(template, prefix).Properties.Environment.Variables)) {
+        expect(FACTS.envVars).toContain(name);
+      }
+    }
+  });
+
+  test('logLevel sets the Lambda log level; rustLog adds RUST_LOG only when given', () => {
+    const { template: t } = synthesize({ logLevel: 'debug', rustLog: 'generate_image=trace' });
+    const fn = lambdaOf(t, 'GenerateImage');
+    expect(fn.Properties.LoggingConfig.ApplicationLogLevel).toBe('DEBUG');
+    expect(fn.Properties.Environment.Variables.RUST_LOG).toBe('generate_image=trace');
   });
 
   test.each(Object.keys(EXPECTED))('%s: its own role, its own log group with the configured retention', (prefix) => {

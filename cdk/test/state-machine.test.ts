@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { FACTS } from '../lib/config';
 import { DEFINITION_FILE } from '../lib/imagegen-stack';
 import { synthesize } from './helpers';
 
@@ -67,6 +68,24 @@ describe('state machine', () => {
     const targets = (lambdaStatements[0].Resource as Array<{ 'Fn::GetAtt': [string, string] }>)
       .map((r) => r['Fn::GetAtt'][0].replace(/[0-9A-F]{8}$/, '')).sort();
     expect(targets).toEqual(Object.values(FUNCTION_FOR_PLACEHOLDER).sort());
+  });
+
+  test('every error name the definition retries or catches is AWS\'s own or one the Rust code raises (facts.json)', () => {
+    const names = new Set<string>();
+    const walk = (node: unknown): void => {
+      if (Array.isArray(node)) { node.forEach(walk); return; }
+      if (node === null || typeof node !== 'object') return;
+      for (const [key, value] of Object.entries(node)) {
+        if (key === 'ErrorEquals' && Array.isArray(value)) value.forEach((n) => names.add(String(n)));
+        else walk(value);
+      }
+    };
+    walk(JSON.parse(fs.readFileSync(DEFINITION_FILE, 'utf8')));
+    expect(names.size).toBeGreaterThan(0);
+    for (const name of names) {
+      if (name.startsWith('States.') || name.startsWith('Lambda.')) continue;
+      expect(FACTS.errorNames).toContain(name);
+    }
   });
 
   test('asl-validator accepts the definition', () => {

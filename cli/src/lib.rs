@@ -12,6 +12,7 @@
 //! - [`s3event`]: the S3 notification an upload produces.
 //! - [`report`], [`progress`], [`views`]: what people see.
 //! - [`args`], [`input`], [`commands`]: the command line.
+//! - [`facts`]: the facts the CDK app reads from `cdk/lib/facts.json`.
 //! - [`aws`]: `imagegen aws start`, the deployed pipeline (StartExecution, polling, downloads).
 //!
 //! Time: real runs use tokio time. Retry waits (2 s and more, with jitter) are real too; with
@@ -25,6 +26,7 @@ pub mod args;
 pub mod aws;
 pub mod commands;
 pub mod error;
+pub mod facts;
 pub mod handlers;
 pub mod input;
 pub mod pipeline;

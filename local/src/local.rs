@@ -109,11 +109,6 @@ impl LocalAws {
         &self.model
     }
 
-    /// Replace the offline model's behaviour.
-    pub fn set_model_behavior(&self, behavior: FakeModelBehavior) {
-        self.model.set_behavior(behavior);
-    }
-
     /// What the offline model has done so far.
     pub fn model_stats(&self) -> FakeModelStats {
         self.model.stats()

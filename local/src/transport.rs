@@ -2,8 +2,8 @@
 //!
 //! A [`LocalService`] answers plain HTTP requests; [`InProcessClient`] hands it the requests a real SDK
 //! client would send over the network (already serialised and signed), and hands its responses back
-//! to the SDK, which parses them exactly as it parses AWS's. Each stand-in (Bedrock runtime, SNS, and
-//! later Step Functions) is one `LocalService`.
+//! to the SDK, which parses them exactly as it parses AWS's. Each stand-in (Bedrock runtime, SNS, Step
+//! Functions) is one `LocalService`.
 
 use std::fmt;
 use std::future::Future;

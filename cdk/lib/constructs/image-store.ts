@@ -1,15 +1,12 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { FACTS } from '../config';
 import { acknowledge } from '../nag';
 
 /** Key prefixes of the bucket layout shared with the Rust functions. */
-export const PREFIXES = {
-  prompts: 'prompts/',
-  images: 'images/',
-  thumbnails: 'thumbnails/',
-  results: 'results/',
-} as const;
+/** The S3 key layout, from the Rust side's facts (`imagegen_core::keys`). */
+export const PREFIXES = FACTS.prefixes;
 
 /** Prefixes whose objects the pipeline writes and the lifecycle rule expires. */
 export const OUTPUT_PREFIXES = [PREFIXES.images, PREFIXES.thumbnails, PREFIXES.results] as const;

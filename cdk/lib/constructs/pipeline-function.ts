@@ -24,6 +24,8 @@ export interface PipelineFunctionProps {
   readonly timeout: Duration;
   readonly environment: Record<string, string>;
   readonly logRetention: logs.RetentionDays;
+  /** Application log level: Lambda sets AWS_LAMBDA_LOG_LEVEL, which the functions honour. */
+  readonly logLevel: lambda.ApplicationLogLevel;
   /** Directory holding the crates (tests point it at fixtures). */
   readonly functionsDir?: string;
   /** Async invocation settings (only the S3-triggered function uses them). */
@@ -74,6 +76,10 @@ export class PipelineFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       tracing: lambda.Tracing.ACTIVE,
+      // JSON format is what enables Lambda's log-level controls (the functions log JSON lines).
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: props.logLevel,
+      systemLogLevelV2: lambda.SystemLogLevel.WARN,
       environment: props.environment,
       onFailure: props.onFailure,
       retryAttempts: props.retryAttempts,

@@ -41,7 +41,7 @@ mod unfilter;
 mod unfilter_simd;
 
 pub use error::ThumbnailError;
-pub use spec::{ThumbnailFormat, ThumbnailSpec};
+pub use spec::{MAX_THUMBNAIL_SIZE, QUALITY_RANGE, ThumbnailFormat, ThumbnailSpec};
 
 /// Largest source accepted, in pixels (64 Mpx, e.g. 8192 x 8192).
 pub const MAX_SOURCE_PIXELS: u64 = 64 * 1024 * 1024;

@@ -2,6 +2,8 @@ use imagegen_core::config::{self, ConfigError, Env, vars};
 use imagegen_core::model::{DEFAULT_MODEL_ID, ModelFamily};
 /// The largest prompt file read from S3.
 pub const DEFAULT_MAX_PROMPT_FILE_BYTES: u64 = 16 * 1024;
+/// Accepted `MAX_PROMPT_FILE_BYTES`: a byte to a mebibyte (a prompt is at most 10,000 characters).
+pub const MAX_PROMPT_FILE_BYTES_RANGE: std::ops::RangeInclusive<u64> = 1..=1024 * 1024;
 
 /// ValidatePrompt's settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,10 +45,12 @@ impl Config {
             vars::MAX_PROMPT_FILE_BYTES,
             DEFAULT_MAX_PROMPT_FILE_BYTES,
         )?;
-        if !(1..=1024 * 1024).contains(&max_prompt_file_bytes) {
+        if !MAX_PROMPT_FILE_BYTES_RANGE.contains(&max_prompt_file_bytes) {
             return Err(ConfigError(format!(
-                "{} must be between 1 and 1048576, got {max_prompt_file_bytes}",
-                vars::MAX_PROMPT_FILE_BYTES
+                "{} must be between {} and {}, got {max_prompt_file_bytes}",
+                vars::MAX_PROMPT_FILE_BYTES,
+                MAX_PROMPT_FILE_BYTES_RANGE.start(),
+                MAX_PROMPT_FILE_BYTES_RANGE.end()
             )));
         }
         let blocklist = config::list_or(env, vars::BLOCKLIST, &[])

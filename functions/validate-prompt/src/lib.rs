@@ -9,6 +9,6 @@ mod input;
 mod rules;
 mod text;
 
-pub use config::Config;
+pub use config::{Config, DEFAULT_MAX_PROMPT_FILE_BYTES, MAX_PROMPT_FILE_BYTES_RANGE};
 pub use handler::handle;
 pub use rules::Rejections;

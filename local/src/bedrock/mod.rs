@@ -120,11 +120,6 @@ impl FakeModel {
         self.state().stats
     }
 
-    /// Zero the counters.
-    pub fn reset_stats(&self) {
-        self.state().stats = FakeModelStats::default();
-    }
-
     /// Answer one InvokeModel call: the response body, or the error Bedrock would give.
     pub async fn invoke(&self, model_id: &str, body: &[u8]) -> Result<Vec<u8>, ModelError> {
         let latency = {

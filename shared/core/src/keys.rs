@@ -57,9 +57,16 @@ pub fn prompt_file(key: &str, prefix: &str) -> Result<PromptFormat, String> {
     PromptFormat::of(key).ok_or_else(|| format!("not a {PROMPT_FILE_RULE} prompt file"))
 }
 
+/// Where the generated images go.
+pub const IMAGES_PREFIX: &str = "images/";
+/// Where the thumbnails go.
+pub const THUMBNAILS_PREFIX: &str = "thumbnails/";
+/// Where the result manifests go.
+pub const RESULTS_PREFIX: &str = "results/";
+
 /// `images/{requestId}/` — the generated PNGs.
 pub fn image_prefix(request_id: &str) -> String {
-    format!("images/{request_id}/")
+    format!("{IMAGES_PREFIX}{request_id}/")
 }
 
 /// `images/{requestId}/{n}.png`
@@ -69,7 +76,7 @@ pub fn image_key(request_id: &str, index: usize) -> String {
 
 /// `thumbnails/{requestId}/`
 pub fn thumbnail_prefix(request_id: &str) -> String {
-    format!("thumbnails/{request_id}/")
+    format!("{THUMBNAILS_PREFIX}{request_id}/")
 }
 
 /// `thumbnails/{requestId}/{n}-{size}.{ext}`
@@ -79,7 +86,7 @@ pub fn thumbnail_key(request_id: &str, index: usize, size: u32, extension: &str)
 
 /// `results/{requestId}.json` — the manifest of what was made.
 pub fn manifest_key(request_id: &str) -> String {
-    format!("results/{request_id}.json")
+    format!("{RESULTS_PREFIX}{request_id}.json")
 }
 
 #[cfg(test)]

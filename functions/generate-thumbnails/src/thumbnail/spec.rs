@@ -7,6 +7,8 @@ use super::ThumbnailError;
 
 /// Largest thumbnail side accepted in a spec.
 pub const MAX_THUMBNAIL_SIZE: u32 = 4096;
+/// Accepted JPEG qualities.
+pub const QUALITY_RANGE: std::ops::RangeInclusive<u8> = 1..=100;
 
 /// Output format of the thumbnails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -21,6 +23,9 @@ pub enum ThumbnailFormat {
 }
 
 impl ThumbnailFormat {
+    /// Every format.
+    pub const ALL: [Self; 3] = [Self::Jpeg, Self::Png, Self::WebP];
+
     /// File extension without the dot.
     pub fn extension(self) -> &'static str {
         match self {
@@ -106,10 +111,12 @@ impl ThumbnailSpec {
                 "thumbnail size {bad} is outside 1..={MAX_THUMBNAIL_SIZE}"
             )));
         }
-        if !(1..=100).contains(&self.quality) {
+        if !QUALITY_RANGE.contains(&self.quality) {
             return Err(ThumbnailError::InvalidSpec(format!(
-                "quality {} is outside 1..=100",
-                self.quality
+                "quality {} is outside {}..={}",
+                self.quality,
+                QUALITY_RANGE.start(),
+                QUALITY_RANGE.end()
             )));
         }
         Ok(())

@@ -1,0 +1,61 @@
+//! The facts the CDK app needs from the Rust side, in one JSON file (`cdk/lib/facts.json`) that the
+//! CDK reads instead of keeping its own copies: defaults and accepted ranges of the functions'
+//! settings, the environment variable names, the S3 prefixes and prompt-file extensions, and the
+//! error names. `cli/tests/facts.rs` fails when the file and the code disagree, and rewrites it with
+//! `IMAGEGEN_UPDATE_FACTS=1`.
+
+use generate_thumbnails::thumbnail::ThumbnailFormat;
+use imagegen_core::ErrorName;
+use imagegen_core::config::vars;
+use imagegen_core::keys::{self, PromptFormat};
+use imagegen_core::model::DEFAULT_MODEL_ID;
+use serde_json::{Value, json};
+
+/// Where the facts file lives, relative to the repository root.
+pub const FACTS_FILE: &str = "cdk/lib/facts.json";
+
+/// The facts, as the CDK reads them.
+pub fn facts() -> Value {
+    let thumbnails = generate_thumbnails::Config::default();
+    let presign = notify_user::config::PRESIGN_EXPIRY_SECONDS_RANGE;
+    let prompt_file = validate_prompt::MAX_PROMPT_FILE_BYTES_RANGE;
+    let quality = generate_thumbnails::thumbnail::QUALITY_RANGE;
+    json!({
+        "comment": "Generated from the Rust code by `IMAGEGEN_UPDATE_FACTS=1 cargo test -p imagegen-cli --test facts`; do not edit by hand.",
+        "defaultModelId": DEFAULT_MODEL_ID,
+        "envVars": vars::ALL,
+        "errorNames": ErrorName::ALL.map(ErrorName::as_str),
+        "prefixes": {
+            "prompts": keys::PROMPT_PREFIX,
+            "images": keys::IMAGES_PREFIX,
+            "thumbnails": keys::THUMBNAILS_PREFIX,
+            "results": keys::RESULTS_PREFIX,
+        },
+        "promptExtensions": PromptFormat::ALL.map(|f| format!(".{}", f.extension())),
+        "settings": {
+            "thumbnailSizes": {
+                "default": thumbnails.spec.sizes,
+                "max": generate_thumbnails::thumbnail::MAX_THUMBNAIL_SIZE,
+            },
+            "thumbnailFormat": {
+                "default": thumbnails.spec.format.to_string(),
+                "choices": ThumbnailFormat::ALL.map(|f| f.to_string()),
+            },
+            "thumbnailQuality": {
+                "default": thumbnails.spec.quality,
+                "min": quality.start(),
+                "max": quality.end(),
+            },
+            "presignExpirySeconds": {
+                "default": notify_user::config::DEFAULT_PRESIGN_EXPIRY_SECONDS,
+                "min": presign.start(),
+                "max": presign.end(),
+            },
+            "maxPromptFileBytes": {
+                "default": validate_prompt::DEFAULT_MAX_PROMPT_FILE_BYTES,
+                "min": prompt_file.start(),
+                "max": prompt_file.end(),
+            },
+        },
+    })
+}
