@@ -1,8 +1,8 @@
-//! Conformance runner over the AWS-recorded ASL corpus in
-//! `shared/conformance/asl` (beside the repository root). Runs every JSONPath
+//! Conformance runner over the AWS-recorded ASL corpus in `conformance/asl`
+//! (a copy kept in this crate, see `conformance/NOTICE`). Runs every JSONPath
 //! execution case (Lambda-only or no Lambdas), compares status, output /
 //! error / cause and the history event types, and fails on any failure that
-//! is not listed in `conformance-known-gaps.txt` (or on a listed gap that now
+//! is not listed in `conformance/asl-known-gaps.txt` (or on a listed gap that now
 //! passes).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance/asl")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance/asl")
 }
 
 fn apply_mutations(doc: &mut Value, mutations: &[Value]) -> Result<(), String> {
@@ -517,7 +517,7 @@ fn conformance() {
         dir.display()
     );
     let gaps_text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance-known-gaps.txt"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance/asl-known-gaps.txt"),
     )
     .unwrap_or_default();
     let mut gaps: HashMap<String, String> = HashMap::new();
