@@ -21,7 +21,8 @@ fn asl_run(args: &[&str]) -> (i32, Value, String) {
 const A: &str = "arn:aws:lambda:us-east-1:111111111111:function";
 
 fn pipeline_args(extra: &[String]) -> Vec<String> {
-    let mut v = vec![concat!(env!("CARGO_MANIFEST_DIR"), "/image-pipeline.asl.json").to_string()];
+    let mut v =
+        vec![concat!(env!("CARGO_MANIFEST_DIR"), "/../image-pipeline.asl.json").to_string()];
     for f in [
         "ValidatePrompt",
         "GenerateImage",
@@ -74,7 +75,7 @@ fn reports_failures_and_usage_errors() {
     assert_eq!(out["cause"], "too short");
     let (code, _, err) = asl_run(&[concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/image-pipeline.asl.json"
+        "/../image-pipeline.asl.json"
     )]);
     assert_eq!(code, 2);
     assert!(err.contains("ValidatePromptFunctionArn"), "{err}");
