@@ -4,8 +4,10 @@ use crate::engine::{Exec, Failure, Frame};
 use crate::history::EventType;
 use crate::interpreter::{Entered, Step, invalid_path};
 use crate::jsonpath::JsonPath;
-use crate::model::*;
+use crate::model::{MapState, NumOrPath, ResultHandling, StateMachine};
 use crate::retry::{RetryState, errors};
+use crate::scope::Scope;
+use crate::task::error_details;
 use futures::StreamExt;
 use serde_json::{Value, json};
 
@@ -76,15 +78,41 @@ impl Exec<'_> {
             }
         }
     }
+}
 
-    #[allow(clippy::too_many_arguments)]
+/// A Map state's limits, resolved for one run.
+struct MapLimits {
+    /// How many iterations run at once (`usize::MAX`: no limit).
+    concurrency: usize,
+    tolerated_count: Option<f64>,
+    tolerated_percentage: Option<f64>,
+}
+
+impl MapLimits {
+    /// Whether `failures` of `total` iterations are within the tolerated failures.
+    fn tolerates(&self, failures: usize, total: usize) -> bool {
+        let by_count = self.tolerated_count.is_some_and(|c| failures as f64 <= c);
+        let by_pct = self
+            .tolerated_percentage
+            .is_some_and(|p| total > 0 && (failures as f64 * 100.0 / total as f64) <= p);
+        by_count || by_pct
+    }
+}
+
+/// What the iterations of one Map run produced.
+struct Iterations {
+    /// Results in item order; a failed iteration contributes its error output.
+    outputs: Vec<Value>,
+    failures: usize,
+    first_failure: Option<Failure>,
+}
+
+impl Exec<'_> {
     fn map_number(
         &self,
         en: &Entered<'_>,
         np: Option<&NumOrPath>,
-        eff: &Value,
-        ctx: &Value,
-        frame: &Frame,
+        scope: &Scope<'_>,
         field: &str,
         integer: bool,
     ) -> Result<Option<f64>, Failure> {
@@ -92,10 +120,7 @@ impl Exec<'_> {
             None => Ok(None),
             Some(NumOrPath::Literal(n)) => Ok(Some(*n)),
             Some(NumOrPath::Path(p)) => {
-                let v = self
-                    .scope(eff, ctx, frame)
-                    .eval(p)
-                    .map_err(|m| en.runtime(invalid_path(p, &m)))?;
+                let v = scope.eval(p).map_err(|m| en.runtime(invalid_path(p, &m)))?;
                 let num = match &v {
                     Value::String(s) => s.trim().parse::<f64>().ok(),
                     other => other.as_f64(),
@@ -116,6 +141,143 @@ impl Exec<'_> {
         }
     }
 
+    fn map_limits(
+        &self,
+        en: &Entered<'_>,
+        m: &MapState,
+        scope: &Scope<'_>,
+    ) -> Result<MapLimits, Failure> {
+        let tolerated_count = self.map_number(
+            en,
+            m.tolerated_failure_count.as_ref(),
+            scope,
+            "ToleratedFailureCountPath",
+            true,
+        )?;
+        if tolerated_count.is_some_and(|c| c < 0.0) {
+            return Err(en.runtime("ToleratedFailureCount cannot be negative."));
+        }
+        let tolerated_percentage = self.map_number(
+            en,
+            m.tolerated_failure_percentage.as_ref(),
+            scope,
+            "ToleratedFailurePercentagePath",
+            false,
+        )?;
+        if tolerated_percentage.is_some_and(|p| !(0.0..=100.0).contains(&p)) {
+            return Err(en.runtime("ToleratedFailurePercentage must be between 0 and 100."));
+        }
+        Ok(MapLimits {
+            concurrency: usize::MAX,
+            tolerated_count,
+            tolerated_percentage,
+        })
+    }
+
+    /// The items (`ItemsPath`, default `$`), which must be an array.
+    fn map_items(
+        &self,
+        en: &Entered<'_>,
+        m: &MapState,
+        scope: &Scope<'_>,
+    ) -> Result<Vec<Value>, Failure> {
+        let items_path = m.items_path.clone().unwrap_or_else(JsonPath::identity);
+        match scope
+            .eval(&items_path)
+            .map_err(|mi| en.runtime(invalid_path(&items_path, &mi)))?
+        {
+            Value::Array(a) => Ok(a),
+            other => Err(en.runtime(format!(
+                "Invalid path '{items_path}': the value is not a JSON array: {other}"
+            ))),
+        }
+    }
+
+    /// Each iteration's input: the item, or `ItemSelector` evaluated with `$$.Map.Item`.
+    fn iteration_inputs(
+        &self,
+        en: &Entered<'_>,
+        m: &MapState,
+        items: Vec<Value>,
+        eff: &Value,
+        ctx: &Value,
+        frame: &Frame,
+    ) -> Result<Vec<Value>, Failure> {
+        let Some(sel) = &m.item_selector else {
+            return Ok(items);
+        };
+        let mut inputs = Vec::with_capacity(items.len());
+        for (i, item) in items.into_iter().enumerate() {
+            let mut ictx = ctx.clone();
+            if let Value::Object(o) = &mut ictx {
+                o.insert("Map".into(), json!({"Item": {"Index": i, "Value": item}}));
+            }
+            inputs.push(self.template(en, sel, eff, &ictx, frame)?);
+        }
+        Ok(inputs)
+    }
+
+    /// Runs the iterations, at most `limits.concurrency` at a time, until one
+    /// fails beyond the tolerated failures (or with `States.Runtime`).
+    async fn run_iterations(
+        &self,
+        en: &Entered<'_>,
+        m: &MapState,
+        inputs: Vec<Value>,
+        limits: &MapLimits,
+        frame: &Frame,
+    ) -> Iterations {
+        let record = frame.record && !m.distributed;
+        let name = en.state.name.as_str();
+        let total = inputs.len();
+        let parent_prev = frame.prev;
+        let runs = inputs.into_iter().enumerate().map(|(i, v)| {
+            let vars = frame.vars.clone();
+            async move {
+                let mut f = Frame {
+                    prev: if record {
+                        self.last_advancing_id()
+                    } else {
+                        parent_prev
+                    },
+                    vars,
+                    record,
+                    assigned: None,
+                };
+                let details = json!({"name": name, "index": i});
+                self.emit(&mut f, EventType::MapIterationStarted, details.clone());
+                let r = self.run_machine(&m.processor, v, &mut f).await;
+                let ended = match &r {
+                    Ok(_) => EventType::MapIterationSucceeded,
+                    Err(_) => EventType::MapIterationFailed,
+                };
+                self.emit(&mut f, ended, details);
+                r
+            }
+        });
+        let mut stream = futures::stream::iter(runs).buffered(limits.concurrency.min(total.max(1)));
+        let mut done = Iterations {
+            outputs: Vec::with_capacity(total),
+            failures: 0,
+            first_failure: None,
+        };
+        while let Some(r) = stream.next().await {
+            match r {
+                Ok(v) => done.outputs.push(v),
+                Err(f) => {
+                    done.failures += 1;
+                    let is_rt = f.is_runtime();
+                    done.outputs.push(crate::task::error_output(&f));
+                    done.first_failure.get_or_insert(f);
+                    if is_rt || !limits.tolerates(done.failures, total) {
+                        break;
+                    }
+                }
+            }
+        }
+        done
+    }
+
     pub(crate) async fn run_map(
         &self,
         en: &Entered<'_>,
@@ -127,201 +289,87 @@ impl Exec<'_> {
         loop {
             let ctx = self.context(en, None);
             let eff = self.input_path(en, &input, &ctx, frame)?;
+            let scope = self.scope(&eff, &ctx, frame);
             let max_conc = self.map_number(
                 en,
                 m.max_concurrency.as_ref(),
-                &eff,
-                &ctx,
-                frame,
+                &scope,
                 "MaxConcurrencyPath",
                 true,
             )?;
-            let items_path = m.items_path.clone().unwrap_or_else(JsonPath::identity);
-            let items = self
-                .scope(&eff, &ctx, frame)
-                .eval(&items_path)
-                .map_err(|mi| en.runtime(invalid_path(&items_path, &mi)))
-                .and_then(|items| match items {
-                    Value::Array(a) => Ok(a),
-                    other => Err(en.runtime(format!(
-                        "Invalid path '{items_path}': the value is not a JSON array: {other}"
-                    ))),
-                });
+            let items = self.map_items(en, m, &scope);
             let length = items.as_ref().map(Vec::len).unwrap_or(0);
             self.emit(frame, EventType::MapStateStarted, json!({"length": length}));
-            let tol_count = self.map_number(
-                en,
-                m.tolerated_failure_count.as_ref(),
-                &eff,
-                &ctx,
-                frame,
-                "ToleratedFailureCountPath",
-                true,
-            )?;
-            if tol_count.is_some_and(|c| c < 0.0) {
-                return Err(en.runtime("ToleratedFailureCount cannot be negative."));
-            }
-            let tol_pct = self.map_number(
-                en,
-                m.tolerated_failure_percentage.as_ref(),
-                &eff,
-                &ctx,
-                frame,
-                "ToleratedFailurePercentagePath",
-                false,
-            )?;
-            if tol_pct.is_some_and(|p| !(0.0..=100.0).contains(&p)) {
-                return Err(en.runtime("ToleratedFailurePercentage must be between 0 and 100."));
-            }
-            let items = items?;
-            let map_run_arn = format!(
-                "{}/{}:{}",
-                self.state_machine["Id"].as_str().unwrap_or("").replacen(
-                    ":stateMachine:",
-                    ":mapRun:",
-                    1
-                ),
-                en.state.name,
-                self.execution["Name"].as_str().unwrap_or("")
-            );
-            if m.distributed {
-                self.emit(
-                    frame,
-                    EventType::MapRunStarted,
-                    json!({"mapRunArn": map_run_arn}),
-                );
-            }
-            let conc = match max_conc {
+            let scope = self.scope(&eff, &ctx, frame);
+            let mut limits = self.map_limits(en, m, &scope)?;
+            limits.concurrency = match max_conc {
                 Some(n) if n >= 1.0 => n as usize,
                 _ => usize::MAX,
             };
-            let record = frame.record && !m.distributed;
-            // Build each iteration's input first (ItemSelector sees $$.Map.Item).
-            let mut inputs = Vec::with_capacity(items.len());
-            for (i, item) in items.iter().enumerate() {
-                let v = match &m.item_selector {
-                    Some(sel) => {
-                        let mut ictx = ctx.clone();
-                        if let Value::Object(o) = &mut ictx {
-                            o.insert("Map".into(), json!({"Item": {"Index": i, "Value": item}}));
-                        }
-                        self.template(en, sel, &eff, &ictx, frame)?
-                    }
-                    None => item.clone(),
-                };
-                inputs.push(v);
+            let items = items?;
+            if m.distributed {
+                let arn = self.map_run_arn(&en.state.name);
+                self.emit(frame, EventType::MapRunStarted, json!({"mapRunArn": arn}));
             }
-            let name = en.state.name.clone();
+            let inputs = self.iteration_inputs(en, m, items, &eff, &ctx, frame)?;
             let total = inputs.len();
-            let vars = frame.vars.clone();
-            let parent_prev = frame.prev;
-            let runs = inputs.into_iter().enumerate().map(|(i, v)| {
-                let name = name.clone();
-                let vars = vars.clone();
-                async move {
-                    let mut f = Frame {
-                        prev: if record {
-                            self.last_advancing_id()
-                        } else {
-                            parent_prev
-                        },
-                        vars,
-                        record,
-                        assigned: None,
-                    };
-                    self.emit(
-                        &mut f,
-                        EventType::MapIterationStarted,
-                        json!({"name": name, "index": i}),
-                    );
-                    let r = self.run_machine(&m.processor, v, &mut f).await;
-                    match &r {
-                        Ok(_) => self.emit(
-                            &mut f,
-                            EventType::MapIterationSucceeded,
-                            json!({"name": name, "index": i}),
-                        ),
-                        Err(_) => self.emit(
-                            &mut f,
-                            EventType::MapIterationFailed,
-                            json!({"name": name, "index": i}),
-                        ),
-                    };
-                    r
-                }
-            });
-            let mut stream = futures::stream::iter(runs).buffered(conc.min(total.max(1)));
-            let mut outputs = Vec::with_capacity(total);
-            let mut failures = 0usize;
-            let mut first_failure: Option<Failure> = None;
-            let tolerated = |failures: usize| -> bool {
-                let by_count = tol_count.is_some_and(|c| failures as f64 <= c);
-                let by_pct = tol_pct
-                    .is_some_and(|p| total > 0 && (failures as f64 * 100.0 / total as f64) <= p);
-                by_count || by_pct
-            };
-            while let Some(r) = stream.next().await {
-                match r {
-                    Ok(v) => outputs.push(v),
-                    Err(f) => {
-                        failures += 1;
-                        let is_rt = f.is_runtime();
-                        outputs.push(crate::task::error_output(&f));
-                        if first_failure.is_none() {
-                            first_failure = Some(f);
-                        }
-                        if is_rt || !tolerated(failures) {
-                            break;
-                        }
-                    }
-                }
-            }
-            drop(stream);
-            if record {
+            let done = self.run_iterations(en, m, inputs, &limits, frame).await;
+            if frame.record && !m.distributed {
                 // Success chains from the last iteration result, failure from
                 // the last state event (as AWS records it).
-                frame.prev = if first_failure.is_none() {
+                frame.prev = if done.first_failure.is_none() {
                     self.last_id()
                 } else {
                     self.last_advancing_id()
                 };
             }
-            let failed = first_failure.filter(|f| f.is_runtime() || !tolerated(failures));
-            match failed {
-                None => {
-                    if m.distributed {
-                        self.emit(frame, EventType::MapRunSucceeded, json!({}));
-                        frame.prev = self.last_id();
-                    }
-                    self.emit(frame, EventType::MapStateSucceeded, json!({}));
-                    return self.complete(en, &m.io, &input, Value::Array(outputs), &ctx, frame);
+            let failed = done
+                .first_failure
+                .filter(|f| f.is_runtime() || !limits.tolerates(done.failures, total));
+            let Some(f) = failed else {
+                if m.distributed {
+                    self.emit(frame, EventType::MapRunSucceeded, json!({}));
+                    frame.prev = self.last_id();
                 }
-                Some(f) => {
-                    let f = if m.distributed && (tol_count.is_some() || tol_pct.is_some()) {
-                        Failure::new(
-                            errors::EXCEED_TOLERATED_FAILURE_THRESHOLD,
-                            "The specified tolerated failure threshold was exceeded",
-                        )
-                    } else {
-                        f
-                    };
-                    if m.distributed {
-                        self.emit(frame, EventType::MapRunFailed, {
-                            let mut d = serde_json::Map::new();
-                            d.insert("error".into(), Value::String(f.error.clone()));
-                            if let Some(c) = &f.cause {
-                                d.insert("cause".into(), Value::String(c.clone()));
-                            }
-                            Value::Object(d)
-                        });
-                    }
-                    if self.retry_wait(&m.io, &mut retry, &f).await {
-                        continue;
-                    }
-                    self.emit(frame, EventType::MapStateFailed, json!({}));
-                    return self.catch(en, &m.io, f, &input, frame);
-                }
+                self.emit(frame, EventType::MapStateSucceeded, json!({}));
+                return self.complete(en, &m.io, &input, Value::Array(done.outputs), &ctx, frame);
+            };
+            let tolerance =
+                limits.tolerated_count.is_some() || limits.tolerated_percentage.is_some();
+            let f = if m.distributed && tolerance {
+                Failure::new(
+                    errors::EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                    "The specified tolerated failure threshold was exceeded",
+                )
+            } else {
+                f
+            };
+            if m.distributed {
+                self.emit(
+                    frame,
+                    EventType::MapRunFailed,
+                    Value::Object(error_details(&f)),
+                );
             }
+            if self.retry_wait(&m.io, &mut retry, &f).await {
+                continue;
+            }
+            self.emit(frame, EventType::MapStateFailed, json!({}));
+            return self.catch(en, &m.io, f, &input, frame);
         }
+    }
+
+    /// The map run ARN of a distributed Map state.
+    fn map_run_arn(&self, state: &str) -> String {
+        format!(
+            "{}/{}:{}",
+            self.state_machine["Id"].as_str().unwrap_or("").replacen(
+                ":stateMachine:",
+                ":mapRun:",
+                1
+            ),
+            state,
+            self.execution["Name"].as_str().unwrap_or("")
+        )
     }
 }

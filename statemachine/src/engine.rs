@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::sync::{Arc, Mutex};
 
-/// AWS's payload limit: 256 KiB.
-pub const DEFAULT_PAYLOAD_LIMIT: usize = 256 * 1024;
+/// AWS's payload limit (256 KiB of compact JSON) for inputs, results and outputs.
+pub const PAYLOAD_LIMIT: usize = 256 * 1024;
 
 /// AWS's limit on history events per execution; also bounds state transitions
 /// (so a runaway loop ends even where no events are recorded).
@@ -29,7 +29,6 @@ pub struct Engine {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) rng: Arc<dyn RandomSource>,
     pub(crate) observer: Option<Observer>,
-    pub(crate) payload_limit: usize,
     pub(crate) history_limit: u64,
 }
 
@@ -38,7 +37,7 @@ impl std::fmt::Debug for Engine {
         f.debug_struct("Engine")
             .field("registry", &self.registry)
             .field("clock", &self.clock)
-            .field("payload_limit", &self.payload_limit)
+            .field("history_limit", &self.history_limit)
             .finish()
     }
 }
@@ -159,7 +158,6 @@ impl Engine {
             clock: Arc::new(TokioClock::new()),
             rng: Arc::new(SeededRng::from_entropy()),
             observer: None,
-            payload_limit: DEFAULT_PAYLOAD_LIMIT,
             history_limit: DEFAULT_HISTORY_LIMIT,
         }
     }
@@ -193,12 +191,6 @@ impl Engine {
         })
     }
 
-    /// Changes the payload limit (bytes of compact JSON).
-    pub fn with_payload_limit(mut self, bytes: usize) -> Self {
-        self.payload_limit = bytes;
-        self
-    }
-
     /// Changes the history / transition limit (default 25,000).
     pub fn with_history_limit(mut self, events: u64) -> Self {
         self.history_limit = events;
@@ -217,12 +209,7 @@ impl Engine {
         input: Value,
         opts: ExecutionOptions,
     ) -> Execution {
-        let name = opts.name.clone().unwrap_or_else(|| {
-            let mut b = [0u8; 16];
-            b[..8].copy_from_slice(&self.rng.next_u64().to_le_bytes());
-            b[8..].copy_from_slice(&self.rng.next_u64().to_le_bytes());
-            uuid::Builder::from_random_bytes(b).into_uuid().to_string()
-        });
+        let name = opts.name.clone().unwrap_or_else(|| self.rng.uuid());
         let sm_arn = format!(
             "arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{}",
             opts.state_machine_name
@@ -260,7 +247,7 @@ impl Engine {
             json!({"input": input_text, "inputDetails": {"truncated": false}, "roleArn": opts.role_arn}),
         );
         frame.prev = 0;
-        let result = if input_text.len() > self.payload_limit {
+        let result = if input_text.len() > PAYLOAD_LIMIT {
             Err(Some(Failure::new(
                 errors::DATA_LIMIT_EXCEEDED,
                 "The execution input exceeds the maximum number of bytes service limit.",

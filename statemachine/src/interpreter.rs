@@ -4,10 +4,13 @@
 
 use crate::choice;
 use crate::clock::BoxFuture;
-use crate::engine::{Exec, Failure, Frame};
+use crate::engine::{Exec, Failure, Frame, PAYLOAD_LIMIT};
 use crate::history::EventType;
 use crate::jsonpath::{JsonPath, PathMiss};
-use crate::model::*;
+use crate::model::{
+    Choice, PathField, ResultHandling, ResultPathField, State, StateKind, StateMachine, StrOrPath,
+    Template, Transition, WaitFor,
+};
 use crate::payload::{self, PayloadError};
 use crate::retry::errors;
 use crate::scope::Scope;
@@ -182,7 +185,7 @@ impl Exec<'_> {
     }
 
     pub fn check_size(&self, en: &Entered<'_>, v: &Value) -> Result<(), Failure> {
-        if v.to_string().len() > self.engine.payload_limit {
+        if v.to_string().len() > PAYLOAD_LIMIT {
             return Err(Failure::new(
                 errors::DATA_LIMIT_EXCEEDED,
                 format!(
@@ -301,8 +304,7 @@ impl Exec<'_> {
         }
     }
 
-    /// The common tail: ResultPath, Assign (against `assign_input`), OutputPath.
-    #[allow(clippy::too_many_arguments)]
+    /// The common tail: Assign (against the result), ResultPath, OutputPath.
     pub fn finish(
         &self,
         en: &Entered<'_>,
@@ -311,12 +313,8 @@ impl Exec<'_> {
         result: Value,
         ctx: &Value,
         frame: &mut Frame,
-        extra_assign: Option<&Template>,
     ) -> Result<Value, Failure> {
-        let assigned = match extra_assign.or(en.state.assign.as_ref()) {
-            Some(t) => self.eval_assign(en, Some(t), &result, ctx, frame)?,
-            None => None,
-        };
+        let assigned = self.eval_assign(en, en.state.assign.as_ref(), &result, ctx, frame)?;
         let combined = self.result_path(en, rp, raw_input, result)?;
         let out = self.output_path(en, combined, ctx, frame)?;
         Self::apply_assign(frame, assigned);
@@ -338,15 +336,7 @@ impl Exec<'_> {
             Some(s) => self.template(en, s, &result, ctx, frame)?,
             None => result,
         };
-        let output = self.finish(
-            en,
-            io.result_path.as_ref(),
-            raw_input,
-            result,
-            ctx,
-            frame,
-            None,
-        )?;
+        let output = self.finish(en, io.result_path.as_ref(), raw_input, result, ctx, frame)?;
         Ok(Step {
             output,
             next: Self::next_of(en.state),
@@ -375,7 +365,7 @@ impl Exec<'_> {
             None => eff,
         };
         let res = result.cloned().unwrap_or(eff);
-        let out = self.finish(en, io.result_path.as_ref(), &input, res, &ctx, frame, None)?;
+        let out = self.finish(en, io.result_path.as_ref(), &input, res, &ctx, frame)?;
         Ok(Step {
             output: out,
             next: Self::next_of(en.state),

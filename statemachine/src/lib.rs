@@ -43,9 +43,7 @@ mod task;
 pub mod timestamp;
 
 pub use clock::{BoxFuture, Clock, TokioClock, VirtualClock};
-pub use engine::{
-    DEFAULT_PAYLOAD_LIMIT, Engine, Execution, ExecutionOptions, ExecutionStatus, Observer,
-};
+pub use engine::{Engine, Execution, ExecutionOptions, ExecutionStatus, Observer, PAYLOAD_LIMIT};
 pub use history::{EventType, HistoryEvent};
 pub use loader::{LoadError, load_str, load_value};
 pub use model::StateMachine;

@@ -3,7 +3,11 @@
 
 use crate::intrinsics::{Call, is_intrinsic};
 use crate::jsonpath::JsonPath;
-use crate::model::*;
+use crate::model::{
+    Catcher, Choice, CmpKind, MapState, NumOrPath, Operand, PathField, Relation, ResultHandling,
+    ResultPathField, Retrier, Rule, State, StateKind, StateMachine, StrOrPath, TaskState, Template,
+    Transition, TypeTest, WaitFor,
+};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
@@ -363,164 +367,12 @@ fn allowed(c: &Ctx<'_>, fields: &[&str]) -> R<()> {
 fn state(name: &str, obj: &Map<String, Value>) -> R<State> {
     let c = Ctx { name, obj };
     let ty = c.str("Type")?.ok_or_else(|| c.err("Type", "missing"))?;
-    let terminal = matches!(ty.as_str(), "Succeed" | "Fail" | "Choice");
-    let transition = if terminal {
-        if c.get("Next").is_some() || c.get("End").is_some() {
-            return Err(c.err("Next", format!("a {ty} state cannot have Next or End")));
-        }
-        Transition::End
-    } else {
-        match (c.str("Next")?, c.get("End")) {
-            (Some(_), Some(_)) => return Err(c.err("Next", "Next and End are mutually exclusive")),
-            (Some(n), None) => Transition::Next(n),
-            (None, Some(Value::Bool(true))) => Transition::End,
-            (None, Some(_)) => return Err(c.err("End", "must be true")),
-            (None, None) => return Err(c.err("Next", "a state needs either Next or End")),
-        }
-    };
-    let io_common = ["InputPath", "OutputPath", "Next", "End", "Assign"];
+    let transition = transition(&c, &ty)?;
     let kind = match ty.as_str() {
-        "Pass" => {
-            allowed(
-                &c,
-                &[&io_common[..], &["Result", "ResultPath", "Parameters"]].concat(),
-            )?;
-            StateKind::Pass {
-                result: c.get("Result").cloned(),
-                io: ResultHandling {
-                    parameters: c.template("Parameters")?,
-                    result_path: c.result_path(c.get("ResultPath"), "ResultPath")?,
-                    ..Default::default()
-                },
-            }
-        }
-        "Task" => {
-            allowed(
-                &c,
-                &[
-                    &io_common[..],
-                    &[
-                        "Resource",
-                        "Parameters",
-                        "ResultSelector",
-                        "ResultPath",
-                        "Retry",
-                        "Catch",
-                        "TimeoutSeconds",
-                        "TimeoutSecondsPath",
-                        "HeartbeatSeconds",
-                        "HeartbeatSecondsPath",
-                        "Credentials",
-                    ],
-                ]
-                .concat(),
-            )?;
-            let resource = c
-                .str("Resource")?
-                .ok_or_else(|| c.err("Resource", "missing"))?;
-            let timeout = c.num_or_path("TimeoutSeconds", "TimeoutSecondsPath")?;
-            let heartbeat = c.num_or_path("HeartbeatSeconds", "HeartbeatSecondsPath")?;
-            if let Some(NumOrPath::Literal(t)) = &timeout
-                && (*t < 1.0 || t.fract() != 0.0)
-            {
-                return Err(c.err("TimeoutSeconds", "must be a positive integer"));
-            }
-            if let (Some(NumOrPath::Literal(h)), Some(NumOrPath::Literal(t))) =
-                (&heartbeat, &timeout)
-                && h >= t
-            {
-                return Err(c.err("HeartbeatSeconds", "must be smaller than TimeoutSeconds"));
-            }
-            StateKind::Task(Box::new(TaskState {
-                resource,
-                io: io_handling(&c, "Parameters")?,
-                timeout,
-                heartbeat,
-            }))
-        }
-        "Choice" => {
-            allowed(
-                &c,
-                &["InputPath", "OutputPath", "Choices", "Default", "Assign"],
-            )?;
-            let arr = c
-                .get("Choices")
-                .and_then(Value::as_array)
-                .ok_or_else(|| c.err("Choices", "missing or not an array"))?;
-            if arr.is_empty() {
-                return Err(c.err("Choices", "must not be empty"));
-            }
-            let mut choices = Vec::new();
-            for (i, r) in arr.iter().enumerate() {
-                let field = format!("Choices[{i}]");
-                let ro = r
-                    .as_object()
-                    .ok_or_else(|| c.err(&field, "must be an object"))?;
-                let next = ro
-                    .get("Next")
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| c.err(&format!("{field}.Next"), "missing"))?
-                    .to_string();
-                let assign = match ro.get("Assign") {
-                    Some(a) => Some(compile_template(a, name, &format!("{field}.Assign"))?),
-                    None => None,
-                };
-                choices.push(Choice {
-                    rule: rule(&c, ro, &field, true)?,
-                    next,
-                    assign,
-                });
-            }
-            StateKind::Choice {
-                choices,
-                default: c.str("Default")?,
-            }
-        }
-        "Wait" => {
-            allowed(
-                &c,
-                &[
-                    &io_common[..],
-                    &["Seconds", "SecondsPath", "Timestamp", "TimestampPath"],
-                ]
-                .concat(),
-            )?;
-            let given: Vec<&str> = ["Seconds", "SecondsPath", "Timestamp", "TimestampPath"]
-                .into_iter()
-                .filter(|f| c.get(f).is_some())
-                .collect();
-            if given.len() != 1 {
-                return Err(c.err(
-                    "Seconds",
-                    "exactly one of Seconds, SecondsPath, Timestamp, TimestampPath is required",
-                ));
-            }
-            StateKind::Wait(match given[0] {
-                "Seconds" => WaitFor::Seconds(
-                    c.get("Seconds")
-                        .and_then(Value::as_f64)
-                        .filter(|n| *n >= 0.0)
-                        .ok_or_else(|| c.err("Seconds", "must be a non-negative number"))?,
-                ),
-                "SecondsPath" => WaitFor::SecondsPath(
-                    c.path("SecondsPath")?
-                        .ok_or_else(|| c.err("SecondsPath", "missing"))?,
-                ),
-                "Timestamp" => {
-                    let t = c.str("Timestamp")?.unwrap_or_default();
-                    if crate::timestamp::parse(&t).is_none() {
-                        return Err(
-                            c.err("Timestamp", format!("'{t}' is not an ISO-8601 timestamp"))
-                        );
-                    }
-                    WaitFor::Timestamp(t)
-                }
-                _ => WaitFor::TimestampPath(
-                    c.path("TimestampPath")?
-                        .ok_or_else(|| c.err("TimestampPath", "missing"))?,
-                ),
-            })
-        }
+        "Pass" => pass_state(&c)?,
+        "Task" => task_state(&c)?,
+        "Choice" => choice_state(&c)?,
+        "Wait" => wait_state(&c)?,
         "Succeed" => {
             allowed(&c, &["InputPath", "OutputPath"])?;
             StateKind::Succeed
@@ -532,135 +384,275 @@ fn state(name: &str, obj: &Map<String, Value>) -> R<State> {
                 cause: c.str_or_path("Cause", "CausePath")?,
             }
         }
-        "Parallel" => {
-            allowed(
-                &c,
-                &[
-                    &io_common[..],
-                    &[
-                        "Branches",
-                        "Parameters",
-                        "ResultSelector",
-                        "ResultPath",
-                        "Retry",
-                        "Catch",
-                    ],
-                ]
-                .concat(),
-            )?;
-            let arr = c
-                .get("Branches")
-                .and_then(Value::as_array)
-                .ok_or_else(|| c.err("Branches", "missing or not an array"))?;
-            let mut branches = Vec::new();
-            for b in arr {
-                let bo = b
-                    .as_object()
-                    .ok_or_else(|| c.err("Branches", "a branch must be an object"))?;
-                branches.push(machine(bo, Some(name))?);
-            }
-            StateKind::Parallel {
-                branches,
-                io: io_handling(&c, "Parameters")?,
-            }
-        }
-        "Map" => {
-            allowed(
-                &c,
-                &[
-                    &io_common[..],
-                    &[
-                        "Iterator",
-                        "ItemProcessor",
-                        "ItemsPath",
-                        "ItemSelector",
-                        "Parameters",
-                        "MaxConcurrency",
-                        "MaxConcurrencyPath",
-                        "ResultSelector",
-                        "ResultPath",
-                        "Retry",
-                        "Catch",
-                        "ToleratedFailureCount",
-                        "ToleratedFailureCountPath",
-                        "ToleratedFailurePercentage",
-                        "ToleratedFailurePercentagePath",
-                        "Label",
-                        "ItemBatcher",
-                        "ItemReader",
-                        "ResultWriter",
-                    ],
-                ]
-                .concat(),
-            )?;
-            for unsupported in ["ItemReader", "ResultWriter", "ItemBatcher"] {
-                if c.get(unsupported).is_some() {
-                    return Err(c.err(unsupported, "is not supported by the local engine"));
-                }
-            }
-            let (pfield, pv) = match (c.get("ItemProcessor"), c.get("Iterator")) {
-                (Some(p), None) => ("ItemProcessor", p),
-                (None, Some(p)) => ("Iterator", p),
-                _ => {
-                    return Err(c.err(
-                        "ItemProcessor",
-                        "exactly one of ItemProcessor or Iterator is required",
-                    ));
-                }
-            };
-            let po = pv
-                .as_object()
-                .ok_or_else(|| c.err(pfield, "must be an object"))?;
-            let distributed = po
-                .get("ProcessorConfig")
-                .and_then(|p| p.get("Mode"))
-                .and_then(Value::as_str)
-                == Some("DISTRIBUTED");
-            if c.get("ItemSelector").is_some() && c.get("Parameters").is_some() {
-                return Err(c.err(
-                    "ItemSelector",
-                    "ItemSelector and Parameters are mutually exclusive",
-                ));
-            }
-            let sel_field = if c.get("ItemSelector").is_some() {
-                "ItemSelector"
-            } else {
-                "Parameters"
-            };
-            StateKind::Map(Box::new(MapState {
-                processor: Box::new(machine(po, Some(name))?),
-                distributed,
-                items_path: c.path("ItemsPath")?,
-                item_selector: c.template(sel_field)?,
-                max_concurrency: c.num_or_path("MaxConcurrency", "MaxConcurrencyPath")?,
-                tolerated_failure_count: c
-                    .num_or_path("ToleratedFailureCount", "ToleratedFailureCountPath")?,
-                tolerated_failure_percentage: c.num_or_path(
-                    "ToleratedFailurePercentage",
-                    "ToleratedFailurePercentagePath",
-                )?,
-                io: io_handling(&c, "")?,
-            }))
-        }
+        "Parallel" => parallel_state(&c)?,
+        "Map" => map_state(&c)?,
         other => return Err(c.err("Type", format!("unknown state type '{other}'"))),
     };
+    // A Fail state has neither field (`allowed` refused them), so both stay at their default.
     Ok(State {
         name: name.to_string(),
-        input_path: if terminal && ty == "Fail" {
-            PathField::Default
-        } else {
-            c.path_field("InputPath")?
-        },
-        output_path: if ty == "Fail" {
-            PathField::Default
-        } else {
-            c.path_field("OutputPath")?
-        },
+        input_path: c.path_field("InputPath")?,
+        output_path: c.path_field("OutputPath")?,
         transition,
         assign: c.template("Assign")?,
         kind,
         uses_context: Value::Object(obj.clone()).to_string().contains("$$"),
     })
+}
+
+/// `Next` / `End`; Succeed, Fail and Choice end (or branch) on their own and may have neither.
+fn transition(c: &Ctx<'_>, ty: &str) -> R<Transition> {
+    if matches!(ty, "Succeed" | "Fail" | "Choice") {
+        if c.get("Next").is_some() || c.get("End").is_some() {
+            return Err(c.err("Next", format!("a {ty} state cannot have Next or End")));
+        }
+        return Ok(Transition::End);
+    }
+    match (c.str("Next")?, c.get("End")) {
+        (Some(_), Some(_)) => Err(c.err("Next", "Next and End are mutually exclusive")),
+        (Some(n), None) => Ok(Transition::Next(n)),
+        (None, Some(Value::Bool(true))) => Ok(Transition::End),
+        (None, Some(_)) => Err(c.err("End", "must be true")),
+        (None, None) => Err(c.err("Next", "a state needs either Next or End")),
+    }
+}
+
+/// The fields every state that moves on with `Next`/`End` may have.
+const FLOW_FIELDS: [&str; 5] = ["InputPath", "OutputPath", "Next", "End", "Assign"];
+
+/// `FLOW_FIELDS` and the state type's own fields.
+fn allowed_with_flow(c: &Ctx<'_>, own: &[&str]) -> R<()> {
+    allowed(c, &[&FLOW_FIELDS[..], own].concat())
+}
+
+fn pass_state(c: &Ctx<'_>) -> R<StateKind> {
+    allowed_with_flow(c, &["Result", "ResultPath", "Parameters"])?;
+    Ok(StateKind::Pass {
+        result: c.get("Result").cloned(),
+        io: ResultHandling {
+            parameters: c.template("Parameters")?,
+            result_path: c.result_path(c.get("ResultPath"), "ResultPath")?,
+            ..Default::default()
+        },
+    })
+}
+
+fn task_state(c: &Ctx<'_>) -> R<StateKind> {
+    allowed_with_flow(
+        c,
+        &[
+            "Resource",
+            "Parameters",
+            "ResultSelector",
+            "ResultPath",
+            "Retry",
+            "Catch",
+            "TimeoutSeconds",
+            "TimeoutSecondsPath",
+            "HeartbeatSeconds",
+            "HeartbeatSecondsPath",
+            "Credentials",
+        ],
+    )?;
+    let resource = c
+        .str("Resource")?
+        .ok_or_else(|| c.err("Resource", "missing"))?;
+    let timeout = c.num_or_path("TimeoutSeconds", "TimeoutSecondsPath")?;
+    let heartbeat = c.num_or_path("HeartbeatSeconds", "HeartbeatSecondsPath")?;
+    if let Some(NumOrPath::Literal(t)) = &timeout
+        && (*t < 1.0 || t.fract() != 0.0)
+    {
+        return Err(c.err("TimeoutSeconds", "must be a positive integer"));
+    }
+    if let (Some(NumOrPath::Literal(h)), Some(NumOrPath::Literal(t))) = (&heartbeat, &timeout)
+        && h >= t
+    {
+        return Err(c.err("HeartbeatSeconds", "must be smaller than TimeoutSeconds"));
+    }
+    Ok(StateKind::Task(Box::new(TaskState {
+        resource,
+        io: io_handling(c, "Parameters")?,
+        timeout,
+        heartbeat,
+    })))
+}
+
+fn choice_state(c: &Ctx<'_>) -> R<StateKind> {
+    allowed(
+        c,
+        &["InputPath", "OutputPath", "Choices", "Default", "Assign"],
+    )?;
+    let arr = c
+        .get("Choices")
+        .and_then(Value::as_array)
+        .ok_or_else(|| c.err("Choices", "missing or not an array"))?;
+    if arr.is_empty() {
+        return Err(c.err("Choices", "must not be empty"));
+    }
+    let mut choices = Vec::new();
+    for (i, r) in arr.iter().enumerate() {
+        let field = format!("Choices[{i}]");
+        let ro = r
+            .as_object()
+            .ok_or_else(|| c.err(&field, "must be an object"))?;
+        let next = ro
+            .get("Next")
+            .and_then(Value::as_str)
+            .ok_or_else(|| c.err(&format!("{field}.Next"), "missing"))?
+            .to_string();
+        let assign = match ro.get("Assign") {
+            Some(a) => Some(compile_template(a, c.name, &format!("{field}.Assign"))?),
+            None => None,
+        };
+        choices.push(Choice {
+            rule: rule(c, ro, &field)?,
+            next,
+            assign,
+        });
+    }
+    Ok(StateKind::Choice {
+        choices,
+        default: c.str("Default")?,
+    })
+}
+
+fn wait_state(c: &Ctx<'_>) -> R<StateKind> {
+    const HOW: [&str; 4] = ["Seconds", "SecondsPath", "Timestamp", "TimestampPath"];
+    allowed_with_flow(c, &HOW)?;
+    let given: Vec<&str> = HOW.into_iter().filter(|f| c.get(f).is_some()).collect();
+    if given.len() != 1 {
+        return Err(c.err(
+            "Seconds",
+            "exactly one of Seconds, SecondsPath, Timestamp, TimestampPath is required",
+        ));
+    }
+    Ok(StateKind::Wait(match given[0] {
+        "Seconds" => WaitFor::Seconds(
+            c.get("Seconds")
+                .and_then(Value::as_f64)
+                .filter(|n| *n >= 0.0)
+                .ok_or_else(|| c.err("Seconds", "must be a non-negative number"))?,
+        ),
+        "SecondsPath" => WaitFor::SecondsPath(
+            c.path("SecondsPath")?
+                .ok_or_else(|| c.err("SecondsPath", "missing"))?,
+        ),
+        "Timestamp" => {
+            let t = c.str("Timestamp")?.unwrap_or_default();
+            if crate::timestamp::parse(&t).is_none() {
+                return Err(c.err("Timestamp", format!("'{t}' is not an ISO-8601 timestamp")));
+            }
+            WaitFor::Timestamp(t)
+        }
+        _ => WaitFor::TimestampPath(
+            c.path("TimestampPath")?
+                .ok_or_else(|| c.err("TimestampPath", "missing"))?,
+        ),
+    }))
+}
+
+fn parallel_state(c: &Ctx<'_>) -> R<StateKind> {
+    allowed_with_flow(
+        c,
+        &[
+            "Branches",
+            "Parameters",
+            "ResultSelector",
+            "ResultPath",
+            "Retry",
+            "Catch",
+        ],
+    )?;
+    let arr = c
+        .get("Branches")
+        .and_then(Value::as_array)
+        .ok_or_else(|| c.err("Branches", "missing or not an array"))?;
+    let mut branches = Vec::new();
+    for b in arr {
+        let bo = b
+            .as_object()
+            .ok_or_else(|| c.err("Branches", "a branch must be an object"))?;
+        branches.push(machine(bo, Some(c.name))?);
+    }
+    Ok(StateKind::Parallel {
+        branches,
+        io: io_handling(c, "Parameters")?,
+    })
+}
+
+fn map_state(c: &Ctx<'_>) -> R<StateKind> {
+    allowed_with_flow(
+        c,
+        &[
+            "Iterator",
+            "ItemProcessor",
+            "ItemsPath",
+            "ItemSelector",
+            "Parameters",
+            "MaxConcurrency",
+            "MaxConcurrencyPath",
+            "ResultSelector",
+            "ResultPath",
+            "Retry",
+            "Catch",
+            "ToleratedFailureCount",
+            "ToleratedFailureCountPath",
+            "ToleratedFailurePercentage",
+            "ToleratedFailurePercentagePath",
+            "Label",
+            "ItemBatcher",
+            "ItemReader",
+            "ResultWriter",
+        ],
+    )?;
+    for unsupported in ["ItemReader", "ResultWriter", "ItemBatcher"] {
+        if c.get(unsupported).is_some() {
+            return Err(c.err(unsupported, "is not supported by the local engine"));
+        }
+    }
+    let (pfield, pv) = match (c.get("ItemProcessor"), c.get("Iterator")) {
+        (Some(p), None) => ("ItemProcessor", p),
+        (None, Some(p)) => ("Iterator", p),
+        _ => {
+            return Err(c.err(
+                "ItemProcessor",
+                "exactly one of ItemProcessor or Iterator is required",
+            ));
+        }
+    };
+    let po = pv
+        .as_object()
+        .ok_or_else(|| c.err(pfield, "must be an object"))?;
+    let distributed = po
+        .get("ProcessorConfig")
+        .and_then(|p| p.get("Mode"))
+        .and_then(Value::as_str)
+        == Some("DISTRIBUTED");
+    if c.get("ItemSelector").is_some() && c.get("Parameters").is_some() {
+        return Err(c.err(
+            "ItemSelector",
+            "ItemSelector and Parameters are mutually exclusive",
+        ));
+    }
+    let sel_field = if c.get("ItemSelector").is_some() {
+        "ItemSelector"
+    } else {
+        "Parameters"
+    };
+    Ok(StateKind::Map(Box::new(MapState {
+        processor: Box::new(machine(po, Some(c.name))?),
+        distributed,
+        items_path: c.path("ItemsPath")?,
+        item_selector: c.template(sel_field)?,
+        max_concurrency: c.num_or_path("MaxConcurrency", "MaxConcurrencyPath")?,
+        tolerated_failure_count: c
+            .num_or_path("ToleratedFailureCount", "ToleratedFailureCountPath")?,
+        tolerated_failure_percentage: c.num_or_path(
+            "ToleratedFailurePercentage",
+            "ToleratedFailurePercentagePath",
+        )?,
+        io: io_handling(c, "")?,
+    })))
 }
 
 fn io_handling(c: &Ctx<'_>, params_field: &str) -> R<ResultHandling> {
@@ -801,7 +793,7 @@ const RELATIONS: [(&str, Relation); 5] = [
     ("GreaterThan", Relation::Gt),
 ];
 
-fn rule(c: &Ctx<'_>, o: &Map<String, Value>, field: &str, top: bool) -> R<Rule> {
+fn rule(c: &Ctx<'_>, o: &Map<String, Value>, field: &str) -> R<Rule> {
     let sub_rules = |k: &str| -> R<Vec<Rule>> {
         let arr = o
             .get(k)
@@ -814,7 +806,7 @@ fn rule(c: &Ctx<'_>, o: &Map<String, Value>, field: &str, top: bool) -> R<Rule> 
                 let ro = r
                     .as_object()
                     .ok_or_else(|| c.err(&f, "must be an object"))?;
-                rule(c, ro, &f, false)
+                rule(c, ro, &f)
             })
             .collect()
     };
@@ -829,91 +821,96 @@ fn rule(c: &Ctx<'_>, o: &Map<String, Value>, field: &str, top: bool) -> R<Rule> 
         let no = n
             .as_object()
             .ok_or_else(|| c.err(&f, "must be an object"))?;
-        return Ok(Rule::Not(Box::new(rule(c, no, &f, false)?)));
+        return Ok(Rule::Not(Box::new(rule(c, no, &f)?)));
     }
-    let _ = top;
     let variable = o
         .get("Variable")
         .and_then(Value::as_str)
         .ok_or_else(|| c.err(&format!("{field}.Variable"), "missing or not a string"))?;
     let variable = JsonPath::parse(variable)
         .map_err(|e| c.err(&format!("{field}.Variable"), e.to_string()))?;
-    for (k, v) in o {
-        if matches!(k.as_str(), "Variable" | "Next" | "Comment" | "Assign") {
-            continue;
-        }
-        let f = format!("{field}.{k}");
-        let tests = [
-            ("IsNull", TypeTest::Null),
-            ("IsPresent", TypeTest::Present),
-            ("IsNumeric", TypeTest::Numeric),
-            ("IsString", TypeTest::String),
-            ("IsBoolean", TypeTest::Boolean),
-            ("IsTimestamp", TypeTest::Timestamp),
-        ];
-        if let Some((_, test)) = tests.iter().find(|(n, _)| n == k) {
-            let expected = v.as_bool().ok_or_else(|| c.err(&f, "must be a boolean"))?;
-            return Ok(Rule::Test {
-                variable,
-                test: *test,
-                expected,
-            });
-        }
-        if k == "StringMatches" {
-            let pattern = v.as_str().ok_or_else(|| c.err(&f, "must be a string"))?;
-            return Ok(Rule::Matches {
-                variable,
-                pattern: pattern.to_string(),
-            });
-        }
-        let (kind, rest) = if let Some(r) = k.strip_prefix("String") {
-            (CmpKind::String, r)
-        } else if let Some(r) = k.strip_prefix("Numeric") {
-            (CmpKind::Numeric, r)
-        } else if let Some(r) = k.strip_prefix("Timestamp") {
-            (CmpKind::Timestamp, r)
-        } else if let Some(r) = k.strip_prefix("Boolean") {
-            (CmpKind::Boolean, r)
-        } else {
-            return Err(c.err(&f, format!("unknown comparison operator '{k}'")));
-        };
-        let (rest, is_path) = match rest.strip_suffix("Path") {
-            Some(r) => (r, true),
-            None => (rest, false),
-        };
-        let Some((_, relation)) = RELATIONS.iter().find(|(n, _)| *n == rest) else {
-            return Err(c.err(&f, format!("unknown comparison operator '{k}'")));
-        };
-        if kind == CmpKind::Boolean && *relation != Relation::Eq {
-            return Err(c.err(&f, format!("unknown comparison operator '{k}'")));
-        }
-        let operand = if is_path {
-            let s = v
-                .as_str()
-                .ok_or_else(|| c.err(&f, "must be a path string"))?;
-            Operand::Path(JsonPath::parse(s).map_err(|e| c.err(&f, e.to_string()))?)
-        } else {
-            let ok = match kind {
-                CmpKind::String => v.is_string(),
-                CmpKind::Numeric => v.is_number(),
-                CmpKind::Boolean => v.is_boolean(),
-                CmpKind::Timestamp => v
-                    .as_str()
-                    .is_some_and(|s| crate::timestamp::parse(s).is_some()),
-            };
-            if !ok {
-                return Err(c.err(&f, format!("the value of {k} has the wrong type")));
-            }
-            Operand::Literal(v.clone())
-        };
-        return Ok(Rule::Compare {
+    match o
+        .iter()
+        .find(|(k, _)| !matches!(k.as_str(), "Variable" | "Next" | "Comment" | "Assign"))
+    {
+        Some((k, v)) => operator(c, variable, k, v, &format!("{field}.{k}")),
+        None => Err(c.err(field, "no comparison operator")),
+    }
+}
+
+const TYPE_TESTS: [(&str, TypeTest); 6] = [
+    ("IsNull", TypeTest::Null),
+    ("IsPresent", TypeTest::Present),
+    ("IsNumeric", TypeTest::Numeric),
+    ("IsString", TypeTest::String),
+    ("IsBoolean", TypeTest::Boolean),
+    ("IsTimestamp", TypeTest::Timestamp),
+];
+
+/// One comparison of `variable`: operator `k` with operand `v` (at field `f`).
+fn operator(c: &Ctx<'_>, variable: JsonPath, k: &str, v: &Value, f: &str) -> R<Rule> {
+    if let Some((_, test)) = TYPE_TESTS.iter().find(|(n, _)| *n == k) {
+        let expected = v.as_bool().ok_or_else(|| c.err(f, "must be a boolean"))?;
+        return Ok(Rule::Test {
             variable,
-            kind,
-            relation: *relation,
-            operand,
+            test: *test,
+            expected,
         });
     }
-    Err(c.err(field, "no comparison operator"))
+    if k == "StringMatches" {
+        let pattern = v.as_str().ok_or_else(|| c.err(f, "must be a string"))?;
+        return Ok(Rule::Matches {
+            variable,
+            pattern: pattern.to_string(),
+        });
+    }
+    let unknown = || c.err(f, format!("unknown comparison operator '{k}'"));
+    let (kind, rest) = if let Some(r) = k.strip_prefix("String") {
+        (CmpKind::String, r)
+    } else if let Some(r) = k.strip_prefix("Numeric") {
+        (CmpKind::Numeric, r)
+    } else if let Some(r) = k.strip_prefix("Timestamp") {
+        (CmpKind::Timestamp, r)
+    } else if let Some(r) = k.strip_prefix("Boolean") {
+        (CmpKind::Boolean, r)
+    } else {
+        return Err(unknown());
+    };
+    let (rest, is_path) = match rest.strip_suffix("Path") {
+        Some(r) => (r, true),
+        None => (rest, false),
+    };
+    let Some((_, relation)) = RELATIONS.iter().find(|(n, _)| *n == rest) else {
+        return Err(unknown());
+    };
+    if kind == CmpKind::Boolean && *relation != Relation::Eq {
+        return Err(unknown());
+    }
+    let operand = if is_path {
+        let s = v
+            .as_str()
+            .ok_or_else(|| c.err(f, "must be a path string"))?;
+        Operand::Path(JsonPath::parse(s).map_err(|e| c.err(f, e.to_string()))?)
+    } else {
+        let ok = match kind {
+            CmpKind::String => v.is_string(),
+            CmpKind::Numeric => v.is_number(),
+            CmpKind::Boolean => v.is_boolean(),
+            CmpKind::Timestamp => v
+                .as_str()
+                .is_some_and(|s| crate::timestamp::parse(s).is_some()),
+        };
+        if !ok {
+            return Err(c.err(f, format!("the value of {k} has the wrong type")));
+        }
+        Operand::Literal(v.clone())
+    };
+    Ok(Rule::Compare {
+        variable,
+        kind,
+        relation: *relation,
+        operand,
+    })
 }
 
 #[cfg(test)]

@@ -12,6 +12,14 @@ pub trait RandomSource: Send + Sync + std::fmt::Debug {
     fn next_f64(&self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
+
+    /// A random (version 4) UUID: execution names, request ids, `States.UUID`.
+    fn uuid(&self) -> String {
+        let mut b = [0u8; 16];
+        b[..8].copy_from_slice(&self.next_u64().to_le_bytes());
+        b[8..].copy_from_slice(&self.next_u64().to_le_bytes());
+        uuid::Builder::from_random_bytes(b).into_uuid().to_string()
+    }
 }
 
 /// SplitMix64: small, fast, deterministic for a given seed.
