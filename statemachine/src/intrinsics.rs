@@ -6,9 +6,10 @@ use crate::scope::Scope;
 use base64::Engine as _;
 use serde_json::{Map, Number, Value};
 
-/// A parsed intrinsic call such as `States.Format('{}', $.x)`.
+/// A parsed intrinsic call such as `States.Format('{}', $.x)`; it displays as written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Call {
+    /// The call as written (for a nested call, its own part of the text).
     text: String,
     name: String,
     args: Vec<Arg>,
@@ -60,6 +61,12 @@ const NAMES: [&str; 18] = [
 /// True when `text` looks like an intrinsic call (begins with `States.`).
 pub fn is_intrinsic(text: &str) -> bool {
     text.trim_start().starts_with("States.")
+}
+
+impl std::fmt::Display for Call {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
 }
 
 impl Call {
@@ -141,30 +148,23 @@ impl P {
         self.pos += 1;
         let mut args = Vec::new();
         self.ws();
-        if self.peek() == Some(')') {
-            self.pos += 1;
-            return Ok(Call {
-                text: String::new(),
-                name,
-                args,
-            });
-        }
-        loop {
-            args.push(self.arg()?);
-            self.ws();
-            match self.peek() {
-                Some(',') => self.pos += 1,
-                Some(')') => {
-                    self.pos += 1;
-                    return Ok(Call {
-                        text: String::new(),
-                        name,
-                        args,
-                    });
+        if self.peek() != Some(')') {
+            loop {
+                args.push(self.arg()?);
+                self.ws();
+                match self.peek() {
+                    Some(',') => self.pos += 1,
+                    Some(')') => break,
+                    _ => return Err("expected ',' or ')'".into()),
                 }
-                _ => return Err("expected ',' or ')'".into()),
             }
         }
+        self.pos += 1;
+        Ok(Call {
+            text: self.chars[start..self.pos].iter().collect(),
+            name,
+            args,
+        })
     }
 
     fn arg(&mut self) -> Result<Arg, String> {

@@ -10,6 +10,7 @@ use crate::model::{
 };
 use serde_json::{Map, Value};
 use std::collections::HashMap;
+use std::ops::RangeInclusive;
 
 /// Why a definition was rejected.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +39,14 @@ pub enum LoadError {
 }
 
 type R<T> = Result<T, LoadError>;
+
+/// The largest count of seconds or of retry attempts AWS accepts (`TimeoutSeconds`,
+/// `HeartbeatSeconds`, `IntervalSeconds`, `MaxAttempts`, Wait `Seconds`).
+const MAX_SECONDS: u64 = 99_999_999;
+/// The largest `MaxDelaySeconds` AWS accepts (it must be smaller than 31622401).
+const MAX_DELAY_SECONDS: u64 = 31_622_400;
+/// The largest `MaxConcurrency`: the Map Run API types it as a 32-bit integer.
+const MAX_CONCURRENCY: u64 = i32::MAX as u64;
 
 /// Parses JSON text, applies `substitutions`, and validates.
 pub fn load_str(text: &str, substitutions: &HashMap<String, String>) -> R<StateMachine> {
@@ -263,17 +272,39 @@ impl<'a> Ctx<'a> {
             Some(v) => compile_template(v, self.name, f).map(Some),
         }
     }
-    fn num_or_path(&self, f: &str, fpath: &str) -> R<Option<NumOrPath>> {
+    /// `f` given as an integer in `range`, or `fpath` given as a path. AWS
+    /// refuses a literal outside the range when the state machine is created.
+    fn int_or_path(
+        &self,
+        f: &str,
+        fpath: &str,
+        range: RangeInclusive<u64>,
+    ) -> R<Option<NumOrPath>> {
         match (self.get(f), self.get(fpath)) {
             (Some(_), Some(_)) => {
                 Err(self.err(f, format!("{f} and {fpath} are mutually exclusive")))
             }
-            (Some(v), None) => v
-                .as_f64()
-                .map(|n| Some(NumOrPath::Literal(n)))
-                .ok_or_else(|| self.err(f, "must be a number")),
+            (Some(v), None) => Ok(Some(NumOrPath::Literal(self.integer(f, v, range)? as f64))),
             (None, Some(_)) => Ok(self.path(fpath)?.map(NumOrPath::Path)),
             (None, None) => Ok(None),
+        }
+    }
+    /// `v` (the value of `field`) as an integer in `range`.
+    fn integer(&self, field: &str, v: &Value, range: RangeInclusive<u64>) -> R<u64> {
+        match v.as_f64() {
+            Some(n)
+                if n.fract() == 0.0 && n >= *range.start() as f64 && n <= *range.end() as f64 =>
+            {
+                Ok(n as u64)
+            }
+            _ => Err(self.err(
+                field,
+                format!(
+                    "must be an integer from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            )),
         }
     }
     fn str_or_path(&self, f: &str, fpath: &str) -> R<Option<StrOrPath>> {
@@ -457,13 +488,8 @@ fn task_state(c: &Ctx<'_>) -> R<StateKind> {
     let resource = c
         .str("Resource")?
         .ok_or_else(|| c.err("Resource", "missing"))?;
-    let timeout = c.num_or_path("TimeoutSeconds", "TimeoutSecondsPath")?;
-    let heartbeat = c.num_or_path("HeartbeatSeconds", "HeartbeatSecondsPath")?;
-    if let Some(NumOrPath::Literal(t)) = &timeout
-        && (*t < 1.0 || t.fract() != 0.0)
-    {
-        return Err(c.err("TimeoutSeconds", "must be a positive integer"));
-    }
+    let timeout = c.int_or_path("TimeoutSeconds", "TimeoutSecondsPath", 1..=MAX_SECONDS)?;
+    let heartbeat = c.int_or_path("HeartbeatSeconds", "HeartbeatSecondsPath", 1..=MAX_SECONDS)?;
     if let (Some(NumOrPath::Literal(h)), Some(NumOrPath::Literal(t))) = (&heartbeat, &timeout)
         && h >= t
     {
@@ -527,12 +553,10 @@ fn wait_state(c: &Ctx<'_>) -> R<StateKind> {
         ));
     }
     Ok(StateKind::Wait(match given[0] {
-        "Seconds" => WaitFor::Seconds(
-            c.get("Seconds")
-                .and_then(Value::as_f64)
-                .filter(|n| *n >= 0.0)
-                .ok_or_else(|| c.err("Seconds", "must be a non-negative number"))?,
-        ),
+        "Seconds" => {
+            let v = c.get("Seconds").unwrap_or(&Value::Null);
+            WaitFor::Seconds(c.integer("Seconds", v, 0..=MAX_SECONDS)? as f64)
+        }
         "SecondsPath" => WaitFor::SecondsPath(
             c.path("SecondsPath")?
                 .ok_or_else(|| c.err("SecondsPath", "missing"))?,
@@ -644,15 +668,38 @@ fn map_state(c: &Ctx<'_>) -> R<StateKind> {
         distributed,
         items_path: c.path("ItemsPath")?,
         item_selector: c.template(sel_field)?,
-        max_concurrency: c.num_or_path("MaxConcurrency", "MaxConcurrencyPath")?,
-        tolerated_failure_count: c
-            .num_or_path("ToleratedFailureCount", "ToleratedFailureCountPath")?,
-        tolerated_failure_percentage: c.num_or_path(
-            "ToleratedFailurePercentage",
-            "ToleratedFailurePercentagePath",
+        max_concurrency: c.int_or_path(
+            "MaxConcurrency",
+            "MaxConcurrencyPath",
+            0..=MAX_CONCURRENCY,
         )?,
+        tolerated_failure_count: c.int_or_path(
+            "ToleratedFailureCount",
+            "ToleratedFailureCountPath",
+            0..=u64::MAX,
+        )?,
+        tolerated_failure_percentage: tolerated_percentage(c)?,
         io: io_handling(c, "")?,
     })))
+}
+
+/// `ToleratedFailurePercentage` (a number from 0 to 100) or its `...Path`.
+fn tolerated_percentage(c: &Ctx<'_>) -> R<Option<NumOrPath>> {
+    const F: &str = "ToleratedFailurePercentage";
+    match (c.get(F), c.get("ToleratedFailurePercentagePath")) {
+        (Some(_), Some(_)) => Err(c.err(
+            F,
+            "ToleratedFailurePercentage and ToleratedFailurePercentagePath are mutually exclusive",
+        )),
+        (Some(v), None) => match v.as_f64() {
+            Some(p) if (0.0..=100.0).contains(&p) => Ok(Some(NumOrPath::Literal(p))),
+            _ => Err(c.err(F, "must be a number from 0 to 100")),
+        },
+        (None, Some(_)) => Ok(c
+            .path("ToleratedFailurePercentagePath")?
+            .map(NumOrPath::Path)),
+        (None, None) => Ok(None),
+    }
 }
 
 fn io_handling(c: &Ctx<'_>, params_field: &str) -> R<ResultHandling> {
@@ -707,33 +754,23 @@ fn retriers(c: &Ctx<'_>) -> R<Vec<Retrier>> {
         let o = r
             .as_object()
             .ok_or_else(|| c.err(&field, "must be an object"))?;
-        let num = |k: &str, default: f64| -> R<f64> {
-            match o.get(k) {
-                None => Ok(default),
-                Some(v) => v
-                    .as_f64()
-                    .filter(|n| *n >= 0.0)
-                    .ok_or_else(|| c.err(&format!("{field}.{k}"), "must be a non-negative number")),
-            }
+        let int = |k: &str, range: RangeInclusive<u64>, default: u64| -> R<u64> {
+            o.get(k).map_or(Ok(default), |v| {
+                c.integer(&format!("{field}.{k}"), v, range)
+            })
         };
-        let interval = num("IntervalSeconds", 1.0)?;
-        if o.contains_key("IntervalSeconds") && (interval < 1.0 || interval.fract() != 0.0) {
-            return Err(c.err(
-                &format!("{field}.IntervalSeconds"),
-                "must be a positive integer",
-            ));
-        }
-        let max_attempts = num("MaxAttempts", 3.0)?;
-        if max_attempts.fract() != 0.0 {
-            return Err(c.err(&format!("{field}.MaxAttempts"), "must be an integer"));
-        }
-        let backoff = num("BackoffRate", 2.0)?;
-        if backoff < 1.0 {
-            return Err(c.err(&format!("{field}.BackoffRate"), "must be at least 1.0"));
-        }
+        let interval = int("IntervalSeconds", 1..=MAX_SECONDS, 1)?;
+        let max_attempts = int("MaxAttempts", 0..=MAX_SECONDS, 3)?;
+        let backoff = match o.get("BackoffRate") {
+            None => 2.0,
+            Some(v) => v
+                .as_f64()
+                .filter(|b| *b >= 1.0)
+                .ok_or_else(|| c.err(&format!("{field}.BackoffRate"), "must be at least 1.0"))?,
+        };
         let max_delay = match o.get("MaxDelaySeconds") {
             None => None,
-            Some(_) => Some(num("MaxDelaySeconds", 0.0)?),
+            Some(_) => Some(int("MaxDelaySeconds", 1..=MAX_DELAY_SECONDS, 0)? as f64),
         };
         let full_jitter = match o.get("JitterStrategy").map(|j| j.as_str()) {
             None | Some(Some("NONE")) => false,
@@ -742,8 +779,9 @@ fn retriers(c: &Ctx<'_>) -> R<Vec<Retrier>> {
         };
         out.push(Retrier {
             error_equals: error_equals(c, o, &field)?,
-            interval_seconds: interval,
-            max_attempts: max_attempts.min(u32::MAX as f64) as u32,
+            interval_seconds: interval as f64,
+            // At most MAX_SECONDS, so it fits.
+            max_attempts: max_attempts as u32,
             backoff_rate: backoff,
             max_delay_seconds: max_delay,
             full_jitter,
@@ -969,5 +1007,124 @@ mod tests {
             load(r#"{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"${Fn}","End":true}}}"#)
                 .unwrap_err();
         assert!(matches!(e, LoadError::Substitution { .. }));
+    }
+
+    /// Every value AWS refuses when the state machine is created is refused at
+    /// load, with the state and the field named.
+    #[test]
+    fn refuses_what_aws_refuses_at_load() {
+        let task = |extra: Value| {
+            let mut t = serde_json::json!({"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:1:function:f", "End": true});
+            for (k, v) in extra.as_object().unwrap() {
+                t[k] = v.clone();
+            }
+            serde_json::json!({"StartAt": "T", "States": {"T": t}}).to_string()
+        };
+        let retry = |r: Value| {
+            let mut r = r;
+            r["ErrorEquals"] = serde_json::json!(["States.ALL"]);
+            task(serde_json::json!({"Retry": [r]}))
+        };
+        let map = |extra: Value| {
+            let mut m = serde_json::json!({"Type": "Map", "End": true,
+                "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}});
+            for (k, v) in extra.as_object().unwrap() {
+                m[k] = v.clone();
+            }
+            serde_json::json!({"StartAt": "M", "States": {"M": m}}).to_string()
+        };
+        let wait = |secs: Value| {
+            serde_json::json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": secs, "End": true}}})
+                .to_string()
+        };
+        let refused = [
+            (
+                retry(serde_json::json!({"IntervalSeconds": 1e20})),
+                "Retry[0].IntervalSeconds",
+            ),
+            (
+                retry(serde_json::json!({"IntervalSeconds": 0})),
+                "Retry[0].IntervalSeconds",
+            ),
+            (
+                retry(serde_json::json!({"IntervalSeconds": 100_000_000})),
+                "Retry[0].IntervalSeconds",
+            ),
+            (
+                retry(serde_json::json!({"MaxAttempts": 1e300})),
+                "Retry[0].MaxAttempts",
+            ),
+            (
+                retry(serde_json::json!({"MaxAttempts": -1})),
+                "Retry[0].MaxAttempts",
+            ),
+            (
+                retry(serde_json::json!({"MaxAttempts": 99.5})),
+                "Retry[0].MaxAttempts",
+            ),
+            (
+                retry(serde_json::json!({"BackoffRate": 0.5})),
+                "Retry[0].BackoffRate",
+            ),
+            (
+                retry(serde_json::json!({"MaxDelaySeconds": 0})),
+                "Retry[0].MaxDelaySeconds",
+            ),
+            (
+                retry(serde_json::json!({"MaxDelaySeconds": 3.5})),
+                "Retry[0].MaxDelaySeconds",
+            ),
+            (
+                retry(serde_json::json!({"MaxDelaySeconds": 31_622_401})),
+                "Retry[0].MaxDelaySeconds",
+            ),
+            (
+                task(serde_json::json!({"TimeoutSeconds": 100_000_000})),
+                "TimeoutSeconds",
+            ),
+            (
+                task(serde_json::json!({"HeartbeatSeconds": 0})),
+                "HeartbeatSeconds",
+            ),
+            (
+                task(serde_json::json!({"HeartbeatSeconds": 1.5})),
+                "HeartbeatSeconds",
+            ),
+            (
+                map(serde_json::json!({"MaxConcurrency": -1})),
+                "MaxConcurrency",
+            ),
+            (
+                map(serde_json::json!({"MaxConcurrency": 1.5})),
+                "MaxConcurrency",
+            ),
+            (
+                map(serde_json::json!({"ToleratedFailureCount": -1})),
+                "ToleratedFailureCount",
+            ),
+            (
+                map(serde_json::json!({"ToleratedFailurePercentage": 101})),
+                "ToleratedFailurePercentage",
+            ),
+            (wait(serde_json::json!(1e20)), "Seconds"),
+            (wait(serde_json::json!(1.5)), "Seconds"),
+        ];
+        for (def, field) in refused {
+            let e = load(&def).expect_err(&def).to_string();
+            assert!(e.contains(&format!("field '{field}'")), "{def}: {e}");
+        }
+        let accepted = [
+            retry(
+                serde_json::json!({"IntervalSeconds": 99_999_999, "MaxAttempts": 0, "BackoffRate": 1, "MaxDelaySeconds": 31_622_400}),
+            ),
+            task(serde_json::json!({"TimeoutSeconds": 99_999_999, "HeartbeatSeconds": 1})),
+            map(
+                serde_json::json!({"MaxConcurrency": 0, "ToleratedFailureCount": 0, "ToleratedFailurePercentage": 100}),
+            ),
+            wait(serde_json::json!(0)),
+        ];
+        for def in accepted {
+            assert!(load(&def).is_ok(), "{def}");
+        }
     }
 }

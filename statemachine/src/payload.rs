@@ -1,6 +1,7 @@
 //! Payload templates (`Parameters`, `ItemSelector`, `ResultSelector`,
 //! `Assign`): `key.$` members are evaluated, everything else is copied.
 
+use crate::intrinsics::Call;
 use crate::model::Template;
 use crate::rng::RandomSource;
 use crate::scope::Scope;
@@ -26,8 +27,8 @@ pub enum PayloadError {
     Intrinsic {
         /// The field (`key.$`).
         field: String,
-        /// The call, as written.
-        call: String,
+        /// The call (it displays as written).
+        call: Call,
         /// The failure.
         message: String,
     },
@@ -76,7 +77,7 @@ pub fn eval(
         Template::Intrinsic { call, field } => {
             call.eval(scope, rng).map_err(|e| PayloadError::Intrinsic {
                 field: field.clone(),
-                call: format!("{call:?}"),
+                call: call.clone(),
                 message: e.0,
             })
         }

@@ -161,6 +161,18 @@ async fn wrong_type_in_intrinsic_fails() {
     .await;
     assert_eq!(e.status, ExecutionStatus::Failed);
     assert_eq!(e.error.as_deref(), Some("States.IntrinsicFailure"));
+    // The cause shows the call as written, nested calls included.
+    let e = run(
+        one(json!({"Type": "Pass", "Parameters": {"n.$": "States.ArrayLength(States.Array($.s))", "m.$": "States.MathAdd(States.ArrayLength($.s), 1)"}, "End": true})),
+        json!({"s": "not an array"}),
+    )
+    .await;
+    assert_eq!(
+        e.cause.as_deref(),
+        Some(
+            "An error occurred while executing the state 'S' (entered at the event id #2). The function 'States.MathAdd(States.ArrayLength($.s), 1)' for the field 'm.$' failed: States.ArrayLength: expected an array, got \"not an array\""
+        )
+    );
 }
 
 #[tokio::test]

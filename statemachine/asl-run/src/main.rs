@@ -14,6 +14,7 @@ use imagegen_statemachine::{
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// Run an Amazon States Language definition locally.
 #[derive(Debug, Parser)]
@@ -54,8 +55,11 @@ enum Behaviour {
     Echo,
     Fail { error: String, cause: String },
     Return(Value),
-    Sleep(f64),
+    Sleep(Duration),
 }
+
+/// The longest `sleep:` behaviour: AWS's largest TimeoutSeconds, so any task timeout can fire.
+const MAX_SLEEP_SECONDS: f64 = 99_999_999.0;
 
 fn parse_behaviour(text: &str) -> Result<Behaviour, String> {
     let (kind, rest) = text.split_once(':').unwrap_or((text, ""));
@@ -79,9 +83,11 @@ fn parse_behaviour(text: &str) -> Result<Behaviour, String> {
         "sleep" => rest
             .parse::<f64>()
             .ok()
-            .filter(|s| *s >= 0.0 && s.is_finite())
-            .map(Behaviour::Sleep)
-            .ok_or_else(|| format!("'{text}': sleep needs a number of seconds")),
+            .filter(|s| (0.0..=MAX_SLEEP_SECONDS).contains(s))
+            .map(|s| Behaviour::Sleep(Duration::from_secs_f64(s)))
+            .ok_or_else(|| {
+                format!("'{text}': sleep needs a number of seconds from 0 to {MAX_SLEEP_SECONDS}")
+            }),
         other => Err(format!(
             "unknown behaviour '{other}' (use echo, fail:Error:Cause, return:<json> or sleep:<s>)"
         )),
@@ -102,8 +108,8 @@ fn registry(bindings: &[String]) -> Result<Registry, String> {
                     Behaviour::Echo => Ok(input),
                     Behaviour::Return(v) => Ok(v),
                     Behaviour::Fail { error, cause } => Err(TaskError::new(error, cause)),
-                    Behaviour::Sleep(s) => {
-                        tokio::time::sleep(std::time::Duration::from_secs_f64(s)).await;
+                    Behaviour::Sleep(d) => {
+                        tokio::time::sleep(d).await;
                         Ok(input)
                     }
                 }

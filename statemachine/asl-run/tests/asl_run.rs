@@ -83,3 +83,20 @@ fn reports_failures_and_usage_errors() {
     assert_eq!(code, 2);
     assert!(err.contains("cannot read"));
 }
+
+/// A behaviour the engine cannot carry out is a usage error, not a panic.
+#[test]
+fn refuses_a_sleep_too_long_to_represent() {
+    let extra = vec![
+        "--lambda".to_string(),
+        "ValidatePrompt=sleep:1e20".to_string(),
+    ];
+    let args = pipeline_args(&extra);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, _, err) = asl_run(&refs);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("sleep:1e20") && err.contains("seconds"),
+        "{err}"
+    );
+}
