@@ -358,7 +358,8 @@ fn format(args: &[Value]) -> Result<Value, IntrinsicError> {
     Ok(Value::String(out))
 }
 
-fn hash(data: &str, alg: &str) -> Result<Value, IntrinsicError> {
+/// The hex digest of `data` (`States.Hash`, JSONata `$hash`; `name` is the caller, for messages).
+pub(crate) fn hash(name: &str, data: &str, alg: &str) -> Result<Value, IntrinsicError> {
     use sha2::Digest;
     let bytes = data.as_bytes();
     let hex = |d: &[u8]| d.iter().map(|b| format!("{b:02x}")).collect::<String>();
@@ -368,7 +369,7 @@ fn hash(data: &str, alg: &str) -> Result<Value, IntrinsicError> {
         "SHA-256" => hex(&sha2::Sha256::digest(bytes)),
         "SHA-384" => hex(&sha2::Sha384::digest(bytes)),
         "SHA-512" => hex(&sha2::Sha512::digest(bytes)),
-        other => return err(format!("States.Hash: unsupported algorithm '{other}'")),
+        other => return err(format!("{name}: unsupported algorithm '{other}'")),
     };
     Ok(Value::String(s))
 }
@@ -405,6 +406,7 @@ fn apply(name: &str, args: Vec<Value>, rng: &dyn RandomSource) -> Result<Value, 
         "States.Hash" => {
             arity(name, &args, 2)?;
             hash(
+                name,
                 &args[0]
                     .as_str()
                     .map(str::to_string)
@@ -424,7 +426,7 @@ fn apply(name: &str, args: Vec<Value>, rng: &dyn RandomSource) -> Result<Value, 
     }
 }
 
-fn string_to_json(name: &str, args: &[Value]) -> Result<Value, IntrinsicError> {
+pub(crate) fn string_to_json(name: &str, args: &[Value]) -> Result<Value, IntrinsicError> {
     arity(name, args, 1)?;
     let s = as_str(name, &args[0])?;
     if s.trim().is_empty() {
@@ -436,7 +438,7 @@ fn string_to_json(name: &str, args: &[Value]) -> Result<Value, IntrinsicError> {
     Ok(v)
 }
 
-fn array_partition(name: &str, args: &[Value]) -> Result<Value, IntrinsicError> {
+pub(crate) fn array_partition(name: &str, args: &[Value]) -> Result<Value, IntrinsicError> {
     arity(name, args, 2)?;
     let a = as_array(name, &args[0])?;
     let size = as_int(name, &args[1])?;
@@ -450,7 +452,7 @@ fn array_partition(name: &str, args: &[Value]) -> Result<Value, IntrinsicError> 
     ))
 }
 
-fn array_range(name: &str, args: &[Value]) -> Result<Value, IntrinsicError> {
+pub(crate) fn array_range(name: &str, args: &[Value]) -> Result<Value, IntrinsicError> {
     arity(name, args, 3)?;
     let (s, e, step) = (
         as_int(name, &args[0])?,

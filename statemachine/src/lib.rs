@@ -31,6 +31,7 @@ pub mod engine;
 pub mod history;
 mod interpreter;
 pub mod intrinsics;
+pub mod jsonata;
 pub mod jsonpath;
 pub mod loader;
 pub mod model;
