@@ -3,10 +3,12 @@
 use crate::engine::{Exec, Failure, Frame};
 use crate::history::EventType;
 use crate::interpreter::{Entered, Step, invalid_path};
+use crate::jsonata::FieldError;
+use crate::jsonata_io::{NON_NEGATIVE_INTEGER, PERCENTAGE};
 use crate::jsonpath::JsonPath;
-use crate::model::{MapState, NumOrPath, ResultHandling, StateMachine};
+use crate::model::{MapState, NumOrPath, QueryLanguage, ResultHandling, StateMachine, Template};
+use crate::payload::Sources;
 use crate::retry::{RetryState, errors};
-use crate::scope::Scope;
 use crate::task::error_details;
 use futures::StreamExt;
 use serde_json::{Value, json};
@@ -30,11 +32,7 @@ impl Exec<'_> {
         let mut retry = RetryState::new(io.retry.len());
         loop {
             let ctx = self.context(en, None);
-            let eff = self.input_path(en, &input, &ctx, frame)?;
-            let eff = match &io.parameters {
-                Some(p) => self.template(en, p, &eff, &ctx, frame)?,
-                None => eff,
-            };
+            let eff = self.effective_input(en, io.parameters.as_ref(), &input, &ctx, frame)?;
             self.emit(frame, EventType::ParallelStateStarted, json!({}));
             let parent_prev = frame.prev;
             let mut frames: Vec<Frame> = branches
@@ -108,19 +106,34 @@ struct Iterations {
 }
 
 impl Exec<'_> {
+    /// A Map number field (`MaxConcurrency`, `ToleratedFailureCount` take an
+    /// integer, `ToleratedFailurePercentage` any number): literal, from its `...Path`,
+    /// or a JSONata expression.
     fn map_number(
         &self,
         en: &Entered<'_>,
         np: Option<&NumOrPath>,
-        scope: &Scope<'_>,
+        src: &Sources<'_>,
         field: &str,
         integer: bool,
     ) -> Result<Option<f64>, Failure> {
         match np {
             None => Ok(None),
             Some(NumOrPath::Literal(n)) => Ok(Some(*n)),
+            Some(NumOrPath::Jsonata(e)) => {
+                let takes = if integer {
+                    NON_NEGATIVE_INTEGER
+                } else {
+                    PERCENTAGE
+                };
+                self.jsonata_number(en, e, src, field, takes).map(Some)
+            }
             Some(NumOrPath::Path(p)) => {
-                let v = scope.eval(p).map_err(|m| en.runtime(invalid_path(p, &m)))?;
+                let field = format!("{field}Path");
+                let v = src
+                    .scope
+                    .eval(p)
+                    .map_err(|m| en.runtime(invalid_path(p, &m)))?;
                 let num = match &v {
                     Value::String(s) => s.trim().parse::<f64>().ok(),
                     other => other.as_f64(),
@@ -145,13 +158,13 @@ impl Exec<'_> {
         &self,
         en: &Entered<'_>,
         m: &MapState,
-        scope: &Scope<'_>,
+        src: &Sources<'_>,
     ) -> Result<MapLimits, Failure> {
         let tolerated_count = self.map_number(
             en,
             m.tolerated_failure_count.as_ref(),
-            scope,
-            "ToleratedFailureCountPath",
+            src,
+            "ToleratedFailureCount",
             true,
         )?;
         if tolerated_count.is_some_and(|c| c < 0.0) {
@@ -160,8 +173,8 @@ impl Exec<'_> {
         let tolerated_percentage = self.map_number(
             en,
             m.tolerated_failure_percentage.as_ref(),
-            scope,
-            "ToleratedFailurePercentagePath",
+            src,
+            "ToleratedFailurePercentage",
             false,
         )?;
         if tolerated_percentage.is_some_and(|p| !(0.0..=100.0).contains(&p)) {
@@ -174,15 +187,20 @@ impl Exec<'_> {
         })
     }
 
-    /// The items (`ItemsPath`, default `$`), which must be an array.
+    /// The items, which must be an array: JSONata's `Items` or its input; JSONPath's
+    /// `ItemsPath` (default `$`).
     fn map_items(
         &self,
         en: &Entered<'_>,
         m: &MapState,
-        scope: &Scope<'_>,
+        src: &Sources<'_>,
     ) -> Result<Vec<Value>, Failure> {
+        if en.state.language == QueryLanguage::Jsonata {
+            return self.jsonata_items(en, m, src);
+        }
         let items_path = m.items_path.clone().unwrap_or_else(JsonPath::identity);
-        match scope
+        match src
+            .scope
             .eval(&items_path)
             .map_err(|mi| en.runtime(invalid_path(&items_path, &mi)))?
         {
@@ -193,7 +211,39 @@ impl Exec<'_> {
         }
     }
 
-    /// Each iteration's input: the item, or `ItemSelector` evaluated with `$$.Map.Item`.
+    fn jsonata_items(
+        &self,
+        en: &Entered<'_>,
+        m: &MapState,
+        src: &Sources<'_>,
+    ) -> Result<Vec<Value>, Failure> {
+        let (v, t) = match &m.items {
+            Some(t) => (self.eval_template(en, t, src)?, t),
+            None => {
+                return match src.scope.input {
+                    Value::Array(a) => Ok(a.clone()),
+                    other => Err(en.query(
+                        None,
+                        format!("Map state input must be an array but was: {other}"),
+                    )),
+                };
+            }
+        };
+        match (v, t) {
+            (Value::Array(a), _) => Ok(a),
+            (other, Template::Jsonata { expr, location }) => Err(en.query(
+                Some(location),
+                FieldError::wrong_type(expr, location, "array", &other),
+            )),
+            (other, _) => Err(en.query(
+                Some("Items"),
+                format!("Items must be an array but was: {other}"),
+            )),
+        }
+    }
+
+    /// Each iteration's input: the item, or `ItemSelector` evaluated with the
+    /// context's `Map.Item` (`$$.Map.Item`, `$states.context.Map.Item`).
     fn iteration_inputs(
         &self,
         en: &Entered<'_>,
@@ -212,7 +262,8 @@ impl Exec<'_> {
             if let Value::Object(o) = &mut ictx {
                 o.insert("Map".into(), json!({"Item": {"Index": i, "Value": item}}));
             }
-            inputs.push(self.template(en, sel, eff, &ictx, frame)?);
+            let src = self.field_sources(en, eff, &ictx, frame);
+            inputs.push(self.eval_template(en, sel, &src)?);
         }
         Ok(inputs)
     }
@@ -288,20 +339,21 @@ impl Exec<'_> {
         let mut retry = RetryState::new(m.io.retry.len());
         loop {
             let ctx = self.context(en, None);
-            let eff = self.input_path(en, &input, &ctx, frame)?;
-            let scope = self.scope(&eff, &ctx, frame);
-            let max_conc = self.map_number(
-                en,
-                m.max_concurrency.as_ref(),
-                &scope,
-                "MaxConcurrencyPath",
-                true,
-            )?;
-            let items = self.map_items(en, m, &scope);
+            let eff = self.state_input(en, input.clone(), &ctx, frame)?;
+            let src = self.field_sources(en, &eff, &ctx, frame);
+            let max_conc =
+                self.map_number(en, m.max_concurrency.as_ref(), &src, "MaxConcurrency", true)?;
+            let items = self.map_items(en, m, &src);
+            // JSONPath starts the Map before its items are found to be wrong; JSONata
+            // fails first (as AWS records them).
+            let items = match items {
+                Err(f) if en.state.language == QueryLanguage::Jsonata => return Err(f),
+                other => other,
+            };
             let length = items.as_ref().map(Vec::len).unwrap_or(0);
             self.emit(frame, EventType::MapStateStarted, json!({"length": length}));
-            let scope = self.scope(&eff, &ctx, frame);
-            let mut limits = self.map_limits(en, m, &scope)?;
+            let src = self.field_sources(en, &eff, &ctx, frame);
+            let mut limits = self.map_limits(en, m, &src)?;
             limits.concurrency = match max_conc {
                 Some(n) if n >= 1.0 => n as usize,
                 _ => usize::MAX,

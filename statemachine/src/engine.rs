@@ -105,6 +105,19 @@ impl Execution {
 pub(crate) struct Failure {
     pub error: String,
     pub cause: Option<String>,
+    /// Set for a JSONata evaluation failure until the failing state records its
+    /// `EvaluationFailed` event.
+    pub unrecorded: Option<Evaluation>,
+}
+
+/// Where a JSONata evaluation failed, for its `EvaluationFailed` event.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Evaluation {
+    /// The field (`Output/result`); none when no expression was at fault.
+    pub location: Option<String>,
+    /// The event follows the state's `StateEntered` (a Wait whose timestamp is
+    /// wrong); otherwise it takes that event's `previousEventId`, as AWS records it.
+    pub follows_entered: bool,
 }
 
 impl Failure {
@@ -112,6 +125,7 @@ impl Failure {
         Failure {
             error: error.to_string(),
             cause: Some(cause.into()),
+            unrecorded: None,
         }
     }
     pub fn runtime(state: &str, entered_id: u64, msg: impl std::fmt::Display) -> Self {
@@ -328,6 +342,12 @@ impl Exec<'_> {
 
     /// Records an event (if the frame records) and returns its id.
     pub fn emit(&self, frame: &mut Frame, t: EventType, details: Value) -> u64 {
+        let prev = frame.prev;
+        self.emit_after(frame, prev, t, details)
+    }
+
+    /// Records an event whose `previousEventId` is `prev`.
+    pub fn emit_after(&self, frame: &mut Frame, prev: u64, t: EventType, details: Value) -> u64 {
         if !frame.record {
             return 0;
         }
@@ -342,7 +362,7 @@ impl Exec<'_> {
         }
         let ev = HistoryEvent {
             id,
-            previous_event_id: frame.prev,
+            previous_event_id: prev,
             timestamp: timestamp::format(self.engine.clock.now()),
             event_type: t,
             details: map,

@@ -66,6 +66,7 @@ event_types!(
     LambdaFunctionSucceeded,
     LambdaFunctionFailed,
     LambdaFunctionTimedOut,
+    EvaluationFailed,
 );
 
 impl std::fmt::Display for EventType {
@@ -137,6 +138,7 @@ pub fn details_key(t: EventType) -> &'static str {
         EventType::LambdaFunctionSucceeded => "lambdaFunctionSucceededEventDetails",
         EventType::LambdaFunctionFailed => "lambdaFunctionFailedEventDetails",
         EventType::LambdaFunctionTimedOut => "lambdaFunctionTimedOutEventDetails",
+        EventType::EvaluationFailed => "evaluationFailedEventDetails",
         EventType::ParallelStateStarted
         | EventType::ParallelStateSucceeded
         | EventType::ParallelStateFailed

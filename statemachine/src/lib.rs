@@ -32,14 +32,17 @@ pub mod history;
 mod interpreter;
 pub mod intrinsics;
 pub mod jsonata;
+mod jsonata_io;
 pub mod jsonpath;
 pub mod loader;
 pub mod model;
 pub mod payload;
+mod pipeline;
 pub mod registry;
 pub mod retry;
 pub mod rng;
 pub mod scope;
+mod simple_states;
 mod task;
 pub mod timestamp;
 

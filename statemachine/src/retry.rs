@@ -20,6 +20,8 @@ pub mod errors {
     pub const DATA_LIMIT_EXCEEDED: &str = "States.DataLimitExceeded";
     /// No Choice rule matched and there is no Default.
     pub const NO_CHOICE_MATCHED: &str = "States.NoChoiceMatched";
+    /// A JSONata expression failed, or produced a value its field cannot take.
+    pub const QUERY_EVALUATION_ERROR: &str = "States.QueryEvaluationError";
     /// An intrinsic function failed.
     pub const INTRINSIC_FAILURE: &str = "States.IntrinsicFailure";
     /// A Parallel branch failed.

@@ -4,10 +4,11 @@
 use crate::engine::{Exec, Failure, Frame, PAYLOAD_LIMIT};
 use crate::history::EventType;
 use crate::interpreter::{Entered, Step, invalid_path};
+use crate::jsonata_io::POSITIVE_INTEGER;
 use crate::model::{NumOrPath, ResultHandling, TaskState};
+use crate::payload::Sources;
 use crate::registry::{REGION, lambda_arn};
-use crate::retry::{RetryState, error_matches, errors};
-use crate::scope::Scope;
+use crate::retry::{RetryState, errors};
 use serde_json::{Map, Value, json};
 use std::time::Duration;
 
@@ -274,14 +275,21 @@ impl Exec<'_> {
         &self,
         en: &Entered<'_>,
         np: Option<&NumOrPath>,
-        scope: &Scope<'_>,
-        field: &str,
+        src: &Sources<'_>,
+        (field, path_field): (&str, &str),
     ) -> Result<Option<f64>, Failure> {
         match np {
             None => Ok(None),
             Some(NumOrPath::Literal(n)) => Ok(Some(*n)),
+            Some(NumOrPath::Jsonata(e)) => self
+                .jsonata_number(en, e, src, field, POSITIVE_INTEGER)
+                .map(Some),
             Some(NumOrPath::Path(p)) => {
-                let v = scope.eval(p).map_err(|m| en.runtime(invalid_path(p, &m)))?;
+                let field = path_field;
+                let v = src
+                    .scope
+                    .eval(p)
+                    .map_err(|m| en.runtime(invalid_path(p, &m)))?;
                 match v.as_f64() {
                     Some(n) if n > 0.0 => Ok(Some(n)),
                     _ => Err(en.runtime(format!(
@@ -329,36 +337,6 @@ impl Exec<'_> {
         }
     }
 
-    /// Applies the first matching catcher, or gives the failure back.
-    pub(crate) fn catch(
-        &self,
-        en: &Entered<'_>,
-        io: &ResultHandling,
-        f: Failure,
-        raw_input: &Value,
-        frame: &mut Frame,
-    ) -> Result<Step, Failure> {
-        if f.is_runtime() {
-            return Err(f);
-        }
-        let Some(c) = io
-            .catch
-            .iter()
-            .find(|c| error_matches(&c.error_equals, &f.error))
-        else {
-            return Err(f);
-        };
-        let err_out = error_output(&f);
-        let ctx = self.context(en, None);
-        let assigned = self.eval_assign(en, c.assign.as_ref(), &err_out, &ctx, frame)?;
-        let out = self.result_path(en, Some(&c.result_path), raw_input, err_out)?;
-        Self::apply_assign(frame, assigned);
-        Ok(Step {
-            output: out,
-            next: Some(c.next.clone()),
-        })
-    }
-
     pub(crate) async fn run_task(
         &self,
         en: &Entered<'_>,
@@ -369,24 +347,20 @@ impl Exec<'_> {
         let mut retry = RetryState::new(t.io.retry.len());
         loop {
             let ctx = self.context(en, Some(retry.total));
-            let eff = self.input_path(en, &input, &ctx, frame)?;
-            let eff = match &t.io.parameters {
-                Some(p) => self.template(en, p, &eff, &ctx, frame)?,
-                None => eff,
-            };
-            let scope = self.scope(&input, &ctx, frame);
+            let eff = self.effective_input(en, t.io.parameters.as_ref(), &input, &ctx, frame)?;
+            let src = self.field_sources(en, &input, &ctx, frame);
             let limits = Limits {
                 timeout: self.positive_seconds(
                     en,
                     t.timeout.as_ref(),
-                    &scope,
-                    "TimeoutSecondsPath",
+                    &src,
+                    ("TimeoutSeconds", "TimeoutSecondsPath"),
                 )?,
                 heartbeat: self.positive_seconds(
                     en,
                     t.heartbeat.as_ref(),
-                    &scope,
-                    "HeartbeatSecondsPath",
+                    &src,
+                    ("HeartbeatSeconds", "HeartbeatSecondsPath"),
                 )?,
             };
             match self.invoke(en, t, eff, limits, frame).await {
@@ -452,6 +426,7 @@ impl Exec<'_> {
                 let f = Failure {
                     error: e.error,
                     cause: e.cause,
+                    unrecorded: None,
                 };
                 return Err(fail(frame, f));
             }

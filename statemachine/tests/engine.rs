@@ -737,3 +737,62 @@ async fn runaway_loops_hit_the_history_limit() {
     assert_eq!(e.error.as_deref(), Some("States.Runtime"));
     assert!(e.history.len() <= 102);
 }
+
+/// JSONata states: Arguments, Output and Assign with `$states`, variables shared with
+/// JSONPath states, and AWS's functions.
+#[tokio::test]
+async fn jsonata_dataflow_and_variables() {
+    let reg = Registry::new().with("double", |v: Value| async move {
+        Ok(json!({"n": v["n"].as_i64().unwrap_or(0) * 2}))
+    });
+    let def = json!({"StartAt": "Path", "States": {
+        "Path": {"Type": "Pass", "Assign": {"base.$": "$.n"}, "Next": "Ata"},
+        "Ata": {"Type": "Task", "QueryLanguage": "JSONata", "Resource": format!("{FN_ARN}double"),
+                "Arguments": {"n": "{% $base + 1 %}"},
+                "Assign": {"seen": "{% $states.result.n %}", "base": "{% $base * 100 %}"},
+                "Output": {"got": "{% $states.result.n %}", "base_before": "{% $base %}", "r": "{% $range(1, 3, 2) %}"},
+                "Next": "Back"},
+        "Back": {"Type": "Pass", "Parameters": {"seen.$": "$seen", "base.$": "$base", "got.$": "$.got"}, "End": true}}});
+    let (e, _) = run_with(reg, def, json!({"n": 4})).await;
+    assert_eq!(e.status, ExecutionStatus::Succeeded, "{:?}", e.cause);
+    assert_eq!(e.output, Some(json!({"seen": 10, "base": 400, "got": 10})));
+    let exited = &e.history[e.history.len() - 4];
+    assert_eq!(exited.event_type, EventType::TaskStateExited);
+    assert_eq!(
+        exited.detail().unwrap()["output"],
+        json!(r#"{"got":10,"base_before":4,"r":[1,3]}"#)
+    );
+}
+
+/// A JSONata field that fails is `States.QueryEvaluationError`, recorded as an
+/// `EvaluationFailed` event that names the field, and chained as AWS chains it.
+#[tokio::test]
+async fn jsonata_evaluation_failures() {
+    let e = run(
+        json!({"QueryLanguage": "JSONata", "StartAt": "S", "States": {
+            "S": {"Type": "Pass", "Next": "C"},
+            "C": {"Type": "Choice", "Choices": [{"Condition": "{% $states.input.n %}", "Next": "S"}], "Default": "S"}}}),
+        json!({"n": 3}),
+    )
+    .await;
+    assert_eq!(e.error.as_deref(), Some("States.QueryEvaluationError"));
+    assert_eq!(
+        e.cause.as_deref(),
+        Some(
+            "An error occurred while executing the state 'C' (entered at the event id #4). The JSONata expression '$states.input.n' specified for the field 'Condition' returned an unexpected result type. Expected 'boolean', but was 'number' for value: 3"
+        )
+    );
+    let failed = &e.history[4];
+    assert_eq!(failed.event_type, EventType::EvaluationFailed);
+    assert_eq!(
+        failed.previous_event_id, 3,
+        "chained from before ChoiceStateEntered"
+    );
+    assert_eq!(failed.detail().unwrap()["location"], "Condition");
+    assert_eq!(failed.detail().unwrap()["state"], "C");
+    assert_eq!(
+        types(&e)[5..],
+        ["ExecutionFailed"],
+        "nothing runs after the failed evaluation"
+    );
+}

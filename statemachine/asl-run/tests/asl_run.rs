@@ -100,3 +100,27 @@ fn refuses_a_sleep_too_long_to_represent() {
         "{err}"
     );
 }
+
+#[test]
+fn runs_jsonata_definitions() {
+    let def = std::env::temp_dir().join(format!("asl-run-jsonata-{}.json", std::process::id()));
+    std::fs::write(
+        &def,
+        r#"{"QueryLanguage": "JSONata", "StartAt": "Hi", "States": {"Hi": {"Type": "Task",
+            "Resource": "arn:aws:lambda:us-east-1:111111111111:function:greet",
+            "Arguments": {"who": "{% $states.input.name %}"},
+            "Output": "{% 'hello ' & $states.result.who %}", "End": true}}}"#,
+    )
+    .unwrap();
+    let (code, out, err) = asl_run(&[
+        def.to_str().unwrap(),
+        "--input",
+        r#"{"name": "cat"}"#,
+        "--lambda",
+        "greet=echo",
+        "--no-history",
+    ]);
+    let _ = std::fs::remove_file(&def);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out["output"], "hello cat");
+}

@@ -55,6 +55,100 @@ fn from_code(message: &str) -> &str {
         .map_or(message, |i| &message[i..])
 }
 
+/// Why a state's JSONata field failed, worded as Step Functions words it (the cause of
+/// `States.QueryEvaluationError`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FieldError {
+    /// The expression produced nothing.
+    #[error(
+        "The JSONata expression '{expr}' specified for the field '{location}' returned nothing (undefined)."
+    )]
+    Nothing {
+        /// The expression as written.
+        expr: String,
+        /// The field (`Output/result`).
+        location: String,
+    },
+    /// The expression produced a function.
+    #[error(
+        "The JSONata expression '{expr}' specified for the field '{location}' returned an unsupported result type."
+    )]
+    Unsupported {
+        /// The expression as written.
+        expr: String,
+        /// The field.
+        location: String,
+    },
+    /// The expression failed.
+    #[error(
+        "The JSONata expression '{expr}' specified for the field '{location}' threw an error during evaluation. {error}"
+    )]
+    Failed {
+        /// The expression as written.
+        expr: String,
+        /// The field.
+        location: String,
+        /// JSONata's error.
+        error: JsonataError,
+    },
+    /// The expression produced a value of the wrong type for the field.
+    #[error(
+        "The JSONata expression '{expr}' specified for the field '{location}' returned an unexpected result type. Expected '{expected}', but was '{actual}' for value: {value}"
+    )]
+    Type {
+        /// The expression as written.
+        expr: String,
+        /// The field.
+        location: String,
+        /// What the field takes (`array`, `integer`, ...).
+        expected: &'static str,
+        /// The JSON type of the result.
+        actual: &'static str,
+        /// The result, as compact JSON.
+        value: String,
+    },
+}
+
+impl FieldError {
+    /// The field that failed (`Output/result`).
+    pub fn location(&self) -> &str {
+        match self {
+            FieldError::Nothing { location, .. }
+            | FieldError::Unsupported { location, .. }
+            | FieldError::Failed { location, .. }
+            | FieldError::Type { location, .. } => location,
+        }
+    }
+
+    /// The error for a result of the wrong type (`expected` names what the field takes).
+    pub fn wrong_type(
+        expr: &Expression,
+        location: &str,
+        expected: &'static str,
+        value: &Value,
+    ) -> Self {
+        FieldError::Type {
+            expr: expr.source.clone(),
+            location: location.to_string(),
+            expected,
+            actual: json_type(value),
+            value: value.to_string(),
+        }
+    }
+}
+
+/// The JSON type of `v`, as JSONata's `$type` names it.
+pub fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
 /// What an expression produced.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Evaluated {
@@ -156,6 +250,31 @@ impl Expression {
     /// Whether it may read `$states.context` (so the engine builds the context object).
     pub fn reads_context(&self) -> bool {
         self.reads_context
+    }
+
+    /// The JSON value of the expression in a state's field at `location`; nothing, a
+    /// function or a JSONata error is a `FieldError`.
+    pub fn value(&self, env: &Env<'_>, location: &str) -> Result<Value, FieldError> {
+        let at = || (self.source.clone(), location.to_string());
+        match self.evaluate(env) {
+            Ok(Evaluated::Value(v)) => Ok(v),
+            Ok(Evaluated::Nothing) => {
+                let (expr, location) = at();
+                Err(FieldError::Nothing { expr, location })
+            }
+            Ok(Evaluated::Unsupported) => {
+                let (expr, location) = at();
+                Err(FieldError::Unsupported { expr, location })
+            }
+            Err(error) => {
+                let (expr, location) = at();
+                Err(FieldError::Failed {
+                    expr,
+                    location,
+                    error,
+                })
+            }
+        }
     }
 
     /// Evaluates the expression.
