@@ -34,39 +34,13 @@ impl Exec<'_> {
             let ctx = self.context(en, None);
             let eff = self.effective_input(en, io.parameters.as_ref(), &input, &ctx, frame)?;
             self.emit(frame, EventType::ParallelStateStarted, json!({}));
-            let parent_prev = frame.prev;
-            let mut frames: Vec<Frame> = branches
-                .iter()
-                .map(|_| Frame {
-                    prev: parent_prev,
-                    vars: frame.vars.clone(),
-                    record: frame.record,
-                    assigned: None,
-                })
-                .collect();
-            let runs = branches
-                .iter()
-                .zip(frames.iter_mut())
-                .map(|(b, f)| self.run_machine(b, eff.clone(), f));
-            let results = futures::future::join_all(runs).await;
-            frame.prev = self.last_id().max(frame.prev);
-            let mut outputs = Vec::with_capacity(results.len());
-            let mut failure = None;
-            for r in results {
-                match r {
-                    Ok(v) => outputs.push(v),
-                    Err(f) => {
-                        if failure.is_none() {
-                            failure = Some(f);
-                        }
-                    }
-                }
-            }
-            match failure {
-                None => {
-                    return self.complete(en, io, &input, Value::Array(outputs), &ctx, frame);
-                }
-                Some(f) => {
+            let outcome = match self.mocked() {
+                Some(mocked) => mocked,
+                None => self.run_branches(branches, &eff, frame).await,
+            };
+            match outcome {
+                Ok(result) => return self.complete(en, io, &input, result, &ctx, frame),
+                Err(f) => {
                     if self.retry_wait(io, &mut retry, &f).await {
                         continue;
                     }
@@ -75,6 +49,37 @@ impl Exec<'_> {
                 }
             }
         }
+    }
+
+    /// Runs the branches on `input` at once: their outputs in order, or the first
+    /// branch failure.
+    async fn run_branches(
+        &self,
+        branches: &[StateMachine],
+        input: &Value,
+        frame: &mut Frame,
+    ) -> Result<Value, Failure> {
+        let parent_prev = frame.prev;
+        let mut frames: Vec<Frame> = branches
+            .iter()
+            .map(|_| Frame {
+                prev: parent_prev,
+                vars: frame.vars.clone(),
+                record: frame.record,
+                assigned: None,
+            })
+            .collect();
+        let runs = branches
+            .iter()
+            .zip(frames.iter_mut())
+            .map(|(b, f)| self.run_machine(b, input.clone(), f));
+        let results = futures::future::join_all(runs).await;
+        frame.prev = self.last_id().max(frame.prev);
+        let mut outputs = Vec::with_capacity(results.len());
+        for r in results {
+            outputs.push(r?);
+        }
+        Ok(Value::Array(outputs))
     }
 }
 
@@ -87,6 +92,13 @@ struct MapLimits {
 }
 
 impl MapLimits {
+    /// Whether `failures` of `total` iterations are within the tolerated failures;
+    /// None when the Map tolerates none (its first failure fails it).
+    fn tolerance(&self, failures: usize, total: usize) -> Option<bool> {
+        let set = self.tolerated_count.is_some() || self.tolerated_percentage.is_some();
+        set.then(|| self.tolerates(failures, total))
+    }
+
     /// Whether `failures` of `total` iterations are within the tolerated failures.
     fn tolerates(&self, failures: usize, total: usize) -> bool {
         let by_count = self.tolerated_count.is_some_and(|c| failures as f64 <= c);
@@ -205,9 +217,15 @@ impl Exec<'_> {
             .map_err(|mi| en.runtime(invalid_path(&items_path, &mi)))?
         {
             Value::Array(a) => Ok(a),
-            other => Err(en.runtime(format!(
-                "Invalid path '{items_path}': the value is not a JSON array: {other}"
-            ))),
+            // AWS names a context path with one `$` here.
+            _ => {
+                let shown = items_path.as_str();
+                let shown = shown
+                    .strip_prefix('$')
+                    .filter(|p| p.starts_with('$'))
+                    .unwrap_or(shown);
+                Err(en.runtime(format!("Reference path \"{shown}\" must point to array.")))
+            }
         }
     }
 
@@ -359,56 +377,104 @@ impl Exec<'_> {
                 _ => usize::MAX,
             };
             let items = items?;
+            self.inspect_map(en, &items, max_conc, &limits);
             if m.distributed {
                 let arn = self.map_run_arn(&en.state.name);
                 self.emit(frame, EventType::MapRunStarted, json!({"mapRunArn": arn}));
             }
             let inputs = self.iteration_inputs(en, m, items, &eff, &ctx, frame)?;
-            let total = inputs.len();
-            let done = self.run_iterations(en, m, inputs, &limits, frame).await;
-            if frame.record && !m.distributed {
-                // Success chains from the last iteration result, failure from
-                // the last state event (as AWS records it).
-                frame.prev = if done.first_failure.is_none() {
-                    self.last_id()
-                } else {
-                    self.last_advancing_id()
-                };
-            }
-            let failed = done
-                .first_failure
-                .filter(|f| f.is_runtime() || !limits.tolerates(done.failures, total));
-            let Some(f) = failed else {
-                if m.distributed {
-                    self.emit(frame, EventType::MapRunSucceeded, json!({}));
-                    frame.prev = self.last_id();
+            let outcome = match self.mocked_map(|failures, total| limits.tolerance(failures, total))
+            {
+                Some(mocked) => mocked,
+                None => self.iterate(en, m, inputs, &limits, frame).await,
+            };
+            match outcome {
+                Ok(result) => return self.complete(en, &m.io, &input, result, &ctx, frame),
+                Err(f) => {
+                    if self.retry_wait(&m.io, &mut retry, &f).await {
+                        continue;
+                    }
+                    self.emit(frame, EventType::MapStateFailed, json!({}));
+                    return self.catch(en, &m.io, f, &input, frame);
                 }
-                self.emit(frame, EventType::MapStateSucceeded, json!({}));
-                return self.complete(en, &m.io, &input, Value::Array(done.outputs), &ctx, frame);
-            };
-            let tolerance =
-                limits.tolerated_count.is_some() || limits.tolerated_percentage.is_some();
-            let f = if m.distributed && tolerance {
-                Failure::new(
-                    errors::EXCEED_TOLERATED_FAILURE_THRESHOLD,
-                    "The specified tolerated failure threshold was exceeded",
-                )
-            } else {
-                f
-            };
-            if m.distributed {
-                self.emit(
-                    frame,
-                    EventType::MapRunFailed,
-                    Value::Object(error_details(&f)),
-                );
             }
-            if self.retry_wait(&m.io, &mut retry, &f).await {
-                continue;
-            }
-            self.emit(frame, EventType::MapStateFailed, json!({}));
-            return self.catch(en, &m.io, f, &input, frame);
         }
+    }
+
+    /// What TestState shows of a Map: its items (JSONPath) and its limits.
+    fn inspect_map(
+        &self,
+        en: &Entered<'_>,
+        items: &[Value],
+        max_concurrency: Option<f64>,
+        limits: &MapLimits,
+    ) {
+        if self.test.is_none() {
+            return;
+        }
+        if en.state.language == QueryLanguage::JsonPath {
+            self.inspect("afterItemsPath", &Value::Array(items.to_vec()));
+        }
+        let number = |n: f64| serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number);
+        let integer = |n: f64| Value::from(n as u64);
+        self.inspect("maxConcurrency", &integer(max_concurrency.unwrap_or(0.0)));
+        if let Some(c) = limits.tolerated_count {
+            self.inspect("toleratedFailureCount", &integer(c));
+        }
+        if let Some(p) = limits.tolerated_percentage {
+            self.inspect("toleratedFailurePercentage", &number(p));
+        }
+    }
+
+    /// Runs the iterations and decides how the Map ends: the results, or the failure
+    /// (in a distributed Map with tolerated failures, the threshold's).
+    async fn iterate(
+        &self,
+        en: &Entered<'_>,
+        m: &MapState,
+        inputs: Vec<Value>,
+        limits: &MapLimits,
+        frame: &mut Frame,
+    ) -> Result<Value, Failure> {
+        let total = inputs.len();
+        let done = self.run_iterations(en, m, inputs, limits, frame).await;
+        if frame.record && !m.distributed {
+            // Success chains from the last iteration result, failure from
+            // the last state event (as AWS records it).
+            frame.prev = if done.first_failure.is_none() {
+                self.last_id()
+            } else {
+                self.last_advancing_id()
+            };
+        }
+        let failed = done
+            .first_failure
+            .filter(|f| f.is_runtime() || !limits.tolerates(done.failures, total));
+        let Some(f) = failed else {
+            if m.distributed {
+                self.emit(frame, EventType::MapRunSucceeded, json!({}));
+                frame.prev = self.last_id();
+            }
+            self.emit(frame, EventType::MapStateSucceeded, json!({}));
+            return Ok(Value::Array(done.outputs));
+        };
+        let tolerance = limits.tolerated_count.is_some() || limits.tolerated_percentage.is_some();
+        let f = if m.distributed && tolerance {
+            Failure::new(
+                errors::EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                "The specified tolerated failure threshold was exceeded",
+            )
+        } else {
+            f
+        };
+        if m.distributed {
+            self.emit(
+                frame,
+                EventType::MapRunFailed,
+                Value::Object(error_details(&f)),
+            );
+        }
+        Err(f)
     }
 
     /// The map run ARN of a distributed Map state.

@@ -151,6 +151,23 @@ pub(crate) struct Exec<'e> {
     pub transitions: std::sync::atomic::AtomicU64,
     pub execution: Value,
     pub state_machine: Value,
+    /// Set when the TestState API runs one state: mocks, configuration, and what
+    /// it records for the response.
+    pub test: Option<crate::test_state::TestHooks>,
+}
+
+impl<'e> Exec<'e> {
+    pub fn new(engine: &'e Engine, execution: Value, state_machine: Value) -> Self {
+        Exec {
+            engine,
+            history: Mutex::new(Vec::new()),
+            last_advancing: std::sync::atomic::AtomicU64::new(0),
+            transitions: std::sync::atomic::AtomicU64::new(0),
+            execution,
+            state_machine,
+            test: None,
+        }
+    }
 }
 
 /// Per-thread (top level, branch, iteration) state.
@@ -233,12 +250,9 @@ impl Engine {
             opts.state_machine_name
         );
         let start = timestamp::format(self.clock.now());
-        let exec = Exec {
-            engine: self,
-            history: Mutex::new(Vec::new()),
-            last_advancing: std::sync::atomic::AtomicU64::new(0),
-            transitions: std::sync::atomic::AtomicU64::new(0),
-            execution: json!({
+        let exec = Exec::new(
+            self,
+            json!({
                 "Id": exec_arn,
                 "Input": input,
                 "StartTime": start,
@@ -246,8 +260,8 @@ impl Engine {
                 "RoleArn": opts.role_arn,
                 "RedriveCount": 0,
             }),
-            state_machine: json!({"Id": sm_arn, "Name": opts.state_machine_name}),
-        };
+            json!({"Id": sm_arn, "Name": opts.state_machine_name}),
+        );
         let mut frame = Frame {
             prev: 0,
             vars: Map::new(),

@@ -31,11 +31,17 @@ pub(crate) struct Entered<'s> {
     /// The `previousEventId` of the `StateEntered` event.
     pub prev: u64,
     pub time: String,
+    /// Run by the TestState API, which records no history: causes name no event.
+    pub tested: bool,
 }
 
 impl Entered<'_> {
     pub fn runtime(&self, msg: impl std::fmt::Display) -> Failure {
-        Failure::runtime(&self.state.name, self.id, msg)
+        if self.tested {
+            Failure::new(errors::RUNTIME, msg.to_string())
+        } else {
+            Failure::runtime(&self.state.name, self.id, msg)
+        }
     }
 
     /// A JSONata evaluation failure (`States.QueryEvaluationError`) at `location`.
@@ -54,7 +60,7 @@ impl Entered<'_> {
         msg: impl std::fmt::Display,
         follows_entered: bool,
     ) -> Failure {
-        let mut f = Failure::runtime(&self.state.name, self.id, msg);
+        let mut f = self.runtime(msg);
         f.error = errors::QUERY_EVALUATION_ERROR.to_string();
         f.unrecorded = Some(Evaluation {
             location: location.map(str::to_string),
@@ -131,6 +137,9 @@ impl Exec<'_> {
         if !en.state.uses_context {
             return Value::Null;
         }
+        if let Some(t) = &self.test {
+            return t.context.clone();
+        }
         let mut st = Map::new();
         st.insert("Name".into(), Value::String(en.state.name.clone()));
         st.insert("EnteredTime".into(), Value::String(en.time.clone()));
@@ -144,7 +153,7 @@ impl Exec<'_> {
         })
     }
 
-    async fn run_state(
+    pub(crate) async fn run_state(
         &self,
         state: &State,
         input: Value,
@@ -164,6 +173,7 @@ impl Exec<'_> {
             id,
             prev,
             time: timestamp::format(self.engine.clock.now()),
+            tested: self.test.is_some(),
         };
         let step = match self.run_kind(&en, input, frame).await {
             Ok(step) => step,
@@ -251,6 +261,13 @@ impl Exec<'_> {
                 self.emit(frame, EventType::ParallelStateFailed, json!({}));
             }
             _ => {}
+        }
+    }
+
+    /// Records TestState inspection data (nothing outside TestState).
+    pub fn inspect(&self, key: &str, value: &Value) {
+        if let Some(t) = &self.test {
+            t.inspect(key, value.clone());
         }
     }
 
@@ -408,16 +425,21 @@ impl Exec<'_> {
         raw_input: &Value,
         frame: &mut Frame,
     ) -> Result<Step, Failure> {
-        if f.is_runtime() {
+        if f.is_runtime() || self.test.as_ref().is_some_and(|t| t.retriable()) {
             return Err(f);
         }
-        let Some(c) = io
+        let Some((i, c)) = io
             .catch
             .iter()
-            .find(|c| crate::retry::error_matches(&c.error_equals, &f.error))
+            .enumerate()
+            .find(|(_, c)| crate::retry::error_matches(&c.error_equals, &f.error))
         else {
             return Err(f);
         };
+        if let Some(t) = &self.test {
+            t.error_detail("catchIndex", Value::from(i));
+            t.set_caught(&f);
+        }
         let err_out = error_output(&f);
         let ctx = self.context(en, None);
         let output = match en.state.language {

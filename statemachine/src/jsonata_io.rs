@@ -6,7 +6,7 @@
 use crate::engine::{Exec, Failure, Frame};
 use crate::interpreter::Entered;
 use crate::jsonata::{Expression, FieldError, States};
-use crate::model::{QueryLanguage, Template};
+use crate::model::{QueryLanguage, StateKind, Template};
 use crate::payload::Sources;
 use serde_json::Value;
 
@@ -21,21 +21,35 @@ impl Exec<'_> {
         ctx: &Value,
         frame: &Frame,
     ) -> Result<Value, Failure> {
+        // TestState shows a Task's steps here, not a Parallel's (as AWS does).
+        let shown = matches!(en.state.kind, StateKind::Task(_));
+        let inspect = |key: &str, v: &Value| {
+            if shown {
+                self.inspect(key, v);
+            }
+        };
         match en.state.language {
             QueryLanguage::JsonPath => {
                 let eff = self.input_path(en, input, ctx, frame)?;
-                match parameters {
-                    Some(t) => self.template(en, t, &eff, ctx, frame),
-                    None => Ok(eff),
-                }
+                inspect("afterInputPath", &eff);
+                let eff = match parameters {
+                    Some(t) => self.template(en, t, &eff, ctx, frame)?,
+                    None => eff,
+                };
+                inspect("afterParameters", &eff);
+                Ok(eff)
             }
-            QueryLanguage::Jsonata => match parameters {
-                Some(t) => {
-                    let src = self.sources(input, ctx, Some(self.states(input, ctx)), frame);
-                    self.eval_template(en, t, &src)
-                }
-                None => Ok(input.clone()),
-            },
+            QueryLanguage::Jsonata => {
+                let eff = match parameters {
+                    Some(t) => {
+                        let src = self.sources(input, ctx, Some(self.states(input, ctx)), frame);
+                        self.eval_template(en, t, &src)?
+                    }
+                    None => input.clone(),
+                };
+                inspect("afterArguments", &eff);
+                Ok(eff)
+            }
         }
     }
 

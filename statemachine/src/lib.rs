@@ -44,15 +44,20 @@ pub mod rng;
 pub mod scope;
 mod simple_states;
 mod task;
+pub mod test_state;
 pub mod timestamp;
 
 pub use clock::{BoxFuture, Clock, TokioClock, VirtualClock};
 pub use engine::{Engine, Execution, ExecutionOptions, ExecutionStatus, Observer, PAYLOAD_LIMIT};
 pub use history::{EventType, HistoryEvent};
-pub use loader::{LoadError, load_str, load_value};
+pub use loader::{LoadError, load_state, load_str, load_value};
 pub use model::StateMachine;
 pub use registry::{Registry, TaskError, TaskHandler, lambda_arn};
 pub use rng::{FixedRng, RandomSource, SeededRng};
+pub use test_state::{
+    FieldValidationMode, InspectionLevel, Mock, StateConfiguration, TestStateError,
+    TestStateRequest, TestStateResponse, TestStateStatus,
+};
 
 impl StateMachine {
     /// Loads a definition from JSON text with `${Name}` substitutions.

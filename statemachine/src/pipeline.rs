@@ -70,9 +70,11 @@ impl Exec<'_> {
         ctx: &Value,
         frame: &mut Frame,
     ) -> Result<Value, Failure> {
+        self.inspect("afterResultSelector", &result);
         let src = self.sources(&result, ctx, None, frame);
         let assigned = self.eval_assign(en, en.state.assign.as_ref(), &src)?;
         let combined = self.result_path(en, rp, raw_input, result)?;
+        self.inspect("afterResultPath", &combined);
         let out = self.output_path(en, combined, ctx, frame)?;
         Self::apply_assign(frame, assigned);
         Ok(out)

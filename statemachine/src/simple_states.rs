@@ -28,7 +28,11 @@ impl Exec<'_> {
         frame: &Frame,
     ) -> Result<Value, Failure> {
         match en.state.language {
-            QueryLanguage::JsonPath => self.input_path(en, &input, ctx, frame),
+            QueryLanguage::JsonPath => {
+                let eff = self.input_path(en, &input, ctx, frame)?;
+                self.inspect("afterInputPath", &eff);
+                Ok(eff)
+            }
             QueryLanguage::Jsonata => Ok(input),
         }
     }
@@ -82,12 +86,23 @@ impl Exec<'_> {
         let ctx = self.context(en, None);
         let output = match en.state.language {
             QueryLanguage::JsonPath => {
-                let eff = self.input_path(en, &input, &ctx, frame)?;
-                let eff = match &io.parameters {
-                    Some(t) => self.template(en, t, &eff, &ctx, frame)?,
-                    None => eff,
+                let res = match result {
+                    // TestState shows a Pass with a Result without its input steps.
+                    Some(r) => {
+                        self.inspect("result", r);
+                        r.clone()
+                    }
+                    None => {
+                        let eff = self.input_path(en, &input, &ctx, frame)?;
+                        self.inspect("afterInputPath", &eff);
+                        let eff = match &io.parameters {
+                            Some(t) => self.template(en, t, &eff, &ctx, frame)?,
+                            None => eff,
+                        };
+                        self.inspect("afterParameters", &eff);
+                        eff
+                    }
                 };
-                let res = result.cloned().unwrap_or(eff);
                 self.finish(en, io.result_path.as_ref(), &input, res, &ctx, frame)?
             }
             QueryLanguage::Jsonata => self.end_plain(en, input, &ctx, frame)?,
@@ -305,6 +320,9 @@ impl Exec<'_> {
         frame: &Frame,
     ) -> Failure {
         let ctx = self.context(en, None);
+        if en.state.language == QueryLanguage::JsonPath {
+            self.inspect("afterInputPath", &input);
+        }
         let src = self.field_sources(en, &input, &ctx, frame);
         let eval = |sp: &Option<StrOrPath>, field: &str, path_field: &str| {
             self.fail_field(en, sp.as_ref(), &src, field, path_field)

@@ -5,14 +5,15 @@ use crate::engine::{Exec, Failure, Frame, PAYLOAD_LIMIT};
 use crate::history::EventType;
 use crate::interpreter::{Entered, Step, invalid_path};
 use crate::jsonata_io::POSITIVE_INTEGER;
-use crate::model::{NumOrPath, ResultHandling, TaskState};
+use crate::model::{NumOrPath, QueryLanguage, ResultHandling, TaskState};
 use crate::payload::Sources;
 use crate::registry::{REGION, lambda_arn};
 use crate::retry::{RetryState, errors};
 use serde_json::{Map, Value, json};
 use std::time::Duration;
 
-const LAMBDA_INVOKE: &str = "arn:aws:states:::lambda:invoke";
+/// The optimized Lambda integration: a Task whose `Parameters`/`Arguments` name the function.
+pub(crate) const LAMBDA_INVOKE: &str = "arn:aws:states:::lambda:invoke";
 
 enum Kind {
     /// A Lambda function ARN as the Resource.
@@ -326,6 +327,10 @@ impl Exec<'_> {
         if f.is_runtime() {
             return false;
         }
+        if let Some(t) = &self.test {
+            t.retry(&io.retry, &f.error, self.engine.rng.as_ref());
+            return false;
+        }
         match retry.next_delay(&io.retry, &f.error, self.engine.rng.as_ref()) {
             Some(d) => {
                 if !d.is_zero() {
@@ -363,8 +368,15 @@ impl Exec<'_> {
                     ("HeartbeatSeconds", "HeartbeatSecondsPath"),
                 )?,
             };
-            match self.invoke(en, t, eff, limits, frame).await {
+            let outcome = match self.mocked() {
+                Some(mocked) => mocked,
+                None => self.invoke(en, t, eff, limits, frame).await,
+            };
+            match outcome {
                 Ok(result) => {
+                    if en.state.language == QueryLanguage::JsonPath {
+                        self.inspect("result", &result);
+                    }
                     return self.complete(en, &t.io, &input, result, &ctx, frame);
                 }
                 Err(f) => {

@@ -117,6 +117,15 @@ pub fn load_value(v: &Value) -> R<StateMachine> {
     machine(obj, None, language)
 }
 
+/// Loads one state on its own (the TestState API): the states it names in `Next`,
+/// `Default` or a Catch need not exist.
+pub fn load_state(name: &str, v: &Value) -> R<State> {
+    let obj = v
+        .as_object()
+        .ok_or_else(|| invalid(Some(name), "", "a state must be a JSON object"))?;
+    states::state(name, obj, QueryLanguage::default())
+}
+
 /// A `QueryLanguage` field (`default` when absent).
 fn query_language(v: Option<&Value>, state: Option<&str>, field: &str) -> R<QueryLanguage> {
     match v.map(Value::as_str) {
