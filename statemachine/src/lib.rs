@@ -1,4 +1,5 @@
-//! A local Amazon States Language engine.
+//! A local Amazon States Language engine: JSONPath and JSONata state machines (one
+//! query language per state), and the TestState API ([`Engine::test_state`]).
 //!
 //! Load a definition with [`load_str`] (or [`StateMachine::from_json`]), bind
 //! task resources in a [`Registry`], and run it with [`Engine::execute`]:
