@@ -796,3 +796,22 @@ async fn jsonata_evaluation_failures() {
         "nothing runs after the failed evaluation"
     );
 }
+
+/// `local` runs executions on spawned tasks, so a loaded machine, the engine and the
+/// futures they give must be `Send`. JSONata's evaluator is not (it shares values
+/// through `Rc`), so it must never be held across an `.await`; this fails to compile
+/// if it is.
+#[test]
+fn executions_can_run_on_spawned_tasks() {
+    fn send<T: Send>(_: &T) {}
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<StateMachine>();
+    send_sync::<Engine>();
+    let engine = Engine::new(Registry::new());
+    let machine = sm(
+        json!({"QueryLanguage": "JSONata", "StartAt": "P", "States": {
+        "P": {"Type": "Pass", "Output": "{% $states.input %}", "End": true}}}),
+    );
+    send(&engine.execute(&machine, json!({}), ExecutionOptions::default()));
+    send(&engine.test_state(&imagegen_statemachine::TestStateRequest::default()));
+}
