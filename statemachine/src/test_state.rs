@@ -221,6 +221,10 @@ impl TestHooks {
     pub fn set_caught(&self, f: &Failure) {
         self.with_record(|r| r.caught = Some(f.clone()));
     }
+
+    fn into_record(self) -> TestRecord {
+        self.record.into_inner().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 impl Exec<'_> {
@@ -288,6 +292,35 @@ impl TestHooks {
     }
 }
 
+/// The request's variables (an object).
+fn variables(req: &TestStateRequest) -> Result<Map<String, Value>, TestStateError> {
+    match &req.variables {
+        None => Ok(Map::new()),
+        Some(text) => match parse("variables", text)? {
+            Value::Object(m) => Ok(m),
+            _ => Err(TestStateError::Json {
+                field: "variables",
+                message: "they must be a JSON object".to_string(),
+            }),
+        },
+    }
+}
+
+/// The request's mock, its result parsed and checked.
+fn mock(state: &State, req: &TestStateRequest) -> Result<Option<MockValue>, TestStateError> {
+    Ok(match &req.mock {
+        None => None,
+        Some(Mock::Result(text)) => {
+            let v = parse("mock result", text)?;
+            check_mock(state, &v, req.field_validation_mode)?;
+            Some(MockValue::Result(v))
+        }
+        Some(Mock::ErrorOutput { error, cause }) => {
+            Some(MockValue::Error(Failure::new(error, cause.clone())))
+        }
+    })
+}
+
 fn parse(field: &'static str, text: &str) -> Result<Value, TestStateError> {
     serde_json::from_str(text).map_err(|e| TestStateError::Json {
         field,
@@ -316,61 +349,37 @@ impl Engine {
             }
         };
         let input = parse("input", &req.input)?;
-        let variables = match &req.variables {
-            None => Map::new(),
-            Some(text) => match parse("variables", text)? {
-                Value::Object(m) => m,
-                _ => {
-                    return Err(TestStateError::Json {
-                        field: "variables",
-                        message: "they must be a JSON object".to_string(),
-                    });
-                }
-            },
-        };
-        let mock = match &req.mock {
-            None => None,
-            Some(Mock::Result(text)) => {
-                let v = parse("mock result", text)?;
-                check_mock(state, &v, req.field_validation_mode)?;
-                Some(MockValue::Result(v))
-            }
-            Some(Mock::ErrorOutput { error, cause }) => {
-                Some(MockValue::Error(Failure::new(error, cause.clone())))
-            }
-        };
+        let variables = variables(req)?;
         let (execution, state_machine, default_context) = self.test_context(state, &input, req);
-        let context = match &req.context {
-            Some(text) => parse("context", text)?,
-            None => default_context,
-        };
-        let mut exec = Exec::new(self, execution, state_machine);
-        exec.test = Some(TestHooks {
-            mock,
+        let hooks = TestHooks {
+            mock: mock(state, req)?,
             config: req.state_configuration.clone(),
-            context,
+            context: match &req.context {
+                Some(text) => parse("context", text)?,
+                None => default_context,
+            },
             record: Mutex::default(),
-        });
-        let hooks = exec.test.as_ref();
-        if let Some(h) = hooks {
-            h.inspect("input", input.clone());
-            if !variables.is_empty() {
-                h.inspect("variables", Value::Object(variables.clone()));
-            }
+        };
+        hooks.inspect("input", input.clone());
+        if !variables.is_empty() {
+            hooks.inspect("variables", Value::Object(variables.clone()));
         }
+        let mut exec = Exec::new(self, execution, state_machine);
+        exec.test = Some(hooks);
         let mut frame = Frame {
             prev: 0,
             vars: variables,
             record: false,
             assigned: None,
         };
-        let outcome = exec.run_state(state, input.clone(), &mut frame).await;
-        let shown = Shown::new(req);
-        let record = exec
-            .test
-            .map(|h| h.record.into_inner().unwrap_or_else(|p| p.into_inner()))
-            .unwrap_or_default();
-        Ok(response(outcome, record, &shown, req.inspection_level))
+        let outcome = exec.run_state(state, input, &mut frame).await;
+        let record = exec.test.map(TestHooks::into_record).unwrap_or_default();
+        Ok(response(
+            outcome,
+            record,
+            &Shown::new(req),
+            req.inspection_level,
+        ))
     }
 
     /// The execution, state machine and context object a test runs under.
