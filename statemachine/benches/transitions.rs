@@ -1,5 +1,6 @@
-//! State transitions per second (criterion reports them as `elem/s`):
-//! a Pass/Choice loop, and the image pipeline with no-op Lambda handlers.
+//! State transitions per second (criterion reports them as `elem/s`): a Pass/Choice
+//! loop in JSONPath and the same loop in JSONata, and the image pipeline with no-op
+//! Lambda handlers.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use imagegen_statemachine::{Engine, ExecutionOptions, Registry, StateMachine, VirtualClock};
@@ -48,6 +49,23 @@ fn transitions(
         .count() as u64
 }
 
+/// Runs `def` on an empty input as the benchmark group `name`.
+fn loop_bench(c: &mut Criterion, name: &str, def: &Value) {
+    let sm = load(&def.to_string(), &HashMap::new());
+    let engine = Engine::new(Registry::new());
+    let rt = runtime();
+    let input = json!({});
+    let n = transitions(&engine, &rt, &sm, &input);
+    let mut g = c.benchmark_group(name);
+    g.throughput(Throughput::Elements(n));
+    g.bench_function("transitions", |b| {
+        b.iter(|| {
+            rt.block_on(engine.execute(&sm, black_box(input.clone()), ExecutionOptions::default()))
+        })
+    });
+    g.finish();
+}
+
 fn pass_choice(c: &mut Criterion) {
     let def = json!({
         "StartAt": "Init",
@@ -61,19 +79,25 @@ fn pass_choice(c: &mut Criterion) {
             "Done": {"Type": "Succeed", "OutputPath": "$.i"}
         }
     });
-    let sm = load(&def.to_string(), &HashMap::new());
-    let engine = Engine::new(Registry::new());
-    let rt = runtime();
-    let input = json!({});
-    let n = transitions(&engine, &rt, &sm, &input);
-    let mut g = c.benchmark_group("pass_choice_loop");
-    g.throughput(Throughput::Elements(n));
-    g.bench_function("transitions", |b| {
-        b.iter(|| {
-            rt.block_on(engine.execute(&sm, black_box(input.clone()), ExecutionOptions::default()))
-        })
+    loop_bench(c, "pass_choice_loop", &def);
+}
+
+/// The same loop in JSONata: the same states doing the same work through expressions.
+fn pass_choice_jsonata(c: &mut Criterion) {
+    let def = json!({
+        "QueryLanguage": "JSONata",
+        "StartAt": "Init",
+        "States": {
+            "Init": {"Type": "Pass", "Output": {"i": 0, "acc": []}, "Next": "Check"},
+            "Check": {"Type": "Choice", "Choices": [
+                {"Condition": format!("{{% $type($states.input.i) = 'number' and $states.input.i < {LOOPS} %}}"), "Next": "Step"}
+            ], "Default": "Done"},
+            "Step": {"Type": "Pass", "Output": {"i": "{% $states.input.i + 1 %}", "acc": "{% $states.input.acc %}"}, "Next": "Tag"},
+            "Tag": {"Type": "Pass", "Output": "{% $merge([$states.input, {'last': 'tick'}]) %}", "Next": "Check"},
+            "Done": {"Type": "Succeed", "Output": "{% $states.input.i %}"}
+        }
     });
-    g.finish();
+    loop_bench(c, "pass_choice_loop_jsonata", &def);
 }
 
 fn image_pipeline(c: &mut Criterion) {
@@ -120,5 +144,5 @@ fn image_pipeline(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, pass_choice, image_pipeline);
+criterion_group!(benches, pass_choice, pass_choice_jsonata, image_pipeline);
 criterion_main!(benches);

@@ -165,7 +165,7 @@ pub fn string_matches(s: &str, pattern: &str) -> bool {
 mod tests {
     use super::*;
     use crate::loader::load_str;
-    use crate::model::StateKind;
+    use crate::model::{ChoiceTest, StateKind};
     use serde_json::{Map, json};
     use std::collections::HashMap;
 
@@ -177,7 +177,10 @@ mod tests {
         let StateKind::Choice { choices, .. } = &sm.states["A"].kind else {
             panic!()
         };
-        choices[0].rule.clone()
+        let ChoiceTest::Rule(rule) = &choices[0].test else {
+            panic!()
+        };
+        rule.clone()
     }
 
     fn eval(r: Value, input: Value) -> Result<bool, ChoiceError> {

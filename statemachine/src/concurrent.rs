@@ -3,9 +3,13 @@
 use crate::engine::{Exec, Failure, Frame};
 use crate::history::EventType;
 use crate::interpreter::{Entered, Step, invalid_path};
+use crate::jsonata::FieldError;
+use crate::jsonata_io::{NON_NEGATIVE_INTEGER, PERCENTAGE};
 use crate::jsonpath::JsonPath;
-use crate::model::*;
+use crate::model::{MapState, NumOrPath, QueryLanguage, ResultHandling, StateMachine, Template};
+use crate::payload::Sources;
 use crate::retry::{RetryState, errors};
+use crate::task::error_details;
 use futures::StreamExt;
 use serde_json::{Value, json};
 
@@ -28,45 +32,15 @@ impl Exec<'_> {
         let mut retry = RetryState::new(io.retry.len());
         loop {
             let ctx = self.context(en, None);
-            let eff = self.input_path(en, &input, &ctx, frame)?;
-            let eff = match &io.parameters {
-                Some(p) => self.template(en, p, &eff, &ctx, frame)?,
-                None => eff,
-            };
+            let eff = self.effective_input(en, io.parameters.as_ref(), &input, &ctx, frame)?;
             self.emit(frame, EventType::ParallelStateStarted, json!({}));
-            let parent_prev = frame.prev;
-            let mut frames: Vec<Frame> = branches
-                .iter()
-                .map(|_| Frame {
-                    prev: parent_prev,
-                    vars: frame.vars.clone(),
-                    record: frame.record,
-                    assigned: None,
-                })
-                .collect();
-            let runs = branches
-                .iter()
-                .zip(frames.iter_mut())
-                .map(|(b, f)| self.run_machine(b, eff.clone(), f));
-            let results = futures::future::join_all(runs).await;
-            frame.prev = self.last_id().max(frame.prev);
-            let mut outputs = Vec::with_capacity(results.len());
-            let mut failure = None;
-            for r in results {
-                match r {
-                    Ok(v) => outputs.push(v),
-                    Err(f) => {
-                        if failure.is_none() {
-                            failure = Some(f);
-                        }
-                    }
-                }
-            }
-            match failure {
-                None => {
-                    return self.complete(en, io, &input, Value::Array(outputs), &ctx, frame);
-                }
-                Some(f) => {
+            let outcome = match self.mocked() {
+                Some(mocked) => mocked,
+                None => self.run_branches(branches, &eff, frame).await,
+            };
+            match outcome {
+                Ok(result) => return self.complete(en, io, &input, result, &ctx, frame),
+                Err(f) => {
                     if self.retry_wait(io, &mut retry, &f).await {
                         continue;
                     }
@@ -77,23 +51,99 @@ impl Exec<'_> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Runs the branches on `input` at once: their outputs in order, or the first
+    /// branch failure.
+    async fn run_branches(
+        &self,
+        branches: &[StateMachine],
+        input: &Value,
+        frame: &mut Frame,
+    ) -> Result<Value, Failure> {
+        let parent_prev = frame.prev;
+        let mut frames: Vec<Frame> = branches
+            .iter()
+            .map(|_| Frame {
+                prev: parent_prev,
+                vars: frame.vars.clone(),
+                record: frame.record,
+                assigned: None,
+            })
+            .collect();
+        let runs = branches
+            .iter()
+            .zip(frames.iter_mut())
+            .map(|(b, f)| self.run_machine(b, input.clone(), f));
+        let results = futures::future::join_all(runs).await;
+        frame.prev = self.last_id().max(frame.prev);
+        let mut outputs = Vec::with_capacity(results.len());
+        for r in results {
+            outputs.push(r?);
+        }
+        Ok(Value::Array(outputs))
+    }
+}
+
+/// A Map state's limits, resolved for one run.
+struct MapLimits {
+    /// How many iterations run at once (`usize::MAX`: no limit).
+    concurrency: usize,
+    tolerated_count: Option<f64>,
+    tolerated_percentage: Option<f64>,
+}
+
+impl MapLimits {
+    /// Whether `failures` of `total` iterations are within the tolerated failures;
+    /// None when the Map tolerates none (its first failure fails it).
+    fn tolerance(&self, failures: usize, total: usize) -> Option<bool> {
+        let set = self.tolerated_count.is_some() || self.tolerated_percentage.is_some();
+        set.then(|| self.tolerates(failures, total))
+    }
+
+    /// Whether `failures` of `total` iterations are within the tolerated failures.
+    fn tolerates(&self, failures: usize, total: usize) -> bool {
+        let by_count = self.tolerated_count.is_some_and(|c| failures as f64 <= c);
+        let by_pct = self
+            .tolerated_percentage
+            .is_some_and(|p| total > 0 && (failures as f64 * 100.0 / total as f64) <= p);
+        by_count || by_pct
+    }
+}
+
+/// What the iterations of one Map run produced.
+struct Iterations {
+    /// Results in item order; a failed iteration contributes its error output.
+    outputs: Vec<Value>,
+    failures: usize,
+    first_failure: Option<Failure>,
+}
+
+impl Exec<'_> {
+    /// A Map number field (`MaxConcurrency`, `ToleratedFailureCount` take an
+    /// integer, `ToleratedFailurePercentage` any number): literal, from its `...Path`,
+    /// or a JSONata expression.
     fn map_number(
         &self,
         en: &Entered<'_>,
         np: Option<&NumOrPath>,
-        eff: &Value,
-        ctx: &Value,
-        frame: &Frame,
+        src: &Sources<'_>,
         field: &str,
         integer: bool,
     ) -> Result<Option<f64>, Failure> {
         match np {
             None => Ok(None),
             Some(NumOrPath::Literal(n)) => Ok(Some(*n)),
+            Some(NumOrPath::Jsonata(e)) => {
+                let takes = if integer {
+                    NON_NEGATIVE_INTEGER
+                } else {
+                    PERCENTAGE
+                };
+                self.jsonata_number(en, e, src, field, takes).map(Some)
+            }
             Some(NumOrPath::Path(p)) => {
-                let v = self
-                    .scope(eff, ctx, frame)
+                let field = format!("{field}Path");
+                let v = src
+                    .scope
                     .eval(p)
                     .map_err(|m| en.runtime(invalid_path(p, &m)))?;
                 let num = match &v {
@@ -116,6 +166,187 @@ impl Exec<'_> {
         }
     }
 
+    fn map_limits(
+        &self,
+        en: &Entered<'_>,
+        m: &MapState,
+        src: &Sources<'_>,
+    ) -> Result<MapLimits, Failure> {
+        let tolerated_count = self.map_number(
+            en,
+            m.tolerated_failure_count.as_ref(),
+            src,
+            "ToleratedFailureCount",
+            true,
+        )?;
+        if tolerated_count.is_some_and(|c| c < 0.0) {
+            return Err(en.runtime("ToleratedFailureCount cannot be negative."));
+        }
+        let tolerated_percentage = self.map_number(
+            en,
+            m.tolerated_failure_percentage.as_ref(),
+            src,
+            "ToleratedFailurePercentage",
+            false,
+        )?;
+        if tolerated_percentage.is_some_and(|p| !(0.0..=100.0).contains(&p)) {
+            return Err(en.runtime("ToleratedFailurePercentage must be between 0 and 100."));
+        }
+        Ok(MapLimits {
+            concurrency: usize::MAX,
+            tolerated_count,
+            tolerated_percentage,
+        })
+    }
+
+    /// The items, which must be an array: JSONata's `Items` or its input; JSONPath's
+    /// `ItemsPath` (default `$`).
+    fn map_items(
+        &self,
+        en: &Entered<'_>,
+        m: &MapState,
+        src: &Sources<'_>,
+    ) -> Result<Vec<Value>, Failure> {
+        if en.state.language == QueryLanguage::Jsonata {
+            return self.jsonata_items(en, m, src);
+        }
+        let items_path = m.items_path.clone().unwrap_or_else(JsonPath::identity);
+        match src
+            .scope
+            .eval(&items_path)
+            .map_err(|mi| en.runtime(invalid_path(&items_path, &mi)))?
+        {
+            Value::Array(a) => Ok(a),
+            // AWS names a context path with one `$` here.
+            _ => {
+                let shown = items_path.as_str();
+                let shown = shown
+                    .strip_prefix('$')
+                    .filter(|p| p.starts_with('$'))
+                    .unwrap_or(shown);
+                Err(en.runtime(format!("Reference path \"{shown}\" must point to array.")))
+            }
+        }
+    }
+
+    fn jsonata_items(
+        &self,
+        en: &Entered<'_>,
+        m: &MapState,
+        src: &Sources<'_>,
+    ) -> Result<Vec<Value>, Failure> {
+        let (v, t) = match &m.items {
+            Some(t) => (self.eval_template(en, t, src)?, t),
+            None => {
+                return match src.scope.input {
+                    Value::Array(a) => Ok(a.clone()),
+                    other => Err(en.query(
+                        None,
+                        format!("Map state input must be an array but was: {other}"),
+                    )),
+                };
+            }
+        };
+        match (v, t) {
+            (Value::Array(a), _) => Ok(a),
+            (other, Template::Jsonata { expr, location }) => Err(en.query(
+                Some(location),
+                FieldError::wrong_type(expr, location, "array", &other),
+            )),
+            (other, _) => Err(en.query(
+                Some("Items"),
+                format!("Items must be an array but was: {other}"),
+            )),
+        }
+    }
+
+    /// Each iteration's input: the item, or `ItemSelector` evaluated with the
+    /// context's `Map.Item` (`$$.Map.Item`, `$states.context.Map.Item`).
+    fn iteration_inputs(
+        &self,
+        en: &Entered<'_>,
+        m: &MapState,
+        items: Vec<Value>,
+        eff: &Value,
+        ctx: &Value,
+        frame: &Frame,
+    ) -> Result<Vec<Value>, Failure> {
+        let Some(sel) = &m.item_selector else {
+            return Ok(items);
+        };
+        let mut inputs = Vec::with_capacity(items.len());
+        for (i, item) in items.into_iter().enumerate() {
+            let mut ictx = ctx.clone();
+            if let Value::Object(o) = &mut ictx {
+                o.insert("Map".into(), json!({"Item": {"Index": i, "Value": item}}));
+            }
+            let src = self.field_sources(en, eff, &ictx, frame);
+            inputs.push(self.eval_template(en, sel, &src)?);
+        }
+        Ok(inputs)
+    }
+
+    /// Runs the iterations, at most `limits.concurrency` at a time, until one
+    /// fails beyond the tolerated failures (or with `States.Runtime`).
+    async fn run_iterations(
+        &self,
+        en: &Entered<'_>,
+        m: &MapState,
+        inputs: Vec<Value>,
+        limits: &MapLimits,
+        frame: &Frame,
+    ) -> Iterations {
+        let record = frame.record && !m.distributed;
+        let name = en.state.name.as_str();
+        let total = inputs.len();
+        let parent_prev = frame.prev;
+        let runs = inputs.into_iter().enumerate().map(|(i, v)| {
+            let vars = frame.vars.clone();
+            async move {
+                let mut f = Frame {
+                    prev: if record {
+                        self.last_advancing_id()
+                    } else {
+                        parent_prev
+                    },
+                    vars,
+                    record,
+                    assigned: None,
+                };
+                let details = json!({"name": name, "index": i});
+                self.emit(&mut f, EventType::MapIterationStarted, details.clone());
+                let r = self.run_machine(&m.processor, v, &mut f).await;
+                let ended = match &r {
+                    Ok(_) => EventType::MapIterationSucceeded,
+                    Err(_) => EventType::MapIterationFailed,
+                };
+                self.emit(&mut f, ended, details);
+                r
+            }
+        });
+        let mut stream = futures::stream::iter(runs).buffered(limits.concurrency.min(total.max(1)));
+        let mut done = Iterations {
+            outputs: Vec::with_capacity(total),
+            failures: 0,
+            first_failure: None,
+        };
+        while let Some(r) = stream.next().await {
+            match r {
+                Ok(v) => done.outputs.push(v),
+                Err(f) => {
+                    done.failures += 1;
+                    let is_rt = f.is_runtime();
+                    done.outputs.push(crate::task::error_output(&f));
+                    done.first_failure.get_or_insert(f);
+                    if is_rt || !limits.tolerates(done.failures, total) {
+                        break;
+                    }
+                }
+            }
+        }
+        done
+    }
+
     pub(crate) async fn run_map(
         &self,
         en: &Entered<'_>,
@@ -126,195 +357,40 @@ impl Exec<'_> {
         let mut retry = RetryState::new(m.io.retry.len());
         loop {
             let ctx = self.context(en, None);
-            let eff = self.input_path(en, &input, &ctx, frame)?;
-            let max_conc = self.map_number(
-                en,
-                m.max_concurrency.as_ref(),
-                &eff,
-                &ctx,
-                frame,
-                "MaxConcurrencyPath",
-                true,
-            )?;
-            let items_path = m.items_path.clone().unwrap_or_else(JsonPath::identity);
-            let items = self
-                .scope(&eff, &ctx, frame)
-                .eval(&items_path)
-                .map_err(|mi| en.runtime(invalid_path(&items_path, &mi)))
-                .and_then(|items| match items {
-                    Value::Array(a) => Ok(a),
-                    other => Err(en.runtime(format!(
-                        "Invalid path '{items_path}': the value is not a JSON array: {other}"
-                    ))),
-                });
+            let eff = self.state_input(en, input.clone(), &ctx, frame)?;
+            let src = self.field_sources(en, &eff, &ctx, frame);
+            let max_conc =
+                self.map_number(en, m.max_concurrency.as_ref(), &src, "MaxConcurrency", true)?;
+            let items = self.map_items(en, m, &src);
+            // JSONPath starts the Map before its items are found to be wrong; JSONata
+            // fails first (as AWS records them).
+            let items = match items {
+                Err(f) if en.state.language == QueryLanguage::Jsonata => return Err(f),
+                other => other,
+            };
             let length = items.as_ref().map(Vec::len).unwrap_or(0);
             self.emit(frame, EventType::MapStateStarted, json!({"length": length}));
-            let tol_count = self.map_number(
-                en,
-                m.tolerated_failure_count.as_ref(),
-                &eff,
-                &ctx,
-                frame,
-                "ToleratedFailureCountPath",
-                true,
-            )?;
-            if tol_count.is_some_and(|c| c < 0.0) {
-                return Err(en.runtime("ToleratedFailureCount cannot be negative."));
-            }
-            let tol_pct = self.map_number(
-                en,
-                m.tolerated_failure_percentage.as_ref(),
-                &eff,
-                &ctx,
-                frame,
-                "ToleratedFailurePercentagePath",
-                false,
-            )?;
-            if tol_pct.is_some_and(|p| !(0.0..=100.0).contains(&p)) {
-                return Err(en.runtime("ToleratedFailurePercentage must be between 0 and 100."));
-            }
-            let items = items?;
-            let map_run_arn = format!(
-                "{}/{}:{}",
-                self.state_machine["Id"].as_str().unwrap_or("").replacen(
-                    ":stateMachine:",
-                    ":mapRun:",
-                    1
-                ),
-                en.state.name,
-                self.execution["Name"].as_str().unwrap_or("")
-            );
-            if m.distributed {
-                self.emit(
-                    frame,
-                    EventType::MapRunStarted,
-                    json!({"mapRunArn": map_run_arn}),
-                );
-            }
-            let conc = match max_conc {
+            let src = self.field_sources(en, &eff, &ctx, frame);
+            let mut limits = self.map_limits(en, m, &src)?;
+            limits.concurrency = match max_conc {
                 Some(n) if n >= 1.0 => n as usize,
                 _ => usize::MAX,
             };
-            let record = frame.record && !m.distributed;
-            // Build each iteration's input first (ItemSelector sees $$.Map.Item).
-            let mut inputs = Vec::with_capacity(items.len());
-            for (i, item) in items.iter().enumerate() {
-                let v = match &m.item_selector {
-                    Some(sel) => {
-                        let mut ictx = ctx.clone();
-                        if let Value::Object(o) = &mut ictx {
-                            o.insert("Map".into(), json!({"Item": {"Index": i, "Value": item}}));
-                        }
-                        self.template(en, sel, &eff, &ictx, frame)?
-                    }
-                    None => item.clone(),
-                };
-                inputs.push(v);
+            let items = items?;
+            self.inspect_map(en, &items, max_conc, &limits);
+            if m.distributed {
+                let arn = self.map_run_arn(&en.state.name);
+                self.emit(frame, EventType::MapRunStarted, json!({"mapRunArn": arn}));
             }
-            let name = en.state.name.clone();
-            let total = inputs.len();
-            let vars = frame.vars.clone();
-            let parent_prev = frame.prev;
-            let runs = inputs.into_iter().enumerate().map(|(i, v)| {
-                let name = name.clone();
-                let vars = vars.clone();
-                async move {
-                    let mut f = Frame {
-                        prev: if record {
-                            self.last_advancing_id()
-                        } else {
-                            parent_prev
-                        },
-                        vars,
-                        record,
-                        assigned: None,
-                    };
-                    self.emit(
-                        &mut f,
-                        EventType::MapIterationStarted,
-                        json!({"name": name, "index": i}),
-                    );
-                    let r = self.run_machine(&m.processor, v, &mut f).await;
-                    match &r {
-                        Ok(_) => self.emit(
-                            &mut f,
-                            EventType::MapIterationSucceeded,
-                            json!({"name": name, "index": i}),
-                        ),
-                        Err(_) => self.emit(
-                            &mut f,
-                            EventType::MapIterationFailed,
-                            json!({"name": name, "index": i}),
-                        ),
-                    };
-                    r
-                }
-            });
-            let mut stream = futures::stream::iter(runs).buffered(conc.min(total.max(1)));
-            let mut outputs = Vec::with_capacity(total);
-            let mut failures = 0usize;
-            let mut first_failure: Option<Failure> = None;
-            let tolerated = |failures: usize| -> bool {
-                let by_count = tol_count.is_some_and(|c| failures as f64 <= c);
-                let by_pct = tol_pct
-                    .is_some_and(|p| total > 0 && (failures as f64 * 100.0 / total as f64) <= p);
-                by_count || by_pct
+            let inputs = self.iteration_inputs(en, m, items, &eff, &ctx, frame)?;
+            let outcome = match self.mocked_map(|failures, total| limits.tolerance(failures, total))
+            {
+                Some(mocked) => mocked,
+                None => self.iterate(en, m, inputs, &limits, frame).await,
             };
-            while let Some(r) = stream.next().await {
-                match r {
-                    Ok(v) => outputs.push(v),
-                    Err(f) => {
-                        failures += 1;
-                        let is_rt = f.is_runtime();
-                        outputs.push(crate::task::error_output(&f));
-                        if first_failure.is_none() {
-                            first_failure = Some(f);
-                        }
-                        if is_rt || !tolerated(failures) {
-                            break;
-                        }
-                    }
-                }
-            }
-            drop(stream);
-            if record {
-                // Success chains from the last iteration result, failure from
-                // the last state event (as AWS records it).
-                frame.prev = if first_failure.is_none() {
-                    self.last_id()
-                } else {
-                    self.last_advancing_id()
-                };
-            }
-            let failed = first_failure.filter(|f| f.is_runtime() || !tolerated(failures));
-            match failed {
-                None => {
-                    if m.distributed {
-                        self.emit(frame, EventType::MapRunSucceeded, json!({}));
-                        frame.prev = self.last_id();
-                    }
-                    self.emit(frame, EventType::MapStateSucceeded, json!({}));
-                    return self.complete(en, &m.io, &input, Value::Array(outputs), &ctx, frame);
-                }
-                Some(f) => {
-                    let f = if m.distributed && (tol_count.is_some() || tol_pct.is_some()) {
-                        Failure::new(
-                            errors::EXCEED_TOLERATED_FAILURE_THRESHOLD,
-                            "The specified tolerated failure threshold was exceeded",
-                        )
-                    } else {
-                        f
-                    };
-                    if m.distributed {
-                        self.emit(frame, EventType::MapRunFailed, {
-                            let mut d = serde_json::Map::new();
-                            d.insert("error".into(), Value::String(f.error.clone()));
-                            if let Some(c) = &f.cause {
-                                d.insert("cause".into(), Value::String(c.clone()));
-                            }
-                            Value::Object(d)
-                        });
-                    }
+            match outcome {
+                Ok(result) => return self.complete(en, &m.io, &input, result, &ctx, frame),
+                Err(f) => {
                     if self.retry_wait(&m.io, &mut retry, &f).await {
                         continue;
                     }
@@ -323,5 +399,95 @@ impl Exec<'_> {
                 }
             }
         }
+    }
+
+    /// What TestState shows of a Map: its items (JSONPath) and its limits.
+    fn inspect_map(
+        &self,
+        en: &Entered<'_>,
+        items: &[Value],
+        max_concurrency: Option<f64>,
+        limits: &MapLimits,
+    ) {
+        if self.test.is_none() {
+            return;
+        }
+        if en.state.language == QueryLanguage::JsonPath {
+            self.inspect("afterItemsPath", &Value::Array(items.to_vec()));
+        }
+        let number = |n: f64| serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number);
+        let integer = |n: f64| Value::from(n as u64);
+        self.inspect("maxConcurrency", &integer(max_concurrency.unwrap_or(0.0)));
+        if let Some(c) = limits.tolerated_count {
+            self.inspect("toleratedFailureCount", &integer(c));
+        }
+        if let Some(p) = limits.tolerated_percentage {
+            self.inspect("toleratedFailurePercentage", &number(p));
+        }
+    }
+
+    /// Runs the iterations and decides how the Map ends: the results, or the failure
+    /// (in a distributed Map with tolerated failures, the threshold's).
+    async fn iterate(
+        &self,
+        en: &Entered<'_>,
+        m: &MapState,
+        inputs: Vec<Value>,
+        limits: &MapLimits,
+        frame: &mut Frame,
+    ) -> Result<Value, Failure> {
+        let total = inputs.len();
+        let done = self.run_iterations(en, m, inputs, limits, frame).await;
+        if frame.record && !m.distributed {
+            // Success chains from the last iteration result, failure from
+            // the last state event (as AWS records it).
+            frame.prev = if done.first_failure.is_none() {
+                self.last_id()
+            } else {
+                self.last_advancing_id()
+            };
+        }
+        let failed = done
+            .first_failure
+            .filter(|f| f.is_runtime() || !limits.tolerates(done.failures, total));
+        let Some(f) = failed else {
+            if m.distributed {
+                self.emit(frame, EventType::MapRunSucceeded, json!({}));
+                frame.prev = self.last_id();
+            }
+            self.emit(frame, EventType::MapStateSucceeded, json!({}));
+            return Ok(Value::Array(done.outputs));
+        };
+        let tolerance = limits.tolerated_count.is_some() || limits.tolerated_percentage.is_some();
+        let f = if m.distributed && tolerance {
+            Failure::new(
+                errors::EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                "The specified tolerated failure threshold was exceeded",
+            )
+        } else {
+            f
+        };
+        if m.distributed {
+            self.emit(
+                frame,
+                EventType::MapRunFailed,
+                Value::Object(error_details(&f)),
+            );
+        }
+        Err(f)
+    }
+
+    /// The map run ARN of a distributed Map state.
+    fn map_run_arn(&self, state: &str) -> String {
+        format!(
+            "{}/{}:{}",
+            self.state_machine["Id"].as_str().unwrap_or("").replacen(
+                ":stateMachine:",
+                ":mapRun:",
+                1
+            ),
+            state,
+            self.execution["Name"].as_str().unwrap_or("")
+        )
     }
 }

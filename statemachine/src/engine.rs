@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::sync::{Arc, Mutex};
 
-/// AWS's payload limit: 256 KiB.
-pub const DEFAULT_PAYLOAD_LIMIT: usize = 256 * 1024;
+/// AWS's payload limit (256 KiB of compact JSON) for inputs, results and outputs.
+pub const PAYLOAD_LIMIT: usize = 256 * 1024;
 
 /// AWS's limit on history events per execution; also bounds state transitions
 /// (so a runaway loop ends even where no events are recorded).
@@ -29,7 +29,6 @@ pub struct Engine {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) rng: Arc<dyn RandomSource>,
     pub(crate) observer: Option<Observer>,
-    pub(crate) payload_limit: usize,
     pub(crate) history_limit: u64,
 }
 
@@ -38,7 +37,7 @@ impl std::fmt::Debug for Engine {
         f.debug_struct("Engine")
             .field("registry", &self.registry)
             .field("clock", &self.clock)
-            .field("payload_limit", &self.payload_limit)
+            .field("history_limit", &self.history_limit)
             .finish()
     }
 }
@@ -106,6 +105,19 @@ impl Execution {
 pub(crate) struct Failure {
     pub error: String,
     pub cause: Option<String>,
+    /// Set for a JSONata evaluation failure until the failing state records its
+    /// `EvaluationFailed` event.
+    pub unrecorded: Option<Evaluation>,
+}
+
+/// Where a JSONata evaluation failed, for its `EvaluationFailed` event.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Evaluation {
+    /// The field (`Output/result`); none when no expression was at fault.
+    pub location: Option<String>,
+    /// The event follows the state's `StateEntered` (a Wait whose timestamp is
+    /// wrong); otherwise it takes that event's `previousEventId`, as AWS records it.
+    pub follows_entered: bool,
 }
 
 impl Failure {
@@ -113,6 +125,7 @@ impl Failure {
         Failure {
             error: error.to_string(),
             cause: Some(cause.into()),
+            unrecorded: None,
         }
     }
     pub fn runtime(state: &str, entered_id: u64, msg: impl std::fmt::Display) -> Self {
@@ -138,6 +151,23 @@ pub(crate) struct Exec<'e> {
     pub transitions: std::sync::atomic::AtomicU64,
     pub execution: Value,
     pub state_machine: Value,
+    /// Set when the TestState API runs one state: mocks, configuration, and what
+    /// it records for the response.
+    pub test: Option<crate::test_state::TestHooks>,
+}
+
+impl<'e> Exec<'e> {
+    pub fn new(engine: &'e Engine, execution: Value, state_machine: Value) -> Self {
+        Exec {
+            engine,
+            history: Mutex::new(Vec::new()),
+            last_advancing: std::sync::atomic::AtomicU64::new(0),
+            transitions: std::sync::atomic::AtomicU64::new(0),
+            execution,
+            state_machine,
+            test: None,
+        }
+    }
 }
 
 /// Per-thread (top level, branch, iteration) state.
@@ -159,7 +189,6 @@ impl Engine {
             clock: Arc::new(TokioClock::new()),
             rng: Arc::new(SeededRng::from_entropy()),
             observer: None,
-            payload_limit: DEFAULT_PAYLOAD_LIMIT,
             history_limit: DEFAULT_HISTORY_LIMIT,
         }
     }
@@ -193,12 +222,6 @@ impl Engine {
         })
     }
 
-    /// Changes the payload limit (bytes of compact JSON).
-    pub fn with_payload_limit(mut self, bytes: usize) -> Self {
-        self.payload_limit = bytes;
-        self
-    }
-
     /// Changes the history / transition limit (default 25,000).
     pub fn with_history_limit(mut self, events: u64) -> Self {
         self.history_limit = events;
@@ -217,12 +240,7 @@ impl Engine {
         input: Value,
         opts: ExecutionOptions,
     ) -> Execution {
-        let name = opts.name.clone().unwrap_or_else(|| {
-            let mut b = [0u8; 16];
-            b[..8].copy_from_slice(&self.rng.next_u64().to_le_bytes());
-            b[8..].copy_from_slice(&self.rng.next_u64().to_le_bytes());
-            uuid::Builder::from_random_bytes(b).into_uuid().to_string()
-        });
+        let name = opts.name.clone().unwrap_or_else(|| self.rng.uuid());
         let sm_arn = format!(
             "arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{}",
             opts.state_machine_name
@@ -232,12 +250,9 @@ impl Engine {
             opts.state_machine_name
         );
         let start = timestamp::format(self.clock.now());
-        let exec = Exec {
-            engine: self,
-            history: Mutex::new(Vec::new()),
-            last_advancing: std::sync::atomic::AtomicU64::new(0),
-            transitions: std::sync::atomic::AtomicU64::new(0),
-            execution: json!({
+        let exec = Exec::new(
+            self,
+            json!({
                 "Id": exec_arn,
                 "Input": input,
                 "StartTime": start,
@@ -245,8 +260,8 @@ impl Engine {
                 "RoleArn": opts.role_arn,
                 "RedriveCount": 0,
             }),
-            state_machine: json!({"Id": sm_arn, "Name": opts.state_machine_name}),
-        };
+            json!({"Id": sm_arn, "Name": opts.state_machine_name}),
+        );
         let mut frame = Frame {
             prev: 0,
             vars: Map::new(),
@@ -260,7 +275,7 @@ impl Engine {
             json!({"input": input_text, "inputDetails": {"truncated": false}, "roleArn": opts.role_arn}),
         );
         frame.prev = 0;
-        let result = if input_text.len() > self.payload_limit {
+        let result = if input_text.len() > PAYLOAD_LIMIT {
             Err(Some(Failure::new(
                 errors::DATA_LIMIT_EXCEEDED,
                 "The execution input exceeds the maximum number of bytes service limit.",
@@ -341,6 +356,12 @@ impl Exec<'_> {
 
     /// Records an event (if the frame records) and returns its id.
     pub fn emit(&self, frame: &mut Frame, t: EventType, details: Value) -> u64 {
+        let prev = frame.prev;
+        self.emit_after(frame, prev, t, details)
+    }
+
+    /// Records an event whose `previousEventId` is `prev`.
+    pub fn emit_after(&self, frame: &mut Frame, prev: u64, t: EventType, details: Value) -> u64 {
         if !frame.record {
             return 0;
         }
@@ -355,7 +376,7 @@ impl Exec<'_> {
         }
         let ev = HistoryEvent {
             id,
-            previous_event_id: frame.prev,
+            previous_event_id: prev,
             timestamp: timestamp::format(self.engine.clock.now()),
             event_type: t,
             details: map,

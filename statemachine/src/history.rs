@@ -66,6 +66,7 @@ event_types!(
     LambdaFunctionSucceeded,
     LambdaFunctionFailed,
     LambdaFunctionTimedOut,
+    EvaluationFailed,
 );
 
 impl std::fmt::Display for EventType {
@@ -102,40 +103,49 @@ impl HistoryEvent {
 
 /// The name of the details member for an event type.
 pub fn details_key(t: EventType) -> &'static str {
-    use EventType::*;
     match t {
-        ExecutionStarted => "executionStartedEventDetails",
-        ExecutionSucceeded => "executionSucceededEventDetails",
-        ExecutionFailed => "executionFailedEventDetails",
-        ExecutionTimedOut => "executionTimedOutEventDetails",
-        PassStateEntered | TaskStateEntered | ChoiceStateEntered | WaitStateEntered
-        | SucceedStateEntered | FailStateEntered | ParallelStateEntered | MapStateEntered => {
-            "stateEnteredEventDetails"
-        }
-        PassStateExited | TaskStateExited | ChoiceStateExited | WaitStateExited
-        | SucceedStateExited | ParallelStateExited | MapStateExited => "stateExitedEventDetails",
-        MapStateStarted => "mapStateStartedEventDetails",
-        MapIterationStarted => "mapIterationStartedEventDetails",
-        MapIterationSucceeded => "mapIterationSucceededEventDetails",
-        MapIterationFailed => "mapIterationFailedEventDetails",
-        MapRunStarted => "mapRunStartedEventDetails",
-        MapRunFailed => "mapRunFailedEventDetails",
-        TaskScheduled => "taskScheduledEventDetails",
-        TaskStarted => "taskStartedEventDetails",
-        TaskSucceeded => "taskSucceededEventDetails",
-        TaskFailed => "taskFailedEventDetails",
-        TaskTimedOut => "taskTimedOutEventDetails",
-        LambdaFunctionScheduled => "lambdaFunctionScheduledEventDetails",
-        LambdaFunctionSucceeded => "lambdaFunctionSucceededEventDetails",
-        LambdaFunctionFailed => "lambdaFunctionFailedEventDetails",
-        LambdaFunctionTimedOut => "lambdaFunctionTimedOutEventDetails",
-        ParallelStateStarted
-        | ParallelStateSucceeded
-        | ParallelStateFailed
-        | MapStateSucceeded
-        | MapStateFailed
-        | MapRunSucceeded
-        | LambdaFunctionStarted => "",
+        EventType::ExecutionStarted => "executionStartedEventDetails",
+        EventType::ExecutionSucceeded => "executionSucceededEventDetails",
+        EventType::ExecutionFailed => "executionFailedEventDetails",
+        EventType::ExecutionTimedOut => "executionTimedOutEventDetails",
+        EventType::PassStateEntered
+        | EventType::TaskStateEntered
+        | EventType::ChoiceStateEntered
+        | EventType::WaitStateEntered
+        | EventType::SucceedStateEntered
+        | EventType::FailStateEntered
+        | EventType::ParallelStateEntered
+        | EventType::MapStateEntered => "stateEnteredEventDetails",
+        EventType::PassStateExited
+        | EventType::TaskStateExited
+        | EventType::ChoiceStateExited
+        | EventType::WaitStateExited
+        | EventType::SucceedStateExited
+        | EventType::ParallelStateExited
+        | EventType::MapStateExited => "stateExitedEventDetails",
+        EventType::MapStateStarted => "mapStateStartedEventDetails",
+        EventType::MapIterationStarted => "mapIterationStartedEventDetails",
+        EventType::MapIterationSucceeded => "mapIterationSucceededEventDetails",
+        EventType::MapIterationFailed => "mapIterationFailedEventDetails",
+        EventType::MapRunStarted => "mapRunStartedEventDetails",
+        EventType::MapRunFailed => "mapRunFailedEventDetails",
+        EventType::TaskScheduled => "taskScheduledEventDetails",
+        EventType::TaskStarted => "taskStartedEventDetails",
+        EventType::TaskSucceeded => "taskSucceededEventDetails",
+        EventType::TaskFailed => "taskFailedEventDetails",
+        EventType::TaskTimedOut => "taskTimedOutEventDetails",
+        EventType::LambdaFunctionScheduled => "lambdaFunctionScheduledEventDetails",
+        EventType::LambdaFunctionSucceeded => "lambdaFunctionSucceededEventDetails",
+        EventType::LambdaFunctionFailed => "lambdaFunctionFailedEventDetails",
+        EventType::LambdaFunctionTimedOut => "lambdaFunctionTimedOutEventDetails",
+        EventType::EvaluationFailed => "evaluationFailedEventDetails",
+        EventType::ParallelStateStarted
+        | EventType::ParallelStateSucceeded
+        | EventType::ParallelStateFailed
+        | EventType::MapStateSucceeded
+        | EventType::MapStateFailed
+        | EventType::MapRunSucceeded
+        | EventType::LambdaFunctionStarted => "",
     }
 }
 

@@ -1,19 +1,22 @@
-//! The interpreter core: state transitions, the input/output pipeline
-//! (InputPath, Parameters, ResultSelector, ResultPath, OutputPath, Assign) and
-//! the simple states (Pass, Choice, Wait, Succeed, Fail).
+//! The interpreter core: state transitions, the events around each state, the
+//! context object, and what JSONPath and JSONata states share (templates, how a state
+//! that produced a result ends, Catch). `jsonpath_states` and `jsonata_states` hold
+//! what each query language does differently.
 
-use crate::choice;
 use crate::clock::BoxFuture;
-use crate::engine::{Exec, Failure, Frame};
+use crate::engine::{Evaluation, Exec, Failure, Frame, PAYLOAD_LIMIT};
 use crate::history::EventType;
+use crate::jsonata::States;
 use crate::jsonpath::{JsonPath, PathMiss};
-use crate::model::*;
-use crate::payload::{self, PayloadError};
+use crate::model::{
+    Catcher, QueryLanguage, ResultHandling, State, StateKind, StateMachine, Template, Transition,
+};
+use crate::payload::{self, PayloadError, Sources};
 use crate::retry::errors;
 use crate::scope::Scope;
+use crate::task::error_output;
 use crate::timestamp;
 use serde_json::{Map, Value, json};
-use std::time::Duration;
 
 /// What a state decided: its output and the next state (None = end).
 pub(crate) struct Step {
@@ -25,12 +28,45 @@ pub(crate) struct Step {
 pub(crate) struct Entered<'s> {
     pub state: &'s State,
     pub id: u64,
+    /// The `previousEventId` of the `StateEntered` event.
+    pub prev: u64,
     pub time: String,
+    /// Run by the TestState API, which records no history: causes name no event.
+    pub tested: bool,
 }
 
 impl Entered<'_> {
     pub fn runtime(&self, msg: impl std::fmt::Display) -> Failure {
-        Failure::runtime(&self.state.name, self.id, msg)
+        if self.tested {
+            Failure::new(errors::RUNTIME, msg.to_string())
+        } else {
+            Failure::runtime(&self.state.name, self.id, msg)
+        }
+    }
+
+    /// A JSONata evaluation failure (`States.QueryEvaluationError`) at `location`.
+    pub fn query(&self, location: Option<&str>, msg: impl std::fmt::Display) -> Failure {
+        self.query_failure(location, msg, false)
+    }
+
+    /// A query failure recorded after the state's `StateEntered` event (a Wait's timestamp).
+    pub fn query_after_entered(&self, location: &str, msg: impl std::fmt::Display) -> Failure {
+        self.query_failure(Some(location), msg, true)
+    }
+
+    fn query_failure(
+        &self,
+        location: Option<&str>,
+        msg: impl std::fmt::Display,
+        follows_entered: bool,
+    ) -> Failure {
+        let mut f = self.runtime(msg);
+        f.error = errors::QUERY_EVALUATION_ERROR.to_string();
+        f.unrecorded = Some(Evaluation {
+            location: location.map(str::to_string),
+            follows_entered,
+        });
+        f
     }
 }
 
@@ -101,6 +137,9 @@ impl Exec<'_> {
         if !en.state.uses_context {
             return Value::Null;
         }
+        if let Some(t) = &self.test {
+            return t.context.clone();
+        }
         let mut st = Map::new();
         st.insert("Name".into(), Value::String(en.state.name.clone()));
         st.insert("EnteredTime".into(), Value::String(en.time.clone()));
@@ -114,7 +153,7 @@ impl Exec<'_> {
         })
     }
 
-    async fn run_state(
+    pub(crate) async fn run_state(
         &self,
         state: &State,
         input: Value,
@@ -123,6 +162,7 @@ impl Exec<'_> {
         let ty = state.kind.type_name();
         let entered_t = EventType::from_name(&format!("{ty}StateEntered"))
             .unwrap_or(EventType::PassStateEntered);
+        let prev = frame.prev;
         let id = self.emit(
             frame,
             entered_t,
@@ -131,33 +171,16 @@ impl Exec<'_> {
         let en = Entered {
             state,
             id,
+            prev,
             time: timestamp::format(self.engine.clock.now()),
+            tested: self.test.is_some(),
         };
-        let step = match &state.kind {
-            StateKind::Pass { result, io } => {
-                self.run_pass(&en, result.as_ref(), io, input, frame)?
+        let step = match self.run_kind(&en, input, frame).await {
+            Ok(step) => step,
+            Err(mut f) => {
+                self.record_evaluation_failure(&en, &mut f, frame);
+                return Err(f);
             }
-            StateKind::Choice { choices, default } => {
-                self.run_choice(&en, choices, default.as_deref(), input, frame)?
-            }
-            StateKind::Wait(w) => self.run_wait(&en, w, input, frame).await?,
-            StateKind::Succeed => {
-                let ctx = self.context(&en, None);
-                let eff = self.input_path(&en, &input, &ctx, frame)?;
-                let out = self.output_path(&en, eff, &ctx, frame)?;
-                Step {
-                    output: out,
-                    next: None,
-                }
-            }
-            StateKind::Fail { error, cause } => {
-                return Err(self.run_fail(&en, error, cause, input, frame));
-            }
-            StateKind::Task(t) => self.run_task(&en, t, input, frame).await?,
-            StateKind::Parallel { branches, io } => {
-                self.run_parallel(&en, branches, io, input, frame).await?
-            }
-            StateKind::Map(m) => self.run_map(&en, m, input, frame).await?,
         };
         self.check_size(&en, &step.output)?;
         let exited_t =
@@ -181,8 +204,75 @@ impl Exec<'_> {
         Ok(step)
     }
 
+    /// Runs the state's own work, by type.
+    async fn run_kind(
+        &self,
+        en: &Entered<'_>,
+        input: Value,
+        frame: &mut Frame,
+    ) -> Result<Step, Failure> {
+        Ok(match &en.state.kind {
+            StateKind::Pass { result, io } => {
+                self.run_pass(en, result.as_ref(), io, input, frame)?
+            }
+            StateKind::Choice { choices, default } => {
+                self.run_choice(en, choices, default.as_deref(), input, frame)?
+            }
+            StateKind::Wait(w) => self.run_wait(en, w, input, frame).await?,
+            StateKind::Succeed => self.run_succeed(en, input, frame)?,
+            StateKind::Fail { error, cause } => {
+                return Err(self.run_fail(en, error, cause, input, frame));
+            }
+            StateKind::Task(t) => self.run_task(en, t, input, frame).await?,
+            StateKind::Parallel { branches, io } => {
+                self.run_parallel(en, branches, io, input, frame).await?
+            }
+            StateKind::Map(m) => self.run_map(en, m, input, frame).await?,
+        })
+    }
+
+    /// Records `EvaluationFailed` for a JSONata evaluation failure of this state (once:
+    /// the enclosing states see it recorded). A Map or Parallel state then fails, as
+    /// AWS records it.
+    fn record_evaluation_failure(&self, en: &Entered<'_>, f: &mut Failure, frame: &mut Frame) {
+        let Some(at) = f.unrecorded.take() else {
+            return;
+        };
+        let mut d = Map::new();
+        if let Some(c) = &f.cause {
+            d.insert("cause".into(), Value::String(c.clone()));
+        }
+        d.insert("error".into(), Value::String(f.error.clone()));
+        if let Some(l) = at.location {
+            d.insert("location".into(), Value::String(l));
+        }
+        d.insert("state".into(), Value::String(en.state.name.clone()));
+        let prev = if at.follows_entered {
+            frame.prev
+        } else {
+            en.prev
+        };
+        self.emit_after(frame, prev, EventType::EvaluationFailed, Value::Object(d));
+        match en.state.kind {
+            StateKind::Map(_) => {
+                self.emit(frame, EventType::MapStateFailed, json!({}));
+            }
+            StateKind::Parallel { .. } => {
+                self.emit(frame, EventType::ParallelStateFailed, json!({}));
+            }
+            _ => {}
+        }
+    }
+
+    /// Records TestState inspection data (nothing outside TestState).
+    pub fn inspect(&self, key: &str, value: &Value) {
+        if let Some(t) = &self.test {
+            t.inspect(key, value.clone());
+        }
+    }
+
     pub fn check_size(&self, en: &Entered<'_>, v: &Value) -> Result<(), Failure> {
-        if v.to_string().len() > self.engine.payload_limit {
+        if v.to_string().len() > PAYLOAD_LIMIT {
             return Err(Failure::new(
                 errors::DATA_LIMIT_EXCEEDED,
                 format!(
@@ -202,40 +292,43 @@ impl Exec<'_> {
         }
     }
 
-    pub fn input_path(
-        &self,
-        en: &Entered<'_>,
-        input: &Value,
-        ctx: &Value,
-        frame: &Frame,
-    ) -> Result<Value, Failure> {
-        match &en.state.input_path {
-            PathField::Default => Ok(input.clone()),
-            PathField::Null => Ok(json!({})),
-            PathField::Path(p) => self
-                .scope(input, ctx, frame)
-                .eval(p)
-                .map_err(|m| en.runtime(invalid_path(p, &m))),
+    /// `$states` of a JSONata state with raw input `input` (the context object when
+    /// the state reads it).
+    pub fn states<'a>(&self, input: &'a Value, ctx: &'a Value) -> States<'a> {
+        States {
+            input,
+            context: (!ctx.is_null()).then_some(ctx),
+            result: None,
+            error_output: None,
         }
     }
 
-    pub fn output_path(
-        &self,
-        en: &Entered<'_>,
-        v: Value,
-        ctx: &Value,
-        frame: &Frame,
-    ) -> Result<Value, Failure> {
-        match &en.state.output_path {
-            PathField::Default => Ok(v),
-            PathField::Null => Ok(json!({})),
-            PathField::Path(p) => self
-                .scope(&v, ctx, frame)
-                .eval(p)
-                .map_err(|m| en.runtime(invalid_path(p, &m))),
+    /// What a template sees: for JSONPath, `input` as `$`; for JSONata, `states`.
+    pub fn sources<'a>(
+        &'a self,
+        input: &'a Value,
+        ctx: &'a Value,
+        states: Option<States<'a>>,
+        frame: &'a Frame,
+    ) -> Sources<'a> {
+        Sources {
+            scope: self.scope(input, ctx, frame),
+            states,
+            rng: &self.engine.rng,
         }
     }
 
+    /// Evaluates a template, with failures as Step Functions reports them.
+    pub fn eval_template(
+        &self,
+        en: &Entered<'_>,
+        t: &Template,
+        src: &Sources<'_>,
+    ) -> Result<Value, Failure> {
+        payload::eval(t, src).map_err(|e| self.payload_failure(en, e))
+    }
+
+    /// A JSONPath template evaluated against `input` (as `$`).
     pub fn template(
         &self,
         en: &Entered<'_>,
@@ -244,49 +337,34 @@ impl Exec<'_> {
         ctx: &Value,
         frame: &Frame,
     ) -> Result<Value, Failure> {
-        payload::eval(t, &self.scope(input, ctx, frame), self.engine.rng.as_ref()).map_err(|e| {
-            match e {
-                PayloadError::Intrinsic { .. } => Failure::new(
-                    errors::INTRINSIC_FAILURE,
-                    en.runtime(e).cause.unwrap_or_default(),
-                ),
-                other => en.runtime(other),
-            }
-        })
+        self.eval_template(en, t, &self.sources(input, ctx, None, frame))
     }
 
-    pub fn result_path(
-        &self,
-        en: &Entered<'_>,
-        rp: Option<&ResultPathField>,
-        raw_input: &Value,
-        result: Value,
-    ) -> Result<Value, Failure> {
-        match rp {
-            None | Some(ResultPathField::Default) => Ok(result),
-            Some(ResultPathField::Null) => Ok(raw_input.clone()),
-            Some(ResultPathField::Path(p)) => p.assign(raw_input.clone(), result).map_err(|m| {
-                en.runtime(format!(
-                    "Invalid path '{p}' : Missing property in path {}",
-                    m.missing_prefix
-                ))
-            }),
+    fn payload_failure(&self, en: &Entered<'_>, e: PayloadError) -> Failure {
+        match e {
+            PayloadError::Intrinsic { .. } => Failure::new(
+                errors::INTRINSIC_FAILURE,
+                en.runtime(e).cause.unwrap_or_default(),
+            ),
+            PayloadError::Jsonata(f) => {
+                let location = f.location().to_string();
+                en.query(Some(&location), f)
+            }
+            other => en.runtime(other),
         }
     }
 
-    /// Evaluates `Assign` against `input` (not yet applied).
+    /// `Assign` evaluated (not yet applied).
     pub fn eval_assign(
         &self,
         en: &Entered<'_>,
         assign: Option<&Template>,
-        input: &Value,
-        ctx: &Value,
-        frame: &Frame,
+        src: &Sources<'_>,
     ) -> Result<Option<Map<String, Value>>, Failure> {
         let Some(t) = assign else {
             return Ok(None);
         };
-        match self.template(en, t, input, ctx, frame)? {
+        match self.eval_template(en, t, src)? {
             Value::Object(m) => Ok(Some(m)),
             _ => Err(en.runtime("Assign must be an object")),
         }
@@ -301,30 +379,9 @@ impl Exec<'_> {
         }
     }
 
-    /// The common tail: ResultPath, Assign (against `assign_input`), OutputPath.
-    #[allow(clippy::too_many_arguments)]
-    pub fn finish(
-        &self,
-        en: &Entered<'_>,
-        rp: Option<&ResultPathField>,
-        raw_input: &Value,
-        result: Value,
-        ctx: &Value,
-        frame: &mut Frame,
-        extra_assign: Option<&Template>,
-    ) -> Result<Value, Failure> {
-        let assigned = match extra_assign.or(en.state.assign.as_ref()) {
-            Some(t) => self.eval_assign(en, Some(t), &result, ctx, frame)?,
-            None => None,
-        };
-        let combined = self.result_path(en, rp, raw_input, result)?;
-        let out = self.output_path(en, combined, ctx, frame)?;
-        Self::apply_assign(frame, assigned);
-        Ok(out)
-    }
-
-    /// How Task, Map and Parallel end on success: `ResultSelector`, then `Assign` / `ResultPath` /
-    /// `OutputPath`, then the state's transition.
+    /// How Task, Map and Parallel end on success. JSONPath: `ResultSelector`, then
+    /// `Assign` / `ResultPath` / `OutputPath`. JSONata: `Assign` and `Output` with
+    /// `$states.result` (the output is the result when there is no `Output`).
     pub fn complete(
         &self,
         en: &Entered<'_>,
@@ -334,219 +391,96 @@ impl Exec<'_> {
         ctx: &Value,
         frame: &mut Frame,
     ) -> Result<Step, Failure> {
-        let result = match &io.result_selector {
-            Some(s) => self.template(en, s, &result, ctx, frame)?,
-            None => result,
+        let output = match en.state.language {
+            QueryLanguage::JsonPath => {
+                let result = match &io.result_selector {
+                    Some(s) => self.template(en, s, &result, ctx, frame)?,
+                    None => result,
+                };
+                self.finish(en, io.result_path.as_ref(), raw_input, result, ctx, frame)?
+            }
+            QueryLanguage::Jsonata => {
+                let states = States {
+                    result: Some(&result),
+                    ..self.states(raw_input, ctx)
+                };
+                let fields = (en.state.output.as_ref(), en.state.assign.as_ref());
+                self.end_jsonata(en, fields, states, &result, frame)?
+            }
         };
-        let output = self.finish(
-            en,
-            io.result_path.as_ref(),
-            raw_input,
-            result,
-            ctx,
-            frame,
-            None,
-        )?;
         Ok(Step {
             output,
             next: Self::next_of(en.state),
         })
     }
 
+    /// Applies the first matching catcher, or gives the failure back. JSONPath puts
+    /// the error output at the catcher's `ResultPath`; JSONata's output is the
+    /// catcher's `Output` (default: the error output) with `$states.errorOutput`.
+    pub(crate) fn catch(
+        &self,
+        en: &Entered<'_>,
+        io: &ResultHandling,
+        f: Failure,
+        raw_input: &Value,
+        frame: &mut Frame,
+    ) -> Result<Step, Failure> {
+        if f.is_runtime() || self.test.as_ref().is_some_and(|t| t.retriable()) {
+            return Err(f);
+        }
+        let Some((i, c)) = io
+            .catch
+            .iter()
+            .enumerate()
+            .find(|(_, c)| crate::retry::error_matches(&c.error_equals, &f.error))
+        else {
+            return Err(f);
+        };
+        if let Some(t) = &self.test {
+            t.error_detail("catchIndex", Value::from(i));
+            t.set_caught(&f);
+        }
+        let err_out = error_output(&f);
+        let ctx = self.context(en, None);
+        let output = match en.state.language {
+            QueryLanguage::JsonPath => {
+                self.catch_jsonpath(en, c, raw_input, err_out, &ctx, frame)?
+            }
+            QueryLanguage::Jsonata => {
+                let states = States {
+                    error_output: Some(&err_out),
+                    ..self.states(raw_input, &ctx)
+                };
+                let fields = (c.output.as_ref(), c.assign.as_ref());
+                self.end_jsonata(en, fields, states, &err_out, frame)?
+            }
+        };
+        Ok(Step {
+            output,
+            next: Some(c.next.clone()),
+        })
+    }
+
+    fn catch_jsonpath(
+        &self,
+        en: &Entered<'_>,
+        c: &Catcher,
+        raw_input: &Value,
+        err_out: Value,
+        ctx: &Value,
+        frame: &mut Frame,
+    ) -> Result<Value, Failure> {
+        let src = self.sources(&err_out, ctx, None, frame);
+        let assigned = self.eval_assign(en, c.assign.as_ref(), &src)?;
+        let out = self.result_path(en, Some(&c.result_path), raw_input, err_out)?;
+        Self::apply_assign(frame, assigned);
+        Ok(out)
+    }
+
     pub fn next_of(state: &State) -> Option<String> {
         match &state.transition {
             Transition::Next(n) => Some(n.clone()),
             Transition::End => None,
-        }
-    }
-
-    fn run_pass(
-        &self,
-        en: &Entered<'_>,
-        result: Option<&Value>,
-        io: &ResultHandling,
-        input: Value,
-        frame: &mut Frame,
-    ) -> Result<Step, Failure> {
-        let ctx = self.context(en, None);
-        let eff = self.input_path(en, &input, &ctx, frame)?;
-        let eff = match &io.parameters {
-            Some(t) => self.template(en, t, &eff, &ctx, frame)?,
-            None => eff,
-        };
-        let res = result.cloned().unwrap_or(eff);
-        let out = self.finish(en, io.result_path.as_ref(), &input, res, &ctx, frame, None)?;
-        Ok(Step {
-            output: out,
-            next: Self::next_of(en.state),
-        })
-    }
-
-    fn run_choice(
-        &self,
-        en: &Entered<'_>,
-        choices: &[Choice],
-        default: Option<&str>,
-        input: Value,
-        frame: &mut Frame,
-    ) -> Result<Step, Failure> {
-        let ctx = self.context(en, None);
-        let eff = self.input_path(en, &input, &ctx, frame)?;
-        let mut chosen: Option<(&str, Option<&Template>)> = None;
-        for c in choices {
-            let hit = choice::matches(&c.rule, &self.scope(&eff, &ctx, frame))
-                .map_err(|e| en.runtime(e))?;
-            if hit {
-                chosen = Some((c.next.as_str(), c.assign.as_ref()));
-                break;
-            }
-        }
-        let (next, rule_assign) = match (chosen, default) {
-            (Some(c), _) => c,
-            (None, Some(d)) => (d, None),
-            (None, None) => {
-                return Err(Failure::new(
-                    errors::NO_CHOICE_MATCHED,
-                    format!(
-                        "No Choice rule matched the input of state '{}' and there is no Default.",
-                        en.state.name
-                    ),
-                ));
-            }
-        };
-        let mut assigned = self.eval_assign(en, en.state.assign.as_ref(), &eff, &ctx, frame)?;
-        if let Some(extra) = self.eval_assign(en, rule_assign, &eff, &ctx, frame)? {
-            assigned.get_or_insert_with(Map::new).extend(extra);
-        }
-        let out = self.output_path(en, eff, &ctx, frame)?;
-        Self::apply_assign(frame, assigned);
-        Ok(Step {
-            output: out,
-            next: Some(next.to_string()),
-        })
-    }
-
-    async fn run_wait(
-        &self,
-        en: &Entered<'_>,
-        w: &WaitFor,
-        input: Value,
-        frame: &mut Frame,
-    ) -> Result<Step, Failure> {
-        let ctx = self.context(en, None);
-        let eff = self.input_path(en, &input, &ctx, frame)?;
-        let now = self.engine.clock.now();
-        let max = i32::MAX as f64;
-        let secs: f64 = match w {
-            WaitFor::Seconds(s) => *s,
-            WaitFor::SecondsPath(p) => {
-                let v = self
-                    .scope(&eff, &ctx, frame)
-                    .eval(p)
-                    .map_err(|m| en.runtime(invalid_path(p, &m)))?;
-                let n = match v.as_i64() {
-                    Some(n) => n,
-                    None => {
-                        return Err(en.runtime(format!(
-                            "The SecondsPath parameter cannot be parsed as a long value: {p} == {v}"
-                        )));
-                    }
-                };
-                if n < 0 {
-                    return Err(en.runtime(format!(
-                        "The SecondsPath parameter references a negative value: {p} == {n}"
-                    )));
-                }
-                n as f64
-            }
-            WaitFor::Timestamp(t) => {
-                let ts = timestamp::parse(t)
-                    .ok_or_else(|| en.runtime(format!("Invalid timestamp '{t}'")))?;
-                (ts - now).num_milliseconds() as f64 / 1000.0
-            }
-            WaitFor::TimestampPath(p) => {
-                let v = self
-                    .scope(&eff, &ctx, frame)
-                    .eval(p)
-                    .map_err(|m| en.runtime(invalid_path(p, &m)))?;
-                let text = v
-                    .as_str()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| v.to_string());
-                let ts = v.as_str().and_then(timestamp::parse).ok_or_else(|| {
-                    en.runtime(format!(
-                        "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {p} == {text}"
-                    ))
-                })?;
-                (ts - now).num_milliseconds() as f64 / 1000.0
-            }
-        };
-        if secs > max {
-            return Err(en.runtime("Wait state delay is too long."));
-        }
-        if secs > 0.0 {
-            self.engine
-                .clock
-                .sleep(Duration::from_secs_f64(secs.min(max)))
-                .await;
-        }
-        let assigned = self.eval_assign(en, en.state.assign.as_ref(), &eff, &ctx, frame)?;
-        let out = self.output_path(en, eff, &ctx, frame)?;
-        Self::apply_assign(frame, assigned);
-        Ok(Step {
-            output: out,
-            next: Self::next_of(en.state),
-        })
-    }
-
-    fn run_fail(
-        &self,
-        en: &Entered<'_>,
-        error: &Option<StrOrPath>,
-        cause: &Option<StrOrPath>,
-        input: Value,
-        frame: &Frame,
-    ) -> Failure {
-        let ctx = self.context(en, None);
-        let eval = |sp: &Option<StrOrPath>, field: &str| -> Result<Option<String>, Failure> {
-            match sp {
-                None => Ok(None),
-                Some(StrOrPath::Literal(s)) => Ok(Some(s.clone())),
-                Some(StrOrPath::Path(p)) => {
-                    let v = self.scope(&input, &ctx, frame).eval(p).map_err(|_| {
-                        en.runtime(format!(
-                            "The JSONPath '{p}' specified for the field '{field}' could not be found in the input '{input}'"
-                        ))
-                    })?;
-                    Ok(Some(
-                        v.as_str()
-                            .map(str::to_string)
-                            .unwrap_or_else(|| v.to_string()),
-                    ))
-                }
-                Some(StrOrPath::Intrinsic(c)) => {
-                    let v = c
-                        .eval(&self.scope(&input, &ctx, frame), self.engine.rng.as_ref())
-                        .map_err(|e| en.runtime(e))?;
-                    Ok(Some(
-                        v.as_str()
-                            .map(str::to_string)
-                            .unwrap_or_else(|| v.to_string()),
-                    ))
-                }
-            }
-        };
-        let error = match eval(error, "ErrorPath") {
-            Ok(e) => e,
-            Err(f) => return f,
-        };
-        let cause = match eval(cause, "CausePath") {
-            Ok(c) => c,
-            Err(f) => return f,
-        };
-        Failure {
-            error: error.unwrap_or_default(),
-            cause,
         }
     }
 }

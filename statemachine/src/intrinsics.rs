@@ -6,9 +6,10 @@ use crate::scope::Scope;
 use base64::Engine as _;
 use serde_json::{Map, Number, Value};
 
-/// A parsed intrinsic call such as `States.Format('{}', $.x)`.
+/// A parsed intrinsic call such as `States.Format('{}', $.x)`; it displays as written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Call {
+    /// The call as written (for a nested call, its own part of the text).
     text: String,
     name: String,
     args: Vec<Arg>,
@@ -60,6 +61,12 @@ const NAMES: [&str; 18] = [
 /// True when `text` looks like an intrinsic call (begins with `States.`).
 pub fn is_intrinsic(text: &str) -> bool {
     text.trim_start().starts_with("States.")
+}
+
+impl std::fmt::Display for Call {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
 }
 
 impl Call {
@@ -141,30 +148,23 @@ impl P {
         self.pos += 1;
         let mut args = Vec::new();
         self.ws();
-        if self.peek() == Some(')') {
-            self.pos += 1;
-            return Ok(Call {
-                text: String::new(),
-                name,
-                args,
-            });
-        }
-        loop {
-            args.push(self.arg()?);
-            self.ws();
-            match self.peek() {
-                Some(',') => self.pos += 1,
-                Some(')') => {
-                    self.pos += 1;
-                    return Ok(Call {
-                        text: String::new(),
-                        name,
-                        args,
-                    });
+        if self.peek() != Some(')') {
+            loop {
+                args.push(self.arg()?);
+                self.ws();
+                match self.peek() {
+                    Some(',') => self.pos += 1,
+                    Some(')') => break,
+                    _ => return Err("expected ',' or ')'".into()),
                 }
-                _ => return Err("expected ',' or ')'".into()),
             }
         }
+        self.pos += 1;
+        Ok(Call {
+            text: self.chars[start..self.pos].iter().collect(),
+            name,
+            args,
+        })
     }
 
     fn arg(&mut self) -> Result<Arg, String> {
@@ -358,7 +358,8 @@ fn format(args: &[Value]) -> Result<Value, IntrinsicError> {
     Ok(Value::String(out))
 }
 
-fn hash(data: &str, alg: &str) -> Result<Value, IntrinsicError> {
+/// The hex digest of `data` (`States.Hash`, JSONata `$hash`; `name` is the caller, for messages).
+pub(crate) fn hash(name: &str, data: &str, alg: &str) -> Result<Value, IntrinsicError> {
     use sha2::Digest;
     let bytes = data.as_bytes();
     let hex = |d: &[u8]| d.iter().map(|b| format!("{b:02x}")).collect::<String>();
@@ -368,7 +369,7 @@ fn hash(data: &str, alg: &str) -> Result<Value, IntrinsicError> {
         "SHA-256" => hex(&sha2::Sha256::digest(bytes)),
         "SHA-384" => hex(&sha2::Sha384::digest(bytes)),
         "SHA-512" => hex(&sha2::Sha512::digest(bytes)),
-        other => return err(format!("States.Hash: unsupported algorithm '{other}'")),
+        other => return err(format!("{name}: unsupported algorithm '{other}'")),
     };
     Ok(Value::String(s))
 }
@@ -376,87 +377,24 @@ fn hash(data: &str, alg: &str) -> Result<Value, IntrinsicError> {
 fn apply(name: &str, args: Vec<Value>, rng: &dyn RandomSource) -> Result<Value, IntrinsicError> {
     match name {
         "States.Format" => format(&args),
-        "States.StringToJson" => {
-            arity(name, &args, 1)?;
-            let s = as_str(name, &args[0])?;
-            if s.trim().is_empty() {
-                return Ok(Value::Null);
-            }
-            let mut v: Value =
-                serde_json::from_str(s).or_else(|e| err(format!("{name}: invalid JSON: {e}")))?;
-            fix_negative_zero(&mut v);
-            Ok(v)
-        }
+        "States.StringToJson" => string_to_json(name, &args),
         "States.JsonToString" => {
             arity(name, &args, 1)?;
             Ok(Value::String(args[0].to_string()))
         }
         "States.Array" => Ok(Value::Array(args)),
-        "States.ArrayPartition" => {
-            arity(name, &args, 2)?;
-            let a = as_array(name, &args[0])?;
-            let size = as_int(name, &args[1])?;
-            if size <= 0 {
-                return err(format!("{name}: the chunk size must be positive"));
-            }
-            Ok(Value::Array(
-                a.chunks(size as usize)
-                    .map(|c| Value::Array(c.to_vec()))
-                    .collect(),
-            ))
-        }
+        "States.ArrayPartition" => array_partition(name, &args),
         "States.ArrayContains" => {
             arity(name, &args, 2)?;
             Ok(Value::Bool(as_array(name, &args[0])?.contains(&args[1])))
         }
-        "States.ArrayRange" => {
-            arity(name, &args, 3)?;
-            let (s, e, step) = (
-                as_int(name, &args[0])?,
-                as_int(name, &args[1])?,
-                as_int(name, &args[2])?,
-            );
-            if step == 0 {
-                return err(format!("{name}: the step must not be 0"));
-            }
-            let mut out = Vec::new();
-            let mut i = s;
-            while (step > 0 && i <= e) || (step < 0 && i >= e) {
-                out.push(Value::from(i));
-                if out.len() > 1000 {
-                    return err(format!("{name}: the range has more than 1000 items"));
-                }
-                match i.checked_add(step) {
-                    Some(n) => i = n,
-                    None => break,
-                }
-            }
-            Ok(Value::Array(out))
-        }
-        "States.ArrayGetItem" => {
-            arity(name, &args, 2)?;
-            let a = as_array(name, &args[0])?;
-            let i = as_int(name, &args[1])?;
-            usize::try_from(i)
-                .ok()
-                .and_then(|i| a.get(i))
-                .cloned()
-                .ok_or_else(|| IntrinsicError(format!("{name}: index {i} out of bounds")))
-        }
+        "States.ArrayRange" => array_range(name, &args),
+        "States.ArrayGetItem" => array_get_item(name, &args),
         "States.ArrayLength" => {
             arity(name, &args, 1)?;
             Ok(Value::from(as_array(name, &args[0])?.len()))
         }
-        "States.ArrayUnique" => {
-            arity(name, &args, 1)?;
-            let mut out: Vec<Value> = Vec::new();
-            for v in as_array(name, &args[0])? {
-                if !out.contains(v) {
-                    out.push(v.clone());
-                }
-            }
-            Ok(Value::Array(out))
-        }
+        "States.ArrayUnique" => array_unique(name, &args),
         "States.Base64Encode" => {
             arity(name, &args, 1)?;
             let s = as_str(name, &args[0])?;
@@ -464,19 +402,11 @@ fn apply(name: &str, args: Vec<Value>, rng: &dyn RandomSource) -> Result<Value, 
                 base64::engine::general_purpose::STANDARD.encode(s.as_bytes()),
             ))
         }
-        "States.Base64Decode" => {
-            arity(name, &args, 1)?;
-            let s = as_str(name, &args[0])?;
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(s.as_bytes())
-                .or_else(|e| err(format!("{name}: invalid base64: {e}")))?;
-            String::from_utf8(bytes)
-                .map(Value::String)
-                .or_else(|_| err(format!("{name}: the decoded data is not UTF-8")))
-        }
+        "States.Base64Decode" => base64_decode(name, &args),
         "States.Hash" => {
             arity(name, &args, 2)?;
             hash(
+                name,
                 &args[0]
                     .as_str()
                     .map(str::to_string)
@@ -484,84 +414,172 @@ fn apply(name: &str, args: Vec<Value>, rng: &dyn RandomSource) -> Result<Value, 
                 as_str(name, &args[1])?,
             )
         }
-        "States.JsonMerge" => {
-            arity(name, &args, 3)?;
-            let (Value::Object(a), Value::Object(b)) = (&args[0], &args[1]) else {
-                return err(format!("{name}: both arguments must be JSON objects"));
-            };
-            if args[2] != Value::Bool(false) {
-                return err(format!(
-                    "{name}: deep merging is not supported; the third argument must be false"
-                ));
-            }
-            let mut merged: Map<String, Value> = a.clone();
-            for (k, v) in b {
-                merged.insert(k.clone(), v.clone());
-            }
-            // AWS returns the merge as a java.util.HashMap.
-            let keys: Vec<&String> = merged.keys().collect();
-            let order =
-                crate::payload::java_hashmap_order(keys.iter().map(|k| k.as_str()), keys.len());
-            let mut out = Map::with_capacity(merged.len());
-            for i in order {
-                let k = keys[i];
-                out.insert(k.clone(), merged[k.as_str()].clone());
-            }
-            Ok(Value::Object(out))
-        }
-        "States.MathRandom" => {
-            if args.len() != 2 && args.len() != 3 {
-                return err(format!("{name} expects 2 or 3 arguments"));
-            }
-            let num = |v: &Value| {
-                v.as_f64()
-                    .map(|f| f as i64)
-                    .ok_or_else(|| IntrinsicError(format!("{name}: expected a number, got {v}")))
-            };
-            let (s, e) = (num(&args[0])?, num(&args[1])?);
-            if e <= s {
-                return err(format!("{name}: the end must be greater than the start"));
-            }
-            let r = match args.get(2) {
-                Some(seed) => splitmix(as_int(name, seed)? as u64),
-                None => rng.next_u64(),
-            };
-            let span = (e as i128 - s as i128) as u128;
-            Ok(Value::from((s as i128 + (r as u128 % span) as i128) as i64))
-        }
-        "States.MathAdd" => {
-            arity(name, &args, 2)?;
-            let n = |v: &Value| {
-                v.as_f64()
-                    .ok_or_else(|| IntrinsicError(format!("{name}: expected a number, got {v}")))
-            };
-            let sum = java_round(n(&args[0])?).saturating_add(java_round(n(&args[1])?));
-            Ok(Value::Number(Number::from(sum)))
-        }
-        "States.StringSplit" => {
-            arity(name, &args, 2)?;
-            let s = as_str(name, &args[0])?;
-            let d = as_str(name, &args[1])?;
-            let parts = s
-                .split(|c: char| d.contains(c))
-                .filter(|p| !p.is_empty())
-                .map(|p| Value::String(p.to_string()))
-                .collect();
-            Ok(Value::Array(parts))
-        }
+        "States.JsonMerge" => json_merge(name, &args),
+        "States.MathRandom" => math_random(name, &args, rng),
+        "States.MathAdd" => math_add(name, &args),
+        "States.StringSplit" => string_split(name, &args),
         "States.UUID" => {
             arity(name, &args, 0)?;
-            let mut bytes = [0u8; 16];
-            bytes[..8].copy_from_slice(&rng.next_u64().to_le_bytes());
-            bytes[8..].copy_from_slice(&rng.next_u64().to_le_bytes());
-            Ok(Value::String(
-                uuid::Builder::from_random_bytes(bytes)
-                    .into_uuid()
-                    .to_string(),
-            ))
+            Ok(Value::String(rng.uuid()))
         }
         other => err(format!("unknown intrinsic function {other}")),
     }
+}
+
+pub(crate) fn string_to_json(name: &str, args: &[Value]) -> Result<Value, IntrinsicError> {
+    arity(name, args, 1)?;
+    let s = as_str(name, &args[0])?;
+    if s.trim().is_empty() {
+        return Ok(Value::Null);
+    }
+    let mut v: Value =
+        serde_json::from_str(s).or_else(|e| err(format!("{name}: invalid JSON: {e}")))?;
+    fix_negative_zero(&mut v);
+    Ok(v)
+}
+
+pub(crate) fn array_partition(name: &str, args: &[Value]) -> Result<Value, IntrinsicError> {
+    arity(name, args, 2)?;
+    let a = as_array(name, &args[0])?;
+    let size = as_int(name, &args[1])?;
+    if size <= 0 {
+        return err(format!("{name}: the chunk size must be positive"));
+    }
+    Ok(Value::Array(
+        a.chunks(size as usize)
+            .map(|c| Value::Array(c.to_vec()))
+            .collect(),
+    ))
+}
+
+pub(crate) fn array_range(name: &str, args: &[Value]) -> Result<Value, IntrinsicError> {
+    arity(name, args, 3)?;
+    let (s, e, step) = (
+        as_int(name, &args[0])?,
+        as_int(name, &args[1])?,
+        as_int(name, &args[2])?,
+    );
+    if step == 0 {
+        return err(format!("{name}: the step must not be 0"));
+    }
+    let mut out = Vec::new();
+    let mut i = s;
+    while (step > 0 && i <= e) || (step < 0 && i >= e) {
+        out.push(Value::from(i));
+        if out.len() > 1000 {
+            return err(format!("{name}: the range has more than 1000 items"));
+        }
+        match i.checked_add(step) {
+            Some(n) => i = n,
+            None => break,
+        }
+    }
+    Ok(Value::Array(out))
+}
+
+fn array_get_item(name: &str, args: &[Value]) -> Result<Value, IntrinsicError> {
+    arity(name, args, 2)?;
+    let a = as_array(name, &args[0])?;
+    let i = as_int(name, &args[1])?;
+    usize::try_from(i)
+        .ok()
+        .and_then(|i| a.get(i))
+        .cloned()
+        .ok_or_else(|| IntrinsicError(format!("{name}: index {i} out of bounds")))
+}
+
+fn array_unique(name: &str, args: &[Value]) -> Result<Value, IntrinsicError> {
+    arity(name, args, 1)?;
+    let mut out: Vec<Value> = Vec::new();
+    for v in as_array(name, &args[0])? {
+        if !out.contains(v) {
+            out.push(v.clone());
+        }
+    }
+    Ok(Value::Array(out))
+}
+
+fn base64_decode(name: &str, args: &[Value]) -> Result<Value, IntrinsicError> {
+    arity(name, args, 1)?;
+    let s = as_str(name, &args[0])?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(s.as_bytes())
+        .or_else(|e| err(format!("{name}: invalid base64: {e}")))?;
+    String::from_utf8(bytes)
+        .map(Value::String)
+        .or_else(|_| err(format!("{name}: the decoded data is not UTF-8")))
+}
+
+fn json_merge(name: &str, args: &[Value]) -> Result<Value, IntrinsicError> {
+    arity(name, args, 3)?;
+    let (Value::Object(a), Value::Object(b)) = (&args[0], &args[1]) else {
+        return err(format!("{name}: both arguments must be JSON objects"));
+    };
+    if args[2] != Value::Bool(false) {
+        return err(format!(
+            "{name}: deep merging is not supported; the third argument must be false"
+        ));
+    }
+    let mut merged: Map<String, Value> = a.clone();
+    for (k, v) in b {
+        merged.insert(k.clone(), v.clone());
+    }
+    // AWS returns the merge as a java.util.HashMap.
+    let keys: Vec<&String> = merged.keys().collect();
+    let order = crate::payload::java_hashmap_order(keys.iter().map(|k| k.as_str()), keys.len());
+    let mut out = Map::with_capacity(merged.len());
+    for i in order {
+        let k = keys[i];
+        out.insert(k.clone(), merged[k.as_str()].clone());
+    }
+    Ok(Value::Object(out))
+}
+
+fn math_random(
+    name: &str,
+    args: &[Value],
+    rng: &dyn RandomSource,
+) -> Result<Value, IntrinsicError> {
+    if args.len() != 2 && args.len() != 3 {
+        return err(format!("{name} expects 2 or 3 arguments"));
+    }
+    let num = |v: &Value| {
+        v.as_f64()
+            .map(|f| f as i64)
+            .ok_or_else(|| IntrinsicError(format!("{name}: expected a number, got {v}")))
+    };
+    let (s, e) = (num(&args[0])?, num(&args[1])?);
+    if e <= s {
+        return err(format!("{name}: the end must be greater than the start"));
+    }
+    let r = match args.get(2) {
+        Some(seed) => splitmix(as_int(name, seed)? as u64),
+        None => rng.next_u64(),
+    };
+    let span = (e as i128 - s as i128) as u128;
+    Ok(Value::from((s as i128 + (r as u128 % span) as i128) as i64))
+}
+
+fn math_add(name: &str, args: &[Value]) -> Result<Value, IntrinsicError> {
+    arity(name, args, 2)?;
+    let n = |v: &Value| {
+        v.as_f64()
+            .ok_or_else(|| IntrinsicError(format!("{name}: expected a number, got {v}")))
+    };
+    let sum = java_round(n(&args[0])?).saturating_add(java_round(n(&args[1])?));
+    Ok(Value::Number(Number::from(sum)))
+}
+
+fn string_split(name: &str, args: &[Value]) -> Result<Value, IntrinsicError> {
+    arity(name, args, 2)?;
+    let s = as_str(name, &args[0])?;
+    let d = as_str(name, &args[1])?;
+    let parts = s
+        .split(|c: char| d.contains(c))
+        .filter(|p| !p.is_empty())
+        .map(|p| Value::String(p.to_string()))
+        .collect();
+    Ok(Value::Array(parts))
 }
 
 #[cfg(test)]

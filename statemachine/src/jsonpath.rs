@@ -150,11 +150,6 @@ impl JsonPath {
         &self.root
     }
 
-    /// True when the path is just its root (`$`, `$$`, `$var`).
-    pub fn is_root(&self) -> bool {
-        self.segs.is_empty()
-    }
-
     /// True when the path selects at most one node.
     pub fn is_definite(&self) -> bool {
         self.segs

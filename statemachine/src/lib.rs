@@ -1,4 +1,5 @@
-//! A local Amazon States Language engine.
+//! A local Amazon States Language engine: JSONPath and JSONata state machines (one
+//! query language per state), and the TestState API ([`Engine::test_state`]).
 //!
 //! Load a definition with [`load_str`] (or [`StateMachine::from_json`]), bind
 //! task resources in a [`Registry`], and run it with [`Engine::execute`]:
@@ -31,26 +32,33 @@ pub mod engine;
 pub mod history;
 mod interpreter;
 pub mod intrinsics;
+pub mod jsonata;
+mod jsonata_io;
 pub mod jsonpath;
 pub mod loader;
 pub mod model;
 pub mod payload;
+mod pipeline;
 pub mod registry;
 pub mod retry;
 pub mod rng;
 pub mod scope;
+mod simple_states;
 mod task;
+pub mod test_state;
 pub mod timestamp;
 
 pub use clock::{BoxFuture, Clock, TokioClock, VirtualClock};
-pub use engine::{
-    DEFAULT_PAYLOAD_LIMIT, Engine, Execution, ExecutionOptions, ExecutionStatus, Observer,
-};
+pub use engine::{Engine, Execution, ExecutionOptions, ExecutionStatus, Observer, PAYLOAD_LIMIT};
 pub use history::{EventType, HistoryEvent};
-pub use loader::{LoadError, load_str, load_value};
+pub use loader::{LoadError, load_state, load_str, load_value};
 pub use model::StateMachine;
 pub use registry::{Registry, TaskError, TaskHandler, lambda_arn};
 pub use rng::{FixedRng, RandomSource, SeededRng};
+pub use test_state::{
+    FieldValidationMode, InspectionLevel, Mock, StateConfiguration, TestStateError,
+    TestStateRequest, TestStateResponse, TestStateStatus,
+};
 
 impl StateMachine {
     /// Loads a definition from JSON text with `${Name}` substitutions.

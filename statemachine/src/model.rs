@@ -1,6 +1,7 @@
 //! The typed form of a loaded state-machine definition.
 
 use crate::intrinsics::Call;
+use crate::jsonata::Expression;
 use crate::jsonpath::JsonPath;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -14,6 +15,17 @@ pub struct StateMachine {
     pub states: HashMap<String, State>,
     /// `TimeoutSeconds` of the whole machine, if any.
     pub timeout_seconds: Option<u64>,
+}
+
+/// The language a state's fields are written in (`QueryLanguage`, per state or for the
+/// whole machine).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum QueryLanguage {
+    /// `JSONPath` (the default): paths, `.$` keys and intrinsics.
+    #[default]
+    JsonPath,
+    /// `JSONata`: `{% ... %}` expressions, `Arguments`, `Output`, `$states`.
+    Jsonata,
 }
 
 /// `InputPath` / `OutputPath`: absent means `$`, `null` discards.
@@ -38,7 +50,8 @@ pub enum ResultPathField {
     Path(JsonPath),
 }
 
-/// A payload template (`Parameters`, `ItemSelector`, `ResultSelector`, `Assign`).
+/// A payload template: JSONPath's `Parameters`, `ItemSelector`, `ResultSelector`,
+/// `Assign`; JSONata's `Arguments`, `Output`, `Assign`, `Items`, `Condition`, ...
 #[derive(Debug, Clone)]
 pub enum Template {
     /// A constant.
@@ -61,6 +74,13 @@ pub enum Template {
         /// The field name as written.
         field: String,
     },
+    /// A `{% ... %}` string of a JSONata state.
+    Jsonata {
+        /// The expression.
+        expr: Expression,
+        /// Where it is, as AWS names it in errors (`Output/result`).
+        location: String,
+    },
 }
 
 /// A string field given literally or through a path (`Error`/`ErrorPath`, ...).
@@ -72,6 +92,8 @@ pub enum StrOrPath {
     Path(JsonPath),
     /// An intrinsic function (allowed in ErrorPath/CausePath).
     Intrinsic(Call),
+    /// A JSONata expression (a JSONata Fail state's `Error`/`Cause`).
+    Jsonata(Expression),
 }
 
 /// A number given literally or through a path.
@@ -81,6 +103,8 @@ pub enum NumOrPath {
     Literal(f64),
     /// A path to it.
     Path(JsonPath),
+    /// A JSONata expression.
+    Jsonata(Expression),
 }
 
 /// One `Retry` entry.
@@ -111,6 +135,8 @@ pub struct Catcher {
     pub next: String,
     /// `Assign`.
     pub assign: Option<Template>,
+    /// `Output` (JSONata).
+    pub output: Option<Template>,
 }
 
 /// What a state does after it finishes.
@@ -127,6 +153,8 @@ pub enum Transition {
 pub struct State {
     /// The state's name.
     pub name: String,
+    /// The language of its fields.
+    pub language: QueryLanguage,
     /// `InputPath`.
     pub input_path: PathField,
     /// `OutputPath`.
@@ -135,17 +163,19 @@ pub struct State {
     pub transition: Transition,
     /// `Assign`.
     pub assign: Option<Template>,
+    /// `Output` (JSONata).
+    pub output: Option<Template>,
     /// What kind of state.
     pub kind: StateKind,
-    /// Whether any field mentions the context object (`$$`); the engine
-    /// builds `$$` only for such states.
+    /// Whether any field may read the context object (`$$`, `$states.context`); the
+    /// engine builds it only for such states.
     pub uses_context: bool,
 }
 
 /// Data shared by the states that produce a result.
 #[derive(Debug, Clone, Default)]
 pub struct ResultHandling {
-    /// `Parameters` / `ItemSelector`-like input shaping.
+    /// `Parameters` (JSONata: `Arguments`).
     pub parameters: Option<Template>,
     /// `ResultSelector`.
     pub result_selector: Option<Template>,
@@ -181,6 +211,10 @@ pub enum WaitFor {
     Timestamp(String),
     /// `TimestampPath`.
     TimestampPath(JsonPath),
+    /// `Seconds` as a JSONata expression.
+    SecondsExpr(Expression),
+    /// `Timestamp` as a JSONata expression.
+    TimestampExpr(Expression),
 }
 
 /// A choice comparison operator.
@@ -275,15 +309,26 @@ pub enum Operand {
     Path(JsonPath),
 }
 
+/// What decides whether a Choice rule matches.
+#[derive(Debug, Clone)]
+pub enum ChoiceTest {
+    /// A JSONPath rule.
+    Rule(Rule),
+    /// A JSONata `Condition` (`true`, `false` or an expression).
+    Condition(Template),
+}
+
 /// A top-level Choice rule with its target.
 #[derive(Debug, Clone)]
 pub struct Choice {
     /// The rule.
-    pub rule: Rule,
+    pub test: ChoiceTest,
     /// `Next`.
     pub next: String,
     /// `Assign`.
     pub assign: Option<Template>,
+    /// `Output` (JSONata).
+    pub output: Option<Template>,
 }
 
 /// `Map` specifics.
@@ -295,7 +340,9 @@ pub struct MapState {
     pub distributed: bool,
     /// `ItemsPath`.
     pub items_path: Option<JsonPath>,
-    /// `ItemSelector` / `Parameters`.
+    /// `Items` (JSONata).
+    pub items: Option<Template>,
+    /// `ItemSelector` (JSONPath also `Parameters`).
     pub item_selector: Option<Template>,
     /// `MaxConcurrency` / `MaxConcurrencyPath`.
     pub max_concurrency: Option<NumOrPath>,

@@ -1,10 +1,38 @@
-//! Payload templates (`Parameters`, `ItemSelector`, `ResultSelector`,
-//! `Assign`): `key.$` members are evaluated, everything else is copied.
+//! Payload templates: JSONPath's `Parameters`, `ItemSelector`, `ResultSelector`,
+//! `Assign` (`key.$` members are evaluated) and JSONata's `Arguments`, `Output`,
+//! `Assign`, ... (`{% %}` strings are evaluated); everything else is copied.
 
+use crate::intrinsics::Call;
+use crate::jsonata::{Env, FieldError, Limits, States};
 use crate::model::Template;
 use crate::rng::RandomSource;
 use crate::scope::Scope;
 use serde_json::{Map, Value};
+use std::sync::Arc;
+
+/// What a template can read.
+#[derive(Debug, Clone, Copy)]
+pub struct Sources<'a> {
+    /// JSONPath's documents (`$`, `$$`, variables); JSONata reads its variables here too.
+    pub scope: Scope<'a>,
+    /// JSONata's `$states` (a JSONata state's fields).
+    pub states: Option<States<'a>>,
+    /// For `States.MathRandom`, `States.UUID`, `$random()`, `$uuid()`.
+    pub rng: &'a Arc<dyn RandomSource>,
+}
+
+impl<'a> Sources<'a> {
+    /// The JSONata environment of these sources.
+    pub fn jsonata(&self) -> Env<'a> {
+        Env {
+            input: None,
+            states: self.states,
+            variables: self.scope.variables,
+            rng: self.rng,
+            limits: Limits::ENGINE,
+        }
+    }
+}
 
 /// Why a template could not be evaluated.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -26,19 +54,18 @@ pub enum PayloadError {
     Intrinsic {
         /// The field (`key.$`).
         field: String,
-        /// The call, as written.
-        call: String,
+        /// The call (it displays as written).
+        call: Call,
         /// The failure.
         message: String,
     },
+    /// A JSONata expression failed.
+    #[error(transparent)]
+    Jsonata(#[from] FieldError),
 }
 
-/// Evaluates `t` against `scope`.
-pub fn eval(
-    t: &Template,
-    scope: &Scope<'_>,
-    rng: &dyn RandomSource,
-) -> Result<Value, PayloadError> {
+/// Evaluates `t` against `src`.
+pub fn eval(t: &Template, src: &Sources<'_>) -> Result<Value, PayloadError> {
     match t {
         Template::Literal(v) => Ok(v.clone()),
         Template::Object(members) => {
@@ -50,36 +77,40 @@ pub fn eval(
                 match x {
                     Template::Path { .. } | Template::Intrinsic { .. } => dynamic.push((k, x)),
                     _ => {
-                        m.insert(k.clone(), eval(x, scope, rng)?);
+                        m.insert(k.clone(), eval(x, src)?);
                     }
                 }
             }
             let order = java_hashmap_order(dynamic.iter().map(|(k, _)| k.as_str()), members.len());
             for i in order {
                 let (k, x) = dynamic[i];
-                m.insert(k.clone(), eval(x, scope, rng)?);
+                m.insert(k.clone(), eval(x, src)?);
             }
             Ok(Value::Object(m))
         }
         Template::Array(items) => items
             .iter()
-            .map(|x| eval(x, scope, rng))
+            .map(|x| eval(x, src))
             .collect::<Result<Vec<_>, _>>()
             .map(Value::Array),
         Template::Path { path, field } => {
-            scope.eval(path).map_err(|_| PayloadError::PathNotFound {
-                path: path.as_str().to_string(),
-                field: field.clone(),
-                input: scope.input.to_string(),
-            })
+            src.scope
+                .eval(path)
+                .map_err(|_| PayloadError::PathNotFound {
+                    path: path.as_str().to_string(),
+                    field: field.clone(),
+                    input: src.scope.input.to_string(),
+                })
         }
         Template::Intrinsic { call, field } => {
-            call.eval(scope, rng).map_err(|e| PayloadError::Intrinsic {
-                field: field.clone(),
-                call: format!("{call:?}"),
-                message: e.0,
-            })
+            call.eval(&src.scope, src.rng.as_ref())
+                .map_err(|e| PayloadError::Intrinsic {
+                    field: field.clone(),
+                    call: call.clone(),
+                    message: e.0,
+                })
         }
+        Template::Jsonata { expr, location } => Ok(expr.value(&src.jsonata(), location)?),
     }
 }
 
@@ -130,7 +161,13 @@ mod tests {
             context: &ctx,
             variables: &vars,
         };
-        let v = eval(&t, &scope, &SeededRng::new(1)).unwrap();
+        let rng: Arc<dyn RandomSource> = Arc::new(SeededRng::new(1));
+        let src = Sources {
+            scope,
+            states: None,
+            rng: &rng,
+        };
+        let v = eval(&t, &src).unwrap();
         let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
         assert_eq!(
             keys,
@@ -153,7 +190,13 @@ mod tests {
             context: &input,
             variables: &vars,
         };
-        let e = eval(&t, &scope, &SeededRng::new(1)).unwrap_err();
+        let rng: Arc<dyn RandomSource> = Arc::new(SeededRng::new(1));
+        let src = Sources {
+            scope,
+            states: None,
+            rng: &rng,
+        };
+        let e = eval(&t, &src).unwrap_err();
         assert_eq!(
             e.to_string(),
             "The JSONPath '$.nope' specified for the field 'v.$' could not be found in the input '{}'"

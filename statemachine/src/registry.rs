@@ -114,16 +114,6 @@ impl Registry {
         self
     }
 
-    /// Binds a shared handler.
-    pub fn register_arc(
-        &mut self,
-        resource: impl Into<String>,
-        handler: Arc<dyn TaskHandler>,
-    ) -> &mut Self {
-        self.handlers.insert(resource.into(), handler);
-        self
-    }
-
     /// Builder-style [`Registry::register`].
     pub fn with(
         mut self,

@@ -20,6 +20,8 @@ pub mod errors {
     pub const DATA_LIMIT_EXCEEDED: &str = "States.DataLimitExceeded";
     /// No Choice rule matched and there is no Default.
     pub const NO_CHOICE_MATCHED: &str = "States.NoChoiceMatched";
+    /// A JSONata expression failed, or produced a value its field cannot take.
+    pub const QUERY_EVALUATION_ERROR: &str = "States.QueryEvaluationError";
     /// An intrinsic function failed.
     pub const INTRINSIC_FAILURE: &str = "States.IntrinsicFailure";
     /// A Parallel branch failed.
@@ -92,10 +94,10 @@ pub fn delay(r: &Retrier, n: u32, rng: &dyn RandomSource) -> Duration {
     if r.full_jitter {
         d *= rng.next_f64();
     }
-    if !d.is_finite() || d < 0.0 {
-        d = 0.0;
-    }
-    Duration::from_secs_f64(d.min(1e9))
+    // A huge BackoffRate overflows to infinity: that is the longest delay, not none
+    // (0 x infinity, from full jitter, is NaN: no delay).
+    let d = if d.is_nan() { 0.0 } else { d.clamp(0.0, 1e9) };
+    Duration::from_secs_f64(d)
 }
 
 #[cfg(test)]
@@ -153,5 +155,8 @@ mod tests {
             delay(&capped, 4, &FixedRng::new(vec![0.5])),
             Duration::from_secs_f64(1.5)
         );
+        let mut steep = retrier(&["A"], 5);
+        steep.backoff_rate = 1e300;
+        assert_eq!(delay(&steep, 2, &rng), Duration::from_secs(1_000_000_000));
     }
 }

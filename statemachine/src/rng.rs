@@ -10,7 +10,15 @@ pub trait RandomSource: Send + Sync + std::fmt::Debug {
 
     /// A float uniformly in `[0, 1)`.
     fn next_f64(&self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+        unit_f64(self.next_u64())
+    }
+
+    /// A random (version 4) UUID: execution names, request ids, `States.UUID`.
+    fn uuid(&self) -> String {
+        let mut b = [0u8; 16];
+        b[..8].copy_from_slice(&self.next_u64().to_le_bytes());
+        b[8..].copy_from_slice(&self.next_u64().to_le_bytes());
+        uuid::Builder::from_random_bytes(b).into_uuid().to_string()
     }
 }
 
@@ -36,6 +44,11 @@ impl SeededRng {
             .unwrap_or(0);
         Self::new(t ^ ((std::process::id() as u64) << 32))
     }
+}
+
+/// 64 random bits as a float uniformly in `[0, 1)` (the top 53 bits).
+pub fn unit_f64(bits: u64) -> f64 {
+    (bits >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// One SplitMix64 step from `x`.

@@ -1,16 +1,19 @@
 //! Task states: resource resolution (Lambda ARNs and `lambda:invoke`),
 //! timeouts, Retry and Catch.
 
-use crate::engine::{Exec, Failure, Frame};
+use crate::engine::{Exec, Failure, Frame, PAYLOAD_LIMIT};
 use crate::history::EventType;
 use crate::interpreter::{Entered, Step, invalid_path};
-use crate::model::*;
+use crate::jsonata_io::POSITIVE_INTEGER;
+use crate::model::{NumOrPath, QueryLanguage, ResultHandling, TaskState};
+use crate::payload::Sources;
 use crate::registry::{REGION, lambda_arn};
-use crate::retry::{RetryState, error_matches, errors};
+use crate::retry::{RetryState, errors};
 use serde_json::{Map, Value, json};
 use std::time::Duration;
 
-const LAMBDA_INVOKE: &str = "arn:aws:states:::lambda:invoke";
+/// The optimized Lambda integration: a Task whose `Parameters`/`Arguments` name the function.
+pub(crate) const LAMBDA_INVOKE: &str = "arn:aws:states:::lambda:invoke";
 
 enum Kind {
     /// A Lambda function ARN as the Resource.
@@ -31,7 +34,171 @@ fn kind_of(resource: &str) -> Kind {
     }
 }
 
-fn error_details(f: &Failure) -> Map<String, Value> {
+/// `TimeoutSeconds` and `HeartbeatSeconds` as resolved for one attempt.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub timeout: Option<f64>,
+    pub heartbeat: Option<f64>,
+}
+
+impl Limits {
+    /// The limit that runs out first, with the error it raises. The engine
+    /// receives no heartbeats, so a heartbeat limit ends the task like a timeout.
+    fn first(self) -> Option<(f64, &'static str)> {
+        match (self.timeout, self.heartbeat) {
+            (Some(t), Some(h)) if h < t => Some((h, errors::HEARTBEAT_TIMEOUT)),
+            (Some(t), _) => Some((t, errors::TIMEOUT)),
+            (None, Some(h)) => Some((h, errors::HEARTBEAT_TIMEOUT)),
+            (None, None) => None,
+        }
+    }
+}
+
+/// The history event types of one kind of Task.
+struct TaskEvents {
+    scheduled: EventType,
+    started: EventType,
+    succeeded: EventType,
+    failed: EventType,
+    timed_out: EventType,
+}
+
+/// Where a Task's call goes, what the handler receives and how its events describe it.
+struct Target {
+    kind: Kind,
+    /// The name or ARN the registry resolves.
+    function: String,
+    /// The handler's input.
+    payload: Value,
+    /// `resourceType` and `resource` of `Task*` events (`lambda`, `invoke`).
+    resource_type: String,
+    resource_name: String,
+}
+
+impl Target {
+    fn of(resource: &str, eff: &Value) -> Result<Target, &'static str> {
+        let kind = kind_of(resource);
+        let (function, payload) = match kind {
+            Kind::LambdaInvoke => {
+                let Some(f) = eff.get("FunctionName").and_then(Value::as_str) else {
+                    return Err("The field 'FunctionName' is required by lambda:invoke");
+                };
+                let payload = match eff.get("Payload") {
+                    None | Some(Value::Null) => json!({}),
+                    // A string Payload is sent as raw bytes; the function sees it decoded.
+                    Some(Value::String(s)) => {
+                        serde_json::from_str(s).unwrap_or_else(|_| Value::String(s.clone()))
+                    }
+                    Some(v) => v.clone(),
+                };
+                (f.to_string(), payload)
+            }
+            Kind::LambdaArn | Kind::Other => (resource.to_string(), eff.clone()),
+        };
+        let (resource_type, resource_name) = match kind {
+            Kind::LambdaInvoke => ("lambda".to_string(), "invoke".to_string()),
+            Kind::LambdaArn => ("lambda".to_string(), String::new()),
+            Kind::Other => {
+                // arn:aws:states:::service:action -> ("service", "action")
+                let tail = resource.rsplit(":::").next().unwrap_or(resource);
+                let (a, b) = tail.split_once(':').unwrap_or((tail, ""));
+                (a.to_string(), b.to_string())
+            }
+        };
+        Ok(Target {
+            kind,
+            function,
+            payload,
+            resource_type,
+            resource_name,
+        })
+    }
+
+    fn events(&self) -> TaskEvents {
+        match self.kind {
+            Kind::LambdaArn => TaskEvents {
+                scheduled: EventType::LambdaFunctionScheduled,
+                started: EventType::LambdaFunctionStarted,
+                succeeded: EventType::LambdaFunctionSucceeded,
+                failed: EventType::LambdaFunctionFailed,
+                timed_out: EventType::LambdaFunctionTimedOut,
+            },
+            _ => TaskEvents {
+                scheduled: EventType::TaskScheduled,
+                started: EventType::TaskStarted,
+                succeeded: EventType::TaskSucceeded,
+                failed: EventType::TaskFailed,
+                timed_out: EventType::TaskTimedOut,
+            },
+        }
+    }
+
+    /// Event details: `LambdaFunction*` events carry `extra` alone, `Task*` events
+    /// name the resource first.
+    fn details(&self, extra: Map<String, Value>) -> Value {
+        if matches!(self.kind, Kind::LambdaArn) {
+            return Value::Object(extra);
+        }
+        let mut d = Map::new();
+        d.insert(
+            "resourceType".into(),
+            Value::String(self.resource_type.clone()),
+        );
+        d.insert("resource".into(), Value::String(self.resource_name.clone()));
+        d.extend(extra);
+        Value::Object(d)
+    }
+
+    fn scheduled(&self, eff: &Value, limits: Limits) -> Value {
+        let mut d = Map::new();
+        match self.kind {
+            Kind::LambdaArn => {
+                d.insert("resource".into(), Value::String(self.function.clone()));
+                d.insert("input".into(), Value::String(eff.to_string()));
+                d.insert("inputDetails".into(), json!({"truncated": false}));
+            }
+            _ => {
+                d.insert(
+                    "resourceType".into(),
+                    Value::String(self.resource_type.clone()),
+                );
+                d.insert("resource".into(), Value::String(self.resource_name.clone()));
+                d.insert("region".into(), Value::String(REGION.into()));
+                d.insert("parameters".into(), Value::String(eff.to_string()));
+            }
+        }
+        if let Some(ts) = limits.timeout {
+            d.insert("timeoutInSeconds".into(), Value::from(ts as u64));
+        }
+        if let Some(hb) = limits.heartbeat {
+            d.insert("heartbeatInSeconds".into(), Value::from(hb as u64));
+        }
+        Value::Object(d)
+    }
+
+    /// The failure when no handler is registered, as Lambda reports a missing function.
+    fn not_found(&self) -> Failure {
+        match self.kind {
+            Kind::LambdaArn | Kind::LambdaInvoke => Failure::new(
+                "Lambda.ResourceNotFoundException",
+                format!(
+                    "Function not found: {}:$LATEST (Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; Request ID: 00000000-0000-0000-0000-000000000000; Proxy: null)",
+                    lambda_arn(&self.function)
+                ),
+            ),
+            Kind::Other => Failure::new(
+                errors::TASK_FAILED,
+                format!(
+                    "No handler is registered for the resource '{}'",
+                    self.function
+                ),
+            ),
+        }
+    }
+}
+
+/// The `error`/`cause` details of a failure event.
+pub(crate) fn error_details(f: &Failure) -> Map<String, Value> {
     let mut d = Map::new();
     d.insert("error".into(), Value::String(f.error.clone()));
     if let Some(c) = &f.cause {
@@ -104,21 +271,24 @@ pub(crate) fn error_output(f: &Failure) -> Value {
 }
 
 impl Exec<'_> {
+    /// A `...Path` timeout or heartbeat, read from the state input; a literal as given.
     fn positive_seconds(
         &self,
         en: &Entered<'_>,
         np: Option<&NumOrPath>,
-        input: &Value,
-        ctx: &Value,
-        frame: &Frame,
-        field: &str,
+        src: &Sources<'_>,
+        (field, path_field): (&str, &str),
     ) -> Result<Option<f64>, Failure> {
         match np {
             None => Ok(None),
             Some(NumOrPath::Literal(n)) => Ok(Some(*n)),
+            Some(NumOrPath::Jsonata(e)) => self
+                .jsonata_number(en, e, src, field, POSITIVE_INTEGER)
+                .map(Some),
             Some(NumOrPath::Path(p)) => {
-                let v = self
-                    .scope(input, ctx, frame)
+                let field = path_field;
+                let v = src
+                    .scope
                     .eval(p)
                     .map_err(|m| en.runtime(invalid_path(p, &m)))?;
                 match v.as_f64() {
@@ -157,6 +327,10 @@ impl Exec<'_> {
         if f.is_runtime() {
             return false;
         }
+        if let Some(t) = &self.test {
+            t.retry(&io.retry, &f.error, self.engine.rng.as_ref());
+            return false;
+        }
         match retry.next_delay(&io.retry, &f.error, self.engine.rng.as_ref()) {
             Some(d) => {
                 if !d.is_zero() {
@@ -166,36 +340,6 @@ impl Exec<'_> {
             }
             None => false,
         }
-    }
-
-    /// Applies the first matching catcher, or gives the failure back.
-    pub(crate) fn catch(
-        &self,
-        en: &Entered<'_>,
-        io: &ResultHandling,
-        f: Failure,
-        raw_input: &Value,
-        frame: &mut Frame,
-    ) -> Result<Step, Failure> {
-        if f.is_runtime() {
-            return Err(f);
-        }
-        let Some(c) = io
-            .catch
-            .iter()
-            .find(|c| error_matches(&c.error_equals, &f.error))
-        else {
-            return Err(f);
-        };
-        let err_out = error_output(&f);
-        let ctx = self.context(en, None);
-        let assigned = self.eval_assign(en, c.assign.as_ref(), &err_out, &ctx, frame)?;
-        let out = self.result_path(en, Some(&c.result_path), raw_input, err_out)?;
-        Self::apply_assign(frame, assigned);
-        Ok(Step {
-            output: out,
-            next: Some(c.next.clone()),
-        })
     }
 
     pub(crate) async fn run_task(
@@ -208,29 +352,31 @@ impl Exec<'_> {
         let mut retry = RetryState::new(t.io.retry.len());
         loop {
             let ctx = self.context(en, Some(retry.total));
-            let eff = self.input_path(en, &input, &ctx, frame)?;
-            let eff = match &t.io.parameters {
-                Some(p) => self.template(en, p, &eff, &ctx, frame)?,
-                None => eff,
+            let eff = self.effective_input(en, t.io.parameters.as_ref(), &input, &ctx, frame)?;
+            let src = self.field_sources(en, &input, &ctx, frame);
+            let limits = Limits {
+                timeout: self.positive_seconds(
+                    en,
+                    t.timeout.as_ref(),
+                    &src,
+                    ("TimeoutSeconds", "TimeoutSecondsPath"),
+                )?,
+                heartbeat: self.positive_seconds(
+                    en,
+                    t.heartbeat.as_ref(),
+                    &src,
+                    ("HeartbeatSeconds", "HeartbeatSecondsPath"),
+                )?,
             };
-            let timeout = self.positive_seconds(
-                en,
-                t.timeout.as_ref(),
-                &input,
-                &ctx,
-                frame,
-                "TimeoutSecondsPath",
-            )?;
-            let heartbeat = self.positive_seconds(
-                en,
-                t.heartbeat.as_ref(),
-                &input,
-                &ctx,
-                frame,
-                "HeartbeatSecondsPath",
-            )?;
-            match self.invoke(en, t, eff, timeout, heartbeat, frame).await {
+            let outcome = match self.mocked() {
+                Some(mocked) => mocked,
+                None => self.invoke(en, t, eff, limits, frame).await,
+            };
+            match outcome {
                 Ok(result) => {
+                    if en.state.language == QueryLanguage::JsonPath {
+                        self.inspect("result", &result);
+                    }
                     return self.complete(en, &t.io, &input, result, &ctx, frame);
                 }
                 Err(f) => {
@@ -245,136 +391,28 @@ impl Exec<'_> {
         }
     }
 
+    /// Calls the Task's resource, recording its Scheduled/Started and its outcome event.
     async fn invoke(
         &self,
         en: &Entered<'_>,
         t: &TaskState,
         eff: Value,
-        timeout: Option<f64>,
-        heartbeat: Option<f64>,
+        limits: Limits,
         frame: &mut Frame,
     ) -> Result<Value, Failure> {
-        let kind = kind_of(&t.resource);
-        let (function, payload, res_type, res_name) = match kind {
-            Kind::LambdaInvoke => {
-                let Some(f) = eff.get("FunctionName").and_then(Value::as_str) else {
-                    return Err(en.runtime("The field 'FunctionName' is required by lambda:invoke"));
-                };
-                (
-                    f.to_string(),
-                    match eff.get("Payload") {
-                        None | Some(Value::Null) => json!({}),
-                        // A string Payload is sent as raw bytes; the function sees it decoded.
-                        Some(Value::String(s)) => {
-                            serde_json::from_str(s).unwrap_or_else(|_| Value::String(s.clone()))
-                        }
-                        Some(v) => v.clone(),
-                    },
-                    "lambda",
-                    "invoke",
-                )
-            }
-            Kind::LambdaArn => (t.resource.clone(), eff.clone(), "lambda", ""),
-            Kind::Other => (t.resource.clone(), eff.clone(), "", ""),
-        };
-        let (t_sched, t_start, t_ok, t_fail, t_timeout) = match kind {
-            Kind::LambdaArn => (
-                EventType::LambdaFunctionScheduled,
-                EventType::LambdaFunctionStarted,
-                EventType::LambdaFunctionSucceeded,
-                EventType::LambdaFunctionFailed,
-                EventType::LambdaFunctionTimedOut,
-            ),
-            _ => (
-                EventType::TaskScheduled,
-                EventType::TaskStarted,
-                EventType::TaskSucceeded,
-                EventType::TaskFailed,
-                EventType::TaskTimedOut,
-            ),
-        };
-        let (res_type, res_name) = match kind {
-            Kind::Other => {
-                // arn:aws:states:::service:action -> ("service", "action")
-                let tail = t.resource.rsplit(":::").next().unwrap_or(&t.resource);
-                let mut it = tail.splitn(2, ':');
-                let a = it.next().unwrap_or("").to_string();
-                let b = it.next().unwrap_or("").to_string();
-                (a, b)
-            }
-            _ => (res_type.to_string(), res_name.to_string()),
-        };
-        let task_details = |extra: Map<String, Value>| -> Value {
-            let mut d = Map::new();
-            d.insert("resourceType".into(), Value::String(res_type.clone()));
-            d.insert("resource".into(), Value::String(res_name.clone()));
-            d.extend(extra);
-            Value::Object(d)
-        };
-        let mut sched = Map::new();
-        match kind {
-            Kind::LambdaArn => {
-                sched.insert("resource".into(), Value::String(t.resource.clone()));
-                sched.insert("input".into(), Value::String(eff.to_string()));
-                sched.insert("inputDetails".into(), json!({"truncated": false}));
-            }
-            _ => {
-                sched.insert("resourceType".into(), Value::String(res_type.clone()));
-                sched.insert("resource".into(), Value::String(res_name.clone()));
-                sched.insert("region".into(), Value::String(REGION.into()));
-                sched.insert("parameters".into(), Value::String(eff.to_string()));
-            }
-        }
-        if let Some(ts) = timeout {
-            sched.insert("timeoutInSeconds".into(), Value::from(ts as u64));
-        }
-        if let Some(hb) = heartbeat {
-            sched.insert("heartbeatInSeconds".into(), Value::from(hb as u64));
-        }
-        self.emit(frame, t_sched, Value::Object(sched));
-        let started = match kind {
-            Kind::LambdaArn => json!({}),
-            _ => task_details(Map::new()),
-        };
-        self.emit(frame, t_start, started);
-
-        let is_lambda = !matches!(kind, Kind::Other);
-        let fail = |this: &Self, frame: &mut Frame, f: Failure, ty: EventType| -> Failure {
-            let d = if is_lambda && matches!(kind, Kind::LambdaArn) {
-                Value::Object(error_details(&f))
-            } else {
-                task_details(error_details(&f))
-            };
-            this.emit(frame, ty, d);
+        let target = Target::of(&t.resource, &eff).map_err(|m| en.runtime(m))?;
+        let events = target.events();
+        self.emit(frame, events.scheduled, target.scheduled(&eff, limits));
+        self.emit(frame, events.started, target.details(Map::new()));
+        let fail = |frame: &mut Frame, f: Failure| -> Failure {
+            self.emit(frame, events.failed, target.details(error_details(&f)));
             f
         };
-
-        let Some(handler) = self.engine.registry.resolve(&function) else {
-            let f = if is_lambda {
-                Failure::new(
-                    "Lambda.ResourceNotFoundException",
-                    format!(
-                        "Function not found: {}:$LATEST (Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; Request ID: 00000000-0000-0000-0000-000000000000; Proxy: null)",
-                        lambda_arn(&function)
-                    ),
-                )
-            } else {
-                Failure::new(
-                    errors::TASK_FAILED,
-                    format!("No handler is registered for the resource '{function}'"),
-                )
-            };
-            return Err(fail(self, frame, f, t_fail));
+        let Some(handler) = self.engine.registry.resolve(&target.function) else {
+            return Err(fail(frame, target.not_found()));
         };
-
-        let call = handler.call(payload);
-        let limit = match (timeout, heartbeat) {
-            (Some(t), Some(h)) if h < t => Some((h, errors::HEARTBEAT_TIMEOUT)),
-            (Some(t), _) => Some((t, errors::TIMEOUT)),
-            (None, Some(h)) => Some((h, errors::HEARTBEAT_TIMEOUT)),
-            (None, None) => None,
-        };
-        let outcome = match limit {
+        let call = handler.call(target.payload.clone());
+        let outcome = match limits.first() {
             Some((secs, name)) => {
                 let timer = self
                     .engine
@@ -382,76 +420,65 @@ impl Exec<'_> {
                     .sleep(Duration::from_secs_f64(secs.clamp(0.0, 1e10)));
                 tokio::select! {
                     biased;
-                    r = call => Some(r),
-                    _ = timer => { let _ = name; None }
+                    r = call => Ok(r),
+                    _ = timer => Err(name),
                 }
-                .ok_or(name)
             }
             None => Ok(call.await),
         };
-        match outcome {
+        let value = match outcome {
             Err(name) => {
                 // Timed-out events carry the error only.
                 let mut d = Map::new();
                 d.insert("error".into(), Value::String(name.to_string()));
-                let details = match kind {
-                    Kind::LambdaArn => Value::Object(d),
-                    _ => task_details(d),
-                };
-                self.emit(frame, t_timeout, details);
-                Err(Failure::new(name, ""))
+                self.emit(frame, events.timed_out, target.details(d));
+                return Err(Failure::new(name, ""));
             }
             Ok(Err(e)) => {
                 let f = Failure {
                     error: e.error,
                     cause: e.cause,
+                    unrecorded: None,
                 };
-                Err(fail(self, frame, f, t_fail))
+                return Err(fail(frame, f));
             }
-            Ok(Ok(value)) => {
-                if value.to_string().len() > self.engine.payload_limit {
-                    let who = match kind {
-                        Kind::LambdaInvoke => "lambda".to_string(),
-                        _ => t.resource.clone(),
-                    };
-                    let f = Failure::new(
-                        errors::DATA_LIMIT_EXCEEDED,
-                        format!(
-                            "The state/task '{who}' returned a result with a size exceeding the maximum number of bytes service limit."
-                        ),
-                    );
-                    return Err(fail(self, frame, f, t_fail));
-                }
-                let result = match kind {
-                    Kind::LambdaInvoke => {
-                        let mut b = [0u8; 16];
-                        b[..8].copy_from_slice(&self.engine.rng.next_u64().to_le_bytes());
-                        b[8..].copy_from_slice(&self.engine.rng.next_u64().to_le_bytes());
-                        let rid = uuid::Builder::from_random_bytes(b).into_uuid().to_string();
-                        let date = self
-                            .engine
-                            .clock
-                            .now()
-                            .format("%a, %d %b %Y %H:%M:%S GMT")
-                            .to_string();
-                        let mut resp = invoke_response(value, &rid, &date);
-                        if eff.get("LogType").and_then(Value::as_str) == Some("Tail") {
-                            resp = with_log_result(resp, &rid);
-                        }
-                        resp
-                    }
-                    _ => value,
-                };
-                let mut d = Map::new();
-                d.insert("output".into(), Value::String(result.to_string()));
-                d.insert("outputDetails".into(), json!({"truncated": false}));
-                let details = match kind {
-                    Kind::LambdaArn => Value::Object(d),
-                    _ => task_details(d),
-                };
-                self.emit(frame, t_ok, details);
-                Ok(result)
-            }
+            Ok(Ok(value)) => value,
+        };
+        if value.to_string().len() > PAYLOAD_LIMIT {
+            let who = match target.kind {
+                Kind::LambdaInvoke => "lambda",
+                _ => t.resource.as_str(),
+            };
+            let f = Failure::new(
+                errors::DATA_LIMIT_EXCEEDED,
+                format!(
+                    "The state/task '{who}' returned a result with a size exceeding the maximum number of bytes service limit."
+                ),
+            );
+            return Err(fail(frame, f));
         }
+        let result = match target.kind {
+            Kind::LambdaInvoke => {
+                let rid = self.engine.rng.uuid();
+                let date = self
+                    .engine
+                    .clock
+                    .now()
+                    .format("%a, %d %b %Y %H:%M:%S GMT")
+                    .to_string();
+                let resp = invoke_response(value, &rid, &date);
+                if eff.get("LogType").and_then(Value::as_str) == Some("Tail") {
+                    with_log_result(resp, &rid)
+                } else {
+                    resp
+                }
+            }
+            _ => value,
+        };
+        let mut d = Map::new();
+        d.insert("output".into(), Value::String(result.to_string()));
+        d.insert("outputDetails".into(), json!({"truncated": false}));
+        self.emit(frame, events.succeeded, target.details(d));
+        Ok(result)
     }
 }

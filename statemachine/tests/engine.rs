@@ -161,6 +161,18 @@ async fn wrong_type_in_intrinsic_fails() {
     .await;
     assert_eq!(e.status, ExecutionStatus::Failed);
     assert_eq!(e.error.as_deref(), Some("States.IntrinsicFailure"));
+    // The cause shows the call as written, nested calls included.
+    let e = run(
+        one(json!({"Type": "Pass", "Parameters": {"n.$": "States.ArrayLength(States.Array($.s))", "m.$": "States.MathAdd(States.ArrayLength($.s), 1)"}, "End": true})),
+        json!({"s": "not an array"}),
+    )
+    .await;
+    assert_eq!(
+        e.cause.as_deref(),
+        Some(
+            "An error occurred while executing the state 'S' (entered at the event id #2). The function 'States.MathAdd(States.ArrayLength($.s), 1)' for the field 'm.$' failed: States.ArrayLength: expected an array, got \"not an array\""
+        )
+    );
 }
 
 #[tokio::test]
@@ -724,4 +736,82 @@ async fn runaway_loops_hit_the_history_limit() {
     assert_eq!(e.status, ExecutionStatus::Failed);
     assert_eq!(e.error.as_deref(), Some("States.Runtime"));
     assert!(e.history.len() <= 102);
+}
+
+/// JSONata states: Arguments, Output and Assign with `$states`, variables shared with
+/// JSONPath states, and AWS's functions.
+#[tokio::test]
+async fn jsonata_dataflow_and_variables() {
+    let reg = Registry::new().with("double", |v: Value| async move {
+        Ok(json!({"n": v["n"].as_i64().unwrap_or(0) * 2}))
+    });
+    let def = json!({"StartAt": "Path", "States": {
+        "Path": {"Type": "Pass", "Assign": {"base.$": "$.n"}, "Next": "Ata"},
+        "Ata": {"Type": "Task", "QueryLanguage": "JSONata", "Resource": format!("{FN_ARN}double"),
+                "Arguments": {"n": "{% $base + 1 %}"},
+                "Assign": {"seen": "{% $states.result.n %}", "base": "{% $base * 100 %}"},
+                "Output": {"got": "{% $states.result.n %}", "base_before": "{% $base %}", "r": "{% $range(1, 3, 2) %}"},
+                "Next": "Back"},
+        "Back": {"Type": "Pass", "Parameters": {"seen.$": "$seen", "base.$": "$base", "got.$": "$.got"}, "End": true}}});
+    let (e, _) = run_with(reg, def, json!({"n": 4})).await;
+    assert_eq!(e.status, ExecutionStatus::Succeeded, "{:?}", e.cause);
+    assert_eq!(e.output, Some(json!({"seen": 10, "base": 400, "got": 10})));
+    let exited = &e.history[e.history.len() - 4];
+    assert_eq!(exited.event_type, EventType::TaskStateExited);
+    assert_eq!(
+        exited.detail().unwrap()["output"],
+        json!(r#"{"got":10,"base_before":4,"r":[1,3]}"#)
+    );
+}
+
+/// A JSONata field that fails is `States.QueryEvaluationError`, recorded as an
+/// `EvaluationFailed` event that names the field, and chained as AWS chains it.
+#[tokio::test]
+async fn jsonata_evaluation_failures() {
+    let e = run(
+        json!({"QueryLanguage": "JSONata", "StartAt": "S", "States": {
+            "S": {"Type": "Pass", "Next": "C"},
+            "C": {"Type": "Choice", "Choices": [{"Condition": "{% $states.input.n %}", "Next": "S"}], "Default": "S"}}}),
+        json!({"n": 3}),
+    )
+    .await;
+    assert_eq!(e.error.as_deref(), Some("States.QueryEvaluationError"));
+    assert_eq!(
+        e.cause.as_deref(),
+        Some(
+            "An error occurred while executing the state 'C' (entered at the event id #4). The JSONata expression '$states.input.n' specified for the field 'Condition' returned an unexpected result type. Expected 'boolean', but was 'number' for value: 3"
+        )
+    );
+    let failed = &e.history[4];
+    assert_eq!(failed.event_type, EventType::EvaluationFailed);
+    assert_eq!(
+        failed.previous_event_id, 3,
+        "chained from before ChoiceStateEntered"
+    );
+    assert_eq!(failed.detail().unwrap()["location"], "Condition");
+    assert_eq!(failed.detail().unwrap()["state"], "C");
+    assert_eq!(
+        types(&e)[5..],
+        ["ExecutionFailed"],
+        "nothing runs after the failed evaluation"
+    );
+}
+
+/// `local` runs executions on spawned tasks, so a loaded machine, the engine and the
+/// futures they give must be `Send`. JSONata's evaluator is not (it shares values
+/// through `Rc`), so it must never be held across an `.await`; this fails to compile
+/// if it is.
+#[test]
+fn executions_can_run_on_spawned_tasks() {
+    fn send<T: Send>(_: &T) {}
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<StateMachine>();
+    send_sync::<Engine>();
+    let engine = Engine::new(Registry::new());
+    let machine = sm(
+        json!({"QueryLanguage": "JSONata", "StartAt": "P", "States": {
+        "P": {"Type": "Pass", "Output": "{% $states.input %}", "End": true}}}),
+    );
+    send(&engine.execute(&machine, json!({}), ExecutionOptions::default()));
+    send(&engine.test_state(&imagegen_statemachine::TestStateRequest::default()));
 }

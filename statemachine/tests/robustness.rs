@@ -1,5 +1,6 @@
 //! Bad definitions and inputs give errors, never panics: a small
-//! deterministic stand-in for the fuzz target (`fuzz/`), run in CI.
+//! deterministic stand-in for the fuzz target (`fuzz/`), run in CI. JSONPath and
+//! JSONata definitions both.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use imagegen_statemachine::intrinsics::Call;
@@ -47,6 +48,23 @@ fn mutated_definitions_never_panic() {
                 "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "S"}], "End": true},
         "S": {"Type": "Succeed"}}})
     .to_string();
+    let jsonata = json!({"QueryLanguage": "JSONata", "StartAt": "M", "States": {
+        "M": {"Type": "Map", "Items": "{% $states.input.a %}", "MaxConcurrency": "{% 2 %}",
+              "ItemSelector": {"v": "{% $states.context.Map.Item.Value %}"},
+              "ItemProcessor": {"StartAt": "C", "States": {
+                  "C": {"Type": "Choice", "Choices": [{"Condition": "{% $states.input.v > 1 %}", "Next": "W"}], "Default": "P"},
+                  "W": {"Type": "Wait", "Seconds": "{% $states.input.v %}", "Next": "P"},
+                  "P": {"Type": "Pass", "Output": {"x": "{% $string($states.input.v) & $uuid() %}"}, "Assign": {"r": "{% $range(0, 3, 1) %}"}, "End": true}}},
+              "Next": "Par"},
+        "Par": {"Type": "Parallel", "Arguments": "{% $states.input %}", "Branches": [{"StartAt": "F", "States": {
+                  "F": {"Type": "Fail", "Error": "{% $states.input[0].x %}", "Cause": "{% $partition($states.input, 1) %}"}}}],
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Output": "{% $states.errorOutput %}", "Next": "S"}], "End": true},
+        "S": {"Type": "Succeed", "Output": "{% $hash($string($states.input), 'SHA-256') %}"}}})
+    .to_string();
+    assert!(
+        load_str(&jsonata, &HashMap::new()).is_ok(),
+        "the JSONata base loads"
+    );
     let rng = SeededRng::new(42);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_time()
@@ -57,7 +75,7 @@ fn mutated_definitions_never_panic() {
         .with_clock(std::sync::Arc::new(imagegen_statemachine::TokioClock::new()));
     let mut loaded = 0;
     for i in 0..3000 {
-        let src = if i % 2 == 0 { &base } else { &extra };
+        let src = [&base, &extra, &jsonata][i % 3];
         let text = mutate(src, &rng);
         if let Ok(sm) = load_str(&text, &HashMap::new()) {
             loaded += 1;
