@@ -146,11 +146,10 @@ fn create_marker(root: &Path, marker: &Path) -> Result<(), LocalError> {
         format: FORMAT_NAME.to_owned(),
         version: FORMAT_VERSION,
     };
-    let mut text =
-        serde_json::to_vec_pretty(&contents).map_err(|e| LocalError::CorruptMarker {
-            path: marker.to_path_buf(),
-            detail: e.to_string(),
-        })?;
+    let mut text = serde_json::to_vec_pretty(&contents).map_err(|e| LocalError::CorruptMarker {
+        path: marker.to_path_buf(),
+        detail: e.to_string(),
+    })?;
     text.push(b'\n');
     let draft = root.join(format!("{MARKER_DRAFT}{}", crate::ids::new_id()));
     std::fs::write(&draft, text).map_err(LocalError::io("writing", &draft))?;

@@ -176,7 +176,7 @@ async fn names_are_unique_and_starts_idempotent_while_running() {
             .unwrap()
             .is_execution_already_exists()
     );
-    assert_eq!(aws.sfn().executions().unwrap().len(), 1);
+    assert_eq!(aws.sfn().executions().unwrap().records.len(), 1);
 
     let err = start("no spaces", "{}").await.unwrap_err();
     assert!(err.as_service_error().unwrap().is_invalid_name(), "{err:?}");
@@ -226,7 +226,41 @@ fn stale_and_corrupt_execution_files() {
     std::fs::write(executions.join("old.json"), stale.to_string()).unwrap();
     let record = aws.sfn().execution("old").unwrap().unwrap();
     assert_eq!(record.status, imagegen_local::sfn::Status::Aborted);
+    // A corrupt file, a foreign one and a copy under another name are named; the good one is shown.
     std::fs::write(executions.join("bad.json"), "{not json").unwrap();
-    let err = aws.sfn().executions().unwrap_err().to_string();
-    assert!(err.contains("bad.json") && err.contains("corrupt"), "{err}");
+    std::fs::write(executions.join("foreign.json"), r#"{"hello": "world"}"#).unwrap();
+    std::fs::write(executions.join("copy.json"), stale.to_string()).unwrap();
+    std::fs::create_dir(executions.join("dir.json")).unwrap();
+    std::fs::write(executions.join("notes.txt"), "not json, not named .json").unwrap();
+    let listing = aws.sfn().executions().unwrap();
+    let names: Vec<&str> = listing.records.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["old"]);
+    let bad: Vec<String> = listing
+        .unreadable
+        .iter()
+        .map(|u| {
+            let file = u.path.file_name().unwrap().to_string_lossy().into_owned();
+            format!("{file}: {}", u.reason)
+        })
+        .collect();
+    assert_eq!(bad.len(), 4, "{bad:#?}");
+    assert!(
+        bad[0].starts_with("bad.json: it is not an execution record"),
+        "{bad:#?}"
+    );
+    assert!(
+        bad[1].starts_with("copy.json: it holds execution old, not copy"),
+        "{bad:#?}"
+    );
+    assert!(bad[2].starts_with("dir.json: cannot be read"), "{bad:#?}");
+    assert!(
+        bad[3].starts_with("foreign.json: it is not an execution record"),
+        "{bad:#?}"
+    );
+    // Listing through the API shows the good ones too.
+    let err = aws.sfn().execution("copy").unwrap_err().to_string();
+    assert!(
+        err.contains("copy.json") && err.contains("holds execution old"),
+        "{err}"
+    );
 }

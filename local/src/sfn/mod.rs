@@ -37,7 +37,7 @@ use crate::ids::new_id;
 use crate::transport::{InProcessClient, LocalRequest, LocalResponse, LocalService};
 use api::ApiError;
 pub use record::{ExecutionRecord, Status};
-pub use store::ExecutionStore;
+pub use store::{ExecutionStore, Listing, Unreadable};
 
 /// Sees each history event of every execution: (execution name, event).
 pub type Listener = Arc<dyn Fn(&str, &HistoryEvent) + Send + Sync>;
@@ -146,21 +146,23 @@ impl SfnService {
         Ok(self.store.load(name)?.map(settle))
     }
 
-    /// Every execution, newest first.
-    pub fn executions(&self) -> Result<Vec<ExecutionRecord>, LocalError> {
+    /// Every execution, newest first (live records for those running here), and the files in the
+    /// executions directory that are not execution records.
+    pub fn executions(&self) -> Result<Listing, LocalError> {
         let live: HashMap<String, ExecutionRecord> = lock(&self.live)
             .iter()
             .map(|(name, l)| (name.clone(), lock(&l.record).clone()))
             .collect();
-        Ok(self
-            .store
-            .list()?
+        let mut listing = self.store.list()?;
+        listing.records = listing
+            .records
             .into_iter()
             .map(|r| match live.get(&r.name) {
                 Some(l) => l.clone(),
                 None => settle(r),
             })
-            .collect())
+            .collect();
+        Ok(listing)
     }
 
     /// Wait for execution `name` to end; returns its final record (`None` if there is no such
@@ -330,9 +332,14 @@ impl SfnService {
             })?),
         };
         let (max, offset) = api::page(body, 100)?;
-        let all: Vec<ExecutionRecord> = self
+        let listing = self
             .executions()
-            .map_err(|e| ApiError::internal(e.to_string()))?
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        for bad in &listing.unreadable {
+            tracing::warn!(path = %bad.path.display(), reason = %bad.reason, "local Step Functions: not an execution record");
+        }
+        let all: Vec<ExecutionRecord> = listing
+            .records
             .into_iter()
             .filter(|r| r.state_machine_arn == machine_arn)
             .filter(|r| filter.is_none_or(|f| r.status == f))
