@@ -264,3 +264,59 @@ fn stale_and_corrupt_execution_files() {
         "{err}"
     );
 }
+
+/// Issue item 2: a second process listing the data directory reported another process's running
+/// execution as ABORTED (it later became SUCCEEDED). Two stand-ins over one directory here, each
+/// with its own owner lock, behave as two processes do (the locks are per open file).
+#[tokio::test]
+async fn a_live_execution_of_another_process_is_running_not_aborted() {
+    let (_dir, runner) = local("sfn-live", FakeModelBehavior::default());
+    let gate = Arc::new(Semaphore::new(0));
+    let machine = register(&runner, Arc::clone(&gate));
+    runner
+        .sfn_client()
+        .start_execution()
+        .state_machine_arn(&machine)
+        .name("live-1")
+        .input("{}")
+        .send()
+        .await
+        .unwrap();
+
+    let other = LocalAws::open(runner.data_dir().root()).unwrap();
+    let seen = other.sfn().execution("live-1").unwrap().unwrap();
+    assert_eq!(seen.status, imagegen_local::sfn::Status::Running);
+    let listed = other.sfn().executions().unwrap().records;
+    assert_eq!(listed[0].status, imagegen_local::sfn::Status::Running);
+
+    gate.add_permits(1);
+    runner.sfn().wait("live-1").await.unwrap().unwrap();
+    let seen = other.sfn().execution("live-1").unwrap().unwrap();
+    assert_eq!(seen.status, imagegen_local::sfn::Status::Succeeded);
+}
+
+/// A record whose owner lock is free (its process ended) is ABORTED; one whose lock is held is not.
+#[test]
+fn running_records_are_aborted_only_when_their_owner_is_gone() {
+    let dir = TempDir::new("sfn-owner");
+    let aws = LocalAws::open(dir.path()).unwrap();
+    let executions = aws.data_dir().executions_dir();
+    let held = imagegen_local::sfn::owner::Owner::acquire(&executions).unwrap();
+    let gone = imagegen_local::sfn::owner::Owner::acquire(&executions).unwrap();
+    let gone_id = gone.id().to_owned();
+    drop(gone);
+    for (name, owner) in [("held", held.id().to_owned()), ("gone", gone_id)] {
+        let record = json!({
+            "name": name, "executionArn": format!("arn:aws:states:us-east-1:000000000000:execution:pipe:{name}"),
+            "stateMachineArn": "arn:aws:states:us-east-1:000000000000:stateMachine:pipe",
+            "status": "RUNNING", "input": "{}", "startDate": "2024-01-01T00:00:00.000Z",
+            "owner": owner
+        });
+        std::fs::write(executions.join(format!("{name}.json")), record.to_string()).unwrap();
+    }
+    let status = |name| aws.sfn().execution(name).unwrap().unwrap().status;
+    assert_eq!(status("held"), imagegen_local::sfn::Status::Running);
+    assert_eq!(status("gone"), imagegen_local::sfn::Status::Aborted);
+    drop(held);
+    assert_eq!(status("held"), imagegen_local::sfn::Status::Aborted);
+}
