@@ -142,7 +142,13 @@ impl SuccessEmail<'_> {
         Message {
             subject: self.subject(),
             body: self.body(),
-            attributes: vec![("status".to_owned(), "SUCCEEDED".to_owned())],
+            attributes: vec![
+                ("status".to_owned(), "SUCCEEDED".to_owned()),
+                (
+                    "execution".to_owned(),
+                    crate::failure::execution_attribute(self.execution_name),
+                ),
+            ],
         }
     }
 }
@@ -315,7 +321,10 @@ mod tests {
         assert_eq!(email.subject(), "imagegen: your image is ready - \"a cat\"");
         assert_eq!(
             email.message().attributes,
-            [("status".to_owned(), "SUCCEEDED".to_owned())]
+            [
+                ("status".to_owned(), "SUCCEEDED".to_owned()),
+                ("execution".to_owned(), "e1".to_owned())
+            ]
         );
     }
 }

@@ -19,7 +19,7 @@ pub use bedrock::BedrockModel;
 #[cfg(feature = "s3")]
 pub use s3::S3Store;
 #[cfg(feature = "sfn")]
-pub use sfn::SfnStarter;
+pub use sfn::{SfnDescriber, SfnStarter};
 #[cfg(feature = "sns")]
 pub use sns::SnsNotifier;
 

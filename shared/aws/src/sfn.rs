@@ -1,6 +1,8 @@
 use aws_sdk_sfn::error::{DisplayErrorContext, ProvideErrorMetadata};
 
-use imagegen_core::ports::{ExecutionStarter, StartOutcome};
+use imagegen_core::ports::{
+    DescribedExecution, ExecutionDescriber, ExecutionStarter, StartOutcome,
+};
 
 /// [`ExecutionStarter`] over `aws_sdk_sfn::Client`, for one state machine.
 #[derive(Debug, Clone)]
@@ -44,6 +46,39 @@ impl ExecutionStarter for SfnStarter {
                 DisplayErrorContext(&e)
             )),
         }
+    }
+}
+
+/// [`ExecutionDescriber`] over `aws_sdk_sfn::Client`.
+#[derive(Debug, Clone)]
+pub struct SfnDescriber {
+    client: aws_sdk_sfn::Client,
+}
+
+impl SfnDescriber {
+    pub fn new(client: aws_sdk_sfn::Client) -> Self {
+        Self { client }
+    }
+}
+
+impl ExecutionDescriber for SfnDescriber {
+    async fn describe(&self, execution_arn: &str) -> Result<DescribedExecution, String> {
+        let out = self
+            .client
+            .describe_execution()
+            .execution_arn(execution_arn)
+            .send()
+            .await
+            .map_err(|e| match e.message() {
+                Some(message) => format!("DescribeExecution failed: {message}"),
+                None => format!("DescribeExecution failed: {}", DisplayErrorContext(&e)),
+            })?;
+        Ok(DescribedExecution {
+            status: out.status().as_str().to_owned(),
+            input: out.input().map(str::to_owned),
+            error: out.error().map(str::to_owned),
+            cause: out.cause().map(str::to_owned),
+        })
     }
 }
 

@@ -7,6 +7,7 @@
 //!   names every variable.
 //! - [`model`]: Bedrock image model families, their limits, request and response shapes.
 //! - [`display`]: text from outside made safe to show (control characters escaped).
+//! - [`limits`]: the payload limit and the largest execution input the pipeline takes.
 //! - [`keys`]: the S3 key layout and which uploads are prompt files.
 //! - [`ports`]: the traits handlers depend on; `imagegen-aws` implements them over the SDK clients.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
@@ -15,6 +16,7 @@ pub mod config;
 pub mod display;
 pub mod error;
 pub mod keys;
+pub mod limits;
 pub mod model;
 pub mod ports;
 pub mod types;
