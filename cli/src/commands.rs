@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use imagegen_core::config::{Env, ProcessEnv, vars};
+use imagegen_core::display::escape_controls;
 use imagegen_local::{ClientOptions, FakeModelBehavior, LocalAws, LocalError};
 
 use crate::args::{AwsCommand, AwsStartArgs, Cli, Command, FakeArgs};
@@ -47,18 +48,18 @@ pub async fn execute(cli: &Cli, out: &mut (dyn Write + Send)) -> Result<u8, CliE
     match &cli.command {
         Command::Run(args) => {
             let input = input::build(args)?;
-            let pipeline = open(cli)?;
+            let pipeline = open(cli).await?;
             let name = input::execution_name(&input);
             writeln!(out, "Execution {name}").ok();
             let record = pipeline.run(&name, &input).await?;
             finish(&Report::new(&record, pipeline.aws()), out)
         }
         Command::Upload { file } => {
-            let pipeline = open(cli)?;
+            let pipeline = open(cli).await?;
             writeln!(
                 out,
                 "Uploading {} to s3://{}/prompts/",
-                file.display(),
+                escape_controls(&file.display().to_string()),
                 pipeline.bucket()
             )
             .ok();
@@ -100,7 +101,7 @@ pub async fn execute(cli: &Cli, out: &mut (dyn Write + Send)) -> Result<u8, CliE
                 )
                 .ok();
             } else {
-                writeln!(out, "{}  {}", record.name, record.status).ok();
+                writeln!(out, "{}  {}", escape_controls(&record.name), record.status).ok();
                 write!(out, "{}", views::history_table(&record.history)).ok();
             }
             Ok(0)
@@ -124,15 +125,11 @@ pub async fn aws_start(
     writeln!(out, "\n{name}  {}", followed.status.as_str()).ok();
     if !followed.succeeded() {
         if let Some(error) = &followed.error {
-            writeln!(out, "Error:       {error}").ok();
+            writeln!(out, "Error:       {}", escape_controls(error)).ok();
         }
         if let Some(cause) = &followed.cause {
-            writeln!(
-                out,
-                "Reason:      {}",
-                imagegen_core::error::cause_message(cause)
-            )
-            .ok();
+            let reason = imagegen_core::error::cause_message(cause);
+            writeln!(out, "Reason:      {}", escape_controls(&reason)).ok();
         }
         return Ok(1);
     }
@@ -143,13 +140,19 @@ pub async fn aws_start(
     Ok(0)
 }
 
-fn open(cli: &Cli) -> Result<LocalPipeline, CliError> {
+async fn open(cli: &Cli) -> Result<LocalPipeline, CliError> {
     let options = PipelineOptions {
         behavior: behavior(&cli.fake)?,
         overrides: env_overrides(),
         ..PipelineOptions::default()
     };
     let pipeline = LocalPipeline::open(&cli.data_dir, options)?;
+    for settled in pipeline.recover().await? {
+        eprintln!(
+            "imagegen: execution {} was left running by an imagegen process that ended; it is now ABORTED and its user was emailed",
+            imagegen_core::display::escape_controls(&settled.name)
+        );
+    }
     let progress = Arc::new(Progress::new(Box::new(std::io::stdout())));
     pipeline.on_event(move |_, event| progress.event(event));
     Ok(pipeline)

@@ -27,6 +27,7 @@ pub fn prompt_excerpt(input: &str, max_chars: usize) -> String {
             .unwrap_or_else(|| v.to_string()),
     };
     let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let one_line = escape_controls(&one_line).into_owned();
     if one_line.chars().count() > max_chars {
         let cut: String = one_line.chars().take(max_chars.saturating_sub(1)).collect();
         format!("{cut}…")
@@ -42,7 +43,7 @@ pub fn executions_table(records: &[ExecutionRecord]) -> String {
     }
     let width = records
         .iter()
-        .map(|r| r.name.len())
+        .map(|r| escape_controls(&r.name).chars().count())
         .max()
         .unwrap_or(4)
         .max(4);
@@ -57,7 +58,7 @@ pub fn executions_table(records: &[ExecutionRecord]) -> String {
         let _ = writeln!(
             out,
             "{:<width$}  {:<9}  {:<24}  {:>9}  {}",
-            r.name,
+            escape_controls(&r.name),
             r.status.as_str(),
             r.start_date,
             duration,
@@ -124,7 +125,7 @@ pub fn history_table(history: &[HistoryEvent]) -> String {
             event.id,
             millis_between(start, &event.timestamp),
             event.event_type.as_str(),
-            summary(event)
+            escape_controls(&summary(event))
         );
     }
     out
@@ -144,6 +145,10 @@ mod tests {
         assert_eq!(
             prompt_excerpt(r#"{"source":{"bucket":"b","key":"prompts/x.txt"}}"#, 50),
             "(file) prompts/x.txt"
+        );
+        assert_eq!(
+            prompt_excerpt(r#"{"prompt":"a\u0000cat\u001b[2J\u202e"}"#, 50),
+            "a\\0cat\\x1b[2J\\u202e"
         );
     }
 }

@@ -150,6 +150,13 @@ async fn a_rejected_prompt_fails_with_an_email_and_no_image() {
     let report = Report::new(&record, pipeline.aws());
     assert!(report.reason.unwrap().contains("prompt is empty"));
     assert_one_email(&pipeline, &record);
+    // Issue item 8: the email said "rejected" twice.
+    let body = &pipeline.aws().list_messages().unwrap()[0].body;
+    assert!(
+        body.contains("Your prompt was rejected: the prompt is empty"),
+        "{body}"
+    );
+    assert_eq!(body.matches("was rejected").count(), 1, "{body}");
 }
 
 #[tokio::test(start_paused = true)]

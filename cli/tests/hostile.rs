@@ -78,3 +78,32 @@ async fn execution_names_never_escape_the_data_directory() {
         assert!(out.is_empty(), "{name}: {out}");
     }
 }
+
+/// Issue item 7: raw control and escape characters from prompts and file names reached the
+/// terminal (`run`, `executions`, `upload`). They are shown escaped.
+#[tokio::test]
+async fn control_characters_never_reach_the_terminal() {
+    let dir = TempDir::new("hostile-controls");
+    let data = dir.path().join("data");
+    let raw = |text: &str| {
+        text.chars()
+            .any(|c| c != '\n' && imagegen_core::display::needs_escape(c))
+    };
+
+    let (code, out) = imagegen(&data, &["run", "a cat\u{1b}[2J\u{7}\u{202e}"]).await;
+    assert_eq!(code, Ok(1), "{out}");
+    assert!(!raw(&out), "{out:?}");
+    assert!(out.contains("PromptRejected"), "{out}");
+
+    let file = dir.path().join("evil\u{1b}[31m.txt");
+    std::fs::write(&file, "a lighthouse\u{0} at dusk").unwrap();
+    let (code, out) = imagegen(&data, &["upload", file.to_str().unwrap()]).await;
+    assert_eq!(code, Ok(1), "{out}");
+    assert!(!raw(&out), "{out:?}");
+    assert!(out.contains("evil\\x1b[31m.txt"), "{out}");
+
+    let (code, out) = imagegen(&data, &["executions"]).await;
+    assert_eq!(code, Ok(0));
+    assert!(!raw(&out), "{out:?}");
+    assert!(out.contains("a cat\\x1b[2J\\x07\\u202e"), "{out}");
+}

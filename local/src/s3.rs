@@ -17,7 +17,13 @@ pub fn s3_client(root: &Path, options: &ClientOptions) -> Result<aws_sdk_s3::Cli
         path: root.to_path_buf(),
         detail,
     };
-    let fs = s3s_fs::FileSystem::new(root).map_err(|e| setup_error(format!("{e:?}")))?;
+    // s3s-fs's error type has no words of its own (only Debug); the one thing it checks here is
+    // that the directory can be opened.
+    let fs = s3s_fs::FileSystem::new(root).map_err(|_| {
+        setup_error(
+            "the bucket directory cannot be opened (does it exist, and may it be read?)".to_owned(),
+        )
+    })?;
     let mut builder = S3ServiceBuilder::new(fs);
     builder.set_auth(SimpleAuth::from_single(ACCESS_KEY_ID, SECRET_ACCESS_KEY));
     let service = builder.build();

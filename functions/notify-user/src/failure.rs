@@ -8,6 +8,7 @@
 
 use std::fmt::Write as _;
 
+use imagegen_core::display::escape_controls_keep_newlines;
 use imagegen_core::error::{ErrorName, STATES_DATA_LIMIT_EXCEEDED, STATES_TIMEOUT, cause_message};
 use imagegen_core::ports::Message;
 use serde_json::Value;
@@ -136,7 +137,13 @@ impl Failure {
         format!("{HEAD} ({})", truncate_ascii(&name, room))
     }
 
+    /// The email text. Control characters from outside (a prompt, a file name, an error message)
+    /// are shown escaped: see [`imagegen_core::display`].
     pub fn body(&self, execution_name: &str) -> String {
+        escape_controls_keep_newlines(&self.raw_body(execution_name)).into_owned()
+    }
+
+    fn raw_body(&self, execution_name: &str) -> String {
         let message = self
             .message
             .as_deref()
@@ -539,6 +546,24 @@ mod tests {
             "{body}"
         );
         assert!(body.contains("Error: UserStopped"), "{body}");
+    }
+
+    #[test]
+    fn control_characters_are_shown_escaped() {
+        let state = json!({
+            "input": {"prompt": "a cat\u{0}\u{1b}[31m\u{7}", "source": {"bucket": "b", "key": "prompts/x\u{1b}]0;t\u{7}.txt"}},
+            "error": {"Error": "PromptRejected", "Cause": "bad\u{202e}cause\r"}
+        });
+        let body = Failure::from_state(&state).body("e\u{1b}1");
+        assert!(
+            !body
+                .chars()
+                .any(|c| c != '\n' && imagegen_core::display::needs_escape(c)),
+            "{body:?}"
+        );
+        assert!(body.contains("Prompt: a cat\\0\\x1b[31m\\x07"), "{body}");
+        assert!(body.contains("prompts/x\\x1b]0;t\\x07.txt"), "{body}");
+        assert!(body.contains("bad\\u202ecause"), "{body}");
     }
 
     #[test]

@@ -19,6 +19,7 @@
 //!   ([`SfnService::set_listener`]) sees every history event as it is recorded.
 
 pub mod api;
+pub mod events;
 pub mod names;
 pub mod owner;
 pub mod record;
@@ -28,14 +29,17 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use aws_sdk_sfn::config::{BehaviorVersion, Region};
+use imagegen_core::display::escape_controls;
+use imagegen_core::limits::PAYLOAD_LIMIT_BYTES;
 use imagegen_statemachine::{
     Engine, ExecutionOptions, ExecutionStatus, HistoryEvent, StateMachine,
 };
 use serde_json::{Map, Value, json};
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 
 use crate::config::{ClientOptions, credentials};
 use crate::error::LocalError;
+use crate::eventbridge::StatusChangeRule;
 use crate::ids::new_id;
 use crate::transport::{InProcessClient, LocalRequest, LocalResponse, LocalService};
 use api::ApiError;
@@ -55,7 +59,18 @@ struct Machine {
 struct Live {
     record: Arc<Mutex<ExecutionRecord>>,
     done: watch::Receiver<bool>,
+    /// StopExecution's error and cause, for the runner.
+    stop: Mutex<Option<oneshot::Sender<Stop>>>,
 }
+
+/// Why an execution was stopped (StopExecution's optional `error` and `cause`).
+#[derive(Debug, Clone, Default)]
+struct Stop {
+    error: Option<String>,
+    cause: Option<String>,
+}
+
+type Rules = Arc<RwLock<Vec<StatusChangeRule>>>;
 
 /// The Step Functions stand-in.
 pub struct SfnService {
@@ -66,6 +81,8 @@ pub struct SfnService {
     listener: RwLock<Option<Listener>>,
     /// This process's owner lock, taken when it starts its first execution.
     owner: Mutex<Option<Arc<Owner>>>,
+    /// Where status-change events go (the local EventBridge rules).
+    rules: Rules,
 }
 
 impl std::fmt::Debug for SfnService {
@@ -97,6 +114,7 @@ impl SfnService {
             live: Arc::new(Mutex::new(HashMap::new())),
             listener: RwLock::new(None),
             owner: Mutex::new(None),
+            rules: Arc::new(RwLock::new(Vec::new())),
         }
     }
 
@@ -132,6 +150,37 @@ impl SfnService {
             .listener
             .write()
             .unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(listener));
+    }
+
+    /// Send every execution's status changes to `rule` (which filters them) from now on.
+    pub fn add_rule(&self, rule: StatusChangeRule) {
+        self.rules
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(rule);
+    }
+
+    /// Settle the executions left `RUNNING` by processes that have ended: each becomes `ABORTED`
+    /// (true and final: nothing can run it any more), is saved so, and its status change goes to
+    /// the rules, as an abort on AWS would. Returns them.
+    pub async fn recover(&self) -> Result<Vec<ExecutionRecord>, LocalError> {
+        let running_here: Vec<String> = lock(&self.live).keys().cloned().collect();
+        let mut recovered = Vec::new();
+        for record in self.store.list()?.records {
+            if record.status != Status::Running || running_here.contains(&record.name) {
+                continue;
+            }
+            let mut settled = self.settle(record);
+            if settled.status != Status::Aborted {
+                continue;
+            }
+            settled.stop_date = Some(record::now_rfc3339());
+            self.store.save(&settled)?;
+            tracing::info!(name = %settled.name, "local Step Functions: execution of an ended process settled as ABORTED");
+            emit(&self.rules, &settled, &self.region).await;
+            recovered.push(settled);
+        }
+        Ok(recovered)
     }
 
     /// The ARN of the local state machine `name`.
@@ -239,6 +288,16 @@ impl SfnService {
             return Err(ApiError::new("InvalidName", problem));
         }
         let input_text = api::string(body, "input").unwrap_or("{}").to_owned();
+        if input_text.len() > PAYLOAD_LIMIT_BYTES {
+            return Err(ApiError::new(
+                "InvalidExecutionInput",
+                format!(
+                    "Invalid State Machine Execution Input: the input is {} bytes; Step Functions \
+                     accepts at most {PAYLOAD_LIMIT_BYTES}",
+                    input_text.len()
+                ),
+            ));
+        }
         let input: Value = serde_json::from_str(&input_text).map_err(|e| {
             ApiError::new(
                 "InvalidExecutionInput",
@@ -288,11 +347,13 @@ impl SfnService {
         let answer = started(&record);
         let shared = Arc::new(Mutex::new(record));
         let (tx, rx) = watch::channel(false);
+        let (stop_tx, stop_rx) = oneshot::channel();
         live.insert(
             name.clone(),
             Live {
                 record: Arc::clone(&shared),
                 done: rx,
+                stop: Mutex::new(Some(stop_tx)),
             },
         );
         drop(live);
@@ -307,11 +368,13 @@ impl SfnService {
             record: shared,
             listener,
             store: self.store.clone(),
+            rules: Arc::clone(&self.rules),
+            region: self.region.clone(),
             _owner: owner,
         };
         let live = Arc::clone(&self.live);
         tokio::spawn(async move {
-            runner.run(input).await;
+            runner.run(input, stop_rx).await;
             let _ = tx.send(true);
             // Its record is on disk by now.
             lock(&live).remove(&name);
@@ -332,6 +395,41 @@ impl SfnService {
             )),
             Err(e) => Err(ApiError::internal(e.to_string())),
         }
+    }
+
+    /// StopExecution: an execution running in this process is stopped (`ABORTED`, with the given
+    /// error and cause); one that has ended is left as it is. One running in another `imagegen`
+    /// process cannot be reached from here.
+    async fn stop(&self, body: &Map<String, Value>) -> Result<Value, ApiError> {
+        let record = self.find(body)?;
+        let request = Stop {
+            error: api::string(body, "error").map(str::to_owned),
+            cause: api::string(body, "cause").map(str::to_owned),
+        };
+        let live = lock(&self.live)
+            .get(&record.name)
+            .map(|l| (lock(&l.stop).take(), l.done.clone()));
+        match live {
+            Some((sender, mut done)) => {
+                if let Some(sender) = sender {
+                    let _ = sender.send(request);
+                }
+                let _ = done.wait_for(|d| *d).await;
+            }
+            None if record.status == Status::Running => {
+                return Err(ApiError::new(
+                    "ValidationException",
+                    format!(
+                        "execution {} runs in another imagegen process; stop it there",
+                        escape_controls(&record.name)
+                    ),
+                ));
+            }
+            None => {}
+        }
+        let stopped = self.find(body)?;
+        let stop_date = stopped.stop_date.as_deref().unwrap_or(&stopped.start_date);
+        Ok(json!({"stopDate": ExecutionRecord::epoch_seconds(stop_date)}))
     }
 
     fn history(&self, body: &Map<String, Value>) -> Result<Value, ApiError> {
@@ -432,12 +530,23 @@ struct Runner {
     record: Arc<Mutex<ExecutionRecord>>,
     listener: Option<Listener>,
     store: ExecutionStore,
+    rules: Rules,
+    region: String,
     /// Keeps the owner lock held until this execution's end is saved.
     _owner: Arc<Owner>,
 }
 
+/// Hand `record`'s status change to every rule that matches it, and wait for them.
+async fn emit(rules: &Rules, record: &ExecutionRecord, region: &str) {
+    let rules: Vec<StatusChangeRule> = rules.read().unwrap_or_else(PoisonError::into_inner).clone();
+    let event = events::status_change(record, region);
+    for rule in rules {
+        rule.deliver(&event).await;
+    }
+}
+
 impl Runner {
-    async fn run(self, input: Value) {
+    async fn run(self, input: Value, stop: oneshot::Receiver<Stop>) {
         let name = lock(&self.record).name.clone();
         let events = Arc::clone(&self.record);
         let listener = self.listener.clone();
@@ -455,13 +564,25 @@ impl Runner {
             ..ExecutionOptions::default()
         };
         // A panicking task handler must not leave the execution RUNNING forever.
-        let outcome =
-            tokio::spawn(async move { engine.execute(&definition, input, options).await }).await;
+        let mut task =
+            tokio::spawn(async move { engine.execute(&definition, input, options).await });
+        let outcome = tokio::select! {
+            joined = &mut task => Ok(joined),
+            Ok(stop) = stop => {
+                task.abort();
+                Err(stop)
+            }
+        };
         let final_record = {
             let mut record = lock(&self.record);
             record.stop_date = Some(record::now_rfc3339());
             match outcome {
-                Ok(execution) => {
+                Err(stop) => {
+                    record.status = Status::Aborted;
+                    record.error = stop.error;
+                    record.cause = stop.cause;
+                }
+                Ok(Ok(execution)) => {
                     record.status = match execution.status {
                         ExecutionStatus::Succeeded => Status::Succeeded,
                         ExecutionStatus::Failed => Status::Failed,
@@ -472,7 +593,7 @@ impl Runner {
                     record.cause = execution.cause;
                     record.history = execution.history;
                 }
-                Err(e) => {
+                Ok(Err(e)) => {
                     record.status = Status::Failed;
                     record.error = Some("States.Runtime".to_owned());
                     record.cause = Some(format!("the execution's task panicked: {e}"));
@@ -484,25 +605,30 @@ impl Runner {
         if let Err(e) = self.store.save(&final_record) {
             tracing::error!(error = %e, "local Step Functions: could not save the execution");
         }
+        emit(&self.rules, &final_record, &self.region).await;
     }
 }
 
 impl LocalService for SfnService {
     async fn handle(&self, request: LocalRequest) -> LocalResponse {
         let operation = api::operation(request.header("x-amz-target")).map(str::to_owned);
-        let result = api::body(&request.body).and_then(|body| match operation.as_deref() {
-            Some("StartExecution") => self.start_execution(&body),
-            Some("DescribeExecution") => self.find(&body).map(|r| api::describe(&r)),
-            Some("GetExecutionHistory") => self.history(&body),
-            Some("ListExecutions") => self.list(&body),
-            other => Err(ApiError::new(
-                "UnknownOperationException",
-                format!(
-                    "the local Step Functions answers StartExecution, DescribeExecution, GetExecutionHistory and ListExecutions, not {}",
-                    other.unwrap_or("(no X-Amz-Target)")
-                ),
-            )),
-        });
+        let result = match api::body(&request.body) {
+            Err(e) => Err(e),
+            Ok(body) => match operation.as_deref() {
+                Some("StartExecution") => self.start_execution(&body),
+                Some("DescribeExecution") => self.find(&body).map(|r| api::describe(&r)),
+                Some("GetExecutionHistory") => self.history(&body),
+                Some("ListExecutions") => self.list(&body),
+                Some("StopExecution") => self.stop(&body).await,
+                other => Err(ApiError::new(
+                    "UnknownOperationException",
+                    format!(
+                        "the local Step Functions answers StartExecution, StopExecution, DescribeExecution, GetExecutionHistory and ListExecutions, not {}",
+                        other.unwrap_or("(no X-Amz-Target)")
+                    ),
+                )),
+            },
+        };
         match result {
             Ok(body) => api::ok(&body),
             Err(e) => {

@@ -47,10 +47,10 @@ where
             key: key.to_owned(),
         }
     } else {
-        let detail = err.message().map(str::to_owned).unwrap_or_else(|| {
-            aws_smithy_types::error::display::DisplayErrorContext(err).to_string()
-        });
-        StoreError::Other(format!("S3 error on s3://{bucket}/{key}: {detail}"))
+        StoreError::Other(format!(
+            "S3 refused s3://{bucket}/{key} ({})",
+            crate::error_text(err)
+        ))
     }
 }
 
@@ -242,6 +242,21 @@ mod tests {
                 key: "k".into()
             })
         );
+    }
+
+    /// Issue item 8: an S3 error without a message put `ServiceError(ServiceError { ... SdkBody ...`
+    /// into the failure email.
+    #[tokio::test]
+    async fn errors_without_a_message_are_still_a_sentence() {
+        let rule = mock!(aws_sdk_s3::Client::get_object).then_http_response(|| {
+            aws_smithy_runtime_api::http::Response::new(
+                aws_smithy_runtime_api::http::StatusCode::try_from(500).unwrap(),
+                aws_smithy_types::body::SdkBody::from("<Error><Code>InternalError</Code></Error>"),
+            )
+        });
+        let store = S3Store::new(mock_client!(aws_sdk_s3, [&rule]));
+        let err = store.get("b", "k", None, 10).await.unwrap_err().to_string();
+        assert_eq!(err, "S3 refused s3://b/k (InternalError)");
     }
 
     #[tokio::test]

@@ -1,4 +1,4 @@
-use aws_sdk_sfn::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_sfn::error::ProvideErrorMetadata;
 
 use imagegen_core::ports::{
     DescribedExecution, ExecutionDescriber, ExecutionStarter, StartOutcome,
@@ -41,10 +41,7 @@ impl ExecutionStarter for SfnStarter {
             {
                 Ok(StartOutcome::AlreadyExists)
             }
-            Err(e) => Err(format!(
-                "StartExecution failed: {}",
-                DisplayErrorContext(&e)
-            )),
+            Err(e) => Err(format!("StartExecution failed: {}", crate::error_text(&e))),
         }
     }
 }
@@ -69,10 +66,7 @@ impl ExecutionDescriber for SfnDescriber {
             .execution_arn(execution_arn)
             .send()
             .await
-            .map_err(|e| match e.message() {
-                Some(message) => format!("DescribeExecution failed: {message}"),
-                None => format!("DescribeExecution failed: {}", DisplayErrorContext(&e)),
-            })?;
+            .map_err(|e| format!("DescribeExecution failed: {}", crate::error_text(&e)))?;
         Ok(DescribedExecution {
             status: out.status().as_str().to_owned(),
             input: out.input().map(str::to_owned),

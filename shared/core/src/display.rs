@@ -1,7 +1,8 @@
 //! Text from outside (prompts, file names, keys, execution names) made safe to show a person: raw
 //! control characters would ring bells, move the cursor or recolour a terminal, cut an email header,
 //! or (bidirectional overrides) make text read differently from what it is. Each is shown as an
-//! escape instead (`\n`, `\t`, `\0`, `\u{1b}`), everything else as it is.
+//! escape instead (`\n`, `\t`, `\0`, `\x1b`, `\u202e`), everything else as it is. The escapes have no
+//! braces, so escaped text never looks like a `{ ... }` debug dump.
 
 use std::borrow::Cow;
 
@@ -28,7 +29,10 @@ pub fn escape_controls(text: &str) -> Cow<'_, str> {
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
             '\0' => out.push_str("\\0"),
-            c if needs_escape(c) => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c if needs_escape(c) && u32::from(c) < 0x100 => {
+                out.push_str(&format!("\\x{:02x}", u32::from(c)))
+            }
+            c if needs_escape(c) => out.push_str(&format!("\\u{:04x}", u32::from(c))),
             c => out.push(c),
         }
     }
@@ -59,9 +63,9 @@ mod tests {
         assert!(matches!(escape_controls("café ☕"), Cow::Borrowed(_)));
         assert_eq!(
             escape_controls("a\0b\x1b[31mred\x07\r\n\t\u{7f}\u{85}"),
-            "a\\0b\\u{1b}[31mred\\u{7}\\r\\n\\t\\u{7f}\\u{85}"
+            "a\\0b\\x1b[31mred\\x07\\r\\n\\t\\x7f\\x85"
         );
-        assert_eq!(escape_controls("abc\u{202e}def"), "abc\\u{202e}def");
+        assert_eq!(escape_controls("abc\u{202e}def"), "abc\\u202edef");
         assert_eq!(escape_controls("back\\slash"), "back\\slash");
     }
 
@@ -69,7 +73,7 @@ mod tests {
     fn newlines_can_be_kept() {
         assert_eq!(
             escape_controls_keep_newlines("line 1\nline\x1b2\n"),
-            "line 1\nline\\u{1b}2\n"
+            "line 1\nline\\x1b2\n"
         );
         assert!(matches!(
             escape_controls_keep_newlines("a\nb"),
