@@ -9,10 +9,17 @@ export const PREFIXES = {
   images: 'images/',
   thumbnails: 'thumbnails/',
   results: 'results/',
+  /** One record per execution whose email was claimed (see functions/notify-user/src/once.rs). */
+  notifications: 'notifications/',
 } as const;
 
 /** Prefixes whose objects the pipeline writes and the lifecycle rule expires. */
-export const OUTPUT_PREFIXES = [PREFIXES.images, PREFIXES.thumbnails, PREFIXES.results] as const;
+export const OUTPUT_PREFIXES = [
+  PREFIXES.images,
+  PREFIXES.thumbnails,
+  PREFIXES.results,
+  PREFIXES.notifications,
+] as const;
 
 export interface ImageStoreProps {
   /** Days before generated outputs expire. */
