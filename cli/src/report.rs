@@ -116,9 +116,9 @@ fn walk(history: &[HistoryEvent]) -> (Vec<StateTiming>, Value) {
     )
 }
 
+/// Where the local S3 keeps an object (inside the bucket's directory, whatever the key).
 fn object_path(s3_root: &Path, bucket: &str, key: &str) -> PathBuf {
-    key.split('/')
-        .fold(s3_root.join(bucket), |path, part| path.join(part))
+    imagegen_local::s3::object_path(s3_root, bucket, key)
 }
 
 fn strs<'a>(value: &'a Value, pointer: &str, field: &str) -> Vec<&'a str> {

@@ -107,3 +107,23 @@ async fn control_characters_never_reach_the_terminal() {
     assert!(!raw(&out), "{out:?}");
     assert!(out.contains("a cat\\x1b[2J\\x07\\u202e"), "{out}");
 }
+
+/// Issue item 5: an upload whose key was about 155 bytes or longer got an S3 InternalError (a debug
+/// dump) and left the prompt behind with no execution.
+#[tokio::test]
+async fn an_upload_with_a_long_name_runs() {
+    let dir = TempDir::new("hostile-long-key");
+    let data = dir.path().join("data");
+    let file = dir
+        .path()
+        .join(format!("{}.txt", "a-lighthouse-".repeat(18)));
+    assert!(file.file_name().unwrap().len() > 200);
+    std::fs::write(&file, "a lighthouse at dusk").unwrap();
+    let (code, out) = imagegen(&data, &["--fast-retries", "upload", file.to_str().unwrap()]).await;
+    assert_eq!(code, Ok(0), "{out}");
+    assert!(out.contains("SUCCEEDED"), "{out}");
+    assert!(
+        !out.contains("InternalError") && !out.contains("{"),
+        "{out}"
+    );
+}
