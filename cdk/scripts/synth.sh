@@ -19,7 +19,7 @@ export AWS_EC2_METADATA_DISABLED=true
 
 if [[ "$bundle" == 1 ]]; then
   missing=()
-  for crate in start-execution validate-prompt generate-image generate-thumbnails notify-user; do
+  for crate in start-execution validate-prompt generate-image generate-thumbnails notify-user notify-backstop; do
     dir="../functions/$crate"
     if [[ ! -f "$dir/Cargo.toml" ]]; then
       missing+=("functions/$crate")
