@@ -1,7 +1,9 @@
 import * as path from 'path';
-import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnElement, CfnOutput, Duration, RemovalPolicy, Stack, StackProps, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as lambdaDestinations from 'aws-cdk-lib/aws-lambda-destinations';
@@ -19,6 +21,9 @@ import { acknowledge, iam5Resource } from './nag';
 
 /** The Amazon States Language definition shared with the Rust side. */
 export const DEFINITION_FILE = path.join(__dirname, '../../statemachine/image-pipeline.asl.json');
+
+/** The statuses after which an execution may have ended without an email (the backstop's rule). */
+export const BACKSTOP_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 
 /** What the console's "Start execution" box accepts (see DEPLOY.md). */
 export const CONSOLE_INPUT_EXAMPLE = JSON.stringify({
@@ -41,10 +46,11 @@ export class ImagegenStack extends Stack {
   readonly opsTopic: SecureTopic;
   readonly failedTriggers: sqs.Queue;
   readonly functions: Record<
-    'startExecution' | 'validatePrompt' | 'generateImage' | 'generateThumbnails' | 'notifyUser',
+    'startExecution' | 'validatePrompt' | 'generateImage' | 'generateThumbnails' | 'notifyUser' | 'notifyBackstop',
     PipelineFunction
   >;
   readonly stateMachine: sfn.StateMachine;
+  readonly backstopRule: events.Rule;
 
   constructor(scope: Construct, id: string, props: ImagegenStackProps = {}) {
     super(scope, id, props);
@@ -168,6 +174,7 @@ export class ImagegenStack extends Stack {
       environment: {
         ...rustLog,
         TOPIC_ARN: this.resultsTopic.topic.topicArn,
+        OUTPUT_BUCKET: bucket.bucketName,
         PRESIGN_EXPIRY_SECONDS: String(config.presignExpirySeconds),
       },
     });
@@ -182,6 +189,7 @@ export class ImagegenStack extends Stack {
       actions: ['s3:PutObject'],
       resources: [this.store.objectsUnder(PREFIXES.results)],
     }));
+    notifyUser.addToPolicy(this.claimEmailsStatement());
 
     // ---- state machine ---------------------------------------------------------------------
     const executionLogs = new logs.LogGroup(this, 'ExecutionLogs', {
@@ -238,7 +246,43 @@ export class ImagegenStack extends Stack {
         { prefix: PREFIXES.prompts, suffix },
       );
     }
-    this.functions = { startExecution, validatePrompt, generateImage, generateThumbnails, notifyUser };
+
+    // ---- backstop: the email for executions that ended outside the pipeline's catches ---------
+    const notifyBackstop = new PipelineFunction(this, 'NotifyBackstop', {
+      ...common,
+      crate: 'notify-backstop',
+      description: 'imagegen: email executions that ended FAILED/TIMED_OUT/ABORTED without an email',
+      memorySize: 128,
+      timeout: Duration.seconds(20),
+      environment: {
+        ...rustLog,
+        TOPIC_ARN: this.resultsTopic.topic.topicArn,
+        OUTPUT_BUCKET: bucket.bucketName,
+      },
+    });
+    for (const statement of this.resultsTopic.publishStatements()) notifyBackstop.addToPolicy(statement);
+    notifyBackstop.addToPolicy(this.claimEmailsStatement());
+    notifyBackstop.addToPolicy(new iam.PolicyStatement({
+      sid: 'DescribePipelineExecutions',
+      actions: ['states:DescribeExecution'],
+      resources: [this.executionsArn()],
+    }));
+    this.backstopRule = new events.Rule(this, 'BackstopRule', {
+      description: 'imagegen: executions of the pipeline that ended FAILED, TIMED_OUT or ABORTED go to notify-backstop',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: {
+          stateMachineArn: [this.stateMachine.stateMachineArn],
+          status: [...BACKSTOP_STATUSES],
+        },
+      },
+      targets: [new eventsTargets.LambdaFunction(notifyBackstop.function, {
+        retryAttempts: 4,
+        maxEventAge: Duration.hours(2),
+      })],
+    });
+    this.functions = { startExecution, validatePrompt, generateImage, generateThumbnails, notifyUser, notifyBackstop };
 
     this.acknowledgeFindings();
     this.addAlarms();
@@ -255,6 +299,25 @@ export class ImagegenStack extends Stack {
     });
   }
 
+  /** Claim (If-None-Match) and release an execution's one-email record under notifications/. */
+  private claimEmailsStatement(): iam.PolicyStatement {
+    return new iam.PolicyStatement({
+      sid: 'ClaimExecutionEmail',
+      actions: ['s3:PutObject', 's3:DeleteObject'],
+      resources: [this.store.objectsUnder(PREFIXES.notifications)],
+    });
+  }
+
+  /** `arn:<partition>:states:<region>:<account>:execution:<state machine name>:*` */
+  private executionsArn(): string {
+    return this.formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${this.stateMachine.stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+  }
+
   private addAlarms(): void {
     const notify = new cloudwatchActions.SnsAction(this.opsTopic.topic);
     const period = Duration.minutes(5);
@@ -262,9 +325,11 @@ export class ImagegenStack extends Stack {
       ['ExecutionsFailedAlarm', this.stateMachine.metricFailed({ period, statistic: 'Sum' }),
         'An imagegen execution failed (the user got a failure email).'],
       ['ExecutionsTimedOutAlarm', this.stateMachine.metricTimedOut({ period, statistic: 'Sum' }),
-        'An imagegen execution timed out (no email was sent).'],
+        'An imagegen execution timed out (the backstop emailed the user).'],
       ['StartExecutionErrorsAlarm', this.functions.startExecution.function.metricErrors({ period, statistic: 'Sum' }),
         'start-execution failed on an S3 prompt upload.'],
+      ['BackstopErrorsAlarm', this.functions.notifyBackstop.function.metricErrors({ period, statistic: 'Sum' }),
+        'notify-backstop failed: an execution that ended without an email may still have none.'],
       ['FailedTriggersAlarm', this.failedTriggers.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
         'An S3 prompt upload exhausted its retries and sits in the failed-triggers queue.'],
     ];
@@ -301,6 +366,17 @@ export class ImagegenStack extends Stack {
     objects(f.notifyUser.role, PREFIXES.images, `presigns GET links to images; ${perRequest}`);
     objects(f.notifyUser.role, PREFIXES.thumbnails, `presigns GET links to thumbnails; ${perRequest}`);
     objects(f.notifyUser.role, PREFIXES.results, `writes the result manifest; ${perRequest}`);
+    const perExecution = 'one record per execution, named after it at run time';
+    objects(f.notifyUser.role, PREFIXES.notifications, `claims an execution's one email; ${perExecution}`);
+    objects(f.notifyBackstop.role, PREFIXES.notifications, `claims an execution's one email; ${perExecution}`);
+    // cdk-nag names the finding as it renders the ARN: pseudo parameters as <AWS::...> unless the
+    // stack's environment makes them concrete, the state machine's name as <LogicalId.Name>.
+    const shown = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
+    const machineId = this.getLogicalId(this.stateMachine.node.defaultChild as CfnElement);
+    const executions = ['arn', shown(this.partition, 'Partition'), 'states', shown(this.region, 'Region'),
+      shown(this.account, 'AccountId'), 'execution', `<${machineId}.Name>`, '*'].join(':');
+    acknowledge(f.notifyBackstop.role, `AwsSolutions-IAM5[Resource::${executions}]`,
+      'DescribeExecution on the executions of this one state machine: execution names are made at run time, so a wildcard after the state machine name is the narrowest grant that works.');
 
     // CDK's singleton Lambda behind Custom::S3BucketNotifications (its role is not configurable).
     const notificationsHandler = this.node.children.find((c) => c.node.id.startsWith('BucketNotificationsHandler'));

@@ -22,20 +22,21 @@ const EXPECTED = {
   },
   GenerateImage: { memory: 256, env: ['BEDROCK_REGION'] },
   GenerateThumbnails: { memory: 1024, env: ['THUMBNAIL_SIZES', 'THUMBNAIL_FORMAT', 'THUMBNAIL_QUALITY'] },
-  NotifyUser: { memory: 128, env: ['TOPIC_ARN', 'PRESIGN_EXPIRY_SECONDS'] },
+  NotifyUser: { memory: 128, env: ['TOPIC_ARN', 'OUTPUT_BUCKET', 'PRESIGN_EXPIRY_SECONDS'] },
+  NotifyBackstop: { memory: 128, env: ['TOPIC_ARN', 'OUTPUT_BUCKET'] },
 } as const;
 
-describe('the five Rust functions', () => {
+describe('the six Rust functions', () => {
   let template: Template;
   let stack: ImagegenStack;
   beforeAll(() => {
     ({ template, stack } = synthesize({ logRetentionDays: 14 }));
   });
 
-  test('exactly five functions besides the CDK bucket-notifications handler', () => {
+  test('exactly six functions besides the CDK bucket-notifications handler', () => {
     const ours = Object.values(template.findResources('AWS::Lambda::Function'))
       .filter((f) => f.Properties.Runtime === 'provided.al2023');
-    expect(ours).toHaveLength(5);
+    expect(ours).toHaveLength(6);
   });
 
   test.each(Object.entries(EXPECTED))('%s: arm64, provided.al2023, bootstrap, X-Ray, memory, env', (prefix, expected) => {

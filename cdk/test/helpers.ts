@@ -11,6 +11,7 @@ export const CRATES = [
   'generate-image',
   'generate-thumbnails',
   'notify-user',
+  'notify-backstop',
 ] as const;
 
 let fixtureDir: string | undefined;

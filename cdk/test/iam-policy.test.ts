@@ -178,8 +178,19 @@ describe('IAM least privilege', () => {
       'kms:GenerateDataKey -> ResultsKey.Arn',
       's3:GetObject -> StoreBucket.Arn/images/*',
       's3:GetObject -> StoreBucket.Arn/thumbnails/*',
+      's3:DeleteObject -> StoreBucket.Arn/notifications/*',
+      's3:PutObject -> StoreBucket.Arn/notifications/*',
       's3:PutObject -> StoreBucket.Arn/results/*',
       'sns:Publish -> ref:ResultsTopic',
+    ].sort());
+    expect(grants.NotifyBackstopRole).toEqual([
+      ...logs('NotifyBackstop'),
+      'kms:Decrypt -> ResultsKey.Arn',
+      'kms:GenerateDataKey -> ResultsKey.Arn',
+      's3:DeleteObject -> StoreBucket.Arn/notifications/*',
+      's3:PutObject -> StoreBucket.Arn/notifications/*',
+      'sns:Publish -> ref:ResultsTopic',
+      'states:DescribeExecution -> arn:aws:states:us-east-1:123456789012:execution:Pipeline.Name:*',
     ].sort());
     expect(grants.PipelineRole.filter((g) => !g.endsWith(' -> *'))).toEqual([
       'lambda:InvokeFunction -> GenerateImageFunction.Arn',

@@ -103,7 +103,7 @@ describe('topics, keys and the failed-trigger queue', () => {
   });
 
   test('alarms on failed/timed-out executions, start-execution errors and stuck triggers notify the ops topic', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
     const expectAlarm = (namespace: string, metricName: string, dimension: string, target: string) => {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: namespace,
@@ -123,6 +123,11 @@ describe('topics, keys and the failed-trigger queue', () => {
     expectAlarm('AWS/States', 'ExecutionsFailed', 'StateMachineArn', 'Pipeline');
     expectAlarm('AWS/States', 'ExecutionsTimedOut', 'StateMachineArn', 'Pipeline');
     expectAlarm('AWS/Lambda', 'Errors', 'FunctionName', 'StartExecutionFunction');
+    const backstopAlarm = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
+      .filter((a) => JSON.stringify(a.Properties.Dimensions).includes('"NotifyBackstopFunction'));
+    expect(backstopAlarm).toHaveLength(1);
+    expect(backstopAlarm[0].Properties).toMatchObject({ MetricName: 'Errors', Threshold: 1 });
+    expect(backstopAlarm[0].Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^OpsTopic/) }]);
     expectAlarm('AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', 'FailedTriggers');
   });
 });

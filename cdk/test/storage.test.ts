@@ -43,6 +43,7 @@ describe('image bucket and access-log bucket', () => {
     const expiring = lifecycle.filter((r) => r.ExpirationInDays !== undefined);
     expect(expiring.map((r) => [r.Prefix, r.ExpirationInDays, r.Status]).sort()).toEqual([
       ['images/', 7, 'Enabled'],
+      ['notifications/', 7, 'Enabled'],
       ['results/', 7, 'Enabled'],
       ['thumbnails/', 7, 'Enabled'],
     ]);

@@ -6,7 +6,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use imagegen_core::config::{Env, ProcessEnv, vars};
-use imagegen_local::{ClientOptions, FakeModelBehavior, LocalAws};
+use imagegen_core::display::escape_controls;
+use imagegen_local::{ClientOptions, FakeModelBehavior, LocalAws, LocalError};
 
 use crate::args::{AwsCommand, AwsStartArgs, Cli, Command, FakeArgs};
 use crate::error::CliError;
@@ -47,18 +48,18 @@ pub async fn execute(cli: &Cli, out: &mut (dyn Write + Send)) -> Result<u8, CliE
     match &cli.command {
         Command::Run(args) => {
             let input = input::build(args)?;
-            let pipeline = open(cli)?;
+            let pipeline = open(cli).await?;
             let name = input::execution_name(&input);
             writeln!(out, "Execution {name}").ok();
             let record = pipeline.run(&name, &input).await?;
             finish(&Report::new(&record, pipeline.aws()), out)
         }
         Command::Upload { file } => {
-            let pipeline = open(cli)?;
+            let pipeline = open(cli).await?;
             writeln!(
                 out,
                 "Uploading {} to s3://{}/prompts/",
-                file.display(),
+                escape_controls(&file.display().to_string()),
                 pipeline.bucket()
             )
             .ok();
@@ -75,15 +76,21 @@ pub async fn execute(cli: &Cli, out: &mut (dyn Write + Send)) -> Result<u8, CliE
         }
         Command::Executions => {
             let aws = open_data(&cli.data_dir)?;
-            let records = aws.sfn().executions()?;
-            write!(out, "{}", views::executions_table(&records)).ok();
+            let listing = aws.sfn().executions()?;
+            write!(out, "{}", views::executions_table(&listing.records)).ok();
+            write!(out, "{}", views::unreadable_note(&listing.unreadable)).ok();
             Ok(0)
         }
         Command::History { name, json } => {
             let aws = open_data(&cli.data_dir)?;
             let record = aws
                 .sfn()
-                .execution(name)?
+                .execution(name)
+                .map_err(|e| match e {
+                    // A name that cannot be one is a usage problem, not the data directory's.
+                    LocalError::InvalidExecutionName { .. } => CliError::Usage(e.to_string()),
+                    e => e.into(),
+                })?
                 .ok_or_else(|| CliError::NoSuchExecution(name.clone()))?;
             if *json {
                 let events = serde_json::json!({"events": record.history});
@@ -94,7 +101,7 @@ pub async fn execute(cli: &Cli, out: &mut (dyn Write + Send)) -> Result<u8, CliE
                 )
                 .ok();
             } else {
-                writeln!(out, "{}  {}", record.name, record.status).ok();
+                writeln!(out, "{}  {}", escape_controls(&record.name), record.status).ok();
                 write!(out, "{}", views::history_table(&record.history)).ok();
             }
             Ok(0)
@@ -118,15 +125,11 @@ pub async fn aws_start(
     writeln!(out, "\n{name}  {}", followed.status.as_str()).ok();
     if !followed.succeeded() {
         if let Some(error) = &followed.error {
-            writeln!(out, "Error:       {error}").ok();
+            writeln!(out, "Error:       {}", escape_controls(error)).ok();
         }
         if let Some(cause) = &followed.cause {
-            writeln!(
-                out,
-                "Reason:      {}",
-                imagegen_core::error::cause_message(cause)
-            )
-            .ok();
+            let reason = imagegen_core::error::cause_message(cause);
+            writeln!(out, "Reason:      {}", escape_controls(&reason)).ok();
         }
         return Ok(1);
     }
@@ -137,13 +140,19 @@ pub async fn aws_start(
     Ok(0)
 }
 
-fn open(cli: &Cli) -> Result<LocalPipeline, CliError> {
+async fn open(cli: &Cli) -> Result<LocalPipeline, CliError> {
     let options = PipelineOptions {
         behavior: behavior(&cli.fake)?,
         overrides: env_overrides(),
         ..PipelineOptions::default()
     };
     let pipeline = LocalPipeline::open(&cli.data_dir, options)?;
+    for settled in pipeline.recover().await? {
+        eprintln!(
+            "imagegen: execution {} was left running by an imagegen process that ended; it is now ABORTED and its user was emailed",
+            imagegen_core::display::escape_controls(&settled.name)
+        );
+    }
     let progress = Arc::new(Progress::new(Box::new(std::io::stdout())));
     pipeline.on_event(move |_, event| progress.event(event));
     Ok(pipeline)

@@ -30,6 +30,7 @@ pub fn facts() -> Value {
             "images": keys::IMAGES_PREFIX,
             "thumbnails": keys::THUMBNAILS_PREFIX,
             "results": keys::RESULTS_PREFIX,
+            "notifications": keys::NOTIFICATIONS_PREFIX,
         },
         "promptExtensions": PromptFormat::ALL.map(|f| format!(".{}", f.extension())),
         "settings": {

@@ -19,7 +19,12 @@ fn main() -> ExitCode {
     match runtime.block_on(commands::execute(&cli, &mut stdout)) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("imagegen: {e}");
+            // Error text can quote file names and keys: never let it drive the terminal.
+            let text = e.to_string();
+            eprintln!(
+                "imagegen: {}",
+                imagegen_core::display::escape_controls_keep_newlines(&text)
+            );
             ExitCode::from(2)
         }
     }

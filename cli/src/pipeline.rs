@@ -5,10 +5,12 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use aws_sdk_sfn::error::DisplayErrorContext;
 use aws_smithy_types::retry::RetryConfig;
-use imagegen_aws::{BedrockModel, S3Store, SfnStarter};
+use imagegen_aws::{
+    BedrockModel, S3Store, SfnDescriber, SfnStarter, SnsNotifier, error_text as sdk_error_text,
+};
 use imagegen_core::keys::PromptFormat;
+use imagegen_local::eventbridge::StatusChangeRule;
 use imagegen_local::sfn::ExecutionRecord;
 use imagegen_local::{ClientOptions, FakeModelBehavior, LocalAws};
 use imagegen_statemachine::{
@@ -34,6 +36,9 @@ pub struct PipelineOptions {
     pub clock: Arc<dyn Clock>,
     /// Retry jitter.
     pub rng: Arc<dyn RandomSource>,
+    /// Another state-machine definition instead of the deployed one (same `${...}` placeholders),
+    /// for trying machine-level behaviour such as a whole-execution `TimeoutSeconds`.
+    pub definition: Option<String>,
 }
 
 impl Default for PipelineOptions {
@@ -43,6 +48,7 @@ impl Default for PipelineOptions {
             overrides: HashMap::new(),
             clock: Arc::new(TokioClock::new()),
             rng: Arc::new(SeededRng::from_entropy()),
+            definition: None,
         }
     }
 }
@@ -84,12 +90,14 @@ impl LocalPipeline {
         };
         let bucket = functions.validate.output_bucket.clone();
         aws.create_bucket(&bucket)?;
-        let definition = StateMachine::from_json(DEFINITION, &substitutions(&region))?;
+        let text = options.definition.as_deref().unwrap_or(DEFINITION);
+        let definition = StateMachine::from_json(text, &substitutions(&region))?;
         let engine = Engine::new(registry(&region, Arc::new(functions)))
             .with_clock(options.clock)
             .with_rng(options.rng);
         aws.sfn()
             .register_state_machine(STATE_MACHINE_NAME, definition, engine);
+        aws.sfn().add_rule(backstop_rule(&aws, &env, &machine_arn)?);
         Ok(Self {
             start_config: start_execution::Config::from_env(&env)?,
             sfn: aws.sfn_client(),
@@ -124,18 +132,42 @@ impl LocalPipeline {
         self.aws.sfn().set_listener(listener);
     }
 
-    /// StartExecution (through the SDK client); returns the execution ARN.
+    /// StartExecution (through the SDK client); returns the execution ARN. An input too large for
+    /// the pipeline is refused before anything starts ([`imagegen_core::limits`]).
     pub async fn start(&self, name: &str, input: &Value) -> Result<String, CliError> {
+        let text = input.to_string();
+        imagegen_core::limits::check_execution_input(&text)
+            .map_err(|e| CliError::Usage(e.to_string()))?;
         let out = self
             .sfn
             .start_execution()
             .state_machine_arn(&self.machine_arn)
             .name(name)
-            .input(input.to_string())
+            .input(text)
             .send()
             .await
-            .map_err(|e| CliError::aws("Step Functions", DisplayErrorContext(&e)))?;
+            .map_err(|e| CliError::aws("Step Functions", sdk_error_text(&e)))?;
         Ok(out.execution_arn().to_owned())
+    }
+
+    /// StopExecution (through the SDK client): the execution ends `ABORTED`, and the backstop
+    /// emails its user.
+    pub async fn stop(&self, name: &str, cause: &str) -> Result<(), CliError> {
+        let arn = self.aws.sfn().execution_arn(STATE_MACHINE_NAME, name);
+        self.sfn
+            .stop_execution()
+            .execution_arn(arn)
+            .cause(cause)
+            .send()
+            .await
+            .map_err(|e| CliError::aws("Step Functions", sdk_error_text(&e)))?;
+        Ok(())
+    }
+
+    /// Settle executions left running by `imagegen` processes that have ended: they become
+    /// `ABORTED` and their users get the failure email (see `SfnService::recover`).
+    pub async fn recover(&self) -> Result<Vec<ExecutionRecord>, CliError> {
+        Ok(self.aws.sfn().recover().await?)
     }
 
     /// Wait for an execution to end.
@@ -170,7 +202,7 @@ impl LocalPipeline {
             .body(body.into())
             .send()
             .await
-            .map_err(|e| CliError::aws("S3", DisplayErrorContext(&e)))?;
+            .map_err(|e| CliError::aws("S3", sdk_error_text(&e)))?;
         let etag = out.e_tag().unwrap_or_default().trim_matches('"').to_owned();
         let event_time = imagegen_local::sfn::record::now_rfc3339();
         Ok(s3event::object_created(&Upload {
@@ -222,4 +254,33 @@ impl LocalPipeline {
             )),
         }
     }
+}
+
+/// The local EventBridge rule of the deployed stack: this state machine's executions that end
+/// `FAILED`, `TIMED_OUT` or `ABORTED` go to the notify-backstop handler, through the local S3, SNS and
+/// Step Functions clients.
+fn backstop_rule(
+    aws: &LocalAws,
+    env: &HashMap<String, String>,
+    machine_arn: &str,
+) -> Result<StatusChangeRule, CliError> {
+    let config = notify_backstop::Config::from_env(env)?;
+    let store = S3Store::new(aws.s3_client()?);
+    let notifier = SnsNotifier::new(aws.sns_client(), config.topic_arn.clone());
+    let describer = SfnDescriber::new(aws.sfn_client());
+    let backstop = Arc::new((config, store, notifier, describer));
+    Ok(StatusChangeRule::new(
+        machine_arn,
+        &notify_backstop::handler::STATUSES,
+        move |event| {
+            let backstop = Arc::clone(&backstop);
+            async move {
+                let (config, store, notifier, describer) = &*backstop;
+                match notify_backstop::handle(config, store, notifier, describer, event).await {
+                    Ok(outcome) => tracing::debug!(?outcome, "backstop"),
+                    Err(e) => tracing::error!(error = %e, "the backstop could not send its email"),
+                }
+            }
+        },
+    ))
 }

@@ -14,6 +14,7 @@ use std::time::Instant;
 use imagegen_statemachine::HistoryEvent;
 use serde_json::Value;
 
+use imagegen_core::display::escape_controls;
 use imagegen_core::error::cause_message;
 
 use crate::report::millis_between;
@@ -61,7 +62,7 @@ impl Progress {
         let _ = match kind {
             k if k.ends_with("StateEntered") => {
                 *current = Current {
-                    name: detail(event, "name").unwrap_or("?").to_owned(),
+                    name: escape_controls(detail(event, "name").unwrap_or("?")).into_owned(),
                     started: Some(Instant::now()),
                     ..Current::default()
                 };
@@ -86,12 +87,13 @@ impl Progress {
                 }
             }
             "LambdaFunctionFailed" | "LambdaFunctionTimedOut" => {
-                let error = detail(event, "error").unwrap_or("States.TaskFailed");
+                let error = escape_controls(detail(event, "error").unwrap_or("States.TaskFailed"));
                 let cause = detail(event, "cause")
                     .map(cause_message)
                     .unwrap_or_default();
+                let cause = escape_controls(&cause);
                 current.failed_at = Some(event.timestamp.clone());
-                current.last_error = Some(error.to_owned());
+                current.last_error = Some(error.to_string());
                 writeln!(
                     out,
                     "  ✗ {} attempt {}: {error} — {cause}",

@@ -1,6 +1,7 @@
 //! What an execution did, read from its history: time per state, retries, the files it made (as
 //! paths on disk under the data directory) and the email it sent.
 
+use imagegen_core::display::escape_controls;
 use imagegen_core::error::cause_message;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -37,6 +38,11 @@ pub struct Report {
     pub manifest: Option<PathBuf>,
     pub email: Option<PathBuf>,
     pub history_file: PathBuf,
+}
+
+/// A path as a person should see it (control characters escaped).
+fn shown(path: &Path) -> String {
+    escape_controls(&path.display().to_string()).into_owned()
 }
 
 pub(crate) fn millis_between(a: &str, b: &str) -> i64 {
@@ -110,9 +116,9 @@ fn walk(history: &[HistoryEvent]) -> (Vec<StateTiming>, Value) {
     )
 }
 
+/// Where the local S3 keeps an object (inside the bucket's directory, whatever the key).
 fn object_path(s3_root: &Path, bucket: &str, key: &str) -> PathBuf {
-    key.split('/')
-        .fold(s3_root.join(bucket), |path, part| path.join(part))
+    imagegen_local::s3::object_path(s3_root, bucket, key)
 }
 
 fn strs<'a>(value: &'a Value, pointer: &str, field: &str) -> Vec<&'a str> {
@@ -150,14 +156,13 @@ impl Report {
         let manifest = final_output["manifestKey"]
             .as_str()
             .map(|key| object_path(&s3_root, bucket, key));
-        let message_id = final_output["messageId"].as_str().or_else(|| {
-            outputs
-                .pointer("/failureNotification/messageId")
-                .and_then(Value::as_str)
-        });
-        let email = message_id.and_then(|id| {
-            let messages = aws.list_messages().ok()?;
-            let message = messages.iter().find(|m| m.message_id == id)?;
+        // The execution's email, whoever sent it (notify-user or the backstop): each carries the
+        // execution's name as a message attribute.
+        let email = aws.list_messages().ok().and_then(|messages| {
+            let message = messages
+                .iter()
+                .rev()
+                .find(|m| m.attributes.get("execution") == Some(&record.name))?;
             Some(root.join("outbox").join(&message.eml_file))
         });
         Self {
@@ -187,41 +192,48 @@ impl fmt::Display for Report {
         writeln!(
             f,
             "\n{}  {}  in {:.2} s",
-            self.name, self.status, self.seconds
+            escape_controls(&self.name),
+            self.status,
+            self.seconds
         )?;
         for state in &self.states {
             let retries = match state.attempts {
                 0 | 1 => String::new(),
                 n => format!("  ({n} attempts)"),
             };
-            writeln!(f, "  {:<20} {:>7} ms{retries}", state.name, state.millis)?;
+            writeln!(
+                f,
+                "  {:<20} {:>7} ms{retries}",
+                escape_controls(&state.name),
+                state.millis
+            )?;
         }
         if let Some(error) = &self.error {
-            writeln!(f, "Error:       {error}")?;
+            writeln!(f, "Error:       {}", escape_controls(error))?;
         }
         if let Some(reason) = &self.reason {
-            writeln!(f, "Reason:      {reason}")?;
+            writeln!(f, "Reason:      {}", escape_controls(reason))?;
         }
         let list = |f: &mut fmt::Formatter<'_>, label: &str, paths: &[PathBuf]| -> fmt::Result {
             for (i, path) in paths.iter().enumerate() {
                 let label = if i == 0 { label } else { "" };
-                writeln!(f, "{label:<13}{}", path.display())?;
+                writeln!(f, "{label:<13}{}", shown(path))?;
             }
             Ok(())
         };
         list(f, "Images:", &self.images)?;
         list(f, "Thumbnails:", &self.thumbnails)?;
         if let Some(manifest) = &self.manifest {
-            writeln!(f, "Manifest:    {}", manifest.display())?;
+            writeln!(f, "Manifest:    {}", shown(manifest))?;
         }
         if let Some(email) = &self.email {
-            writeln!(f, "Email:       {}", email.display())?;
+            writeln!(f, "Email:       {}", shown(email))?;
         }
         write!(
             f,
             "History:     {}  (imagegen history {})",
-            self.history_file.display(),
-            self.name
+            shown(&self.history_file),
+            escape_controls(&self.name)
         )
     }
 }

@@ -2,7 +2,8 @@
 
 use std::fmt::Write as _;
 
-use imagegen_local::sfn::ExecutionRecord;
+use imagegen_core::display::escape_controls;
+use imagegen_local::sfn::{ExecutionRecord, Unreadable};
 use imagegen_statemachine::HistoryEvent;
 use serde_json::Value;
 
@@ -26,6 +27,7 @@ pub fn prompt_excerpt(input: &str, max_chars: usize) -> String {
             .unwrap_or_else(|| v.to_string()),
     };
     let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let one_line = escape_controls(&one_line).into_owned();
     if one_line.chars().count() > max_chars {
         let cut: String = one_line.chars().take(max_chars.saturating_sub(1)).collect();
         format!("{cut}…")
@@ -41,7 +43,7 @@ pub fn executions_table(records: &[ExecutionRecord]) -> String {
     }
     let width = records
         .iter()
-        .map(|r| r.name.len())
+        .map(|r| escape_controls(&r.name).chars().count())
         .max()
         .unwrap_or(4)
         .max(4);
@@ -56,7 +58,7 @@ pub fn executions_table(records: &[ExecutionRecord]) -> String {
         let _ = writeln!(
             out,
             "{:<width$}  {:<9}  {:<24}  {:>9}  {}",
-            r.name,
+            escape_controls(&r.name),
             r.status.as_str(),
             r.start_date,
             duration,
@@ -64,6 +66,33 @@ pub fn executions_table(records: &[ExecutionRecord]) -> String {
         );
     }
     out
+}
+
+/// The files of the executions directory that were left out of the table, and why.
+pub fn unreadable_note(unreadable: &[Unreadable]) -> String {
+    let mut out = String::new();
+    if unreadable.is_empty() {
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "\nNot shown: {} that {} not execution records:",
+        plural(unreadable.len(), "file"),
+        if unreadable.len() == 1 { "is" } else { "are" }
+    );
+    for bad in unreadable {
+        let _ = writeln!(
+            out,
+            "  {}: {}",
+            escape_controls(&bad.path.display().to_string()),
+            bad.reason
+        );
+    }
+    out
+}
+
+fn plural(n: usize, thing: &str) -> String {
+    format!("{n} {thing}{}", if n == 1 { "" } else { "s" })
 }
 
 /// What an event is about, in a few words.
@@ -96,7 +125,7 @@ pub fn history_table(history: &[HistoryEvent]) -> String {
             event.id,
             millis_between(start, &event.timestamp),
             event.event_type.as_str(),
-            summary(event)
+            escape_controls(&summary(event))
         );
     }
     out
@@ -116,6 +145,10 @@ mod tests {
         assert_eq!(
             prompt_excerpt(r#"{"source":{"bucket":"b","key":"prompts/x.txt"}}"#, 50),
             "(file) prompts/x.txt"
+        );
+        assert_eq!(
+            prompt_excerpt(r#"{"prompt":"a\u0000cat\u001b[2J\u202e"}"#, 50),
+            "a\\0cat\\x1b[2J\\u202e"
         );
     }
 }

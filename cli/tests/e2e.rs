@@ -150,6 +150,13 @@ async fn a_rejected_prompt_fails_with_an_email_and_no_image() {
     let report = Report::new(&record, pipeline.aws());
     assert!(report.reason.unwrap().contains("prompt is empty"));
     assert_one_email(&pipeline, &record);
+    // Issue item 8: the email said "rejected" twice.
+    let body = &pipeline.aws().list_messages().unwrap()[0].body;
+    assert!(
+        body.contains("Your prompt was rejected: the prompt is empty"),
+        "{body}"
+    );
+    assert_eq!(body.matches("was rejected").count(), 1, "{body}");
 }
 
 #[tokio::test(start_paused = true)]
@@ -268,7 +275,7 @@ async fn the_same_upload_event_twice_starts_one_execution() {
     // Delivered again after it ended: a duplicate.
     let third = pipeline.deliver(event_again).await.unwrap();
     assert_eq!(third.duplicates.len(), 1, "{third:?}");
-    assert_eq!(pipeline.aws().sfn().executions().unwrap().len(), 1);
+    assert_eq!(pipeline.aws().sfn().executions().unwrap().records.len(), 1);
     assert_one_email(&pipeline, &record);
 }
 

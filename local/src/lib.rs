@@ -10,6 +10,8 @@
 //! - SNS ([`sns`]): `Publish` writes `.eml` files and `messages.jsonl` to `<data-dir>/outbox/`
 //!   ([`outbox`]).
 //! - Step Functions ([`sfn`]): executions run on the local ASL engine, kept in `<data-dir>/executions/`.
+//! - EventBridge ([`eventbridge`]): a rule that hands Step Functions' status-change events to a
+//!   target (the backstop that emails executions which ended without an email).
 //! - [`LocalAws`] ties them to one data directory ([`datadir`]).
 //!
 //! A new stand-in implements [`transport::LocalService`] and is handed to its
@@ -35,6 +37,7 @@ pub mod bedrock;
 pub mod config;
 pub mod datadir;
 pub mod error;
+pub mod eventbridge;
 mod ids;
 mod local;
 pub mod outbox;

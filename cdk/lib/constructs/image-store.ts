@@ -9,7 +9,12 @@ import { acknowledge } from '../nag';
 export const PREFIXES = FACTS.prefixes;
 
 /** Prefixes whose objects the pipeline writes and the lifecycle rule expires. */
-export const OUTPUT_PREFIXES = [PREFIXES.images, PREFIXES.thumbnails, PREFIXES.results] as const;
+export const OUTPUT_PREFIXES = [
+  PREFIXES.images,
+  PREFIXES.thumbnails,
+  PREFIXES.results,
+  PREFIXES.notifications,
+] as const;
 
 export interface ImageStoreProps {
   /** Days before generated outputs expire. */

@@ -6,13 +6,14 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { RustFunction } from 'cargo-lambda-cdk';
 import { Construct } from 'constructs';
 
-/** The five Lambda crates; each builds a binary of the same name. */
+/** The six Lambda crates; each builds a binary of the same name. */
 export type CrateName =
   | 'start-execution'
   | 'validate-prompt'
   | 'generate-image'
   | 'generate-thumbnails'
-  | 'notify-user';
+  | 'notify-user'
+  | 'notify-backstop';
 
 /** Where the crates live: <repo>/functions/<crate>/Cargo.toml. */
 export const DEFAULT_FUNCTIONS_DIR = path.join(__dirname, '../../../functions');

@@ -2,7 +2,6 @@
 
 use std::path::{Path, PathBuf};
 
-use aws_sdk_s3::error::DisplayErrorContext;
 use serde_json::Value;
 
 use super::follow::Followed;
@@ -18,7 +17,7 @@ async fn get(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Result<Vec<u8>
         .map_err(|e| {
             CliError::aws(
                 "S3",
-                format!("s3://{bucket}/{key}: {}", DisplayErrorContext(&e)),
+                format!("s3://{bucket}/{key}: {}", imagegen_aws::error_text(&e)),
             )
         })?;
     let body = object

@@ -3,7 +3,6 @@
 use std::io::Write;
 use std::time::Duration;
 
-use aws_sdk_sfn::error::DisplayErrorContext;
 use aws_sdk_sfn::types::{ExecutionStatus, HistoryEvent, HistoryEventType};
 use serde_json::Value;
 
@@ -42,8 +41,13 @@ impl Followed {
     }
 }
 
-fn sfn_error(e: impl std::error::Error + 'static) -> CliError {
-    CliError::aws("Step Functions", DisplayErrorContext(&e))
+fn sfn_error<E>(
+    e: aws_sdk_sfn::error::SdkError<E, aws_sdk_sfn::config::http::HttpResponse>,
+) -> CliError
+where
+    E: aws_sdk_sfn::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    CliError::aws("Step Functions", imagegen_aws::error_text(&e))
 }
 
 /// One progress line for an event, if it deserves one.

@@ -8,7 +8,8 @@
 
 use std::fmt::Write as _;
 
-use imagegen_core::error::{ErrorName, STATES_TIMEOUT, cause_message};
+use imagegen_core::display::escape_controls_keep_newlines;
+use imagegen_core::error::{ErrorName, STATES_DATA_LIMIT_EXCEEDED, STATES_TIMEOUT, cause_message};
 use imagegen_core::ports::Message;
 use serde_json::Value;
 
@@ -35,6 +36,12 @@ pub enum Kind {
     ImageInvalid,
     /// `States.Timeout`.
     Timeout,
+    /// `States.DataLimitExceeded`: the run's data went over Step Functions' payload limit.
+    TooLarge,
+    /// The whole execution ran out of time (`TIMED_OUT`, seen by the backstop).
+    RunTimedOut,
+    /// The execution was stopped before it ended (`ABORTED`, seen by the backstop).
+    Aborted,
     /// Anything else: `States.Runtime`, `StorageError`, `ConfigError`, `Lambda.*`, ...
     Internal,
 }
@@ -43,6 +50,9 @@ impl Kind {
     pub fn of(error: &str) -> Self {
         if error == STATES_TIMEOUT {
             return Self::Timeout;
+        }
+        if error == STATES_DATA_LIMIT_EXCEEDED {
+            return Self::TooLarge;
         }
         match ErrorName::parse(error) {
             Some(ErrorName::PromptRejected) => Self::PromptRejected,
@@ -53,6 +63,16 @@ impl Kind {
             _ => Self::Internal,
         }
     }
+}
+
+/// How an execution ended outside the state machine's own catches (the backstop knows it from the
+/// execution's status).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// `TIMED_OUT`: the execution ran out of time.
+    TimedOut,
+    /// `ABORTED`: the execution was stopped.
+    Aborted,
 }
 
 /// A failed run, as far as the state tells.
@@ -66,6 +86,8 @@ pub struct Failure {
     pub prompt: Option<String>,
     /// The uploaded prompt file, if the run came from one.
     pub prompt_file: Option<String>,
+    /// Set when the execution as a whole timed out or was stopped.
+    pub ended: Option<Ended>,
 }
 
 impl Failure {
@@ -92,11 +114,16 @@ impl Failure {
             message,
             prompt,
             prompt_file,
+            ended: None,
         }
     }
 
     pub fn kind(&self) -> Kind {
-        Kind::of(&self.error)
+        match self.ended {
+            Some(Ended::Aborted) => Kind::Aborted,
+            Some(Ended::TimedOut) => Kind::RunTimedOut,
+            None => Kind::of(&self.error),
+        }
     }
 
     /// `imagegen: could not make your image (PromptRejected)`.
@@ -110,7 +137,13 @@ impl Failure {
         format!("{HEAD} ({})", truncate_ascii(&name, room))
     }
 
+    /// The email text. Control characters from outside (a prompt, a file name, an error message)
+    /// are shown escaped: see [`imagegen_core::display`].
     pub fn body(&self, execution_name: &str) -> String {
+        escape_controls_keep_newlines(&self.raw_body(execution_name)).into_owned()
+    }
+
+    fn raw_body(&self, execution_name: &str) -> String {
         let message = self
             .message
             .as_deref()
@@ -186,6 +219,28 @@ impl Failure {
                 "Submit the prompt again in a few minutes. If it keeps happening, forward this \
                  email to whoever runs imagegen: the execution name lets them find the logs.",
             ),
+            Kind::TooLarge => (
+                "The request was too large for the pipeline: Step Functions allows 256 KiB of data \
+                 per step, and this run went over it."
+                    .to_owned(),
+                details,
+                "Shorten the prompt or the input (leave out anything it does not need) and submit \
+                 it again.",
+            ),
+            Kind::RunTimedOut => (
+                "The run took longer than the pipeline allows and was stopped before it finished."
+                    .to_owned(),
+                details,
+                "Submit the prompt again in a few minutes. If it keeps happening, forward this \
+                 email to whoever runs imagegen: the execution name lets them find the logs.",
+            ),
+            Kind::Aborted => (
+                "The run was stopped before it finished, so no image was made.".to_owned(),
+                details,
+                "If you did not stop it yourself, submit the prompt again. If it keeps happening, \
+                 forward this email to whoever runs imagegen: the execution name lets them find \
+                 the logs.",
+            ),
             Kind::Internal => (
                 format!("An internal error stopped the pipeline (execution {execution_name})."),
                 Some(format!(
@@ -207,6 +262,7 @@ impl Failure {
             attributes: vec![
                 ("status".to_owned(), "FAILED".to_owned()),
                 ("error".to_owned(), self.attribute_name()),
+                ("execution".to_owned(), execution_attribute(execution_name)),
             ],
         }
     }
@@ -219,6 +275,16 @@ impl Failure {
         } else {
             name
         }
+    }
+}
+
+/// The execution name as a message attribute (SNS refuses empty values).
+pub fn execution_attribute(execution_name: &str) -> String {
+    let name = ascii_line(execution_name);
+    if name.is_empty() {
+        crate::event::UNKNOWN_EXECUTION.to_owned()
+    } else {
+        name
     }
 }
 
@@ -390,7 +456,8 @@ mod tests {
                 message.attributes,
                 [
                     ("status".to_owned(), "FAILED".to_owned()),
-                    ("error".to_owned(), UNKNOWN_ERROR.to_owned())
+                    ("error".to_owned(), UNKNOWN_ERROR.to_owned()),
+                    ("execution".to_owned(), "e-9".to_owned()),
                 ]
             );
         }
@@ -454,6 +521,49 @@ mod tests {
         assert!(subject.ends_with("...)"), "{subject}");
         let attribute = failure.attribute_name();
         assert!(attribute.is_ascii() && !attribute.contains('\n'));
+    }
+
+    #[test]
+    fn runs_that_ended_outside_the_catches_have_their_own_words() {
+        let too_large = Failure::from_state(&json!({"error": {
+            "Error": "States.DataLimitExceeded",
+            "Cause": "The state/task returned a result with a size exceeding the maximum number of bytes service limit."
+        }}));
+        assert_eq!(too_large.kind(), Kind::TooLarge);
+        assert!(too_large.body("e").contains("too large for the pipeline"));
+        let mut timed_out = Failure::from_state(&json!({"error": {"Error": "States.Timeout"}}));
+        timed_out.ended = Some(Ended::TimedOut);
+        assert!(
+            timed_out
+                .body("e")
+                .contains("took longer than the pipeline allows")
+        );
+        let mut aborted = Failure::from_state(&json!({"error": {"Error": "UserStopped"}}));
+        aborted.ended = Some(Ended::Aborted);
+        let body = aborted.body("e");
+        assert!(
+            body.contains("The run was stopped before it finished"),
+            "{body}"
+        );
+        assert!(body.contains("Error: UserStopped"), "{body}");
+    }
+
+    #[test]
+    fn control_characters_are_shown_escaped() {
+        let state = json!({
+            "input": {"prompt": "a cat\u{0}\u{1b}[31m\u{7}", "source": {"bucket": "b", "key": "prompts/x\u{1b}]0;t\u{7}.txt"}},
+            "error": {"Error": "PromptRejected", "Cause": "bad\u{202e}cause\r"}
+        });
+        let body = Failure::from_state(&state).body("e\u{1b}1");
+        assert!(
+            !body
+                .chars()
+                .any(|c| c != '\n' && imagegen_core::display::needs_escape(c)),
+            "{body:?}"
+        );
+        assert!(body.contains("Prompt: a cat\\0\\x1b[31m\\x07"), "{body}");
+        assert!(body.contains("prompts/x\\x1b]0;t\\x07.txt"), "{body}");
+        assert!(body.contains("bad\\u202ecause"), "{body}");
     }
 
     #[test]

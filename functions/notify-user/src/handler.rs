@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime};
 use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
 use imagegen_core::PipelineError;
-use imagegen_core::ports::{Message, Notifier, ObjectStore};
+use imagegen_core::ports::{Notifier, ObjectStore};
 use imagegen_core::types::{
     GenerationResult, ImageRequest, NotificationResult, NotifyEvent, ThumbnailsResult,
 };
@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::event;
 use crate::failure::Failure;
 use crate::manifest;
+use crate::once::{Ledger, Sender, Sent};
 use crate::success::{Link, SuccessEmail};
 use crate::text::s3_uri;
 
@@ -31,8 +32,11 @@ pub async fn handle<S: ObjectStore, N: Notifier>(
 /// Notify the user, with `now` as the time the links are signed.
 ///
 /// `SUCCEEDED`: write the manifest (a failure is `StorageError`), presign a link to each image and
-/// thumbnail, publish. `FAILED`: publish an explanation. A failed publish is `NotifyError`; both
-/// errors are retried by the state machine (writing the manifest again is harmless).
+/// thumbnail, publish. `FAILED`: publish an explanation. Either way the email is sent at most once
+/// per execution ([`crate::once`]): a retry, or a failure email after a success email was sent,
+/// finds the execution's notification record and sends nothing. A failed publish is
+/// `NotifyError`; both errors are retried by the state machine (writing the manifest again is
+/// harmless).
 pub async fn handle_at<S: ObjectStore, N: Notifier>(
     config: &Config,
     store: &S,
@@ -66,13 +70,10 @@ pub async fn handle_at<S: ObjectStore, N: Notifier>(
                 "notifying failure"
             );
             let message = failure.message(&execution_name);
-            let message_id = publish(notifier, &message).await?;
-            Ok(NotificationResult {
-                status: "FAILED".to_owned(),
-                message_id,
-                subject: message.subject,
-                manifest_key: None,
-            })
+            let sent = ledger(config, store)
+                .send_once(notifier, &execution_name, "FAILED", &message)
+                .await?;
+            Ok(result("FAILED", sent, message.subject, None))
         }
     }
 }
@@ -141,13 +142,15 @@ impl Succeeded<'_> {
             manifest_key = %output.manifest_key,
             "notifying success"
         );
-        let message_id = publish(notifier, &message).await?;
-        Ok(NotificationResult {
-            status: "SUCCEEDED".to_owned(),
-            message_id,
-            subject: message.subject,
-            manifest_key: Some(output.manifest_key.clone()),
-        })
+        let sent = ledger(config, store)
+            .send_once(notifier, self.execution_name, "SUCCEEDED", &message)
+            .await?;
+        Ok(result(
+            "SUCCEEDED",
+            sent,
+            message.subject,
+            Some(output.manifest_key.clone()),
+        ))
     }
 }
 
@@ -163,11 +166,31 @@ async fn link<S: ObjectStore>(store: &S, bucket: &str, key: &str, expiry: Durati
     }
 }
 
-async fn publish<N: Notifier>(notifier: &N, message: &Message) -> Result<String, PipelineError> {
-    notifier.publish(message).await.map_err(|e| {
-        tracing::error!(error = %e, "publish failed");
-        PipelineError::NotifyError(e)
-    })
+fn ledger<'a, S: ObjectStore>(config: &'a Config, store: &'a S) -> Ledger<'a, S> {
+    Ledger {
+        store,
+        bucket: &config.bucket,
+        sender: Sender::NotifyUser,
+    }
+}
+
+fn result(
+    status: &str,
+    sent: Sent,
+    subject: String,
+    manifest_key: Option<String>,
+) -> NotificationResult {
+    let (message_id, already_sent) = match sent {
+        Sent::New { message_id } => (message_id, false),
+        Sent::Already => (String::new(), true),
+    };
+    NotificationResult {
+        status: status.to_owned(),
+        message_id,
+        subject,
+        manifest_key,
+        already_sent,
+    }
 }
 
 fn rfc3339(at: SystemTime) -> Option<String> {

@@ -5,6 +5,7 @@
 //! - [`success`]: the success email; [`failure`]: the failure email, from whatever state the run left.
 //! - [`subject`]: SNS-safe subjects (ASCII, one line, at most 100 characters).
 //! - [`text`]: small formatting helpers (durations, sizes, S3 URIs).
+//! - [`once`]: one email per execution, shared with notify-backstop (`notifications/{name}.json`).
 //! - [`manifest`]: the `results/{requestId}.json` manifest.
 //! - [`handler`]: the Lambda handler, generic over the [`imagegen_core::ports`] traits.
 //! - [`config`]: settings from the environment.
@@ -15,6 +16,7 @@ pub mod event;
 pub mod failure;
 pub mod handler;
 pub mod manifest;
+pub mod once;
 pub mod subject;
 pub mod success;
 pub mod text;

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use imagegen_core::display::escape_controls_keep_newlines;
 use imagegen_core::ports::Message;
 use imagegen_core::types::{
     GenerationResult, ImageRequest, StoredImage, StoredThumbnail, ThumbnailsResult,
@@ -45,7 +46,12 @@ impl SuccessEmail<'_> {
         subject_with_quote(&head, &self.request.prompt)
     }
 
+    /// The email text, control characters shown escaped (see [`imagegen_core::display`]).
     pub fn body(&self) -> String {
+        escape_controls_keep_newlines(&self.raw_body()).into_owned()
+    }
+
+    fn raw_body(&self) -> String {
         let request = self.request;
         let images = &self.generation.images;
         let mut out = String::new();
@@ -142,7 +148,13 @@ impl SuccessEmail<'_> {
         Message {
             subject: self.subject(),
             body: self.body(),
-            attributes: vec![("status".to_owned(), "SUCCEEDED".to_owned())],
+            attributes: vec![
+                ("status".to_owned(), "SUCCEEDED".to_owned()),
+                (
+                    "execution".to_owned(),
+                    crate::failure::execution_attribute(self.execution_name),
+                ),
+            ],
         }
     }
 }
@@ -315,7 +327,10 @@ mod tests {
         assert_eq!(email.subject(), "imagegen: your image is ready - \"a cat\"");
         assert_eq!(
             email.message().attributes,
-            [("status".to_owned(), "SUCCEEDED".to_owned())]
+            [
+                ("status".to_owned(), "SUCCEEDED".to_owned()),
+                ("execution".to_owned(), "e1".to_owned())
+            ]
         );
     }
 }

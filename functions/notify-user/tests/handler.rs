@@ -5,11 +5,16 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use std::collections::HashSet;
+
+use aws_sdk_s3::operation::delete_object::DeleteObjectOutput;
 use aws_sdk_s3::operation::get_object::GetObjectOutput;
 use aws_sdk_s3::operation::put_object::{PutObjectError, PutObjectOutput};
 use aws_sdk_sns::operation::publish::{PublishError, PublishInput, PublishOutput};
 use aws_sdk_sns::types::error::NotFoundException;
-use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+use aws_smithy_mocks::{MockResponse, Rule, RuleMode, mock, mock_client};
+use aws_smithy_runtime_api::http::{Response as HttpResponse, StatusCode};
+use aws_smithy_types::body::SdkBody;
 use imagegen_aws::{S3Store, SnsNotifier};
 use imagegen_core::PipelineError;
 use imagegen_core::types::{Manifest, NotificationResult, NotifyEvent};
@@ -29,6 +34,7 @@ fn fixture(name: &str) -> Value {
 fn config(expiry_secs: u64) -> Config {
     Config {
         topic_arn: TOPIC.into(),
+        bucket: BUCKET.into(),
         presign_expiry: Duration::from_secs(expiry_secs),
     }
 }
@@ -46,6 +52,14 @@ enum Call {
         content_type: String,
         body: Vec<u8>,
     },
+    /// A PutObject with `If-None-Match: *` (the one-email claim); `created` is what S3 answered.
+    Claim {
+        key: String,
+        created: bool,
+    },
+    Delete {
+        key: String,
+    },
     Publish(PublishInput),
 }
 
@@ -54,6 +68,7 @@ type Calls = Arc<Mutex<Vec<Call>>>;
 struct Services {
     calls: Calls,
     put: Rule,
+    delete: Rule,
     presign: Rule,
     publish: Rule,
 }
@@ -61,15 +76,39 @@ struct Services {
 impl Services {
     fn new() -> Self {
         let calls: Calls = Arc::default();
+        // The bucket's objects, for the conditional write to answer as S3 does.
+        let objects: Arc<Mutex<HashSet<String>>> = Arc::default();
         let log = calls.clone();
-        let put = mock!(aws_sdk_s3::Client::put_object).then_compute_output(move |req| {
-            log.lock().unwrap().push(Call::Put {
-                bucket: req.bucket().unwrap_or_default().to_owned(),
-                key: req.key().unwrap_or_default().to_owned(),
-                content_type: req.content_type().unwrap_or_default().to_owned(),
-                body: req.body().bytes().unwrap_or_default().to_vec(),
-            });
-            PutObjectOutput::builder().build()
+        let stored = Arc::clone(&objects);
+        let put = mock!(aws_sdk_s3::Client::put_object).then_compute_response(move |req| {
+            let key = req.key().unwrap_or_default().to_owned();
+            let mut stored = stored.lock().unwrap();
+            if req.if_none_match() == Some("*") {
+                let created = stored.insert(key.clone());
+                log.lock().unwrap().push(Call::Claim { key, created });
+                if !created {
+                    return MockResponse::Http(HttpResponse::new(
+                        StatusCode::try_from(412).unwrap(),
+                        SdkBody::from("<Error><Code>PreconditionFailed</Code></Error>"),
+                    ));
+                }
+            } else {
+                stored.insert(key.clone());
+                log.lock().unwrap().push(Call::Put {
+                    bucket: req.bucket().unwrap_or_default().to_owned(),
+                    key,
+                    content_type: req.content_type().unwrap_or_default().to_owned(),
+                    body: req.body().bytes().unwrap_or_default().to_vec(),
+                });
+            }
+            MockResponse::Output(PutObjectOutput::builder().build())
+        });
+        let log = calls.clone();
+        let delete = mock!(aws_sdk_s3::Client::delete_object).then_compute_output(move |req| {
+            let key = req.key().unwrap_or_default().to_owned();
+            objects.lock().unwrap().remove(&key);
+            log.lock().unwrap().push(Call::Delete { key });
+            DeleteObjectOutput::builder().build()
         });
         // Presigning runs the request pipeline up to signing, so the mock sees a GetObject it must match.
         let presign = mock!(aws_sdk_s3::Client::get_object)
@@ -82,6 +121,7 @@ impl Services {
         Self {
             calls,
             put,
+            delete,
             presign,
             publish,
         }
@@ -118,7 +158,7 @@ impl Services {
         S3Store::new(mock_client!(
             aws_sdk_s3,
             RuleMode::MatchAny,
-            [&self.put, &self.presign]
+            [&self.put, &self.delete, &self.presign]
         ))
     }
 
@@ -137,7 +177,19 @@ impl Services {
         handle_at(config, &self.store(), &self.notifier(), event, now()).await
     }
 
+    /// What reached the services, the notification ledger left out.
     fn calls(&self) -> Vec<Call> {
+        self.all_calls()
+            .into_iter()
+            .filter(|c| match c {
+                Call::Put { key, .. } => !key.starts_with("notifications/"),
+                Call::Claim { .. } | Call::Delete { .. } => false,
+                Call::Publish(_) => true,
+            })
+            .collect()
+    }
+
+    fn all_calls(&self) -> Vec<Call> {
         self.calls.lock().unwrap().clone()
     }
 
@@ -147,7 +199,7 @@ impl Services {
             .into_iter()
             .filter_map(|c| match c {
                 Call::Publish(p) => Some(p),
-                Call::Put { .. } => None,
+                _ => None,
             })
             .collect();
         assert_eq!(published.len(), 1, "{published:?}");
@@ -278,7 +330,65 @@ async fn success_writes_the_manifest_then_emails_every_link() {
             message_id: "msg-0001".into(),
             subject: subject.to_owned(),
             manifest_key: Some("results/r-7f3a9c2e41d04b6b.json".into()),
+            already_sent: false,
         }
+    );
+}
+
+/// One email per execution: a retry of the same event (or the other sender) finds the record.
+#[tokio::test]
+async fn an_execution_is_emailed_once_however_often_it_is_notified() {
+    let services = Services::new();
+    let first = services
+        .run(&config(3600), fixture("failed-timeout.json"))
+        .await
+        .unwrap();
+    assert_eq!(first.message_id, "msg-0001");
+    let again = services
+        .run(&config(3600), fixture("failed-timeout.json"))
+        .await
+        .unwrap();
+    assert!(again.already_sent, "{again:?}");
+    assert_eq!(again.message_id, "");
+    assert_eq!(services.publish.num_calls(), 1);
+    let ledger: Vec<Call> = services
+        .all_calls()
+        .into_iter()
+        .filter(|c| !matches!(c, Call::Publish(_)))
+        .collect();
+    assert!(
+        matches!(&ledger[..], [
+            Call::Claim { key: k1, created: true },
+            Call::Put { key: k2, body, .. },
+            Call::Claim { key: k3, created: false },
+        ] if k1 == "notifications/e-timeout.json" && k2 == k1 && k3 == k1
+            && String::from_utf8_lossy(body).contains("\"messageId\":\"msg-0001\"")),
+        "{ledger:#?}"
+    );
+    // A success email claims the same record: a failure email after it is not sent.
+    let mut success = fixture("succeeded.json");
+    success["executionName"] = json!("e-timeout");
+    let late = services.run(&config(3600), success).await.unwrap();
+    assert!(late.already_sent);
+    assert_eq!(services.publish.num_calls(), 1);
+}
+
+/// A publish that fails gives the claim back, so the state machine's retry can still send.
+#[tokio::test]
+async fn a_failed_publish_releases_the_claim() {
+    let services = Services::failing_publish();
+    services
+        .run(&config(3600), fixture("failed-timeout.json"))
+        .await
+        .unwrap_err();
+    let ledger: Vec<Call> = services
+        .all_calls()
+        .into_iter()
+        .filter(|c| !matches!(c, Call::Publish(_)))
+        .collect();
+    assert!(
+        matches!(&ledger[..], [Call::Claim { created: true, .. }, Call::Delete { key }] if key == "notifications/e-timeout.json"),
+        "{ledger:#?}"
     );
 }
 

@@ -88,6 +88,15 @@ async fn start_one<S: ExecutionStarter>(
             return;
         }
     };
+    // The input names the file, never its contents, so it is small; checked all the same, as at
+    // every front door (see imagegen_core::limits).
+    if let Err(e) = imagegen_core::limits::check_execution_input(&input) {
+        summary.failed.push(Failed {
+            key,
+            reason: e.to_string(),
+        });
+        return;
+    }
     match starter.start(&name, &input).await {
         Ok(StartOutcome::Started { execution_arn }) => {
             tracing::info!(%key, execution_name = %name, %execution_arn, "started");

@@ -341,3 +341,18 @@ async fn an_sqs_wrapped_notification_is_unwrapped() {
     assert_eq!(result.unwrap().started.len(), 1);
     assert_eq!(calls[0].2["source"]["key"], "prompts/lighthouse.txt");
 }
+
+/// The front door's size check: an input the pipeline could not carry starts nothing.
+#[tokio::test]
+async fn an_input_too_large_for_the_pipeline_starts_nothing() {
+    let key = format!("prompts/{}.txt", "a".repeat(140 * 1024));
+    let event = json!({"detail-type": "Object Created", "source": "aws.s3",
+        "detail": {"bucket": {"name": "b"}, "object": {"key": key, "etag": "e"}}});
+    let (result, calls) = run(event).await;
+    assert!(calls.is_empty(), "nothing started");
+    let err = result.unwrap_err().to_string();
+    assert!(
+        err.contains("the pipeline takes at most 131072 bytes"),
+        "{err}"
+    );
+}

@@ -30,7 +30,8 @@ pub async fn handle(
     let request_id = request_id(event.execution_name.as_deref(), &event.input);
     let read = input::read(event.input, store, config.max_prompt_file_bytes).await?;
     let valid = rules::validate(read.options, config)
-        .map_err(|r| PipelineError::PromptRejected(format!("The prompt was rejected: {r}.")))?;
+        // The reasons alone: the failure email says "Your prompt was rejected: ..." itself.
+        .map_err(|r| PipelineError::PromptRejected(format!("{r}.")))?;
     let seed = valid
         .seed
         .unwrap_or_else(|| derived_seed(&request_id, valid.model.family.limits().max_seed));

@@ -12,12 +12,16 @@
 //!   `StateMachineDoesNotExist`.
 //! - Executions are kept in `<data-dir>/executions/<name>.json` ([`store`]): status, input, output,
 //!   error, cause, start and stop dates and the whole history, written when it starts and ends. A
-//!   file left `RUNNING` by a process that ended is reported as `ABORTED`.
+//!   `RUNNING` record is live while the process that runs it holds its owner lock ([`owner`]), in
+//!   this process or another; once that process has ended it is reported `ABORTED`, which is then
+//!   true and final.
 //! - [`SfnService::wait`] awaits the end of an execution started in this process; a listener
 //!   ([`SfnService::set_listener`]) sees every history event as it is recorded.
 
 pub mod api;
+pub mod events;
 pub mod names;
+pub mod owner;
 pub mod record;
 pub mod store;
 
@@ -25,19 +29,23 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use aws_sdk_sfn::config::{BehaviorVersion, Region};
+use imagegen_core::display::escape_controls;
+use imagegen_core::limits::PAYLOAD_LIMIT_BYTES;
 use imagegen_statemachine::{
     Engine, ExecutionOptions, ExecutionStatus, HistoryEvent, StateMachine,
 };
 use serde_json::{Map, Value, json};
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 
 use crate::config::{ClientOptions, credentials};
 use crate::error::LocalError;
+use crate::eventbridge::StatusChangeRule;
 use crate::ids::new_id;
 use crate::transport::{InProcessClient, LocalRequest, LocalResponse, LocalService};
 use api::ApiError;
+use owner::Owner;
 pub use record::{ExecutionRecord, Status};
-pub use store::ExecutionStore;
+pub use store::{ExecutionStore, Listing, Unreadable};
 
 /// Sees each history event of every execution: (execution name, event).
 pub type Listener = Arc<dyn Fn(&str, &HistoryEvent) + Send + Sync>;
@@ -51,7 +59,18 @@ struct Machine {
 struct Live {
     record: Arc<Mutex<ExecutionRecord>>,
     done: watch::Receiver<bool>,
+    /// StopExecution's error and cause, for the runner.
+    stop: Mutex<Option<oneshot::Sender<Stop>>>,
 }
+
+/// Why an execution was stopped (StopExecution's optional `error` and `cause`).
+#[derive(Debug, Clone, Default)]
+struct Stop {
+    error: Option<String>,
+    cause: Option<String>,
+}
+
+type Rules = Arc<RwLock<Vec<StatusChangeRule>>>;
 
 /// The Step Functions stand-in.
 pub struct SfnService {
@@ -60,6 +79,10 @@ pub struct SfnService {
     machines: RwLock<HashMap<String, Arc<Machine>>>,
     live: Arc<Mutex<HashMap<String, Live>>>,
     listener: RwLock<Option<Listener>>,
+    /// This process's owner lock, taken when it starts its first execution.
+    owner: Mutex<Option<Arc<Owner>>>,
+    /// Where status-change events go (the local EventBridge rules).
+    rules: Rules,
 }
 
 impl std::fmt::Debug for SfnService {
@@ -90,6 +113,8 @@ impl SfnService {
             machines: RwLock::new(HashMap::new()),
             live: Arc::new(Mutex::new(HashMap::new())),
             listener: RwLock::new(None),
+            owner: Mutex::new(None),
+            rules: Arc::new(RwLock::new(Vec::new())),
         }
     }
 
@@ -127,6 +152,37 @@ impl SfnService {
             .unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(listener));
     }
 
+    /// Send every execution's status changes to `rule` (which filters them) from now on.
+    pub fn add_rule(&self, rule: StatusChangeRule) {
+        self.rules
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(rule);
+    }
+
+    /// Settle the executions left `RUNNING` by processes that have ended: each becomes `ABORTED`
+    /// (true and final: nothing can run it any more), is saved so, and its status change goes to
+    /// the rules, as an abort on AWS would. Returns them.
+    pub async fn recover(&self) -> Result<Vec<ExecutionRecord>, LocalError> {
+        let running_here: Vec<String> = lock(&self.live).keys().cloned().collect();
+        let mut recovered = Vec::new();
+        for record in self.store.list()?.records {
+            if record.status != Status::Running || running_here.contains(&record.name) {
+                continue;
+            }
+            let mut settled = self.settle(record);
+            if settled.status != Status::Aborted {
+                continue;
+            }
+            settled.stop_date = Some(record::now_rfc3339());
+            self.store.save(&settled)?;
+            tracing::info!(name = %settled.name, "local Step Functions: execution of an ended process settled as ABORTED");
+            emit(&self.rules, &settled, &self.region).await;
+            recovered.push(settled);
+        }
+        Ok(recovered)
+    }
+
     /// The ARN of the local state machine `name`.
     pub fn state_machine_arn(&self, name: &str) -> String {
         names::state_machine_arn(&self.region, name)
@@ -138,29 +194,63 @@ impl SfnService {
     }
 
     /// An execution by name: the live record while it runs here, else the stored one (a stored
-    /// `RUNNING` execution that is not running in this process is reported `ABORTED`).
+    /// `RUNNING` execution whose process has ended is reported `ABORTED`).
     pub fn execution(&self, name: &str) -> Result<Option<ExecutionRecord>, LocalError> {
         if let Some(live) = lock(&self.live).get(name) {
             return Ok(Some(lock(&live.record).clone()));
         }
-        Ok(self.store.load(name)?.map(settle))
+        Ok(self.store.load(name)?.map(|r| self.settle(r)))
     }
 
-    /// Every execution, newest first.
-    pub fn executions(&self) -> Result<Vec<ExecutionRecord>, LocalError> {
+    /// Every execution, newest first (live records for those running here), and the files in the
+    /// executions directory that are not execution records.
+    pub fn executions(&self) -> Result<Listing, LocalError> {
         let live: HashMap<String, ExecutionRecord> = lock(&self.live)
             .iter()
             .map(|(name, l)| (name.clone(), lock(&l.record).clone()))
             .collect();
-        Ok(self
-            .store
-            .list()?
+        let mut listing = self.store.list()?;
+        listing.records = listing
+            .records
             .into_iter()
             .map(|r| match live.get(&r.name) {
                 Some(l) => l.clone(),
-                None => settle(r),
+                None => self.settle(r),
             })
-            .collect())
+            .collect();
+        Ok(listing)
+    }
+
+    /// A stored record as it is now: a `RUNNING` one stays so while its owner lives (in this
+    /// process or another); once the owner is gone it can never end, so it is `ABORTED`.
+    fn settle(&self, record: ExecutionRecord) -> ExecutionRecord {
+        if record.status != Status::Running {
+            return record;
+        }
+        let dir = self.store.dir();
+        if record
+            .owner
+            .as_deref()
+            .is_some_and(|id| owner::is_alive(dir, id))
+        {
+            return record;
+        }
+        // The owner may have saved the end and exited between our read and the lock check.
+        match self.store.load(&record.name) {
+            Ok(Some(fresh)) if fresh.status != Status::Running => fresh,
+            _ => aborted_with_its_process(record),
+        }
+    }
+
+    /// This process's owner lock, taken on first use.
+    fn owner(&self) -> Result<Arc<Owner>, LocalError> {
+        let mut owner = lock(&self.owner);
+        if let Some(owner) = owner.as_ref() {
+            return Ok(Arc::clone(owner));
+        }
+        let taken = Arc::new(Owner::acquire(self.store.dir())?);
+        *owner = Some(Arc::clone(&taken));
+        Ok(taken)
     }
 
     /// Wait for execution `name` to end; returns its final record (`None` if there is no such
@@ -198,6 +288,16 @@ impl SfnService {
             return Err(ApiError::new("InvalidName", problem));
         }
         let input_text = api::string(body, "input").unwrap_or("{}").to_owned();
+        if input_text.len() > PAYLOAD_LIMIT_BYTES {
+            return Err(ApiError::new(
+                "InvalidExecutionInput",
+                format!(
+                    "Invalid State Machine Execution Input: the input is {} bytes; Step Functions \
+                     accepts at most {PAYLOAD_LIMIT_BYTES}",
+                    input_text.len()
+                ),
+            ));
+        }
         let input: Value = serde_json::from_str(&input_text).map_err(|e| {
             ApiError::new(
                 "InvalidExecutionInput",
@@ -211,6 +311,9 @@ impl SfnService {
                 format!("Execution Already Exists: '{arn}'"),
             )
         };
+        let owner = self
+            .owner()
+            .map_err(|e| ApiError::internal(e.to_string()))?;
         let mut live = lock(&self.live);
         if let Some(running) = live.get(&name) {
             let running = lock(&running.record);
@@ -232,6 +335,7 @@ impl SfnService {
             start_date: record::now_rfc3339(),
             stop_date: None,
             history: Vec::new(),
+            owner: Some(owner.id().to_owned()),
         };
         if !self
             .store
@@ -243,11 +347,13 @@ impl SfnService {
         let answer = started(&record);
         let shared = Arc::new(Mutex::new(record));
         let (tx, rx) = watch::channel(false);
+        let (stop_tx, stop_rx) = oneshot::channel();
         live.insert(
             name.clone(),
             Live {
                 record: Arc::clone(&shared),
                 done: rx,
+                stop: Mutex::new(Some(stop_tx)),
             },
         );
         drop(live);
@@ -262,10 +368,13 @@ impl SfnService {
             record: shared,
             listener,
             store: self.store.clone(),
+            rules: Arc::clone(&self.rules),
+            region: self.region.clone(),
+            _owner: owner,
         };
         let live = Arc::clone(&self.live);
         tokio::spawn(async move {
-            runner.run(input).await;
+            runner.run(input, stop_rx).await;
             let _ = tx.send(true);
             // Its record is on disk by now.
             lock(&live).remove(&name);
@@ -286,6 +395,41 @@ impl SfnService {
             )),
             Err(e) => Err(ApiError::internal(e.to_string())),
         }
+    }
+
+    /// StopExecution: an execution running in this process is stopped (`ABORTED`, with the given
+    /// error and cause); one that has ended is left as it is. One running in another `imagegen`
+    /// process cannot be reached from here.
+    async fn stop(&self, body: &Map<String, Value>) -> Result<Value, ApiError> {
+        let record = self.find(body)?;
+        let request = Stop {
+            error: api::string(body, "error").map(str::to_owned),
+            cause: api::string(body, "cause").map(str::to_owned),
+        };
+        let live = lock(&self.live)
+            .get(&record.name)
+            .map(|l| (lock(&l.stop).take(), l.done.clone()));
+        match live {
+            Some((sender, mut done)) => {
+                if let Some(sender) = sender {
+                    let _ = sender.send(request);
+                }
+                let _ = done.wait_for(|d| *d).await;
+            }
+            None if record.status == Status::Running => {
+                return Err(ApiError::new(
+                    "ValidationException",
+                    format!(
+                        "execution {} runs in another imagegen process; stop it there",
+                        escape_controls(&record.name)
+                    ),
+                ));
+            }
+            None => {}
+        }
+        let stopped = self.find(body)?;
+        let stop_date = stopped.stop_date.as_deref().unwrap_or(&stopped.start_date);
+        Ok(json!({"stopDate": ExecutionRecord::epoch_seconds(stop_date)}))
     }
 
     fn history(&self, body: &Map<String, Value>) -> Result<Value, ApiError> {
@@ -330,9 +474,14 @@ impl SfnService {
             })?),
         };
         let (max, offset) = api::page(body, 100)?;
-        let all: Vec<ExecutionRecord> = self
+        let listing = self
             .executions()
-            .map_err(|e| ApiError::internal(e.to_string()))?
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        for bad in &listing.unreadable {
+            tracing::warn!(path = %bad.path.display(), reason = %bad.reason, "local Step Functions: not an execution record");
+        }
+        let all: Vec<ExecutionRecord> = listing
+            .records
             .into_iter()
             .filter(|r| r.state_machine_arn == machine_arn)
             .filter(|r| filter.is_none_or(|f| r.status == f))
@@ -365,16 +514,13 @@ fn started(record: &ExecutionRecord) -> Value {
     })
 }
 
-/// A stored execution that claims to run, but not here, ended with its process.
-fn settle(mut record: ExecutionRecord) -> ExecutionRecord {
-    if record.status == Status::Running {
-        record.status = Status::Aborted;
-        record.error = Some("States.Aborted".to_owned());
-        record.cause = Some(
-            "the imagegen process that ran this execution ended before the execution did"
-                .to_owned(),
-        );
-    }
+/// A stored `RUNNING` record whose process has ended, as it truly is: `ABORTED`.
+fn aborted_with_its_process(mut record: ExecutionRecord) -> ExecutionRecord {
+    record.status = Status::Aborted;
+    record.error = Some("States.Aborted".to_owned());
+    record.cause = Some(
+        "the imagegen process that ran this execution ended before the execution did".to_owned(),
+    );
     record
 }
 
@@ -384,10 +530,23 @@ struct Runner {
     record: Arc<Mutex<ExecutionRecord>>,
     listener: Option<Listener>,
     store: ExecutionStore,
+    rules: Rules,
+    region: String,
+    /// Keeps the owner lock held until this execution's end is saved.
+    _owner: Arc<Owner>,
+}
+
+/// Hand `record`'s status change to every rule that matches it, and wait for them.
+async fn emit(rules: &Rules, record: &ExecutionRecord, region: &str) {
+    let rules: Vec<StatusChangeRule> = rules.read().unwrap_or_else(PoisonError::into_inner).clone();
+    let event = events::status_change(record, region);
+    for rule in rules {
+        rule.deliver(&event).await;
+    }
 }
 
 impl Runner {
-    async fn run(self, input: Value) {
+    async fn run(self, input: Value, stop: oneshot::Receiver<Stop>) {
         let name = lock(&self.record).name.clone();
         let events = Arc::clone(&self.record);
         let listener = self.listener.clone();
@@ -405,13 +564,25 @@ impl Runner {
             ..ExecutionOptions::default()
         };
         // A panicking task handler must not leave the execution RUNNING forever.
-        let outcome =
-            tokio::spawn(async move { engine.execute(&definition, input, options).await }).await;
+        let mut task =
+            tokio::spawn(async move { engine.execute(&definition, input, options).await });
+        let outcome = tokio::select! {
+            joined = &mut task => Ok(joined),
+            Ok(stop) = stop => {
+                task.abort();
+                Err(stop)
+            }
+        };
         let final_record = {
             let mut record = lock(&self.record);
             record.stop_date = Some(record::now_rfc3339());
             match outcome {
-                Ok(execution) => {
+                Err(stop) => {
+                    record.status = Status::Aborted;
+                    record.error = stop.error;
+                    record.cause = stop.cause;
+                }
+                Ok(Ok(execution)) => {
                     record.status = match execution.status {
                         ExecutionStatus::Succeeded => Status::Succeeded,
                         ExecutionStatus::Failed => Status::Failed,
@@ -422,7 +593,7 @@ impl Runner {
                     record.cause = execution.cause;
                     record.history = execution.history;
                 }
-                Err(e) => {
+                Ok(Err(e)) => {
                     record.status = Status::Failed;
                     record.error = Some("States.Runtime".to_owned());
                     record.cause = Some(format!("the execution's task panicked: {e}"));
@@ -434,25 +605,30 @@ impl Runner {
         if let Err(e) = self.store.save(&final_record) {
             tracing::error!(error = %e, "local Step Functions: could not save the execution");
         }
+        emit(&self.rules, &final_record, &self.region).await;
     }
 }
 
 impl LocalService for SfnService {
     async fn handle(&self, request: LocalRequest) -> LocalResponse {
         let operation = api::operation(request.header("x-amz-target")).map(str::to_owned);
-        let result = api::body(&request.body).and_then(|body| match operation.as_deref() {
-            Some("StartExecution") => self.start_execution(&body),
-            Some("DescribeExecution") => self.find(&body).map(|r| api::describe(&r)),
-            Some("GetExecutionHistory") => self.history(&body),
-            Some("ListExecutions") => self.list(&body),
-            other => Err(ApiError::new(
-                "UnknownOperationException",
-                format!(
-                    "the local Step Functions answers StartExecution, DescribeExecution, GetExecutionHistory and ListExecutions, not {}",
-                    other.unwrap_or("(no X-Amz-Target)")
-                ),
-            )),
-        });
+        let result = match api::body(&request.body) {
+            Err(e) => Err(e),
+            Ok(body) => match operation.as_deref() {
+                Some("StartExecution") => self.start_execution(&body),
+                Some("DescribeExecution") => self.find(&body).map(|r| api::describe(&r)),
+                Some("GetExecutionHistory") => self.history(&body),
+                Some("ListExecutions") => self.list(&body),
+                Some("StopExecution") => self.stop(&body).await,
+                other => Err(ApiError::new(
+                    "UnknownOperationException",
+                    format!(
+                        "the local Step Functions answers StartExecution, StopExecution, DescribeExecution, GetExecutionHistory and ListExecutions, not {}",
+                        other.unwrap_or("(no X-Amz-Target)")
+                    ),
+                )),
+            },
+        };
         match result {
             Ok(body) => api::ok(&body),
             Err(e) => {

@@ -1,5 +1,5 @@
 use aws_sdk_bedrockruntime::config::http::HttpResponse;
-use aws_sdk_bedrockruntime::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_bedrockruntime::operation::invoke_model::InvokeModelError;
 use aws_sdk_bedrockruntime::primitives::Blob;
 
@@ -22,12 +22,12 @@ fn classify(err: SdkError<InvokeModelError, HttpResponse>) -> InvokeError {
     let status = err.raw_response().map(|r| r.status().as_u16());
     let Some(service) = err.as_service_error() else {
         // Timeouts, connection failures, unreadable responses: the service may come back.
-        return InvokeError::Unavailable(DisplayErrorContext(&err).to_string());
+        return InvokeError::Unavailable(crate::error_text(&err));
     };
     let message = service
         .message()
         .map(str::to_owned)
-        .unwrap_or_else(|| DisplayErrorContext(&err).to_string());
+        .unwrap_or_else(|| crate::error_text(&err));
     let code = service.code().unwrap_or("");
     match service {
         InvokeModelError::ThrottlingException(_)
@@ -117,8 +117,10 @@ mod tests {
                     .build(),
             )
         });
+        let got = invoke_with(refused).await;
         assert!(
-            matches!(invoke_with(refused).await, Err(InvokeError::Refused(m)) if m.contains("content filters"))
+            matches!(&got, Err(InvokeError::Refused(m)) if m.contains("content filters")),
+            "{got:?}"
         );
 
         let down = mock!(aws_sdk_bedrockruntime::Client::invoke_model).then_error(|| {

@@ -7,6 +7,7 @@
 
 #[cfg(feature = "bedrock")]
 mod bedrock;
+mod error;
 #[cfg(feature = "s3")]
 mod s3;
 #[cfg(feature = "sfn")]
@@ -16,10 +17,11 @@ mod sns;
 
 #[cfg(feature = "bedrock")]
 pub use bedrock::BedrockModel;
+pub use error::error_text;
 #[cfg(feature = "s3")]
 pub use s3::S3Store;
 #[cfg(feature = "sfn")]
-pub use sfn::SfnStarter;
+pub use sfn::{SfnDescriber, SfnStarter};
 #[cfg(feature = "sns")]
 pub use sns::SnsNotifier;
 

@@ -19,6 +19,10 @@ impl S3Store {
     }
 }
 
+fn status_of<E>(err: &SdkError<E, HttpResponse>) -> Option<u16> {
+    err.raw_response().map(|r| r.status().as_u16())
+}
+
 /// `missing` says whether the operation's own typed error means "no such object".
 fn classify<E>(
     err: &SdkError<E, HttpResponse>,
@@ -29,7 +33,7 @@ fn classify<E>(
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let status = err.raw_response().map(|r| r.status().as_u16());
+    let status = status_of(err);
     let code = err.code().unwrap_or_default();
     let not_found = missing || matches!(code, "NoSuchKey" | "NotFound" | "NoSuchVersion");
     if not_found || status == Some(404) {
@@ -43,10 +47,10 @@ where
             key: key.to_owned(),
         }
     } else {
-        let detail = err.message().map(str::to_owned).unwrap_or_else(|| {
-            aws_smithy_types::error::display::DisplayErrorContext(err).to_string()
-        });
-        StoreError::Other(format!("S3 error on s3://{bucket}/{key}: {detail}"))
+        StoreError::Other(format!(
+            "S3 refused s3://{bucket}/{key} ({})",
+            crate::error_text(err)
+        ))
     }
 }
 
@@ -107,6 +111,45 @@ impl ObjectStore for S3Store {
             .key(key)
             .content_type(content_type)
             .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| classify(&e, false, bucket, key))?;
+        Ok(())
+    }
+
+    async fn put_if_absent(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> Result<bool, StoreError> {
+        let sent = self
+            .client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type(content_type)
+            .if_none_match("*")
+            .body(ByteStream::from(body))
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(true),
+            // 412: an object is there. (409 ConditionalRequestConflict, a write racing ours, stays
+            // an error: retried later, the answer is then 412 or a fresh claim.)
+            Err(e) if status_of(&e) == Some(412) || e.code() == Some("PreconditionFailed") => {
+                Ok(false)
+            }
+            Err(e) => Err(classify(&e, false, bucket, key)),
+        }
+    }
+
+    async fn delete(&self, bucket: &str, key: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_object()
+            .bucket(bucket)
+            .key(key)
             .send()
             .await
             .map_err(|e| classify(&e, false, bucket, key))?;
@@ -198,6 +241,55 @@ mod tests {
                 bucket: "b".into(),
                 key: "k".into()
             })
+        );
+    }
+
+    /// Issue item 8: an S3 error without a message put `ServiceError(ServiceError { ... SdkBody ...`
+    /// into the failure email.
+    #[tokio::test]
+    async fn errors_without_a_message_are_still_a_sentence() {
+        let rule = mock!(aws_sdk_s3::Client::get_object).then_http_response(|| {
+            aws_smithy_runtime_api::http::Response::new(
+                aws_smithy_runtime_api::http::StatusCode::try_from(500).unwrap(),
+                aws_smithy_types::body::SdkBody::from("<Error><Code>InternalError</Code></Error>"),
+            )
+        });
+        let store = S3Store::new(mock_client!(aws_sdk_s3, [&rule]));
+        let err = store.get("b", "k", None, 10).await.unwrap_err().to_string();
+        assert_eq!(err, "S3 refused s3://b/k (InternalError)");
+    }
+
+    #[tokio::test]
+    async fn put_if_absent_creates_once() {
+        let created = mock!(aws_sdk_s3::Client::put_object)
+            .match_requests(|r| r.key() == Some("new") && r.if_none_match() == Some("*"))
+            .then_output(|| aws_sdk_s3::operation::put_object::PutObjectOutput::builder().build());
+        let taken = mock!(aws_sdk_s3::Client::put_object)
+            .match_requests(|r| r.key() == Some("old"))
+            .then_http_response(|| {
+                aws_smithy_runtime_api::http::Response::new(
+                    aws_smithy_runtime_api::http::StatusCode::try_from(412).unwrap(),
+                    aws_smithy_types::body::SdkBody::from(
+                        "<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>",
+                    ),
+                )
+            });
+        let store = S3Store::new(mock_client!(
+            aws_sdk_s3,
+            aws_smithy_mocks::RuleMode::MatchAny,
+            [&created, &taken]
+        ));
+        assert!(
+            store
+                .put_if_absent("b", "new", b"{}".to_vec(), "application/json")
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .put_if_absent("b", "old", b"{}".to_vec(), "application/json")
+                .await
+                .unwrap()
         );
     }
 

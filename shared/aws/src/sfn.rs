@@ -1,6 +1,8 @@
-use aws_sdk_sfn::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_sfn::error::ProvideErrorMetadata;
 
-use imagegen_core::ports::{ExecutionStarter, StartOutcome};
+use imagegen_core::ports::{
+    DescribedExecution, ExecutionDescriber, ExecutionStarter, StartOutcome,
+};
 
 /// [`ExecutionStarter`] over `aws_sdk_sfn::Client`, for one state machine.
 #[derive(Debug, Clone)]
@@ -39,11 +41,38 @@ impl ExecutionStarter for SfnStarter {
             {
                 Ok(StartOutcome::AlreadyExists)
             }
-            Err(e) => Err(format!(
-                "StartExecution failed: {}",
-                DisplayErrorContext(&e)
-            )),
+            Err(e) => Err(format!("StartExecution failed: {}", crate::error_text(&e))),
         }
+    }
+}
+
+/// [`ExecutionDescriber`] over `aws_sdk_sfn::Client`.
+#[derive(Debug, Clone)]
+pub struct SfnDescriber {
+    client: aws_sdk_sfn::Client,
+}
+
+impl SfnDescriber {
+    pub fn new(client: aws_sdk_sfn::Client) -> Self {
+        Self { client }
+    }
+}
+
+impl ExecutionDescriber for SfnDescriber {
+    async fn describe(&self, execution_arn: &str) -> Result<DescribedExecution, String> {
+        let out = self
+            .client
+            .describe_execution()
+            .execution_arn(execution_arn)
+            .send()
+            .await
+            .map_err(|e| format!("DescribeExecution failed: {}", crate::error_text(&e)))?;
+        Ok(DescribedExecution {
+            status: out.status().as_str().to_owned(),
+            input: out.input().map(str::to_owned),
+            error: out.error().map(str::to_owned),
+            cause: out.cause().map(str::to_owned),
+        })
     }
 }
 

@@ -1,4 +1,3 @@
-use aws_sdk_sns::error::DisplayErrorContext;
 use aws_sdk_sns::types::MessageAttributeValue;
 
 use imagegen_core::ports::{Message, Notifier};
@@ -38,7 +37,7 @@ impl Notifier for SnsNotifier {
         let out = request
             .send()
             .await
-            .map_err(|e| format!("SNS Publish failed: {}", DisplayErrorContext(&e)))?;
+            .map_err(|e| format!("SNS Publish failed: {}", crate::error_text(&e)))?;
         Ok(out.message_id().unwrap_or_default().to_owned())
     }
 }

@@ -31,7 +31,8 @@ pub mod vars {
         STATE_MACHINE_ARN,
         /// start-execution: only keys under it are prompt files.
         PROMPT_PREFIX,
-        /// validate-prompt: where images, thumbnails and manifests go (required).
+        /// validate-prompt: where images, thumbnails and manifests go; notify-user and
+        /// notify-backstop: where the one-email-per-execution records are kept (required).
         OUTPUT_BUCKET,
         /// validate-prompt: the model when a request names none.
         DEFAULT_MODEL_ID,
@@ -53,7 +54,7 @@ pub mod vars {
         MAX_SOURCE_BYTES,
         /// generate-thumbnails: larger images are refused from their header.
         MAX_SOURCE_PIXELS,
-        /// notify-user: the SNS topic the emails go to (required).
+        /// notify-user and notify-backstop: the SNS topic the emails go to (required).
         TOPIC_ARN,
         /// notify-user: lifetime of the emailed links.
         PRESIGN_EXPIRY_SECONDS,

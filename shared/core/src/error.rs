@@ -70,6 +70,17 @@ impl std::fmt::Display for ErrorName {
 /// Step Functions' own name for a task that ran out of time (`TimeoutSeconds`).
 pub const STATES_TIMEOUT: &str = "States.Timeout";
 
+/// The error named in a failure email for an execution that was stopped (`ABORTED`) without an
+/// error of its own (named like the history event).
+pub const EXECUTION_ABORTED: &str = "ExecutionAborted";
+
+/// The error named for an execution that ran out of time (`TIMED_OUT`) without an error of its own.
+pub const EXECUTION_TIMED_OUT: &str = "ExecutionTimedOut";
+
+/// Step Functions' own name for a state whose data went over the payload limit (no `Catch` can
+/// handle it: the execution fails at once).
+pub const STATES_DATA_LIMIT_EXCEEDED: &str = "States.DataLimitExceeded";
+
 /// An error that ends (or retries) a pipeline step. The message is written for a person.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PipelineError {

@@ -84,6 +84,16 @@ pub fn thumbnail_key(request_id: &str, index: usize, size: u32, extension: &str)
     format!("{}{index}-{size}.{extension}", thumbnail_prefix(request_id))
 }
 
+/// Where the one-email-per-execution records live (see [`notification_key`]).
+pub const NOTIFICATIONS_PREFIX: &str = "notifications/";
+
+/// `notifications/{executionName}.json` — the record that an execution's email was claimed (and
+/// sent). Whoever creates it first (S3 `If-None-Match: *`) sends the email: notify-user, or the
+/// backstop for executions that ended without one. Outside `prompts/`, so it never starts a run.
+pub fn notification_key(execution_name: &str) -> String {
+    format!("{NOTIFICATIONS_PREFIX}{execution_name}.json")
+}
+
 /// `results/{requestId}.json` — the manifest of what was made.
 pub fn manifest_key(request_id: &str) -> String {
     format!("{RESULTS_PREFIX}{request_id}.json")
@@ -137,10 +147,12 @@ mod tests {
             "thumbnails/r1/2-256.jpg"
         );
         assert_eq!(manifest_key("r1"), "results/r1.json");
+        assert_eq!(notification_key("run-1"), "notifications/run-1.json");
         for key in [
             image_key("r", 0),
             thumbnail_key("r", 0, 1, "png"),
             manifest_key("r"),
+            notification_key("r"),
         ] {
             assert!(!key.starts_with(PROMPT_PREFIX));
         }

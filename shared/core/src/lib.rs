@@ -6,13 +6,17 @@
 //! - [`config`]: reading settings from environment variables with clear errors; [`config::vars`]
 //!   names every variable.
 //! - [`model`]: Bedrock image model families, their limits, request and response shapes.
+//! - [`display`]: text from outside made safe to show (control characters escaped).
+//! - [`limits`]: the payload limit and the largest execution input the pipeline takes.
 //! - [`keys`]: the S3 key layout and which uploads are prompt files.
 //! - [`ports`]: the traits handlers depend on; `imagegen-aws` implements them over the SDK clients.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod config;
+pub mod display;
 pub mod error;
 pub mod keys;
+pub mod limits;
 pub mod model;
 pub mod ports;
 pub mod types;

@@ -42,6 +42,23 @@ pub trait ObjectStore: Send + Sync {
         content_type: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// Create an object only if there is none under `key` (S3 `If-None-Match: *`, atomic): `Ok(true)`
+    /// when this call created it, `Ok(false)` when one was there already.
+    fn put_if_absent(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Delete an object (nothing to delete is not an error).
+    fn delete(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     /// A presigned GET URL valid for `expires_in`.
     fn presign_get(
         &self,
@@ -110,4 +127,23 @@ pub trait ExecutionStarter: Send + Sync {
         name: &str,
         input: &str,
     ) -> impl Future<Output = Result<StartOutcome, String>> + Send;
+}
+
+/// What DescribeExecution tells about an execution (the parts the failure email uses).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DescribedExecution {
+    /// `RUNNING`, `SUCCEEDED`, `FAILED`, `TIMED_OUT`, `ABORTED`, ...
+    pub status: String,
+    /// The execution input (JSON text), when Step Functions includes it.
+    pub input: Option<String>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+}
+
+/// Reads executions (Step Functions DescribeExecution).
+pub trait ExecutionDescriber: Send + Sync {
+    fn describe(
+        &self,
+        execution_arn: &str,
+    ) -> impl Future<Output = Result<DescribedExecution, String>> + Send;
 }

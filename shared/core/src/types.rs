@@ -214,6 +214,10 @@ pub struct NotificationResult {
     pub subject: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manifest_key: Option<String>,
+    /// The execution's email had been sent before (by an earlier attempt or the backstop), so
+    /// nothing was published and `message_id` is empty.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub already_sent: bool,
 }
 
 /// The manifest written to `results/{requestId}.json` on success.

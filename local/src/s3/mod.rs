@@ -1,5 +1,9 @@
 //! S3: buckets are directories under `<data-dir>/s3/`, served in-process by s3s-fs to a real
-//! `aws_sdk_s3::Client` (no socket).
+//! `aws_sdk_s3::Client` (no socket), through [`service::LocalS3`]: every key S3 takes is stored
+//! ([`keymap`]), and `If-None-Match: *` writes are atomic.
+
+pub mod keymap;
+pub mod service;
 
 use std::path::{Path, PathBuf};
 
@@ -12,13 +16,21 @@ use crate::error::LocalError;
 
 /// An `aws_sdk_s3::Client` whose requests are answered by s3s-fs over the directory `root`
 /// (one sub-directory per bucket). Requests are signed and the signatures checked.
+///
+/// The object file a key is stored in: [`object_path`].
 pub fn s3_client(root: &Path, options: &ClientOptions) -> Result<aws_sdk_s3::Client, LocalError> {
     let setup_error = |detail: String| LocalError::S3Setup {
         path: root.to_path_buf(),
         detail,
     };
-    let fs = s3s_fs::FileSystem::new(root).map_err(|e| setup_error(format!("{e:?}")))?;
-    let mut builder = S3ServiceBuilder::new(fs);
+    // s3s-fs's error type has no words of its own (only Debug); the one thing it checks here is
+    // that the directory can be opened.
+    let fs = s3s_fs::FileSystem::new(root).map_err(|_| {
+        setup_error(
+            "the bucket directory cannot be opened (does it exist, and may it be read?)".to_owned(),
+        )
+    })?;
+    let mut builder = S3ServiceBuilder::new(service::LocalS3::new(fs, root));
     builder.set_auth(SimpleAuth::from_single(ACCESS_KEY_ID, SECRET_ACCESS_KEY));
     let service = builder.build();
     let config = aws_sdk_s3::Config::builder()
@@ -31,6 +43,14 @@ pub fn s3_client(root: &Path, options: &ClientOptions) -> Result<aws_sdk_s3::Cli
         .http_client(s3s_aws::Client::from(service))
         .build();
     Ok(aws_sdk_s3::Client::from_conf(config))
+}
+
+/// The file that holds object `key` of `bucket` under the S3 root `root` (always inside the
+/// bucket's directory, whatever the key).
+pub fn object_path(root: &Path, bucket: &str, key: &str) -> PathBuf {
+    keymap::stored_key(bucket, key)
+        .split('/')
+        .fold(root.join(bucket), |path, part| path.join(part))
 }
 
 /// Create the bucket `name` under `root` if it does not exist; returns its directory.
