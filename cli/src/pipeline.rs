@@ -76,7 +76,7 @@ impl LocalPipeline {
         let machine_arn = aws.sfn().state_machine_arn(STATE_MACHINE_NAME);
         let env = function_env(&aws.topic_arn(TOPIC_NAME), &machine_arn, &options.overrides);
         let functions = {
-            let s3 = aws.s3_client()?;
+            let s3 = aws.s3_client();
             let bedrock = aws
                 .clone()
                 .with_retry_config(RetryConfig::disabled())
@@ -101,7 +101,7 @@ impl LocalPipeline {
         Ok(Self {
             start_config: start_execution::Config::from_env(&env)?,
             sfn: aws.sfn_client(),
-            s3: aws.s3_client()?,
+            s3: aws.s3_client(),
             aws,
             bucket,
             machine_arn,
@@ -265,7 +265,7 @@ fn backstop_rule(
     machine_arn: &str,
 ) -> Result<StatusChangeRule, CliError> {
     let config = notify_backstop::Config::from_env(env)?;
-    let store = S3Store::new(aws.s3_client()?);
+    let store = S3Store::new(aws.s3_client());
     let notifier = SnsNotifier::new(aws.sns_client(), config.topic_arn.clone());
     let describer = SfnDescriber::new(aws.sfn_client());
     let backstop = Arc::new((config, store, notifier, describer));

@@ -23,7 +23,7 @@
 //!
 //! let aws = LocalAws::open("/tmp/imagegen-data")?;
 //! aws.create_bucket("imagegen-local")?;
-//! let s3 = aws.s3_client()?;
+//! let s3 = aws.s3_client();
 //! s3.put_object().bucket("imagegen-local").key("prompts/a.txt")
 //!     .body(b"a lighthouse at dusk".to_vec().into()).send().await?;
 //! let bedrock = aws.bedrock_client(); // InvokeModel answered by the offline model

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use aws_smithy_types::retry::RetryConfig;
+use s3s::service::S3Service;
 
 use crate::bedrock::{FakeModel, FakeModelBehavior, FakeModelStats, transport::bedrock_client};
 use crate::config::ClientOptions;
@@ -23,6 +24,8 @@ pub struct LocalAws {
     model: Arc<FakeModel>,
     outbox: Arc<Outbox>,
     sfn: Arc<SfnService>,
+    /// One S3 service per data directory, shared by every S3 client (see [`crate::s3::s3_service`]).
+    s3: S3Service,
 }
 
 impl LocalAws {
@@ -46,12 +49,14 @@ impl LocalAws {
         let outbox = Arc::new(Outbox::new(data.outbox_dir()));
         let store = ExecutionStore::open(data.executions_dir())?;
         let sfn = Arc::new(SfnService::new(options.region.clone(), store));
+        let s3 = crate::s3::s3_service(&data.s3_root())?;
         Ok(Self {
             data,
             options,
             model: Arc::new(FakeModel::new(behavior)),
             outbox,
             sfn,
+            s3,
         })
     }
 
@@ -75,8 +80,13 @@ impl LocalAws {
     }
 
     /// An S3 client over `<data-dir>/s3/`.
-    pub fn s3_client(&self) -> Result<aws_sdk_s3::Client, LocalError> {
-        crate::s3::s3_client(&self.data.s3_root(), &self.options)
+    pub fn s3_client(&self) -> aws_sdk_s3::Client {
+        crate::s3::s3_client(&self.s3, &self.options)
+    }
+
+    /// The S3 service itself (what the clients' transport calls), to serve it elsewhere.
+    pub fn s3_service(&self) -> &S3Service {
+        &self.s3
     }
 
     /// A Bedrock runtime client answered by the offline model.

@@ -14,7 +14,7 @@ const BUCKET: &str = "imagegen-local";
 async fn put_get_through_the_sdk_lands_on_disk() {
     let (_dir, aws) = common::local("s3-put-get", FakeModelBehavior::default());
     let bucket_dir = aws.create_bucket(BUCKET).unwrap();
-    let store = S3Store::new(aws.s3_client().unwrap());
+    let store = S3Store::new(aws.s3_client());
 
     store
         .put(
@@ -49,7 +49,7 @@ async fn put_get_through_the_sdk_lands_on_disk() {
     );
 
     // The raw client sees the content type and can list.
-    let s3 = aws.s3_client().unwrap();
+    let s3 = aws.s3_client();
     let head = s3
         .head_object()
         .bucket(BUCKET)
@@ -75,7 +75,7 @@ async fn put_get_through_the_sdk_lands_on_disk() {
 async fn missing_and_too_large() {
     let (_dir, aws) = common::local("s3-missing", FakeModelBehavior::default());
     aws.create_bucket(BUCKET).unwrap();
-    let store = S3Store::new(aws.s3_client().unwrap());
+    let store = S3Store::new(aws.s3_client());
 
     assert_eq!(
         store.get(BUCKET, "nope.txt", None, 10).await,
@@ -103,7 +103,7 @@ async fn missing_and_too_large() {
 #[tokio::test]
 async fn create_bucket_through_the_sdk_and_by_name() {
     let (_dir, aws) = common::local("s3-buckets", FakeModelBehavior::default());
-    let s3 = aws.s3_client().unwrap();
+    let s3 = aws.s3_client();
     s3.create_bucket()
         .bucket("made-by-sdk")
         .send()
@@ -121,7 +121,7 @@ async fn create_bucket_through_the_sdk_and_by_name() {
 async fn presigned_url() {
     let (_dir, aws) = common::local("s3-presign", FakeModelBehavior::default());
     aws.create_bucket(BUCKET).unwrap();
-    let store = S3Store::new(aws.s3_client().unwrap());
+    let store = S3Store::new(aws.s3_client());
     let url = store
         .presign_get(BUCKET, "images/r/0.png", Duration::from_secs(3600))
         .await
@@ -138,7 +138,7 @@ async fn presigned_url() {
 async fn large_objects_round_trip() {
     let (_dir, aws) = common::local("s3-large", FakeModelBehavior::default());
     aws.create_bucket(BUCKET).unwrap();
-    let store = S3Store::new(aws.s3_client().unwrap());
+    let store = S3Store::new(aws.s3_client());
     let data: Vec<u8> = (0..6 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
     store
         .put(BUCKET, "images/r/0.png", data.clone(), "image/png")
@@ -158,7 +158,7 @@ async fn large_objects_round_trip() {
 async fn every_key_s3_takes_is_stored_and_listed() {
     let (_dir, aws) = common::local("s3-long-keys", FakeModelBehavior::default());
     let bucket_dir = aws.create_bucket(BUCKET).unwrap();
-    let store = S3Store::new(aws.s3_client().unwrap());
+    let store = S3Store::new(aws.s3_client());
     let keys = [
         format!("prompts/{}.txt", "a".repeat(150)),
         format!("prompts/{}.txt", "b".repeat(1012)),
@@ -184,7 +184,6 @@ async fn every_key_s3_takes_is_stored_and_listed() {
     assert!(!aws.data_dir().s3_root().join("escape.txt").exists());
     let listed = aws
         .s3_client()
-        .unwrap()
         .list_objects_v2()
         .bucket(BUCKET)
         .prefix("prompts/")
@@ -205,7 +204,9 @@ async fn every_key_s3_takes_is_stored_and_listed() {
     }
 }
 
-/// `If-None-Match: *` is atomic: of many writers racing to create one key, exactly one wins.
+/// `If-None-Match: *` is atomic: of many writers racing to create one key, exactly one wins (and
+/// none fails: separate clients share the data directory's one S3 service, whose temporary file
+/// names are unique).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn conditional_writes_have_one_winner() {
     let (_dir, aws) = common::local("s3-conditional", FakeModelBehavior::default());
@@ -214,8 +215,8 @@ async fn conditional_writes_have_one_winner() {
         let key = format!("notifications/run-{round}.json");
         let writers: Vec<_> = (0..8)
             .map(|i| {
-                // Separate clients, as separate senders have.
-                let store = S3Store::new(aws.s3_client().unwrap());
+                // Separate clients, as separate senders in one process have.
+                let store = S3Store::new(aws.s3_client());
                 let key = key.clone();
                 tokio::spawn(async move {
                     store

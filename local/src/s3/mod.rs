@@ -9,30 +9,35 @@ use std::path::{Path, PathBuf};
 
 use aws_sdk_s3::config::{BehaviorVersion, Region};
 use s3s::auth::SimpleAuth;
-use s3s::service::S3ServiceBuilder;
+use s3s::service::{S3Service, S3ServiceBuilder};
 
 use crate::config::{ACCESS_KEY_ID, ClientOptions, SECRET_ACCESS_KEY, credentials};
 use crate::error::LocalError;
 
-/// An `aws_sdk_s3::Client` whose requests are answered by s3s-fs over the directory `root`
-/// (one sub-directory per bucket). Requests are signed and the signatures checked.
+/// The S3 service over the directory `root` (one sub-directory per bucket): s3s-fs behind
+/// [`service::LocalS3`], checking every request's signature against the local credentials.
 ///
-/// The object file a key is stored in: [`object_path`].
-pub fn s3_client(root: &Path, options: &ClientOptions) -> Result<aws_sdk_s3::Client, LocalError> {
-    let setup_error = |detail: String| LocalError::S3Setup {
-        path: root.to_path_buf(),
-        detail,
-    };
+/// Make one per root and share it (it is cheap to clone): s3s-fs names its temporary files from a
+/// counter of its own and removes leftover ones when it starts, so two services over one root would
+/// write over, and delete, each other's half-written objects.
+pub fn s3_service(root: &Path) -> Result<S3Service, LocalError> {
     // s3s-fs's error type has no words of its own (only Debug); the one thing it checks here is
     // that the directory can be opened.
-    let fs = s3s_fs::FileSystem::new(root).map_err(|_| {
-        setup_error(
-            "the bucket directory cannot be opened (does it exist, and may it be read?)".to_owned(),
-        )
+    let fs = s3s_fs::FileSystem::new(root).map_err(|_| LocalError::S3Setup {
+        path: root.to_path_buf(),
+        detail: "the bucket directory cannot be opened (does it exist, and may it be read?)"
+            .to_owned(),
     })?;
     let mut builder = S3ServiceBuilder::new(service::LocalS3::new(fs, root));
     builder.set_auth(SimpleAuth::from_single(ACCESS_KEY_ID, SECRET_ACCESS_KEY));
-    let service = builder.build();
+    Ok(builder.build())
+}
+
+/// An `aws_sdk_s3::Client` whose requests `service` answers in this process (no socket). Requests
+/// are signed and the signatures checked.
+///
+/// The object file a key is stored in: [`object_path`].
+pub fn s3_client(service: &S3Service, options: &ClientOptions) -> aws_sdk_s3::Client {
     let config = aws_sdk_s3::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(options.region.clone()))
@@ -40,9 +45,9 @@ pub fn s3_client(root: &Path, options: &ClientOptions) -> Result<aws_sdk_s3::Cli
         .endpoint_url(&options.s3_endpoint)
         .force_path_style(true)
         .retry_config(options.retry.clone())
-        .http_client(s3s_aws::Client::from(service))
+        .http_client(s3s_aws::Client::from(service.clone()))
         .build();
-    Ok(aws_sdk_s3::Client::from_conf(config))
+    aws_sdk_s3::Client::from_conf(config)
 }
 
 /// The file that holds object `key` of `bucket` under the S3 root `root` (always inside the
