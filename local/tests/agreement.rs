@@ -23,6 +23,7 @@ fn request(family: ModelFamily, width: u32, height: u32) -> ImageRequest {
         seed: limits.max_seed,
         cfg_scale: limits.cfg_scale.map(|(_, max, _)| max),
         quality: limits.supports_quality.then_some(Quality::Premium),
+        output_format: None,
         source: None,
         output: OutputLocation {
             bucket: "b".into(),
@@ -30,6 +31,7 @@ fn request(family: ModelFamily, width: u32, height: u32) -> ImageRequest {
             thumbnail_prefix: "t/".into(),
             manifest_key: "r.json".into(),
         },
+        warnings: Vec::new(),
     }
 }
 

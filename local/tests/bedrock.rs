@@ -36,6 +36,7 @@ fn request(model: &str, width: u32, height: u32, seed: u64) -> ImageRequest {
         seed,
         cfg_scale: (family != ModelFamily::Stability).then_some(6.5),
         quality: None,
+        output_format: None,
         source: None,
         output: OutputLocation {
             bucket: "b".into(),
@@ -43,6 +44,7 @@ fn request(model: &str, width: u32, height: u32, seed: u64) -> ImageRequest {
             thumbnail_prefix: "thumbnails/r1/".into(),
             manifest_key: "results/r1.json".into(),
         },
+        warnings: Vec::new(),
     }
 }
 

@@ -41,7 +41,7 @@ pub async fn handle(
         let info = png_info(&image.bytes).map_err(|why| {
             PipelineError::ImageInvalid(format!("{model_id} returned image {index} that is {why}"))
         })?;
-        let key = keys::image_key(&request.request_id, index);
+        let key = keys::image_key(&request.request_id, index, request.image_format());
         let bytes = image.bytes.len() as u64;
         store
             .put(&request.output.bucket, &key, image.bytes, "image/png")

@@ -232,6 +232,7 @@ mod tests {
             seed: 7,
             cfg_scale: None,
             quality: None,
+            output_format: None,
             source: None,
             output: OutputLocation {
                 bucket: "b".into(),
@@ -239,6 +240,7 @@ mod tests {
                 thumbnail_prefix: "thumbnails/r1/".into(),
                 manifest_key: "results/r1.json".into(),
             },
+            warnings: Vec::new(),
         }
     }
 

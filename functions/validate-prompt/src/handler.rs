@@ -52,7 +52,9 @@ pub async fn handle(
         seed,
         cfg_scale: valid.cfg_scale,
         quality: valid.quality,
+        output_format: None,
         source: read.source,
+        warnings: Vec::new(),
     })
 }
 
