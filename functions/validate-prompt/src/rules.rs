@@ -207,6 +207,7 @@ fn legacy_warning(model_id: &str, config: &Config) -> Option<String> {
     if !current.is_empty() {
         warning.push_str(&format!("; current models here: {}", current.join(", ")));
     }
+    warning.push('.');
     Some(warning)
 }
 
@@ -610,7 +611,7 @@ mod tests {
             [format!(
                 "{TITAN} (Amazon Titan Image Generator v2) is a legacy model: it reached end of \
                  life on Bedrock in June 2026 and works only for accounts with extended access; \
-                 current models here: {SD}, {ULTRA}, {SD35}"
+                 current models here: {SD}, {ULTRA}, {SD35}."
             )]
         );
         let nova = validate(with_model(NOVA), &config()).unwrap();
@@ -639,7 +640,7 @@ mod tests {
             v.warnings,
             [
                 "us.amazon.nova-canvas-v1:0 (Amazon Nova Canvas) is a legacy model: it reached end of \
-              life on Bedrock in September 2026 and works only for accounts with extended access"
+              life on Bedrock in September 2026 and works only for accounts with extended access."
             ]
         );
         // A rejected request carries its problems, not the warning.

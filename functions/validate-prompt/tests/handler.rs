@@ -110,7 +110,7 @@ async fn a_legacy_model_runs_with_a_warning_in_the_request_and_the_log() {
     );
     assert!(
         warning.ends_with(
-            "current models here: stability.stable-image-core-v1:1, stability.stable-image-ultra-v1:1"
+            "current models here: stability.stable-image-core-v1:1, stability.stable-image-ultra-v1:1."
         ),
         "{warning}"
     );

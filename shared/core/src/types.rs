@@ -166,8 +166,8 @@ pub struct ImageRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<S3Source>,
     pub output: OutputLocation,
-    /// What the user should know that did not stop the request (a legacy model, ...), as
-    /// sentences; the emails repeat them.
+    /// What the user should know that did not stop the request (a legacy model, ...), each a
+    /// sentence ending in a full stop; the emails repeat them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
 }
