@@ -159,6 +159,7 @@ async fn stable_image_ultra_in_jpeg_makes_a_jpg_with_thumbnails() {
         !body.contains("Note:"),
         "a current model has no warning: {body}"
     );
+    assert!(report.warnings.is_empty());
 }
 
 #[tokio::test(start_paused = true)]
@@ -170,12 +171,19 @@ async fn a_legacy_model_still_runs_and_the_email_says_it_is_legacy() {
     assert_eq!(record.status, Status::Succeeded, "{record:#?}");
     assert_one_email(&pipeline, &record);
     let body = &pipeline.aws().list_messages().unwrap()[0].body;
+    let warning = "amazon.titan-image-generator-v2:0 (Amazon Titan Image Generator v2) is a legacy \
+                   model: it reached end of life on Bedrock in June 2026";
     assert!(
-        body.starts_with(
-            "Your image is ready.\n\nNote: amazon.titan-image-generator-v2:0 (Amazon Titan Image \
-             Generator v2) is a legacy model: it reached end of life on Bedrock in June 2026"
-        ),
+        body.starts_with(&format!("Your image is ready.\n\nNote: {warning}")),
         "{body}"
+    );
+    // The command's own summary says it too.
+    let report = Report::new(&record, pipeline.aws());
+    assert_eq!(report.warnings.len(), 1);
+    let summary = report.to_string();
+    assert!(
+        summary.contains(&format!("Note:        {warning}")),
+        "{summary}"
     );
 }
 
