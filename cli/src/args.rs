@@ -2,7 +2,11 @@
 
 use std::path::PathBuf;
 
+use clap::builder::PossibleValuesParser;
 use clap::{Args, Parser, Subcommand};
+use imagegen_core::config::vars;
+use imagegen_core::model::{DEFAULT_MODEL_ID, KNOWN_MODELS, Lifecycle};
+use imagegen_core::types::OutputFormat;
 
 /// imagegen on one machine: the pipeline's state machine, run in-process with the real handlers and
 /// offline stand-ins for S3, Bedrock, SNS and Step Functions.
@@ -42,7 +46,7 @@ pub struct FakeArgs {
     /// Block prompts containing TERM with the content filter (repeatable; TERM must not be empty).
     #[arg(long, global = true, value_name = "TERM", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub fake_filter: Vec<String>,
-    /// Return images that are not PNGs for the next call, or the next N with `--fake-corrupt=N`.
+    /// Return corrupt images (neither PNG nor JPEG) for the next call, or the next N with `--fake-corrupt=N`.
     // `require_equals`: with an optional value, `--fake-corrupt run "a cat"` would read `run` as N.
     #[arg(
         long,
@@ -100,10 +104,11 @@ pub struct RunArgs {
     /// Number of images.
     #[arg(long)]
     pub count: Option<u32>,
-    /// A Bedrock model id (stability.stable-image-core-v1:1, amazon.nova-canvas-v1:0,
-    /// amazon.titan-image-generator-v2:0).
-    #[arg(long)]
+    #[arg(long, help = model_help())]
     pub model: Option<String>,
+    /// The images' format: png (the default) or jpeg; Stability models only.
+    #[arg(long, value_name = "FORMAT", value_parser = PossibleValuesParser::new(OutputFormat::ALL.map(OutputFormat::as_str)))]
+    pub format: Option<String>,
     /// Console-style JSON input ({"prompt": ..., "width": ...}); flags override its fields.
     #[arg(long, value_name = "FILE")]
     pub input: Option<PathBuf>,
@@ -130,9 +135,30 @@ pub struct AwsStartArgs {
     pub poll_ms: u64,
 }
 
+/// `--model`'s help, from the models the project knows (so it names the current ones and the legacy
+/// ones with their end of life).
+fn model_help() -> String {
+    let models: Vec<String> = KNOWN_MODELS
+        .iter()
+        .map(|m| match m.lifecycle {
+            Lifecycle::Active => m.id.to_owned(),
+            Lifecycle::Legacy { end_of_life } => {
+                format!("{} (legacy: end of life on Bedrock {end_of_life})", m.id)
+            }
+        })
+        .collect();
+    format!(
+        "A Bedrock model id (default: the pipeline's {}, {DEFAULT_MODEL_ID} unless set). Known \
+         models: {}",
+        vars::DEFAULT_MODEL_ID,
+        models.join(", ")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::CommandFactory;
 
     #[test]
     fn a_bare_fake_corrupt_leaves_the_subcommand_alone() {
@@ -151,5 +177,43 @@ mod tests {
         let err =
             Cli::try_parse_from(["imagegen", "--fake-filter", "", "run", "a cat"]).unwrap_err();
         assert!(err.to_string().contains("--fake-filter"), "{err}");
+    }
+
+    #[test]
+    fn model_help_names_every_known_model_and_marks_the_legacy_ones() {
+        let help = Cli::command()
+            .find_subcommand_mut("run")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        for model in KNOWN_MODELS {
+            assert!(
+                help.contains(model.id),
+                "{} missing from:\n{help}",
+                model.id
+            );
+        }
+        let help = model_help();
+        assert!(
+            help.contains(
+                "amazon.titan-image-generator-v2:0 (legacy: end of life on Bedrock June 2026)"
+            ),
+            "{help}"
+        );
+        assert!(
+            help.contains(
+                "amazon.nova-canvas-v1:0 (legacy: end of life on Bedrock September 2026)"
+            ),
+            "{help}"
+        );
+        assert!(help.contains("stability.sd3-5-large-v1:0,"), "{help}");
+    }
+
+    #[test]
+    fn format_takes_the_output_formats_only() {
+        let run = |format: &str| Cli::try_parse_from(["imagegen", "run", "x", "--format", format]);
+        assert!(run("jpeg").is_ok());
+        assert!(run("png").is_ok());
+        assert!(run("gif").is_err());
     }
 }

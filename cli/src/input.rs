@@ -72,6 +72,9 @@ pub fn build(args: &RunArgs) -> Result<Value, CliError> {
     if let Some(model) = &args.model {
         set("model", model.clone().into());
     }
+    if let Some(format) = &args.format {
+        set("outputFormat", format.clone().into());
+    }
     if !input.contains_key("prompt") {
         return Err(CliError::Usage(
             "give a prompt: imagegen run \"a lighthouse at dusk\" (or --input FILE)".to_owned(),
@@ -107,6 +110,16 @@ mod tests {
         assert_eq!(
             input,
             serde_json::json!({"prompt": "a lighthouse", "width": 1024, "height": 768, "numberOfImages": 2})
+        );
+        let jpeg = RunArgs {
+            prompt: Some("a fox".into()),
+            model: Some("stability.stable-image-ultra-v1:1".into()),
+            format: Some("jpeg".into()),
+            ..RunArgs::default()
+        };
+        assert_eq!(
+            build(&jpeg).unwrap(),
+            serde_json::json!({"prompt": "a fox", "model": "stability.stable-image-ultra-v1:1", "outputFormat": "jpeg"})
         );
         assert!(build(&RunArgs::default()).is_err());
         assert!(parse_size("big").is_err());

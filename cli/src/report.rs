@@ -33,6 +33,8 @@ pub struct Report {
     pub reason: Option<String>,
     pub seconds: f64,
     pub states: Vec<StateTiming>,
+    /// The request's warnings (a legacy model, ...), as ValidatePrompt wrote them.
+    pub warnings: Vec<String>,
     pub images: Vec<PathBuf>,
     pub thumbnails: Vec<PathBuf>,
     pub manifest: Option<PathBuf>,
@@ -140,6 +142,14 @@ impl Report {
             .pointer("/request/output/bucket")
             .and_then(Value::as_str)
             .unwrap_or(crate::settings::BUCKET);
+        let warnings = outputs
+            .pointer("/request/warnings")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect();
         let images = strs(&outputs, "/generation/images", "key")
             .into_iter()
             .map(|key| object_path(&s3_root, bucket, key))
@@ -172,6 +182,7 @@ impl Report {
             reason: record.cause.as_deref().map(cause_message),
             seconds: record.duration_seconds().unwrap_or_default(),
             states,
+            warnings,
             images,
             thumbnails,
             manifest,
@@ -213,6 +224,9 @@ impl fmt::Display for Report {
         }
         if let Some(reason) = &self.reason {
             writeln!(f, "Reason:      {}", escape_controls(reason))?;
+        }
+        for warning in &self.warnings {
+            writeln!(f, "Note:        {warning}")?;
         }
         let list = |f: &mut fmt::Formatter<'_>, label: &str, paths: &[PathBuf]| -> fmt::Result {
             for (i, path) in paths.iter().enumerate() {

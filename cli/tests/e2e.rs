@@ -131,6 +131,63 @@ async fn a_prompt_becomes_an_image_thumbnails_and_an_email() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn stable_image_ultra_in_jpeg_makes_a_jpg_with_thumbnails() {
+    let (_dir, pipeline) = pipeline("ultra-jpeg", FakeModelBehavior::default());
+    let input = json!({"prompt": "a lighthouse at dusk", "model": "stability.stable-image-ultra-v1:1",
+                       "outputFormat": "jpeg", "width": 1344, "height": 768});
+    let record = pipeline.run("ultra-jpeg-1", &input).await.unwrap();
+    assert_eq!(record.status, Status::Succeeded, "{record:#?}");
+    let report = Report::new(&record, pipeline.aws());
+    assert_eq!(report.images.len(), 1);
+    let image = &report.images[0];
+    assert_eq!(image.extension().and_then(|e| e.to_str()), Some("jpg"));
+    assert!(
+        std::fs::read(image)
+            .unwrap()
+            .starts_with(&[0xFF, 0xD8, 0xFF]),
+        "{}",
+        image.display()
+    );
+    assert_eq!(report.thumbnails.len(), 3);
+    for thumbnail in &report.thumbnails {
+        assert!(thumbnail.is_file(), "{}", thumbnail.display());
+    }
+    assert_one_email(&pipeline, &record);
+    let body = &pipeline.aws().list_messages().unwrap()[0].body;
+    assert!(body.contains("Format: JPEG\n"), "{body}");
+    assert!(
+        !body.contains("Note:"),
+        "a current model has no warning: {body}"
+    );
+    assert!(report.warnings.is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_legacy_model_still_runs_and_the_email_says_it_is_legacy() {
+    let (_dir, pipeline) = pipeline("legacy", FakeModelBehavior::default());
+    let input = json!({"prompt": "a lighthouse at dusk", "model": "amazon.titan-image-generator-v2:0",
+                       "width": 512, "height": 512});
+    let record = pipeline.run("legacy-1", &input).await.unwrap();
+    assert_eq!(record.status, Status::Succeeded, "{record:#?}");
+    assert_one_email(&pipeline, &record);
+    let body = &pipeline.aws().list_messages().unwrap()[0].body;
+    let warning = "amazon.titan-image-generator-v2:0 (Amazon Titan Image Generator v2) is a legacy \
+                   model: it reached end of life on Bedrock in June 2026";
+    assert!(
+        body.starts_with(&format!("Your image is ready.\n\nNote: {warning}")),
+        "{body}"
+    );
+    // The command's own summary says it too.
+    let report = Report::new(&record, pipeline.aws());
+    assert_eq!(report.warnings.len(), 1);
+    let summary = report.to_string();
+    assert!(
+        summary.contains(&format!("Note:        {warning}")),
+        "{summary}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_rejected_prompt_fails_with_an_email_and_no_image() {
     let (_dir, pipeline) = pipeline("rejected", FakeModelBehavior::default());
     let record = pipeline

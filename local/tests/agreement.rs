@@ -3,18 +3,29 @@
 //! (and so, we hope, Bedrock) accepts.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use imagegen_core::model::{ModelFamily, SizeRule, aspect_ratio, request_body};
-use imagegen_core::types::{ImageRequest, ModelRef, OutputLocation, Quality};
-use imagegen_local::bedrock::schema::{parse_request, stability_size};
+use imagegen_core::model::{
+    KNOWN_MODELS, KnownModel, ModelFamily, SizeRule, aspect_ratio, request_body,
+};
+use imagegen_core::types::{ImageRequest, ModelRef, OutputFormat, OutputLocation, Quality};
+use imagegen_local::bedrock::schema::{
+    ImageFormat, ImageJob, OfflineModel, STABILITY_MODELS, parse_request, stability_size,
+};
 
-fn request(family: ModelFamily, width: u32, height: u32) -> ImageRequest {
+/// The known models of a family.
+fn models(family: ModelFamily) -> impl Iterator<Item = &'static KnownModel> {
+    KNOWN_MODELS.iter().filter(move |m| m.family == family)
+}
+
+/// A request at every limit the validator allows for the model's family.
+fn request(model: &KnownModel, width: u32, height: u32) -> ImageRequest {
+    let family = model.family;
     let limits = family.limits();
     ImageRequest {
         request_id: "r".into(),
         prompt: "p".repeat(limits.max_prompt_chars),
         negative_prompt: Some("n".repeat(limits.max_negative_chars)),
         model: ModelRef {
-            id: "m".into(),
+            id: model.id.into(),
             family,
         },
         width,
@@ -23,6 +34,7 @@ fn request(family: ModelFamily, width: u32, height: u32) -> ImageRequest {
         seed: limits.max_seed,
         cfg_scale: limits.cfg_scale.map(|(_, max, _)| max),
         quality: limits.supports_quality.then_some(Quality::Premium),
+        output_format: limits.output_formats.first().copied(),
         source: None,
         output: OutputLocation {
             bucket: "b".into(),
@@ -30,12 +42,34 @@ fn request(family: ModelFamily, width: u32, height: u32) -> ImageRequest {
             thumbnail_prefix: "t/".into(),
             manifest_key: "r.json".into(),
         },
+        warnings: Vec::new(),
     }
 }
 
-fn accepts(family: ModelFamily, width: u32, height: u32) -> Result<(u32, u32), String> {
-    let body = request_body(&request(family, width, height)).to_string();
-    parse_request(family, body.as_bytes()).map(|job| (job.width, job.height))
+fn job(request: &ImageRequest) -> Result<ImageJob, String> {
+    let body = request_body(request).to_string();
+    parse_request(&request.model.id, body.as_bytes()).map(|(_, job)| job)
+}
+
+fn accepts(model: &KnownModel, width: u32, height: u32) -> Result<(u32, u32), String> {
+    job(&request(model, width, height)).map(|job| (job.width, job.height))
+}
+
+#[test]
+fn every_known_model_is_answered_in_its_family_shape() {
+    for model in KNOWN_MODELS {
+        let offline = OfflineModel::find(model.id)
+            .unwrap_or_else(|| panic!("the offline model does not answer for {}", model.id));
+        assert_eq!(offline.family(), model.family, "{}", model.id);
+    }
+    // And every Stability model the offline schema documents is one the pipeline knows.
+    for stability in STABILITY_MODELS {
+        assert!(
+            models(ModelFamily::Stability).any(|m| m.id == stability.id),
+            "{}",
+            stability.id
+        );
+    }
 }
 
 #[test]
@@ -43,8 +77,10 @@ fn every_titan_size_and_limit_is_accepted() {
     let SizeRule::Fixed(sizes) = ModelFamily::Titan.limits().sizes else {
         panic!("Titan has fixed sizes");
     };
-    for &(w, h) in sizes {
-        assert_eq!(accepts(ModelFamily::Titan, w, h), Ok((w, h)));
+    for model in models(ModelFamily::Titan) {
+        for &(w, h) in sizes {
+            assert_eq!(accepts(model, w, h), Ok((w, h)));
+        }
     }
 }
 
@@ -64,15 +100,17 @@ fn nova_range_edges_are_accepted() {
         (min, max, multiple, max_pixels, max_aspect),
         (320, 4096, 16, 4_194_304, 4)
     );
-    for (w, h) in [
-        (320, 320),
-        (2048, 2048),
-        (1280, 320),
-        (320, 1280),
-        (4096, 1024),
-        (1024, 4096),
-    ] {
-        assert_eq!(accepts(ModelFamily::Nova, w, h), Ok((w, h)));
+    for model in models(ModelFamily::Nova) {
+        for (w, h) in [
+            (320, 320),
+            (2048, 2048),
+            (1280, 320),
+            (320, 1280),
+            (4096, 1024),
+            (1024, 4096),
+        ] {
+            assert_eq!(accepts(model, w, h), Ok((w, h)));
+        }
     }
 }
 
@@ -92,10 +130,48 @@ fn every_stability_ratio_renders_at_that_ratio() {
             aspect_ratio(rw * 100, rh * 100).as_deref(),
             Some(name.as_str())
         );
-        assert_eq!(
-            accepts(ModelFamily::Stability, rw * 100, rh * 100),
-            Ok((w, h)),
-            "{name}"
-        );
+        for model in models(ModelFamily::Stability) {
+            assert_eq!(
+                accepts(model, rw * 100, rh * 100),
+                Ok((w, h)),
+                "{} {name}",
+                model.id
+            );
+        }
     }
+}
+
+#[test]
+fn every_output_format_the_validator_allows_is_one_the_model_takes() {
+    let mut checked = 0;
+    for model in KNOWN_MODELS {
+        let formats = model.family.limits().output_formats;
+        for &format in formats {
+            let asked = ImageRequest {
+                output_format: Some(format),
+                ..request(model, 1024, 1024)
+            };
+            let expected = match format {
+                OutputFormat::Png => ImageFormat::Png,
+                OutputFormat::Jpeg => ImageFormat::Jpeg,
+            };
+            assert_eq!(
+                job(&asked).map(|j| j.format),
+                Ok(expected),
+                "{} {format:?}",
+                model.id
+            );
+            checked += 1;
+        }
+        // A family that takes no format answers in PNG, the default.
+        if formats.is_empty() {
+            assert_eq!(
+                job(&request(model, 1024, 1024)).map(|j| j.format),
+                Ok(ImageFormat::Png)
+            );
+        }
+    }
+    let stability = models(ModelFamily::Stability).count();
+    assert!(stability >= 3, "Core, Ultra and SD3.5 Large");
+    assert_eq!(checked, stability * OutputFormat::ALL.len());
 }

@@ -7,18 +7,21 @@ use std::time::{Duration, Instant};
 use aws_sdk_bedrockruntime::operation::invoke_model::InvokeModelError;
 use aws_sdk_bedrockruntime::primitives::Blob;
 use aws_smithy_types::retry::RetryConfig;
+use base64::Engine as _;
 use imagegen_aws::BedrockModel;
 use imagegen_core::model::{
     ModelFamily, ModelImage, ResponseError, is_content_filter_message, parse_response, request_body,
 };
 use imagegen_core::ports::{ImageModel, InvokeError};
-use imagegen_core::types::{ImageRequest, ModelRef, OutputLocation};
+use imagegen_core::types::{ImageRequest, ModelRef, OutputFormat, OutputLocation};
 use imagegen_local::{ClientOptions, FakeModelBehavior, LocalAws};
 use serde_json::{Value, json};
 
 const TITAN: &str = "amazon.titan-image-generator-v2:0";
 const NOVA: &str = "amazon.nova-canvas-v1:0";
 const STABILITY: &str = "stability.stable-image-core-v1:1";
+const ULTRA: &str = "stability.stable-image-ultra-v1:1";
+const SD35: &str = "stability.sd3-5-large-v1:0";
 
 fn request(model: &str, width: u32, height: u32, seed: u64) -> ImageRequest {
     let family = ModelFamily::from_model_id(model).unwrap();
@@ -36,6 +39,7 @@ fn request(model: &str, width: u32, height: u32, seed: u64) -> ImageRequest {
         seed,
         cfg_scale: (family != ModelFamily::Stability).then_some(6.5),
         quality: None,
+        output_format: None,
         source: None,
         output: OutputLocation {
             bucket: "b".into(),
@@ -43,6 +47,7 @@ fn request(model: &str, width: u32, height: u32, seed: u64) -> ImageRequest {
             thumbnail_prefix: "thumbnails/r1/".into(),
             manifest_key: "results/r1.json".into(),
         },
+        warnings: Vec::new(),
     }
 }
 
@@ -84,6 +89,125 @@ async fn each_family_renders_a_png_of_the_requested_size() {
     }
     let stats = aws.model_stats();
     assert_eq!((stats.calls, stats.succeeded, stats.images), (7, 7, 7));
+}
+
+/// The size of a JPEG, decoded for real.
+fn jpeg_size(bytes: &[u8]) -> (u32, u32) {
+    assert_eq!(&bytes[..3], [0xFF, 0xD8, 0xFF], "not a JPEG");
+    let decoded = image::load_from_memory_with_format(bytes, image::ImageFormat::Jpeg).unwrap();
+    (decoded.width(), decoded.height())
+}
+
+#[tokio::test]
+async fn the_current_stability_models_render_png_and_jpeg() {
+    let (_dir, aws) = common::local("bedrock-stability-models", FakeModelBehavior::default());
+    for model in [STABILITY, ULTRA, SD35] {
+        let png = images(&aws, &request(model, 1920, 1080, 7)).await;
+        assert_eq!(png_size(&png[0].bytes), (1344, 768), "{model}");
+        let mut jpeg_request = request(model, 640, 1536, 7);
+        jpeg_request.output_format = Some(OutputFormat::Jpeg);
+        let body = request_body(&jpeg_request);
+        assert_eq!(body["output_format"], "jpeg");
+        let jpeg = images(&aws, &jpeg_request).await;
+        assert_eq!(jpeg_size(&jpeg[0].bytes), (640, 1536), "{model}");
+        assert_eq!(jpeg[0].seed, Some(7));
+        // The same scene in either format: deterministic.
+        assert_eq!(images(&aws, &jpeg_request).await[0].bytes, jpeg[0].bytes);
+    }
+    // A filtered JPEG request carries a black JPEG, as the real response carries an image.
+    let filtered = FakeModelBehavior {
+        filter_terms: vec!["gore".into()],
+        ..FakeModelBehavior::default()
+    };
+    aws.model().set_behavior(filtered);
+    let mut gory = request(ULTRA, 1024, 1024, 1);
+    gory.prompt = "gore".into();
+    gory.output_format = Some(OutputFormat::Jpeg);
+    let body = invoke(&aws, ULTRA, &request_body(&gory)).await.unwrap();
+    let raw: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(raw["finish_reasons"], json!(["Filter reason: prompt"]));
+    let blank = base64::engine::general_purpose::STANDARD
+        .decode(raw["images"][0].as_str().unwrap())
+        .unwrap();
+    assert_eq!(jpeg_size(&blank), (1024, 1024));
+}
+
+#[tokio::test]
+async fn each_stability_model_refuses_what_its_page_does_not_document() {
+    let (_dir, aws) = common::local("bedrock-stability-refusals", FakeModelBehavior::default());
+    let cases = [
+        (
+            STABILITY,
+            json!({"prompt": "a", "output_format": "webp"}),
+            "#/output_format: webp is not a valid enum value",
+        ),
+        (
+            ULTRA,
+            json!({"prompt": "a", "output_format": "webp"}),
+            "#/output_format: webp is not a valid enum value",
+        ),
+        (
+            STABILITY,
+            json!({"prompt": "a", "mode": "text-to-image"}),
+            "extraneous key [mode]",
+        ),
+        (
+            ULTRA,
+            json!({"prompt": "a", "mode": "image-to-image"}),
+            "#/mode: image-to-image is not a valid enum value",
+        ),
+        (
+            SD35,
+            json!({"prompt": "a", "mode": "image-to-image", "image": "aGk=", "strength": 0.5}),
+            "not supported by the offline image model",
+        ),
+        (
+            SD35,
+            json!({"prompt": "a", "cfg_scale": 5}),
+            "extraneous key [cfg_scale]",
+        ),
+        (
+            SD35,
+            json!({"prompt": "a", "seed": 4_294_967_295_u64}),
+            "#/seed: 4294967295 is not less or equal to 4294967294",
+        ),
+        (
+            ULTRA,
+            json!({"prompt": "a", "negative_prompt": "n".repeat(10_001)}),
+            "#/negative_prompt: expected maxLength: 10000, actual: 10001",
+        ),
+        (
+            "stability.sd3-large-v1:0",
+            json!({"prompt": "a"}),
+            "model identifier is invalid",
+        ),
+    ];
+    for (model, body, expect) in &cases {
+        match invoke(&aws, model, body).await {
+            Err(InvokeError::Refused(message)) => {
+                assert!(message.contains(expect), "{model} {body}: {message}");
+            }
+            other => panic!("{model} {body}: {other:?}"),
+        }
+    }
+    assert_eq!(aws.model_stats().invalid, cases.len() as u64);
+    // What the pages do document is answered.
+    for (model, body) in [
+        (
+            ULTRA,
+            json!({"prompt": "a", "mode": "text-to-image", "output_format": "jpeg"}),
+        ),
+        (
+            SD35,
+            json!({"prompt": "a", "mode": "text-to-image", "output_format": "webp"}),
+        ),
+        (
+            STABILITY,
+            json!({"prompt": "a", "negative_prompt": "", "aspect_ratio": "9:21"}),
+        ),
+    ] {
+        assert!(invoke(&aws, model, &body).await.is_ok(), "{model} {body}");
+    }
 }
 
 #[tokio::test]

@@ -1,4 +1,5 @@
-//! The handler: build the family's request, invoke, check and store each image.
+//! The handler: build the family's request, invoke, check each image is in the format asked for and
+//! store it.
 
 use std::time::Instant;
 
@@ -11,7 +12,7 @@ use serde_json::Value;
 
 use crate::config::Config;
 use crate::errors;
-use crate::png::png_info;
+use crate::image::image_info;
 
 /// Generate the request's images and store them under `images/{requestId}/`.
 pub async fn handle(
@@ -36,15 +37,21 @@ pub async fn handle(
     let images = model::parse_response(request.model.family, &response)
         .map_err(|e| errors::from_response(model_id, e))?;
 
+    let format = request.image_format();
     let mut stored = Vec::with_capacity(images.len());
     for (index, image) in images.into_iter().enumerate() {
-        let info = png_info(&image.bytes).map_err(|why| {
+        let info = image_info(format, &image.bytes).map_err(|why| {
             PipelineError::ImageInvalid(format!("{model_id} returned image {index} that is {why}"))
         })?;
-        let key = keys::image_key(&request.request_id, index);
+        let key = keys::image_key(&request.request_id, index, format);
         let bytes = image.bytes.len() as u64;
         store
-            .put(&request.output.bucket, &key, image.bytes, "image/png")
+            .put(
+                &request.output.bucket,
+                &key,
+                image.bytes,
+                format.content_type(),
+            )
             .await
             .map_err(|e| PipelineError::StorageError(format!("storing {key} failed: {e}")))?;
         stored.push(StoredImage {

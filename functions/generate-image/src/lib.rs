@@ -1,13 +1,15 @@
-//! GenerateImage: one Bedrock InvokeModel call for a validated request; the PNGs go to S3 and only their
-//! keys travel on. Throttling becomes `ModelThrottled` (the state machine retries it), a content filter
+//! GenerateImage: one Bedrock InvokeModel call for a validated request; the images (PNG, or JPEG when
+//! the request asks a Stability model for it) are checked and go to S3, and only their keys travel on. Throttling becomes `ModelThrottled` (the state machine retries it), a content filter
 //! `ContentFiltered` (never retried), the rest `ModelUnavailable` or `ModelError`.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 mod config;
 mod errors;
 mod handler;
+mod image;
+mod jpeg;
 mod png;
 
 pub use config::Config;
 pub use handler::handle;
-pub use png::{PngInfo, png_info};
+pub use image::{ImageInfo, image_info};

@@ -1,22 +1,15 @@
 //! Checking that bytes are a PNG, from its signature and header chunk.
 
+use crate::image::ImageInfo;
+
 const SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a];
 
-/// What the PNG header says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PngInfo {
-    pub width: u32,
-    pub height: u32,
-}
-
 /// The dimensions of a PNG, or why the bytes are not one.
-pub fn png_info(bytes: &[u8]) -> Result<PngInfo, String> {
+pub fn png_info(bytes: &[u8]) -> Result<ImageInfo, String> {
     if bytes.len() < SIGNATURE.len() || bytes[..8] != SIGNATURE {
-        let shown: Vec<String> = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect();
         return Err(format!(
-            "not a PNG (starts with [{}], {} bytes)",
-            shown.join(" "),
-            bytes.len()
+            "not a PNG ({})",
+            crate::image::describe_start(bytes)
         ));
     }
     let header = bytes
@@ -30,7 +23,7 @@ pub fn png_info(bytes: &[u8]) -> Result<PngInfo, String> {
     if width == 0 || height == 0 {
         return Err(format!("a PNG with impossible dimensions {width}x{height}"));
     }
-    Ok(PngInfo { width, height })
+    Ok(ImageInfo { width, height })
 }
 
 #[cfg(test)]
@@ -51,7 +44,7 @@ mod tests {
     fn reads_dimensions() {
         assert_eq!(
             png_info(&header(1024, 768)),
-            Ok(PngInfo {
+            Ok(ImageInfo {
                 width: 1024,
                 height: 768
             })

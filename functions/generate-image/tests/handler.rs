@@ -25,6 +25,18 @@ fn png(width: u32, height: u32) -> Vec<u8> {
     b
 }
 
+/// A real baseline JPEG.
+fn jpeg(width: u32, height: u32) -> Vec<u8> {
+    let pixels: Vec<u8> = (0..width * height)
+        .flat_map(|i| [(i % 251) as u8, 90, 200])
+        .collect();
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80)
+        .encode(&pixels, width, height, image::ExtendedColorType::Rgb8)
+        .unwrap();
+    out
+}
+
 fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
@@ -114,6 +126,73 @@ async fn stability_reports_its_seed() {
     .unwrap();
     assert_eq!(result["images"][0]["seed"], 99);
     assert_eq!(result["images"][0]["width"], 1344);
+}
+
+fn stability_jpeg_event() -> Value {
+    let mut event = event("stability.stable-image-ultra-v1:1", "stability", 1);
+    event["request"]["outputFormat"] = json!("jpeg");
+    event
+}
+
+/// Answers only a request that asks for JPEG.
+fn answer_jpeg_request(body: Value) -> Rule {
+    let body = body.to_string();
+    mock!(aws_sdk_bedrockruntime::Client::invoke_model)
+        .match_requests(|r| {
+            let sent: Value = serde_json::from_slice(r.body().unwrap().as_ref()).unwrap();
+            sent["output_format"] == "jpeg"
+        })
+        .then_output(move || {
+            InvokeModelOutput::builder()
+                .body(Blob::new(body.clone()))
+                .content_type("application/json")
+                .build()
+                .unwrap()
+        })
+}
+
+#[tokio::test]
+async fn a_jpeg_request_stores_a_checked_jpg() {
+    let model = answer_jpeg_request(
+        json!({"images": [b64(&jpeg(96, 64))], "seeds": [5], "finish_reasons": [null]}),
+    );
+    let s3 = mock!(aws_sdk_s3::Client::put_object)
+        .match_requests(|r| {
+            r.key() == Some("images/exec-1/0.jpg") && r.content_type() == Some("image/jpeg")
+        })
+        .then_output(|| PutObjectOutput::builder().build());
+    let result = run(&model, &s3, stability_jpeg_event()).await.unwrap();
+    assert_eq!(result["images"][0]["key"], "images/exec-1/0.jpg");
+    assert_eq!(
+        (
+            &result["images"][0]["width"],
+            &result["images"][0]["height"]
+        ),
+        (&json!(96), &json!(64))
+    );
+    assert_eq!((model.num_calls(), s3.num_calls()), (1, 1));
+}
+
+#[tokio::test]
+async fn a_png_where_a_jpeg_was_asked_for_is_image_invalid() {
+    let model =
+        answer_jpeg_request(json!({"images": [b64(&png(64, 64))], "finish_reasons": [null]}));
+    let s3 = puts();
+    let err = run(&model, &s3, stability_jpeg_event()).await.unwrap_err();
+    assert_eq!(err.name(), "ImageInvalid");
+    assert!(
+        err.to_string()
+            .contains("returned image 0 that is not a JPEG (starts with [89 50 4e 47"),
+        "{err}"
+    );
+    assert_eq!(s3.num_calls(), 0);
+    // And the other way round: a JPEG where PNG is the default.
+    let model = answer(json!({"images": [b64(&jpeg(8, 8))]}));
+    let err = run(&model, &puts(), nova(1)).await.unwrap_err();
+    assert!(
+        err.to_string().contains("not a PNG (starts with [ff d8"),
+        "{err}"
+    );
 }
 
 #[tokio::test]

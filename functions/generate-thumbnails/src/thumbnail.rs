@@ -5,8 +5,9 @@
 //! it the S3 object's bytes and uploads what it returns.
 //!
 //! Behaviour worth knowing:
-//! - **Input formats**: PNG (what Bedrock produces), JPEG and WebP, recognised
-//!   from their magic bytes, never from a file name. Anything else is a
+//! - **Input formats**: PNG (what Bedrock produces by default, on the fast
+//!   path), JPEG (what a Stability model returns when a request asks for it)
+//!   and WebP, recognised from their magic bytes, never from a file name. Anything else is a
 //!   [`ThumbnailError::Decode`] naming what was seen.
 //! - **Decompression bombs**: the pixel count is read from the header and checked
 //!   against [`MAX_SOURCE_PIXELS`] *before* any pixel is decoded

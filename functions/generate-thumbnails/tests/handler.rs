@@ -127,6 +127,64 @@ async fn three_thumbnails_per_image_with_kept_aspect() {
     }
 }
 
+/// A real JPEG with the same gradient.
+fn jpeg(width: u32, height: u32) -> Vec<u8> {
+    let data: Vec<u8> = (0..width * height)
+        .flat_map(|i| [(i % width) as u8, (i / width) as u8, 128])
+        .collect();
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
+        .encode(&data, width, height, image::ExtendedColorType::Rgb8)
+        .unwrap();
+    out
+}
+
+#[tokio::test]
+async fn jpeg_sources_from_a_stability_jpeg_request() {
+    let written = Written::default();
+    let get = object("images/exec-1/0.jpg", jpeg(1344, 768));
+    let put = puts(&written);
+    let result = run(&[&get, &put], event(&[("images/exec-1/0.jpg", 1344, 768)]))
+        .await
+        .unwrap();
+    let got: Vec<_> = result
+        .thumbnails
+        .iter()
+        .map(|t| (t.source_key.as_str(), t.key.as_str(), t.width, t.height))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "images/exec-1/0.jpg",
+                "thumbnails/exec-1/0-128.jpg",
+                128,
+                73
+            ),
+            (
+                "images/exec-1/0.jpg",
+                "thumbnails/exec-1/0-256.jpg",
+                256,
+                146
+            ),
+            (
+                "images/exec-1/0.jpg",
+                "thumbnails/exec-1/0-512.jpg",
+                512,
+                293
+            ),
+        ]
+    );
+    for (key, _, body) in written.lock().unwrap().iter() {
+        let decoded = image::load_from_memory(body).unwrap();
+        let thumb = result.thumbnails.iter().find(|t| &t.key == key).unwrap();
+        assert_eq!(
+            (decoded.width(), decoded.height()),
+            (thumb.width, thumb.height)
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_corrupt_object_is_image_invalid() {
     let written = Written::default();

@@ -88,6 +88,9 @@ pub struct Failure {
     pub prompt_file: Option<String>,
     /// Set when the execution as a whole timed out or was stopped.
     pub ended: Option<Ended>,
+    /// The request's warnings (`state.request.warnings`), e.g. a legacy model, which may be why
+    /// the model refused it.
+    pub warnings: Vec<String>,
 }
 
 impl Failure {
@@ -109,12 +112,21 @@ impl Failure {
                 let key = source.get("key")?.as_str()?;
                 Some(s3_uri(bucket, key))
             });
+        let warnings = state
+            .pointer("/request/warnings")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(|w| cap_chars(w, MAX_QUOTED_CHARS))
+            .collect();
         Self {
             error,
             message,
             prompt,
             prompt_file,
             ended: None,
+            warnings,
         }
     }
 
@@ -153,6 +165,9 @@ impl Failure {
         let _ = writeln!(out, "{headline}");
         if let Some(detail) = detail {
             let _ = writeln!(out, "{detail}");
+        }
+        for warning in &self.warnings {
+            let _ = writeln!(out, "\nNote: {warning}");
         }
         out.push('\n');
         if let Some(prompt) = &self.prompt {
@@ -495,6 +510,34 @@ mod tests {
             "{body}"
         );
         assert!(!body.contains("not known"), "{body}");
+    }
+
+    #[test]
+    fn the_request_warnings_are_repeated() {
+        let state = json!({
+            "request": {"prompt": "a fox", "warnings": [
+                "amazon.titan-image-generator-v2:0 (Amazon Titan Image Generator v2) is a legacy model.",
+                7
+            ]},
+            "error": lambda_error("ModelError", "amazon.titan-image-generator-v2:0 refused the request: access denied")
+        });
+        let (failure, body) = body_for_state(&state);
+        assert_eq!(failure.warnings.len(), 1, "only strings are taken");
+        assert!(
+            body.contains(
+                "access denied\n\nNote: amazon.titan-image-generator-v2:0 (Amazon Titan Image Generator v2) is a legacy model.\n\nPrompt: a fox"
+            ),
+            "{body}"
+        );
+        let (quiet, body) = body_for_state(&json!({"request": {"prompt": "a fox"}, "error": {}}));
+        assert!(quiet.warnings.is_empty());
+        assert!(!body.contains("Note:"), "{body}");
+    }
+
+    fn body_for_state(state: &Value) -> (Failure, String) {
+        let failure = Failure::from_state(state);
+        let body = failure.body("e");
+        (failure, body)
     }
 
     #[test]

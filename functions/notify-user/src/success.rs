@@ -63,6 +63,9 @@ impl SuccessEmail<'_> {
                 n => format!("Your {n} images are ready."),
             }
         );
+        for warning in &request.warnings {
+            let _ = writeln!(out, "Note: {warning}\n");
+        }
         let _ = writeln!(out, "Prompt: {}", request.prompt);
         if let Some(negative) = request.negative_prompt.as_deref().filter(|n| !n.is_empty()) {
             let _ = writeln!(out, "Negative prompt: {negative}");
@@ -75,6 +78,7 @@ impl SuccessEmail<'_> {
         );
         let _ = writeln!(out, "Seed: {}", request.seed);
         let _ = writeln!(out, "Size: {}x{}", request.width, request.height);
+        let _ = writeln!(out, "Format: {}", request.image_format().label());
         let made = images.len();
         if u32::try_from(made).ok() == Some(request.number_of_images) {
             let _ = writeln!(out, "Count: {made}");
@@ -244,6 +248,7 @@ mod tests {
             seed: 7,
             cfg_scale: None,
             quality: None,
+            output_format: None,
             source: None,
             output: OutputLocation {
                 bucket: "b".into(),
@@ -251,6 +256,7 @@ mod tests {
                 thumbnail_prefix: "thumbnails/r1/".into(),
                 manifest_key: "results/r1.json".into(),
             },
+            warnings: Vec::new(),
         }
     }
 
@@ -300,6 +306,8 @@ mod tests {
         };
         let body = email.body();
         assert!(body.starts_with("Your image is ready.\n"), "{body}");
+        assert!(!body.contains("Note:"), "no warnings, no notes: {body}");
+        assert!(body.contains("Format: PNG\n"), "{body}");
         assert!(
             !body.contains("Negative prompt"),
             "empty is left out: {body}"
@@ -332,5 +340,23 @@ mod tests {
                 ("execution".to_owned(), "e1".to_owned())
             ]
         );
+
+        let warned = ImageRequest {
+            warnings: vec!["First thing.".into(), "Second thing.".into()],
+            output_format: Some(imagegen_core::types::OutputFormat::Jpeg),
+            ..request.clone()
+        };
+        let body = SuccessEmail {
+            request: &warned,
+            ..email
+        }
+        .body();
+        assert!(
+            body.starts_with(
+                "Your image is ready.\n\nNote: First thing.\n\nNote: Second thing.\n\nPrompt: a cat\n"
+            ),
+            "{body}"
+        );
+        assert!(body.contains("Format: JPEG\n"), "{body}");
     }
 }

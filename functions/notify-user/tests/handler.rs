@@ -422,6 +422,68 @@ async fn a_long_unicode_prompt_makes_a_short_ascii_subject() {
 }
 
 #[tokio::test]
+async fn jpeg_images_and_a_legacy_warning_reach_the_manifest_and_the_email() {
+    let services = Services::new();
+    let mut event = fixture("succeeded.json");
+    let warning = "amazon.nova-canvas-v1:0 (Amazon Nova Canvas) is a legacy model: it reached end of \
+                   life on Bedrock in September 2026 and works only for accounts with extended access.";
+    event["request"]["warnings"] = json!([warning]);
+    event["request"]["model"] = json!({"id": "stability.sd3-5-large-v1:0", "family": "stability"});
+    event["request"]["outputFormat"] = json!("jpeg");
+    for (i, image) in event["generation"]["images"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .enumerate()
+    {
+        image["key"] = json!(format!("images/r-7f3a9c2e41d04b6b/{i}.jpg"));
+    }
+    for thumbnail in event["thumbnails"]["thumbnails"].as_array_mut().unwrap() {
+        let source = thumbnail["sourceKey"]
+            .as_str()
+            .unwrap()
+            .replace(".png", ".jpg");
+        thumbnail["sourceKey"] = json!(source);
+    }
+    services.run(&config(3600), event).await.unwrap();
+
+    let Call::Put { body, .. } = &services.calls()[0] else {
+        panic!("the manifest comes first");
+    };
+    let manifest: Manifest = serde_json::from_slice(body).unwrap();
+    assert_eq!(manifest.request.warnings, [warning]);
+    assert_eq!(manifest.images[1].key, "images/r-7f3a9c2e41d04b6b/1.jpg");
+
+    let body = services.published().message().unwrap().to_owned();
+    assert!(
+        body.starts_with(&format!(
+            "Your 2 images are ready.\n\nNote: {warning}\n\nPrompt: "
+        )),
+        "{body}"
+    );
+    assert!(body.contains("Format: JPEG\n"), "{body}");
+    for i in 0..2 {
+        let key = format!("images/r-7f3a9c2e41d04b6b/{i}.jpg");
+        assert!(
+            body.contains(&format!("S3:   s3://{BUCKET}/{key}")),
+            "{body}"
+        );
+        assert!(
+            body.lines()
+                .any(|l| l.trim().starts_with("Link: https://") && l.contains(&key)),
+            "no link for {key}:\n{body}"
+        );
+    }
+    // Thumbnails still sit under the image they were made from.
+    let image_2 = body.find("Image 2 of 2").unwrap();
+    let thumb_0 = body
+        .find("thumbnails/r-7f3a9c2e41d04b6b/0-512.jpg")
+        .unwrap();
+    assert!(thumb_0 < image_2, "{body}");
+    assert!(!body.contains("Other thumbnails"), "{body}");
+}
+
+#[tokio::test]
 async fn the_configured_expiry_is_used_and_stated() {
     let services = Services::new();
     services

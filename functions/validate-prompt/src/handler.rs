@@ -36,6 +36,14 @@ pub async fn handle(
         .seed
         .unwrap_or_else(|| derived_seed(&request_id, valid.model.family.limits().max_seed));
     tracing::info!(request_id, model = valid.model.id, seed, "prompt accepted");
+    for warning in &valid.warnings {
+        tracing::warn!(
+            request_id,
+            model = valid.model.id,
+            warning,
+            "request accepted with a warning"
+        );
+    }
     Ok(ImageRequest {
         output: OutputLocation {
             bucket: config.output_bucket.clone(),
@@ -53,7 +61,9 @@ pub async fn handle(
         seed,
         cfg_scale: valid.cfg_scale,
         quality: valid.quality,
+        output_format: valid.output_format,
         source: read.source,
+        warnings: valid.warnings,
     })
 }
 

@@ -1,7 +1,7 @@
 //! The validation rules: every problem with a request, in words a person understands.
 
-use imagegen_core::model::{self, Limits, ModelFamily, SizeRule};
-use imagegen_core::types::{ModelRef, PromptOptions, Quality};
+use imagegen_core::model::{self, Lifecycle, Limits, ModelFamily, SizeRule};
+use imagegen_core::types::{ModelRef, OutputFormat, PromptOptions, Quality};
 
 use crate::config::Config;
 use crate::text::{self, TextProblem};
@@ -28,6 +28,9 @@ pub struct Validated {
     pub seed: Option<u64>,
     pub cfg_scale: Option<f64>,
     pub quality: Option<Quality>,
+    pub output_format: Option<OutputFormat>,
+    /// What the user should know that does not stop the request, as sentences.
+    pub warnings: Vec<String>,
 }
 
 /// Check the options against the settings and the model family's limits.
@@ -40,6 +43,7 @@ pub fn validate(options: PromptOptions, config: &Config) -> Result<Validated, Re
         .map(str::trim)
         .unwrap_or(&config.default_model_id)
         .to_owned();
+    let mut warnings = Vec::new();
     let family = if !config.allowed_model_ids.contains(&model_id) {
         problems.push(format!(
             "model {model_id:?} is not enabled here; use one of: {}",
@@ -47,6 +51,7 @@ pub fn validate(options: PromptOptions, config: &Config) -> Result<Validated, Re
         ));
         None
     } else {
+        warnings.extend(legacy_warning(&model_id, config));
         ModelFamily::from_model_id(&model_id)
     };
     // Without a known model, check the rest against the default model's limits.
@@ -138,6 +143,28 @@ pub fn validate(options: PromptOptions, config: &Config) -> Result<Validated, Re
         (true, q) => Some(q.unwrap_or_default()),
     };
 
+    let output_format = match (limits.output_formats, options.output_format) {
+        ([], Some(_)) => {
+            problems.push(format!(
+                "{} models do not take outputFormat (they always return PNG)",
+                family.label()
+            ));
+            None
+        }
+        ([], None) => None,
+        (formats, Some(format)) if !formats.contains(&format) => {
+            let listed: Vec<&str> = formats.iter().map(|f| f.as_str()).collect();
+            problems.push(format!(
+                "outputFormat must be one of {} for {} models, got {}",
+                listed.join(", "),
+                family.label(),
+                format.as_str()
+            ));
+            None
+        }
+        (_, format) => Some(format.unwrap_or_default()),
+    };
+
     if !problems.is_empty() {
         return Err(Rejections(problems));
     }
@@ -154,7 +181,34 @@ pub fn validate(options: PromptOptions, config: &Config) -> Result<Validated, Re
         seed: options.seed,
         cfg_scale,
         quality,
+        output_format,
+        warnings,
     })
+}
+
+/// The warning for a model past its end of life on Bedrock. Not a rejection: accounts with
+/// extended access can still call it, and Bedrock itself refuses the others clearly.
+fn legacy_warning(model_id: &str, config: &Config) -> Option<String> {
+    let known = model::known_model(model_id)?;
+    let Lifecycle::Legacy { end_of_life } = known.lifecycle else {
+        return None;
+    };
+    let current: Vec<&str> = config
+        .allowed_model_ids
+        .iter()
+        .filter(|id| model::known_model(id).is_some_and(|m| m.lifecycle == Lifecycle::Active))
+        .map(String::as_str)
+        .collect();
+    let mut warning = format!(
+        "{model_id} ({}) is a legacy model: it reached end of life on Bedrock in {end_of_life} \
+         and works only for accounts with extended access",
+        known.name
+    );
+    if !current.is_empty() {
+        warning.push_str(&format!("; current models here: {}", current.join(", ")));
+    }
+    warning.push('.');
+    Some(warning)
 }
 
 /// Normalise a text field and check its length in characters.
@@ -259,12 +313,20 @@ mod tests {
     const NOVA: &str = "amazon.nova-canvas-v1:0";
     const TITAN: &str = "amazon.titan-image-generator-v2:0";
     const SD: &str = "stability.stable-image-core-v1:1";
+    const ULTRA: &str = "stability.stable-image-ultra-v1:1";
+    const SD35: &str = "stability.sd3-5-large-v1:0";
 
     fn config() -> Config {
         Config {
             output_bucket: "b".into(),
             default_model_id: SD.into(),
-            allowed_model_ids: vec![SD.into(), NOVA.into(), TITAN.into()],
+            allowed_model_ids: vec![
+                SD.into(),
+                ULTRA.into(),
+                SD35.into(),
+                NOVA.into(),
+                TITAN.into(),
+            ],
             max_prompt_file_bytes: 16384,
             blocklist: vec!["gore".into()],
         }
@@ -298,6 +360,8 @@ mod tests {
         assert_eq!(v.number_of_images, 1);
         assert_eq!(v.cfg_scale, None);
         assert_eq!(v.quality, None);
+        assert_eq!(v.output_format, Some(OutputFormat::Png));
+        assert!(v.warnings.is_empty());
     }
 
     #[test]
@@ -484,5 +548,106 @@ mod tests {
         };
         let Rejections(problems) = validate(o, &config()).unwrap_err();
         assert_eq!(problems.len(), 3, "{problems:?}");
+        let o = PromptOptions {
+            prompt: String::new(),
+            quality: Some(Quality::Premium),
+            output_format: Some(OutputFormat::Jpeg),
+            cfg_scale: Some(5.0),
+            ..with_model(ULTRA)
+        };
+        let Rejections(problems) = validate(o, &config()).unwrap_err();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        let o = PromptOptions {
+            output_format: Some(OutputFormat::Png),
+            cfg_scale: Some(99.0),
+            ..with_model(TITAN)
+        };
+        let Rejections(problems) = validate(o, &config()).unwrap_err();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(
+            problems[1].contains("do not take outputFormat"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn output_format_only_where_the_model_documents_it() {
+        let o = |model, format| PromptOptions {
+            output_format: format,
+            ..with_model(model)
+        };
+        for model in [SD, ULTRA, SD35] {
+            for format in OutputFormat::ALL {
+                let v = validate(o(model, Some(format)), &config()).unwrap();
+                assert_eq!(v.output_format, Some(format), "{model}");
+            }
+            let v = validate(o(model, None), &config()).unwrap();
+            assert_eq!(
+                v.output_format,
+                Some(OutputFormat::Png),
+                "PNG stays the default"
+            );
+        }
+        for model in [NOVA, TITAN] {
+            assert_eq!(
+                validate(o(model, None), &config()).unwrap().output_format,
+                None
+            );
+            for format in OutputFormat::ALL {
+                let reason = rejected(o(model, Some(format)));
+                assert!(
+                    reason.contains("models do not take outputFormat (they always return PNG)"),
+                    "{reason}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn legacy_models_run_with_a_warning() {
+        let titan = validate(with_model(TITAN), &config()).unwrap();
+        assert_eq!(
+            titan.warnings,
+            [format!(
+                "{TITAN} (Amazon Titan Image Generator v2) is a legacy model: it reached end of \
+                 life on Bedrock in June 2026 and works only for accounts with extended access; \
+                 current models here: {SD}, {ULTRA}, {SD35}."
+            )]
+        );
+        let nova = validate(with_model(NOVA), &config()).unwrap();
+        assert_eq!(nova.warnings.len(), 1);
+        assert!(
+            nova.warnings[0].contains("end of life on Bedrock in September 2026"),
+            "{:?}",
+            nova.warnings
+        );
+        for model in [SD, ULTRA, SD35] {
+            assert!(
+                validate(with_model(model), &config())
+                    .unwrap()
+                    .warnings
+                    .is_empty()
+            );
+        }
+        // A cross-region id is the same model; with no current model enabled, none is suggested.
+        let only_legacy = Config {
+            default_model_id: "us.amazon.nova-canvas-v1:0".into(),
+            allowed_model_ids: vec!["us.amazon.nova-canvas-v1:0".into()],
+            ..config()
+        };
+        let v = validate(opts("a lighthouse"), &only_legacy).unwrap();
+        assert_eq!(
+            v.warnings,
+            [
+                "us.amazon.nova-canvas-v1:0 (Amazon Nova Canvas) is a legacy model: it reached end of \
+              life on Bedrock in September 2026 and works only for accounts with extended access."
+            ]
+        );
+        // A rejected request carries its problems, not the warning.
+        let bad = PromptOptions {
+            prompt: String::new(),
+            ..with_model(TITAN)
+        };
+        assert!(!rejected(bad).contains("legacy"));
     }
 }

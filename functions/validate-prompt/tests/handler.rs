@@ -1,6 +1,8 @@
 //! ValidatePrompt end to end through the real S3 adapter, with the S3 client mocked.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::sync::{Arc, Mutex};
+
 use aws_sdk_s3::operation::get_object::{GetObjectError, GetObjectOutput};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::error::NoSuchKey;
@@ -16,7 +18,7 @@ fn config() -> Config {
         ("OUTPUT_BUCKET", "out-bucket"),
         (
             "ALLOWED_MODEL_IDS",
-            "stability.stable-image-core-v1:1,amazon.nova-canvas-v1:0",
+            "stability.stable-image-core-v1:1,amazon.nova-canvas-v1:0,stability.stable-image-ultra-v1:1",
         ),
         ("BLOCKLIST", "gore"),
     ])
@@ -69,6 +71,101 @@ async fn console_input_becomes_a_request() {
     let json = serde_json::to_value(&request).unwrap();
     assert_eq!(json["numberOfImages"], 2);
     assert_eq!(json["model"]["family"], "nova");
+}
+
+/// Log lines written while `f` runs (the test runtime is single-threaded, so the default
+/// subscriber set here sees the handler's events).
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_legacy_model_runs_with_a_warning_in_the_request_and_the_log() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_max_level(tracing::Level::WARN)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let event = json!({"input": {"prompt": "a fox", "model": "amazon.nova-canvas-v1:0"},
+                       "executionName": "exec-7"});
+    let request = handle(&config(), &no_s3(), event).await.unwrap();
+    let json = serde_json::to_value(&request).unwrap();
+    let warnings = json["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{json}");
+    let warning = warnings[0].as_str().unwrap();
+    assert!(
+        warning.starts_with("amazon.nova-canvas-v1:0 (Amazon Nova Canvas) is a legacy model: it reached end of life on Bedrock in September 2026"),
+        "{warning}"
+    );
+    assert!(
+        warning.ends_with(
+            "current models here: stability.stable-image-core-v1:1, stability.stable-image-ultra-v1:1."
+        ),
+        "{warning}"
+    );
+    let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(logged.contains("WARN"), "{logged}");
+    assert!(
+        logged.contains("request accepted with a warning"),
+        "{logged}"
+    );
+    assert!(
+        logged.contains("end of life on Bedrock in September 2026"),
+        "{logged}"
+    );
+
+    let current = handle(
+        &config(),
+        &no_s3(),
+        json!({"input": {"prompt": "a fox"}, "executionName": "exec-8"}),
+    )
+    .await
+    .unwrap();
+    assert!(current.warnings.is_empty());
+    assert!(
+        serde_json::to_value(&current)
+            .unwrap()
+            .get("warnings")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn output_format_reaches_the_request() {
+    let event = json!({"input": {"prompt": "a fox", "model": "stability.stable-image-ultra-v1:1",
+                                 "outputFormat": "jpeg"}, "executionName": "e"});
+    let request = handle(&config(), &no_s3(), event).await.unwrap();
+    assert_eq!(
+        serde_json::to_value(&request).unwrap()["outputFormat"],
+        "jpeg"
+    );
+    let reason = rejection(
+        &no_s3(),
+        json!({"input": {"prompt": "", "model": "amazon.nova-canvas-v1:0", "outputFormat": "jpeg"}}),
+    )
+    .await;
+    assert!(
+        reason.contains("the prompt is empty")
+            && reason.contains("Amazon Nova Canvas models do not take outputFormat"),
+        "{reason}"
+    );
+    let reason = rejection(
+        &no_s3(),
+        json!({"input": {"prompt": "x", "outputFormat": "webp"}}),
+    )
+    .await;
+    assert!(reason.contains("unknown variant `webp`"), "{reason}");
 }
 
 #[tokio::test]

@@ -15,7 +15,7 @@ pub struct FakeModelBehavior {
     pub unavailable: u32,
     /// Answer the next N valid calls with `ModelTimeoutException` (HTTP 408).
     pub timeout: u32,
-    /// Return bytes that are not a PNG in the next N successful responses.
+    /// Return corrupt images (neither PNG nor JPEG) in the next N successful responses.
     pub corrupt: u32,
     /// Prompts containing any of these terms (case-insensitive) are blocked by the content filter.
     pub filter_terms: Vec<String>,

@@ -1,7 +1,7 @@
 //! Bedrock runtime: an offline image model answering InvokeModel for each supported family.
 //!
-//! - [`schema`]: each family's request schema and limits, checked as Bedrock checks them.
-//! - [`render`]: deterministic pictures from prompt and seed.
+//! - [`schema`]: each model's request schema and limits, checked as Bedrock checks them.
+//! - [`render`]: deterministic pictures from prompt and seed, as PNG, JPEG or WebP.
 //! - [`behavior`]: injected failures (throttling, timeouts, content filter, corrupt images).
 //! - [`transport`]: the HTTP face the SDK client talks to.
 
@@ -71,8 +71,9 @@ impl ModelError {
 
 /// The message Titan and Nova give when the content filter blocks a prompt.
 pub const CONTENT_FILTER_MESSAGE: &str = "This request has been blocked by our content filters.";
-/// The bytes a corrupt image carries instead of a PNG.
-pub const CORRUPT_IMAGE: &[u8] = b"imagegen fake model: deliberately corrupt image (not a PNG)";
+/// The bytes a corrupt image carries instead of a picture.
+pub const CORRUPT_IMAGE: &[u8] =
+    b"imagegen fake model: deliberately corrupt image (not a PNG, JPEG or WebP)";
 
 #[derive(Debug, Default)]
 struct State {
@@ -192,11 +193,8 @@ fn take(count: &mut u32) -> bool {
 }
 
 fn parse(model_id: &str, body: &[u8]) -> Result<(ModelFamily, ImageJob), ModelError> {
-    let family = ModelFamily::from_model_id(model_id).ok_or_else(|| {
-        ModelError::Validation("The provided model identifier is invalid.".into())
-    })?;
-    let job = schema::parse_request(family, body).map_err(ModelError::Validation)?;
-    Ok((family, job))
+    let (model, job) = schema::parse_request(model_id, body).map_err(ModelError::Validation)?;
+    Ok((model.family(), job))
 }
 
 fn filtered(family: ModelFamily, job: &ImageJob) -> Result<Vec<u8>, ModelError> {
@@ -205,7 +203,7 @@ fn filtered(family: ModelFamily, job: &ImageJob) -> Result<Vec<u8>, ModelError> 
             Err(ModelError::Validation(CONTENT_FILTER_MESSAGE.into()))
         }
         ModelFamily::Stability => {
-            let blank = render::blank_png(job.width, job.height)
+            let blank = render::blank(job.width, job.height, job.format)
                 .map_err(|e| ModelError::Internal(e.to_string()))?;
             Ok(response(
                 family,
@@ -222,11 +220,12 @@ async fn render_all(job: ImageJob) -> Result<Vec<Vec<u8>>, ModelError> {
     let work = move || {
         (0..job.count)
             .map(|i| {
-                render::render_png(
+                render::render_image(
                     &job.prompt,
                     job.seed.wrapping_add(u64::from(i)),
                     job.width,
                     job.height,
+                    job.format,
                 )
                 .map_err(|e| ModelError::Internal(e.to_string()))
             })

@@ -3,10 +3,16 @@
 
 use std::f32::consts::TAU;
 
+use super::schema::ImageFormat;
+
 /// Why a picture could not be encoded.
 #[derive(Debug, thiserror::Error)]
-#[error("PNG encoding failed: {0}")]
-pub struct RenderError(#[from] png::EncodingError);
+pub enum RenderError {
+    #[error("PNG encoding failed: {0}")]
+    Png(#[from] png::EncodingError),
+    #[error("{0} encoding failed: {1}")]
+    Image(&'static str, image::ImageError),
+}
 
 /// FNV-1a over the bytes of `s`.
 pub fn hash_str(s: &str) -> u64 {
@@ -270,6 +276,28 @@ pub fn encode_png(pixels: &[u8], width: u32, height: u32) -> Result<Vec<u8>, Ren
     Ok(out)
 }
 
+/// Encode RGB8 pixels in `format` (JPEG at quality 90 like a model's output; WebP lossless, the
+/// only WebP the `image` crate writes).
+pub fn encode(
+    pixels: &[u8],
+    width: u32,
+    height: u32,
+    format: ImageFormat,
+) -> Result<Vec<u8>, RenderError> {
+    let mut out = Vec::with_capacity(pixels.len() / 8);
+    let rgb = image::ExtendedColorType::Rgb8;
+    match format {
+        ImageFormat::Png => return encode_png(pixels, width, height),
+        ImageFormat::Jpeg => image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
+            .encode(pixels, width, height, rgb)
+            .map_err(|e| RenderError::Image("JPEG", e))?,
+        ImageFormat::WebP => image::codecs::webp::WebPEncoder::new_lossless(&mut out)
+            .encode(pixels, width, height, rgb)
+            .map_err(|e| RenderError::Image("WebP", e))?,
+    }
+    Ok(out)
+}
+
 /// The PNG for `prompt` and `seed` at `width`x`height`.
 pub fn render_png(
     prompt: &str,
@@ -280,12 +308,29 @@ pub fn render_png(
     encode_png(&render_rgb(prompt, seed, width, height), width, height)
 }
 
-/// A black PNG, as a filtered Stability response carries.
-pub fn blank_png(width: u32, height: u32) -> Result<Vec<u8>, RenderError> {
-    encode_png(
+/// The picture for `prompt` and `seed` at `width`x`height`, in `format`.
+pub fn render_image(
+    prompt: &str,
+    seed: u64,
+    width: u32,
+    height: u32,
+    format: ImageFormat,
+) -> Result<Vec<u8>, RenderError> {
+    encode(
+        &render_rgb(prompt, seed, width, height),
+        width,
+        height,
+        format,
+    )
+}
+
+/// A black picture, as a filtered Stability response carries.
+pub fn blank(width: u32, height: u32, format: ImageFormat) -> Result<Vec<u8>, RenderError> {
+    encode(
         &vec![0u8; width as usize * height as usize * 3],
         width,
         height,
+        format,
     )
 }
 
@@ -306,5 +351,27 @@ mod tests {
     fn png_signature() {
         let png = render_png("x", 1, 16, 16).unwrap();
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    }
+
+    #[test]
+    fn each_format_decodes_to_the_size_asked_for() {
+        for (format, expected) in [
+            (ImageFormat::Png, image::ImageFormat::Png),
+            (ImageFormat::Jpeg, image::ImageFormat::Jpeg),
+            (ImageFormat::WebP, image::ImageFormat::WebP),
+        ] {
+            for bytes in [
+                render_image("x", 1, 40, 24, format).unwrap(),
+                blank(40, 24, format).unwrap(),
+            ] {
+                assert_eq!(image::guess_format(&bytes).unwrap(), expected);
+                let decoded = image::load_from_memory(&bytes).unwrap();
+                assert_eq!((decoded.width(), decoded.height()), (40, 24), "{format:?}");
+            }
+        }
+        assert_eq!(
+            render_image("x", 1, 16, 16, ImageFormat::Png).unwrap(),
+            render_png("x", 1, 16, 16).unwrap()
+        );
     }
 }

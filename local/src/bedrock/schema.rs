@@ -1,9 +1,54 @@
-//! The request schema of each model family, checked the way Bedrock checks it: a malformed request is
-//! a `ValidationException` with a JSON-schema style message. These tables are written from the AWS
-//! documentation on purpose apart from `imagegen_core::model`, so the fake catches a validator bug.
+//! The request schema of each model the offline model answers for, checked the way Bedrock checks it:
+//! a malformed request is a `ValidationException` with a JSON-schema style message. These tables are
+//! written from the AWS documentation on purpose apart from `imagegen_core::model`, so the fake
+//! catches a validator bug.
+//!
+//! Titan Image Generator v2 and Nova Canvas share the `TEXT_IMAGE` shape; their limits differ per
+//! family. The Stability models' pages differ per model, so each has its own entry in
+//! [`STABILITY_MODELS`] (Bedrock user guide, "Stability AI models", read for this table):
+//!
+//! - Stable Image Core 1.1 (`stability.stable-image-core-v1:1`,
+//!   <https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-diffusion-stable-image-core-text-image-request-response.html>):
+//!   text-to-image only; `prompt` (up to 10,000 characters), optional `aspect_ratio` (16:9, 1:1,
+//!   21:9, 2:3, 3:2, 4:5, 5:4, 9:16, 9:21; default 1:1), `output_format` (JPEG, PNG; output sides 640
+//!   to 1,536 px), `seed` (0 or absent for a random one), `negative_prompt` (up to 10,000). No `mode`.
+//! - Stable Image Ultra 1.1 (`stability.stable-image-ultra-v1:1`,
+//!   <https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-diffusion-stable-ultra-text-image-request-response.html>):
+//!   the same fields and formats, plus `mode` whose only value is `text-to-image`, and
+//!   image-to-image through `image` (base64 JPEG/PNG/WebP) and `strength` (0 to 1).
+//! - Stable Diffusion 3.5 Large (`stability.sd3-5-large-v1:0`,
+//!   <https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-diffusion-3-5-large.html>):
+//!   `mode` `text-to-image` or `image-to-image` (the latter with `image` and `strength`), `seed` 0 to
+//!   4294967294, `output_format` `jpeg`, `png` or `webp` (default png), `negative_prompt` up to 10,000.
+//!
+//! Every one answers `{"seeds": [...], "finish_reasons": [null | "Filter reason: prompt" | ...],
+//! "images": [base64]}`. Where the pages disagree with each other or with Stability's own API
+//! reference, the stricter reading is kept: a prompt needs at least one character (the tables say 0
+//! to 10,000; Stability's API requires a prompt), and seeds stop at 4294967294 for every model (the
+//! Core and Ultra pages say 4294967295).
 
 use imagegen_core::model::ModelFamily;
 use serde_json::{Map, Value};
+
+/// The format the model answers in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageFormat {
+    Png,
+    Jpeg,
+    WebP,
+}
+
+impl ImageFormat {
+    /// The format for a Stability `output_format` value.
+    fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "png" => Some(Self::Png),
+            "jpeg" => Some(Self::Jpeg),
+            "webp" => Some(Self::WebP),
+            _ => None,
+        }
+    }
+}
 
 /// A text-to-image job the renderer can draw.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +60,100 @@ pub struct ImageJob {
     pub count: u32,
     /// The seed of the first image; image `i` uses `seed + i`.
     pub seed: u64,
+    pub format: ImageFormat,
+}
+
+/// What one Stability model's Bedrock page documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StabilityModel {
+    pub id: &'static str,
+    /// The top-level keys the model takes.
+    pub keys: &'static [&'static str],
+    /// `output_format` values.
+    pub output_formats: &'static [&'static str],
+    /// `mode` values (only when `keys` has `mode`).
+    pub modes: &'static [&'static str],
+}
+
+const STABILITY_TEXT_KEYS: &[&str] = &[
+    "prompt",
+    "negative_prompt",
+    "aspect_ratio",
+    "seed",
+    "output_format",
+];
+const STABILITY_IMAGE_KEYS: &[&str] = &[
+    "prompt",
+    "negative_prompt",
+    "aspect_ratio",
+    "seed",
+    "output_format",
+    "mode",
+    "image",
+    "strength",
+];
+
+/// The Stability models the offline model answers for (see the module documentation).
+pub const STABILITY_MODELS: &[StabilityModel] = &[
+    StabilityModel {
+        id: "stability.stable-image-core-v1:1",
+        keys: STABILITY_TEXT_KEYS,
+        output_formats: &["jpeg", "png"],
+        modes: &[],
+    },
+    StabilityModel {
+        id: "stability.stable-image-ultra-v1:1",
+        keys: STABILITY_IMAGE_KEYS,
+        output_formats: &["jpeg", "png"],
+        modes: &["text-to-image"],
+    },
+    StabilityModel {
+        id: "stability.sd3-5-large-v1:0",
+        keys: STABILITY_IMAGE_KEYS,
+        output_formats: &["jpeg", "png", "webp"],
+        modes: &["text-to-image", "image-to-image"],
+    },
+];
+
+/// The Titan and Nova models the offline model answers for.
+const TEXT_IMAGE_MODELS: &[(&str, ModelFamily)] = &[
+    ("amazon.titan-image-generator-v2:0", ModelFamily::Titan),
+    ("amazon.nova-canvas-v1:0", ModelFamily::Nova),
+];
+
+/// The model a Bedrock model id names, also through a cross-region inference profile
+/// (`us.amazon.nova-canvas-v1:0`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OfflineModel {
+    TextImage(ModelFamily),
+    Stability(&'static StabilityModel),
+}
+
+impl OfflineModel {
+    /// The model for an id, or `None` when the offline model does not answer for it.
+    pub fn find(model_id: &str) -> Option<Self> {
+        let names = |id: &str| {
+            model_id == id || model_id.split_once('.').is_some_and(|(_, rest)| rest == id)
+        };
+        TEXT_IMAGE_MODELS
+            .iter()
+            .find(|(id, _)| names(id))
+            .map(|&(_, family)| Self::TextImage(family))
+            .or_else(|| {
+                STABILITY_MODELS
+                    .iter()
+                    .find(|m| names(m.id))
+                    .map(Self::Stability)
+            })
+    }
+
+    /// The family whose request and response shape the model uses.
+    pub fn family(self) -> ModelFamily {
+        match self {
+            Self::TextImage(family) => family,
+            Self::Stability(_) => ModelFamily::Stability,
+        }
+    }
 }
 
 const TITAN_SIZES: &[(u32, u32)] = &[
@@ -101,21 +240,13 @@ const CONFIG_KEYS: &[&str] = &[
     "seed",
     "quality",
 ];
-const STABILITY_KEYS: &[&str] = &[
-    "prompt",
-    "negative_prompt",
-    "aspect_ratio",
-    "seed",
-    "output_format",
-    "mode",
-    "image",
-    "strength",
-    "style_preset",
-    "cfg_scale",
-];
+/// The message Bedrock gives for a model id it does not know.
+pub const INVALID_MODEL_MESSAGE: &str = "The provided model identifier is invalid.";
 
-/// Check a request body for `family` and turn it into a job, or explain (as Bedrock would) why not.
-pub fn parse_request(family: ModelFamily, body: &[u8]) -> Result<ImageJob, String> {
+/// Check a request body for `model_id` and turn it into a job, or explain (as Bedrock would) why
+/// not.
+pub fn parse_request(model_id: &str, body: &[u8]) -> Result<(OfflineModel, ImageJob), String> {
+    let model = OfflineModel::find(model_id).ok_or_else(|| INVALID_MODEL_MESSAGE.to_owned())?;
     let value: Value = serde_json::from_slice(body).map_err(|e| {
         format!("Malformed input request: the body is not valid JSON ({e}), please reformat your input and try again.")
     })?;
@@ -125,10 +256,11 @@ pub fn parse_request(family: ModelFamily, body: &[u8]) -> Result<ImageJob, Strin
             &format!("expected type: JSONObject, found: {}", type_name(&value)),
         ));
     };
-    match family {
-        ModelFamily::Titan | ModelFamily::Nova => parse_text_image(family, &root),
-        ModelFamily::Stability => parse_stability(&root),
-    }
+    let job = match model {
+        OfflineModel::TextImage(family) => parse_text_image(family, &root),
+        OfflineModel::Stability(stability) => parse_stability(stability, &root),
+    }?;
+    Ok((model, job))
 }
 
 /// The size a Stability aspect ratio renders at.
@@ -373,6 +505,7 @@ fn parse_text_image(family: ModelFamily, root: &Map<String, Value>) -> Result<Im
         height,
         count: to_u32(count),
         seed,
+        format: ImageFormat::Png,
     })
 }
 
@@ -421,8 +554,8 @@ fn check_nova_size(width: u32, height: u32) -> Result<(), String> {
     Ok(())
 }
 
-fn parse_stability(root: &Map<String, Value>) -> Result<ImageJob, String> {
-    check_keys("#", root, STABILITY_KEYS)?;
+fn parse_stability(model: &StabilityModel, root: &Map<String, Value>) -> Result<ImageJob, String> {
+    check_keys("#", root, model.keys)?;
     let Some(prompt) = string("#/prompt", root.get("prompt"), 1, 10_000)? else {
         return Err(malformed("#", "required key [prompt] not found"));
     };
@@ -438,25 +571,19 @@ fn parse_stability(root: &Map<String, Value>) -> Result<ImageJob, String> {
     let format = one_of(
         "#/output_format",
         root.get("output_format"),
-        &["jpeg", "png", "webp"],
-    )?;
-    if let Some(format) = format.filter(|f| f != "png") {
+        model.output_formats,
+    )?
+    .as_deref()
+    .and_then(ImageFormat::from_name)
+    .unwrap_or(ImageFormat::Png);
+    let mode = one_of("#/mode", root.get("mode"), model.modes)?;
+    number("#/strength", root.get("strength"), 0.0, 1.0)?;
+    if mode.as_deref() == Some("image-to-image") || root.contains_key("image") {
         return Err(format!(
-            "output_format {format} is valid but the offline image model only renders png."
+            "image-to-image is valid for {} but not supported by the offline image model.",
+            model.id
         ));
     }
-    let mode = one_of(
-        "#/mode",
-        root.get("mode"),
-        &["text-to-image", "image-to-image"],
-    )?;
-    if mode.as_deref() == Some("image-to-image") {
-        return Err(
-            "mode image-to-image is valid but not supported by the offline image model.".into(),
-        );
-    }
-    number("#/strength", root.get("strength"), 0.0, 1.0)?;
-    number("#/cfg_scale", root.get("cfg_scale"), 1.0, 10.0)?;
     // Stability draws a random seed for 0; the fake derives one from the prompt to stay deterministic.
     let seed = if seed == 0 {
         crate::bedrock::render::hash_str(&prompt) % 4_294_967_294 + 1
@@ -470,6 +597,7 @@ fn parse_stability(root: &Map<String, Value>) -> Result<ImageJob, String> {
         height,
         count: 1,
         seed,
+        format,
     })
 }
 
@@ -478,8 +606,132 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    const CORE: &str = "stability.stable-image-core-v1:1";
+    const ULTRA: &str = "stability.stable-image-ultra-v1:1";
+    const SD35: &str = "stability.sd3-5-large-v1:0";
+
+    /// A request to the family's model (Stability: Stable Image Core).
     fn parse(family: ModelFamily, v: Value) -> Result<ImageJob, String> {
-        parse_request(family, v.to_string().as_bytes())
+        let model = match family {
+            ModelFamily::Titan => "amazon.titan-image-generator-v2:0",
+            ModelFamily::Nova => "amazon.nova-canvas-v1:0",
+            ModelFamily::Stability => CORE,
+        };
+        parse_model(model, v)
+    }
+
+    fn parse_model(model: &str, v: Value) -> Result<ImageJob, String> {
+        parse_request(model, v.to_string().as_bytes()).map(|(_, job)| job)
+    }
+
+    #[test]
+    fn models_by_id() {
+        assert_eq!(
+            OfflineModel::find("us.amazon.nova-canvas-v1:0").map(OfflineModel::family),
+            Some(ModelFamily::Nova)
+        );
+        for id in [CORE, ULTRA, SD35] {
+            let found = OfflineModel::find(id);
+            assert!(
+                matches!(found, Some(OfflineModel::Stability(m)) if m.id == id),
+                "{id}"
+            );
+            assert_eq!(
+                OfflineModel::find(&format!("eu.{id}")).map(OfflineModel::family),
+                Some(ModelFamily::Stability)
+            );
+        }
+        for unknown in [
+            "stability.sd3-large-v1:0",
+            "amazon.titan-image-generator-v1",
+            "x",
+        ] {
+            assert_eq!(
+                parse_model(unknown, json!({"prompt": "p"})).unwrap_err(),
+                INVALID_MODEL_MESSAGE
+            );
+        }
+    }
+
+    #[test]
+    fn output_formats_per_model() {
+        let format = |model, f: &str| {
+            parse_model(model, json!({"prompt": "p", "output_format": f})).map(|j| j.format)
+        };
+        for model in [CORE, ULTRA, SD35] {
+            assert_eq!(format(model, "png"), Ok(ImageFormat::Png));
+            assert_eq!(format(model, "jpeg"), Ok(ImageFormat::Jpeg));
+            assert_eq!(
+                parse_model(model, json!({"prompt": "p"})).map(|j| j.format),
+                Ok(ImageFormat::Png),
+                "PNG is the default"
+            );
+            let err = format(model, "gif").unwrap_err();
+            assert!(
+                err.contains("#/output_format: gif is not a valid enum value"),
+                "{err}"
+            );
+        }
+        assert_eq!(format(SD35, "webp"), Ok(ImageFormat::WebP));
+        for model in [CORE, ULTRA] {
+            let err = format(model, "webp").unwrap_err();
+            assert!(
+                err.contains("webp is not a valid enum value"),
+                "{model}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn modes_per_model() {
+        let mode = |model, m: &str| parse_model(model, json!({"prompt": "p", "mode": m}));
+        let err = mode(CORE, "text-to-image").unwrap_err();
+        assert!(err.contains("extraneous key [mode]"), "{err}");
+        assert!(mode(ULTRA, "text-to-image").is_ok());
+        let err = mode(ULTRA, "image-to-image").unwrap_err();
+        assert!(
+            err.contains("image-to-image is not a valid enum value"),
+            "{err}"
+        );
+        assert!(mode(SD35, "text-to-image").is_ok());
+        let err = mode(SD35, "image-to-image").unwrap_err();
+        assert!(
+            err.contains("not supported by the offline image model"),
+            "{err}"
+        );
+        let with_image = json!({"prompt": "p", "image": "aGk=", "strength": 0.5});
+        let err = parse_model(ULTRA, with_image.clone()).unwrap_err();
+        assert!(
+            err.contains("not supported by the offline image model"),
+            "{err}"
+        );
+        let err = parse_model(CORE, with_image).unwrap_err();
+        assert!(err.contains("extraneous key"), "{err}");
+        let err = parse_model(SD35, json!({"prompt": "p", "strength": 1.5})).unwrap_err();
+        assert!(
+            err.contains("#/strength: 1.5 is not less or equal to 1"),
+            "{err}"
+        );
+        // Parameters of other APIs are not Bedrock's.
+        for model in [CORE, ULTRA, SD35] {
+            for key in ["cfg_scale", "style_preset", "width"] {
+                let err = parse_model(model, json!({"prompt": "p", key: 1})).unwrap_err();
+                assert!(
+                    err.contains(&format!("extraneous key [{key}]")),
+                    "{model}: {err}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn stability_sizes_are_within_the_documented_sides() {
+        for (ratio, w, h) in STABILITY_RATIOS {
+            assert!(
+                (640..=1536).contains(w) && (640..=1536).contains(h),
+                "{ratio}"
+            );
+        }
     }
 
     #[test]
@@ -572,7 +824,7 @@ mod tests {
             "{err}"
         );
         assert!(
-            parse_request(ModelFamily::Titan, b"{")
+            parse_request("amazon.titan-image-generator-v2:0", b"{")
                 .unwrap_err()
                 .contains("not valid JSON")
         );

@@ -1,6 +1,8 @@
 //! The S3 key layout, and which uploads are prompt files. Outputs never land under the prompt
 //! prefix, so they cannot trigger the pipeline.
 
+use crate::types::OutputFormat;
+
 /// Where prompt files are uploaded (the default of `PROMPT_PREFIX`).
 pub const PROMPT_PREFIX: &str = "prompts/";
 
@@ -64,14 +66,14 @@ pub const THUMBNAILS_PREFIX: &str = "thumbnails/";
 /// Where the result manifests go.
 pub const RESULTS_PREFIX: &str = "results/";
 
-/// `images/{requestId}/` — the generated PNGs.
+/// `images/{requestId}/` — the generated images.
 pub fn image_prefix(request_id: &str) -> String {
     format!("{IMAGES_PREFIX}{request_id}/")
 }
 
-/// `images/{requestId}/{n}.png`
-pub fn image_key(request_id: &str, index: usize) -> String {
-    format!("{}{index}.png", image_prefix(request_id))
+/// `images/{requestId}/{n}.png`, or `.jpg` for a JPEG.
+pub fn image_key(request_id: &str, index: usize, format: OutputFormat) -> String {
+    format!("{}{index}.{}", image_prefix(request_id), format.extension())
 }
 
 /// `thumbnails/{requestId}/`
@@ -141,7 +143,8 @@ mod tests {
 
     #[test]
     fn layout() {
-        assert_eq!(image_key("r1", 0), "images/r1/0.png");
+        assert_eq!(image_key("r1", 0, OutputFormat::Png), "images/r1/0.png");
+        assert_eq!(image_key("r1", 1, OutputFormat::Jpeg), "images/r1/1.jpg");
         assert_eq!(
             thumbnail_key("r1", 2, 256, "jpg"),
             "thumbnails/r1/2-256.jpg"
@@ -149,7 +152,7 @@ mod tests {
         assert_eq!(manifest_key("r1"), "results/r1.json");
         assert_eq!(notification_key("run-1"), "notifications/run-1.json");
         for key in [
-            image_key("r", 0),
+            image_key("r", 0, OutputFormat::Png),
             thumbnail_key("r", 0, 1, "png"),
             manifest_key("r"),
             notification_key("r"),

@@ -8,35 +8,89 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::types::ImageRequest;
+use crate::types::{ImageRequest, OutputFormat};
 
 /// The model used when neither the request nor the settings name one: Stability AI's Stable Image
 /// Core (Titan Image Generator v2 and Nova Canvas have reached end of life on Bedrock).
 pub const DEFAULT_MODEL_ID: &str = "stability.stable-image-core-v1:1";
+
+/// Whether Bedrock still offers a model to every account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifecycle {
+    Active,
+    /// Past its end of life on Bedrock: accounts with extended access can still call it, so a
+    /// request that names it still runs, with a warning.
+    Legacy {
+        /// When Bedrock ended it, for people ("June 2026").
+        end_of_life: &'static str,
+    },
+}
 
 /// A Bedrock image model this project knows by id (any id of a supported family works; these are
 /// the ones the offline model answers for and the CLI allows by default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KnownModel {
     pub id: &'static str,
+    /// The model's name for people.
+    pub name: &'static str,
     pub family: ModelFamily,
+    pub lifecycle: Lifecycle,
 }
 
-/// The models this project knows by id.
+/// The models this project knows by id, current ones first. The one home of their end-of-life
+/// dates.
 pub const KNOWN_MODELS: &[KnownModel] = &[
     KnownModel {
         id: DEFAULT_MODEL_ID,
+        name: "Stable Image Core 1.1",
         family: ModelFamily::Stability,
+        lifecycle: Lifecycle::Active,
+    },
+    KnownModel {
+        id: "stability.stable-image-ultra-v1:1",
+        name: "Stable Image Ultra 1.1",
+        family: ModelFamily::Stability,
+        lifecycle: Lifecycle::Active,
+    },
+    KnownModel {
+        id: "stability.sd3-5-large-v1:0",
+        name: "Stable Diffusion 3.5 Large",
+        family: ModelFamily::Stability,
+        lifecycle: Lifecycle::Active,
     },
     KnownModel {
         id: "amazon.nova-canvas-v1:0",
+        name: "Amazon Nova Canvas",
         family: ModelFamily::Nova,
+        lifecycle: Lifecycle::Legacy {
+            end_of_life: "September 2026",
+        },
     },
     KnownModel {
         id: "amazon.titan-image-generator-v2:0",
+        name: "Amazon Titan Image Generator v2",
         family: ModelFamily::Titan,
+        lifecycle: Lifecycle::Legacy {
+            end_of_life: "June 2026",
+        },
     },
 ];
+
+/// The known model a Bedrock model id names, ignoring a cross-region inference prefix (`us.`, ...).
+pub fn known_model(model_id: &str) -> Option<&'static KnownModel> {
+    let base = base_id(model_id);
+    KNOWN_MODELS.iter().find(|m| m.id == base)
+}
+
+/// A model id without its cross-region inference prefix (`us.`, `eu.`, ...).
+fn base_id(model_id: &str) -> &str {
+    let id = model_id.trim();
+    const REGION_PREFIXES: [&str; 7] = ["us", "eu", "apac", "global", "us-gov", "ca", "jp"];
+    match id.split_once('.') {
+        Some((prefix, rest)) if REGION_PREFIXES.contains(&prefix) => rest,
+        _ => id,
+    }
+}
 
 /// A family of Bedrock image models that share a request shape and limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -77,6 +131,9 @@ pub struct Limits {
     /// `(min, max, default)`; `None` when the family takes no cfgScale.
     pub cfg_scale: Option<(f64, f64, f64)>,
     pub supports_quality: bool,
+    /// The image formats a request may choose; empty when the family takes no format (it returns
+    /// PNG).
+    pub output_formats: &'static [OutputFormat],
     pub sizes: SizeRule,
     /// The size used when the request gives none.
     pub default_size: (u32, u32),
@@ -125,12 +182,7 @@ const STABILITY_RATIOS: &[(u32, u32)] = &[
 impl ModelFamily {
     /// The family of a Bedrock model id, ignoring a cross-region inference prefix (`us.`, `eu.`, ...).
     pub fn from_model_id(model_id: &str) -> Option<Self> {
-        let id = model_id.trim();
-        const REGION_PREFIXES: [&str; 7] = ["us", "eu", "apac", "global", "us-gov", "ca", "jp"];
-        let base = match id.split_once('.') {
-            Some((prefix, rest)) if REGION_PREFIXES.contains(&prefix) => rest,
-            _ => id,
-        };
+        let base = base_id(model_id);
         if base.starts_with("amazon.titan-image-generator") {
             Some(Self::Titan)
         } else if base.starts_with("amazon.nova-canvas") {
@@ -161,6 +213,7 @@ impl ModelFamily {
                 max_seed: 2_147_483_646,
                 cfg_scale: Some((1.1, 10.0, 8.0)),
                 supports_quality: true,
+                output_formats: &[],
                 sizes: SizeRule::Fixed(TITAN_SIZES),
                 default_size: (1024, 1024),
             },
@@ -171,6 +224,7 @@ impl ModelFamily {
                 max_seed: 858_993_459,
                 cfg_scale: Some((1.1, 10.0, 6.5)),
                 supports_quality: true,
+                output_formats: &[],
                 sizes: SizeRule::Range {
                     min: 320,
                     max: 4096,
@@ -187,6 +241,9 @@ impl ModelFamily {
                 max_seed: 4_294_967_294,
                 cfg_scale: None,
                 supports_quality: false,
+                // Core, Ultra and SD3.5 Large all document `jpeg` and `png` (SD3.5 Large also
+                // `webp`, which the pipeline does not offer).
+                output_formats: &OutputFormat::ALL,
                 sizes: SizeRule::AspectRatios(STABILITY_RATIOS),
                 default_size: (1024, 1024),
             },
@@ -247,7 +304,7 @@ pub fn request_body(request: &ImageRequest) -> Value {
             let mut body = json!({
                 "prompt": request.prompt,
                 "seed": request.seed,
-                "output_format": "png",
+                "output_format": request.image_format().as_str(),
             });
             if let Some(ratio) = aspect_ratio(request.width, request.height) {
                 body["aspect_ratio"] = json!(ratio);
@@ -375,6 +432,7 @@ mod tests {
             seed: 7,
             cfg_scale: Some(6.5),
             quality: Some(crate::types::Quality::Standard),
+            output_format: None,
             source: None,
             output: OutputLocation {
                 bucket: "b".into(),
@@ -382,6 +440,7 @@ mod tests {
                 thumbnail_prefix: "thumbnails/r/".into(),
                 manifest_key: "results/r.json".into(),
             },
+            warnings: Vec::new(),
         }
     }
 
@@ -417,6 +476,58 @@ mod tests {
         assert_eq!(body["aspect_ratio"], "3:2");
         assert_eq!(body["output_format"], "png");
         assert!(body.get("width").is_none());
+        let jpeg = ImageRequest {
+            output_format: Some(OutputFormat::Jpeg),
+            ..request(ModelFamily::Stability)
+        };
+        assert_eq!(request_body(&jpeg)["output_format"], "jpeg");
+    }
+
+    #[test]
+    fn known_models_and_their_lifecycle() {
+        for id in [
+            "stability.stable-image-ultra-v1:1",
+            "stability.sd3-5-large-v1:0",
+        ] {
+            let model = known_model(id).unwrap();
+            assert_eq!(
+                (model.family, model.lifecycle),
+                (ModelFamily::Stability, Lifecycle::Active)
+            );
+            assert_eq!(ModelFamily::from_model_id(id), Some(model.family));
+        }
+        assert_eq!(
+            known_model("us.amazon.nova-canvas-v1:0").unwrap().lifecycle,
+            Lifecycle::Legacy {
+                end_of_life: "September 2026"
+            }
+        );
+        assert_eq!(
+            known_model("amazon.titan-image-generator-v2:0")
+                .unwrap()
+                .lifecycle,
+            Lifecycle::Legacy {
+                end_of_life: "June 2026"
+            }
+        );
+        assert_eq!(known_model("stability.sd3-large-v1:0"), None);
+        assert_eq!(
+            known_model(DEFAULT_MODEL_ID).unwrap().lifecycle,
+            Lifecycle::Active
+        );
+        for model in KNOWN_MODELS {
+            assert_eq!(
+                ModelFamily::from_model_id(model.id),
+                Some(model.family),
+                "{}",
+                model.id
+            );
+            // Only Stability lets a request choose the format.
+            assert_eq!(
+                model.family.limits().output_formats.is_empty(),
+                model.family != ModelFamily::Stability
+            );
+        }
     }
 
     #[test]

@@ -33,6 +33,9 @@ pub struct PromptOptions {
     pub cfg_scale: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quality: Option<Quality>,
+    /// The format of the generated images, for models that let a request choose it (Stability).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_format: Option<OutputFormat>,
     /// A Bedrock model id; defaults to the configured model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
@@ -45,6 +48,53 @@ pub enum Quality {
     #[default]
     Standard,
     Premium,
+}
+
+/// The format a model returns its images in. Titan and Nova always return PNG; Stability models
+/// take `output_format`. PNG is the default everywhere.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutputFormat {
+    #[default]
+    Png,
+    Jpeg,
+}
+
+impl OutputFormat {
+    /// Every format, PNG (the default) first.
+    pub const ALL: [Self; 2] = [Self::Png, Self::Jpeg];
+
+    /// The value in console input and in Stability's `output_format`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Png => "png",
+            Self::Jpeg => "jpeg",
+        }
+    }
+
+    /// The extension of a stored image, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Png => "png",
+            Self::Jpeg => "jpg",
+        }
+    }
+
+    /// The `Content-Type` a stored image is written with.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Png => "image/png",
+            Self::Jpeg => "image/jpeg",
+        }
+    }
+
+    /// The name for people ("PNG").
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Png => "PNG",
+            Self::Jpeg => "JPEG",
+        }
+    }
 }
 
 /// An S3 object that holds a prompt (from an upload event).
@@ -110,9 +160,23 @@ pub struct ImageRequest {
     pub cfg_scale: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quality: Option<Quality>,
+    /// Stability's `output_format`; `None` for families that always return PNG.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_format: Option<OutputFormat>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<S3Source>,
     pub output: OutputLocation,
+    /// What the user should know that did not stop the request (a legacy model, ...), each a
+    /// sentence ending in a full stop; the emails repeat them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+impl ImageRequest {
+    /// The format the model returns the images in.
+    pub fn image_format(&self) -> OutputFormat {
+        self.output_format.unwrap_or_default()
+    }
 }
 
 /// GenerateImage's input.
@@ -254,6 +318,29 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("unknown field `sed`"), "{err}");
+    }
+
+    #[test]
+    fn output_formats_in_console_input() {
+        let o: PromptOptions =
+            serde_json::from_value(json!({"prompt": "x", "outputFormat": "jpeg"})).unwrap();
+        assert_eq!(o.output_format, Some(OutputFormat::Jpeg));
+        let err =
+            serde_json::from_value::<PromptOptions>(json!({"prompt": "x", "outputFormat": "gif"}))
+                .unwrap_err()
+                .to_string();
+        assert!(err.contains("unknown variant `gif`"), "{err}");
+        for format in OutputFormat::ALL {
+            assert_eq!(json!(format), json!(format.as_str()));
+        }
+        assert_eq!(OutputFormat::default(), OutputFormat::Png);
+        assert_eq!(
+            (
+                OutputFormat::Jpeg.extension(),
+                OutputFormat::Jpeg.content_type()
+            ),
+            ("jpg", "image/jpeg")
+        );
     }
 
     #[test]
