@@ -14,6 +14,9 @@ pub const PRESIGN_EXPIRY_SECONDS_RANGE: std::ops::RangeInclusive<u64> = 60..=43_
 pub struct Config {
     /// `TOPIC_ARN` (required): the SNS topic the emails go to.
     pub topic_arn: String,
+    /// `OUTPUT_BUCKET` (required): the only bucket whose objects the emails link to and the manifest
+    /// is written in (the event's buckets and keys are checked against it).
+    pub output_bucket: String,
     /// `PRESIGN_EXPIRY_SECONDS` (default 3600, 60..=43200): how long the emailed links work.
     ///
     /// A presigned URL is signed with the credentials of whoever signs it: here, the Lambda role's
@@ -43,6 +46,7 @@ impl Config {
         }
         Ok(Self {
             topic_arn: required(env, vars::TOPIC_ARN)?,
+            output_bucket: required(env, vars::OUTPUT_BUCKET)?,
             presign_expiry: Duration::from_secs(seconds),
         })
     }
@@ -54,18 +58,30 @@ mod tests {
 
     #[test]
     fn defaults_and_required_values() {
-        let config = Config::from_env(&[("TOPIC_ARN", "arn:topic")]).unwrap();
+        let config =
+            Config::from_env(&[("TOPIC_ARN", "arn:topic"), ("OUTPUT_BUCKET", "out")]).unwrap();
         assert_eq!(config.topic_arn, "arn:topic");
+        assert_eq!(config.output_bucket, "out");
         assert_eq!(config.presign_expiry, Duration::from_secs(3600));
         let err = Config::from_env(&[("PRESIGN_EXPIRY_SECONDS", "600")]).unwrap_err();
         assert!(err.0.contains("TOPIC_ARN is not set"), "{err}");
+        let err = Config::from_env(&[("TOPIC_ARN", "t")]).unwrap_err();
+        assert!(err.0.contains("OUTPUT_BUCKET is not set"), "{err}");
     }
 
     #[test]
     fn expiry_is_validated() {
-        let ok = Config::from_env(&[("TOPIC_ARN", "t"), ("PRESIGN_EXPIRY_SECONDS", "43200")]);
+        let ok = Config::from_env(&[
+            ("TOPIC_ARN", "t"),
+            ("OUTPUT_BUCKET", "b"),
+            ("PRESIGN_EXPIRY_SECONDS", "43200"),
+        ]);
         assert_eq!(ok.unwrap().presign_expiry, Duration::from_secs(43_200));
-        let ok = Config::from_env(&[("TOPIC_ARN", "t"), ("PRESIGN_EXPIRY_SECONDS", "60")]);
+        let ok = Config::from_env(&[
+            ("TOPIC_ARN", "t"),
+            ("OUTPUT_BUCKET", "b"),
+            ("PRESIGN_EXPIRY_SECONDS", "60"),
+        ]);
         assert!(ok.is_ok());
         for bad in ["59", "43201", "604800", "0"] {
             let err = Config::from_env(&[("TOPIC_ARN", "t"), ("PRESIGN_EXPIRY_SECONDS", bad)])

@@ -7,9 +7,12 @@ use std::time::{Duration, SystemTime};
 
 use aws_sdk_s3::operation::get_object::GetObjectOutput;
 use aws_sdk_s3::operation::put_object::{PutObjectError, PutObjectOutput};
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_sns::operation::publish::{PublishError, PublishInput, PublishOutput};
 use aws_sdk_sns::types::error::NotFoundException;
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+use aws_smithy_types::body::SdkBody;
 use imagegen_aws::{S3Store, SnsNotifier};
 use imagegen_core::PipelineError;
 use imagegen_core::types::{Manifest, NotificationResult, NotifyEvent};
@@ -29,6 +32,7 @@ fn fixture(name: &str) -> Value {
 fn config(expiry_secs: u64) -> Config {
     Config {
         topic_arn: TOPIC.into(),
+        output_bucket: BUCKET.into(),
         presign_expiry: Duration::from_secs(expiry_secs),
     }
 }
@@ -44,6 +48,7 @@ enum Call {
         bucket: String,
         key: String,
         content_type: String,
+        if_none_match: Option<String>,
         body: Vec<u8>,
     },
     Publish(PublishInput),
@@ -67,6 +72,7 @@ impl Services {
                 bucket: req.bucket().unwrap_or_default().to_owned(),
                 key: req.key().unwrap_or_default().to_owned(),
                 content_type: req.content_type().unwrap_or_default().to_owned(),
+                if_none_match: req.if_none_match().map(str::to_owned),
                 body: req.body().bytes().unwrap_or_default().to_vec(),
             });
             PutObjectOutput::builder().build()
@@ -184,6 +190,7 @@ async fn success_writes_the_manifest_then_emails_every_link() {
         bucket,
         key,
         content_type,
+        if_none_match,
         body,
     } = &calls[0]
     else {
@@ -192,6 +199,8 @@ async fn success_writes_the_manifest_then_emails_every_link() {
     assert_eq!(bucket, BUCKET);
     assert_eq!(key, "results/r-7f3a9c2e41d04b6b.json");
     assert_eq!(content_type, "application/json");
+    // Create-only: S3 refuses the write if a manifest is there already.
+    assert_eq!(if_none_match.as_deref(), Some("*"));
     let manifest: Manifest = serde_json::from_slice(body).unwrap();
     let NotifyEvent::Succeeded {
         execution_name,
@@ -342,6 +351,117 @@ async fn a_failed_manifest_write_is_a_storage_error_and_sends_nothing() {
     );
     assert_eq!(services.publish.num_calls(), 0);
     assert_eq!(err.name(), "StorageError");
+}
+
+/// S3's answer to a create-only write over an existing key.
+fn precondition_failed() -> HttpResponse {
+    HttpResponse::new(
+        412.try_into().unwrap(),
+        SdkBody::from(
+            "<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions \
+             you specified did not hold</Message></Error>",
+        ),
+    )
+}
+
+/// Services where `results/...json` exists already, written by `owner`.
+fn with_existing_manifest(owner: &str) -> (Services, Rule) {
+    let mut existing = fixture("succeeded.json");
+    existing["executionName"] = json!(owner);
+    let body = serde_json::to_vec(&json!({
+        "executionName": owner,
+        "request": existing["request"],
+        "images": [],
+        "thumbnails": [],
+        "modelMillis": 1
+    }))
+    .unwrap();
+    let read = mock!(aws_sdk_s3::Client::get_object)
+        .match_requests(|r| r.key() == Some("results/r-7f3a9c2e41d04b6b.json"))
+        .then_output(move || {
+            GetObjectOutput::builder()
+                .content_length(body.len() as i64)
+                .body(ByteStream::from(body.clone()))
+                .build()
+        });
+    let services = Services {
+        put: mock!(aws_sdk_s3::Client::put_object).then_http_response(precondition_failed),
+        ..Services::new()
+    };
+    (services, read)
+}
+
+async fn run_with(
+    services: &Services,
+    extra: &Rule,
+    event: Value,
+) -> Result<NotificationResult, PipelineError> {
+    let store = S3Store::new(mock_client!(
+        aws_sdk_s3,
+        RuleMode::MatchAny,
+        [extra, &services.put, &services.presign]
+    ));
+    handle_at(&config(3600), &store, &services.notifier(), event, now()).await
+}
+
+#[tokio::test]
+async fn a_retry_finds_its_own_manifest_and_still_emails() {
+    let event = fixture("succeeded.json");
+    let own = event["executionName"].as_str().unwrap();
+    let (services, read) = with_existing_manifest(own);
+    let result = run_with(&services, &read, event.clone()).await.unwrap();
+    assert_eq!(result.status, "SUCCEEDED");
+    assert_eq!((services.put.num_calls(), read.num_calls()), (1, 1));
+    assert_eq!(services.publish.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn another_runs_manifest_is_never_overwritten() {
+    let (services, read) = with_existing_manifest("someone-else-0001");
+    let err = run_with(&services, &read, fixture("succeeded.json"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.name(), "StorageError");
+    assert_eq!(
+        err.to_string(),
+        "the result manifest s3://imagegen-store-111122223333/results/r-7f3a9c2e41d04b6b.json \
+         already exists and belongs to execution someone-else-0001; it was not overwritten"
+    );
+    assert_eq!(services.put.num_calls(), 1, "one create-only attempt, no overwrite");
+    assert_eq!(services.publish.num_calls(), 0);
+}
+
+#[tokio::test]
+async fn objects_outside_the_requests_outputs_are_neither_linked_nor_written() {
+    let mut foreign_image = fixture("succeeded.json");
+    foreign_image["generation"]["images"][1]["bucket"] = json!("someone-elses-bucket");
+    let mut foreign_thumbnail = fixture("succeeded.json");
+    foreign_thumbnail["thumbnails"]["thumbnails"][0]["key"] = json!("prompts/private.txt");
+    let mut foreign_manifest = fixture("succeeded.json");
+    foreign_manifest["request"]["output"]["manifestKey"] = json!("prompts/evil.json");
+    let mut escaping_id = fixture("succeeded.json");
+    escaping_id["request"]["requestId"] = json!("../prompts");
+    let cases = [
+        (
+            foreign_image,
+            "the image s3://someone-elses-bucket/images/r-7f3a9c2e41d04b6b/1.png is not under \
+             s3://imagegen-store-111122223333/images/r-7f3a9c2e41d04b6b/",
+        ),
+        (
+            foreign_thumbnail,
+            "the thumbnail key prompts/private.txt is not under thumbnails/r-7f3a9c2e41d04b6b/",
+        ),
+        (foreign_manifest, "the output location is s3://"),
+        (escaping_id, "cannot name output keys"),
+    ];
+    for (event, expected) in cases {
+        let services = Services::new();
+        let err = services.run(&config(3600), event).await.unwrap_err();
+        assert_eq!(err.name(), "InvalidEvent", "{err}");
+        assert!(err.to_string().contains(expected), "{err}");
+        assert!(services.calls().is_empty(), "nothing written or published");
+        assert_eq!(services.presign.num_calls(), 0, "nothing presigned");
+    }
 }
 
 #[tokio::test]

@@ -113,6 +113,39 @@ impl ObjectStore for S3Store {
         Ok(())
     }
 
+    async fn put_new(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> Result<(), StoreError> {
+        self.client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type(content_type)
+            .if_none_match("*")
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| {
+                // S3 answers 412 PreconditionFailed when the key exists. (A 409
+                // ConditionalRequestConflict, a racing write still in flight, is worth a retry and
+                // stays an ordinary error.)
+                let status = e.raw_response().map(|r| r.status().as_u16());
+                if status == Some(412) || e.code() == Some("PreconditionFailed") {
+                    StoreError::AlreadyExists {
+                        bucket: bucket.to_owned(),
+                        key: key.to_owned(),
+                    }
+                } else {
+                    classify(&e, false, bucket, key)
+                }
+            })?;
+        Ok(())
+    }
+
     async fn presign_get(
         &self,
         bucket: &str,
@@ -137,8 +170,11 @@ impl ObjectStore for S3Store {
 mod tests {
     use super::*;
     use aws_sdk_s3::operation::get_object::{GetObjectError, GetObjectOutput};
+    use aws_sdk_s3::operation::put_object::PutObjectOutput;
     use aws_sdk_s3::types::error::NoSuchKey;
-    use aws_smithy_mocks::{mock, mock_client};
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
 
     #[tokio::test]
     async fn get_reads_the_body() {
@@ -199,6 +235,53 @@ mod tests {
                 key: "k".into()
             })
         );
+    }
+
+    #[tokio::test]
+    async fn put_new_sends_if_none_match_and_reports_an_existing_key() {
+        let created = mock!(aws_sdk_s3::Client::put_object)
+            .match_requests(|r| r.if_none_match() == Some("*") && r.key() == Some("new"))
+            .then_output(|| PutObjectOutput::builder().build());
+        let exists = mock!(aws_sdk_s3::Client::put_object)
+            .match_requests(|r| r.if_none_match() == Some("*") && r.key() == Some("old"))
+            .then_http_response(|| {
+                HttpResponse::new(
+                    StatusCode::try_from(412).unwrap(),
+                    SdkBody::from(
+                        "<Error><Code>PreconditionFailed</Code><Message>At least one of the \
+                         pre-conditions you specified did not hold</Message></Error>",
+                    ),
+                )
+            });
+        let store = S3Store::new(mock_client!(
+            aws_sdk_s3,
+            RuleMode::MatchAny,
+            [&created, &exists]
+        ));
+        assert_eq!(store.put_new("b", "new", vec![1], "x/y").await, Ok(()));
+        assert_eq!(
+            store.put_new("b", "old", vec![1], "x/y").await,
+            Err(StoreError::AlreadyExists {
+                bucket: "b".into(),
+                key: "old".into()
+            })
+        );
+        assert_eq!((created.num_calls(), exists.num_calls()), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn a_conflicting_write_in_flight_is_not_already_exists() {
+        let conflict = mock!(aws_sdk_s3::Client::put_object).then_http_response(|| {
+            HttpResponse::new(
+                StatusCode::try_from(409).unwrap(),
+                SdkBody::from(
+                    "<Error><Code>ConditionalRequestConflict</Code><Message>retry</Message></Error>",
+                ),
+            )
+        });
+        let store = S3Store::new(mock_client!(aws_sdk_s3, [&conflict]));
+        let err = store.put_new("b", "k", vec![1], "x/y").await.unwrap_err();
+        assert!(matches!(err, StoreError::Other(_)), "{err}");
     }
 
     #[tokio::test]

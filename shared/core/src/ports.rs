@@ -18,6 +18,9 @@ pub enum StoreError {
     },
     #[error("access to s3://{bucket}/{key} was denied")]
     AccessDenied { bucket: String, key: String },
+    /// A create-only write ([`ObjectStore::put_new`]) found an object under the key already.
+    #[error("s3://{bucket}/{key} already exists")]
+    AlreadyExists { bucket: String, key: String },
     #[error("{0}")]
     Other(String),
 }
@@ -35,6 +38,17 @@ pub trait ObjectStore: Send + Sync {
 
     /// Write an object.
     fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Write an object only if none exists under `key` (S3's conditional write, `If-None-Match: *`,
+    /// checked by the store itself, so two writers cannot both succeed); otherwise
+    /// [`StoreError::AlreadyExists`] and the existing object is left as it was.
+    fn put_new(
         &self,
         bucket: &str,
         key: &str,
