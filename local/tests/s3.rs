@@ -150,3 +150,26 @@ async fn large_objects_round_trip() {
         .unwrap();
     assert!(back == data, "round trip changed {} bytes", data.len());
 }
+
+#[tokio::test]
+async fn a_create_only_put_never_replaces_an_object() {
+    // The manifest relies on it: s3s-fs honours `If-None-Match: *` as S3 does.
+    let (_dir, aws) = common::local("s3-put-new", FakeModelBehavior::default());
+    aws.create_bucket(BUCKET).unwrap();
+    let store = S3Store::new(aws.s3_client().unwrap());
+    let key = "results/r1.json";
+    store
+        .put_new(BUCKET, key, b"first".to_vec(), "application/json")
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .put_new(BUCKET, key, b"second".to_vec(), "application/json")
+            .await,
+        Err(StoreError::AlreadyExists {
+            bucket: BUCKET.into(),
+            key: key.into()
+        })
+    );
+    assert_eq!(store.get(BUCKET, key, None, 100).await.unwrap(), b"first");
+}
