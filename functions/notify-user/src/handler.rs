@@ -12,11 +12,11 @@ use imagegen_core::types::{
 use serde_json::Value;
 
 use crate::config::Config;
-use crate::{checks, event};
 use crate::failure::Failure;
 use crate::manifest;
 use crate::success::{Link, SuccessEmail};
 use crate::text::s3_uri;
+use crate::{checks, event};
 
 /// Notify the user of a finished run (see [`handle_at`]).
 pub async fn handle<S: ObjectStore, N: Notifier>(

@@ -5,9 +5,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::operation::get_object::GetObjectOutput;
 use aws_sdk_s3::operation::put_object::{PutObjectError, PutObjectOutput};
-use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_sns::operation::publish::{PublishError, PublishInput, PublishOutput};
 use aws_sdk_sns::types::error::NotFoundException;
@@ -427,7 +427,11 @@ async fn another_runs_manifest_is_never_overwritten() {
         "the result manifest s3://imagegen-store-111122223333/results/r-7f3a9c2e41d04b6b.json \
          already exists and belongs to execution someone-else-0001; it was not overwritten"
     );
-    assert_eq!(services.put.num_calls(), 1, "one create-only attempt, no overwrite");
+    assert_eq!(
+        services.put.num_calls(),
+        1,
+        "one create-only attempt, no overwrite"
+    );
     assert_eq!(services.publish.num_calls(), 0);
 }
 

@@ -71,7 +71,11 @@ pub fn request_id(execution_name: Option<&str>, input: &Value) -> String {
                 .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
                 .take(READABLE_MAX)
                 .collect();
-            let readable = if readable.is_empty() { "exec" } else { &readable };
+            let readable = if readable.is_empty() {
+                "exec"
+            } else {
+                &readable
+            };
             let digest = hex::encode(Sha256::digest(name.as_bytes()));
             format!("{readable}-{}", &digest[..NAME_HASH_HEX])
         }
@@ -113,7 +117,11 @@ mod tests {
     fn names_that_differ_only_in_dropped_characters_get_different_ids() {
         let long = "x".repeat(80);
         let groups: [Vec<String>; 4] = [
-            ["run.1", "run1", "run:1", "run 1", "run/1", "r.u.n.1", "run1."].map(String::from).into(),
+            [
+                "run.1", "run1", "run:1", "run 1", "run/1", "r.u.n.1", "run1.",
+            ]
+            .map(String::from)
+            .into(),
             ["日本", "中国", "exec"].map(String::from).into(),
             ["a", "a.", ".a", "a..", "a\u{0}"].map(String::from).into(),
             // Past the readable part's length, only the hash tells them apart.
