@@ -39,6 +39,28 @@ export interface ImagegenConfig {
   readonly logLevel: LogLevel;
   /** Optional per-target RUST_LOG directives on top of logLevel, e.g. "generate_image=debug". Context `rustLog`. */
   readonly rustLog?: string;
+  /** Days before prompt files under prompts/ expire. Context `promptExpirationDays` (outputExpirationDays). */
+  readonly promptExpirationDays: number;
+  /**
+   * Whether the state machine's log events carry execution data (inputs and outputs, so prompts).
+   * Off by default: turn it on only to debug. Context `logExecutionData` (false).
+   */
+  readonly logExecutionData: boolean;
+  /**
+   * Reserved concurrency of the two functions that start work (start-execution, generate-image): a
+   * hard cap on parallel executions started from uploads and on parallel model calls. Unset by default,
+   * because reserving any fails the deploy in accounts with the initial 10-execution limit (DEPLOY.md).
+   * Context `reservedConcurrency`.
+   */
+  readonly reservedConcurrency?: number;
+  /** Alarm when more executions than this start within an hour. Context `maxExecutionsPerHour` (100). */
+  readonly maxExecutionsPerHour: number;
+  /** Alarm when a model is invoked more often than this within an hour. Context `maxModelInvocationsPerHour` (200). */
+  readonly maxModelInvocationsPerHour: number;
+  /** Monthly AWS Budgets limit (USD) on the budgeted services; 0 = no budget. Context `monthlyBudgetUsd` (100). */
+  readonly monthlyBudgetUsd: number;
+  /** Cost Explorer service names the budget counts. Context `budgetServices` ("Amazon Bedrock"). */
+  readonly budgetServices: string[];
 }
 
 /** Lambda's application log levels. */
@@ -63,7 +85,15 @@ export const DEFAULTS = {
   presignExpirySeconds: S.presignExpirySeconds.default,
   maxPromptFileBytes: S.maxPromptFileBytes.default,
   logLevel: 'INFO',
+  logExecutionData: false,
+  maxExecutionsPerHour: 100,
+  maxModelInvocationsPerHour: 200,
+  monthlyBudgetUsd: 100,
+  budgetServices: 'Amazon Bedrock',
 } as const;
+
+/** Lambda's largest per-function concurrency quota we accept (a cap above it caps nothing). */
+export const MAX_RESERVED_CONCURRENCY = 1000;
 
 /** The values CloudWatch Logs accepts for RetentionInDays. */
 export const LOG_RETENTION_DAYS = [
@@ -95,6 +125,13 @@ function integer(node: Node, key: string, fallback: number, min: number, max: nu
 
 function positiveInt(node: Node, key: string, fallback: number, max: number): number {
   return integer(node, key, fallback, 1, max);
+}
+
+function flag(node: Node, key: string, fallback: boolean): boolean {
+  const text = raw(node, key);
+  if (text === undefined) return fallback;
+  if (text === 'true' || text === 'false') return text === 'true';
+  throw new Error(`context ${key}=${text}: expected true or false`);
 }
 
 function list(text: string): string[] {
@@ -143,6 +180,9 @@ export function loadConfig(node: Node): ImagegenConfig {
   }
 
   const userEmail = email(node, 'email');
+  const outputExpirationDays = positiveInt(node, 'outputExpirationDays', DEFAULTS.outputExpirationDays, 3650);
+  const reservedText = raw(node, 'reservedConcurrency');
+  const budgetServices = list(raw(node, 'budgetServices') ?? DEFAULTS.budgetServices);
   return {
     modelId,
     allowedModelIds,
@@ -153,7 +193,7 @@ export function loadConfig(node: Node): ImagegenConfig {
       S.thumbnailQuality.min, S.thumbnailQuality.max),
     email: userEmail,
     alarmEmail: email(node, 'alarmEmail') ?? userEmail,
-    outputExpirationDays: positiveInt(node, 'outputExpirationDays', DEFAULTS.outputExpirationDays, 3650),
+    outputExpirationDays,
     logRetentionDays,
     // Presigned URLs die with the Lambda role session that signed them (hours): notify-user caps them.
     presignExpirySeconds: integer(node, 'presignExpirySeconds', DEFAULTS.presignExpirySeconds,
@@ -163,5 +203,15 @@ export function loadConfig(node: Node): ImagegenConfig {
     blocklist: list(raw(node, 'blocklist') ?? '').join(','),
     logLevel,
     rustLog: raw(node, 'rustLog'),
+    promptExpirationDays: positiveInt(node, 'promptExpirationDays', outputExpirationDays, 3650),
+    logExecutionData: flag(node, 'logExecutionData', DEFAULTS.logExecutionData),
+    reservedConcurrency: reservedText === undefined
+      ? undefined
+      : integer(node, 'reservedConcurrency', 0, 1, MAX_RESERVED_CONCURRENCY),
+    maxExecutionsPerHour: positiveInt(node, 'maxExecutionsPerHour', DEFAULTS.maxExecutionsPerHour, 1_000_000),
+    maxModelInvocationsPerHour: positiveInt(node, 'maxModelInvocationsPerHour',
+      DEFAULTS.maxModelInvocationsPerHour, 1_000_000),
+    monthlyBudgetUsd: integer(node, 'monthlyBudgetUsd', DEFAULTS.monthlyBudgetUsd, 0, 1_000_000),
+    budgetServices,
   };
 }

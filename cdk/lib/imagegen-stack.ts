@@ -12,6 +12,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FACTS, ImagegenConfig, loadConfig } from './config';
+import { CostGuards } from './constructs/cost-guards';
 import { ImageStore, PREFIXES } from './constructs/image-store';
 import { PipelineFunction } from './constructs/pipeline-function';
 import { SecureTopic } from './constructs/secure-topic';
@@ -45,6 +46,7 @@ export class ImagegenStack extends Stack {
     PipelineFunction
   >;
   readonly stateMachine: sfn.StateMachine;
+  readonly costGuards: CostGuards;
 
   constructor(scope: Construct, id: string, props: ImagegenStackProps = {}) {
     super(scope, id, props);
@@ -54,13 +56,17 @@ export class ImagegenStack extends Stack {
     // ---- storage and notification channels -------------------------------------------------
     this.store = new ImageStore(this, 'Store', {
       outputExpirationDays: config.outputExpirationDays,
+      promptExpirationDays: config.promptExpirationDays,
       accessLogExpirationDays: 90,
     });
     const bucket = this.store.bucket;
 
+    // Only notify-user publishes, and only the configured address subscribes: nobody else in the
+    // account can mail our users or read their results.
     this.resultsTopic = new SecureTopic(this, 'Results', {
       displayName: 'imagegen results',
       email: config.email,
+      locked: true,
     });
     this.opsTopic = new SecureTopic(this, 'Ops', {
       displayName: 'imagegen alarms',
@@ -95,6 +101,7 @@ export class ImagegenStack extends Stack {
       environment: {
         ...rustLog,
         OUTPUT_BUCKET: bucket.bucketName,
+        PROMPT_PREFIX: PREFIXES.prompts,
         DEFAULT_MODEL_ID: config.modelId,
         ALLOWED_MODEL_IDS: config.allowedModelIds.join(','),
         MAX_PROMPT_FILE_BYTES: String(config.maxPromptFileBytes),
@@ -114,6 +121,7 @@ export class ImagegenStack extends Stack {
       memorySize: 256,
       // The state's TimeoutSeconds is 300: the function gives up first and reports its own error.
       timeout: Duration.seconds(180),
+      reservedConcurrentExecutions: config.reservedConcurrency,
       environment: { ...rustLog, BEDROCK_REGION: config.bedrockRegion },
     });
     generateImage.addToPolicy(new iam.PolicyStatement({
@@ -168,10 +176,11 @@ export class ImagegenStack extends Stack {
       environment: {
         ...rustLog,
         TOPIC_ARN: this.resultsTopic.topic.topicArn,
+        OUTPUT_BUCKET: bucket.bucketName,
         PRESIGN_EXPIRY_SECONDS: String(config.presignExpirySeconds),
       },
     });
-    for (const statement of this.resultsTopic.publishStatements()) notifyUser.addToPolicy(statement);
+    this.resultsTopic.allowPublisher(notifyUser.role);
     notifyUser.addToPolicy(new iam.PolicyStatement({
       sid: 'ReadOutputsForPresignedLinks',
       actions: ['s3:GetObject'],
@@ -179,7 +188,8 @@ export class ImagegenStack extends Stack {
     }));
     notifyUser.addToPolicy(new iam.PolicyStatement({
       sid: 'WriteResultManifest',
-      actions: ['s3:PutObject'],
+      // Written create-only; a manifest found in its place is read to see which execution wrote it.
+      actions: ['s3:PutObject', 's3:GetObject'],
       resources: [this.store.objectsUnder(PREFIXES.results)],
     }));
 
@@ -200,7 +210,8 @@ export class ImagegenStack extends Stack {
         GenerateThumbnailsFunctionArn: generateThumbnails.function.functionArn,
         NotifyUserFunctionArn: notifyUser.function.functionArn,
       },
-      logs: { destination: executionLogs, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      // Every event, but inputs and outputs (the prompts) only when asked for (DEPLOY.md).
+      logs: { destination: executionLogs, level: sfn.LogLevel.ALL, includeExecutionData: config.logExecutionData },
       tracingEnabled: true,
     });
     // The ASL names unqualified function ARNs, so exactly these four ARNs suffice.
@@ -222,6 +233,7 @@ export class ImagegenStack extends Stack {
         STATE_MACHINE_ARN: this.stateMachine.stateMachineArn,
         PROMPT_PREFIX: PREFIXES.prompts,
       },
+      reservedConcurrentExecutions: config.reservedConcurrency,
       onFailure: new lambdaDestinations.SqsDestination(this.failedTriggers),
       retryAttempts: 2,
       maxEventAge: Duration.hours(6),
@@ -242,6 +254,18 @@ export class ImagegenStack extends Stack {
 
     this.acknowledgeFindings();
     this.addAlarms();
+    this.costGuards = new CostGuards(this, 'CostGuards', {
+      stateMachine: this.stateMachine,
+      modelCaller: generateImage.function,
+      modelIds: config.allowedModelIds,
+      bedrockRegion: config.bedrockRegion,
+      alarmTopic: this.opsTopic.topic,
+      maxExecutionsPerHour: config.maxExecutionsPerHour,
+      maxModelInvocationsPerHour: config.maxModelInvocationsPerHour,
+      monthlyBudgetUsd: config.monthlyBudgetUsd,
+      budgetServices: config.budgetServices,
+      budgetEmail: config.alarmEmail,
+    });
 
     // ---- outputs (names are read by the Rust CLI: keep them stable) -------------------------
     new CfnOutput(this, 'BucketName', { value: bucket.bucketName, description: 'Upload prompt files under prompts/' });
@@ -262,7 +286,7 @@ export class ImagegenStack extends Stack {
       ['ExecutionsFailedAlarm', this.stateMachine.metricFailed({ period, statistic: 'Sum' }),
         'An imagegen execution failed (the user got a failure email).'],
       ['ExecutionsTimedOutAlarm', this.stateMachine.metricTimedOut({ period, statistic: 'Sum' }),
-        'An imagegen execution timed out (no email was sent).'],
+        'An imagegen execution ran past the state machine\'s TimeoutSeconds, longer than its retries allow (no email was sent).'],
       ['StartExecutionErrorsAlarm', this.functions.startExecution.function.metricErrors({ period, statistic: 'Sum' }),
         'start-execution failed on an S3 prompt upload.'],
       ['FailedTriggersAlarm', this.failedTriggers.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
@@ -300,14 +324,14 @@ export class ImagegenStack extends Stack {
     objects(f.generateThumbnails.role, PREFIXES.thumbnails, `writes thumbnails; ${perRequest}`);
     objects(f.notifyUser.role, PREFIXES.images, `presigns GET links to images; ${perRequest}`);
     objects(f.notifyUser.role, PREFIXES.thumbnails, `presigns GET links to thumbnails; ${perRequest}`);
-    objects(f.notifyUser.role, PREFIXES.results, `writes the result manifest; ${perRequest}`);
+    objects(f.notifyUser.role, PREFIXES.results, `writes the result manifest create-only and reads one found in its place; ${perRequest}`);
 
     // CDK's singleton Lambda behind Custom::S3BucketNotifications (its role is not configurable).
     const notificationsHandler = this.node.children.find((c) => c.node.id.startsWith('BucketNotificationsHandler'));
     if (notificationsHandler === undefined) throw new Error('BucketNotificationsHandler not found');
     acknowledge(notificationsHandler,
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      'CDK-managed handler that writes the bucket notification configuration during deployments only; the managed policy grants nothing but writing its own logs, and its other permission is s3:PutBucketNotification on this bucket alone.');
+      'CDK-managed handler that writes the bucket notification configuration during deployments only (its role is not configurable). The managed policy allows logs:CreateLogGroup, logs:CreateLogStream and logs:PutLogEvents on any log group ("*"), no reads and nothing outside CloudWatch Logs; its only other permission is s3:PutBucketNotification on this bucket.');
 
     const sfnRole = this.stateMachine.role;
     acknowledge(sfnRole, 'AwsSolutions-IAM5[Resource::*]',

@@ -22,6 +22,13 @@ describe('context configuration', () => {
       blocklist: '',
       logLevel: 'INFO',
       rustLog: undefined,
+      promptExpirationDays: 30,
+      logExecutionData: false,
+      reservedConcurrency: undefined,
+      maxExecutionsPerHour: 100,
+      maxModelInvocationsPerHour: 200,
+      monthlyBudgetUsd: 100,
+      budgetServices: ['Amazon Bedrock'],
     });
   });
 
@@ -65,6 +72,26 @@ describe('context configuration', () => {
     });
   });
 
+  test('cost and privacy settings are parsed', () => {
+    expect(load({
+      logExecutionData: 'true', reservedConcurrency: '3', maxExecutionsPerHour: '20',
+      maxModelInvocationsPerHour: '40', monthlyBudgetUsd: '0',
+      budgetServices: 'Amazon Bedrock, Stable Image Core (Amazon Bedrock Edition)',
+      outputExpirationDays: '9',
+    })).toMatchObject({
+      logExecutionData: true, reservedConcurrency: 3, maxExecutionsPerHour: 20,
+      maxModelInvocationsPerHour: 40, monthlyBudgetUsd: 0,
+      budgetServices: ['Amazon Bedrock', 'Stable Image Core (Amazon Bedrock Edition)'],
+      // Prompts go with their outputs unless told otherwise.
+      outputExpirationDays: 9, promptExpirationDays: 9,
+    });
+    // cdk.json may hold real booleans and numbers.
+    expect(load({ logExecutionData: false, reservedConcurrency: 2 })).toMatchObject({
+      logExecutionData: false, reservedConcurrency: 2,
+    });
+    expect(load({ promptExpirationDays: '1' }).promptExpirationDays).toBe(1);
+  });
+
   test('an empty email means no subscription', () => {
     expect(load({ email: '' }).email).toBeUndefined();
   });
@@ -79,6 +106,14 @@ describe('context configuration', () => {
     [{ bedrockRegion: 'oregon' }, /bedrockRegion/],
     [{ modelId: 'no model' }, /modelId/],
     [{ presignExpirySeconds: '604800' }, /presignExpirySeconds/],
+    [{ logExecutionData: 'yes' }, /logExecutionData=yes: expected true or false/],
+    [{ reservedConcurrency: '0' }, /reservedConcurrency/],
+    [{ reservedConcurrency: '1001' }, /reservedConcurrency/],
+    [{ maxExecutionsPerHour: '0' }, /maxExecutionsPerHour/],
+    [{ maxModelInvocationsPerHour: 'many' }, /maxModelInvocationsPerHour/],
+    [{ monthlyBudgetUsd: '-1' }, /monthlyBudgetUsd/],
+    [{ monthlyBudgetUsd: '12.5' }, /monthlyBudgetUsd/],
+    [{ promptExpirationDays: '0' }, /promptExpirationDays/],
   ])('rejects %j', (context, message) => {
     expect(() => load(context)).toThrow(message);
   });

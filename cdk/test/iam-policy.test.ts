@@ -178,6 +178,7 @@ describe('IAM least privilege', () => {
       'kms:GenerateDataKey -> ResultsKey.Arn',
       's3:GetObject -> StoreBucket.Arn/images/*',
       's3:GetObject -> StoreBucket.Arn/thumbnails/*',
+      's3:GetObject -> StoreBucket.Arn/results/*',
       's3:PutObject -> StoreBucket.Arn/results/*',
       'sns:Publish -> ref:ResultsTopic',
     ].sort());

@@ -56,12 +56,26 @@ describe('topics, keys and the failed-trigger queue', () => {
   });
 
   test('CloudWatch alarms may use the ops key and topic, and only theirs', () => {
+    const ownAlarms = {
+      StringEquals: { 'aws:SourceAccount': '123456789012' },
+      ArnLike: { 'aws:SourceArn': 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:*' },
+    };
+    // The same two conditions on the key statement as on the topic statement.
     template.hasResourceProperties('AWS::KMS::Key', {
       KeyPolicy: {
         Statement: Match.arrayWith([Match.objectLike({
           Principal: { Service: 'cloudwatch.amazonaws.com' },
           Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-          Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } },
+          Condition: ownAlarms,
+        })]),
+      },
+    });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [topicRef('Ops')],
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Condition: ownAlarms,
         })]),
       },
     });
@@ -103,7 +117,8 @@ describe('topics, keys and the failed-trigger queue', () => {
   });
 
   test('alarms on failed/timed-out executions, start-execution errors and stuck triggers notify the ops topic', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    // These four, and the two cost alarms (cost.test.ts).
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
     const expectAlarm = (namespace: string, metricName: string, dimension: string, target: string) => {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: namespace,
