@@ -21,10 +21,6 @@ export interface ImagegenConfig {
   readonly thumbnailFormat: ThumbnailFormat;
   /** Context `thumbnailQuality` (80). */
   readonly thumbnailQuality: number;
-  /** Recipient of the result emails; no subscription when absent. Context `email`. */
-  readonly email?: string;
-  /** Recipient of the alarm emails. Context `alarmEmail` (defaults to `email`). */
-  readonly alarmEmail?: string;
   /** Days before images/, thumbnails/ and results/ expire. Context `outputExpirationDays` (30). */
   readonly outputExpirationDays: number;
   /** Retention of every log group, in days. Context `logRetentionDays` (30). */
@@ -103,7 +99,6 @@ export const LOG_RETENTION_DAYS = [
 const THUMBNAIL_FORMATS: readonly ThumbnailFormat[] = facts.settings.thumbnailFormat.choices;
 const MODEL_ID = /^[a-z0-9-]+\.[A-Za-z0-9.:_-]+$/;
 const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
-const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
 /** Context values arrive as strings from `-c` and as JSON values from cdk.json. */
 function raw(node: Node, key: string): string | undefined {
@@ -138,10 +133,17 @@ function list(text: string): string[] {
   return [...new Set(text.split(',').map((s) => s.trim()).filter((s) => s !== ''))];
 }
 
-function email(node: Node, key: string): string | undefined {
-  const text = raw(node, key);
-  if (text !== undefined && !EMAIL.test(text)) throw new Error(`context ${key}=${text}: not an email address`);
-  return text;
+/**
+ * The email addresses are stack parameters (`Email`, `AlarmEmail`), not context: a synthesized
+ * template (a CI artifact) then holds no address, and a deploy keeps the last values given.
+ */
+function refuseMovedSettings(node: Node): void {
+  for (const [key, parameter] of [['email', 'Email'], ['alarmEmail', 'AlarmEmail']]) {
+    const text = raw(node, key);
+    if (text !== undefined) {
+      throw new Error(`context ${key}=${text}: the address is a stack parameter now; deploy with --parameters ${parameter}=${text}`);
+    }
+  }
 }
 
 /** Reads and validates the configuration; throws with the offending key on bad input. */
@@ -179,7 +181,7 @@ export function loadConfig(node: Node): ImagegenConfig {
     throw new Error(`context logLevel=${logLevelText}: expected one of ${LOG_LEVELS.join(', ')}`);
   }
 
-  const userEmail = email(node, 'email');
+  refuseMovedSettings(node);
   const outputExpirationDays = positiveInt(node, 'outputExpirationDays', DEFAULTS.outputExpirationDays, 3650);
   const reservedText = raw(node, 'reservedConcurrency');
   const budgetServices = list(raw(node, 'budgetServices') ?? DEFAULTS.budgetServices);
@@ -191,8 +193,6 @@ export function loadConfig(node: Node): ImagegenConfig {
     thumbnailFormat,
     thumbnailQuality: integer(node, 'thumbnailQuality', DEFAULTS.thumbnailQuality,
       S.thumbnailQuality.min, S.thumbnailQuality.max),
-    email: userEmail,
-    alarmEmail: email(node, 'alarmEmail') ?? userEmail,
     outputExpirationDays,
     logRetentionDays,
     // Presigned URLs die with the Lambda role session that signed them (hours): notify-user caps them.

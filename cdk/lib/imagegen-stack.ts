@@ -17,6 +17,7 @@ import { ImageStore, PREFIXES } from './constructs/image-store';
 import { PipelineFunction } from './constructs/pipeline-function';
 import { SecureTopic } from './constructs/secure-topic';
 import { acknowledge, iam5Resource } from './nag';
+import { addRecipients } from './recipients';
 
 /** The Amazon States Language definition shared with the Rust side. */
 export const DEFINITION_FILE = path.join(__dirname, '../../statemachine/image-pipeline.asl.json');
@@ -51,6 +52,7 @@ export class ImagegenStack extends Stack {
   constructor(scope: Construct, id: string, props: ImagegenStackProps = {}) {
     super(scope, id, props);
     const config = props.config ?? loadConfig(this.node);
+    const recipients = addRecipients(this);
     const logRetention = config.logRetentionDays as logs.RetentionDays;
 
     // ---- storage and notification channels -------------------------------------------------
@@ -65,12 +67,14 @@ export class ImagegenStack extends Stack {
     // account can mail our users or read their results.
     this.resultsTopic = new SecureTopic(this, 'Results', {
       displayName: 'imagegen results',
-      email: config.email,
+      email: recipients.email,
+      emailCondition: recipients.hasEmail,
       locked: true,
     });
     this.opsTopic = new SecureTopic(this, 'Ops', {
       displayName: 'imagegen alarms',
-      email: config.alarmEmail,
+      email: recipients.alarmEmail,
+      emailCondition: recipients.hasAlarmEmail,
       allowCloudWatchAlarms: true,
     });
 
@@ -264,7 +268,8 @@ export class ImagegenStack extends Stack {
       maxModelInvocationsPerHour: config.maxModelInvocationsPerHour,
       monthlyBudgetUsd: config.monthlyBudgetUsd,
       budgetServices: config.budgetServices,
-      budgetEmail: config.alarmEmail,
+      budgetEmail: recipients.alarmEmail,
+      budgetEmailCondition: recipients.hasAlarmEmail,
     });
 
     // ---- outputs (names are read by the Rust CLI: keep them stable) -------------------------

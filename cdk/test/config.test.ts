@@ -13,8 +13,6 @@ describe('context configuration', () => {
       thumbnailSizes: [128, 256, 512],
       thumbnailFormat: 'jpeg',
       thumbnailQuality: 80,
-      email: undefined,
-      alarmEmail: undefined,
       outputExpirationDays: 30,
       logRetentionDays: 30,
       presignExpirySeconds: 3600,
@@ -64,11 +62,11 @@ describe('context configuration', () => {
   test('-c values arrive as strings and are parsed', () => {
     const config = load({
       outputExpirationDays: '7', logRetentionDays: '90', thumbnailSizes: '64,64, 300',
-      email: 'a@example.com', alarmEmail: 'ops@example.com', presignExpirySeconds: '600',
+      presignExpirySeconds: '600',
     });
     expect(config).toMatchObject({
       outputExpirationDays: 7, logRetentionDays: 90, thumbnailSizes: [64, 300],
-      email: 'a@example.com', alarmEmail: 'ops@example.com', presignExpirySeconds: 600,
+      presignExpirySeconds: 600,
     });
   });
 
@@ -92,8 +90,11 @@ describe('context configuration', () => {
     expect(load({ promptExpirationDays: '1' }).promptExpirationDays).toBe(1);
   });
 
-  test('an empty email means no subscription', () => {
-    expect(load({ email: '' }).email).toBeUndefined();
+  test('email addresses are stack parameters: -c email / alarmEmail say how to pass them instead', () => {
+    expect(() => load({ email: 'me@example.com' }))
+      .toThrow('context email=me@example.com: the address is a stack parameter now; deploy with --parameters Email=me@example.com');
+    expect(() => load({ alarmEmail: 'ops@example.com' })).toThrow(/--parameters AlarmEmail=ops@example.com/);
+    expect(() => load({ email: '' })).not.toThrow();
   });
 
   test.each([
@@ -102,7 +103,6 @@ describe('context configuration', () => {
     [{ logRetentionDays: '10' }, /logRetentionDays=10/],
     [{ thumbnailSizes: '128,big' }, /thumbnailSizes/],
     [{ thumbnailFormat: 'gif' }, /thumbnailFormat/],
-    [{ email: 'not-an-address' }, /email/],
     [{ bedrockRegion: 'oregon' }, /bedrockRegion/],
     [{ modelId: 'no model' }, /modelId/],
     [{ presignExpirySeconds: '604800' }, /presignExpirySeconds/],

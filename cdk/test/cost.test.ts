@@ -18,7 +18,7 @@ function inRegion(region: string, context: Record<string, unknown> = {}): Templa
 describe('what caps and watches the bill', () => {
   let template: Template;
   beforeAll(() => {
-    template = synthesize({ alarmEmail: 'ops@example.com' }).template;
+    template = synthesize().template;
   });
 
   test('an alarm when more executions start within an hour than maxExecutionsPerHour', () => {
@@ -70,9 +70,12 @@ describe('what caps and watches the bill', () => {
     });
   });
 
-  test('a monthly AWS Budgets alert on the Bedrock spend, emailed to alarmEmail', () => {
+  test('a monthly AWS Budgets alert on the Bedrock spend, emailed to the alarm address when there is one', () => {
     template.resourceCountIs('AWS::Budgets::Budget', 1);
-    const subscribers = [{ SubscriptionType: 'EMAIL', Address: 'ops@example.com' }];
+    const subscribers = [{
+      SubscriptionType: 'EMAIL',
+      Address: { 'Fn::If': ['HasOwnAlarmEmail', { Ref: 'AlarmEmail' }, { Ref: 'Email' }] },
+    }];
     template.hasResourceProperties('AWS::Budgets::Budget', {
       Budget: {
         BudgetType: 'COST',
@@ -80,22 +83,24 @@ describe('what caps and watches the bill', () => {
         BudgetLimit: { Amount: 100, Unit: 'USD' },
         CostFilters: { Service: ['Amazon Bedrock'] },
       },
-      NotificationsWithSubscribers: [
-        {
-          Notification: { NotificationType: 'ACTUAL', ComparisonOperator: 'GREATER_THAN', Threshold: 80, ThresholdType: 'PERCENTAGE' },
-          Subscribers: subscribers,
-        },
-        {
-          Notification: { NotificationType: 'FORECASTED', ComparisonOperator: 'GREATER_THAN', Threshold: 100, ThresholdType: 'PERCENTAGE' },
-          Subscribers: subscribers,
-        },
-      ],
+      NotificationsWithSubscribers: {
+        'Fn::If': ['HasAlarmEmail', [
+          {
+            Notification: { NotificationType: 'ACTUAL', ComparisonOperator: 'GREATER_THAN', Threshold: 80, ThresholdType: 'PERCENTAGE' },
+            Subscribers: subscribers,
+          },
+          {
+            Notification: { NotificationType: 'FORECASTED', ComparisonOperator: 'GREATER_THAN', Threshold: 100, ThresholdType: 'PERCENTAGE' },
+            Subscribers: subscribers,
+          },
+        ], { Ref: 'AWS::NoValue' }],
+      },
     });
   });
 
-  test('budget settings: limit, services, none at 0, no notifications without an address', () => {
+  test('budget settings: limit, services, none at 0', () => {
     const custom = synthesize({
-      email: 'me@example.com', monthlyBudgetUsd: '25',
+      monthlyBudgetUsd: '25',
       budgetServices: 'Amazon Bedrock,Stable Image Core (Amazon Bedrock Edition)',
     }).template;
     custom.hasResourceProperties('AWS::Budgets::Budget', {
@@ -103,13 +108,7 @@ describe('what caps and watches the bill', () => {
         BudgetLimit: { Amount: 25, Unit: 'USD' },
         CostFilters: { Service: ['Amazon Bedrock', 'Stable Image Core (Amazon Bedrock Edition)'] },
       }),
-      // alarmEmail defaults to email.
-      NotificationsWithSubscribers: Match.arrayWith([Match.objectLike({
-        Subscribers: [{ SubscriptionType: 'EMAIL', Address: 'me@example.com' }],
-      })]),
     });
     synthesize({ monthlyBudgetUsd: '0' }).template.resourceCountIs('AWS::Budgets::Budget', 0);
-    const silent = Object.values(synthesize().template.findResources('AWS::Budgets::Budget'))[0];
-    expect(silent.Properties.NotificationsWithSubscribers).toBeUndefined();
   });
 });

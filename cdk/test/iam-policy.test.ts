@@ -116,7 +116,7 @@ const logs = (prefix: string) => [
 describe('IAM least privilege', () => {
   let template: Template;
   beforeAll(() => {
-    template = synthesize({ email: 'me@example.com' }).template;
+    template = synthesize().template;
   });
 
   test('no wildcard action and no unscoped resource outside the justified allow-list', () => {

@@ -1,4 +1,5 @@
 import { App, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { SecureTopic } from '../lib/constructs/secure-topic';
 import { synthesize } from './helpers';
@@ -18,7 +19,7 @@ const bySid = (statements: Statement[], sid: string) => statements.find((s) => s
 describe('who can mail our users: the results topic', () => {
   let template: Template;
   beforeAll(() => {
-    template = synthesize({ email: 'user@example.com', alarmEmail: 'ops@example.com' }).template;
+    template = synthesize().template;
   });
 
   test('nobody but the notify-user role may publish, whatever their IAM policies allow', () => {
@@ -40,12 +41,17 @@ describe('who can mail our users: the results topic', () => {
     });
     expect(bySid(statements, 'OnlyTheConfiguredAddress')).toEqual({
       Sid: 'OnlyTheConfiguredAddress', ...subscribe,
-      Condition: { StringNotEqualsIgnoreCase: { 'sns:Endpoint': 'user@example.com' } },
+      // The Email parameter: when it is empty, no endpoint equals it and nobody may subscribe.
+      Condition: { StringNotEqualsIgnoreCase: { 'sns:Endpoint': { Ref: 'Email' } } },
     });
   });
 
-  test('without an email, nobody may subscribe at all', () => {
-    const statements = topicStatements(synthesize().template, 'Results');
+  test('a locked topic without any address lets nobody subscribe at all', () => {
+    const stack = new Stack(new App(), 'T');
+    const topic = new SecureTopic(stack, 'Locked', { displayName: 'x', locked: true });
+    topic.allowPublisher(new iam.Role(stack, 'R', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') }));
+    const statements = Object.values(Template.fromStack(stack).findResources('AWS::SNS::TopicPolicy'))[0]
+      .Properties.PolicyDocument.Statement as Statement[];
     expect(bySid(statements, 'NoSubscriptions')).toMatchObject({ Effect: 'Deny', Action: 'sns:Subscribe' });
     expect(bySid(statements, 'NoSubscriptions')?.Condition).toBeUndefined();
     expect(bySid(statements, 'OnlyTheConfiguredAddress')).toBeUndefined();

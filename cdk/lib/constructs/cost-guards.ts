@@ -1,4 +1,4 @@
-import { Duration, Stack, Token } from 'aws-cdk-lib';
+import { Aws, CfnCondition, Duration, Fn, Stack, Token } from 'aws-cdk-lib';
 import * as budgets from 'aws-cdk-lib/aws-budgets';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -23,8 +23,9 @@ export interface CostGuardsProps {
   readonly monthlyBudgetUsd: number;
   /** Cost Explorer service names the budget counts. */
   readonly budgetServices: readonly string[];
-  /** Who the budget emails; a budget without one only shows in the Billing console. */
-  readonly budgetEmail?: string;
+  /** Who the budget emails, where `budgetEmailCondition` holds; otherwise it only shows in the Billing console. */
+  readonly budgetEmail: string;
+  readonly budgetEmailCondition: CfnCondition;
 }
 
 /** The budget's notifications, in percent of the monthly limit. */
@@ -77,12 +78,11 @@ export class CostGuards extends Construct {
     }
 
     if (props.monthlyBudgetUsd > 0) {
-      const subscribers = props.budgetEmail === undefined
-        ? []
-        : [{ subscriptionType: 'EMAIL', address: props.budgetEmail }];
+      // Inside Fn::If CDK does not rename properties: these are CloudFormation's own names.
+      const subscribers = [{ SubscriptionType: 'EMAIL', Address: props.budgetEmail }];
       const notify = (notificationType: string, threshold: number) => ({
-        notification: { notificationType, comparisonOperator: 'GREATER_THAN', threshold, thresholdType: 'PERCENTAGE' },
-        subscribers,
+        Notification: { NotificationType: notificationType, ComparisonOperator: 'GREATER_THAN', Threshold: threshold, ThresholdType: 'PERCENTAGE' },
+        Subscribers: subscribers,
       });
       this.budget = new budgets.CfnBudget(this, 'Budget', {
         budget: {
@@ -91,10 +91,10 @@ export class CostGuards extends Construct {
           budgetLimit: { amount: props.monthlyBudgetUsd, unit: 'USD' },
           costFilters: { Service: [...props.budgetServices] },
         },
-        notificationsWithSubscribers: subscribers.length === 0 ? undefined : [
+        notificationsWithSubscribers: Fn.conditionIf(props.budgetEmailCondition.logicalId, [
           notify('ACTUAL', BUDGET_ACTUAL_PERCENT),
           notify('FORECASTED', BUDGET_FORECAST_PERCENT),
-        ],
+        ], Aws.NO_VALUE),
       });
     }
   }

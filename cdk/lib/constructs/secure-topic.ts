@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, CfnCondition, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -7,8 +7,10 @@ import { Construct } from 'constructs';
 
 export interface SecureTopicProps {
   readonly displayName: string;
-  /** Email endpoint to subscribe; no subscription when undefined. */
+  /** Email endpoint to subscribe (a deploy-time value may be empty); no subscription when undefined. */
   readonly email?: string;
+  /** When given, the subscription exists only where this holds (an address was given). */
+  readonly emailCondition?: CfnCondition;
   /** Let CloudWatch alarms in this account publish (key policy + topic policy). */
   readonly allowCloudWatchAlarms?: boolean;
   /**
@@ -73,7 +75,10 @@ export class SecureTopic extends Construct {
     if (props.locked) this.lock(props.email);
 
     if (props.email !== undefined) {
-      this.topic.addSubscription(new subscriptions.EmailSubscription(props.email));
+      const subscription = this.topic.addSubscription(new subscriptions.EmailSubscription(props.email));
+      if (props.emailCondition !== undefined) {
+        (subscription.node.defaultChild as sns.CfnSubscription).cfnOptions.condition = props.emailCondition;
+      }
     }
   }
 
