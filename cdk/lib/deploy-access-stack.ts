@@ -1,7 +1,7 @@
-import { Arn, CfnOutput, CliCredentialsStackSynthesizer, Duration, RemovalPolicy, Stack, StackProps, Token } from 'aws-cdk-lib';
+import { Arn, CfnOutput, CliCredentialsStackSynthesizer, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, Node } from 'constructs';
-import { acknowledge } from './nag';
+import { acknowledge, nagRendered } from './nag';
 
 /** GitHub's OIDC issuer and the audience configure-aws-credentials asks for. */
 export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
@@ -95,8 +95,9 @@ export interface DeployAccessStackProps extends StackProps {
  * region, and a CloudFormation execution policy for `cdk bootstrap --cloudformation-execution-policies`
  * that replaces the default AdministratorAccess.
  *
- * Deployed once, by a person, with their own credentials: the CLI-credentials synthesizer needs no
- * bootstrap, so this stack can come before `cdk bootstrap`.
+ * Deployed by a person, with their own credentials (the CLI-credentials synthesizer: no bootstrap
+ * role, no CloudFormation execution role), so narrowing the execution policy never locks this stack
+ * out of its own updates.
  */
 export class DeployAccessStack extends Stack {
   readonly role: iam.Role;
@@ -163,13 +164,17 @@ export class DeployAccessStack extends Stack {
     }
     acknowledge(policy, 'AwsSolutions-IAM5[Resource::*]',
       'CloudFormation execution policy: the app services\' resources get generated names (and kms:CreateKey takes no resource), so the service, not the name, is the boundary; IAM is scoped to the app\'s roles by name.');
-    const account = Token.isUnresolved(this.account) ? '<AWS::AccountId>' : this.account;
-    acknowledge(policy, `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::${account}:role/${config.appStackName}-*]`,
+    acknowledge(policy, `AwsSolutions-IAM5[Resource::${nagRendered(this, this.appRoles(config))}]`,
       'CloudFormation names every role of the app stack <stackName>-<logicalId>-<suffix>; the prefix is the narrowest scope that names them all and no other role.');
   }
 
+  /** Every role of the app stack: CloudFormation names them `<stackName>-<logicalId>-<suffix>`. */
+  private appRoles(config: DeployAccessConfig): string {
+    return this.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `${config.appStackName}-*` });
+  }
+
   private executionStatements(config: DeployAccessConfig): iam.PolicyStatement[] {
-    const appRoles = this.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `${config.appStackName}-*` });
+    const appRoles = this.appRoles(config);
     return [
       new iam.PolicyStatement({
         sid: 'AppServices',

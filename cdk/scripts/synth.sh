@@ -44,4 +44,4 @@ fi
 
 rm -rf cdk.out
 npx cdk synth --quiet "$@"
-echo "synth: wrote $(ls cdk.out/*.template.json) (bundling: $([[ $bundle == 1 ]] && echo yes || echo skipped))"
+echo "synth: wrote $(echo cdk.out/*.template.json) (bundling: $([[ $bundle == 1 ]] && echo yes || echo skipped))"

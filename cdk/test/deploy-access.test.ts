@@ -80,10 +80,12 @@ describe('the GitHub deploy role (ImagegenDeployAccess)', () => {
     });
   });
 
-  test('deployable before cdk bootstrap, with the deployer\'s own credentials (no bootstrap version check)', () => {
-    const json = template.toJSON();
-    expect(json.Parameters?.BootstrapVersion).toBeUndefined();
-    expect(json.Rules?.CheckBootstrapVersion).toBeUndefined();
+  test('deployed with the deployer\'s own credentials, never through the execution role it narrows', () => {
+    const app = new App();
+    new DeployAccessStack(app, 'ImagegenDeployAccess', { env: { account: '123456789012', region: 'us-east-1' }, config: CONFIG });
+    const artifact = app.synth().getStackArtifact('ImagegenDeployAccess');
+    expect(artifact.assumeRoleArn).toBeUndefined();
+    expect(artifact.cloudFormationExecutionRoleArn).toBeUndefined();
     template.hasOutput('DeployRoleArn', {});
     template.hasOutput('ExecutionPolicyArn', {});
   });
@@ -148,5 +150,15 @@ describe('deploy-access settings', () => {
     [{ githubRepo: 'o/r', cdkQualifier: 'BAD-Q' }, /cdkQualifier/],
   ])('rejects %j (no wildcard can widen the trust)', (context, message) => {
     expect(() => load(context)).toThrow(message);
+  });
+});
+
+describe('the access stack as the app synthesizes it (no account known)', () => {
+  test('cdk-nag finds nothing unacknowledged there either', () => {
+    const stack = new DeployAccessStack(new App(), 'ImagegenDeployAccess', {
+      env: { region: 'us-east-1' },
+      config: CONFIG,
+    });
+    expect(new AwsSolutionsChecks().validateScope(stack).violations).toEqual([]);
   });
 });
