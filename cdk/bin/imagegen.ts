@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { App } from 'aws-cdk-lib';
+import { DeployAccessStack, loadDeployAccessConfig } from '../lib/deploy-access-stack';
 import { ImagegenStack } from '../lib/imagegen-stack';
 import { addNagChecks } from '../lib/nag';
 
@@ -8,11 +9,21 @@ import { addNagChecks } from '../lib/nag';
 const skipBundling = process.env.IMAGEGEN_SKIP_BUNDLING === '1';
 const app = new App(skipBundling ? { postCliContext: { 'aws:cdk:bundling-stacks': [] } } : {});
 
+const env = {
+  account: process.env.CDK_DEFAULT_ACCOUNT,
+  region: process.env.CDK_DEFAULT_REGION ?? process.env.AWS_REGION,
+};
 new ImagegenStack(app, app.node.tryGetContext('stackName') ?? 'Imagegen', {
   description: 'imagegen: S3 prompt or console input -> Step Functions -> Rust Lambdas -> Bedrock -> thumbnails -> SNS email',
-  env: {
-    account: process.env.CDK_DEFAULT_ACCOUNT,
-    region: process.env.CDK_DEFAULT_REGION ?? process.env.AWS_REGION,
-  },
+  env,
 });
+// Only with -c githubRepo=OWNER/REPO: the role GitHub Actions deploys with (DEPLOY.md).
+const access = loadDeployAccessConfig(app.node);
+if (access !== undefined) {
+  new DeployAccessStack(app, 'ImagegenDeployAccess', {
+    description: 'imagegen: GitHub OIDC deploy role and CloudFormation execution policy',
+    env,
+    config: access,
+  });
+}
 addNagChecks(app);

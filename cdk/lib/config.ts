@@ -21,10 +21,6 @@ export interface ImagegenConfig {
   readonly thumbnailFormat: ThumbnailFormat;
   /** Context `thumbnailQuality` (80). */
   readonly thumbnailQuality: number;
-  /** Recipient of the result emails; no subscription when absent. Context `email`. */
-  readonly email?: string;
-  /** Recipient of the alarm emails. Context `alarmEmail` (defaults to `email`). */
-  readonly alarmEmail?: string;
   /** Days before images/, thumbnails/ and results/ expire. Context `outputExpirationDays` (30). */
   readonly outputExpirationDays: number;
   /** Retention of every log group, in days. Context `logRetentionDays` (30). */
@@ -39,6 +35,28 @@ export interface ImagegenConfig {
   readonly logLevel: LogLevel;
   /** Optional per-target RUST_LOG directives on top of logLevel, e.g. "generate_image=debug". Context `rustLog`. */
   readonly rustLog?: string;
+  /** Days before prompt files under prompts/ expire. Context `promptExpirationDays` (outputExpirationDays). */
+  readonly promptExpirationDays: number;
+  /**
+   * Whether the state machine's log events carry execution data (inputs and outputs, so prompts).
+   * Off by default: turn it on only to debug. Context `logExecutionData` (false).
+   */
+  readonly logExecutionData: boolean;
+  /**
+   * Reserved concurrency of the two functions that start work (start-execution, generate-image): a
+   * hard cap on parallel executions started from uploads and on parallel model calls. Unset by default,
+   * because reserving any fails the deploy in accounts with the initial 10-execution limit (DEPLOY.md).
+   * Context `reservedConcurrency`.
+   */
+  readonly reservedConcurrency?: number;
+  /** Alarm when more executions than this start within an hour. Context `maxExecutionsPerHour` (100). */
+  readonly maxExecutionsPerHour: number;
+  /** Alarm when a model is invoked more often than this within an hour. Context `maxModelInvocationsPerHour` (200). */
+  readonly maxModelInvocationsPerHour: number;
+  /** Monthly AWS Budgets limit (USD) on the budgeted services; 0 = no budget. Context `monthlyBudgetUsd` (100). */
+  readonly monthlyBudgetUsd: number;
+  /** Cost Explorer service names the budget counts. Context `budgetServices` ("Amazon Bedrock"). */
+  readonly budgetServices: string[];
 }
 
 /** Lambda's application log levels. */
@@ -63,7 +81,15 @@ export const DEFAULTS = {
   presignExpirySeconds: S.presignExpirySeconds.default,
   maxPromptFileBytes: S.maxPromptFileBytes.default,
   logLevel: 'INFO',
+  logExecutionData: false,
+  maxExecutionsPerHour: 100,
+  maxModelInvocationsPerHour: 200,
+  monthlyBudgetUsd: 100,
+  budgetServices: 'Amazon Bedrock',
 } as const;
+
+/** Lambda's largest per-function concurrency quota we accept (a cap above it caps nothing). */
+export const MAX_RESERVED_CONCURRENCY = 1000;
 
 /** The values CloudWatch Logs accepts for RetentionInDays. */
 export const LOG_RETENTION_DAYS = [
@@ -73,7 +99,6 @@ export const LOG_RETENTION_DAYS = [
 const THUMBNAIL_FORMATS: readonly ThumbnailFormat[] = facts.settings.thumbnailFormat.choices;
 const MODEL_ID = /^[a-z0-9-]+\.[A-Za-z0-9.:_-]+$/;
 const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
-const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
 /** Context values arrive as strings from `-c` and as JSON values from cdk.json. */
 function raw(node: Node, key: string): string | undefined {
@@ -97,14 +122,28 @@ function positiveInt(node: Node, key: string, fallback: number, max: number): nu
   return integer(node, key, fallback, 1, max);
 }
 
+function flag(node: Node, key: string, fallback: boolean): boolean {
+  const text = raw(node, key);
+  if (text === undefined) return fallback;
+  if (text === 'true' || text === 'false') return text === 'true';
+  throw new Error(`context ${key}=${text}: expected true or false`);
+}
+
 function list(text: string): string[] {
   return [...new Set(text.split(',').map((s) => s.trim()).filter((s) => s !== ''))];
 }
 
-function email(node: Node, key: string): string | undefined {
-  const text = raw(node, key);
-  if (text !== undefined && !EMAIL.test(text)) throw new Error(`context ${key}=${text}: not an email address`);
-  return text;
+/**
+ * The email addresses are stack parameters (`Email`, `AlarmEmail`), not context: a synthesized
+ * template (a CI artifact) then holds no address, and a deploy keeps the last values given.
+ */
+function refuseMovedSettings(node: Node): void {
+  for (const [key, parameter] of [['email', 'Email'], ['alarmEmail', 'AlarmEmail']]) {
+    const text = raw(node, key);
+    if (text !== undefined) {
+      throw new Error(`context ${key}=${text}: the address is a stack parameter now; deploy with --parameters ${parameter}=${text}`);
+    }
+  }
 }
 
 /** Reads and validates the configuration; throws with the offending key on bad input. */
@@ -142,7 +181,10 @@ export function loadConfig(node: Node): ImagegenConfig {
     throw new Error(`context logLevel=${logLevelText}: expected one of ${LOG_LEVELS.join(', ')}`);
   }
 
-  const userEmail = email(node, 'email');
+  refuseMovedSettings(node);
+  const outputExpirationDays = positiveInt(node, 'outputExpirationDays', DEFAULTS.outputExpirationDays, 3650);
+  const reservedText = raw(node, 'reservedConcurrency');
+  const budgetServices = list(raw(node, 'budgetServices') ?? DEFAULTS.budgetServices);
   return {
     modelId,
     allowedModelIds,
@@ -151,9 +193,7 @@ export function loadConfig(node: Node): ImagegenConfig {
     thumbnailFormat,
     thumbnailQuality: integer(node, 'thumbnailQuality', DEFAULTS.thumbnailQuality,
       S.thumbnailQuality.min, S.thumbnailQuality.max),
-    email: userEmail,
-    alarmEmail: email(node, 'alarmEmail') ?? userEmail,
-    outputExpirationDays: positiveInt(node, 'outputExpirationDays', DEFAULTS.outputExpirationDays, 3650),
+    outputExpirationDays,
     logRetentionDays,
     // Presigned URLs die with the Lambda role session that signed them (hours): notify-user caps them.
     presignExpirySeconds: integer(node, 'presignExpirySeconds', DEFAULTS.presignExpirySeconds,
@@ -163,5 +203,15 @@ export function loadConfig(node: Node): ImagegenConfig {
     blocklist: list(raw(node, 'blocklist') ?? '').join(','),
     logLevel,
     rustLog: raw(node, 'rustLog'),
+    promptExpirationDays: positiveInt(node, 'promptExpirationDays', outputExpirationDays, 3650),
+    logExecutionData: flag(node, 'logExecutionData', DEFAULTS.logExecutionData),
+    reservedConcurrency: reservedText === undefined
+      ? undefined
+      : integer(node, 'reservedConcurrency', 0, 1, MAX_RESERVED_CONCURRENCY),
+    maxExecutionsPerHour: positiveInt(node, 'maxExecutionsPerHour', DEFAULTS.maxExecutionsPerHour, 1_000_000),
+    maxModelInvocationsPerHour: positiveInt(node, 'maxModelInvocationsPerHour',
+      DEFAULTS.maxModelInvocationsPerHour, 1_000_000),
+    monthlyBudgetUsd: integer(node, 'monthlyBudgetUsd', DEFAULTS.monthlyBudgetUsd, 0, 1_000_000),
+    budgetServices,
   };
 }

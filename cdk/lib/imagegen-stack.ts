@@ -14,10 +14,12 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FACTS, ImagegenConfig, loadConfig } from './config';
+import { CostGuards } from './constructs/cost-guards';
 import { ImageStore, PREFIXES } from './constructs/image-store';
 import { PipelineFunction } from './constructs/pipeline-function';
 import { SecureTopic } from './constructs/secure-topic';
 import { acknowledge, iam5Resource } from './nag';
+import { addRecipients } from './recipients';
 
 /** The Amazon States Language definition shared with the Rust side. */
 export const DEFINITION_FILE = path.join(__dirname, '../../statemachine/image-pipeline.asl.json');
@@ -51,26 +53,34 @@ export class ImagegenStack extends Stack {
   >;
   readonly stateMachine: sfn.StateMachine;
   readonly backstopRule: events.Rule;
+  readonly costGuards: CostGuards;
 
   constructor(scope: Construct, id: string, props: ImagegenStackProps = {}) {
     super(scope, id, props);
     const config = props.config ?? loadConfig(this.node);
+    const recipients = addRecipients(this);
     const logRetention = config.logRetentionDays as logs.RetentionDays;
 
     // ---- storage and notification channels -------------------------------------------------
     this.store = new ImageStore(this, 'Store', {
       outputExpirationDays: config.outputExpirationDays,
+      promptExpirationDays: config.promptExpirationDays,
       accessLogExpirationDays: 90,
     });
     const bucket = this.store.bucket;
 
+    // Only notify-user publishes, and only the configured address subscribes: nobody else in the
+    // account can mail our users or read their results.
     this.resultsTopic = new SecureTopic(this, 'Results', {
       displayName: 'imagegen results',
-      email: config.email,
+      email: recipients.email,
+      emailCondition: recipients.hasEmail,
+      locked: true,
     });
     this.opsTopic = new SecureTopic(this, 'Ops', {
       displayName: 'imagegen alarms',
-      email: config.alarmEmail,
+      email: recipients.alarmEmail,
+      emailCondition: recipients.hasAlarmEmail,
       allowCloudWatchAlarms: true,
     });
 
@@ -101,6 +111,7 @@ export class ImagegenStack extends Stack {
       environment: {
         ...rustLog,
         OUTPUT_BUCKET: bucket.bucketName,
+        PROMPT_PREFIX: PREFIXES.prompts,
         DEFAULT_MODEL_ID: config.modelId,
         ALLOWED_MODEL_IDS: config.allowedModelIds.join(','),
         MAX_PROMPT_FILE_BYTES: String(config.maxPromptFileBytes),
@@ -120,6 +131,7 @@ export class ImagegenStack extends Stack {
       memorySize: 256,
       // The state's TimeoutSeconds is 300: the function gives up first and reports its own error.
       timeout: Duration.seconds(180),
+      reservedConcurrentExecutions: config.reservedConcurrency,
       environment: { ...rustLog, BEDROCK_REGION: config.bedrockRegion },
     });
     generateImage.addToPolicy(new iam.PolicyStatement({
@@ -178,7 +190,7 @@ export class ImagegenStack extends Stack {
         PRESIGN_EXPIRY_SECONDS: String(config.presignExpirySeconds),
       },
     });
-    for (const statement of this.resultsTopic.publishStatements()) notifyUser.addToPolicy(statement);
+    this.resultsTopic.allowPublisher(notifyUser.role);
     notifyUser.addToPolicy(new iam.PolicyStatement({
       sid: 'ReadOutputsForPresignedLinks',
       actions: ['s3:GetObject'],
@@ -186,7 +198,8 @@ export class ImagegenStack extends Stack {
     }));
     notifyUser.addToPolicy(new iam.PolicyStatement({
       sid: 'WriteResultManifest',
-      actions: ['s3:PutObject'],
+      // Written create-only; a manifest found in its place is read to see which execution wrote it.
+      actions: ['s3:PutObject', 's3:GetObject'],
       resources: [this.store.objectsUnder(PREFIXES.results)],
     }));
     notifyUser.addToPolicy(this.claimEmailsStatement());
@@ -208,7 +221,8 @@ export class ImagegenStack extends Stack {
         GenerateThumbnailsFunctionArn: generateThumbnails.function.functionArn,
         NotifyUserFunctionArn: notifyUser.function.functionArn,
       },
-      logs: { destination: executionLogs, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      // Every event, but inputs and outputs (the prompts) only when asked for (DEPLOY.md).
+      logs: { destination: executionLogs, level: sfn.LogLevel.ALL, includeExecutionData: config.logExecutionData },
       tracingEnabled: true,
     });
     // The ASL names unqualified function ARNs, so exactly these four ARNs suffice.
@@ -230,6 +244,7 @@ export class ImagegenStack extends Stack {
         STATE_MACHINE_ARN: this.stateMachine.stateMachineArn,
         PROMPT_PREFIX: PREFIXES.prompts,
       },
+      reservedConcurrentExecutions: config.reservedConcurrency,
       onFailure: new lambdaDestinations.SqsDestination(this.failedTriggers),
       retryAttempts: 2,
       maxEventAge: Duration.hours(6),
@@ -260,7 +275,7 @@ export class ImagegenStack extends Stack {
         OUTPUT_BUCKET: bucket.bucketName,
       },
     });
-    for (const statement of this.resultsTopic.publishStatements()) notifyBackstop.addToPolicy(statement);
+    this.resultsTopic.allowPublisher(notifyBackstop.role);
     notifyBackstop.addToPolicy(this.claimEmailsStatement());
     notifyBackstop.addToPolicy(new iam.PolicyStatement({
       sid: 'DescribePipelineExecutions',
@@ -286,6 +301,19 @@ export class ImagegenStack extends Stack {
 
     this.acknowledgeFindings();
     this.addAlarms();
+    this.costGuards = new CostGuards(this, 'CostGuards', {
+      stateMachine: this.stateMachine,
+      modelCaller: generateImage.function,
+      modelIds: config.allowedModelIds,
+      bedrockRegion: config.bedrockRegion,
+      alarmTopic: this.opsTopic.topic,
+      maxExecutionsPerHour: config.maxExecutionsPerHour,
+      maxModelInvocationsPerHour: config.maxModelInvocationsPerHour,
+      monthlyBudgetUsd: config.monthlyBudgetUsd,
+      budgetServices: config.budgetServices,
+      budgetEmail: recipients.alarmEmail,
+      budgetEmailCondition: recipients.hasAlarmEmail,
+    });
 
     // ---- outputs (names are read by the Rust CLI: keep them stable) -------------------------
     new CfnOutput(this, 'BucketName', { value: bucket.bucketName, description: 'Upload prompt files under prompts/' });
@@ -325,7 +353,7 @@ export class ImagegenStack extends Stack {
       ['ExecutionsFailedAlarm', this.stateMachine.metricFailed({ period, statistic: 'Sum' }),
         'An imagegen execution failed (the user got a failure email).'],
       ['ExecutionsTimedOutAlarm', this.stateMachine.metricTimedOut({ period, statistic: 'Sum' }),
-        'An imagegen execution timed out (the backstop emailed the user).'],
+        'An imagegen execution ran past the state machine\'s TimeoutSeconds, longer than its retries allow (the backstop emailed the user).'],
       ['StartExecutionErrorsAlarm', this.functions.startExecution.function.metricErrors({ period, statistic: 'Sum' }),
         'start-execution failed on an S3 prompt upload.'],
       ['BackstopErrorsAlarm', this.functions.notifyBackstop.function.metricErrors({ period, statistic: 'Sum' }),
@@ -365,7 +393,7 @@ export class ImagegenStack extends Stack {
     objects(f.generateThumbnails.role, PREFIXES.thumbnails, `writes thumbnails; ${perRequest}`);
     objects(f.notifyUser.role, PREFIXES.images, `presigns GET links to images; ${perRequest}`);
     objects(f.notifyUser.role, PREFIXES.thumbnails, `presigns GET links to thumbnails; ${perRequest}`);
-    objects(f.notifyUser.role, PREFIXES.results, `writes the result manifest; ${perRequest}`);
+    objects(f.notifyUser.role, PREFIXES.results, `writes the result manifest create-only and reads one found in its place; ${perRequest}`);
     const perExecution = 'one record per execution, named after it at run time';
     objects(f.notifyUser.role, PREFIXES.notifications, `claims an execution's one email; ${perExecution}`);
     objects(f.notifyBackstop.role, PREFIXES.notifications, `claims an execution's one email; ${perExecution}`);
@@ -383,7 +411,7 @@ export class ImagegenStack extends Stack {
     if (notificationsHandler === undefined) throw new Error('BucketNotificationsHandler not found');
     acknowledge(notificationsHandler,
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      'CDK-managed handler that writes the bucket notification configuration during deployments only; the managed policy grants nothing but writing its own logs, and its other permission is s3:PutBucketNotification on this bucket alone.');
+      'CDK-managed handler that writes the bucket notification configuration during deployments only (its role is not configurable). The managed policy allows logs:CreateLogGroup, logs:CreateLogStream and logs:PutLogEvents on any log group ("*"), no reads and nothing outside CloudWatch Logs; its only other permission is s3:PutBucketNotification on this bucket.');
 
     const sfnRole = this.stateMachine.role;
     acknowledge(sfnRole, 'AwsSolutions-IAM5[Resource::*]',

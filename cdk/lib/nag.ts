@@ -27,3 +27,23 @@ export function iam5Resource(bucket: s3.IBucket, suffix: string): string {
   const cfn = bucket.node.defaultChild as CfnElement;
   return `Resource::<${Stack.of(bucket).getLogicalId(cfn)}.Arn>/${suffix}`;
 }
+
+/**
+ * A resource string as cdk-nag prints it in an IAM5 finding: the resolved value, with each reference
+ * written `<LogicalId>` (`<AWS::Partition>`, `<AWS::AccountId>`) and each attribute `<LogicalId.Attr>`.
+ */
+export function nagRendered(stack: Stack, value: string): string {
+  const render = (part: unknown): string => {
+    if (typeof part === 'string') return part;
+    if (part !== null && typeof part === 'object') {
+      const o = part as Record<string, unknown>;
+      if (typeof o.Ref === 'string') return `<${o.Ref}>`;
+      const getAtt = o['Fn::GetAtt'];
+      if (Array.isArray(getAtt)) return `<${getAtt.join('.')}>`;
+      const join = o['Fn::Join'];
+      if (Array.isArray(join) && Array.isArray(join[1])) return (join[1] as unknown[]).map(render).join(String(join[0]));
+    }
+    throw new Error(`cannot render ${JSON.stringify(part)} as cdk-nag does`);
+  };
+  return render(stack.resolve(value));
+}

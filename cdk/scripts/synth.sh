@@ -32,8 +32,8 @@ if [[ "$bundle" == 1 ]]; then
     exit 1
   fi
   if ! cargo lambda --version >/dev/null 2>&1; then
-    echo "synth: installing cargo-lambda (pip)" >&2
-    python3 -m pip install --quiet cargo-lambda
+    echo "synth: installing cargo-lambda 1.9.2 (pip)" >&2
+    python3 -m pip install --quiet 'cargo-lambda==1.9.2'
   fi
   rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux-gnu \
     || rustup target add aarch64-unknown-linux-gnu
@@ -44,4 +44,4 @@ fi
 
 rm -rf cdk.out
 npx cdk synth --quiet "$@"
-echo "synth: wrote $(ls cdk.out/*.template.json) (bundling: $([[ $bundle == 1 ]] && echo yes || echo skipped))"
+echo "synth: wrote $(echo cdk.out/*.template.json) (bundling: $([[ $bundle == 1 ]] && echo yes || echo skipped))"

@@ -40,12 +40,14 @@ npx jest --ci
 step "asl-validator"
 npx asl-validator --json-path ../statemachine/image-pipeline.asl.json
 
+# With a githubRepo the app also has the deploy-access stack, so cdk-nag and cfn-lint see it too.
+access=(-c githubRepo=example-org/imagegen)
 if [[ "${IMAGEGEN_BUNDLE:-0}" == 1 ]]; then
   step "cdk synth (bundling the Rust functions)"
-  bash scripts/synth.sh
+  bash scripts/synth.sh "${access[@]}"
 else
   step "cdk synth (no bundling; IMAGEGEN_BUNDLE=1 builds the Rust functions)"
-  bash scripts/synth.sh --no-bundling
+  bash scripts/synth.sh --no-bundling "${access[@]}"
 fi
 
 step "cfn-lint"

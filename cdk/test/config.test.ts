@@ -13,8 +13,6 @@ describe('context configuration', () => {
       thumbnailSizes: [128, 256, 512],
       thumbnailFormat: 'jpeg',
       thumbnailQuality: 80,
-      email: undefined,
-      alarmEmail: undefined,
       outputExpirationDays: 30,
       logRetentionDays: 30,
       presignExpirySeconds: 3600,
@@ -22,6 +20,13 @@ describe('context configuration', () => {
       blocklist: '',
       logLevel: 'INFO',
       rustLog: undefined,
+      promptExpirationDays: 30,
+      logExecutionData: false,
+      reservedConcurrency: undefined,
+      maxExecutionsPerHour: 100,
+      maxModelInvocationsPerHour: 200,
+      monthlyBudgetUsd: 100,
+      budgetServices: ['Amazon Bedrock'],
     });
   });
 
@@ -57,16 +62,39 @@ describe('context configuration', () => {
   test('-c values arrive as strings and are parsed', () => {
     const config = load({
       outputExpirationDays: '7', logRetentionDays: '90', thumbnailSizes: '64,64, 300',
-      email: 'a@example.com', alarmEmail: 'ops@example.com', presignExpirySeconds: '600',
+      presignExpirySeconds: '600',
     });
     expect(config).toMatchObject({
       outputExpirationDays: 7, logRetentionDays: 90, thumbnailSizes: [64, 300],
-      email: 'a@example.com', alarmEmail: 'ops@example.com', presignExpirySeconds: 600,
+      presignExpirySeconds: 600,
     });
   });
 
-  test('an empty email means no subscription', () => {
-    expect(load({ email: '' }).email).toBeUndefined();
+  test('cost and privacy settings are parsed', () => {
+    expect(load({
+      logExecutionData: 'true', reservedConcurrency: '3', maxExecutionsPerHour: '20',
+      maxModelInvocationsPerHour: '40', monthlyBudgetUsd: '0',
+      budgetServices: 'Amazon Bedrock, Stable Image Core (Amazon Bedrock Edition)',
+      outputExpirationDays: '9',
+    })).toMatchObject({
+      logExecutionData: true, reservedConcurrency: 3, maxExecutionsPerHour: 20,
+      maxModelInvocationsPerHour: 40, monthlyBudgetUsd: 0,
+      budgetServices: ['Amazon Bedrock', 'Stable Image Core (Amazon Bedrock Edition)'],
+      // Prompts go with their outputs unless told otherwise.
+      outputExpirationDays: 9, promptExpirationDays: 9,
+    });
+    // cdk.json may hold real booleans and numbers.
+    expect(load({ logExecutionData: false, reservedConcurrency: 2 })).toMatchObject({
+      logExecutionData: false, reservedConcurrency: 2,
+    });
+    expect(load({ promptExpirationDays: '1' }).promptExpirationDays).toBe(1);
+  });
+
+  test('email addresses are stack parameters: -c email / alarmEmail say how to pass them instead', () => {
+    expect(() => load({ email: 'me@example.com' }))
+      .toThrow('context email=me@example.com: the address is a stack parameter now; deploy with --parameters Email=me@example.com');
+    expect(() => load({ alarmEmail: 'ops@example.com' })).toThrow(/--parameters AlarmEmail=ops@example.com/);
+    expect(() => load({ email: '' })).not.toThrow();
   });
 
   test.each([
@@ -75,10 +103,17 @@ describe('context configuration', () => {
     [{ logRetentionDays: '10' }, /logRetentionDays=10/],
     [{ thumbnailSizes: '128,big' }, /thumbnailSizes/],
     [{ thumbnailFormat: 'gif' }, /thumbnailFormat/],
-    [{ email: 'not-an-address' }, /email/],
     [{ bedrockRegion: 'oregon' }, /bedrockRegion/],
     [{ modelId: 'no model' }, /modelId/],
     [{ presignExpirySeconds: '604800' }, /presignExpirySeconds/],
+    [{ logExecutionData: 'yes' }, /logExecutionData=yes: expected true or false/],
+    [{ reservedConcurrency: '0' }, /reservedConcurrency/],
+    [{ reservedConcurrency: '1001' }, /reservedConcurrency/],
+    [{ maxExecutionsPerHour: '0' }, /maxExecutionsPerHour/],
+    [{ maxModelInvocationsPerHour: 'many' }, /maxModelInvocationsPerHour/],
+    [{ monthlyBudgetUsd: '-1' }, /monthlyBudgetUsd/],
+    [{ monthlyBudgetUsd: '12.5' }, /monthlyBudgetUsd/],
+    [{ promptExpirationDays: '0' }, /promptExpirationDays/],
   ])('rejects %j', (context, message) => {
     expect(() => load(context)).toThrow(message);
   });

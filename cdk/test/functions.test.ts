@@ -18,7 +18,7 @@ const EXPECTED = {
   StartExecution: { memory: 128, env: ['STATE_MACHINE_ARN', 'PROMPT_PREFIX'] },
   ValidatePrompt: {
     memory: 128,
-    env: ['OUTPUT_BUCKET', 'DEFAULT_MODEL_ID', 'ALLOWED_MODEL_IDS', 'MAX_PROMPT_FILE_BYTES'],
+    env: ['OUTPUT_BUCKET', 'PROMPT_PREFIX', 'DEFAULT_MODEL_ID', 'ALLOWED_MODEL_IDS', 'MAX_PROMPT_FILE_BYTES'],
   },
   GenerateImage: { memory: 256, env: ['BEDROCK_REGION'] },
   GenerateThumbnails: { memory: 1024, env: ['THUMBNAIL_SIZES', 'THUMBNAIL_FORMAT', 'THUMBNAIL_QUALITY'] },
@@ -111,6 +111,7 @@ describe('the six Rust functions', () => {
     });
     expect(env('ValidatePrompt')).toMatchObject({
       OUTPUT_BUCKET: { Ref: expect.stringMatching(/^StoreBucket/) },
+      PROMPT_PREFIX: 'prompts/',
       DEFAULT_MODEL_ID: 'stability.stable-image-core-v1:1',
       ALLOWED_MODEL_IDS: 'stability.stable-image-core-v1:1',
       MAX_PROMPT_FILE_BYTES: '16384',
@@ -121,6 +122,8 @@ describe('the six Rust functions', () => {
     });
     expect(env('NotifyUser')).toMatchObject({
       TOPIC_ARN: { Ref: expect.stringMatching(/^ResultsTopic/) },
+      // The only bucket notify-user links to and writes in.
+      OUTPUT_BUCKET: { Ref: expect.stringMatching(/^StoreBucket/) },
       PRESIGN_EXPIRY_SECONDS: '3600',
     });
   });
@@ -161,6 +164,20 @@ describe('the six Rust functions', () => {
       expect(prefix).toBeDefined();
       expect(state.TimeoutSeconds).toBeDefined();
       expect(lambdaOf(template, prefix).Properties.Timeout).toBeLessThan(state.TimeoutSeconds as number);
+    }
+  });
+
+  test('no reserved concurrency unless reservedConcurrency is set (new accounts cannot reserve any)', () => {
+    for (const prefix of Object.keys(EXPECTED)) {
+      expect(lambdaOf(template, prefix).Properties.ReservedConcurrentExecutions).toBeUndefined();
+    }
+  });
+
+  test('reservedConcurrency caps the two functions that start work, and only those', () => {
+    const capped = synthesize({ reservedConcurrency: '5' }).template;
+    for (const prefix of Object.keys(EXPECTED)) {
+      const reserved = lambdaOf(capped, prefix).Properties.ReservedConcurrentExecutions;
+      expect([prefix, reserved]).toEqual([prefix, ['StartExecution', 'GenerateImage'].includes(prefix) ? 5 : undefined]);
     }
   });
 

@@ -1,4 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { EMAIL_PATTERN } from '../lib/recipients';
 import { synthesize } from './helpers';
 
 const topicRef = (prefix: string) => ({ Ref: Match.stringLikeRegexp(`^${prefix}Topic`) });
@@ -6,7 +7,7 @@ const topicRef = (prefix: string) => ({ Ref: Match.stringLikeRegexp(`^${prefix}T
 describe('topics, keys and the failed-trigger queue', () => {
   let template: Template;
   beforeAll(() => {
-    template = synthesize({ email: 'user@example.com', alarmEmail: 'ops@example.com' }).template;
+    template = synthesize().template;
   });
 
   test('two topics, each encrypted with its own rotating key', () => {
@@ -39,29 +40,59 @@ describe('topics, keys and the failed-trigger queue', () => {
     }
   });
 
-  test('email subscriptions come from context', () => {
-    template.hasResourceProperties('AWS::SNS::Subscription', {
-      Protocol: 'email', Endpoint: 'user@example.com', TopicArn: topicRef('Results'),
-    });
-    template.hasResourceProperties('AWS::SNS::Subscription', {
-      Protocol: 'email', Endpoint: 'ops@example.com', TopicArn: topicRef('Ops'),
-    });
+  test('the addresses are stack parameters (the template holds none), checked by CloudFormation', () => {
+    const parameters = template.toJSON().Parameters as Record<string, Record<string, unknown>>;
+    for (const name of ['Email', 'AlarmEmail']) {
+      expect(parameters[name]).toMatchObject({ Type: 'String', Default: '', AllowedPattern: EMAIL_PATTERN });
+    }
+    const pattern = new RegExp(EMAIL_PATTERN);
+    for (const ok of ['', 'me@example.com', 'a.b+c@sub.example.org']) expect(pattern.test(ok)).toBe(true);
+    for (const bad of ['me', 'me@example', 'a b@example.com', ' me@example.com']) expect(pattern.test(bad)).toBe(false);
   });
 
-  test('no email context, no subscription; alarmEmail defaults to email', () => {
-    synthesize().template.resourceCountIs('AWS::SNS::Subscription', 0);
-    const onlyEmail = synthesize({ email: 'me@example.com' }).template;
-    onlyEmail.resourceCountIs('AWS::SNS::Subscription', 2);
-    onlyEmail.allResourcesProperties('AWS::SNS::Subscription', { Endpoint: 'me@example.com' });
+  test('each subscription exists only when its address is given; AlarmEmail falls back to Email', () => {
+    template.resourceCountIs('AWS::SNS::Subscription', 2);
+    template.hasResource('AWS::SNS::Subscription', {
+      Properties: { Protocol: 'email', Endpoint: { Ref: 'Email' }, TopicArn: topicRef('Results') },
+      Condition: 'HasEmail',
+    });
+    template.hasResource('AWS::SNS::Subscription', {
+      Properties: {
+        Protocol: 'email',
+        Endpoint: { 'Fn::If': ['HasOwnAlarmEmail', { Ref: 'AlarmEmail' }, { Ref: 'Email' }] },
+        TopicArn: topicRef('Ops'),
+      },
+      Condition: 'HasAlarmEmail',
+    });
+    const given = (name: string) => ({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: name }, ''] }] });
+    expect(template.toJSON().Conditions).toMatchObject({
+      HasEmail: given('Email'),
+      HasOwnAlarmEmail: given('AlarmEmail'),
+      HasAlarmEmail: { 'Fn::Or': [given('Email'), given('AlarmEmail')] },
+    });
   });
 
   test('CloudWatch alarms may use the ops key and topic, and only theirs', () => {
+    const ownAlarms = {
+      StringEquals: { 'aws:SourceAccount': '123456789012' },
+      ArnLike: { 'aws:SourceArn': 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:*' },
+    };
+    // The same two conditions on the key statement as on the topic statement.
     template.hasResourceProperties('AWS::KMS::Key', {
       KeyPolicy: {
         Statement: Match.arrayWith([Match.objectLike({
           Principal: { Service: 'cloudwatch.amazonaws.com' },
           Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-          Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } },
+          Condition: ownAlarms,
+        })]),
+      },
+    });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [topicRef('Ops')],
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Condition: ownAlarms,
         })]),
       },
     });
@@ -103,7 +134,8 @@ describe('topics, keys and the failed-trigger queue', () => {
   });
 
   test('alarms on failed/timed-out executions, start-execution errors and stuck triggers notify the ops topic', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
+    // These five, and the two cost alarms (cost.test.ts).
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
     const expectAlarm = (namespace: string, metricName: string, dimension: string, target: string) => {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: namespace,

@@ -20,7 +20,7 @@ function acknowledgements(root: IConstruct): Ack[] {
 
 describe('cdk-nag AwsSolutions', () => {
   test('no unacknowledged errors or warnings', () => {
-    const { stack } = synthesize({ email: 'me@example.com' });
+    const { stack } = synthesize();
     const report = new AwsSolutionsChecks().validateScope(stack);
     const findings = report.violations.map((v) =>
       `${v.severity} ${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`);
@@ -28,8 +28,9 @@ describe('cdk-nag AwsSolutions', () => {
     expect(report.success).toBe(true);
   });
 
-  test('also without an email subscription', () => {
-    expect(new AwsSolutionsChecks().validateScope(synthesize().stack).violations).toEqual([]);
+  test('also with every optional resource (reserved concurrency, Bedrock-region alarms, no budget)', () => {
+    const { stack } = synthesize({ reservedConcurrency: '2', bedrockRegion: 'us-east-1', monthlyBudgetUsd: '0' });
+    expect(new AwsSolutionsChecks().validateScope(stack).violations).toEqual([]);
   });
 
   test('the pack runs as a validation plugin on synth and passes', () => {

@@ -20,25 +20,59 @@ function aslValidator(file: string): { status: number | null; output: string } {
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
+interface Retrier { MaxAttempts?: number; IntervalSeconds?: number; BackoffRate?: number; MaxDelaySeconds?: number }
+interface State { Type: string; TimeoutSeconds?: number; Seconds?: number; Retry?: Retrier[] }
+
+/**
+ * The longest an execution can run while every state keeps to its own limits: each Task state once,
+ * every attempt its retriers allow running to its TimeoutSeconds, plus the waits between attempts
+ * (ASL defaults: 3 attempts, 1 s, rate 2.0). Summing all tasks bounds any path through the machine.
+ */
+function worstCaseSeconds(definition: { States: Record<string, State> }): number {
+  let total = 0;
+  for (const [name, state] of Object.entries(definition.States)) {
+    if (state.Type === 'Wait') { total += state.Seconds ?? Infinity; continue; }
+    if (state.Type !== 'Task') {
+      if (['Pass', 'Choice', 'Succeed', 'Fail'].includes(state.Type)) continue;
+      throw new Error(`${name}: a ${state.Type} state; extend worstCaseSeconds to bound it`);
+    }
+    if (state.TimeoutSeconds === undefined) throw new Error(`${name}: a Task without TimeoutSeconds has no bound`);
+    let attempts = 1;
+    for (const r of state.Retry ?? []) {
+      const max = r.MaxAttempts ?? 3;
+      attempts += max;
+      for (let i = 0; i < max; i++) total += Math.min((r.IntervalSeconds ?? 1) * (r.BackoffRate ?? 2) ** i, r.MaxDelaySeconds ?? Infinity);
+    }
+    total += attempts * state.TimeoutSeconds;
+  }
+  return total;
+}
+
 describe('state machine', () => {
   let template: Template;
   beforeAll(() => {
     template = synthesize().template;
   });
 
-  test('Standard type, loaded from the ASL file, logs ALL with execution data, X-Ray on', () => {
+  test('Standard type, loaded from the ASL file, logs ALL events without execution data (no prompts), X-Ray on', () => {
     template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'STANDARD',
       DefinitionS3Location: Match.objectLike({ Key: Match.stringLikeRegexp('\\.json$') }),
       LoggingConfiguration: {
         Level: 'ALL',
-        IncludeExecutionData: true,
+        IncludeExecutionData: false,
         Destinations: [{
           CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ExecutionLogs'), 'Arn'] } },
         }],
       },
       TracingConfiguration: { Enabled: true },
+    });
+  });
+
+  test('logExecutionData=true puts inputs and outputs in the log, for debugging', () => {
+    synthesize({ logExecutionData: 'true' }).template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
     });
   });
 
@@ -86,6 +120,29 @@ describe('state machine', () => {
       if (name.startsWith('States.') || name.startsWith('Lambda.')) continue;
       expect(FACTS.errorNames).toContain(name);
     }
+  });
+
+  test('the machine has a TimeoutSeconds (so ExecutionsTimedOut can fire), above what its retries allow', () => {
+    const definition = JSON.parse(fs.readFileSync(DEFINITION_FILE, 'utf8')) as { TimeoutSeconds?: number; States: Record<string, State> };
+    const worst = worstCaseSeconds(definition);
+    expect(worst).toBeGreaterThan(3600);
+    // Never cuts a run that is still retrying by the book (that run ends in an email); fires when a run
+    // is held by something the definition does not foresee.
+    expect(definition.TimeoutSeconds).toBeGreaterThanOrEqual(worst);
+    expect(definition.TimeoutSeconds).toBeLessThanOrEqual(4 * 3600);
+    // The alarm that watches it (messaging.test.ts) has something to watch.
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ExecutionsTimedOut' });
+  });
+
+  test('worstCaseSeconds counts attempts, backoff caps and defaults (self-test)', () => {
+    expect(worstCaseSeconds({ States: {
+      A: { Type: 'Task', TimeoutSeconds: 10, Retry: [{ MaxAttempts: 2, IntervalSeconds: 5, BackoffRate: 3, MaxDelaySeconds: 10 }] },
+      B: { Type: 'Task', TimeoutSeconds: 1, Retry: [{}] },
+      W: { Type: 'Wait', Seconds: 7 },
+      P: { Type: 'Pass' },
+    } })).toBe(3 * 10 + 5 + 10 + 4 * 1 + 1 + 2 + 4 + 7);
+    expect(() => worstCaseSeconds({ States: { T: { Type: 'Task' } } })).toThrow(/no bound/);
+    expect(() => worstCaseSeconds({ States: { M: { Type: 'Map' } } })).toThrow(/extend/);
   });
 
   test('asl-validator accepts the definition', () => {

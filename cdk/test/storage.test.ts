@@ -34,7 +34,7 @@ describe('image bucket and access-log bucket', () => {
     });
   });
 
-  test('outputs expire after outputExpirationDays, prompts/ does not', () => {
+  test('outputs expire after outputExpirationDays, prompts/ after promptExpirationDays (default: the same)', () => {
     const rules = template.findResources('AWS::S3::Bucket', {
       Properties: { LoggingConfiguration: Match.anyValue() },
     });
@@ -44,9 +44,16 @@ describe('image bucket and access-log bucket', () => {
     expect(expiring.map((r) => [r.Prefix, r.ExpirationInDays, r.Status]).sort()).toEqual([
       ['images/', 7, 'Enabled'],
       ['notifications/', 7, 'Enabled'],
+      ['prompts/', 7, 'Enabled'],
       ['results/', 7, 'Enabled'],
       ['thumbnails/', 7, 'Enabled'],
     ]);
+    const own = synthesize({ outputExpirationDays: 7, promptExpirationDays: 2 }).template;
+    const [ownBucket] = Object.values(own.findResources('AWS::S3::Bucket', {
+      Properties: { LoggingConfiguration: Match.anyValue() },
+    }));
+    expect(ownBucket.Properties.LifecycleConfiguration.Rules).toContainEqual(
+      expect.objectContaining({ Prefix: 'prompts/', ExpirationInDays: 2, Status: 'Enabled' }));
     expect(lifecycle).toContainEqual(expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }));
   });
 

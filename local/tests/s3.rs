@@ -219,15 +219,19 @@ async fn conditional_writes_have_one_winner() {
                 let store = S3Store::new(aws.s3_client());
                 let key = key.clone();
                 tokio::spawn(async move {
-                    store
-                        .put_if_absent(
+                    match store
+                        .put_new(
                             BUCKET,
                             &key,
                             format!("{i}").into_bytes(),
                             "application/json",
                         )
                         .await
-                        .unwrap()
+                    {
+                        Ok(()) => true,
+                        Err(StoreError::AlreadyExists { .. }) => false,
+                        Err(e) => panic!("{e}"),
+                    }
                 })
             })
             .collect();
@@ -239,4 +243,27 @@ async fn conditional_writes_have_one_winner() {
         }
         assert_eq!(wins, 1, "round {round}");
     }
+}
+
+#[tokio::test]
+async fn a_create_only_put_never_replaces_an_object() {
+    // The manifest relies on it: s3s-fs honours `If-None-Match: *` as S3 does.
+    let (_dir, aws) = common::local("s3-put-new", FakeModelBehavior::default());
+    aws.create_bucket(BUCKET).unwrap();
+    let store = S3Store::new(aws.s3_client());
+    let key = "results/r1.json";
+    store
+        .put_new(BUCKET, key, b"first".to_vec(), "application/json")
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .put_new(BUCKET, key, b"second".to_vec(), "application/json")
+            .await,
+        Err(StoreError::AlreadyExists {
+            bucket: BUCKET.into(),
+            key: key.into()
+        })
+    );
+    assert_eq!(store.get(BUCKET, key, None, 100).await.unwrap(), b"first");
 }

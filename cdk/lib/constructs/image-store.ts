@@ -4,7 +4,6 @@ import { Construct } from 'constructs';
 import { FACTS } from '../config';
 import { acknowledge } from '../nag';
 
-/** Key prefixes of the bucket layout shared with the Rust functions. */
 /** The S3 key layout, from the Rust side's facts (`imagegen_core::keys`). */
 export const PREFIXES = FACTS.prefixes;
 
@@ -19,12 +18,14 @@ export const OUTPUT_PREFIXES = [
 export interface ImageStoreProps {
   /** Days before generated outputs expire. */
   readonly outputExpirationDays: number;
+  /** Days before uploaded prompt files expire (they hold what people asked for). */
+  readonly promptExpirationDays: number;
   /** Days before server access logs expire. */
   readonly accessLogExpirationDays: number;
 }
 
 /**
- * The prompts/outputs bucket (private, TLS only, SSE-S3, outputs expire) and the separate bucket that
+ * The prompts/outputs bucket (private, TLS only, SSE-S3, prompts and outputs expire) and the separate bucket that
  * receives its server access logs.
  */
 export class ImageStore extends Construct {
@@ -59,6 +60,7 @@ export class ImageStore extends Construct {
           prefix,
           expiration: Duration.days(props.outputExpirationDays),
         })),
+        { id: 'Expire-prompts', prefix: PREFIXES.prompts, expiration: Duration.days(props.promptExpirationDays) },
         { id: 'AbortIncompleteUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
       removalPolicy: RemovalPolicy.RETAIN,

@@ -29,6 +29,8 @@ export interface PipelineFunctionProps {
   readonly logLevel: lambda.ApplicationLogLevel;
   /** Directory holding the crates (tests point it at fixtures). */
   readonly functionsDir?: string;
+  /** A cap on this function's parallel invocations (Lambda reserved concurrency); none when unset. */
+  readonly reservedConcurrentExecutions?: number;
   /** Async invocation settings (only the S3-triggered function uses them). */
   readonly onFailure?: lambda.IDestination;
   readonly retryAttempts?: number;
@@ -82,6 +84,7 @@ export class PipelineFunction extends Construct {
       applicationLogLevelV2: props.logLevel,
       systemLogLevelV2: lambda.SystemLogLevel.WARN,
       environment: props.environment,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       onFailure: props.onFailure,
       retryAttempts: props.retryAttempts,
       maxEventAge: props.maxEventAge,

@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, CfnCondition, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -7,16 +7,25 @@ import { Construct } from 'constructs';
 
 export interface SecureTopicProps {
   readonly displayName: string;
-  /** Email endpoint to subscribe; no subscription when undefined. */
+  /** Email endpoint to subscribe (a deploy-time value may be empty); no subscription when undefined. */
   readonly email?: string;
+  /** When given, the subscription exists only where this holds (an address was given). */
+  readonly emailCondition?: CfnCondition;
   /** Let CloudWatch alarms in this account publish (key policy + topic policy). */
   readonly allowCloudWatchAlarms?: boolean;
+  /**
+   * Lock the topic to its intended use (the topic policy denies everyone else, whatever their IAM
+   * policies say): only the roles given to `allowPublisher` may publish, and the only subscription
+   * anyone may make is to `email`.
+   */
+  readonly locked?: boolean;
 }
 
 /** An SNS topic encrypted with its own rotating KMS key, refusing non-TLS publishers. */
 export class SecureTopic extends Construct {
   readonly topic: sns.Topic;
   readonly key: kms.Key;
+  private readonly publishers: iam.IRole[] = [];
 
   constructor(scope: Construct, id: string, props: SecureTopicProps) {
     super(scope, id);
@@ -42,14 +51,14 @@ export class SecureTopic extends Construct {
         ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
       };
       // Alarm actions reach an encrypted topic only if CloudWatch may use its key (the statement AWS
-      // documents for CloudWatch + SSE topics, narrowed to this account's alarms).
+      // documents for CloudWatch + SSE topics, narrowed to this account's alarms, as the topic's is).
       this.key.addToResourcePolicy(
         new iam.PolicyStatement({
           sid: 'AllowCloudWatchAlarmsToUseTheKey',
           principals: [cloudwatch],
           actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
           resources: ['*'],
-          conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+          conditions: fromOwnAlarms,
         }),
       );
       this.topic.addToResourcePolicy(
@@ -63,9 +72,23 @@ export class SecureTopic extends Construct {
       );
     }
 
+    if (props.locked) this.lock(props.email);
+
     if (props.email !== undefined) {
-      this.topic.addSubscription(new subscriptions.EmailSubscription(props.email));
+      const subscription = this.topic.addSubscription(new subscriptions.EmailSubscription(props.email));
+      if (props.emailCondition !== undefined) {
+        (subscription.node.defaultChild as sns.CfnSubscription).cfnOptions.condition = props.emailCondition;
+      }
     }
+  }
+
+  /**
+   * Lets `role` publish: the identity statements it needs, and (on a locked topic) a place on the
+   * list of the only principals the topic policy lets publish.
+   */
+  allowPublisher(role: iam.IRole): void {
+    for (const statement of this.publishStatements()) role.addToPrincipalPolicy(statement);
+    this.publishers.push(role);
   }
 
   /** sns:Publish on this topic plus the two key actions SNS needs from an encrypting publisher. */
@@ -80,7 +103,49 @@ export class SecureTopic extends Construct {
         sid: 'UseTopicKey',
         actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
         resources: [this.key.keyArn],
+        // Only through SNS in this region: the grant cannot decrypt anything directly.
+        conditions: { StringEquals: { 'kms:ViaService': `sns.${Stack.of(this).region}.amazonaws.com` } },
       }),
     ];
+  }
+
+  /**
+   * Denies publishing to anyone but the registered publishers, and subscribing to anything but
+   * `email` by email. (Explicit denies in the topic policy hold against account admins' IAM policies
+   * too; a role's ARN is what `aws:PrincipalArn` carries for its sessions.)
+   */
+  private lock(email: string | undefined): void {
+    this.topic.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'OnlyThePipelinePublishes',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['sns:Publish'],
+      resources: [this.topic.topicArn],
+      conditions: {
+        ArnNotEquals: {
+          'aws:PrincipalArn': Lazy.list({
+            produce: () => {
+              if (this.publishers.length === 0) throw new Error(`${this.node.path}: a locked topic needs allowPublisher(role)`);
+              return this.publishers.map((r) => r.roleArn);
+            },
+          }),
+        },
+      },
+    }));
+    const subscribe = { principals: [new iam.AnyPrincipal()], actions: ['sns:Subscribe'], resources: [this.topic.topicArn] };
+    if (email === undefined) {
+      this.topic.addToResourcePolicy(new iam.PolicyStatement({
+        sid: 'NoSubscriptions', effect: iam.Effect.DENY, ...subscribe,
+      }));
+      return;
+    }
+    this.topic.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'EmailSubscriptionsOnly', effect: iam.Effect.DENY, ...subscribe,
+      conditions: { StringNotEquals: { 'sns:Protocol': 'email' } },
+    }));
+    this.topic.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'OnlyTheConfiguredAddress', effect: iam.Effect.DENY, ...subscribe,
+      conditions: { StringNotEqualsIgnoreCase: { 'sns:Endpoint': email } },
+    }));
   }
 }

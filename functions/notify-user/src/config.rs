@@ -14,9 +14,11 @@ pub const PRESIGN_EXPIRY_SECONDS_RANGE: std::ops::RangeInclusive<u64> = 60..=43_
 pub struct Config {
     /// `TOPIC_ARN` (required): the SNS topic the emails go to.
     pub topic_arn: String,
-    /// `OUTPUT_BUCKET` (required): where the one-email-per-execution records are kept
-    /// (`notifications/{executionName}.json`, see [`crate::once`]).
-    pub bucket: String,
+    /// `OUTPUT_BUCKET` (required): the only bucket whose objects the emails link to and the manifest
+    /// is written in (the event's buckets and keys are checked against it), and where the
+    /// one-email-per-execution records are kept (`notifications/{executionName}.json`, see
+    /// [`crate::once`]).
+    pub output_bucket: String,
     /// `PRESIGN_EXPIRY_SECONDS` (default 3600, 60..=43200): how long the emailed links work.
     ///
     /// A presigned URL is signed with the credentials of whoever signs it: here, the Lambda role's
@@ -46,7 +48,7 @@ impl Config {
         }
         Ok(Self {
             topic_arn: required(env, vars::TOPIC_ARN)?,
-            bucket: required(env, vars::OUTPUT_BUCKET)?,
+            output_bucket: required(env, vars::OUTPUT_BUCKET)?,
             presign_expiry: Duration::from_secs(seconds),
         })
     }
@@ -59,14 +61,16 @@ mod tests {
     #[test]
     fn defaults_and_required_values() {
         let config =
-            Config::from_env(&[("TOPIC_ARN", "arn:topic"), ("OUTPUT_BUCKET", "b")]).unwrap();
+            Config::from_env(&[("TOPIC_ARN", "arn:topic"), ("OUTPUT_BUCKET", "out")]).unwrap();
         assert_eq!(config.topic_arn, "arn:topic");
-        assert_eq!(config.bucket, "b");
+        assert_eq!(config.output_bucket, "out");
         let err = Config::from_env(&[("TOPIC_ARN", "arn:topic")]).unwrap_err();
         assert!(err.0.contains("OUTPUT_BUCKET is not set"), "{err}");
         assert_eq!(config.presign_expiry, Duration::from_secs(3600));
         let err = Config::from_env(&[("PRESIGN_EXPIRY_SECONDS", "600")]).unwrap_err();
         assert!(err.0.contains("TOPIC_ARN is not set"), "{err}");
+        let err = Config::from_env(&[("TOPIC_ARN", "t")]).unwrap_err();
+        assert!(err.0.contains("OUTPUT_BUCKET is not set"), "{err}");
     }
 
     #[test]

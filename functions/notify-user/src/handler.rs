@@ -12,12 +12,12 @@ use imagegen_core::types::{
 use serde_json::Value;
 
 use crate::config::Config;
-use crate::event;
 use crate::failure::Failure;
 use crate::manifest;
 use crate::once::{Ledger, Sender, Sent};
 use crate::success::{Link, SuccessEmail};
 use crate::text::s3_uri;
+use crate::{checks, event};
 
 /// Notify the user of a finished run (see [`handle_at`]).
 pub async fn handle<S: ObjectStore, N: Notifier>(
@@ -31,12 +31,13 @@ pub async fn handle<S: ObjectStore, N: Notifier>(
 
 /// Notify the user, with `now` as the time the links are signed.
 ///
-/// `SUCCEEDED`: write the manifest (a failure is `StorageError`), presign a link to each image and
-/// thumbnail, publish. `FAILED`: publish an explanation. Either way the email is sent at most once
-/// per execution ([`crate::once`]): a retry, or a failure email after a success email was sent,
-/// finds the execution's notification record and sends nothing. A failed publish is
-/// `NotifyError`; both errors are retried by the state machine (writing the manifest again is
-/// harmless).
+/// `SUCCEEDED`: check that every object the event names is this request's output in the configured
+/// bucket (else `InvalidEvent`), write the manifest unless another run's is there (a failure is
+/// `StorageError`), presign a link to each image and thumbnail, publish. `FAILED`: publish an
+/// explanation. Either way the email is sent at most once per execution ([`crate::once`]): a retry,
+/// or a failure email after a success email was sent, finds the execution's notification record
+/// and sends nothing. A failed publish is `NotifyError`; both errors are retried by the state
+/// machine (the retry finds its own manifest and goes on).
 pub async fn handle_at<S: ObjectStore, N: Notifier>(
     config: &Config,
     store: &S,
@@ -93,6 +94,12 @@ impl Succeeded<'_> {
         notifier: &N,
         now: SystemTime,
     ) -> Result<NotificationResult, PipelineError> {
+        checks::outputs(
+            &config.output_bucket,
+            self.request,
+            self.generation,
+            self.thumbnails,
+        )?;
         let output = &self.request.output;
         let manifest = manifest::build(
             self.execution_name,
@@ -100,20 +107,7 @@ impl Succeeded<'_> {
             self.generation,
             self.thumbnails,
         );
-        store
-            .put(
-                &output.bucket,
-                &output.manifest_key,
-                manifest::to_json(&manifest)?,
-                manifest::CONTENT_TYPE,
-            )
-            .await
-            .map_err(|e| {
-                PipelineError::StorageError(format!(
-                    "could not write the result manifest {}: {e}",
-                    s3_uri(&output.bucket, &output.manifest_key)
-                ))
-            })?;
+        manifest::write_new(store, output, &manifest).await?;
 
         let expiry = config.presign_expiry;
         let mut image_links = Vec::with_capacity(self.generation.images.len());
@@ -169,7 +163,7 @@ async fn link<S: ObjectStore>(store: &S, bucket: &str, key: &str, expiry: Durati
 fn ledger<'a, S: ObjectStore>(config: &'a Config, store: &'a S) -> Ledger<'a, S> {
     Ledger {
         store,
-        bucket: &config.bucket,
+        bucket: &config.output_bucket,
         sender: Sender::NotifyUser,
     }
 }

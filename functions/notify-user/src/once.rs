@@ -14,7 +14,7 @@
 
 use imagegen_core::PipelineError;
 use imagegen_core::keys::notification_key;
-use imagegen_core::ports::{Message, Notifier, ObjectStore};
+use imagegen_core::ports::{Message, Notifier, ObjectStore, StoreError};
 use serde::Serialize;
 
 use crate::event::UNKNOWN_EXECUTION;
@@ -92,18 +92,21 @@ impl<S: ObjectStore> Ledger<'_, S> {
             })
             .unwrap_or_default()
         };
-        let claimed = self
+        match self
             .store
-            .put_if_absent(self.bucket, &key, record(None), CONTENT_TYPE)
+            .put_new(self.bucket, &key, record(None), CONTENT_TYPE)
             .await
-            .map_err(|e| {
-                PipelineError::StorageError(format!(
+        {
+            Ok(()) => {}
+            Err(StoreError::AlreadyExists { .. }) => {
+                tracing::info!(%execution_name, %key, "the email for this execution was sent already");
+                return Ok(Sent::Already);
+            }
+            Err(e) => {
+                return Err(PipelineError::StorageError(format!(
                     "could not record that the email for execution {execution_name} is being sent: {e}"
-                ))
-            })?;
-        if !claimed {
-            tracing::info!(%execution_name, %key, "the email for this execution was sent already");
-            return Ok(Sent::Already);
+                )));
+            }
         }
         let message_id = match publish(notifier, message).await {
             Ok(id) => id,

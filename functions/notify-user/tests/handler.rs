@@ -10,6 +10,7 @@ use std::collections::HashSet;
 use aws_sdk_s3::operation::delete_object::DeleteObjectOutput;
 use aws_sdk_s3::operation::get_object::GetObjectOutput;
 use aws_sdk_s3::operation::put_object::{PutObjectError, PutObjectOutput};
+use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_sns::operation::publish::{PublishError, PublishInput, PublishOutput};
 use aws_sdk_sns::types::error::NotFoundException;
 use aws_smithy_mocks::{MockResponse, Rule, RuleMode, mock, mock_client};
@@ -34,7 +35,7 @@ fn fixture(name: &str) -> Value {
 fn config(expiry_secs: u64) -> Config {
     Config {
         topic_arn: TOPIC.into(),
-        bucket: BUCKET.into(),
+        output_bucket: BUCKET.into(),
         presign_expiry: Duration::from_secs(expiry_secs),
     }
 }
@@ -50,6 +51,7 @@ enum Call {
         bucket: String,
         key: String,
         content_type: String,
+        if_none_match: Option<String>,
         body: Vec<u8>,
     },
     /// A PutObject with `If-None-Match: *` (the one-email claim); `created` is what S3 answered.
@@ -82,24 +84,25 @@ impl Services {
         let stored = Arc::clone(&objects);
         let put = mock!(aws_sdk_s3::Client::put_object).then_compute_response(move |req| {
             let key = req.key().unwrap_or_default().to_owned();
-            let mut stored = stored.lock().unwrap();
-            if req.if_none_match() == Some("*") {
-                let created = stored.insert(key.clone());
+            let conditional = req.if_none_match() == Some("*");
+            // S3 refuses a conditional write over an existing key (412); others replace it.
+            let created = stored.lock().unwrap().insert(key.clone()) || !conditional;
+            if conditional && key.starts_with("notifications/") {
                 log.lock().unwrap().push(Call::Claim { key, created });
-                if !created {
-                    return MockResponse::Http(HttpResponse::new(
-                        StatusCode::try_from(412).unwrap(),
-                        SdkBody::from("<Error><Code>PreconditionFailed</Code></Error>"),
-                    ));
-                }
             } else {
-                stored.insert(key.clone());
                 log.lock().unwrap().push(Call::Put {
                     bucket: req.bucket().unwrap_or_default().to_owned(),
                     key,
                     content_type: req.content_type().unwrap_or_default().to_owned(),
+                    if_none_match: req.if_none_match().map(str::to_owned),
                     body: req.body().bytes().unwrap_or_default().to_vec(),
                 });
+            }
+            if !created {
+                return MockResponse::Http(HttpResponse::new(
+                    StatusCode::try_from(412).unwrap(),
+                    SdkBody::from("<Error><Code>PreconditionFailed</Code></Error>"),
+                ));
             }
             MockResponse::Output(PutObjectOutput::builder().build())
         });
@@ -236,6 +239,7 @@ async fn success_writes_the_manifest_then_emails_every_link() {
         bucket,
         key,
         content_type,
+        if_none_match,
         body,
     } = &calls[0]
     else {
@@ -244,6 +248,8 @@ async fn success_writes_the_manifest_then_emails_every_link() {
     assert_eq!(bucket, BUCKET);
     assert_eq!(key, "results/r-7f3a9c2e41d04b6b.json");
     assert_eq!(content_type, "application/json");
+    // Create-only: S3 refuses the write if a manifest is there already.
+    assert_eq!(if_none_match.as_deref(), Some("*"));
     let manifest: Manifest = serde_json::from_slice(body).unwrap();
     let NotifyEvent::Succeeded {
         execution_name,
@@ -514,6 +520,140 @@ async fn a_failed_manifest_write_is_a_storage_error_and_sends_nothing() {
     );
     assert_eq!(services.publish.num_calls(), 0);
     assert_eq!(err.name(), "StorageError");
+}
+
+/// S3's answer to a create-only write over an existing key.
+fn precondition_failed() -> HttpResponse {
+    HttpResponse::new(
+        412.try_into().unwrap(),
+        SdkBody::from(
+            "<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions \
+             you specified did not hold</Message></Error>",
+        ),
+    )
+}
+
+/// Services where `results/...json` exists already, written by `owner`: the manifest's GetObject
+/// and its (refused) create-only PutObject; every other write succeeds.
+struct ExistingManifest {
+    services: Services,
+    read: Rule,
+    put: Rule,
+}
+
+fn with_existing_manifest(owner: &str) -> ExistingManifest {
+    let mut existing = fixture("succeeded.json");
+    existing["executionName"] = json!(owner);
+    let body = serde_json::to_vec(&json!({
+        "executionName": owner,
+        "request": existing["request"],
+        "images": [],
+        "thumbnails": [],
+        "modelMillis": 1
+    }))
+    .unwrap();
+    const MANIFEST: &str = "results/r-7f3a9c2e41d04b6b.json";
+    let read = mock!(aws_sdk_s3::Client::get_object)
+        .match_requests(|r| r.key() == Some(MANIFEST))
+        .then_output(move || {
+            GetObjectOutput::builder()
+                .content_length(body.len() as i64)
+                .body(ByteStream::from(body.clone()))
+                .build()
+        });
+    let put = mock!(aws_sdk_s3::Client::put_object)
+        .match_requests(|r| r.key() == Some(MANIFEST))
+        .then_http_response(precondition_failed);
+    ExistingManifest {
+        services: Services::new(),
+        read,
+        put,
+    }
+}
+
+async fn run_with(
+    existing: &ExistingManifest,
+    event: Value,
+) -> Result<NotificationResult, PipelineError> {
+    let services = &existing.services;
+    let store = S3Store::new(mock_client!(
+        aws_sdk_s3,
+        RuleMode::MatchAny,
+        [
+            &existing.read,
+            &existing.put,
+            &services.put,
+            &services.presign
+        ]
+    ));
+    handle_at(&config(3600), &store, &services.notifier(), event, now()).await
+}
+
+#[tokio::test]
+async fn a_retry_finds_its_own_manifest_and_still_emails() {
+    let event = fixture("succeeded.json");
+    let own = event["executionName"].as_str().unwrap();
+    let existing = with_existing_manifest(own);
+    let result = run_with(&existing, event.clone()).await.unwrap();
+    assert_eq!(result.status, "SUCCEEDED");
+    assert_eq!(
+        (existing.put.num_calls(), existing.read.num_calls()),
+        (1, 1)
+    );
+    assert_eq!(existing.services.publish.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn another_runs_manifest_is_never_overwritten() {
+    let existing = with_existing_manifest("someone-else-0001");
+    let err = run_with(&existing, fixture("succeeded.json"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.name(), "StorageError");
+    assert_eq!(
+        err.to_string(),
+        "the result manifest s3://imagegen-store-111122223333/results/r-7f3a9c2e41d04b6b.json \
+         already exists and belongs to execution someone-else-0001; it was not overwritten"
+    );
+    assert_eq!(
+        existing.put.num_calls(),
+        1,
+        "one create-only attempt, no overwrite"
+    );
+    assert_eq!(existing.services.publish.num_calls(), 0);
+}
+
+#[tokio::test]
+async fn objects_outside_the_requests_outputs_are_neither_linked_nor_written() {
+    let mut foreign_image = fixture("succeeded.json");
+    foreign_image["generation"]["images"][1]["bucket"] = json!("someone-elses-bucket");
+    let mut foreign_thumbnail = fixture("succeeded.json");
+    foreign_thumbnail["thumbnails"]["thumbnails"][0]["key"] = json!("prompts/private.txt");
+    let mut foreign_manifest = fixture("succeeded.json");
+    foreign_manifest["request"]["output"]["manifestKey"] = json!("prompts/evil.json");
+    let mut escaping_id = fixture("succeeded.json");
+    escaping_id["request"]["requestId"] = json!("../prompts");
+    let cases = [
+        (
+            foreign_image,
+            "the image s3://someone-elses-bucket/images/r-7f3a9c2e41d04b6b/1.png is not under \
+             s3://imagegen-store-111122223333/images/r-7f3a9c2e41d04b6b/",
+        ),
+        (
+            foreign_thumbnail,
+            "the thumbnail key prompts/private.txt is not under thumbnails/r-7f3a9c2e41d04b6b/",
+        ),
+        (foreign_manifest, "the output location is s3://"),
+        (escaping_id, "cannot name output keys"),
+    ];
+    for (event, expected) in cases {
+        let services = Services::new();
+        let err = services.run(&config(3600), event).await.unwrap_err();
+        assert_eq!(err.name(), "InvalidEvent", "{err}");
+        assert!(err.to_string().contains(expected), "{err}");
+        assert!(services.calls().is_empty(), "nothing written or published");
+        assert_eq!(services.presign.num_calls(), 0, "nothing presigned");
+    }
 }
 
 #[tokio::test]

@@ -1,4 +1,5 @@
 use imagegen_core::config::{self, ConfigError, Env, vars};
+use imagegen_core::keys;
 use imagegen_core::model::{DEFAULT_MODEL_ID, ModelFamily};
 /// The largest prompt file read from S3.
 pub const DEFAULT_MAX_PROMPT_FILE_BYTES: u64 = 16 * 1024;
@@ -8,8 +9,11 @@ pub const MAX_PROMPT_FILE_BYTES_RANGE: std::ops::RangeInclusive<u64> = 1..=1024 
 /// ValidatePrompt's settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
-    /// `OUTPUT_BUCKET`: where images, thumbnails and the manifest are written.
+    /// `OUTPUT_BUCKET`: where images, thumbnails and the manifest are written, and the only bucket
+    /// prompt files are read from.
     pub output_bucket: String,
+    /// `PROMPT_PREFIX` (default `prompts/`): prompt files are read only from under it.
+    pub prompt_prefix: String,
     /// `DEFAULT_MODEL_ID`
     pub default_model_id: String,
     /// `ALLOWED_MODEL_IDS`: the models a request may name (default: the default model).
@@ -59,6 +63,8 @@ impl Config {
             .collect();
         Ok(Self {
             output_bucket,
+            prompt_prefix: config::optional(env, vars::PROMPT_PREFIX)
+                .unwrap_or_else(|| keys::PROMPT_PREFIX.to_owned()),
             default_model_id,
             allowed_model_ids,
             max_prompt_file_bytes,
@@ -74,6 +80,7 @@ mod tests {
     #[test]
     fn defaults() {
         let c = Config::from_env(&[("OUTPUT_BUCKET", "b")]).unwrap();
+        assert_eq!(c.prompt_prefix, "prompts/");
         assert_eq!(c.default_model_id, DEFAULT_MODEL_ID);
         assert_eq!(c.allowed_model_ids, [DEFAULT_MODEL_ID]);
         assert_eq!(c.max_prompt_file_bytes, 16384);

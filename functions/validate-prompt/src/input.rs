@@ -6,6 +6,8 @@ use imagegen_core::ports::{ObjectStore, StoreError};
 use imagegen_core::types::{PromptOptions, S3Source, json_kind};
 use serde_json::Value;
 
+use crate::config::Config;
+
 /// Where the prompt came from, once read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PromptInput {
@@ -33,11 +35,13 @@ fn options_from_value(value: Value, origin: &str) -> Result<PromptOptions, Pipel
     }
 }
 
-/// Read the prompt from the execution input, fetching the S3 object when the input names one.
+/// Read the prompt from the execution input, fetching the S3 object when the input names one: only
+/// a prompt file in the configured bucket, under the prompt prefix (anyone who can start an execution
+/// writes the input, and this function's role must not become their way to read other objects).
 pub async fn read(
     input: Value,
     store: &impl ObjectStore,
-    max_file_bytes: u64,
+    config: &Config,
 ) -> Result<PromptInput, PipelineError> {
     let source =
         match input.get("source") {
@@ -52,6 +56,12 @@ pub async fn read(
             source: None,
         });
     };
+    if source.bucket != config.output_bucket || !source.key.starts_with(&config.prompt_prefix) {
+        return Err(rejected(format!(
+            "prompt files are read only from s3://{}/{}; the input names s3://{}/{}",
+            config.output_bucket, config.prompt_prefix, source.bucket, source.key
+        )));
+    }
     let Some(format) = PromptFormat::of(&source.key) else {
         return Err(rejected(format!(
             "prompt files must end in {PROMPT_FILE_RULE}; got {:?}",
@@ -63,7 +73,7 @@ pub async fn read(
             &source.bucket,
             &source.key,
             source.version_id.as_deref(),
-            max_file_bytes,
+            config.max_prompt_file_bytes,
         )
         .await
         .map_err(|e| match e {

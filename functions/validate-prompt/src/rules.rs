@@ -319,6 +319,7 @@ mod tests {
     fn config() -> Config {
         Config {
             output_bucket: "b".into(),
+            prompt_prefix: "prompts/".into(),
             default_model_id: SD.into(),
             allowed_model_ids: vec![
                 SD.into(),

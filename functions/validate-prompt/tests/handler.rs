@@ -27,7 +27,7 @@ fn config() -> Config {
 
 fn object(key: &'static str, body: &'static [u8]) -> Rule {
     mock!(aws_sdk_s3::Client::get_object)
-        .match_requests(move |r| r.bucket() == Some("in-bucket") && r.key() == Some(key))
+        .match_requests(move |r| r.bucket() == Some("out-bucket") && r.key() == Some(key))
         .then_output(move || {
             GetObjectOutput::builder()
                 .content_length(body.len() as i64)
@@ -47,7 +47,11 @@ fn no_s3() -> S3Store {
 }
 
 fn s3_event(key: &str) -> Value {
-    json!({"input": {"source": {"bucket": "in-bucket", "key": key}}, "executionName": "exec-1"})
+    s3_event_in("out-bucket", key)
+}
+
+fn s3_event_in(bucket: &str, key: &str) -> Value {
+    json!({"input": {"source": {"bucket": bucket, "key": key}}, "executionName": "exec-1"})
 }
 
 #[tokio::test]
@@ -58,7 +62,11 @@ async fn console_input_becomes_a_request() {
         "executionName": "exec-42"
     });
     let request = handle(&config(), &no_s3(), event).await.unwrap();
-    assert_eq!(request.request_id, "exec-42");
+    let id = &request.request_id;
+    assert!(
+        id.starts_with("exec-42-") && id.len() == "exec-42-".len() + 16,
+        "{id}"
+    );
     assert_eq!(request.prompt, "a lighthouse at dusk");
     assert_eq!(request.model.family, ModelFamily::Nova);
     assert_eq!(
@@ -66,8 +74,9 @@ async fn console_input_becomes_a_request() {
         (1280, 720, 42)
     );
     assert_eq!(request.output.bucket, "out-bucket");
-    assert_eq!(request.output.image_prefix, "images/exec-42/");
-    assert_eq!(request.output.manifest_key, "results/exec-42.json");
+    assert_eq!(request.output.image_prefix, format!("images/{id}/"));
+    assert_eq!(request.output.thumbnail_prefix, format!("thumbnails/{id}/"));
+    assert_eq!(request.output.manifest_key, format!("results/{id}.json"));
     let json = serde_json::to_value(&request).unwrap();
     assert_eq!(json["numberOfImages"], 2);
     assert_eq!(json["model"]["family"], "nova");
@@ -252,6 +261,39 @@ async fn bad_files_are_rejected_with_reasons() {
             .await
             .contains(".txt or .json")
     );
+}
+
+#[tokio::test]
+async fn only_prompt_files_in_the_configured_bucket_and_prefix_are_read() {
+    // Anything else would make this function's role a way to read other objects.
+    let any = mock!(aws_sdk_s3::Client::get_object).then_output(|| {
+        GetObjectOutput::builder()
+            .content_length(5)
+            .body(ByteStream::from_static(b"a cat"))
+            .build()
+    });
+    let store = store(&[&any]);
+    for (bucket, key) in [
+        ("someone-elses-bucket", "prompts/cat.txt"),
+        ("out-bucket", "results/r1.json"),
+        ("out-bucket", "images/r1/prompt.txt"),
+        ("out-bucket", "prompt.txt"),
+        ("out-bucket-2", "prompts/cat.txt"),
+    ] {
+        let reason = rejection(&store, s3_event_in(bucket, key)).await;
+        assert_eq!(
+            reason,
+            format!(
+                "prompt files are read only from s3://out-bucket/prompts/; \
+                 the input names s3://{bucket}/{key}"
+            )
+        );
+    }
+    assert_eq!(any.num_calls(), 0, "nothing was read");
+    handle(&config(), &store, s3_event("prompts/cat.txt"))
+        .await
+        .unwrap();
+    assert_eq!(any.num_calls(), 1);
 }
 
 #[tokio::test]

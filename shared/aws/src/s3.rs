@@ -117,15 +117,14 @@ impl ObjectStore for S3Store {
         Ok(())
     }
 
-    async fn put_if_absent(
+    async fn put_new(
         &self,
         bucket: &str,
         key: &str,
         body: Vec<u8>,
         content_type: &str,
-    ) -> Result<bool, StoreError> {
-        let sent = self
-            .client
+    ) -> Result<(), StoreError> {
+        self.client
             .put_object()
             .bucket(bucket)
             .key(key)
@@ -133,16 +132,21 @@ impl ObjectStore for S3Store {
             .if_none_match("*")
             .body(ByteStream::from(body))
             .send()
-            .await;
-        match sent {
-            Ok(_) => Ok(true),
-            // 412: an object is there. (409 ConditionalRequestConflict, a write racing ours, stays
-            // an error: retried later, the answer is then 412 or a fresh claim.)
-            Err(e) if status_of(&e) == Some(412) || e.code() == Some("PreconditionFailed") => {
-                Ok(false)
-            }
-            Err(e) => Err(classify(&e, false, bucket, key)),
-        }
+            .await
+            .map_err(|e| {
+                // S3 answers 412 PreconditionFailed when the key exists. (A 409
+                // ConditionalRequestConflict, a racing write still in flight, is worth a retry and
+                // stays an ordinary error.)
+                if status_of(&e) == Some(412) || e.code() == Some("PreconditionFailed") {
+                    StoreError::AlreadyExists {
+                        bucket: bucket.to_owned(),
+                        key: key.to_owned(),
+                    }
+                } else {
+                    classify(&e, false, bucket, key)
+                }
+            })?;
+        Ok(())
     }
 
     async fn delete(&self, bucket: &str, key: &str) -> Result<(), StoreError> {
@@ -180,8 +184,11 @@ impl ObjectStore for S3Store {
 mod tests {
     use super::*;
     use aws_sdk_s3::operation::get_object::{GetObjectError, GetObjectOutput};
+    use aws_sdk_s3::operation::put_object::PutObjectOutput;
     use aws_sdk_s3::types::error::NoSuchKey;
-    use aws_smithy_mocks::{mock, mock_client};
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
 
     #[tokio::test]
     async fn get_reads_the_body() {
@@ -260,37 +267,50 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn put_if_absent_creates_once() {
+    async fn put_new_sends_if_none_match_and_reports_an_existing_key() {
         let created = mock!(aws_sdk_s3::Client::put_object)
-            .match_requests(|r| r.key() == Some("new") && r.if_none_match() == Some("*"))
-            .then_output(|| aws_sdk_s3::operation::put_object::PutObjectOutput::builder().build());
-        let taken = mock!(aws_sdk_s3::Client::put_object)
-            .match_requests(|r| r.key() == Some("old"))
+            .match_requests(|r| r.if_none_match() == Some("*") && r.key() == Some("new"))
+            .then_output(|| PutObjectOutput::builder().build());
+        let exists = mock!(aws_sdk_s3::Client::put_object)
+            .match_requests(|r| r.if_none_match() == Some("*") && r.key() == Some("old"))
             .then_http_response(|| {
-                aws_smithy_runtime_api::http::Response::new(
-                    aws_smithy_runtime_api::http::StatusCode::try_from(412).unwrap(),
-                    aws_smithy_types::body::SdkBody::from(
-                        "<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>",
+                HttpResponse::new(
+                    StatusCode::try_from(412).unwrap(),
+                    SdkBody::from(
+                        "<Error><Code>PreconditionFailed</Code><Message>At least one of the \
+                         pre-conditions you specified did not hold</Message></Error>",
                     ),
                 )
             });
         let store = S3Store::new(mock_client!(
             aws_sdk_s3,
-            aws_smithy_mocks::RuleMode::MatchAny,
-            [&created, &taken]
+            RuleMode::MatchAny,
+            [&created, &exists]
         ));
-        assert!(
-            store
-                .put_if_absent("b", "new", b"{}".to_vec(), "application/json")
-                .await
-                .unwrap()
+        assert_eq!(store.put_new("b", "new", vec![1], "x/y").await, Ok(()));
+        assert_eq!(
+            store.put_new("b", "old", vec![1], "x/y").await,
+            Err(StoreError::AlreadyExists {
+                bucket: "b".into(),
+                key: "old".into()
+            })
         );
-        assert!(
-            !store
-                .put_if_absent("b", "old", b"{}".to_vec(), "application/json")
-                .await
-                .unwrap()
-        );
+        assert_eq!((created.num_calls(), exists.num_calls()), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn a_conflicting_write_in_flight_is_not_already_exists() {
+        let conflict = mock!(aws_sdk_s3::Client::put_object).then_http_response(|| {
+            HttpResponse::new(
+                StatusCode::try_from(409).unwrap(),
+                SdkBody::from(
+                    "<Error><Code>ConditionalRequestConflict</Code><Message>retry</Message></Error>",
+                ),
+            )
+        });
+        let store = S3Store::new(mock_client!(aws_sdk_s3, [&conflict]));
+        let err = store.put_new("b", "k", vec![1], "x/y").await.unwrap_err();
+        assert!(matches!(err, StoreError::Other(_)), "{err}");
     }
 
     #[tokio::test]

@@ -29,10 +29,12 @@ pub mod vars {
     variables! {
         /// start-execution: the state machine to start (required).
         STATE_MACHINE_ARN,
-        /// start-execution: only keys under it are prompt files.
+        /// start-execution: only keys under it are prompt files; validate-prompt reads prompt files
+        /// only from under it.
         PROMPT_PREFIX,
-        /// validate-prompt: where images, thumbnails and manifests go; notify-user and
-        /// notify-backstop: where the one-email-per-execution records are kept (required).
+        /// validate-prompt: where images, thumbnails and manifests go, and the only bucket prompt
+        /// files are read from; notify-user: the only bucket it links to and writes in; notify-user
+        /// and notify-backstop: where the one-email-per-execution records are kept (required).
         OUTPUT_BUCKET,
         /// validate-prompt: the model when a request names none.
         DEFAULT_MODEL_ID,

@@ -66,6 +66,18 @@ pub const THUMBNAILS_PREFIX: &str = "thumbnails/";
 /// Where the result manifests go.
 pub const RESULTS_PREFIX: &str = "results/";
 
+/// Whether `id` can name a request's outputs: 1 to [`REQUEST_ID_MAX`] characters of `[A-Za-z0-9_-]`,
+/// so no id can climb out of its prefix (`..`, `/`) or reach another request's keys.
+pub fn is_request_id(id: &str) -> bool {
+    (1..=REQUEST_ID_MAX).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The longest request id (a readable part of at most 80 characters, `-` and a hash).
+pub const REQUEST_ID_MAX: usize = 128;
+
 /// `images/{requestId}/` — the generated images.
 pub fn image_prefix(request_id: &str) -> String {
     format!("{IMAGES_PREFIX}{request_id}/")
@@ -139,6 +151,17 @@ mod tests {
             PROMPT_FILE_RULE,
             format!(".{} or .{}", listed[0], listed[1])
         );
+    }
+
+    #[test]
+    fn request_ids() {
+        for good in ["r1", "run1-0123456789abcdef", "A_b-C"] {
+            assert!(is_request_id(good), "{good}");
+        }
+        let too_long = "x".repeat(REQUEST_ID_MAX + 1);
+        for bad in ["", "a/b", "..", "a.b", "a b", "日本", too_long.as_str()] {
+            assert!(!is_request_id(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -18,6 +18,9 @@ pub enum StoreError {
     },
     #[error("access to s3://{bucket}/{key} was denied")]
     AccessDenied { bucket: String, key: String },
+    /// A create-only write ([`ObjectStore::put_new`]) found an object under the key already.
+    #[error("s3://{bucket}/{key} already exists")]
+    AlreadyExists { bucket: String, key: String },
     #[error("{0}")]
     Other(String),
 }
@@ -42,15 +45,16 @@ pub trait ObjectStore: Send + Sync {
         content_type: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Create an object only if there is none under `key` (S3 `If-None-Match: *`, atomic): `Ok(true)`
-    /// when this call created it, `Ok(false)` when one was there already.
-    fn put_if_absent(
+    /// Write an object only if none exists under `key` (S3's conditional write, `If-None-Match: *`,
+    /// checked by the store itself, so two writers cannot both succeed); otherwise
+    /// [`StoreError::AlreadyExists`] and the existing object is left as it was.
+    fn put_new(
         &self,
         bucket: &str,
         key: &str,
         body: Vec<u8>,
         content_type: &str,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Delete an object (nothing to delete is not an error).
     fn delete(

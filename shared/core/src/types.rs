@@ -10,6 +10,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::keys;
 use crate::model::ModelFamily;
 
 /// Console (or `.json` prompt file) input: the prompt and its options.
@@ -141,6 +142,18 @@ pub struct OutputLocation {
     pub image_prefix: String,
     pub thumbnail_prefix: String,
     pub manifest_key: String,
+}
+
+impl OutputLocation {
+    /// Where the outputs of request `request_id` go in `bucket` (the layout of [`crate::keys`]).
+    pub fn for_request(bucket: &str, request_id: &str) -> Self {
+        Self {
+            bucket: bucket.to_owned(),
+            image_prefix: keys::image_prefix(request_id),
+            thumbnail_prefix: keys::thumbnail_prefix(request_id),
+            manifest_key: keys::manifest_key(request_id),
+        }
+    }
 }
 
 /// A validated, normalised request (ValidatePrompt's output, `$.request`).

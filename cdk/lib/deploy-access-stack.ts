@@ -1,0 +1,205 @@
+import { Arn, CfnOutput, CliCredentialsStackSynthesizer, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct, Node } from 'constructs';
+import { acknowledge, nagRendered } from './nag';
+
+/** GitHub's OIDC issuer and the audience configure-aws-credentials asks for. */
+export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
+export const OIDC_AUDIENCE = 'sts.amazonaws.com';
+
+/** The CDK bootstrap roles a `cdk deploy` of the app assumes (no lookups, no container images). */
+export const BOOTSTRAP_ROLES = ['deploy', 'file-publishing'] as const;
+
+/**
+ * The services whose resources the app stack creates (AWS::<Service>::... in its template, by IAM
+ * prefix), which the CloudFormation execution policy may manage. `test/deploy-access.test.ts` fails
+ * when the template gains a resource type of a service missing here.
+ */
+export const EXECUTION_SERVICES = ['s3', 'lambda', 'states', 'sns', 'sqs', 'logs', 'cloudwatch', 'budgets', 'events'] as const;
+
+/** KMS key administration without any use of keys (no Encrypt, Decrypt, GenerateDataKey). */
+const KMS_ADMIN = [
+  'kms:CreateKey', 'kms:DescribeKey', 'kms:EnableKeyRotation', 'kms:DisableKeyRotation', 'kms:GetKeyRotationStatus',
+  'kms:GetKeyPolicy', 'kms:PutKeyPolicy', 'kms:ListResourceTags', 'kms:TagResource', 'kms:UntagResource',
+  'kms:ScheduleKeyDeletion', 'kms:CancelKeyDeletion', 'kms:UpdateKeyDescription', 'kms:EnableKey', 'kms:DisableKey',
+  'kms:CreateAlias', 'kms:DeleteAlias', 'kms:ListAliases',
+];
+
+/** Managing the app's roles, which are all named `<stackName>-...` by CloudFormation. */
+const IAM_ROLE_ADMIN = [
+  'iam:CreateRole', 'iam:DeleteRole', 'iam:GetRole', 'iam:UpdateRole', 'iam:UpdateRoleDescription',
+  'iam:UpdateAssumeRolePolicy', 'iam:TagRole', 'iam:UntagRole', 'iam:ListRoleTags',
+  'iam:PutRolePolicy', 'iam:GetRolePolicy', 'iam:DeleteRolePolicy', 'iam:ListRolePolicies',
+  'iam:ListAttachedRolePolicies', 'iam:DetachRolePolicy',
+];
+
+/** The one managed policy the app attaches (to CDK's bucket-notifications handler). */
+export const ATTACHABLE_POLICY = 'service-role/AWSLambdaBasicExecutionRole';
+
+export interface DeployAccessConfig {
+  /** `OWNER/REPO`, or the immutable form `OWNER@ORG_ID/REPO@REPO_ID`. Context `githubRepo`. */
+  readonly githubRepo: string;
+  /** The GitHub environment the deploy job runs in. Context `githubEnvironment` (production). */
+  readonly githubEnvironment: string;
+  /** An existing GitHub OIDC provider (one per account); created when absent. Context `githubOidcProviderArn`. */
+  readonly oidcProviderArn?: string;
+  /** The CDK bootstrap qualifier. Context `cdkQualifier` (hnb659fds). */
+  readonly cdkQualifier: string;
+  /** The app stack's name, which prefixes its role names. Context `stackName` (Imagegen). */
+  readonly appStackName: string;
+}
+
+const REPO = /^[A-Za-z0-9_.-]+(@\d+)?\/[A-Za-z0-9_.-]+(@\d+)?$/;
+const ENVIRONMENT = /^[A-Za-z0-9_.-]{1,255}$/;
+const QUALIFIER = /^[a-z0-9]{1,10}$/;
+const PROVIDER_ARN = new RegExp(`^arn:aws[a-z-]*:iam::\\d{12}:oidc-provider/${GITHUB_OIDC_HOST.replace(/\./g, '\\.')}$`);
+
+/** Reads the deploy-access settings; undefined when `githubRepo` is not given (no access stack). */
+export function loadDeployAccessConfig(node: Node): DeployAccessConfig | undefined {
+  const text = (key: string): string | undefined => {
+    const value: unknown = node.tryGetContext(key);
+    const s = value === undefined || value === null ? '' : String(value).trim();
+    return s === '' ? undefined : s;
+  };
+  const githubRepo = text('githubRepo');
+  if (githubRepo === undefined) return undefined;
+  const check = (key: string, value: string, pattern: RegExp, what: string): string => {
+    if (!pattern.test(value)) throw new Error(`context ${key}=${value}: expected ${what}`);
+    return value;
+  };
+  const providerArn = text('githubOidcProviderArn');
+  return {
+    githubRepo: check('githubRepo', githubRepo, REPO, 'OWNER/REPO (or OWNER@ORG_ID/REPO@REPO_ID)'),
+    githubEnvironment: check('githubEnvironment', text('githubEnvironment') ?? 'production', ENVIRONMENT,
+      'a GitHub environment name (letters, digits, ., _, -)'),
+    oidcProviderArn: providerArn === undefined ? undefined
+      : check('githubOidcProviderArn', providerArn, PROVIDER_ARN, `the ARN of the ${GITHUB_OIDC_HOST} OIDC provider`),
+    cdkQualifier: check('cdkQualifier', text('cdkQualifier') ?? 'hnb659fds', QUALIFIER, 'a CDK bootstrap qualifier'),
+    appStackName: text('stackName') ?? 'Imagegen',
+  };
+}
+
+/** The `sub` claim of a job of `repo` running in `environment` (GitHub's format for environments). */
+export function environmentSubject(repo: string, environment: string): string {
+  return `repo:${repo}:environment:${environment}`;
+}
+
+export interface DeployAccessStackProps extends StackProps {
+  readonly config: DeployAccessConfig;
+}
+
+/**
+ * What GitHub Actions needs to deploy the app, and nothing more: the account's GitHub OIDC provider,
+ * a role only the deploy job of one repository's one environment can assume (StringEquals on `aud`
+ * and `sub`), allowed only to assume this account's CDK deploy and file-publishing roles in this
+ * region, and a CloudFormation execution policy for `cdk bootstrap --cloudformation-execution-policies`
+ * that replaces the default AdministratorAccess.
+ *
+ * Deployed by a person, with their own credentials (the CLI-credentials synthesizer: no bootstrap
+ * role, no CloudFormation execution role), so narrowing the execution policy never locks this stack
+ * out of its own updates.
+ */
+export class DeployAccessStack extends Stack {
+  readonly role: iam.Role;
+  readonly executionPolicy: iam.ManagedPolicy;
+
+  constructor(scope: Construct, id: string, props: DeployAccessStackProps) {
+    super(scope, id, { ...props, synthesizer: new CliCredentialsStackSynthesizer() });
+    const { config } = props;
+
+    const provider = config.oidcProviderArn === undefined
+      ? new iam.OidcProviderNative(this, 'GitHubOidc', {
+        url: `https://${GITHUB_OIDC_HOST}`,
+        clientIds: [OIDC_AUDIENCE],
+        // Other repositories in the account may come to use the one provider an account can have.
+        removalPolicy: RemovalPolicy.RETAIN,
+      })
+      : iam.OidcProviderNative.fromOidcProviderArn(this, 'GitHubOidc', config.oidcProviderArn);
+
+    this.role = new iam.Role(this, 'GitHubDeployRole', {
+      description: `imagegen: GitHub Actions deploys from ${config.githubRepo}, environment ${config.githubEnvironment}`,
+      maxSessionDuration: Duration.hours(1),
+      assumedBy: new iam.WebIdentityPrincipal(provider.oidcProviderArn, {
+        // StringEquals on both, never StringLike: the token must name this repository's environment.
+        StringEquals: {
+          [`${GITHUB_OIDC_HOST}:aud`]: OIDC_AUDIENCE,
+          [`${GITHUB_OIDC_HOST}:sub`]: environmentSubject(config.githubRepo, config.githubEnvironment),
+        },
+      }),
+    });
+    this.role.addToPolicy(new iam.PolicyStatement({
+      sid: 'AssumeCdkBootstrapRoles',
+      actions: ['sts:AssumeRole', 'sts:TagSession'],
+      resources: BOOTSTRAP_ROLES.map((kind) => this.formatArn({
+        service: 'iam',
+        region: '',
+        resource: 'role',
+        resourceName: `cdk-${config.cdkQualifier}-${kind}-role-${this.account}-${this.region}`,
+      })),
+    }));
+
+    this.executionPolicy = new iam.ManagedPolicy(this, 'CfnExecutionPolicy', {
+      managedPolicyName: `imagegen-cfn-execution-${this.region}`,
+      description: 'imagegen: what CloudFormation may do when deploying the app (cdk bootstrap --cloudformation-execution-policies)',
+      statements: this.executionStatements(config),
+    });
+    this.acknowledgeExecutionPolicy(config);
+
+    new CfnOutput(this, 'DeployRoleArn', {
+      value: this.role.roleArn,
+      description: 'GitHub: environment secret AWS_DEPLOY_ROLE_ARN',
+    });
+    new CfnOutput(this, 'ExecutionPolicyArn', {
+      value: this.executionPolicy.managedPolicyArn,
+      description: 'cdk bootstrap --cloudformation-execution-policies',
+    });
+  }
+
+  /** Each wildcard of the execution policy by name, with why (DEPLOY.md explains the policy). */
+  private acknowledgeExecutionPolicy(config: DeployAccessConfig): void {
+    const policy = this.executionPolicy;
+    for (const service of EXECUTION_SERVICES) {
+      acknowledge(policy, `AwsSolutions-IAM5[Action::${service}:*]`,
+        `CloudFormation execution policy: CloudFormation creates, updates and deletes the app's ${service} resources, whose names it generates at deploy time; it replaces the bootstrap default AdministratorAccess.`);
+    }
+    acknowledge(policy, 'AwsSolutions-IAM5[Resource::*]',
+      'CloudFormation execution policy: the app services\' resources get generated names (and kms:CreateKey takes no resource), so the service, not the name, is the boundary; IAM is scoped to the app\'s roles by name.');
+    acknowledge(policy, `AwsSolutions-IAM5[Resource::${nagRendered(this, this.appRoles(config))}]`,
+      'CloudFormation names every role of the app stack <stackName>-<logicalId>-<suffix>; the prefix is the narrowest scope that names them all and no other role.');
+  }
+
+  /** Every role of the app stack: CloudFormation names them `<stackName>-<logicalId>-<suffix>`. */
+  private appRoles(config: DeployAccessConfig): string {
+    return this.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `${config.appStackName}-*` });
+  }
+
+  private executionStatements(config: DeployAccessConfig): iam.PolicyStatement[] {
+    const appRoles = this.appRoles(config);
+    return [
+      new iam.PolicyStatement({
+        sid: 'AppServices',
+        actions: EXECUTION_SERVICES.map((service) => `${service}:*`),
+        resources: ['*'],
+      }),
+      new iam.PolicyStatement({ sid: 'KeyAdministrationOnly', actions: KMS_ADMIN, resources: ['*'] }),
+      new iam.PolicyStatement({ sid: 'AppRolesOnly', actions: IAM_ROLE_ADMIN, resources: [appRoles] }),
+      new iam.PolicyStatement({
+        sid: 'AttachOnlyBasicExecution',
+        actions: ['iam:AttachRolePolicy'],
+        resources: [appRoles],
+        conditions: { ArnEquals: { 'iam:PolicyARN': Arn.format({ partition: this.partition, service: 'iam', region: '', account: 'aws', resource: 'policy', resourceName: ATTACHABLE_POLICY }) } },
+      }),
+      new iam.PolicyStatement({
+        sid: 'PassAppRolesToLambdaAndStepFunctions',
+        actions: ['iam:PassRole'],
+        resources: [appRoles],
+        conditions: { StringEquals: { 'iam:PassedToService': ['lambda.amazonaws.com', 'states.amazonaws.com'] } },
+      }),
+      new iam.PolicyStatement({
+        sid: 'ReadBootstrapVersion',
+        actions: ['ssm:GetParameters', 'ssm:GetParameter'],
+        resources: [this.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `cdk-bootstrap/${config.cdkQualifier}/version` })],
+      }),
+    ];
+  }
+}

@@ -1,0 +1,164 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import {
+  DeployAccessConfig, DeployAccessStack, EXECUTION_SERVICES, loadDeployAccessConfig,
+} from '../lib/deploy-access-stack';
+import { synthesize } from './helpers';
+
+const CONFIG: DeployAccessConfig = {
+  githubRepo: 'octo-org/imagegen',
+  githubEnvironment: 'production',
+  cdkQualifier: 'hnb659fds',
+  appStackName: 'Imagegen',
+};
+
+function accessStack(config: Partial<DeployAccessConfig> = {}): { stack: DeployAccessStack; template: Template } {
+  const stack = new DeployAccessStack(new App(), 'ImagegenDeployAccess', {
+    env: { account: '123456789012', region: 'us-east-1' },
+    config: { ...CONFIG, ...config },
+  });
+  return { stack, template: Template.fromStack(stack) };
+}
+
+const load = (context: Record<string, unknown>) => loadDeployAccessConfig(new App({ context }).node);
+
+/** IAM service prefix of each resource type's service in the app template (null: nothing to manage). */
+const SERVICE_OF: Record<string, string | null> = {
+  S3: 's3', Lambda: 'lambda', StepFunctions: 'states', SNS: 'sns', SQS: 'sqs', Logs: 'logs',
+  CloudWatch: 'cloudwatch', Budgets: 'budgets', KMS: 'kms', IAM: 'iam', DynamoDB: 'dynamodb', Events: 'events',
+  CDK: null,
+};
+
+describe('the GitHub deploy role (ImagegenDeployAccess)', () => {
+  let template: Template;
+  beforeAll(() => {
+    template = accessStack().template;
+  });
+
+  test('only the deploy job of this repository\'s production environment can assume it (StringEquals aud and sub)', () => {
+    const roles = Object.values(template.findResources('AWS::IAM::Role'));
+    expect(roles).toHaveLength(1);
+    expect(roles[0].Properties.AssumeRolePolicyDocument.Statement).toEqual([{
+      Effect: 'Allow',
+      Principal: { Federated: { Ref: expect.stringMatching(/^GitHubOidc/) } },
+      Action: 'sts:AssumeRoleWithWebIdentity',
+      Condition: {
+        StringEquals: {
+          'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
+          'token.actions.githubusercontent.com:sub': 'repo:octo-org/imagegen:environment:production',
+        },
+      },
+    }]);
+    expect(roles[0].Properties.MaxSessionDuration).toBe(3600);
+  });
+
+  test('it may assume only this account\'s CDK deploy and file-publishing roles in this region', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+    expect(policies).toHaveLength(1);
+    const arn = (kind: string) => ({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::123456789012:role/cdk-hnb659fds-${kind}-role-123456789012-us-east-1`]],
+    });
+    expect(policies[0].Properties.PolicyDocument.Statement).toEqual([{
+      Sid: 'AssumeCdkBootstrapRoles',
+      Effect: 'Allow',
+      Action: ['sts:AssumeRole', 'sts:TagSession'],
+      Resource: [arn('deploy'), arn('file-publishing')],
+    }]);
+  });
+
+  test('the account\'s GitHub OIDC provider is created (kept on delete), or an existing one is used', () => {
+    template.hasResource('AWS::IAM::OIDCProvider', {
+      Properties: { Url: 'https://token.actions.githubusercontent.com', ClientIdList: ['sts.amazonaws.com'] },
+      DeletionPolicy: 'Retain',
+    });
+    const existing = 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com';
+    const reused = accessStack({ oidcProviderArn: existing }).template;
+    reused.resourceCountIs('AWS::IAM::OIDCProvider', 0);
+    reused.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Federated: existing } })] },
+    });
+  });
+
+  test('deployed with the deployer\'s own credentials, never through the execution role it narrows', () => {
+    const app = new App();
+    new DeployAccessStack(app, 'ImagegenDeployAccess', { env: { account: '123456789012', region: 'us-east-1' }, config: CONFIG });
+    const artifact = app.synth().getStackArtifact('ImagegenDeployAccess');
+    expect(artifact.assumeRoleArn).toBeUndefined();
+    expect(artifact.cloudFormationExecutionRoleArn).toBeUndefined();
+    template.hasOutput('DeployRoleArn', {});
+    template.hasOutput('ExecutionPolicyArn', {});
+  });
+
+  test('the CloudFormation execution policy can manage every service the app template uses', () => {
+    const statements = Object.values(template.findResources('AWS::IAM::ManagedPolicy'))[0]
+      .Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>;
+    const actions = statements.flatMap((s) => [s.Action].flat());
+    const types = new Set([
+      ...Object.values(synthesize().template.toJSON().Resources as Record<string, { Type: string }>)
+        .map((r) => r.Type),
+    ]);
+    for (const type of types) {
+      const service = type.startsWith('Custom::') ? 'lambda' : SERVICE_OF[type.split('::')[1]];
+      expect([type, service]).not.toEqual([type, undefined]);
+      if (service === null) continue;
+      expect([type, actions.some((a) => a.startsWith(`${service}:`))]).toEqual([type, true]);
+    }
+    expect(EXECUTION_SERVICES.length).toBeGreaterThan(0);
+  });
+
+  test('the execution policy is no AdministratorAccess: no key use, IAM only on the app\'s roles', () => {
+    const policy = Object.values(template.findResources('AWS::IAM::ManagedPolicy'))[0];
+    const statements = policy.Properties.PolicyDocument.Statement as Array<Record<string, any>>;
+    const actions = statements.flatMap((s) => [s.Action].flat() as string[]);
+    expect(actions).not.toContain('*');
+    for (const forbidden of ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:*', 'iam:*', 'iam:CreateUser', 'iam:CreatePolicyVersion']) {
+      expect(actions).not.toContain(forbidden);
+    }
+    for (const s of statements.filter((st) => [st.Action].flat().some((a: string) => a.startsWith('iam:')))) {
+      expect(JSON.stringify(s.Resource)).toContain(':role/Imagegen-*');
+    }
+    expect(statements.find((s) => s.Sid === 'AttachOnlyBasicExecution')?.Condition).toEqual({
+      ArnEquals: { 'iam:PolicyARN': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AWSLambdaBasicExecutionRole']] } },
+    });
+    expect(policy.Properties.ManagedPolicyName).toBe('imagegen-cfn-execution-us-east-1');
+  });
+
+  test('cdk-nag finds nothing', () => {
+    expect(new AwsSolutionsChecks().validateScope(accessStack().stack).violations).toEqual([]);
+  });
+});
+
+describe('deploy-access settings', () => {
+  test('absent without githubRepo, so the app stays a single stack', () => {
+    expect(load({})).toBeUndefined();
+  });
+
+  test('defaults, and the immutable OWNER@ID/REPO@ID form', () => {
+    expect(load({ githubRepo: 'octo-org/imagegen' })).toEqual({ ...CONFIG, oidcProviderArn: undefined });
+    expect(load({ githubRepo: 'octo-org@123/imagegen@456', githubEnvironment: 'prod-eu', stackName: 'Img' }))
+      .toMatchObject({ githubRepo: 'octo-org@123/imagegen@456', githubEnvironment: 'prod-eu', appStackName: 'Img' });
+  });
+
+  test.each([
+    [{ githubRepo: 'octo-org/*' }, /githubRepo/],
+    [{ githubRepo: 'repo:octo-org/imagegen:*' }, /githubRepo/],
+    [{ githubRepo: 'imagegen' }, /githubRepo/],
+    [{ githubRepo: 'o/r', githubEnvironment: 'prod*' }, /githubEnvironment/],
+    [{ githubRepo: 'o/r', githubEnvironment: 'a:b' }, /githubEnvironment/],
+    [{ githubRepo: 'o/r', githubOidcProviderArn: 'arn:aws:iam::123456789012:oidc-provider/example.com' }, /githubOidcProviderArn/],
+    [{ githubRepo: 'o/r', cdkQualifier: 'BAD-Q' }, /cdkQualifier/],
+  ])('rejects %j (no wildcard can widen the trust)', (context, message) => {
+    expect(() => load(context)).toThrow(message);
+  });
+});
+
+describe('the access stack as the app synthesizes it (no account known)', () => {
+  test('cdk-nag finds nothing unacknowledged there either', () => {
+    const stack = new DeployAccessStack(new App(), 'ImagegenDeployAccess', {
+      env: { region: 'us-east-1' },
+      config: CONFIG,
+    });
+    expect(new AwsSolutionsChecks().validateScope(stack).violations).toEqual([]);
+  });
+});

@@ -1,0 +1,138 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { parse } from 'yaml';
+
+const ROOT = path.join(__dirname, '../..');
+const WORKFLOWS = path.join(ROOT, '.github/workflows');
+
+interface Step { uses?: string; run?: string; with?: Record<string, unknown> }
+interface Job {
+  permissions?: Record<string, string> | string;
+  environment?: string | { name: string };
+  steps?: Step[];
+  uses?: string;
+}
+interface Workflow { permissions?: Record<string, string> | string; jobs: Record<string, Job> }
+
+const files = fs.readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f)).sort();
+const text = (file: string) => fs.readFileSync(path.join(WORKFLOWS, file), 'utf8');
+const workflow = (file: string) => parse(text(file)) as Workflow;
+
+/** `uses:` lines that are not `owner/repo[/path]@<40 hex> # v<version>` (local `./` actions aside). */
+function unpinned(source: string): string[] {
+  const problems: string[] = [];
+  source.split('\n').forEach((line, i) => {
+    const m = /^\s*(?:-\s+)?uses:\s*(\S+)(.*)$/.exec(line);
+    if (m === null || m[1].startsWith('./')) return;
+    const pinned = /^[\w.-]+\/[\w.-]+(\/[\w./-]+)?@[0-9a-f]{40}$/.test(m[1]);
+    const commented = /^\s+#\s*v\d+(\.\d+){0,2}\s*$/.test(m[2]);
+    if (!pinned || !commented) problems.push(`line ${i + 1}: ${line.trim()}`);
+  });
+  return problems;
+}
+
+const CARGO_LAMBDA = /cargo-lambda(==([\w.]+))?/g;
+
+describe('GitHub workflows', () => {
+  test('every action is pinned to a full commit SHA, with its version in a comment', () => {
+    expect(files.length).toBeGreaterThanOrEqual(2);
+    for (const file of files) {
+      expect([file, unpinned(text(file))]).toEqual([file, []]);
+      expect(text(file)).toMatch(/uses:/);
+    }
+  });
+
+  test('the pin check catches tags, branches, short SHAs and missing version comments (self-test)', () => {
+    const sha = 'a'.repeat(40);
+    expect(unpinned([
+      '      - uses: actions/checkout@v4',
+      '      - uses: actions/checkout@main # v4',
+      `      - uses: actions/checkout@${'a'.repeat(39)} # v4.1.0`,
+      `      - uses: actions/checkout@${sha}`,
+      `      - uses: actions/checkout@${sha} # latest`,
+      `      - uses: actions/checkout@${sha} # v4.1.0`,
+      `      - uses: github/codeql-action/init@${sha} # v3`,
+      '      - uses: ./.github/actions/local',
+      '    uses: octo/reusable/.github/workflows/x.yml@v1',
+    ].join('\n'))).toEqual([
+      'line 1: - uses: actions/checkout@v4',
+      'line 2: - uses: actions/checkout@main # v4',
+      `line 3: - uses: actions/checkout@${'a'.repeat(39)} # v4.1.0`,
+      `line 4: - uses: actions/checkout@${sha}`,
+      `line 5: - uses: actions/checkout@${sha} # latest`,
+      'line 9: uses: octo/reusable/.github/workflows/x.yml@v1',
+    ]);
+  });
+
+  test('only the deploy job may request an OIDC token, and it runs in the production environment', () => {
+    const withToken: string[] = [];
+    for (const file of files) {
+      const wf = workflow(file);
+      expect([file, JSON.stringify(wf.permissions ?? {})]).not.toEqual([file, expect.stringContaining('id-token')]);
+      for (const [name, job] of Object.entries(wf.jobs)) {
+        // Without job-level permissions a job inherits the workflow's; every job says its own.
+        expect([file, name, job.permissions]).not.toEqual([file, name, undefined]);
+        if (typeof job.permissions === 'object' && job.permissions['id-token'] === 'write') withToken.push(`${file}:${name}`);
+      }
+    }
+    expect(withToken).toEqual(['deploy.yml:deploy']);
+    expect(workflow('deploy.yml').jobs.deploy.environment).toBe('production');
+  });
+
+  test('the deploy job runs only GitHub\'s and AWS\'s own actions, the built assembly and the CDK CLI', () => {
+    const job = workflow('deploy.yml').jobs.deploy;
+    const steps = job.steps ?? [];
+    for (const step of steps) {
+      if (step.uses !== undefined) expect(step.uses).toMatch(/^(actions|aws-actions)\//);
+      if (step.run === undefined) continue;
+      // No cargo, no app synth, no install scripts: the token never meets third-party code.
+      expect(step.run).not.toMatch(/cargo|pip |synth|ts-node|npm (install|run|test)/);
+      if (/npm ci/.test(step.run)) expect(step.run).toContain('--ignore-scripts');
+    }
+    const deploy = steps.map((s) => s.run ?? '').find((r) => r.includes('cdk deploy'));
+    expect(deploy).toContain('--app cdk.out');
+    expect(steps.some((s) => s.uses?.startsWith('actions/download-artifact@'))).toBe(true);
+    const credentials = steps.find((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'));
+    expect(credentials?.with?.['mask-aws-account-id']).toBe(true);
+    const node = steps.find((s) => s.uses?.startsWith('actions/setup-node@'));
+    expect(node?.with?.['package-manager-cache']).toBe(false);
+  });
+
+  test('the build job has no OIDC token and hands over the assembly', () => {
+    const build = workflow('deploy.yml').jobs.build;
+    expect(build.permissions).toEqual({ contents: 'read' });
+    expect((build.steps ?? []).some((s) => s.uses?.startsWith('actions/upload-artifact@'))).toBe(true);
+  });
+
+  test('no checkout leaves the GitHub token in .git for later steps', () => {
+    for (const file of files) {
+      for (const job of Object.values(workflow(file).jobs)) {
+        for (const step of job.steps ?? []) {
+          if (step.uses?.startsWith('actions/checkout@')) expect([file, step.with?.['persist-credentials']]).toEqual([file, false]);
+        }
+      }
+    }
+  });
+
+  test('no stack outputs (account ids in ARNs) are printed to the logs', () => {
+    for (const file of files) {
+      expect(text(file)).not.toMatch(/outputs-file|cdk-outputs|describe-stacks|get-caller-identity/);
+    }
+  });
+
+  test('cargo-lambda is installed at one pinned version everywhere (scripts/install-tools.sh\'s)', () => {
+    const installTools = fs.readFileSync(path.join(ROOT, 'scripts/install-tools.sh'), 'utf8');
+    const pinned = /cargo-lambda==([\w.]+)/.exec(installTools)?.[1];
+    expect(pinned).toMatch(/^\d+\.\d+\.\d+$/);
+    const sources = [
+      ...files.map((f) => [`.github/workflows/${f}`, text(f)]),
+      ['cdk/scripts/synth.sh', fs.readFileSync(path.join(__dirname, '../scripts/synth.sh'), 'utf8')],
+    ];
+    for (const [name, source] of sources) {
+      for (const line of source.split('\n').filter((l) => /pip install/.test(l) && /cargo-lambda/.test(l))) {
+        const versions = [...line.matchAll(CARGO_LAMBDA)].map((m) => m[2]);
+        expect([name, line.trim(), versions]).toEqual([name, line.trim(), [pinned]]);
+      }
+    }
+  });
+});
