@@ -39,11 +39,19 @@ pub struct FakeArgs {
     /// Answer the next N calls with ServiceUnavailableException.
     #[arg(long, global = true, value_name = "N")]
     pub fake_unavailable: Option<u32>,
-    /// Block prompts containing TERM with the content filter (repeatable).
-    #[arg(long, global = true, value_name = "TERM")]
+    /// Block prompts containing TERM with the content filter (repeatable; TERM must not be empty).
+    #[arg(long, global = true, value_name = "TERM", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub fake_filter: Vec<String>,
-    /// Return images that are not PNGs for the next N calls (default 1).
-    #[arg(long, global = true, value_name = "N", num_args = 0..=1, default_missing_value = "1")]
+    /// Return images that are not PNGs for the next call, or the next N with `--fake-corrupt=N`.
+    // `require_equals`: with an optional value, `--fake-corrupt run "a cat"` would read `run` as N.
+    #[arg(
+        long,
+        global = true,
+        value_name = "N",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "1"
+    )]
     pub fake_corrupt: Option<u32>,
     /// Make each model call take this long.
     #[arg(long, global = true, value_name = "MS")]
@@ -120,4 +128,28 @@ pub struct AwsStartArgs {
     /// How often to poll the execution, in milliseconds.
     #[arg(long, default_value_t = 2000)]
     pub poll_ms: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bare_fake_corrupt_leaves_the_subcommand_alone() {
+        let cli = Cli::try_parse_from(["imagegen", "--fake-corrupt", "run", "a cat"]).unwrap();
+        assert_eq!(cli.fake.fake_corrupt, Some(1));
+        assert!(
+            matches!(&cli.command, Command::Run(args) if args.prompt.as_deref() == Some("a cat")),
+            "{cli:?}"
+        );
+        let cli = Cli::try_parse_from(["imagegen", "run", "a cat", "--fake-corrupt=3"]).unwrap();
+        assert_eq!(cli.fake.fake_corrupt, Some(3));
+    }
+
+    #[test]
+    fn an_empty_fake_filter_is_refused() {
+        let err =
+            Cli::try_parse_from(["imagegen", "--fake-filter", "", "run", "a cat"]).unwrap_err();
+        assert!(err.to_string().contains("--fake-filter"), "{err}");
+    }
 }

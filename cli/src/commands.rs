@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use imagegen_core::config::{Env, ProcessEnv, vars};
-use imagegen_local::{ClientOptions, FakeModelBehavior, LocalAws};
+use imagegen_local::{ClientOptions, FakeModelBehavior, LocalAws, LocalError};
 
 use crate::args::{AwsCommand, AwsStartArgs, Cli, Command, FakeArgs};
 use crate::error::CliError;
@@ -75,15 +75,21 @@ pub async fn execute(cli: &Cli, out: &mut (dyn Write + Send)) -> Result<u8, CliE
         }
         Command::Executions => {
             let aws = open_data(&cli.data_dir)?;
-            let records = aws.sfn().executions()?;
-            write!(out, "{}", views::executions_table(&records)).ok();
+            let listing = aws.sfn().executions()?;
+            write!(out, "{}", views::executions_table(&listing.records)).ok();
+            write!(out, "{}", views::unreadable_note(&listing.unreadable)).ok();
             Ok(0)
         }
         Command::History { name, json } => {
             let aws = open_data(&cli.data_dir)?;
             let record = aws
                 .sfn()
-                .execution(name)?
+                .execution(name)
+                .map_err(|e| match e {
+                    // A name that cannot be one is a usage problem, not the data directory's.
+                    LocalError::InvalidExecutionName { .. } => CliError::Usage(e.to_string()),
+                    e => e.into(),
+                })?
                 .ok_or_else(|| CliError::NoSuchExecution(name.clone()))?;
             if *json {
                 let events = serde_json::json!({"events": record.history});

@@ -2,7 +2,8 @@
 
 use std::fmt::Write as _;
 
-use imagegen_local::sfn::ExecutionRecord;
+use imagegen_core::display::escape_controls;
+use imagegen_local::sfn::{ExecutionRecord, Unreadable};
 use imagegen_statemachine::HistoryEvent;
 use serde_json::Value;
 
@@ -64,6 +65,33 @@ pub fn executions_table(records: &[ExecutionRecord]) -> String {
         );
     }
     out
+}
+
+/// The files of the executions directory that were left out of the table, and why.
+pub fn unreadable_note(unreadable: &[Unreadable]) -> String {
+    let mut out = String::new();
+    if unreadable.is_empty() {
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "\nNot shown: {} that {} not execution records:",
+        plural(unreadable.len(), "file"),
+        if unreadable.len() == 1 { "is" } else { "are" }
+    );
+    for bad in unreadable {
+        let _ = writeln!(
+            out,
+            "  {}: {}",
+            escape_controls(&bad.path.display().to_string()),
+            bad.reason
+        );
+    }
+    out
+}
+
+fn plural(n: usize, thing: &str) -> String {
+    format!("{n} {thing}{}", if n == 1 { "" } else { "s" })
 }
 
 /// What an event is about, in a few words.

@@ -268,7 +268,7 @@ async fn the_same_upload_event_twice_starts_one_execution() {
     // Delivered again after it ended: a duplicate.
     let third = pipeline.deliver(event_again).await.unwrap();
     assert_eq!(third.duplicates.len(), 1, "{third:?}");
-    assert_eq!(pipeline.aws().sfn().executions().unwrap().len(), 1);
+    assert_eq!(pipeline.aws().sfn().executions().unwrap().records.len(), 1);
     assert_one_email(&pipeline, &record);
 }
 

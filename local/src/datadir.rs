@@ -47,11 +47,16 @@ impl DataDir {
             }
             Err(e) => return Err(LocalError::io("reading", &root)(e)),
         }
+        // Race-free with other processes opening the same directory: a creator writes the marker
+        // aside and links it into place (all or nothing, and only if none is there), and always
+        // before it makes anything else. So a directory found empty gets a marker (this one's or a
+        // rival's, either whole), and one found with imagegen's sub-directories in it has one.
         let marker = root.join(MARKER_FILE);
+        if is_empty(&root)? {
+            create_marker(&root, &marker)?;
+        }
         if marker.exists() {
             check_marker(&marker)?;
-        } else if is_empty(&root)? {
-            write_marker(&marker)?;
         } else {
             return Err(LocalError::ForeignDataDir {
                 path: root,
@@ -86,9 +91,17 @@ impl DataDir {
     }
 }
 
+/// Whether `dir` holds nothing but marker files still being written (by this or another process).
 fn is_empty(dir: &Path) -> Result<bool, LocalError> {
-    let mut entries = std::fs::read_dir(dir).map_err(LocalError::io("listing", dir))?;
-    Ok(entries.next().is_none())
+    let entries = std::fs::read_dir(dir).map_err(LocalError::io("listing", dir))?;
+    for entry in entries {
+        let entry = entry.map_err(LocalError::io("listing", dir))?;
+        let name = entry.file_name();
+        if !name.to_str().is_some_and(|n| n.starts_with(MARKER_DRAFT)) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 fn ensure_dir(dir: &Path) -> Result<(), LocalError> {
@@ -123,15 +136,28 @@ fn check_marker(path: &Path) -> Result<(), LocalError> {
     Ok(())
 }
 
-fn write_marker(path: &Path) -> Result<(), LocalError> {
-    let marker = Marker {
+/// The name prefix of a marker being written, before it is linked into place.
+const MARKER_DRAFT: &str = ".imagegen-data.json.draft-";
+
+/// Write the marker as a draft, then hard-link it to `marker`: the link appears with the whole file
+/// or fails because a rival's marker is there already (fine: it is checked next).
+fn create_marker(root: &Path, marker: &Path) -> Result<(), LocalError> {
+    let contents = Marker {
         format: FORMAT_NAME.to_owned(),
         version: FORMAT_VERSION,
     };
-    let mut text = serde_json::to_vec_pretty(&marker).map_err(|e| LocalError::CorruptMarker {
-        path: path.to_path_buf(),
+    let mut text = serde_json::to_vec_pretty(&contents).map_err(|e| LocalError::CorruptMarker {
+        path: marker.to_path_buf(),
         detail: e.to_string(),
     })?;
     text.push(b'\n');
-    std::fs::write(path, text).map_err(LocalError::io("writing", path))
+    let draft = root.join(format!("{MARKER_DRAFT}{}", crate::ids::new_id()));
+    std::fs::write(&draft, text).map_err(LocalError::io("writing", &draft))?;
+    let linked = std::fs::hard_link(&draft, marker);
+    let _ = std::fs::remove_file(&draft);
+    match linked {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(LocalError::io("creating", marker)(e)),
+    }
 }

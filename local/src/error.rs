@@ -45,6 +45,9 @@ pub enum LocalError {
     /// The S3 stand-in could not start.
     #[error("local S3 at {path}: {detail}")]
     S3Setup { path: PathBuf, detail: String },
+    /// A name Step Functions would refuse, so it names no execution (and no file).
+    #[error("{name} is not an execution name: {reason}")]
+    InvalidExecutionName { name: String, reason: String },
     /// A file under `<data-dir>/executions/` that is not an execution record.
     #[error("{path} is corrupt: {detail}")]
     CorruptExecution { path: PathBuf, detail: String },

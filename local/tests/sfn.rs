@@ -176,7 +176,7 @@ async fn names_are_unique_and_starts_idempotent_while_running() {
             .unwrap()
             .is_execution_already_exists()
     );
-    assert_eq!(aws.sfn().executions().unwrap().len(), 1);
+    assert_eq!(aws.sfn().executions().unwrap().records.len(), 1);
 
     let err = start("no spaces", "{}").await.unwrap_err();
     assert!(err.as_service_error().unwrap().is_invalid_name(), "{err:?}");
@@ -226,7 +226,97 @@ fn stale_and_corrupt_execution_files() {
     std::fs::write(executions.join("old.json"), stale.to_string()).unwrap();
     let record = aws.sfn().execution("old").unwrap().unwrap();
     assert_eq!(record.status, imagegen_local::sfn::Status::Aborted);
+    // A corrupt file, a foreign one and a copy under another name are named; the good one is shown.
     std::fs::write(executions.join("bad.json"), "{not json").unwrap();
-    let err = aws.sfn().executions().unwrap_err().to_string();
-    assert!(err.contains("bad.json") && err.contains("corrupt"), "{err}");
+    std::fs::write(executions.join("foreign.json"), r#"{"hello": "world"}"#).unwrap();
+    std::fs::write(executions.join("copy.json"), stale.to_string()).unwrap();
+    std::fs::create_dir(executions.join("dir.json")).unwrap();
+    std::fs::write(executions.join("notes.txt"), "not json, not named .json").unwrap();
+    let listing = aws.sfn().executions().unwrap();
+    let names: Vec<&str> = listing.records.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["old"]);
+    let bad: Vec<String> = listing
+        .unreadable
+        .iter()
+        .map(|u| {
+            let file = u.path.file_name().unwrap().to_string_lossy().into_owned();
+            format!("{file}: {}", u.reason)
+        })
+        .collect();
+    assert_eq!(bad.len(), 4, "{bad:#?}");
+    assert!(
+        bad[0].starts_with("bad.json: it is not an execution record"),
+        "{bad:#?}"
+    );
+    assert!(
+        bad[1].starts_with("copy.json: it holds execution old, not copy"),
+        "{bad:#?}"
+    );
+    assert!(bad[2].starts_with("dir.json: cannot be read"), "{bad:#?}");
+    assert!(
+        bad[3].starts_with("foreign.json: it is not an execution record"),
+        "{bad:#?}"
+    );
+    // Listing through the API shows the good ones too.
+    let err = aws.sfn().execution("copy").unwrap_err().to_string();
+    assert!(
+        err.contains("copy.json") && err.contains("holds execution old"),
+        "{err}"
+    );
+}
+
+/// Issue item 2: a second process listing the data directory reported another process's running
+/// execution as ABORTED (it later became SUCCEEDED). Two stand-ins over one directory here, each
+/// with its own owner lock, behave as two processes do (the locks are per open file).
+#[tokio::test]
+async fn a_live_execution_of_another_process_is_running_not_aborted() {
+    let (_dir, runner) = local("sfn-live", FakeModelBehavior::default());
+    let gate = Arc::new(Semaphore::new(0));
+    let machine = register(&runner, Arc::clone(&gate));
+    runner
+        .sfn_client()
+        .start_execution()
+        .state_machine_arn(&machine)
+        .name("live-1")
+        .input("{}")
+        .send()
+        .await
+        .unwrap();
+
+    let other = LocalAws::open(runner.data_dir().root()).unwrap();
+    let seen = other.sfn().execution("live-1").unwrap().unwrap();
+    assert_eq!(seen.status, imagegen_local::sfn::Status::Running);
+    let listed = other.sfn().executions().unwrap().records;
+    assert_eq!(listed[0].status, imagegen_local::sfn::Status::Running);
+
+    gate.add_permits(1);
+    runner.sfn().wait("live-1").await.unwrap().unwrap();
+    let seen = other.sfn().execution("live-1").unwrap().unwrap();
+    assert_eq!(seen.status, imagegen_local::sfn::Status::Succeeded);
+}
+
+/// A record whose owner lock is free (its process ended) is ABORTED; one whose lock is held is not.
+#[test]
+fn running_records_are_aborted_only_when_their_owner_is_gone() {
+    let dir = TempDir::new("sfn-owner");
+    let aws = LocalAws::open(dir.path()).unwrap();
+    let executions = aws.data_dir().executions_dir();
+    let held = imagegen_local::sfn::owner::Owner::acquire(&executions).unwrap();
+    let gone = imagegen_local::sfn::owner::Owner::acquire(&executions).unwrap();
+    let gone_id = gone.id().to_owned();
+    drop(gone);
+    for (name, owner) in [("held", held.id().to_owned()), ("gone", gone_id)] {
+        let record = json!({
+            "name": name, "executionArn": format!("arn:aws:states:us-east-1:000000000000:execution:pipe:{name}"),
+            "stateMachineArn": "arn:aws:states:us-east-1:000000000000:stateMachine:pipe",
+            "status": "RUNNING", "input": "{}", "startDate": "2024-01-01T00:00:00.000Z",
+            "owner": owner
+        });
+        std::fs::write(executions.join(format!("{name}.json")), record.to_string()).unwrap();
+    }
+    let status = |name| aws.sfn().execution(name).unwrap().unwrap().status;
+    assert_eq!(status("held"), imagegen_local::sfn::Status::Running);
+    assert_eq!(status("gone"), imagegen_local::sfn::Status::Aborted);
+    drop(held);
+    assert_eq!(status("held"), imagegen_local::sfn::Status::Aborted);
 }

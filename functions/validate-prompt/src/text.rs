@@ -1,5 +1,7 @@
 //! Normalising prompt text.
 
+use crate::fold::fold;
+
 /// Why a piece of text is not acceptable as it stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TextProblem {
@@ -24,14 +26,15 @@ pub fn normalise(raw: &str) -> Result<String, TextProblem> {
     Ok(raw.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
-/// The first blocklisted term the text contains as a whole word (case-insensitive), if any.
+/// The first blocklisted term the text contains as a whole word, if any. Text and terms are compared
+/// in their [`fold`]ed form, so case, full-width letters, invisible characters and Cyrillic or
+/// Greek look-alikes do not hide a term.
 pub fn blocked_term<'a>(text: &str, blocklist: &'a [String]) -> Option<&'a str> {
-    let lower = text.to_lowercase();
-    blocklist
-        .iter()
-        .map(String::as_str)
-        .filter(|term| !term.is_empty())
-        .find(|term| contains_word(&lower, term))
+    let folded = fold(text);
+    blocklist.iter().map(String::as_str).find(|term| {
+        let term = fold(term);
+        !term.trim().is_empty() && contains_word(&folded, term.trim())
+    })
 }
 
 fn contains_word(haystack: &str, needle: &str) -> bool {
@@ -78,5 +81,21 @@ mod tests {
         assert_eq!(blocked_term("a red panda eating", &list), Some("red panda"));
         assert_eq!(blocked_term("café gore", &list), Some("gore"));
         assert_eq!(blocked_term("anything", &[]), None);
+    }
+
+    #[test]
+    fn disguised_terms_are_still_blocked() {
+        let list = vec!["gore".to_owned(), "Red Panda".to_owned()];
+        for prompt in [
+            "lots of go\u{200b}re",
+            "lots of ｇｏｒｅ",
+            "lots of gоrе",
+            "lots of GΟRE",
+            "a red\u{ad} pаnda",
+        ] {
+            assert!(blocked_term(prompt, &list).is_some(), "{prompt:?}");
+        }
+        assert_eq!(blocked_term("a gоrge", &list), None);
+        assert_eq!(blocked_term("a cat", &["  ".to_owned()]), None);
     }
 }

@@ -68,13 +68,15 @@ impl FakeModelBehavior {
         })
     }
 
-    /// The first filter term found in `text`, if any.
+    /// The first filter term found in `text`, if any. A blank term blocks nothing (every text
+    /// "contains" the empty string).
     pub fn blocked_term(&self, text: &str) -> Option<&str> {
         let text = text.to_lowercase();
         self.filter_terms
             .iter()
             .map(String::as_str)
-            .find(|term| text.contains(&term.to_lowercase()))
+            .filter(|term| !term.trim().is_empty())
+            .find(|term| text.contains(&term.trim().to_lowercase()))
     }
 }
 
@@ -117,6 +119,15 @@ mod tests {
         assert_eq!(b.latency, Duration::from_millis(5));
         assert_eq!(b.blocked_term("Some VIOLENCE here"), Some("Violence"));
         assert_eq!(b.blocked_term("a calm sea"), None);
+    }
+
+    #[test]
+    fn a_blank_term_blocks_nothing() {
+        let b = FakeModelBehavior {
+            filter_terms: vec![String::new(), "  ".into()],
+            ..FakeModelBehavior::default()
+        };
+        assert_eq!(b.blocked_term("a cat"), None);
     }
 
     #[test]

@@ -12,12 +12,15 @@
 //!   `StateMachineDoesNotExist`.
 //! - Executions are kept in `<data-dir>/executions/<name>.json` ([`store`]): status, input, output,
 //!   error, cause, start and stop dates and the whole history, written when it starts and ends. A
-//!   file left `RUNNING` by a process that ended is reported as `ABORTED`.
+//!   `RUNNING` record is live while the process that runs it holds its owner lock ([`owner`]), in
+//!   this process or another; once that process has ended it is reported `ABORTED`, which is then
+//!   true and final.
 //! - [`SfnService::wait`] awaits the end of an execution started in this process; a listener
 //!   ([`SfnService::set_listener`]) sees every history event as it is recorded.
 
 pub mod api;
 pub mod names;
+pub mod owner;
 pub mod record;
 pub mod store;
 
@@ -36,8 +39,9 @@ use crate::error::LocalError;
 use crate::ids::new_id;
 use crate::transport::{InProcessClient, LocalRequest, LocalResponse, LocalService};
 use api::ApiError;
+use owner::Owner;
 pub use record::{ExecutionRecord, Status};
-pub use store::ExecutionStore;
+pub use store::{ExecutionStore, Listing, Unreadable};
 
 /// Sees each history event of every execution: (execution name, event).
 pub type Listener = Arc<dyn Fn(&str, &HistoryEvent) + Send + Sync>;
@@ -60,6 +64,8 @@ pub struct SfnService {
     machines: RwLock<HashMap<String, Arc<Machine>>>,
     live: Arc<Mutex<HashMap<String, Live>>>,
     listener: RwLock<Option<Listener>>,
+    /// This process's owner lock, taken when it starts its first execution.
+    owner: Mutex<Option<Arc<Owner>>>,
 }
 
 impl std::fmt::Debug for SfnService {
@@ -90,6 +96,7 @@ impl SfnService {
             machines: RwLock::new(HashMap::new()),
             live: Arc::new(Mutex::new(HashMap::new())),
             listener: RwLock::new(None),
+            owner: Mutex::new(None),
         }
     }
 
@@ -138,29 +145,63 @@ impl SfnService {
     }
 
     /// An execution by name: the live record while it runs here, else the stored one (a stored
-    /// `RUNNING` execution that is not running in this process is reported `ABORTED`).
+    /// `RUNNING` execution whose process has ended is reported `ABORTED`).
     pub fn execution(&self, name: &str) -> Result<Option<ExecutionRecord>, LocalError> {
         if let Some(live) = lock(&self.live).get(name) {
             return Ok(Some(lock(&live.record).clone()));
         }
-        Ok(self.store.load(name)?.map(settle))
+        Ok(self.store.load(name)?.map(|r| self.settle(r)))
     }
 
-    /// Every execution, newest first.
-    pub fn executions(&self) -> Result<Vec<ExecutionRecord>, LocalError> {
+    /// Every execution, newest first (live records for those running here), and the files in the
+    /// executions directory that are not execution records.
+    pub fn executions(&self) -> Result<Listing, LocalError> {
         let live: HashMap<String, ExecutionRecord> = lock(&self.live)
             .iter()
             .map(|(name, l)| (name.clone(), lock(&l.record).clone()))
             .collect();
-        Ok(self
-            .store
-            .list()?
+        let mut listing = self.store.list()?;
+        listing.records = listing
+            .records
             .into_iter()
             .map(|r| match live.get(&r.name) {
                 Some(l) => l.clone(),
-                None => settle(r),
+                None => self.settle(r),
             })
-            .collect())
+            .collect();
+        Ok(listing)
+    }
+
+    /// A stored record as it is now: a `RUNNING` one stays so while its owner lives (in this
+    /// process or another); once the owner is gone it can never end, so it is `ABORTED`.
+    fn settle(&self, record: ExecutionRecord) -> ExecutionRecord {
+        if record.status != Status::Running {
+            return record;
+        }
+        let dir = self.store.dir();
+        if record
+            .owner
+            .as_deref()
+            .is_some_and(|id| owner::is_alive(dir, id))
+        {
+            return record;
+        }
+        // The owner may have saved the end and exited between our read and the lock check.
+        match self.store.load(&record.name) {
+            Ok(Some(fresh)) if fresh.status != Status::Running => fresh,
+            _ => aborted_with_its_process(record),
+        }
+    }
+
+    /// This process's owner lock, taken on first use.
+    fn owner(&self) -> Result<Arc<Owner>, LocalError> {
+        let mut owner = lock(&self.owner);
+        if let Some(owner) = owner.as_ref() {
+            return Ok(Arc::clone(owner));
+        }
+        let taken = Arc::new(Owner::acquire(self.store.dir())?);
+        *owner = Some(Arc::clone(&taken));
+        Ok(taken)
     }
 
     /// Wait for execution `name` to end; returns its final record (`None` if there is no such
@@ -211,6 +252,9 @@ impl SfnService {
                 format!("Execution Already Exists: '{arn}'"),
             )
         };
+        let owner = self
+            .owner()
+            .map_err(|e| ApiError::internal(e.to_string()))?;
         let mut live = lock(&self.live);
         if let Some(running) = live.get(&name) {
             let running = lock(&running.record);
@@ -232,6 +276,7 @@ impl SfnService {
             start_date: record::now_rfc3339(),
             stop_date: None,
             history: Vec::new(),
+            owner: Some(owner.id().to_owned()),
         };
         if !self
             .store
@@ -262,6 +307,7 @@ impl SfnService {
             record: shared,
             listener,
             store: self.store.clone(),
+            _owner: owner,
         };
         let live = Arc::clone(&self.live);
         tokio::spawn(async move {
@@ -330,9 +376,14 @@ impl SfnService {
             })?),
         };
         let (max, offset) = api::page(body, 100)?;
-        let all: Vec<ExecutionRecord> = self
+        let listing = self
             .executions()
-            .map_err(|e| ApiError::internal(e.to_string()))?
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        for bad in &listing.unreadable {
+            tracing::warn!(path = %bad.path.display(), reason = %bad.reason, "local Step Functions: not an execution record");
+        }
+        let all: Vec<ExecutionRecord> = listing
+            .records
             .into_iter()
             .filter(|r| r.state_machine_arn == machine_arn)
             .filter(|r| filter.is_none_or(|f| r.status == f))
@@ -365,16 +416,13 @@ fn started(record: &ExecutionRecord) -> Value {
     })
 }
 
-/// A stored execution that claims to run, but not here, ended with its process.
-fn settle(mut record: ExecutionRecord) -> ExecutionRecord {
-    if record.status == Status::Running {
-        record.status = Status::Aborted;
-        record.error = Some("States.Aborted".to_owned());
-        record.cause = Some(
-            "the imagegen process that ran this execution ended before the execution did"
-                .to_owned(),
-        );
-    }
+/// A stored `RUNNING` record whose process has ended, as it truly is: `ABORTED`.
+fn aborted_with_its_process(mut record: ExecutionRecord) -> ExecutionRecord {
+    record.status = Status::Aborted;
+    record.error = Some("States.Aborted".to_owned());
+    record.cause = Some(
+        "the imagegen process that ran this execution ended before the execution did".to_owned(),
+    );
     record
 }
 
@@ -384,6 +432,8 @@ struct Runner {
     record: Arc<Mutex<ExecutionRecord>>,
     listener: Option<Listener>,
     store: ExecutionStore,
+    /// Keeps the owner lock held until this execution's end is saved.
+    _owner: Arc<Owner>,
 }
 
 impl Runner {

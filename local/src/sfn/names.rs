@@ -1,5 +1,7 @@
 //! Execution names and the ARNs of local state machines and executions.
 
+use imagegen_core::display::escape_controls;
+
 use crate::config::ACCOUNT_ID;
 
 /// Step Functions' limit on names.
@@ -8,10 +10,11 @@ pub const MAX_NAME_CHARS: usize = 80;
 /// Why Step Functions refuses a name (`InvalidName`), or `None` when it is valid: 1 to 80 characters,
 /// no whitespace, brackets, wildcards, `"#%\^|~`$&,;:/` or control characters.
 pub fn name_problem(name: &str) -> Option<String> {
+    let shown = escape_controls(name);
     let count = name.chars().count();
     if count == 0 || count > MAX_NAME_CHARS {
         return Some(format!(
-            "Invalid Name: '{name}' (must be 1 to {MAX_NAME_CHARS} characters)"
+            "Invalid Name: '{shown}' (must be 1 to {MAX_NAME_CHARS} characters)"
         ));
     }
     let bad = name.chars().find(|&c| {
@@ -20,7 +23,7 @@ pub fn name_problem(name: &str) -> Option<String> {
             || ('\u{7f}'..='\u{9f}').contains(&c)
             || "<>{}[]?*\"#%\\^|~`$&,;:/".contains(c)
     });
-    bad.map(|c| format!("Invalid Name: '{name}' (character {c:?} is not allowed)"))
+    bad.map(|c| format!("Invalid Name: '{shown}' (character {c:?} is not allowed)"))
 }
 
 /// `arn:aws:states:{region}:000000000000:stateMachine:{name}`

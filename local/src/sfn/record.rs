@@ -13,7 +13,7 @@ pub enum Status {
     Succeeded,
     Failed,
     TimedOut,
-    /// Its process ended before it did (a local-only reason: nothing else aborts executions).
+    /// Stopped before it ended: by StopExecution, or (locally) because the process that ran it ended.
     Aborted,
 }
 
@@ -74,6 +74,10 @@ pub struct ExecutionRecord {
     /// Every history event recorded so far.
     #[serde(default)]
     pub history: Vec<HistoryEvent>,
+    /// The owner id of the process running it (see [`super::owner`]); absent in records written
+    /// before owners were kept, which read as ended when `RUNNING`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }
 
 impl ExecutionRecord {

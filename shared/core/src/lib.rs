@@ -6,11 +6,13 @@
 //! - [`config`]: reading settings from environment variables with clear errors; [`config::vars`]
 //!   names every variable.
 //! - [`model`]: Bedrock image model families, their limits, request and response shapes.
+//! - [`display`]: text from outside made safe to show (control characters escaped).
 //! - [`keys`]: the S3 key layout and which uploads are prompt files.
 //! - [`ports`]: the traits handlers depend on; `imagegen-aws` implements them over the SDK clients.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod config;
+pub mod display;
 pub mod error;
 pub mod keys;
 pub mod model;
