@@ -3,7 +3,9 @@
 //!
 //! The caller registers each state machine with the [`Engine`] (and so the task handlers) that runs it
 //! ([`SfnService::register_state_machine`]); the stand-in answers `StartExecution`,
-//! `DescribeExecution`, `GetExecutionHistory` and `ListExecutions` as Step Functions does:
+//! `DescribeExecution`, `GetExecutionHistory`, `ListExecutions`, `StopExecution`
+//! ([`stop`]), `ListStateMachines`, `DescribeStateMachine` ([`machines`]) and `TestState`
+//! ([`test_state`]) as Step Functions does:
 //!
 //! - `StartExecution` answers at once and runs the execution on a spawned tokio task. A name that
 //!   exists is `ExecutionAlreadyExists`, except while that execution runs with the identical input,
@@ -19,12 +21,16 @@
 //!   ([`SfnService::set_listener`]) sees every history event as it is recorded.
 
 pub mod api;
+mod machines;
 pub mod names;
 pub mod owner;
 pub mod record;
+mod stop;
 pub mod store;
+mod test_state;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use aws_sdk_sfn::config::{BehaviorVersion, Region};
@@ -32,7 +38,7 @@ use imagegen_statemachine::{
     Engine, ExecutionOptions, ExecutionStatus, HistoryEvent, StateMachine,
 };
 use serde_json::{Map, Value, json};
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
 use crate::config::{ClientOptions, credentials};
 use crate::error::LocalError;
@@ -41,7 +47,11 @@ use crate::transport::{InProcessClient, LocalRequest, LocalResponse, LocalServic
 use api::ApiError;
 use owner::Owner;
 pub use record::{ExecutionRecord, Status};
+pub use stop::Shutdown;
 pub use store::{ExecutionStore, Listing, Unreadable};
+
+/// The most input StartExecution takes (Step Functions' payload limit).
+pub const MAX_INPUT_BYTES: usize = 262_144;
 
 /// Sees each history event of every execution: (execution name, event).
 pub type Listener = Arc<dyn Fn(&str, &HistoryEvent) + Send + Sync>;
@@ -50,11 +60,17 @@ struct Machine {
     name: String,
     definition: Arc<StateMachine>,
     engine: Engine,
+    /// The definition as DescribeStateMachine shows it (placeholders substituted), when known.
+    definition_text: Option<String>,
+    /// RFC 3339.
+    created: String,
 }
 
 struct Live {
     record: Arc<Mutex<ExecutionRecord>>,
     done: watch::Receiver<bool>,
+    /// Wakes the runner to stop (StopExecution, shutdown); the record is already final then.
+    stop: Arc<Notify>,
 }
 
 /// The Step Functions stand-in.
@@ -66,6 +82,10 @@ pub struct SfnService {
     listener: RwLock<Option<Listener>>,
     /// This process's owner lock, taken when it starts its first execution.
     owner: Mutex<Option<Arc<Owner>>>,
+    /// The engine TestState runs states with (its registry binds task resources).
+    test_engine: RwLock<Option<Engine>>,
+    /// False once shutdown began: no new executions.
+    accepting: AtomicBool,
 }
 
 impl std::fmt::Debug for SfnService {
@@ -97,6 +117,8 @@ impl SfnService {
             live: Arc::new(Mutex::new(HashMap::new())),
             listener: RwLock::new(None),
             owner: Mutex::new(None),
+            test_engine: RwLock::new(None),
+            accepting: AtomicBool::new(true),
         }
     }
 
@@ -113,11 +135,40 @@ impl SfnService {
         definition: StateMachine,
         engine: Engine,
     ) -> String {
+        self.register(name, definition, engine, None)
+    }
+
+    /// Load `text` (a definition with `${...}` placeholders replaced by `substitutions`) and make it
+    /// the state machine `name`, run by `engine`; DescribeStateMachine then shows the text. Returns
+    /// its ARN.
+    pub fn register_state_machine_source(
+        &self,
+        name: &str,
+        text: &str,
+        substitutions: &HashMap<String, String>,
+        engine: Engine,
+    ) -> Result<String, imagegen_statemachine::LoadError> {
+        let definition = StateMachine::from_json(text, substitutions)?;
+        let shown = substitutions.iter().fold(text.to_owned(), |t, (k, v)| {
+            t.replace(&format!("${{{k}}}"), v)
+        });
+        Ok(self.register(name, definition, engine, Some(shown)))
+    }
+
+    fn register(
+        &self,
+        name: &str,
+        definition: StateMachine,
+        engine: Engine,
+        definition_text: Option<String>,
+    ) -> String {
         let arn = self.state_machine_arn(name);
         let machine = Arc::new(Machine {
             name: name.to_owned(),
             definition: Arc::new(definition),
             engine,
+            definition_text,
+            created: record::now_rfc3339(),
         });
         self.machines
             .write()
@@ -238,7 +289,23 @@ impl SfnService {
         if let Some(problem) = names::name_problem(&name) {
             return Err(ApiError::new("InvalidName", problem));
         }
+        if !self.accepting.load(Ordering::SeqCst) {
+            return Err(ApiError {
+                status: 503,
+                error_type: "ServiceUnavailable",
+                message: "the local Step Functions is shutting down".to_owned(),
+            });
+        }
         let input_text = api::string(body, "input").unwrap_or("{}").to_owned();
+        if input_text.len() > MAX_INPUT_BYTES {
+            return Err(ApiError::new(
+                "InvalidExecutionInput",
+                format!(
+                    "Invalid State Machine Execution Input: the input is {} bytes; the limit is {MAX_INPUT_BYTES}",
+                    input_text.len()
+                ),
+            ));
+        }
         let input: Value = serde_json::from_str(&input_text).map_err(|e| {
             ApiError::new(
                 "InvalidExecutionInput",
@@ -288,11 +355,13 @@ impl SfnService {
         let answer = started(&record);
         let shared = Arc::new(Mutex::new(record));
         let (tx, rx) = watch::channel(false);
+        let stop = Arc::new(Notify::new());
         live.insert(
             name.clone(),
             Live {
                 record: Arc::clone(&shared),
                 done: rx,
+                stop: Arc::clone(&stop),
             },
         );
         drop(live);
@@ -307,6 +376,7 @@ impl SfnService {
             record: shared,
             listener,
             store: self.store.clone(),
+            stop,
             _owner: owner,
         };
         let live = Arc::clone(&self.live);
@@ -432,6 +502,8 @@ struct Runner {
     record: Arc<Mutex<ExecutionRecord>>,
     listener: Option<Listener>,
     store: ExecutionStore,
+    /// Notified when the execution was stopped (its record is final and saved by the stopper).
+    stop: Arc<Notify>,
     /// Keeps the owner lock held until this execution's end is saved.
     _owner: Arc<Owner>,
 }
@@ -443,7 +515,13 @@ impl Runner {
         let listener = self.listener.clone();
         let observed_name = name.clone();
         let engine = self.machine.engine.clone().with_observer(move |event| {
-            lock(&events).history.push(event.clone());
+            let mut record = lock(&events);
+            // A stopped execution's history ends with its ExecutionAborted event.
+            if record.status != Status::Running {
+                return;
+            }
+            record.history.push(event.clone());
+            drop(record);
             if let Some(listener) = &listener {
                 listener(&observed_name, event);
             }
@@ -455,10 +533,22 @@ impl Runner {
             ..ExecutionOptions::default()
         };
         // A panicking task handler must not leave the execution RUNNING forever.
-        let outcome =
-            tokio::spawn(async move { engine.execute(&definition, input, options).await }).await;
-        let final_record = {
-            let mut record = lock(&self.record);
+        let task = tokio::spawn(async move { engine.execute(&definition, input, options).await });
+        let abort = task.abort_handle();
+        let outcome = tokio::select! {
+            outcome = task => outcome,
+            () = self.stop.notified() => {
+                abort.abort();
+                return;
+            }
+        };
+        // Saved under the record's lock, so a StopExecution racing with the end either comes first
+        // (and this sees it stopped) or finds it ended.
+        let mut record = lock(&self.record);
+        if record.status != Status::Running {
+            return;
+        }
+        {
             record.stop_date = Some(record::now_rfc3339());
             match outcome {
                 Ok(execution) => {
@@ -478,10 +568,9 @@ impl Runner {
                     record.cause = Some(format!("the execution's task panicked: {e}"));
                 }
             }
-            record.clone()
-        };
-        tracing::debug!(arn = %final_record.execution_arn, status = %final_record.status, "local Step Functions: execution ended");
-        if let Err(e) = self.store.save(&final_record) {
+        }
+        tracing::debug!(arn = %record.execution_arn, status = %record.status, "local Step Functions: execution ended");
+        if let Err(e) = self.store.save(&record) {
             tracing::error!(error = %e, "local Step Functions: could not save the execution");
         }
     }
@@ -490,19 +579,29 @@ impl Runner {
 impl LocalService for SfnService {
     async fn handle(&self, request: LocalRequest) -> LocalResponse {
         let operation = api::operation(request.header("x-amz-target")).map(str::to_owned);
-        let result = api::body(&request.body).and_then(|body| match operation.as_deref() {
+        let body = match api::body(&request.body) {
+            Ok(body) => body,
+            Err(e) => return e.response(),
+        };
+        let result = match operation.as_deref() {
             Some("StartExecution") => self.start_execution(&body),
             Some("DescribeExecution") => self.find(&body).map(|r| api::describe(&r)),
             Some("GetExecutionHistory") => self.history(&body),
             Some("ListExecutions") => self.list(&body),
+            Some("StopExecution") => self.stop_execution(&body),
+            Some("ListStateMachines") => self.list_state_machines(&body),
+            Some("DescribeStateMachine") => self.describe_state_machine(&body),
+            Some("TestState") => self.test_state(&body).await,
             other => Err(ApiError::new(
                 "UnknownOperationException",
                 format!(
-                    "the local Step Functions answers StartExecution, DescribeExecution, GetExecutionHistory and ListExecutions, not {}",
+                    "the local Step Functions answers StartExecution, DescribeExecution, \
+                     GetExecutionHistory, ListExecutions, StopExecution, ListStateMachines, \
+                     DescribeStateMachine and TestState, not {}",
                     other.unwrap_or("(no X-Amz-Target)")
                 ),
             )),
-        });
+        };
         match result {
             Ok(body) => api::ok(&body),
             Err(e) => {
