@@ -11,6 +11,7 @@ use crate::datadir::DataDir;
 use crate::error::LocalError;
 use crate::outbox::{Outbox, OutboxMessage};
 use crate::sfn::{ExecutionStore, SfnService};
+use crate::sns::SnsService;
 
 /// The offline AWS of one data directory.
 ///
@@ -22,6 +23,7 @@ pub struct LocalAws {
     options: ClientOptions,
     model: Arc<FakeModel>,
     outbox: Arc<Outbox>,
+    sns: Arc<SnsService>,
     sfn: Arc<SfnService>,
 }
 
@@ -46,11 +48,13 @@ impl LocalAws {
         let outbox = Arc::new(Outbox::new(data.outbox_dir()));
         let store = ExecutionStore::open(data.executions_dir())?;
         let sfn = Arc::new(SfnService::new(options.region.clone(), store));
+        let sns = Arc::new(SnsService::new(Arc::clone(&outbox)));
         Ok(Self {
             data,
             options,
             model: Arc::new(FakeModel::new(behavior)),
             outbox,
+            sns,
             sfn,
         })
     }
@@ -79,6 +83,11 @@ impl LocalAws {
         crate::s3::s3_client(&self.data.s3_root(), &self.options)
     }
 
+    /// The S3 service over `<data-dir>/s3/` (what [`Self::s3_client`] talks to), for serving it.
+    pub fn s3_service(&self) -> Result<s3s::service::S3Service, LocalError> {
+        crate::s3::s3_service(&self.data.s3_root())
+    }
+
     /// A Bedrock runtime client answered by the offline model.
     pub fn bedrock_client(&self) -> aws_sdk_bedrockruntime::Client {
         bedrock_client(Arc::clone(&self.model), &self.options)
@@ -86,7 +95,12 @@ impl LocalAws {
 
     /// An SNS client whose messages land in `<data-dir>/outbox/`.
     pub fn sns_client(&self) -> aws_sdk_sns::Client {
-        crate::sns::sns_client(Arc::clone(&self.outbox), &self.options)
+        crate::sns::sns_client(Arc::clone(&self.sns), &self.options)
+    }
+
+    /// The SNS stand-in: register topics, read subscriptions.
+    pub fn sns(&self) -> &Arc<SnsService> {
+        &self.sns
     }
 
     /// The ARN of a local topic (any well-formed topic ARN is accepted by the local SNS).
