@@ -10,7 +10,10 @@
 //! - SNS ([`sns`]): `Publish` writes `.eml` files and `messages.jsonl` to `<data-dir>/outbox/`
 //!   ([`outbox`]).
 //! - Step Functions ([`sfn`]): executions run on the local ASL engine, kept in `<data-dir>/executions/`.
-//! - [`LocalAws`] ties them to one data directory ([`datadir`]).
+//! - [`LocalAws`] ties them to one data directory ([`datadir`]); one process at a time writes to it
+//!   ([`lock`]).
+//! - [`server`]: the same stand-ins on one loopback HTTP endpoint, for other processes (routed by the
+//!   SigV4 scope's service, signatures checked, AWS's error shapes).
 //!
 //! A new stand-in implements [`transport::LocalService`] and is handed to its
 //! SDK client with [`transport::InProcessClient`], as [`bedrock::transport`], [`sns`] and [`sfn`] do.
