@@ -548,25 +548,23 @@ impl Runner {
         if record.status != Status::Running {
             return;
         }
-        {
-            record.stop_date = Some(record::now_rfc3339());
-            match outcome {
-                Ok(execution) => {
-                    record.status = match execution.status {
-                        ExecutionStatus::Succeeded => Status::Succeeded,
-                        ExecutionStatus::Failed => Status::Failed,
-                        ExecutionStatus::TimedOut => Status::TimedOut,
-                    };
-                    record.output = execution.output.map(|o| o.to_string());
-                    record.error = execution.error;
-                    record.cause = execution.cause;
-                    record.history = execution.history;
-                }
-                Err(e) => {
-                    record.status = Status::Failed;
-                    record.error = Some("States.Runtime".to_owned());
-                    record.cause = Some(format!("the execution's task panicked: {e}"));
-                }
+        record.stop_date = Some(record::now_rfc3339());
+        match outcome {
+            Ok(execution) => {
+                record.status = match execution.status {
+                    ExecutionStatus::Succeeded => Status::Succeeded,
+                    ExecutionStatus::Failed => Status::Failed,
+                    ExecutionStatus::TimedOut => Status::TimedOut,
+                };
+                record.output = execution.output.map(|o| o.to_string());
+                record.error = execution.error;
+                record.cause = execution.cause;
+                record.history = execution.history;
+            }
+            Err(e) => {
+                record.status = Status::Failed;
+                record.error = Some("States.Runtime".to_owned());
+                record.cause = Some(format!("the execution's task panicked: {e}"));
             }
         }
         tracing::debug!(arn = %record.execution_arn, status = %record.status, "local Step Functions: execution ended");
