@@ -107,7 +107,8 @@ run_cold_start() {
 
 run_engine_and_e2e() {
   # Section 4's figures, measured in this run: the local ASL engine (criterion) and the whole local
-  # pipeline through the CLI (cargo bench; writes bench/extra/e2e.md itself).
+  # pipeline through the CLI and the `imagegen serve` endpoint (cargo bench; they write
+  # bench/extra/e2e.md and bench/extra/serve.md themselves).
   step "Local ASL engine: cargo bench -p imagegen-statemachine --bench transitions"
   (cd "$REPO" && CARGO_TARGET_DIR="$BENCH_TARGET_DIR" cargo bench --quiet -p imagegen-statemachine \
       --bench transitions) >&2 || fail "the engine benchmark failed"
@@ -116,6 +117,9 @@ run_engine_and_e2e() {
   step "Local end-to-end pipeline: cargo bench -p imagegen-cli --bench e2e"
   (cd "$REPO" && CARGO_TARGET_DIR="$BENCH_TARGET_DIR" cargo bench --quiet -p imagegen-cli --bench e2e) >&2 \
     || fail "the end-to-end benchmark failed"
+  step "Local endpoint (imagegen serve): cargo bench -p imagegen-cli --bench serve"
+  (cd "$REPO" && CARGO_TARGET_DIR="$BENCH_TARGET_DIR" cargo bench --quiet -p imagegen-cli --bench serve) >&2 \
+    || fail "the serve benchmark failed"
 }
 
 run_packages() {

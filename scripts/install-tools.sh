@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what the build and tests need, if missing. Idempotent; safe on a fresh machine.
 #   install-tools.sh lambda   cargo-lambda (PyPI), the aarch64 Rust target, and on x86_64 nasm (apt)
+#   install-tools.sh aws-cli  the AWS CLI v1 (PyPI), which the `imagegen serve` tests drive
 set -euo pipefail
 case "${1:-}" in
   lambda)
@@ -25,8 +26,15 @@ case "${1:-}" in
         || echo "warning: could not install nasm; x86_64 builds encode JPEG without SIMD" >&2
     fi
     ;;
+  aws-cli)
+    if ! aws --version >/dev/null 2>&1; then
+      echo "installing the AWS CLI (PyPI)" >&2
+      python3 -m pip install --quiet --disable-pip-version-check 'awscli==1.45.11'
+      command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
+    fi
+    ;;
   *)
-    echo "usage: install-tools.sh lambda" >&2
+    echo "usage: install-tools.sh lambda|aws-cli" >&2
     exit 2
     ;;
 esac

@@ -14,6 +14,7 @@ step() { printf '\n==> %s (%ss)\n' "$*" "$((SECONDS - start))"; }
 
 step "tools"
 bash scripts/install-tools.sh lambda
+bash scripts/install-tools.sh aws-cli
 
 step "cargo fmt --check"
 cargo fmt --all --check

@@ -1,5 +1,6 @@
 //! The command line.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::builder::PossibleValuesParser;
@@ -79,6 +80,9 @@ pub enum Command {
         #[command(subcommand)]
         command: AwsCommand,
     },
+    /// Serve the offline S3, Step Functions and SNS on a loopback endpoint, for the AWS CLI and
+    /// SDKs (`--endpoint-url`); uploads under prompts/ run the pipeline. Ctrl-C stops.
+    Serve(ServeArgs),
     /// Show one execution's history.
     History {
         /// The execution name (see `imagegen executions`).
@@ -112,6 +116,17 @@ pub struct RunArgs {
     /// Console-style JSON input ({"prompt": ..., "width": ...}); flags override its fields.
     #[arg(long, value_name = "FILE")]
     pub input: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// The address to listen on; loopback only unless this names another one (port 0: any free
+    /// port, printed at start).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:4566")]
+    pub listen: SocketAddr,
+    /// On Ctrl-C, how long running executions may take to end before they are recorded ABORTED.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5)]
+    pub grace_seconds: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -170,6 +185,19 @@ mod tests {
         );
         let cli = Cli::try_parse_from(["imagegen", "run", "a cat", "--fake-corrupt=3"]).unwrap();
         assert_eq!(cli.fake.fake_corrupt, Some(3));
+    }
+
+    #[test]
+    fn serve_listens_on_loopback_by_default() {
+        let cli = Cli::try_parse_from(["imagegen", "serve"]).unwrap();
+        let Command::Serve(args) = cli.command else {
+            panic!("{cli:?}")
+        };
+        assert_eq!(args.listen.to_string(), "127.0.0.1:4566");
+        assert!(args.listen.ip().is_loopback());
+        let cli = Cli::try_parse_from(["imagegen", "serve", "--listen", "0.0.0.0:8080"]).unwrap();
+        assert!(matches!(cli.command, Command::Serve(a) if a.listen.port() == 8080));
+        assert!(Cli::try_parse_from(["imagegen", "serve", "--listen", "localhost"]).is_err());
     }
 
     #[test]

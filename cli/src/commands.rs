@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use imagegen_core::config::{Env, ProcessEnv, vars};
 use imagegen_core::display::escape_controls;
-use imagegen_local::{ClientOptions, FakeModelBehavior, LocalAws, LocalError};
+use imagegen_local::{ClientOptions, DataDir, FakeModelBehavior, LocalAws, LocalError, WriterLock};
 
 use crate::args::{AwsCommand, AwsStartArgs, Cli, Command, FakeArgs};
 use crate::error::CliError;
@@ -48,14 +48,14 @@ pub async fn execute(cli: &Cli, out: &mut (dyn Write + Send)) -> Result<u8, CliE
     match &cli.command {
         Command::Run(args) => {
             let input = input::build(args)?;
-            let pipeline = open(cli).await?;
+            let (_lock, pipeline) = open(cli, "imagegen run").await?;
             let name = input::execution_name(&input);
             writeln!(out, "Execution {name}").ok();
             let record = pipeline.run(&name, &input).await?;
             finish(&Report::new(&record, pipeline.aws()), out)
         }
         Command::Upload { file } => {
-            let pipeline = open(cli).await?;
+            let (_lock, pipeline) = open(cli, "imagegen upload").await?;
             writeln!(
                 out,
                 "Uploading {} to s3://{}/prompts/",
@@ -74,6 +74,7 @@ pub async fn execute(cli: &Cli, out: &mut (dyn Write + Send)) -> Result<u8, CliE
             let s3 = aws_sdk_s3::Client::new(&sdk);
             aws_start(&sfn, &s3, args, out).await
         }
+        Command::Serve(args) => crate::serve::serve(cli, args, out).await,
         Command::Executions => {
             let aws = open_data(&cli.data_dir)?;
             let listing = aws.sfn().executions()?;
@@ -140,22 +141,29 @@ pub async fn aws_start(
     Ok(0)
 }
 
-async fn open(cli: &Cli) -> Result<LocalPipeline, CliError> {
+/// The pipeline of the data directory, for a command that writes to it (`command` names it to a
+/// refused second writer): its writer lock is held while the returned lock lives.
+async fn open(cli: &Cli, command: &str) -> Result<(WriterLock, LocalPipeline), CliError> {
+    let lock = writer_lock(&cli.data_dir, command)?;
     let options = PipelineOptions {
         behavior: behavior(&cli.fake)?,
         overrides: env_overrides(),
         ..PipelineOptions::default()
     };
     let pipeline = LocalPipeline::open(&cli.data_dir, options)?;
-    for settled in pipeline.recover().await? {
-        eprintln!(
-            "imagegen: execution {} was left running by an imagegen process that ended; it is now ABORTED and its user was emailed",
-            imagegen_core::display::escape_controls(&settled.name)
-        );
-    }
+    pipeline.recover().await?;
     let progress = Arc::new(Progress::new(Box::new(std::io::stdout())));
     pipeline.on_event(move |_, event| progress.event(event));
-    Ok(pipeline)
+    Ok((lock, pipeline))
+}
+
+/// Take the data directory's writer lock for `command` (creating the directory if needed).
+pub fn writer_lock(dir: &Path, command: &str) -> Result<WriterLock, CliError> {
+    let data = DataDir::open(dir)?;
+    WriterLock::acquire(&data, command).map_err(|e| match e {
+        e @ LocalError::DataDirInUse { .. } => CliError::InUse(e),
+        e => e.into(),
+    })
 }
 
 fn open_data(dir: &Path) -> Result<LocalAws, CliError> {

@@ -9,6 +9,19 @@ pub enum CliError {
     /// The data directory could not be opened (missing permissions, foreign or corrupt).
     #[error("data directory: {0}")]
     Local(#[from] imagegen_local::LocalError),
+    /// Another process writes to the data directory (it holds the writer lock).
+    #[error(
+        "data directory: {0}. Stop it first, or give this command another --data-dir (while \
+         `imagegen serve` runs, send it work through its endpoint, e.g. with the AWS CLI)."
+    )]
+    InUse(imagegen_local::LocalError),
+    /// `imagegen serve` could not listen on its address.
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        address: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
     /// A handler's settings are invalid (an environment variable override).
     #[error("{0}")]
     Config(#[from] imagegen_core::config::ConfigError),

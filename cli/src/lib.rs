@@ -14,6 +14,8 @@
 //! - [`args`], [`input`], [`commands`]: the command line.
 //! - [`facts`]: the facts the CDK app reads from `cdk/lib/facts.json`.
 //! - [`aws`]: `imagegen aws start`, the deployed pipeline (StartExecution, polling, downloads).
+//! - [`serve`]: `imagegen serve`, the same stand-ins on a loopback endpoint for AWS clients, with S3
+//!   notifications delivered to the start-execution handler.
 //!
 //! Time: real runs use tokio time. Retry waits (2 s and more, with jitter) are real too; with
 //! `--fast-retries` (and in the tests) the engine runs on a paused tokio clock, which jumps over waits
@@ -33,6 +35,7 @@ pub mod pipeline;
 pub mod progress;
 pub mod report;
 pub mod s3event;
+pub mod serve;
 pub mod settings;
 pub mod views;
 

@@ -10,12 +10,12 @@ use imagegen_aws::{
     BedrockModel, S3Store, SfnDescriber, SfnStarter, SnsNotifier, error_text as sdk_error_text,
 };
 use imagegen_core::keys::PromptFormat;
+use imagegen_local::config::DEFAULT_S3_ENDPOINT;
 use imagegen_local::eventbridge::StatusChangeRule;
+use imagegen_local::server::CreatedBy;
 use imagegen_local::sfn::ExecutionRecord;
 use imagegen_local::{ClientOptions, FakeModelBehavior, LocalAws};
-use imagegen_statemachine::{
-    Clock, Engine, HistoryEvent, RandomSource, SeededRng, StateMachine, TokioClock,
-};
+use imagegen_statemachine::{Clock, Engine, HistoryEvent, RandomSource, SeededRng, TokioClock};
 use serde_json::Value;
 
 use crate::error::CliError;
@@ -39,6 +39,8 @@ pub struct PipelineOptions {
     /// Another state-machine definition instead of the deployed one (same `${...}` placeholders),
     /// for trying machine-level behaviour such as a whole-execution `TimeoutSeconds`.
     pub definition: Option<String>,
+    /// The S3 endpoint URLs name (presigned links in emails): where `imagegen serve` listens.
+    pub s3_endpoint: String,
 }
 
 impl Default for PipelineOptions {
@@ -49,6 +51,7 @@ impl Default for PipelineOptions {
             clock: Arc::new(TokioClock::new()),
             rng: Arc::new(SeededRng::from_entropy()),
             definition: None,
+            s3_endpoint: DEFAULT_S3_ENDPOINT.to_owned(),
         }
     }
 }
@@ -71,7 +74,11 @@ impl LocalPipeline {
     /// machine's `ModelThrottled` Retry does the retrying, as designed (on AWS the SDK's own three
     /// attempts come first; locally they would hide every injected throttle).
     pub fn open(data_dir: &Path, options: PipelineOptions) -> Result<Self, CliError> {
-        let aws = LocalAws::open_with(data_dir, ClientOptions::default(), options.behavior)?;
+        let client_options = ClientOptions {
+            s3_endpoint: options.s3_endpoint.clone(),
+            ..ClientOptions::default()
+        };
+        let aws = LocalAws::open_with(data_dir, client_options, options.behavior)?;
         let region = aws.options().region.clone();
         let machine_arn = aws.sfn().state_machine_arn(STATE_MACHINE_NAME);
         let env = function_env(&aws.topic_arn(TOPIC_NAME), &machine_arn, &options.overrides);
@@ -91,12 +98,18 @@ impl LocalPipeline {
         let bucket = functions.validate.output_bucket.clone();
         aws.create_bucket(&bucket)?;
         let text = options.definition.as_deref().unwrap_or(DEFINITION);
-        let definition = StateMachine::from_json(text, &substitutions(&region))?;
         let engine = Engine::new(registry(&region, Arc::new(functions)))
             .with_clock(options.clock)
             .with_rng(options.rng);
-        aws.sfn()
-            .register_state_machine(STATE_MACHINE_NAME, definition, engine);
+        aws.sfn().register_state_machine_source(
+            STATE_MACHINE_NAME,
+            text,
+            &substitutions(&region),
+            engine.clone(),
+        )?;
+        // TestState runs a Task against the same functions an execution would call.
+        aws.sfn().set_test_state_engine(engine);
+        aws.sns().register_topic(&aws.topic_arn(TOPIC_NAME));
         aws.sfn().add_rule(backstop_rule(&aws, &env, &machine_arn)?);
         Ok(Self {
             start_config: start_execution::Config::from_env(&env)?,
@@ -125,6 +138,21 @@ impl LocalPipeline {
     /// A Step Functions client for the local stand-in.
     pub fn sfn_client(&self) -> &aws_sdk_sfn::Client {
         &self.sfn
+    }
+
+    /// An S3 client for the local bucket.
+    pub fn s3_client(&self) -> &aws_sdk_s3::Client {
+        &self.s3
+    }
+
+    /// The prefix prompt files are uploaded under (`PROMPT_PREFIX`).
+    pub fn prompt_prefix(&self) -> &str {
+        &self.start_config.prompt_prefix
+    }
+
+    /// The topic the emails go to.
+    pub fn topic_arn(&self) -> String {
+        self.aws.topic_arn(TOPIC_NAME)
     }
 
     /// See every history event as it is recorded: (execution name, event).
@@ -165,9 +193,17 @@ impl LocalPipeline {
     }
 
     /// Settle executions left running by `imagegen` processes that have ended: they become
-    /// `ABORTED` and their users get the failure email (see `SfnService::recover`).
+    /// `ABORTED` and their users get the failure email (see `SfnService::recover`). Each is named
+    /// on stderr.
     pub async fn recover(&self) -> Result<Vec<ExecutionRecord>, CliError> {
-        Ok(self.aws.sfn().recover().await?)
+        let settled = self.aws.sfn().recover().await?;
+        for record in &settled {
+            eprintln!(
+                "imagegen: execution {} was left running by an imagegen process that ended; it is now ABORTED and its user was emailed",
+                imagegen_core::display::escape_controls(&record.name)
+            );
+        }
+        Ok(settled)
     }
 
     /// Wait for an execution to end.
@@ -213,6 +249,41 @@ impl LocalPipeline {
             etag: &etag,
             sequencer: &s3event::sequencer(),
             event_time: &event_time,
+            created_by: CreatedBy::Put,
+        }))
+    }
+
+    /// The S3 notification for an object that has just been created in `bucket` (its size and ETag
+    /// read back with HeadObject).
+    pub async fn notification(
+        &self,
+        bucket: &str,
+        key: &str,
+        created_by: CreatedBy,
+    ) -> Result<Value, CliError> {
+        let head = self
+            .s3
+            .head_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| CliError::aws("S3", sdk_error_text(&e)))?;
+        let etag = head
+            .e_tag()
+            .unwrap_or_default()
+            .trim_matches('"')
+            .to_owned();
+        let event_time = imagegen_local::sfn::record::now_rfc3339();
+        Ok(s3event::object_created(&Upload {
+            region: &self.aws.options().region,
+            bucket,
+            key,
+            size: head.content_length().unwrap_or_default().max(0) as u64,
+            etag: &etag,
+            sequencer: &s3event::sequencer(),
+            event_time: &event_time,
+            created_by,
         }))
     }
 

@@ -1,6 +1,7 @@
 //! The S3 "object created" notification S3 sends for an upload, so local uploads reach the
 //! start-execution handler in the same shape as on AWS.
 
+use imagegen_local::server::CreatedBy;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
 
@@ -34,16 +35,18 @@ pub struct Upload<'a> {
     pub sequencer: &'a str,
     /// RFC 3339.
     pub event_time: &'a str,
+    /// PutObject, CopyObject or CompleteMultipartUpload.
+    pub created_by: CreatedBy,
 }
 
-/// An `ObjectCreated:Put` event notification for an unversioned bucket (no `versionId`).
+/// An `ObjectCreated:*` event notification for an unversioned bucket (no `versionId`).
 pub fn object_created(upload: &Upload<'_>) -> Value {
     json!({"Records": [{
         "eventVersion": "2.1",
         "eventSource": "aws:s3",
         "awsRegion": upload.region,
         "eventTime": upload.event_time,
-        "eventName": "ObjectCreated:Put",
+        "eventName": upload.created_by.event_name(),
         "userIdentity": {"principalId": "AWS:IMAGEGENLOCAL"},
         "requestParameters": {"sourceIPAddress": "127.0.0.1"},
         "responseElements": {
@@ -102,8 +105,13 @@ mod tests {
             etag: "abc",
             sequencer: "01",
             event_time: "2024-01-01T00:00:00.000Z",
+            created_by: CreatedBy::CompleteMultipartUpload,
         });
         assert_eq!(e["Records"][0]["s3"]["object"]["key"], "prompts/a+b.txt");
+        assert_eq!(
+            e["Records"][0]["eventName"],
+            "ObjectCreated:CompleteMultipartUpload"
+        );
         assert!(e["Records"][0]["s3"]["object"].get("versionId").is_none());
     }
 }

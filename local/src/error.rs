@@ -51,6 +51,12 @@ pub enum LocalError {
     /// A file under `<data-dir>/executions/` that is not an execution record.
     #[error("{path} is corrupt: {detail}")]
     CorruptExecution { path: PathBuf, detail: String },
+    /// Another process is writing to the data directory (it holds the writer lock).
+    #[error(
+        "{path} is in use by {holder}: one imagegen process at a time may write to a data \
+         directory"
+    )]
+    DataDirInUse { path: PathBuf, holder: String },
     /// A fake-model environment variable has a value that cannot be used.
     #[error("environment variable {name}={value:?}: {detail}")]
     InvalidEnv {

@@ -12,7 +12,10 @@
 //! - Step Functions ([`sfn`]): executions run on the local ASL engine, kept in `<data-dir>/executions/`.
 //! - EventBridge ([`eventbridge`]): a rule that hands Step Functions' status-change events to a
 //!   target (the backstop that emails executions which ended without an email).
-//! - [`LocalAws`] ties them to one data directory ([`datadir`]).
+//! - [`LocalAws`] ties them to one data directory ([`datadir`]); one process at a time writes to it
+//!   ([`lock`]).
+//! - [`server`]: the same stand-ins on one loopback HTTP endpoint, for other processes (routed by the
+//!   SigV4 scope's service, signatures checked, AWS's error shapes).
 //!
 //! A new stand-in implements [`transport::LocalService`] and is handed to its
 //! SDK client with [`transport::InProcessClient`], as [`bedrock::transport`], [`sns`] and [`sfn`] do.
@@ -40,8 +43,10 @@ pub mod error;
 pub mod eventbridge;
 mod ids;
 mod local;
+pub mod lock;
 pub mod outbox;
 pub mod s3;
+pub mod server;
 pub mod sfn;
 pub mod sns;
 pub mod transport;
@@ -51,5 +56,6 @@ pub use config::ClientOptions;
 pub use datadir::DataDir;
 pub use error::LocalError;
 pub use local::LocalAws;
+pub use lock::WriterLock;
 pub use outbox::{Outbox, OutboxMessage};
 pub use s3::s3_client;

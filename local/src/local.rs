@@ -12,6 +12,7 @@ use crate::datadir::DataDir;
 use crate::error::LocalError;
 use crate::outbox::{Outbox, OutboxMessage};
 use crate::sfn::{ExecutionStore, SfnService};
+use crate::sns::SnsService;
 
 /// The offline AWS of one data directory.
 ///
@@ -23,6 +24,7 @@ pub struct LocalAws {
     options: ClientOptions,
     model: Arc<FakeModel>,
     outbox: Arc<Outbox>,
+    sns: Arc<SnsService>,
     sfn: Arc<SfnService>,
     /// One S3 service per data directory, shared by every S3 client (see [`crate::s3::s3_service`]).
     s3: S3Service,
@@ -50,11 +52,13 @@ impl LocalAws {
         let store = ExecutionStore::open(data.executions_dir())?;
         let sfn = Arc::new(SfnService::new(options.region.clone(), store));
         let s3 = crate::s3::s3_service(&data.s3_root())?;
+        let sns = Arc::new(SnsService::new(Arc::clone(&outbox)));
         Ok(Self {
             data,
             options,
             model: Arc::new(FakeModel::new(behavior)),
             outbox,
+            sns,
             sfn,
             s3,
         })
@@ -84,7 +88,7 @@ impl LocalAws {
         crate::s3::s3_client(&self.s3, &self.options)
     }
 
-    /// The S3 service itself (what the clients' transport calls), to serve it elsewhere.
+    /// The S3 service over `<data-dir>/s3/` (what [`Self::s3_client`] talks to), for serving it.
     pub fn s3_service(&self) -> &S3Service {
         &self.s3
     }
@@ -96,7 +100,12 @@ impl LocalAws {
 
     /// An SNS client whose messages land in `<data-dir>/outbox/`.
     pub fn sns_client(&self) -> aws_sdk_sns::Client {
-        crate::sns::sns_client(Arc::clone(&self.outbox), &self.options)
+        crate::sns::sns_client(Arc::clone(&self.sns), &self.options)
+    }
+
+    /// The SNS stand-in: register topics, read subscriptions.
+    pub fn sns(&self) -> &Arc<SnsService> {
+        &self.sns
     }
 
     /// The ARN of a local topic (any well-formed topic ARN is accepted by the local SNS).

@@ -30,6 +30,10 @@ pub struct OutboxMessage {
     /// String message attributes by name.
     #[serde(default)]
     pub attributes: BTreeMap<String, String>,
+    /// The email addresses subscribed to the topic when it was published (the `.eml` is addressed
+    /// to them; to the topic itself when there are none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recipients: Vec<String>,
     /// RFC 3339.
     pub timestamp: String,
     /// The `.eml` file's name inside the outbox directory.
@@ -56,7 +60,8 @@ impl Outbox {
         &self.dir
     }
 
-    /// Keep a message: write its `.eml` file and append it to the log.
+    /// Keep a message: write its `.eml` file (addressed to `recipients`, or to the topic when there
+    /// are none) and append it to the log.
     pub fn record(
         &self,
         message_id: &str,
@@ -64,6 +69,7 @@ impl Outbox {
         subject: Option<&str>,
         body: &str,
         attributes: BTreeMap<String, String>,
+        recipients: &[String],
     ) -> Result<OutboxMessage, LocalError> {
         let now = SystemTime::now();
         let stamp = DateTime::from(now);
@@ -80,6 +86,7 @@ impl Outbox {
             subject: subject.map(str::to_owned),
             body: body.to_owned(),
             attributes,
+            recipients: recipients.to_vec(),
             timestamp,
             eml_file: format!("{file_stamp}-{message_id}.eml"),
         };
@@ -169,14 +176,22 @@ fn to_eml(message: &OutboxMessage, date: &str) -> String {
         out.push_str("\r\n");
     };
     header("From", "imagegen (local SNS) <no-reply@sns.localhost>");
-    header(
-        "To",
-        &format!(
+    let to = if message.recipients.is_empty() {
+        format!(
             "\"{}\" <{}@sns.localhost>",
             header_value(&message.topic_arn),
             header_name(topic_name(&message.topic_arn)).to_ascii_lowercase()
-        ),
-    );
+        )
+    } else {
+        // Addresses were checked when subscribed; a line break here would forge headers.
+        message
+            .recipients
+            .iter()
+            .map(|r| header_value(r))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    header("To", &to);
     header(
         "Subject",
         &header_value(message.subject.as_deref().unwrap_or("")),

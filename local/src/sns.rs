@@ -1,16 +1,25 @@
-//! SNS: an in-process endpoint for `aws_sdk_sns::Client` that answers `Publish` (AWS Query protocol)
-//! by keeping the message in the [`Outbox`], after validating it as SNS does.
+//! SNS: an endpoint for `aws_sdk_sns::Client` and the AWS CLI (AWS Query protocol) that answers
+//! `Publish` by keeping the message in the [`Outbox`], after validating it as SNS does, and keeps
+//! email subscriptions ([`subscriptions`]): `Subscribe`, `Unsubscribe`, `ListSubscriptions`,
+//! `ListSubscriptionsByTopic`, `ListTopics`. A published message is addressed to the topic's
+//! subscribers.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+mod actions;
+pub mod subscriptions;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, RwLock};
 
 use aws_sdk_sns::config::{BehaviorVersion, Region};
 use percent_encoding::percent_decode_str;
 
 use crate::config::{ClientOptions, credentials};
+use crate::error::LocalError;
 use crate::ids::new_id;
 use crate::outbox::Outbox;
+use crate::server::protocol::xml_escape;
 use crate::transport::{InProcessClient, LocalRequest, LocalResponse, LocalService};
+use subscriptions::Subscriptions;
 
 /// The largest message SNS accepts, in bytes.
 pub const MAX_MESSAGE_BYTES: usize = 262_144;
@@ -19,7 +28,8 @@ pub const MAX_SUBJECT_CHARS: usize = 100;
 /// The most message attributes SNS accepts on one message.
 pub const MAX_ATTRIBUTES: usize = 10;
 
-const XMLNS: &str = "http://sns.amazonaws.com/doc/2010-03-31/";
+/// SNS's XML namespace.
+pub const XMLNS: &str = "http://sns.amazonaws.com/doc/2010-03-31/";
 
 /// An SNS error response: code and message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +55,22 @@ impl SnsError {
             message: message.into(),
         }
     }
+
+    fn not_found(message: impl Into<String>) -> Self {
+        Self {
+            status: 404,
+            code: "NotFound",
+            message: message.into(),
+        }
+    }
+
+    fn internal(e: &LocalError) -> Self {
+        Self {
+            status: 500,
+            code: "InternalError",
+            message: e.to_string(),
+        }
+    }
 }
 
 /// A validated Publish request.
@@ -60,16 +86,53 @@ struct Publish {
 #[derive(Debug)]
 pub struct SnsService {
     outbox: Arc<Outbox>,
+    subscriptions: Subscriptions,
+    /// Topics that exist (registered by the caller); Publish takes any well-formed topic ARN.
+    topics: RwLock<BTreeSet<String>>,
 }
 
 impl SnsService {
+    /// A stand-in keeping messages and subscriptions in `outbox`'s directory.
     pub fn new(outbox: Arc<Outbox>) -> Self {
-        Self { outbox }
+        let subscriptions = Subscriptions::new(outbox.dir());
+        Self {
+            outbox,
+            subscriptions,
+            topics: RwLock::new(BTreeSet::new()),
+        }
+    }
+
+    /// Make a topic exist (for `ListTopics` and `Subscribe`).
+    pub fn register_topic(&self, topic_arn: &str) {
+        self.topics
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(topic_arn.to_owned());
+    }
+
+    /// The topics that exist: the registered ones and those with subscriptions.
+    pub fn topics(&self) -> Result<Vec<String>, LocalError> {
+        let mut topics = self
+            .topics
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        topics.extend(self.subscriptions.list()?.into_iter().map(|s| s.topic_arn));
+        Ok(topics.into_iter().collect())
+    }
+
+    /// The email subscriptions of the data directory.
+    pub fn subscriptions(&self) -> &Subscriptions {
+        &self.subscriptions
     }
 
     fn publish(&self, form: &BTreeMap<String, String>) -> Result<String, SnsError> {
         let publish = parse_publish(form)?;
         let message_id = new_id();
+        let recipients = self
+            .subscriptions
+            .recipients(&publish.topic_arn)
+            .map_err(|e| SnsError::internal(&e))?;
         self.outbox
             .record(
                 &message_id,
@@ -77,30 +140,53 @@ impl SnsService {
                 publish.subject.as_deref(),
                 &publish.message,
                 publish.attributes,
+                &recipients,
             )
-            .map_err(|e| SnsError {
-                status: 500,
-                code: "InternalError",
-                message: e.to_string(),
-            })?;
+            .map_err(|e| SnsError::internal(&e))?;
         Ok(message_id)
+    }
+
+    /// The `<...Result>` contents of an action (`None`: the response has no result element).
+    fn act(
+        &self,
+        action: &str,
+        form: &BTreeMap<String, String>,
+    ) -> Result<Option<String>, SnsError> {
+        match action {
+            "Publish" => self
+                .publish(form)
+                .map(|id| Some(format!("<MessageId>{}</MessageId>", xml_escape(&id)))),
+            "ListTopics" => actions::list_topics(self).map(Some),
+            "ListSubscriptions" => actions::list_subscriptions(self, None).map(Some),
+            "ListSubscriptionsByTopic" => {
+                let topic = actions::topic(self, form)?;
+                actions::list_subscriptions(self, Some(&topic)).map(Some)
+            }
+            "Subscribe" => actions::subscribe(self, form).map(Some),
+            "Unsubscribe" => actions::unsubscribe(self, form).map(|()| None),
+            other => Err(SnsError {
+                status: 400,
+                code: "InvalidAction",
+                message: format!(
+                    "The action {other} is not valid for this web service (the local SNS answers \
+                     Publish, Subscribe, Unsubscribe, ListTopics, ListSubscriptions and \
+                     ListSubscriptionsByTopic)."
+                ),
+            }),
+        }
     }
 }
 
 impl LocalService for SnsService {
     async fn handle(&self, request: LocalRequest) -> LocalResponse {
         let request_id = new_id();
+        // The query protocol may also arrive as a GET with the parameters in the URL.
         let body = String::from_utf8_lossy(&request.body);
-        let form = parse_form(&body);
-        let result = match form.get("Action").map(String::as_str) {
-            Some("Publish") => self.publish(&form),
-            Some(other) => Err(SnsError {
-                status: 400,
-                code: "InvalidAction",
-                message: format!(
-                    "The action {other} is not valid for this web service (the local SNS answers Publish only)."
-                ),
-            }),
+        let mut form = parse_form(request.query.as_deref().unwrap_or(""));
+        form.extend(parse_form(&body));
+        let action = form.get("Action").cloned();
+        let result = match action.as_deref() {
+            Some(action) => self.act(action, &form),
             None => Err(SnsError {
                 status: 400,
                 code: "MissingAction",
@@ -108,35 +194,44 @@ impl LocalService for SnsService {
             }),
         };
         match &result {
-            Ok(message_id) => tracing::debug!(%message_id, "local SNS: message kept in the outbox"),
+            Ok(_) => tracing::debug!(action = action.as_deref().unwrap_or(""), "local SNS: done"),
             Err(e) => {
-                tracing::debug!(code = e.code, message = %e.message, "local SNS: Publish refused")
+                tracing::debug!(code = e.code, message = %e.message, "local SNS: refused")
             }
         }
-        match result {
-            Ok(message_id) => LocalResponse::new(
-                200,
-                "text/xml",
-                format!(
-                    "<PublishResponse xmlns=\"{XMLNS}\"><PublishResult><MessageId>{}</MessageId>\
-                     </PublishResult><ResponseMetadata><RequestId>{request_id}</RequestId>\
-                     </ResponseMetadata></PublishResponse>",
-                    xml_escape(&message_id)
-                ),
-            ),
-            Err(e) => LocalResponse::new(
-                e.status,
-                "text/xml",
-                format!(
-                    "<ErrorResponse xmlns=\"{XMLNS}\"><Error><Type>Sender</Type><Code>{}</Code>\
-                     <Message>{}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>",
-                    e.code,
-                    xml_escape(&e.message)
-                ),
-            ),
+        let metadata =
+            format!("<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata>");
+        match (result, action) {
+            (Ok(inner), Some(action)) => {
+                let result = inner
+                    .map(|inner| format!("<{action}Result>{inner}</{action}Result>"))
+                    .unwrap_or_default();
+                LocalResponse::new(
+                    200,
+                    "text/xml",
+                    format!(
+                        "<{action}Response xmlns=\"{XMLNS}\">{result}{metadata}</{action}Response>"
+                    ),
+                )
+            }
+            (Err(e), _) => error_response(&e, &request_id),
+            (Ok(_), None) => error_response(&SnsError::invalid("no Action"), &request_id),
         }
         .with_header("x-amzn-requestid", request_id)
     }
+}
+
+fn error_response(e: &SnsError, request_id: &str) -> LocalResponse {
+    LocalResponse::new(
+        e.status,
+        "text/xml",
+        format!(
+            "<ErrorResponse xmlns=\"{XMLNS}\"><Error><Type>Sender</Type><Code>{}</Code>\
+             <Message>{}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>",
+            e.code,
+            xml_escape(&e.message)
+        ),
+    )
 }
 
 /// Decode an `application/x-www-form-urlencoded` body.
@@ -155,19 +250,13 @@ fn parse_form(body: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
+/// `arn:aws:sns:REGION:ACCOUNT:NAME`.
+fn check_topic_arn(topic_arn: &str) -> Result<(), SnsError> {
+    let parts: Vec<&str> = topic_arn.split(':').collect();
+    if parts.len() != 6 || parts[0] != "arn" || parts[2] != "sns" || parts[5].is_empty() {
+        return Err(SnsError::invalid("Invalid parameter: TopicArn"));
     }
-    out
+    Ok(())
 }
 
 fn parse_publish(form: &BTreeMap<String, String>) -> Result<Publish, SnsError> {
@@ -180,10 +269,7 @@ fn parse_publish(form: &BTreeMap<String, String>) -> Result<Publish, SnsError> {
                 "Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter",
             )
         })?;
-    let parts: Vec<&str> = topic_arn.split(':').collect();
-    if parts.len() != 6 || parts[0] != "arn" || parts[2] != "sns" || parts[5].is_empty() {
-        return Err(SnsError::invalid("Invalid parameter: TopicArn"));
-    }
+    check_topic_arn(topic_arn)?;
     let message = form
         .get("Message")
         .filter(|m| !m.is_empty())
@@ -276,14 +362,14 @@ fn check_attribute_name(name: &str) -> Result<(), SnsError> {
     }
 }
 
-/// An `aws_sdk_sns::Client` whose Publish calls land in `outbox`, in process.
-pub fn sns_client(outbox: Arc<Outbox>, options: &ClientOptions) -> aws_sdk_sns::Client {
+/// An `aws_sdk_sns::Client` answered by `service`, in process.
+pub fn sns_client(service: Arc<SnsService>, options: &ClientOptions) -> aws_sdk_sns::Client {
     let config = aws_sdk_sns::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(options.region.clone()))
         .credentials_provider(credentials())
         .retry_config(options.retry.clone())
-        .http_client(InProcessClient::new(Arc::new(SnsService::new(outbox))))
+        .http_client(InProcessClient::new(service))
         .build();
     aws_sdk_sns::Client::from_conf(config)
 }

@@ -320,3 +320,146 @@ fn running_records_are_aborted_only_when_their_owner_is_gone() {
     drop(held);
     assert_eq!(status("held"), imagegen_local::sfn::Status::Aborted);
 }
+
+#[tokio::test]
+async fn stop_execution_aborts_and_the_record_stays_stopped() {
+    let (_dir, aws) = local("sfn-stop", FakeModelBehavior::default());
+    // No permits: the task waits until released, so the execution is surely running.
+    let gate = Arc::new(Semaphore::new(0));
+    let machine = register(&aws, Arc::clone(&gate));
+    let client = aws.sfn_client();
+    let arn = client
+        .start_execution()
+        .state_machine_arn(&machine)
+        .name("to-stop")
+        .send()
+        .await
+        .unwrap()
+        .execution_arn()
+        .to_owned();
+    let stopped = client
+        .stop_execution()
+        .execution_arn(&arn)
+        .error("Operator.Stop")
+        .cause("enough")
+        .send()
+        .await
+        .unwrap();
+    assert!(stopped.stop_date().secs() > 0);
+    // The task may now finish: the stopped record must not be overwritten by its end.
+    gate.add_permits(10);
+    let record = aws.sfn().wait("to-stop").await.unwrap().unwrap();
+    assert_eq!(record.status, imagegen_local::sfn::Status::Aborted);
+    let stored = aws.sfn().store().load("to-stop").unwrap().unwrap();
+    assert_eq!(stored.status, imagegen_local::sfn::Status::Aborted);
+    assert_eq!(stored.error.as_deref(), Some("Operator.Stop"));
+    let last = stored.history.last().unwrap();
+    assert_eq!(last.event_type.as_str(), "ExecutionAborted");
+    assert_eq!(last.detail().unwrap()["cause"], json!("enough"), "{last:?}");
+    let described = client
+        .describe_execution()
+        .execution_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(described.status(), &ExecutionStatus::Aborted);
+    let history = client
+        .get_execution_history()
+        .execution_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        history.events().last().unwrap().r#type(),
+        &HistoryEventType::ExecutionAborted
+    );
+}
+
+#[tokio::test]
+async fn shutdown_lets_running_executions_end_then_aborts_the_rest() {
+    let (_dir, aws) = local("sfn-shutdown", FakeModelBehavior::default());
+    let gate = Arc::new(Semaphore::new(0));
+    let machine = register(&aws, Arc::clone(&gate));
+    let client = aws.sfn_client();
+    for name in ["quick", "stuck"] {
+        client
+            .start_execution()
+            .state_machine_arn(&machine)
+            .name(name)
+            .send()
+            .await
+            .unwrap();
+    }
+    // One permit: one execution ends within the grace period, the other never would.
+    gate.add_permits(1);
+    let report = aws
+        .sfn()
+        .shutdown(
+            tokio::time::sleep(std::time::Duration::from_millis(500)),
+            "stopped for the test",
+        )
+        .await;
+    assert_eq!(report.finished.len(), 1, "{report:?}");
+    assert_eq!(report.aborted.len(), 1, "{report:?}");
+    let aborted = aws.sfn().store().load(&report.aborted[0]).unwrap().unwrap();
+    assert_eq!(aborted.status, imagegen_local::sfn::Status::Aborted);
+    assert_eq!(aborted.cause.as_deref(), Some("stopped for the test"));
+    let finished = aws
+        .sfn()
+        .store()
+        .load(&report.finished[0])
+        .unwrap()
+        .unwrap();
+    assert_eq!(finished.status, imagegen_local::sfn::Status::Succeeded);
+    // No new executions once shutdown began.
+    let refused = client
+        .start_execution()
+        .state_machine_arn(&machine)
+        .name("late")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused.raw_response().map(|r| r.status().as_u16()),
+        Some(503)
+    );
+}
+
+#[tokio::test]
+async fn machines_are_listed_and_described_with_their_definition() {
+    let (_dir, aws) = local("sfn-machines", FakeModelBehavior::default());
+    let subs = [(
+        "Fn".to_owned(),
+        "arn:aws:lambda:us-east-1:000000000000:function:work".to_owned(),
+    )]
+    .into();
+    let text =
+        r#"{"StartAt":"Work","States":{"Work":{"Type":"Task","Resource":"${Fn}","End":true}}}"#;
+    let arn = aws
+        .sfn()
+        .register_state_machine_source("sourced", text, &subs, Engine::new(Registry::new()))
+        .unwrap();
+    let client = aws.sfn_client();
+    let listed = client.list_state_machines().send().await.unwrap();
+    assert_eq!(listed.state_machines().len(), 1);
+    assert_eq!(listed.state_machines()[0].name(), "sourced");
+    let described = client
+        .describe_state_machine()
+        .state_machine_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        described.definition().contains("function:work"),
+        "{described:?}"
+    );
+    assert!(!described.definition().contains("${Fn}"));
+    let missing = client
+        .describe_state_machine()
+        .state_machine_arn("arn:aws:states:us-east-1:000000000000:stateMachine:nope")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(missing.is_state_machine_does_not_exist(), "{missing:?}");
+}

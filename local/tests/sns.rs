@@ -158,3 +158,59 @@ async fn invalid_publishes_are_refused_like_sns() {
     assert!(err.contains("Invalid parameter: Subject"), "{err}");
     assert_eq!(aws.list_messages().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn subscribers_are_kept_and_addressed() {
+    let (_dir, aws) = common::local("sns-subscribe", FakeModelBehavior::default());
+    let topic = aws.topic_arn("imagegen-notifications");
+    aws.sns().register_topic(&topic);
+    let client = aws.sns_client();
+    let arn = client
+        .subscribe()
+        .topic_arn(&topic)
+        .protocol("email")
+        .endpoint("ada@example.com")
+        .send()
+        .await
+        .unwrap()
+        .subscription_arn()
+        .unwrap()
+        .to_owned();
+    let by_topic = client
+        .list_subscriptions_by_topic()
+        .topic_arn(&topic)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        by_topic.subscriptions()[0].subscription_arn(),
+        Some(arn.as_str())
+    );
+    let notifier = SnsNotifier::new(client.clone(), &topic);
+    notifier
+        .publish(&Message {
+            subject: "s".into(),
+            body: "b".into(),
+            attributes: vec![],
+        })
+        .await
+        .unwrap();
+    let m = &aws.list_messages().unwrap()[0];
+    assert_eq!(m.recipients, ["ada@example.com"]);
+    let eml = std::fs::read_to_string(aws.outbox().dir().join(&m.eml_file)).unwrap();
+    assert!(eml.contains("To: ada@example.com\r\n"), "{eml}");
+    client
+        .unsubscribe()
+        .subscription_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    let gone = client
+        .unsubscribe()
+        .subscription_arn(&arn)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(gone.is_not_found_exception(), "{gone:?}");
+}

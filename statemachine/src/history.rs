@@ -29,6 +29,7 @@ event_types!(
     ExecutionSucceeded,
     ExecutionFailed,
     ExecutionTimedOut,
+    ExecutionAborted,
     PassStateEntered,
     PassStateExited,
     TaskStateEntered,
@@ -108,6 +109,7 @@ pub fn details_key(t: EventType) -> &'static str {
         EventType::ExecutionSucceeded => "executionSucceededEventDetails",
         EventType::ExecutionFailed => "executionFailedEventDetails",
         EventType::ExecutionTimedOut => "executionTimedOutEventDetails",
+        EventType::ExecutionAborted => "executionAbortedEventDetails",
         EventType::PassStateEntered
         | EventType::TaskStateEntered
         | EventType::ChoiceStateEntered

@@ -1,6 +1,7 @@
-//! S3: buckets are directories under `<data-dir>/s3/`, served in-process by s3s-fs to a real
-//! `aws_sdk_s3::Client` (no socket), through [`service::LocalS3`]: every key S3 takes is stored
-//! ([`keymap`]), and `If-None-Match: *` writes are atomic.
+//! S3: buckets are directories under `<data-dir>/s3/`, served by s3s-fs through
+//! [`service::LocalS3`]: in-process to a real `aws_sdk_s3::Client` (no socket), or on the loopback
+//! endpoint of `imagegen serve`; both go through one [`s3_service`] per data directory. Every key S3
+//! takes is stored ([`keymap`]), and `If-None-Match: *` writes are atomic.
 
 pub mod keymap;
 pub mod service;
@@ -8,14 +9,16 @@ pub mod service;
 use std::path::{Path, PathBuf};
 
 use aws_sdk_s3::config::{BehaviorVersion, Region};
-use s3s::auth::SimpleAuth;
+use s3s::auth::{S3Auth, SecretKey};
 use s3s::service::{S3Service, S3ServiceBuilder};
+use s3s::{S3Result, s3_error};
 
 use crate::config::{ACCESS_KEY_ID, ClientOptions, SECRET_ACCESS_KEY, credentials};
 use crate::error::LocalError;
 
 /// The S3 service over the directory `root` (one sub-directory per bucket): s3s-fs behind
-/// [`service::LocalS3`], checking every request's signature against the local credentials.
+/// [`service::LocalS3`], checking every request's signature against the local credentials (s3s's default access check
+/// refuses unsigned requests with `AccessDenied`).
 ///
 /// Make one per root and share it (it is cheap to clone): s3s-fs names its temporary files from a
 /// counter of its own and removes leftover ones when it starts, so two services over one root would
@@ -29,7 +32,7 @@ pub fn s3_service(root: &Path) -> Result<S3Service, LocalError> {
             .to_owned(),
     })?;
     let mut builder = S3ServiceBuilder::new(service::LocalS3::new(fs, root));
-    builder.set_auth(SimpleAuth::from_single(ACCESS_KEY_ID, SECRET_ACCESS_KEY));
+    builder.set_auth(LocalKey);
     Ok(builder.build())
 }
 
@@ -56,6 +59,25 @@ pub fn object_path(root: &Path, bucket: &str, key: &str) -> PathBuf {
     keymap::stored_key(bucket, key)
         .split('/')
         .fold(root.join(bucket), |path, part| path.join(part))
+}
+
+/// The local access key; any other is `InvalidAccessKeyId`, as on AWS (s3s's `SimpleAuth` says
+/// `NotSignedUp`, which the SDKs and the AWS CLI do not know as a credentials problem).
+#[derive(Debug, Clone, Copy)]
+struct LocalKey;
+
+#[async_trait::async_trait]
+impl S3Auth for LocalKey {
+    async fn get_secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
+        if access_key == ACCESS_KEY_ID {
+            Ok(SecretKey::from(SECRET_ACCESS_KEY))
+        } else {
+            Err(s3_error!(
+                InvalidAccessKeyId,
+                "The AWS Access Key Id you provided does not exist in our records."
+            ))
+        }
+    }
 }
 
 /// Create the bucket `name` under `root` if it does not exist; returns its directory.

@@ -3,7 +3,9 @@
 //!
 //! The caller registers each state machine with the [`Engine`] (and so the task handlers) that runs it
 //! ([`SfnService::register_state_machine`]); the stand-in answers `StartExecution`,
-//! `DescribeExecution`, `GetExecutionHistory` and `ListExecutions` as Step Functions does:
+//! `DescribeExecution`, `GetExecutionHistory`, `ListExecutions`, `StopExecution`
+//! ([`stop`]), `ListStateMachines`, `DescribeStateMachine` ([`machines`]) and `TestState`
+//! ([`test_state`]) as Step Functions does:
 //!
 //! - `StartExecution` answers at once and runs the execution on a spawned tokio task. A name that
 //!   exists is `ExecutionAlreadyExists`, except while that execution runs with the identical input,
@@ -20,22 +22,25 @@
 
 pub mod api;
 pub mod events;
+mod machines;
 pub mod names;
 pub mod owner;
 pub mod record;
+mod stop;
 pub mod store;
+mod test_state;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use aws_sdk_sfn::config::{BehaviorVersion, Region};
-use imagegen_core::display::escape_controls;
 use imagegen_core::limits::PAYLOAD_LIMIT_BYTES;
 use imagegen_statemachine::{
     Engine, ExecutionOptions, ExecutionStatus, HistoryEvent, StateMachine,
 };
 use serde_json::{Map, Value, json};
-use tokio::sync::{oneshot, watch};
+use tokio::sync::{Notify, watch};
 
 use crate::config::{ClientOptions, credentials};
 use crate::error::LocalError;
@@ -45,6 +50,7 @@ use crate::transport::{InProcessClient, LocalRequest, LocalResponse, LocalServic
 use api::ApiError;
 use owner::Owner;
 pub use record::{ExecutionRecord, Status};
+pub use stop::Shutdown;
 pub use store::{ExecutionStore, Listing, Unreadable};
 
 /// Sees each history event of every execution: (execution name, event).
@@ -54,20 +60,17 @@ struct Machine {
     name: String,
     definition: Arc<StateMachine>,
     engine: Engine,
+    /// The definition as DescribeStateMachine shows it (placeholders substituted), when known.
+    definition_text: Option<String>,
+    /// RFC 3339.
+    created: String,
 }
 
 struct Live {
     record: Arc<Mutex<ExecutionRecord>>,
     done: watch::Receiver<bool>,
-    /// StopExecution's error and cause, for the runner.
-    stop: Mutex<Option<oneshot::Sender<Stop>>>,
-}
-
-/// Why an execution was stopped (StopExecution's optional `error` and `cause`).
-#[derive(Debug, Clone, Default)]
-struct Stop {
-    error: Option<String>,
-    cause: Option<String>,
+    /// Wakes the runner to stop (StopExecution, shutdown); the record is already final then.
+    stop: Arc<Notify>,
 }
 
 type Rules = Arc<RwLock<Vec<StatusChangeRule>>>;
@@ -81,6 +84,10 @@ pub struct SfnService {
     listener: RwLock<Option<Listener>>,
     /// This process's owner lock, taken when it starts its first execution.
     owner: Mutex<Option<Arc<Owner>>>,
+    /// The engine TestState runs states with (its registry binds task resources).
+    test_engine: RwLock<Option<Engine>>,
+    /// False once shutdown began: no new executions.
+    accepting: AtomicBool,
     /// Where status-change events go (the local EventBridge rules).
     rules: Rules,
 }
@@ -114,6 +121,8 @@ impl SfnService {
             live: Arc::new(Mutex::new(HashMap::new())),
             listener: RwLock::new(None),
             owner: Mutex::new(None),
+            test_engine: RwLock::new(None),
+            accepting: AtomicBool::new(true),
             rules: Arc::new(RwLock::new(Vec::new())),
         }
     }
@@ -131,11 +140,40 @@ impl SfnService {
         definition: StateMachine,
         engine: Engine,
     ) -> String {
+        self.register(name, definition, engine, None)
+    }
+
+    /// Load `text` (a definition with `${...}` placeholders replaced by `substitutions`) and make it
+    /// the state machine `name`, run by `engine`; DescribeStateMachine then shows the text. Returns
+    /// its ARN.
+    pub fn register_state_machine_source(
+        &self,
+        name: &str,
+        text: &str,
+        substitutions: &HashMap<String, String>,
+        engine: Engine,
+    ) -> Result<String, imagegen_statemachine::LoadError> {
+        let definition = StateMachine::from_json(text, substitutions)?;
+        let shown = substitutions.iter().fold(text.to_owned(), |t, (k, v)| {
+            t.replace(&format!("${{{k}}}"), v)
+        });
+        Ok(self.register(name, definition, engine, Some(shown)))
+    }
+
+    fn register(
+        &self,
+        name: &str,
+        definition: StateMachine,
+        engine: Engine,
+        definition_text: Option<String>,
+    ) -> String {
         let arn = self.state_machine_arn(name);
         let machine = Arc::new(Machine {
             name: name.to_owned(),
             definition: Arc::new(definition),
             engine,
+            definition_text,
+            created: record::now_rfc3339(),
         });
         self.machines
             .write()
@@ -287,13 +325,19 @@ impl SfnService {
         if let Some(problem) = names::name_problem(&name) {
             return Err(ApiError::new("InvalidName", problem));
         }
+        if !self.accepting.load(Ordering::SeqCst) {
+            return Err(ApiError {
+                status: 503,
+                error_type: "ServiceUnavailable",
+                message: "the local Step Functions is shutting down".to_owned(),
+            });
+        }
         let input_text = api::string(body, "input").unwrap_or("{}").to_owned();
         if input_text.len() > PAYLOAD_LIMIT_BYTES {
             return Err(ApiError::new(
                 "InvalidExecutionInput",
                 format!(
-                    "Invalid State Machine Execution Input: the input is {} bytes; Step Functions \
-                     accepts at most {PAYLOAD_LIMIT_BYTES}",
+                    "Invalid State Machine Execution Input: the input is {} bytes; the limit is {PAYLOAD_LIMIT_BYTES}",
                     input_text.len()
                 ),
             ));
@@ -347,13 +391,13 @@ impl SfnService {
         let answer = started(&record);
         let shared = Arc::new(Mutex::new(record));
         let (tx, rx) = watch::channel(false);
-        let (stop_tx, stop_rx) = oneshot::channel();
+        let stop = Arc::new(Notify::new());
         live.insert(
             name.clone(),
             Live {
                 record: Arc::clone(&shared),
                 done: rx,
-                stop: Mutex::new(Some(stop_tx)),
+                stop: Arc::clone(&stop),
             },
         );
         drop(live);
@@ -368,13 +412,14 @@ impl SfnService {
             record: shared,
             listener,
             store: self.store.clone(),
+            stop,
             rules: Arc::clone(&self.rules),
             region: self.region.clone(),
             _owner: owner,
         };
         let live = Arc::clone(&self.live);
         tokio::spawn(async move {
-            runner.run(input, stop_rx).await;
+            runner.run(input).await;
             let _ = tx.send(true);
             // Its record is on disk by now.
             lock(&live).remove(&name);
@@ -395,41 +440,6 @@ impl SfnService {
             )),
             Err(e) => Err(ApiError::internal(e.to_string())),
         }
-    }
-
-    /// StopExecution: an execution running in this process is stopped (`ABORTED`, with the given
-    /// error and cause); one that has ended is left as it is. One running in another `imagegen`
-    /// process cannot be reached from here.
-    async fn stop(&self, body: &Map<String, Value>) -> Result<Value, ApiError> {
-        let record = self.find(body)?;
-        let request = Stop {
-            error: api::string(body, "error").map(str::to_owned),
-            cause: api::string(body, "cause").map(str::to_owned),
-        };
-        let live = lock(&self.live)
-            .get(&record.name)
-            .map(|l| (lock(&l.stop).take(), l.done.clone()));
-        match live {
-            Some((sender, mut done)) => {
-                if let Some(sender) = sender {
-                    let _ = sender.send(request);
-                }
-                let _ = done.wait_for(|d| *d).await;
-            }
-            None if record.status == Status::Running => {
-                return Err(ApiError::new(
-                    "ValidationException",
-                    format!(
-                        "execution {} runs in another imagegen process; stop it there",
-                        escape_controls(&record.name)
-                    ),
-                ));
-            }
-            None => {}
-        }
-        let stopped = self.find(body)?;
-        let stop_date = stopped.stop_date.as_deref().unwrap_or(&stopped.start_date);
-        Ok(json!({"stopDate": ExecutionRecord::epoch_seconds(stop_date)}))
     }
 
     fn history(&self, body: &Map<String, Value>) -> Result<Value, ApiError> {
@@ -530,6 +540,8 @@ struct Runner {
     record: Arc<Mutex<ExecutionRecord>>,
     listener: Option<Listener>,
     store: ExecutionStore,
+    /// Notified when the execution was stopped (its record is final and saved by the stopper).
+    stop: Arc<Notify>,
     rules: Rules,
     region: String,
     /// Keeps the owner lock held until this execution's end is saved.
@@ -546,13 +558,19 @@ async fn emit(rules: &Rules, record: &ExecutionRecord, region: &str) {
 }
 
 impl Runner {
-    async fn run(self, input: Value, stop: oneshot::Receiver<Stop>) {
+    async fn run(self, input: Value) {
         let name = lock(&self.record).name.clone();
         let events = Arc::clone(&self.record);
         let listener = self.listener.clone();
         let observed_name = name.clone();
         let engine = self.machine.engine.clone().with_observer(move |event| {
-            lock(&events).history.push(event.clone());
+            let mut record = lock(&events);
+            // A stopped execution's history ends with its ExecutionAborted event.
+            if record.status != Status::Running {
+                return;
+            }
+            record.history.push(event.clone());
+            drop(record);
             if let Some(listener) = &listener {
                 listener(&observed_name, event);
             }
@@ -564,70 +582,85 @@ impl Runner {
             ..ExecutionOptions::default()
         };
         // A panicking task handler must not leave the execution RUNNING forever.
-        let mut task =
-            tokio::spawn(async move { engine.execute(&definition, input, options).await });
+        let task = tokio::spawn(async move { engine.execute(&definition, input, options).await });
+        let abort = task.abort_handle();
         let outcome = tokio::select! {
-            joined = &mut task => Ok(joined),
-            Ok(stop) = stop => {
-                task.abort();
-                Err(stop)
+            outcome = task => Some(outcome),
+            () = self.stop.notified() => {
+                abort.abort();
+                None
             }
         };
-        let final_record = {
-            let mut record = lock(&self.record);
-            record.stop_date = Some(record::now_rfc3339());
-            match outcome {
-                Err(stop) => {
-                    record.status = Status::Aborted;
-                    record.error = stop.error;
-                    record.cause = stop.cause;
-                }
-                Ok(Ok(execution)) => {
-                    record.status = match execution.status {
-                        ExecutionStatus::Succeeded => Status::Succeeded,
-                        ExecutionStatus::Failed => Status::Failed,
-                        ExecutionStatus::TimedOut => Status::TimedOut,
-                    };
-                    record.output = execution.output.map(|o| o.to_string());
-                    record.error = execution.error;
-                    record.cause = execution.cause;
-                    record.history = execution.history;
-                }
-                Ok(Err(e)) => {
-                    record.status = Status::Failed;
-                    record.error = Some("States.Runtime".to_owned());
-                    record.cause = Some(format!("the execution's task panicked: {e}"));
-                }
-            }
-            record.clone()
+        let ended = self.finish(outcome);
+        // A stopped execution's record was saved by its stopper; its status change goes out as
+        // any end's.
+        emit(&self.rules, &ended, &self.region).await;
+    }
+
+    /// Record the end (unless a stop came first) and return the final record.
+    ///
+    /// Saved under the record's lock, so a StopExecution racing with the end either comes first
+    /// (and this sees it stopped) or finds it ended.
+    fn finish(
+        &self,
+        outcome: Option<Result<imagegen_statemachine::Execution, tokio::task::JoinError>>,
+    ) -> ExecutionRecord {
+        let mut record = lock(&self.record);
+        let Some(outcome) = outcome.filter(|_| record.status == Status::Running) else {
+            return record.clone();
         };
-        tracing::debug!(arn = %final_record.execution_arn, status = %final_record.status, "local Step Functions: execution ended");
-        if let Err(e) = self.store.save(&final_record) {
+        record.stop_date = Some(record::now_rfc3339());
+        match outcome {
+            Ok(execution) => {
+                record.status = match execution.status {
+                    ExecutionStatus::Succeeded => Status::Succeeded,
+                    ExecutionStatus::Failed => Status::Failed,
+                    ExecutionStatus::TimedOut => Status::TimedOut,
+                };
+                record.output = execution.output.map(|o| o.to_string());
+                record.error = execution.error;
+                record.cause = execution.cause;
+                record.history = execution.history;
+            }
+            Err(e) => {
+                record.status = Status::Failed;
+                record.error = Some("States.Runtime".to_owned());
+                record.cause = Some(format!("the execution's task panicked: {e}"));
+            }
+        }
+        tracing::debug!(arn = %record.execution_arn, status = %record.status, "local Step Functions: execution ended");
+        if let Err(e) = self.store.save(&record) {
             tracing::error!(error = %e, "local Step Functions: could not save the execution");
         }
-        emit(&self.rules, &final_record, &self.region).await;
+        record.clone()
     }
 }
 
 impl LocalService for SfnService {
     async fn handle(&self, request: LocalRequest) -> LocalResponse {
         let operation = api::operation(request.header("x-amz-target")).map(str::to_owned);
-        let result = match api::body(&request.body) {
-            Err(e) => Err(e),
-            Ok(body) => match operation.as_deref() {
-                Some("StartExecution") => self.start_execution(&body),
-                Some("DescribeExecution") => self.find(&body).map(|r| api::describe(&r)),
-                Some("GetExecutionHistory") => self.history(&body),
-                Some("ListExecutions") => self.list(&body),
-                Some("StopExecution") => self.stop(&body).await,
-                other => Err(ApiError::new(
-                    "UnknownOperationException",
-                    format!(
-                        "the local Step Functions answers StartExecution, StopExecution, DescribeExecution, GetExecutionHistory and ListExecutions, not {}",
-                        other.unwrap_or("(no X-Amz-Target)")
-                    ),
-                )),
-            },
+        let body = match api::body(&request.body) {
+            Ok(body) => body,
+            Err(e) => return e.response(),
+        };
+        let result = match operation.as_deref() {
+            Some("StartExecution") => self.start_execution(&body),
+            Some("DescribeExecution") => self.find(&body).map(|r| api::describe(&r)),
+            Some("GetExecutionHistory") => self.history(&body),
+            Some("ListExecutions") => self.list(&body),
+            Some("StopExecution") => self.stop_execution(&body),
+            Some("ListStateMachines") => self.list_state_machines(&body),
+            Some("DescribeStateMachine") => self.describe_state_machine(&body),
+            Some("TestState") => self.test_state(&body).await,
+            other => Err(ApiError::new(
+                "UnknownOperationException",
+                format!(
+                    "the local Step Functions answers StartExecution, DescribeExecution, \
+                     GetExecutionHistory, ListExecutions, StopExecution, ListStateMachines, \
+                     DescribeStateMachine and TestState, not {}",
+                    other.unwrap_or("(no X-Amz-Target)")
+                ),
+            )),
         };
         match result {
             Ok(body) => api::ok(&body),

@@ -1,0 +1,83 @@
+//! What `imagegen serve` prints at start: where it listens (the `Listening on URL` line is the one
+//! scripts read), the credentials to use, and commands to paste.
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use imagegen_local::config::{ACCESS_KEY_ID, SECRET_ACCESS_KEY};
+
+use crate::pipeline::LocalPipeline;
+
+/// The start-up text.
+pub fn banner(
+    endpoint: &str,
+    bound: SocketAddr,
+    pipeline: &LocalPipeline,
+    data_dir: &Path,
+) -> String {
+    let data = std::path::absolute(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
+    let region = &pipeline.aws().options().region;
+    let machine = pipeline.state_machine_arn();
+    let bucket = pipeline.bucket();
+    let prefix = pipeline.prompt_prefix();
+    let topic = pipeline.topic_arn();
+    let aws = format!("aws --endpoint-url {endpoint}");
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "imagegen serve: the offline S3, Step Functions and SNS on one endpoint\n"
+    );
+    let _ = writeln!(out, "Listening on {endpoint}");
+    if !bound.ip().is_loopback() {
+        let _ = writeln!(
+            out,
+            "  (bound to {bound}: reachable from other machines; anyone who can reach it and \
+             knows the local key can use it)"
+        );
+    }
+    let _ = writeln!(out, "Data directory: {}", data.display());
+    let _ = writeln!(out, "State machine:  {machine}");
+    let _ = writeln!(
+        out,
+        "Bucket:         s3://{bucket}  (uploads under {prefix} start the pipeline)"
+    );
+    let _ = writeln!(out, "Topic:          {topic}");
+    let _ = writeln!(
+        out,
+        "\nCredentials (the local ones; any other key is refused):"
+    );
+    let _ = writeln!(out, "  export AWS_ACCESS_KEY_ID={ACCESS_KEY_ID}");
+    let _ = writeln!(out, "  export AWS_SECRET_ACCESS_KEY={SECRET_ACCESS_KEY}");
+    let _ = writeln!(out, "  export AWS_DEFAULT_REGION={region}");
+    let _ = writeln!(
+        out,
+        "  export AWS_DISABLE_HOST_PREFIX_INJECTION=true   # test-state: keeps the CLI off sync-<host>"
+    );
+    let _ = writeln!(out, "\nTry:");
+    for line in [
+        "echo 'a lighthouse at dusk' > prompt.txt".to_owned(),
+        format!("{aws} s3 cp prompt.txt s3://{bucket}/{prefix}"),
+        format!(
+            "{aws} stepfunctions start-execution --state-machine-arn {machine} --input '{{\"prompt\":\"a lighthouse at dusk\"}}'"
+        ),
+        format!("{aws} stepfunctions list-executions --state-machine-arn {machine}"),
+        format!("{aws} stepfunctions describe-execution --execution-arn <executionArn>"),
+        format!("{aws} stepfunctions get-execution-history --execution-arn <executionArn>"),
+        format!(
+            "{aws} stepfunctions test-state --definition '{{\"Type\":\"Pass\",\"End\":true}}' --input '{{}}'"
+        ),
+        format!(
+            "{aws} sns subscribe --topic-arn {topic} --protocol email --notification-endpoint you@example.com"
+        ),
+        format!("{aws} s3 ls s3://{bucket}/ --recursive"),
+    ] {
+        let _ = writeln!(out, "  {line}");
+    }
+    let _ = writeln!(
+        out,
+        "\nEmails land in {} (their links open while this runs). Ctrl-C stops.\n",
+        data.join("outbox").display()
+    );
+    out
+}

@@ -1,0 +1,177 @@
+//! `imagegen serve`: the pipeline's stand-ins on one loopback endpoint, so that unmodified AWS
+//! clients (the AWS CLI, boto3, the SDKs) use them with `--endpoint-url`.
+//!
+//! It opens the same [`LocalPipeline`] as `imagegen run` (so the handlers run exactly as there),
+//! with presigned links naming the address it listens on, and serves its S3, Step Functions and SNS
+//! through [`imagegen_local::server`]. Uploads of prompt files are delivered to the start-execution
+//! handler as S3 notifications ([`notify`]). It holds the data directory's writer lock while it
+//! runs, and on Ctrl-C (or SIGTERM) stops accepting, lets running executions end for a grace
+//! period, records the others `ABORTED`, and exits 0.
+
+mod banner;
+mod notify;
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use imagegen_local::server::{self, local_router};
+use imagegen_statemachine::{EventType, HistoryEvent};
+use tokio::net::TcpListener;
+
+use crate::args::{Cli, ServeArgs};
+use crate::commands::{behavior, env_overrides, writer_lock};
+use crate::error::CliError;
+use crate::pipeline::{LocalPipeline, PipelineOptions};
+
+/// The cause recorded on executions still running when the grace period ends.
+pub const ABORT_CAUSE: &str = "imagegen serve was stopped before the execution ended";
+
+/// Run the endpoint until Ctrl-C; returns the exit code.
+pub async fn serve(
+    cli: &Cli,
+    args: &ServeArgs,
+    out: &mut (dyn Write + Send),
+) -> Result<u8, CliError> {
+    if cli.fast_retries {
+        return Err(CliError::Usage(
+            "--fast-retries cannot be used with serve: its paused clock would read a server \
+             waiting for requests as idle and jump every timer"
+                .to_owned(),
+        ));
+    }
+    // The lock first: a second `serve` on the same directory is told who holds it, rather than
+    // that the port is taken.
+    let mut lock = writer_lock(&cli.data_dir, "imagegen serve")?;
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .map_err(|source| CliError::Listen {
+            address: args.listen,
+            source,
+        })?;
+    let bound = listener.local_addr().map_err(|source| CliError::Listen {
+        address: args.listen,
+        source,
+    })?;
+    let endpoint = endpoint_url(bound);
+    lock.set_address(&endpoint)?;
+    let options = PipelineOptions {
+        behavior: behavior(&cli.fake)?,
+        overrides: env_overrides(),
+        s3_endpoint: endpoint.clone(),
+        ..PipelineOptions::default()
+    };
+    let pipeline = Arc::new(LocalPipeline::open(&cli.data_dir, options)?);
+    pipeline.recover().await?;
+    pipeline.on_event(log_execution);
+    let router = local_router(pipeline.aws(), Some(notify::hook(Arc::clone(&pipeline))))?;
+    write!(
+        out,
+        "{}",
+        banner::banner(&endpoint, bound, &pipeline, &cli.data_dir)
+    )
+    .ok();
+    out.flush().ok();
+
+    server::serve(listener, Arc::new(router), interrupted()).await;
+
+    writeln!(
+        out,
+        "\nStopping: no new requests; running executions have {} s to end.",
+        args.grace_seconds
+    )
+    .ok();
+    out.flush().ok();
+    let grace = async {
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(args.grace_seconds)) => {}
+            () = interrupted() => {}
+        }
+    };
+    let report = pipeline.aws().sfn().shutdown(grace, ABORT_CAUSE).await;
+    for name in &report.aborted {
+        writeln!(out, "  {name}  ABORTED (recorded)").ok();
+    }
+    writeln!(
+        out,
+        "Stopped: {} execution(s) ended during the grace period, {} recorded ABORTED.",
+        report.finished.len(),
+        report.aborted.len()
+    )
+    .ok();
+    drop(lock);
+    Ok(0)
+}
+
+/// The URL clients use for `bound`: an unspecified address (`0.0.0.0`, `::`) is reached through
+/// loopback. Presigned links are signed for exactly this host and port.
+pub fn endpoint_url(bound: SocketAddr) -> String {
+    let ip = match bound.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => std::net::Ipv4Addr::LOCALHOST.into(),
+        ip if ip.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, bound.port()))
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM.
+async fn interrupted() {
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    let interrupt = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            // Without a handler the signal's default (ending the process) still applies.
+            eprintln!("imagegen serve: cannot watch for Ctrl-C ({e})");
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+}
+
+/// One line per execution start and end, as they happen.
+fn log_execution(name: &str, event: &HistoryEvent) {
+    let detail = |field: &str| {
+        event
+            .detail()
+            .and_then(|d| d.get(field))
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+    };
+    let line = match event.event_type {
+        EventType::ExecutionStarted => format!("▶ {name}  started"),
+        EventType::ExecutionSucceeded => format!("✓ {name}  SUCCEEDED"),
+        EventType::ExecutionFailed => {
+            format!("✗ {name}  FAILED: {}", detail("error").unwrap_or_default())
+        }
+        EventType::ExecutionTimedOut => format!("✗ {name}  TIMED_OUT"),
+        _ => return,
+    };
+    println!("{line}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_name_a_reachable_host() {
+        let url = |s: &str| endpoint_url(s.parse().unwrap());
+        assert_eq!(url("127.0.0.1:4566"), "http://127.0.0.1:4566");
+        assert_eq!(url("0.0.0.0:8080"), "http://127.0.0.1:8080");
+        assert_eq!(url("[::]:9000"), "http://[::1]:9000");
+        assert_eq!(url("192.168.1.5:4566"), "http://192.168.1.5:4566");
+    }
+}

@@ -1,0 +1,169 @@
+//! The wire protocols' error shapes. SDKs classify an error by its code, so each refusal the server
+//! makes itself (a bad signature, a body too large, an unknown service) is answered in the shape and
+//! with the code the service's own front door would use.
+
+use crate::ids::new_id;
+use crate::transport::LocalResponse;
+
+use super::sigv4::AuthError;
+
+/// How a service's requests and errors are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// awsJson1_0 / awsJson1_1: `X-Amz-Target`, JSON bodies, errors `{"__type", "message"}`.
+    Json,
+    /// awsQuery: form bodies with `Action=`, XML answers, errors in `<ErrorResponse>`.
+    Query {
+        /// The service's XML namespace (`http://sns.amazonaws.com/doc/2010-03-31/`).
+        xmlns: &'static str,
+    },
+    /// REST-XML as S3 writes it: `<Error><Code>` at the top level.
+    S3Xml,
+}
+
+impl Protocol {
+    /// An error response with `status`, `code` and `message`.
+    pub fn error(self, status: u16, code: &str, message: &str) -> LocalResponse {
+        let request_id = new_id();
+        match self {
+            Self::Json => LocalResponse::new(
+                status,
+                "application/x-amz-json-1.0",
+                serde_json::json!({"__type": code, "message": message}).to_string(),
+            )
+            .with_header("x-amzn-errortype", code.to_owned())
+            .with_header("x-amzn-requestid", request_id),
+            Self::Query { xmlns } => LocalResponse::new(
+                status,
+                "text/xml",
+                format!(
+                    "<ErrorResponse xmlns=\"{xmlns}\"><Error><Type>Sender</Type><Code>{}</Code>\
+                     <Message>{}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>",
+                    xml_escape(code),
+                    xml_escape(message)
+                ),
+            )
+            .with_header("x-amzn-requestid", request_id),
+            Self::S3Xml => LocalResponse::new(
+                status,
+                "application/xml",
+                format!(
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code>\
+                     <Message>{}</Message><RequestId>{request_id}</RequestId></Error>",
+                    xml_escape(code),
+                    xml_escape(message)
+                ),
+            )
+            .with_header("x-amz-request-id", request_id),
+        }
+    }
+
+    /// A refused signature, with the code this protocol's services use for it.
+    pub fn auth_error(self, error: &AuthError) -> LocalResponse {
+        let message = error.to_string();
+        let (status, code) = match (self, error) {
+            (Self::Json, AuthError::Missing) => (400, "MissingAuthenticationTokenException"),
+            (Self::Json, AuthError::Incomplete(_)) => (400, "IncompleteSignatureException"),
+            (Self::Json, AuthError::UnknownAccessKey(_)) => (400, "UnrecognizedClientException"),
+            (Self::Json, AuthError::Mismatch | AuthError::Expired(_)) => {
+                (400, "InvalidSignatureException")
+            }
+            (Self::Query { .. }, AuthError::Missing) => (403, "MissingAuthenticationToken"),
+            (Self::Query { .. }, AuthError::Incomplete(_)) => (400, "IncompleteSignature"),
+            (Self::Query { .. }, AuthError::UnknownAccessKey(_)) => (403, "InvalidClientTokenId"),
+            (Self::Query { .. }, AuthError::Mismatch | AuthError::Expired(_)) => {
+                (403, "SignatureDoesNotMatch")
+            }
+            (Self::S3Xml, AuthError::Missing) => (403, "AccessDenied"),
+            (Self::S3Xml, AuthError::Incomplete(_)) => (400, "AuthorizationHeaderMalformed"),
+            (Self::S3Xml, AuthError::UnknownAccessKey(_)) => (403, "InvalidAccessKeyId"),
+            (Self::S3Xml, AuthError::Mismatch) => (403, "SignatureDoesNotMatch"),
+            (Self::S3Xml, AuthError::Expired(_)) => (403, "AccessDenied"),
+        };
+        self.error(status, code, &message)
+    }
+
+    /// A request body over `limit` bytes.
+    pub fn too_large(self, limit: u64) -> LocalResponse {
+        match self {
+            Self::S3Xml => self.error(
+                400,
+                "EntityTooLarge",
+                &format!(
+                    "Your proposed upload exceeds the maximum allowed size (this local endpoint \
+                     takes at most {} per request).",
+                    bytes_in_words(limit)
+                ),
+            ),
+            Self::Json | Self::Query { .. } => self.error(
+                413,
+                "RequestEntityTooLarge",
+                &format!(
+                    "The request body is larger than {} (the local endpoint's limit).",
+                    bytes_in_words(limit)
+                ),
+            ),
+        }
+    }
+}
+
+/// `1 MiB`, `1 GiB`, or a number of bytes.
+pub fn bytes_in_words(n: u64) -> String {
+    const MIB: u64 = 1 << 20;
+    const GIB: u64 = 1 << 30;
+    if n >= GIB && n.is_multiple_of(GIB) {
+        format!("{} GiB", n / GIB)
+    } else if n >= MIB && n.is_multiple_of(MIB) {
+        format!("{} MiB", n / MIB)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+/// Text as XML character data or an attribute value.
+pub fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(r: &LocalResponse) -> String {
+        String::from_utf8(r.body.clone()).unwrap()
+    }
+
+    #[test]
+    fn each_protocol_names_a_bad_signature_its_own_way() {
+        let json = Protocol::Json.auth_error(&AuthError::UnknownAccessKey("K".into()));
+        assert_eq!(json.status, 400);
+        let value: serde_json::Value = serde_json::from_slice(&json.body).unwrap();
+        assert_eq!(value["__type"], "UnrecognizedClientException");
+        let sns = Protocol::Query {
+            xmlns: "http://sns.amazonaws.com/doc/2010-03-31/",
+        }
+        .auth_error(&AuthError::Mismatch);
+        assert_eq!(sns.status, 403);
+        assert!(
+            body(&sns).contains("<Code>SignatureDoesNotMatch</Code>"),
+            "{}",
+            body(&sns)
+        );
+        let s3 = Protocol::S3Xml.too_large(1 << 30);
+        assert!(body(&s3).contains("<Code>EntityTooLarge</Code>"));
+        assert!(body(&s3).contains("1 GiB"));
+        assert_eq!(Protocol::Json.too_large(1 << 20).status, 413);
+        assert_eq!(bytes_in_words(1000), "1000 bytes");
+    }
+}

@@ -1,0 +1,225 @@
+//! S3 on the loopback endpoint: the s3s service (which parses, checks signatures, presigned URLs
+//! included, and answers in S3's XML), with a body size limit in front and, behind it, the
+//! "object created" notifications S3 sends after a successful upload.
+
+use std::fmt;
+use std::sync::Arc;
+
+use http::{Method, Request, Response};
+use http_body_util::Limited;
+use hyper::body::Incoming;
+use percent_encoding::percent_decode_str;
+use s3s::service::S3Service;
+
+use super::protocol::Protocol;
+use super::router::{Body, content_length, header, into_http};
+use super::sigv4::query_pairs;
+
+/// The largest body one S3 request may have locally: one PutObject, or one part of a multipart
+/// upload (AWS allows 5 GiB; a local disk is better served by a smaller cap).
+pub const MAX_S3_BODY_BYTES: u64 = 1 << 30;
+
+/// How an object came to be, named as in S3 event notifications (`ObjectCreated:Put`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreatedBy {
+    Put,
+    Copy,
+    CompleteMultipartUpload,
+}
+
+impl CreatedBy {
+    /// The notification's `eventName`.
+    pub fn event_name(self) -> &'static str {
+        match self {
+            Self::Put => "ObjectCreated:Put",
+            Self::Copy => "ObjectCreated:Copy",
+            Self::CompleteMultipartUpload => "ObjectCreated:CompleteMultipartUpload",
+        }
+    }
+}
+
+/// An object S3 has just created (the request was answered with success).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectCreated {
+    pub bucket: String,
+    /// Decoded.
+    pub key: String,
+    pub created_by: CreatedBy,
+}
+
+/// Called after each object creation; it must not block (deliver on a task of its own, as S3
+/// delivers asynchronously).
+pub type OnObjectCreated = Arc<dyn Fn(ObjectCreated) + Send + Sync>;
+
+/// The S3 part of the router.
+#[derive(Clone)]
+pub struct S3Route {
+    service: S3Service,
+    max_body: u64,
+    on_created: Option<OnObjectCreated>,
+}
+
+impl fmt::Debug for S3Route {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("S3Route")
+            .field("max_body", &self.max_body)
+            .field("notifies", &self.on_created.is_some())
+            .finish()
+    }
+}
+
+impl S3Route {
+    /// `service` (see [`crate::s3::s3_service`]) with the default body limit.
+    pub fn new(service: S3Service) -> Self {
+        Self {
+            service,
+            max_body: MAX_S3_BODY_BYTES,
+            on_created: None,
+        }
+    }
+
+    /// Call `hook` after each successful object creation.
+    pub fn on_object_created(mut self, hook: OnObjectCreated) -> Self {
+        self.on_created = Some(hook);
+        self
+    }
+
+    /// Another body limit (tests).
+    pub fn with_max_body(mut self, bytes: u64) -> Self {
+        self.max_body = bytes;
+        self
+    }
+
+    pub(super) async fn handle(&self, request: Request<Incoming>) -> Response<Body> {
+        let headers = request.headers();
+        let stated = [
+            content_length(headers),
+            header(headers, "x-amz-decoded-content-length").and_then(|v| v.trim().parse().ok()),
+        ];
+        if stated.iter().flatten().any(|n| *n > self.max_body) {
+            return into_http(Protocol::S3Xml.too_large(self.max_body));
+        }
+        let created = created_by(&request);
+        let (parts, body) = request.into_parts();
+        // A body with a length is held to it by hyper; one without (chunked) is cut at the limit.
+        let body = if stated[0].is_some() {
+            Body::from(body)
+        } else {
+            Body::http_body_unsync(Limited::new(body, self.max_body as usize))
+        };
+        let response = match self.service.call(Request::from_parts(parts, body)).await {
+            Ok(response) => response,
+            Err(e) => {
+                tracing::error!(error = ?e, "local S3: the request failed inside s3s");
+                return into_http(Protocol::S3Xml.error(
+                    500,
+                    "InternalError",
+                    "We encountered an internal error. Please try again.",
+                ));
+            }
+        };
+        if response.status().is_success()
+            && let (Some(created), Some(hook)) = (created, &self.on_created)
+        {
+            hook(created);
+        }
+        response
+    }
+}
+
+/// The object a request would create, if it is a PutObject, CopyObject or
+/// CompleteMultipartUpload (path-style: `/bucket/key`). Requests on sub-resources (`?tagging`,
+/// `?acl`, a part's `?partNumber=&uploadId=`) create nothing.
+fn created_by<B>(request: &Request<B>) -> Option<ObjectCreated> {
+    let path = request.uri().path();
+    let (bucket, key) = path.strip_prefix('/')?.split_once('/')?;
+    if bucket.is_empty() || key.is_empty() {
+        return None;
+    }
+    let query = query_pairs(request.uri().query().unwrap_or(""));
+    let has = |name: &str| query.iter().any(|(k, _)| k == name);
+    // `x-id` is the Rust SDK's operation marker, `X-Amz-*` a presigned URL's signature.
+    let only = |allowed: &[&str]| {
+        query
+            .iter()
+            .all(|(k, _)| k == "x-id" || k.starts_with("X-Amz-") || allowed.contains(&k.as_str()))
+    };
+    let created_by = match *request.method() {
+        Method::PUT if only(&[]) => {
+            if request.headers().contains_key("x-amz-copy-source") {
+                CreatedBy::Copy
+            } else {
+                CreatedBy::Put
+            }
+        }
+        Method::POST if has("uploadId") && only(&["uploadId"]) => {
+            CreatedBy::CompleteMultipartUpload
+        }
+        _ => return None,
+    };
+    Some(ObjectCreated {
+        bucket: percent_decode_str(bucket).decode_utf8_lossy().into_owned(),
+        key: percent_decode_str(key).decode_utf8_lossy().into_owned(),
+        created_by,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(method: Method, uri: &str, copy: bool) -> Request<()> {
+        let mut builder = Request::builder().method(method).uri(uri);
+        if copy {
+            builder = builder.header("x-amz-copy-source", "/b/src.txt");
+        }
+        builder.body(()).unwrap()
+    }
+
+    #[test]
+    fn which_requests_create_objects() {
+        let put = created_by(&request(
+            Method::PUT,
+            "/b/prompts/a%20b.txt?x-id=PutObject",
+            false,
+        ));
+        assert_eq!(
+            put,
+            Some(ObjectCreated {
+                bucket: "b".into(),
+                key: "prompts/a b.txt".into(),
+                created_by: CreatedBy::Put
+            })
+        );
+        let copy = created_by(&request(Method::PUT, "/b/k", true)).unwrap();
+        assert_eq!(copy.created_by, CreatedBy::Copy);
+        let complete = created_by(&request(Method::POST, "/b/k?uploadId=u1", false)).unwrap();
+        assert_eq!(complete.created_by, CreatedBy::CompleteMultipartUpload);
+        let presigned = "/b/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=00";
+        assert!(created_by(&request(Method::PUT, presigned, false)).is_some());
+        for (method, uri) in [
+            (Method::PUT, "/b/k?partNumber=1&uploadId=u1"),
+            (Method::PUT, "/b/k?tagging"),
+            (Method::PUT, "/b"),
+            (Method::PUT, "/b/"),
+            (Method::POST, "/b/k?uploads"),
+            (Method::GET, "/b/k"),
+            (Method::DELETE, "/b/k"),
+        ] {
+            assert_eq!(
+                created_by(&request(method.clone(), uri, false)),
+                None,
+                "{method} {uri}"
+            );
+        }
+    }
+
+    #[test]
+    fn event_names() {
+        assert_eq!(CreatedBy::Put.event_name(), "ObjectCreated:Put");
+        assert_eq!(
+            CreatedBy::CompleteMultipartUpload.event_name(),
+            "ObjectCreated:CompleteMultipartUpload"
+        );
+    }
+}
