@@ -10,10 +10,13 @@
 //! - SNS ([`sns`]): `Publish` writes `.eml` files and `messages.jsonl` to `<data-dir>/outbox/`
 //!   ([`outbox`]).
 //! - Step Functions ([`sfn`]): executions run on the local ASL engine, kept in `<data-dir>/executions/`.
+//! - DynamoDB ([`dynamodb`]): conditional `UpdateItem` and `GetItem` on in-memory tables (the
+//!   model-slot schedule).
 //! - [`LocalAws`] ties them to one data directory ([`datadir`]).
 //!
 //! A new stand-in implements [`transport::LocalService`] and is handed to its
-//! SDK client with [`transport::InProcessClient`], as [`bedrock::transport`], [`sns`] and [`sfn`] do.
+//! SDK client with [`transport::InProcessClient`], as [`bedrock::transport`], [`sns`], [`sfn`] and
+//! [`dynamodb`] do.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -34,6 +37,7 @@
 pub mod bedrock;
 pub mod config;
 pub mod datadir;
+pub mod dynamodb;
 pub mod error;
 mod ids;
 mod local;

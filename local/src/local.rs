@@ -8,6 +8,7 @@ use aws_smithy_types::retry::RetryConfig;
 use crate::bedrock::{FakeModel, FakeModelBehavior, FakeModelStats, transport::bedrock_client};
 use crate::config::ClientOptions;
 use crate::datadir::DataDir;
+use crate::dynamodb::DynamoService;
 use crate::error::LocalError;
 use crate::outbox::{Outbox, OutboxMessage};
 use crate::sfn::{ExecutionStore, SfnService};
@@ -23,6 +24,7 @@ pub struct LocalAws {
     model: Arc<FakeModel>,
     outbox: Arc<Outbox>,
     sfn: Arc<SfnService>,
+    dynamodb: Arc<DynamoService>,
 }
 
 impl LocalAws {
@@ -52,6 +54,7 @@ impl LocalAws {
             model: Arc::new(FakeModel::new(behavior)),
             outbox,
             sfn,
+            dynamodb: Arc::new(DynamoService::new()),
         })
     }
 
@@ -97,6 +100,17 @@ impl LocalAws {
     /// A Step Functions client answered by [`LocalAws::sfn`].
     pub fn sfn_client(&self) -> aws_sdk_sfn::Client {
         crate::sfn::sfn_client(Arc::clone(&self.sfn), &self.options)
+    }
+
+    /// Create a DynamoDB table keyed by the string attribute `partition_key` (in memory: see
+    /// [`crate::dynamodb`]) unless it exists.
+    pub fn create_table(&self, name: &str, partition_key: &str) {
+        self.dynamodb.create_table(name, partition_key);
+    }
+
+    /// A DynamoDB client answered by the local stand-in.
+    pub fn dynamodb_client(&self) -> aws_sdk_dynamodb::Client {
+        crate::dynamodb::dynamodb_client(Arc::clone(&self.dynamodb), &self.options)
     }
 
     /// The Step Functions stand-in: register state machines here, wait for executions, list them.
