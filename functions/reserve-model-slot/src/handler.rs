@@ -20,11 +20,12 @@ pub async fn handle(
     clock: &impl Clock,
     event: Value,
 ) -> Result<SlotState, PipelineError> {
-    let SlotEvent { model_id, previous } = serde_json::from_value(event).map_err(|e| {
+    let SlotEvent { request, previous } = serde_json::from_value(event).map_err(|e| {
         PipelineError::InvalidEvent(format!(
-            "expected {{\"modelId\", \"previous\": {{\"attempt\", ...}}}} for ReserveModelSlot: {e}"
+            "expected {{\"request\": {{\"model\": {{\"id\", ...}}}}, \"previous\": {{\"attempt\", ...}}}} for ReserveModelSlot: {e}"
         ))
     })?;
+    let model_id = request.model.id;
     if model_id.trim().is_empty() {
         return Err(PipelineError::InvalidEvent(
             "ReserveModelSlot needs the request's model id".to_owned(),

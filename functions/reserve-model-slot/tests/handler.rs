@@ -61,7 +61,10 @@ fn busy(not_before: i64, interval: i64, old: i64) -> Rule {
 }
 
 fn event(previous: Value) -> Value {
-    json!({"modelId": MODEL, "previous": previous})
+    json!({
+        "request": {"requestId": "r-1", "prompt": "a lighthouse", "model": {"id": MODEL, "family": "stability"}},
+        "previous": previous
+    })
 }
 
 async fn run(rules: &[&Rule], quota: u32, event: Value) -> Result<SlotState, PipelineError> {
@@ -168,11 +171,13 @@ async fn a_dynamodb_failure_is_a_storage_error() {
 #[tokio::test]
 async fn malformed_events_are_invalid() {
     let untouched = busy(0, 0, 0);
+    let model = json!({"id": MODEL, "family": "stability"});
     for bad in [
         json!({}),
-        json!({"modelId": MODEL}),
-        json!({"modelId": " ", "previous": {"attempt": 0}}),
-        json!({"modelId": MODEL, "previous": {"attempt": -1}}),
+        json!({"request": {"model": model}}),
+        json!({"request": {}, "previous": {"attempt": 0}}),
+        json!({"request": {"model": {"id": " ", "family": "stability"}}, "previous": {"attempt": 0}}),
+        json!({"request": {"model": model}, "previous": {"attempt": -1}}),
     ] {
         let err = run(&[&untouched], 20, bad.clone()).await.unwrap_err();
         assert_eq!(err.name(), "InvalidEvent", "{bad}");

@@ -135,14 +135,21 @@ pub struct SlotState {
     pub last_error: Option<StepError>,
 }
 
-/// ReserveModelSlot's input.
+/// ReserveModelSlot's input. The whole `$.request` is passed (a path into it that did not resolve
+/// would be `States.Runtime`, which no Catch handles); only its model is read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SlotEvent {
-    /// Whose schedule: the request's model.
-    pub model_id: String,
+    pub request: RequestModel,
     /// `$.modelSlot` as it stands.
     pub previous: SlotState,
+}
+
+/// The model of a request: whose schedule a slot is on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestModel {
+    pub model: ModelRef,
 }
 
 /// GenerateImage's input.
