@@ -66,7 +66,7 @@ pub async fn run(
                     | EventType::ExecutionTimedOut
             ) {
                 let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                if n % step == 0 || n == total {
+                if n.is_multiple_of(step) || n == total {
                     let minutes = (clock.now() - started_at).num_milliseconds() as f64 / 60_000.0;
                     if let Ok(mut progress) = progress.lock() {
                         let _ = writeln!(
@@ -103,7 +103,7 @@ pub async fn run(
             events.push(event.clone());
         }
         good.push(started(pipeline.deliver(event).await?)?);
-        if rejected.len() < plan.rejected && (i + 1) % reject_every == 0 {
+        if rejected.len() < plan.rejected && (i + 1).is_multiple_of(reject_every) {
             rejected.push(upload_blank(pipeline, &tag, rejected.len()).await?);
         }
     }
