@@ -13,6 +13,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FACTS, ImagegenConfig, loadConfig } from './config';
 import { ImageStore, PREFIXES } from './constructs/image-store';
+import { ModelSlots } from './constructs/model-slots';
 import { PipelineFunction } from './constructs/pipeline-function';
 import { SecureTopic } from './constructs/secure-topic';
 import { acknowledge, iam5Resource } from './nag';
@@ -40,8 +41,9 @@ export class ImagegenStack extends Stack {
   readonly resultsTopic: SecureTopic;
   readonly opsTopic: SecureTopic;
   readonly failedTriggers: sqs.Queue;
+  readonly modelSlots: ModelSlots;
   readonly functions: Record<
-    'startExecution' | 'validatePrompt' | 'generateImage' | 'generateThumbnails' | 'notifyUser',
+    'startExecution' | 'validatePrompt' | 'reserveModelSlot' | 'generateImage' | 'generateThumbnails' | 'notifyUser',
     PipelineFunction
   >;
   readonly stateMachine: sfn.StateMachine;
@@ -77,6 +79,8 @@ export class ImagegenStack extends Stack {
     acknowledge(this.failedTriggers, 'AwsSolutions-SQS3',
       'This queue is itself the dead-letter (on-failure) destination of the S3-triggered start-execution function; a queue for its own failures would never be read.');
 
+    this.modelSlots = new ModelSlots(this, 'ModelSlots');
+
     // ---- functions -------------------------------------------------------------------------
     const common = {
       logRetention,
@@ -106,6 +110,20 @@ export class ImagegenStack extends Stack {
       actions: ['s3:GetObject', 's3:GetObjectVersion'],
       resources: [this.store.objectsUnder(PREFIXES.prompts)],
     }));
+
+    const reserveModelSlot = new PipelineFunction(this, 'ReserveModelSlot', {
+      ...common,
+      crate: 'reserve-model-slot',
+      description: 'imagegen: reserve the next slot of the model quota (DynamoDB), so a burst reaches Bedrock at the quota',
+      memorySize: 128,
+      timeout: Duration.seconds(10),
+      environment: {
+        ...rustLog,
+        MODEL_SLOT_TABLE: this.modelSlots.table.tableName,
+        MODEL_QUOTA_RPM: String(config.modelQuotaRpm),
+      },
+    });
+    reserveModelSlot.addToPolicy(this.modelSlots.reserveStatement());
 
     const generateImage = new PipelineFunction(this, 'GenerateImage', {
       ...common,
@@ -189,13 +207,14 @@ export class ImagegenStack extends Stack {
       retention: logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    const pipeline = [validatePrompt, generateImage, generateThumbnails, notifyUser];
+    const pipeline = [validatePrompt, reserveModelSlot, generateImage, generateThumbnails, notifyUser];
     this.stateMachine = new sfn.StateMachine(this, 'Pipeline', {
-      comment: 'imagegen: validate prompt -> Bedrock image -> thumbnails -> email',
+      comment: 'imagegen: validate prompt -> model slot -> Bedrock image -> thumbnails -> email',
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromFile(DEFINITION_FILE),
       definitionSubstitutions: {
         ValidatePromptFunctionArn: validatePrompt.function.functionArn,
+        ReserveModelSlotFunctionArn: reserveModelSlot.function.functionArn,
         GenerateImageFunctionArn: generateImage.function.functionArn,
         GenerateThumbnailsFunctionArn: generateThumbnails.function.functionArn,
         NotifyUserFunctionArn: notifyUser.function.functionArn,
@@ -203,7 +222,7 @@ export class ImagegenStack extends Stack {
       logs: { destination: executionLogs, level: sfn.LogLevel.ALL, includeExecutionData: true },
       tracingEnabled: true,
     });
-    // The ASL names unqualified function ARNs, so exactly these four ARNs suffice.
+    // The ASL names unqualified function ARNs, so exactly these five ARNs suffice.
     this.stateMachine.addToRolePolicy(new iam.PolicyStatement({
       sid: 'InvokePipelineFunctions',
       actions: ['lambda:InvokeFunction'],
@@ -238,7 +257,7 @@ export class ImagegenStack extends Stack {
         { prefix: PREFIXES.prompts, suffix },
       );
     }
-    this.functions = { startExecution, validatePrompt, generateImage, generateThumbnails, notifyUser };
+    this.functions = { startExecution, validatePrompt, reserveModelSlot, generateImage, generateThumbnails, notifyUser };
 
     this.acknowledgeFindings();
     this.addAlarms();

@@ -20,22 +20,23 @@ const EXPECTED = {
     memory: 128,
     env: ['OUTPUT_BUCKET', 'DEFAULT_MODEL_ID', 'ALLOWED_MODEL_IDS', 'MAX_PROMPT_FILE_BYTES'],
   },
+  ReserveModelSlot: { memory: 128, env: ['MODEL_SLOT_TABLE', 'MODEL_QUOTA_RPM'] },
   GenerateImage: { memory: 256, env: ['BEDROCK_REGION'] },
   GenerateThumbnails: { memory: 1024, env: ['THUMBNAIL_SIZES', 'THUMBNAIL_FORMAT', 'THUMBNAIL_QUALITY'] },
   NotifyUser: { memory: 128, env: ['TOPIC_ARN', 'PRESIGN_EXPIRY_SECONDS'] },
 } as const;
 
-describe('the five Rust functions', () => {
+describe('the six Rust functions', () => {
   let template: Template;
   let stack: ImagegenStack;
   beforeAll(() => {
     ({ template, stack } = synthesize({ logRetentionDays: 14 }));
   });
 
-  test('exactly five functions besides the CDK bucket-notifications handler', () => {
+  test('exactly six functions besides the CDK bucket-notifications handler', () => {
     const ours = Object.values(template.findResources('AWS::Lambda::Function'))
       .filter((f) => f.Properties.Runtime === 'provided.al2023');
-    expect(ours).toHaveLength(5);
+    expect(ours).toHaveLength(6);
   });
 
   test.each(Object.entries(EXPECTED))('%s: arm64, provided.al2023, bootstrap, X-Ray, memory, env', (prefix, expected) => {
@@ -114,6 +115,10 @@ describe('the five Rust functions', () => {
       ALLOWED_MODEL_IDS: 'stability.stable-image-core-v1:1',
       MAX_PROMPT_FILE_BYTES: '16384',
     });
+    expect(env('ReserveModelSlot')).toMatchObject({
+      MODEL_SLOT_TABLE: { Ref: expect.stringMatching(/^ModelSlotsTable/) },
+      MODEL_QUOTA_RPM: String(FACTS.settings.modelQuotaRpm.default),
+    });
     expect(env('GenerateImage')).toMatchObject({ BEDROCK_REGION: 'us-west-2' });
     expect(env('GenerateThumbnails')).toMatchObject({
       THUMBNAIL_SIZES: '128,256,512', THUMBNAIL_FORMAT: 'jpeg', THUMBNAIL_QUALITY: '80',
@@ -132,6 +137,7 @@ describe('the five Rust functions', () => {
       thumbnailSizes: '64, 200',
       thumbnailFormat: 'webp',
       blocklist: 'foo, bar',
+      modelQuotaRpm: '60',
     }).template;
     const env = (prefix: string) => lambdaOf(custom, prefix).Properties.Environment.Variables;
     expect(env('ValidatePrompt')).toMatchObject({
@@ -140,6 +146,7 @@ describe('the five Rust functions', () => {
       BLOCKLIST: 'foo,bar',
     });
     expect(env('GenerateImage')).toMatchObject({ BEDROCK_REGION: 'us-east-1' });
+    expect(env('ReserveModelSlot')).toMatchObject({ MODEL_QUOTA_RPM: '60' });
     expect(env('GenerateThumbnails')).toMatchObject({ THUMBNAIL_SIZES: '64,200', THUMBNAIL_FORMAT: 'webp' });
   });
 
@@ -149,12 +156,13 @@ describe('the five Rust functions', () => {
     };
     const byPlaceholder: Record<string, string> = {
       '${ValidatePromptFunctionArn}': 'ValidatePrompt',
+      '${ReserveModelSlotFunctionArn}': 'ReserveModelSlot',
       '${GenerateImageFunctionArn}': 'GenerateImage',
       '${GenerateThumbnailsFunctionArn}': 'GenerateThumbnails',
       '${NotifyUserFunctionArn}': 'NotifyUser',
     };
     const tasks = Object.values(asl.States).filter((s) => s.Resource !== undefined);
-    expect(tasks.length).toBeGreaterThanOrEqual(4);
+    expect(tasks.length).toBeGreaterThanOrEqual(5);
     for (const state of tasks) {
       const prefix = byPlaceholder[state.Resource as string];
       expect(prefix).toBeDefined();

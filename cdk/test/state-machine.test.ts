@@ -9,6 +9,7 @@ import { synthesize } from './helpers';
 
 const FUNCTION_FOR_PLACEHOLDER = {
   ValidatePromptFunctionArn: 'ValidatePromptFunction',
+  ReserveModelSlotFunctionArn: 'ReserveModelSlotFunction',
   GenerateImageFunctionArn: 'GenerateImageFunction',
   GenerateThumbnailsFunctionArn: 'GenerateThumbnailsFunction',
   NotifyUserFunctionArn: 'NotifyUserFunction',
@@ -57,7 +58,7 @@ describe('state machine', () => {
     expect([...used].sort()).toEqual(Object.keys(FUNCTION_FOR_PLACEHOLDER).sort());
   });
 
-  test('its role may invoke exactly the four pipeline functions and nothing else in Lambda', () => {
+  test('its role may invoke exactly the five pipeline functions and nothing else in Lambda', () => {
     const sm = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0];
     const roleId = sm.Properties.RoleArn['Fn::GetAtt'][0] as string;
     const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } });
@@ -86,6 +87,27 @@ describe('state machine', () => {
       if (name.startsWith('States.') || name.startsWith('Lambda.')) continue;
       expect(FACTS.errorNames).toContain(name);
     }
+  });
+
+  test('every model call waits for a slot of its own: no retry of GenerateImage calls Bedrock outside one', () => {
+    interface State {
+      Type: string; Next?: string; TimestampPath?: string; TimeoutSeconds?: number; ResultPath?: string;
+      Retry?: Array<{ ErrorEquals: string[] }>; Catch?: Array<{ ErrorEquals: string[]; Next: string; ResultPath?: string }>;
+    }
+    const asl = JSON.parse(fs.readFileSync(DEFINITION_FILE, 'utf8')) as { TimeoutSeconds?: number; States: Record<string, State> };
+    const s = asl.States;
+    expect(s.ValidatePrompt.Next).toBe('ReserveModelSlot');
+    expect(s.ReserveModelSlot).toMatchObject({ Type: 'Task', ResultPath: '$.modelSlot', Next: 'WaitForModelSlot' });
+    expect(s.WaitForModelSlot).toMatchObject({ Type: 'Wait', TimestampPath: '$.modelSlot.at', Next: 'GenerateImage' });
+    // Only Lambda's own invoke errors (the function did not run) are retried in place.
+    for (const retry of s.GenerateImage.Retry ?? []) {
+      for (const name of retry.ErrorEquals) expect(name).toMatch(/^Lambda\./);
+    }
+    const again = (s.GenerateImage.Catch ?? []).find((c) => c.Next === 'ReserveModelSlot');
+    expect(again?.ErrorEquals.sort()).toEqual(['ModelThrottled', 'ModelUnavailable', 'States.Timeout', 'StorageError']);
+    expect(again?.ResultPath).toBe('$.modelSlot.lastError');
+    // A long queue waits in the Wait state: no machine-wide timeout may cut it short.
+    expect(asl.TimeoutSeconds).toBeUndefined();
   });
 
   test('asl-validator accepts the definition', () => {

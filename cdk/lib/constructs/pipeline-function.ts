@@ -6,10 +6,11 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { RustFunction } from 'cargo-lambda-cdk';
 import { Construct } from 'constructs';
 
-/** The five Lambda crates; each builds a binary of the same name. */
+/** The six Lambda crates; each builds a binary of the same name. */
 export type CrateName =
   | 'start-execution'
   | 'validate-prompt'
+  | 'reserve-model-slot'
   | 'generate-image'
   | 'generate-thumbnails'
   | 'notify-user';
