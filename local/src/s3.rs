@@ -28,6 +28,7 @@ pub fn s3_client(root: &Path, options: &ClientOptions) -> Result<aws_sdk_s3::Cli
         .endpoint_url(&options.s3_endpoint)
         .force_path_style(true)
         .retry_config(options.retry.clone())
+        .stalled_stream_protection(crate::config::stalled_stream_protection())
         .http_client(s3s_aws::Client::from(service))
         .build();
     Ok(aws_sdk_s3::Client::from_conf(config))

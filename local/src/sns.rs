@@ -283,6 +283,7 @@ pub fn sns_client(outbox: Arc<Outbox>, options: &ClientOptions) -> aws_sdk_sns::
         .region(Region::new(options.region.clone()))
         .credentials_provider(credentials())
         .retry_config(options.retry.clone())
+        .stalled_stream_protection(crate::config::stalled_stream_protection())
         .http_client(InProcessClient::new(Arc::new(SnsService::new(outbox))))
         .build();
     aws_sdk_sns::Client::from_conf(config)

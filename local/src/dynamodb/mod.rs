@@ -393,6 +393,7 @@ pub fn dynamodb_client(
         .region(Region::new(options.region.clone()))
         .credentials_provider(credentials())
         .retry_config(options.retry.clone())
+        .stalled_stream_protection(crate::config::stalled_stream_protection())
         .http_client(InProcessClient::new(service))
         .build();
     aws_sdk_dynamodb::Client::from_conf(config)
