@@ -15,6 +15,12 @@ export interface ImagegenConfig {
   readonly allowedModelIds: string[];
   /** Region whose Bedrock endpoint generate-image calls. Context `bedrockRegion`. */
   readonly bedrockRegion: string;
+  /**
+   * InvokeModel requests per minute the account may send each model (Service Quotas, Amazon Bedrock);
+   * model slots are 60 s / this apart. Context `modelQuotaRpm` (facts.json's default, safe for a new
+   * account).
+   */
+  readonly modelQuotaRpm: number;
   /** Thumbnails' longest sides in pixels. Context `thumbnailSizes` ("128,256,512"). */
   readonly thumbnailSizes: number[];
   /** Context `thumbnailFormat` (jpeg). */
@@ -73,6 +79,7 @@ const S = facts.settings;
 export const DEFAULTS = {
   modelId: facts.defaultModelId,
   bedrockRegion: 'us-west-2',
+  modelQuotaRpm: S.modelQuotaRpm.default,
   thumbnailSizes: S.thumbnailSizes.default.join(','),
   thumbnailFormat: S.thumbnailFormat.default,
   thumbnailQuality: S.thumbnailQuality.default,
@@ -189,6 +196,7 @@ export function loadConfig(node: Node): ImagegenConfig {
     modelId,
     allowedModelIds,
     bedrockRegion,
+    modelQuotaRpm: integer(node, 'modelQuotaRpm', DEFAULTS.modelQuotaRpm, S.modelQuotaRpm.min, S.modelQuotaRpm.max),
     thumbnailSizes,
     thumbnailFormat,
     thumbnailQuality: integer(node, 'thumbnailQuality', DEFAULTS.thumbnailQuality,

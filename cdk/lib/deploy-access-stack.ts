@@ -15,7 +15,7 @@ export const BOOTSTRAP_ROLES = ['deploy', 'file-publishing'] as const;
  * prefix), which the CloudFormation execution policy may manage. `test/deploy-access.test.ts` fails
  * when the template gains a resource type of a service missing here.
  */
-export const EXECUTION_SERVICES = ['s3', 'lambda', 'states', 'sns', 'sqs', 'logs', 'cloudwatch', 'budgets', 'events'] as const;
+export const EXECUTION_SERVICES = ['s3', 'lambda', 'states', 'sns', 'sqs', 'logs', 'cloudwatch', 'budgets', 'events', 'dynamodb'] as const;
 
 /** KMS key administration without any use of keys (no Encrypt, Decrypt, GenerateDataKey). */
 const KMS_ADMIN = [

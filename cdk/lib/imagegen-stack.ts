@@ -16,6 +16,7 @@ import { Construct } from 'constructs';
 import { FACTS, ImagegenConfig, loadConfig } from './config';
 import { CostGuards } from './constructs/cost-guards';
 import { ImageStore, PREFIXES } from './constructs/image-store';
+import { ModelSlots } from './constructs/model-slots';
 import { PipelineFunction } from './constructs/pipeline-function';
 import { SecureTopic } from './constructs/secure-topic';
 import { acknowledge, iam5Resource } from './nag';
@@ -47,8 +48,9 @@ export class ImagegenStack extends Stack {
   readonly resultsTopic: SecureTopic;
   readonly opsTopic: SecureTopic;
   readonly failedTriggers: sqs.Queue;
+  readonly modelSlots: ModelSlots;
   readonly functions: Record<
-    'startExecution' | 'validatePrompt' | 'generateImage' | 'generateThumbnails' | 'notifyUser' | 'notifyBackstop',
+    'startExecution' | 'validatePrompt' | 'reserveModelSlot' | 'generateImage' | 'generateThumbnails' | 'notifyUser' | 'notifyBackstop',
     PipelineFunction
   >;
   readonly stateMachine: sfn.StateMachine;
@@ -93,6 +95,8 @@ export class ImagegenStack extends Stack {
     acknowledge(this.failedTriggers, 'AwsSolutions-SQS3',
       'This queue is itself the dead-letter (on-failure) destination of the S3-triggered start-execution function; a queue for its own failures would never be read.');
 
+    this.modelSlots = new ModelSlots(this, 'ModelSlots');
+
     // ---- functions -------------------------------------------------------------------------
     const common = {
       logRetention,
@@ -123,6 +127,20 @@ export class ImagegenStack extends Stack {
       actions: ['s3:GetObject', 's3:GetObjectVersion'],
       resources: [this.store.objectsUnder(PREFIXES.prompts)],
     }));
+
+    const reserveModelSlot = new PipelineFunction(this, 'ReserveModelSlot', {
+      ...common,
+      crate: 'reserve-model-slot',
+      description: 'imagegen: reserve the next slot of the model quota (DynamoDB), so a burst reaches Bedrock at the quota',
+      memorySize: 128,
+      timeout: Duration.seconds(10),
+      environment: {
+        ...rustLog,
+        MODEL_SLOT_TABLE: this.modelSlots.table.tableName,
+        MODEL_QUOTA_RPM: String(config.modelQuotaRpm),
+      },
+    });
+    reserveModelSlot.addToPolicy(this.modelSlots.reserveStatement());
 
     const generateImage = new PipelineFunction(this, 'GenerateImage', {
       ...common,
@@ -210,13 +228,14 @@ export class ImagegenStack extends Stack {
       retention: logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    const pipeline = [validatePrompt, generateImage, generateThumbnails, notifyUser];
+    const pipeline = [validatePrompt, reserveModelSlot, generateImage, generateThumbnails, notifyUser];
     this.stateMachine = new sfn.StateMachine(this, 'Pipeline', {
-      comment: 'imagegen: validate prompt -> Bedrock image -> thumbnails -> email',
+      comment: 'imagegen: validate prompt -> model slot -> Bedrock image -> thumbnails -> email',
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromFile(DEFINITION_FILE),
       definitionSubstitutions: {
         ValidatePromptFunctionArn: validatePrompt.function.functionArn,
+        ReserveModelSlotFunctionArn: reserveModelSlot.function.functionArn,
         GenerateImageFunctionArn: generateImage.function.functionArn,
         GenerateThumbnailsFunctionArn: generateThumbnails.function.functionArn,
         NotifyUserFunctionArn: notifyUser.function.functionArn,
@@ -225,7 +244,7 @@ export class ImagegenStack extends Stack {
       logs: { destination: executionLogs, level: sfn.LogLevel.ALL, includeExecutionData: config.logExecutionData },
       tracingEnabled: true,
     });
-    // The ASL names unqualified function ARNs, so exactly these four ARNs suffice.
+    // The ASL names unqualified function ARNs, so exactly these five ARNs suffice.
     this.stateMachine.addToRolePolicy(new iam.PolicyStatement({
       sid: 'InvokePipelineFunctions',
       actions: ['lambda:InvokeFunction'],
@@ -297,7 +316,7 @@ export class ImagegenStack extends Stack {
         maxEventAge: Duration.hours(2),
       })],
     });
-    this.functions = { startExecution, validatePrompt, generateImage, generateThumbnails, notifyUser, notifyBackstop };
+    this.functions = { startExecution, validatePrompt, reserveModelSlot, generateImage, generateThumbnails, notifyUser, notifyBackstop };
 
     this.acknowledgeFindings();
     this.addAlarms();
@@ -352,8 +371,6 @@ export class ImagegenStack extends Stack {
     const alarms: Array<[string, cloudwatch.IMetric, string]> = [
       ['ExecutionsFailedAlarm', this.stateMachine.metricFailed({ period, statistic: 'Sum' }),
         'An imagegen execution failed (the user got a failure email).'],
-      ['ExecutionsTimedOutAlarm', this.stateMachine.metricTimedOut({ period, statistic: 'Sum' }),
-        'An imagegen execution ran past the state machine\'s TimeoutSeconds, longer than its retries allow (the backstop emailed the user).'],
       ['StartExecutionErrorsAlarm', this.functions.startExecution.function.metricErrors({ period, statistic: 'Sum' }),
         'start-execution failed on an S3 prompt upload.'],
       ['BackstopErrorsAlarm', this.functions.notifyBackstop.function.metricErrors({ period, statistic: 'Sum' }),

@@ -10,6 +10,7 @@ describe('context configuration', () => {
       modelId: 'stability.stable-image-core-v1:1',
       allowedModelIds: ['stability.stable-image-core-v1:1'],
       bedrockRegion: 'us-west-2',
+      modelQuotaRpm: 10,
       thumbnailSizes: [128, 256, 512],
       thumbnailFormat: 'jpeg',
       thumbnailQuality: 80,
@@ -39,12 +40,15 @@ describe('context configuration', () => {
       thumbnailQuality: settings.thumbnailQuality.default,
       presignExpirySeconds: settings.presignExpirySeconds.default,
       maxPromptFileBytes: settings.maxPromptFileBytes.default,
+      modelQuotaRpm: settings.modelQuotaRpm.default,
     });
     // The ranges the functions accept are the ranges the CDK accepts.
     expect(() => load({ presignExpirySeconds: String(settings.presignExpirySeconds.min - 1) })).toThrow(/presignExpirySeconds/);
     expect(load({ presignExpirySeconds: String(settings.presignExpirySeconds.min) }).presignExpirySeconds)
       .toBe(settings.presignExpirySeconds.min);
     expect(() => load({ maxPromptFileBytes: String(settings.maxPromptFileBytes.max + 1) })).toThrow(/maxPromptFileBytes/);
+    expect(() => load({ modelQuotaRpm: String(settings.modelQuotaRpm.min - 1) })).toThrow(/modelQuotaRpm/);
+    expect(load({ modelQuotaRpm: String(settings.modelQuotaRpm.max) }).modelQuotaRpm).toBe(settings.modelQuotaRpm.max);
   });
 
   test('cdk.json documents the same defaults', () => {
@@ -114,6 +118,7 @@ describe('context configuration', () => {
     [{ monthlyBudgetUsd: '-1' }, /monthlyBudgetUsd/],
     [{ monthlyBudgetUsd: '12.5' }, /monthlyBudgetUsd/],
     [{ promptExpirationDays: '0' }, /promptExpirationDays/],
+    [{ modelQuotaRpm: '2.5' }, /modelQuotaRpm/],
   ])('rejects %j', (context, message) => {
     expect(() => load(context)).toThrow(message);
   });

@@ -20,23 +20,24 @@ const EXPECTED = {
     memory: 128,
     env: ['OUTPUT_BUCKET', 'PROMPT_PREFIX', 'DEFAULT_MODEL_ID', 'ALLOWED_MODEL_IDS', 'MAX_PROMPT_FILE_BYTES'],
   },
+  ReserveModelSlot: { memory: 128, env: ['MODEL_SLOT_TABLE', 'MODEL_QUOTA_RPM'] },
   GenerateImage: { memory: 256, env: ['BEDROCK_REGION'] },
   GenerateThumbnails: { memory: 1024, env: ['THUMBNAIL_SIZES', 'THUMBNAIL_FORMAT', 'THUMBNAIL_QUALITY'] },
   NotifyUser: { memory: 128, env: ['TOPIC_ARN', 'OUTPUT_BUCKET', 'PRESIGN_EXPIRY_SECONDS'] },
   NotifyBackstop: { memory: 128, env: ['TOPIC_ARN', 'OUTPUT_BUCKET'] },
 } as const;
 
-describe('the six Rust functions', () => {
+describe('the seven Rust functions', () => {
   let template: Template;
   let stack: ImagegenStack;
   beforeAll(() => {
     ({ template, stack } = synthesize({ logRetentionDays: 14 }));
   });
 
-  test('exactly six functions besides the CDK bucket-notifications handler', () => {
+  test('exactly seven functions besides the CDK bucket-notifications handler', () => {
     const ours = Object.values(template.findResources('AWS::Lambda::Function'))
       .filter((f) => f.Properties.Runtime === 'provided.al2023');
-    expect(ours).toHaveLength(6);
+    expect(ours).toHaveLength(7);
   });
 
   test.each(Object.entries(EXPECTED))('%s: arm64, provided.al2023, bootstrap, X-Ray, memory, env', (prefix, expected) => {
@@ -116,6 +117,10 @@ describe('the six Rust functions', () => {
       ALLOWED_MODEL_IDS: 'stability.stable-image-core-v1:1',
       MAX_PROMPT_FILE_BYTES: '16384',
     });
+    expect(env('ReserveModelSlot')).toMatchObject({
+      MODEL_SLOT_TABLE: { Ref: expect.stringMatching(/^ModelSlotsTable/) },
+      MODEL_QUOTA_RPM: String(FACTS.settings.modelQuotaRpm.default),
+    });
     expect(env('GenerateImage')).toMatchObject({ BEDROCK_REGION: 'us-west-2' });
     expect(env('GenerateThumbnails')).toMatchObject({
       THUMBNAIL_SIZES: '128,256,512', THUMBNAIL_FORMAT: 'jpeg', THUMBNAIL_QUALITY: '80',
@@ -136,6 +141,7 @@ describe('the six Rust functions', () => {
       thumbnailSizes: '64, 200',
       thumbnailFormat: 'webp',
       blocklist: 'foo, bar',
+      modelQuotaRpm: '60',
     }).template;
     const env = (prefix: string) => lambdaOf(custom, prefix).Properties.Environment.Variables;
     expect(env('ValidatePrompt')).toMatchObject({
@@ -144,6 +150,7 @@ describe('the six Rust functions', () => {
       BLOCKLIST: 'foo,bar',
     });
     expect(env('GenerateImage')).toMatchObject({ BEDROCK_REGION: 'us-east-1' });
+    expect(env('ReserveModelSlot')).toMatchObject({ MODEL_QUOTA_RPM: '60' });
     expect(env('GenerateThumbnails')).toMatchObject({ THUMBNAIL_SIZES: '64,200', THUMBNAIL_FORMAT: 'webp' });
   });
 
@@ -153,12 +160,13 @@ describe('the six Rust functions', () => {
     };
     const byPlaceholder: Record<string, string> = {
       '${ValidatePromptFunctionArn}': 'ValidatePrompt',
+      '${ReserveModelSlotFunctionArn}': 'ReserveModelSlot',
       '${GenerateImageFunctionArn}': 'GenerateImage',
       '${GenerateThumbnailsFunctionArn}': 'GenerateThumbnails',
       '${NotifyUserFunctionArn}': 'NotifyUser',
     };
     const tasks = Object.values(asl.States).filter((s) => s.Resource !== undefined);
-    expect(tasks.length).toBeGreaterThanOrEqual(4);
+    expect(tasks.length).toBeGreaterThanOrEqual(5);
     for (const state of tasks) {
       const prefix = byPlaceholder[state.Resource as string];
       expect(prefix).toBeDefined();

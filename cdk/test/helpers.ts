@@ -8,6 +8,7 @@ import { ImagegenStack } from '../lib/imagegen-stack';
 export const CRATES = [
   'start-execution',
   'validate-prompt',
+  'reserve-model-slot',
   'generate-image',
   'generate-thumbnails',
   'notify-user',

@@ -162,6 +162,10 @@ describe('IAM least privilege', () => {
       's3:GetObject -> StoreBucket.Arn/prompts/*',
       's3:GetObjectVersion -> StoreBucket.Arn/prompts/*',
     ].sort());
+    expect(grants.ReserveModelSlotRole).toEqual([
+      ...logs('ReserveModelSlot'),
+      'dynamodb:UpdateItem -> ModelSlotsTable.Arn',
+    ].sort());
     expect(grants.GenerateImageRole).toEqual([
       ...logs('GenerateImage'),
       'bedrock:InvokeModel -> arn:aws:bedrock:us-west-2::foundation-model/stability.stable-image-core-v1:1',
@@ -197,6 +201,7 @@ describe('IAM least privilege', () => {
       'lambda:InvokeFunction -> GenerateImageFunction.Arn',
       'lambda:InvokeFunction -> GenerateThumbnailsFunction.Arn',
       'lambda:InvokeFunction -> NotifyUserFunction.Arn',
+      'lambda:InvokeFunction -> ReserveModelSlotFunction.Arn',
       'lambda:InvokeFunction -> ValidatePromptFunction.Arn',
     ]);
   });

@@ -71,6 +71,7 @@ describe('cdk-nag AwsSolutions', () => {
       'Imagegen/NotifyUser/Role AwsSolutions-IAM5[Resource::<StoreBucket4FBDE984.Arn>/results/*]',
       'Imagegen/NotifyUser/Role AwsSolutions-IAM5[Resource::<StoreBucket4FBDE984.Arn>/thumbnails/*]',
       'Imagegen/Pipeline/Role AwsSolutions-IAM5[Resource::*]',
+      'Imagegen/ReserveModelSlot/Role AwsSolutions-IAM5[Resource::*]',
       'Imagegen/StartExecution/Role AwsSolutions-IAM5[Resource::*]',
       'Imagegen/Store/AccessLogs AwsSolutions-S1',
       'Imagegen/ValidatePrompt/Role AwsSolutions-IAM5[Resource::*]',

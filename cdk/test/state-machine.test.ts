@@ -9,6 +9,7 @@ import { synthesize } from './helpers';
 
 const FUNCTION_FOR_PLACEHOLDER = {
   ValidatePromptFunctionArn: 'ValidatePromptFunction',
+  ReserveModelSlotFunctionArn: 'ReserveModelSlotFunction',
   GenerateImageFunctionArn: 'GenerateImageFunction',
   GenerateThumbnailsFunctionArn: 'GenerateThumbnailsFunction',
   NotifyUserFunctionArn: 'NotifyUserFunction',
@@ -91,7 +92,7 @@ describe('state machine', () => {
     expect([...used].sort()).toEqual(Object.keys(FUNCTION_FOR_PLACEHOLDER).sort());
   });
 
-  test('its role may invoke exactly the four pipeline functions and nothing else in Lambda', () => {
+  test('its role may invoke exactly the five pipeline functions and nothing else in Lambda', () => {
     const sm = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0];
     const roleId = sm.Properties.RoleArn['Fn::GetAtt'][0] as string;
     const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } });
@@ -122,16 +123,15 @@ describe('state machine', () => {
     }
   });
 
-  test('the machine has a TimeoutSeconds (so ExecutionsTimedOut can fire), above what its retries allow', () => {
+  test('every state but the wait for a model slot is bounded, so only a queue holds a run for long', () => {
     const definition = JSON.parse(fs.readFileSync(DEFINITION_FILE, 'utf8')) as { TimeoutSeconds?: number; States: Record<string, State> };
-    const worst = worstCaseSeconds(definition);
-    expect(worst).toBeGreaterThan(3600);
-    // Never cuts a run that is still retrying by the book (that run ends in an email); fires when a run
-    // is held by something the definition does not foresee.
-    expect(definition.TimeoutSeconds).toBeGreaterThanOrEqual(worst);
-    expect(definition.TimeoutSeconds).toBeLessThanOrEqual(4 * 3600);
-    // The alarm that watches it (messaging.test.ts) has something to watch.
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ExecutionsTimedOut' });
+    // The wait for a slot lasts as long as the queue ahead (count / quota): a burst of any size is
+    // worked off, so nothing else may be unbounded, and no machine-wide timeout may cut the queue short.
+    const { WaitForModelSlot, ...rest } = definition.States;
+    expect(WaitForModelSlot).toBeDefined();
+    const worst = worstCaseSeconds({ States: rest });
+    expect(worst).toBeLessThan(4 * 3600);
+    expect(definition.TimeoutSeconds).toBeUndefined();
   });
 
   test('worstCaseSeconds counts attempts, backoff caps and defaults (self-test)', () => {
@@ -143,6 +143,27 @@ describe('state machine', () => {
     } })).toBe(3 * 10 + 5 + 10 + 4 * 1 + 1 + 2 + 4 + 7);
     expect(() => worstCaseSeconds({ States: { T: { Type: 'Task' } } })).toThrow(/no bound/);
     expect(() => worstCaseSeconds({ States: { M: { Type: 'Map' } } })).toThrow(/extend/);
+  });
+
+  test('every model call waits for a slot of its own: no retry of GenerateImage calls Bedrock outside one', () => {
+    interface State {
+      Type: string; Next?: string; TimestampPath?: string; TimeoutSeconds?: number; ResultPath?: string;
+      Retry?: Array<{ ErrorEquals: string[] }>; Catch?: Array<{ ErrorEquals: string[]; Next: string; ResultPath?: string }>;
+    }
+    const asl = JSON.parse(fs.readFileSync(DEFINITION_FILE, 'utf8')) as { TimeoutSeconds?: number; States: Record<string, State> };
+    const s = asl.States;
+    expect(s.ValidatePrompt.Next).toBe('ReserveModelSlot');
+    expect(s.ReserveModelSlot).toMatchObject({ Type: 'Task', ResultPath: '$.modelSlot', Next: 'WaitForModelSlot' });
+    expect(s.WaitForModelSlot).toMatchObject({ Type: 'Wait', TimestampPath: '$.modelSlot.at', Next: 'GenerateImage' });
+    // Only Lambda's own invoke errors (the function did not run) are retried in place.
+    for (const retry of s.GenerateImage.Retry ?? []) {
+      for (const name of retry.ErrorEquals) expect(name).toMatch(/^Lambda\./);
+    }
+    const again = (s.GenerateImage.Catch ?? []).find((c) => c.Next === 'ReserveModelSlot');
+    expect(again?.ErrorEquals.sort()).toEqual(['ModelThrottled', 'ModelUnavailable', 'States.Timeout', 'StorageError']);
+    expect(again?.ResultPath).toBe('$.modelSlot.lastError');
+    // A long queue waits in the Wait state: no machine-wide timeout may cut it short.
+    expect(asl.TimeoutSeconds).toBeUndefined();
   });
 
   test('asl-validator accepts the definition', () => {

@@ -7,10 +7,12 @@
 //! `E2E_CONCURRENCY` (4 executions in flight) change the workload.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use imagegen_cli::{LocalPipeline, PipelineOptions};
+use imagegen_core::config::vars;
 use imagegen_local::sfn::Status;
 use serde_json::json;
 use tokio::sync::Semaphore;
@@ -49,7 +51,14 @@ fn main() {
         .build()
         .unwrap();
     let (latencies, total, in_flight) = runtime.block_on(async {
-        let pipeline = Arc::new(LocalPipeline::open(&dir, PipelineOptions::default()).unwrap());
+        // Model slots 1 ms apart (the highest quota accepted): these figures are the pipeline's own
+        // cost; at a real quota each execution would wait for its slot (see `imagegen burst`).
+        let fastest = reserve_model_slot::QUOTA_RPM_RANGE.end().to_string();
+        let options = PipelineOptions {
+            overrides: HashMap::from([(vars::MODEL_QUOTA_RPM.to_owned(), fastest)]),
+            ..PipelineOptions::default()
+        };
+        let pipeline = Arc::new(LocalPipeline::open(&dir, options).unwrap());
         let input = |i: usize| json!({"prompt": "a lighthouse at dusk", "seed": i});
         for i in 0..3 {
             let r = pipeline.run(&format!("warm-{i}"), &input(i)).await.unwrap();

@@ -61,6 +61,12 @@ pub struct FakeArgs {
     /// Make each model call take this long.
     #[arg(long, global = true, value_name = "MS")]
     pub fake_latency_ms: Option<u64>,
+    /// Give the model a quota of N InvokeModel requests a minute; more are ThrottlingException.
+    #[arg(long, global = true, value_name = "N")]
+    pub fake_quota_rpm: Option<u32>,
+    /// Draw pictures at most PX pixels on their longest side (faster local runs).
+    #[arg(long, global = true, value_name = "PX")]
+    pub fake_max_image_side: Option<u32>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -73,6 +79,10 @@ pub enum Command {
         /// The prompt file.
         file: PathBuf,
     },
+    /// Upload COUNT prompt files at once against a model with a per-minute quota, follow every
+    /// execution, and check that all succeed at the quota's pace (use --fast-retries: a burst of
+    /// 1,000 at 20 a minute is 50 minutes of model time).
+    Burst(BurstArgs),
     /// List executions, newest first.
     Executions,
     /// The deployed pipeline on AWS.
@@ -127,6 +137,30 @@ pub struct ServeArgs {
     /// On Ctrl-C, how long running executions may take to end before they are recorded ABORTED.
     #[arg(long, value_name = "SECONDS", default_value_t = 5)]
     pub grace_seconds: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BurstArgs {
+    /// Prompt files to upload at once.
+    #[arg(long, default_value_t = 100)]
+    pub count: usize,
+    /// The offline model's quota, in InvokeModel requests per minute.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    pub quota_rpm: u32,
+    /// The pipeline's pacing (MODEL_QUOTA_RPM); the quota unless given. Set it above the quota to
+    /// see what a quota configured too high costs.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub pace_rpm: Option<u32>,
+    /// Also upload N blank prompt files, which ValidatePrompt rejects.
+    #[arg(long, default_value_t = 0)]
+    pub rejected: usize,
+    /// Deliver the S3 notifications of the first N uploads a second time, mid-burst.
+    #[arg(long, default_value_t = 0)]
+    pub duplicates: usize,
+    /// The offline model's pictures' longest side, in pixels (small, so a thousand render in
+    /// seconds; Bedrock's are 1024 and more).
+    #[arg(long, default_value_t = 64)]
+    pub image_side: u32,
 }
 
 #[derive(Debug, Subcommand)]

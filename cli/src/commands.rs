@@ -9,7 +9,8 @@ use imagegen_core::config::{Env, ProcessEnv, vars};
 use imagegen_core::display::escape_controls;
 use imagegen_local::{ClientOptions, DataDir, FakeModelBehavior, LocalAws, LocalError, WriterLock};
 
-use crate::args::{AwsCommand, AwsStartArgs, Cli, Command, FakeArgs};
+use crate::args::{AwsCommand, AwsStartArgs, BurstArgs, Cli, Command, FakeArgs};
+use crate::burst::{self, BurstPlan};
 use crate::error::CliError;
 use crate::pipeline::{LocalPipeline, PipelineOptions};
 use crate::progress::Progress;
@@ -30,6 +31,12 @@ pub fn behavior(fake: &FakeArgs) -> Result<FakeModelBehavior, CliError> {
     }
     if let Some(ms) = fake.fake_latency_ms {
         b.latency = std::time::Duration::from_millis(ms);
+    }
+    if let Some(rpm) = fake.fake_quota_rpm {
+        b.quota_rpm = Some(rpm);
+    }
+    if let Some(px) = fake.fake_max_image_side {
+        b.max_image_side = Some(px);
     }
     b.filter_terms.extend(fake.fake_filter.iter().cloned());
     Ok(b)
@@ -66,6 +73,7 @@ pub async fn execute(cli: &Cli, out: &mut (dyn Write + Send)) -> Result<u8, CliE
             let record = pipeline.upload(file).await?;
             finish(&Report::new(&record, pipeline.aws()), out)
         }
+        Command::Burst(args) => run_burst(cli, args, out).await,
         Command::Aws {
             command: AwsCommand::Start(args),
         } => {
@@ -139,6 +147,51 @@ pub async fn aws_start(
         writeln!(out, "Downloaded:  {}", file.display()).ok();
     }
     Ok(0)
+}
+
+/// `imagegen burst`: exit status 0 when every check of the summary passed.
+async fn run_burst(
+    cli: &Cli,
+    args: &BurstArgs,
+    out: &mut (dyn Write + Send),
+) -> Result<u8, CliError> {
+    let _lock = writer_lock(&cli.data_dir, "imagegen burst")?;
+    let mut behavior = behavior(&cli.fake)?;
+    behavior.quota_rpm = Some(args.quota_rpm);
+    behavior.max_image_side = Some(args.image_side);
+    let mut overrides = env_overrides();
+    let pace = args.pace_rpm.unwrap_or(args.quota_rpm);
+    overrides.insert(vars::MODEL_QUOTA_RPM.to_owned(), pace.to_string());
+    let options = PipelineOptions {
+        behavior,
+        overrides,
+        ..PipelineOptions::default()
+    };
+    let pipeline = LocalPipeline::open(&cli.data_dir, options)?;
+    pipeline.recover().await?;
+    if !cli.fast_retries {
+        writeln!(
+            out,
+            "Without --fast-retries the burst runs in real time: at least {:.0} minutes.",
+            args.count as f64 / f64::from(args.quota_rpm)
+        )
+        .ok();
+    }
+    writeln!(
+        out,
+        "Model quota {} requests a minute; the pipeline paces at {pace} (MODEL_QUOTA_RPM).",
+        args.quota_rpm
+    )
+    .ok();
+    let plan = BurstPlan {
+        count: args.count,
+        rejected: args.rejected,
+        duplicates: args.duplicates,
+        quota_rpm: args.quota_rpm,
+    };
+    let summary = burst::run(&pipeline, &plan, out, Box::new(std::io::stdout())).await?;
+    writeln!(out, "{summary}").ok();
+    Ok(if summary.passed() { 0 } else { 1 })
 }
 
 /// The pipeline of the data directory, for a command that writes to it (`command` names it to a

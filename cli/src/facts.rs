@@ -1,10 +1,11 @@
 //! The facts the CDK app needs from the Rust side, in one JSON file (`cdk/lib/facts.json`) that the
 //! CDK reads instead of keeping its own copies: defaults and accepted ranges of the functions'
-//! settings, the environment variable names, the S3 prefixes and prompt-file extensions, and the
-//! error names. `cli/tests/facts.rs` fails when the file and the code disagree, and rewrites it with
-//! `IMAGEGEN_UPDATE_FACTS=1`.
+//! settings, the environment variable names, the S3 prefixes and prompt-file extensions, the
+//! model-slot table's key, and the error names. `cli/tests/facts.rs` fails when the file and the
+//! code disagree, and rewrites it with `IMAGEGEN_UPDATE_FACTS=1`.
 
 use generate_thumbnails::thumbnail::ThumbnailFormat;
+use imagegen_aws::dynamodb::PARTITION_KEY;
 use imagegen_core::ErrorName;
 use imagegen_core::config::vars;
 use imagegen_core::keys::{self, PromptFormat};
@@ -20,6 +21,7 @@ pub fn facts() -> Value {
     let presign = notify_user::config::PRESIGN_EXPIRY_SECONDS_RANGE;
     let prompt_file = validate_prompt::MAX_PROMPT_FILE_BYTES_RANGE;
     let quality = generate_thumbnails::thumbnail::QUALITY_RANGE;
+    let quota = reserve_model_slot::QUOTA_RPM_RANGE;
     json!({
         "comment": "Generated from the Rust code by `IMAGEGEN_UPDATE_FACTS=1 cargo test -p imagegen-cli --test facts`; do not edit by hand.",
         "defaultModelId": DEFAULT_MODEL_ID,
@@ -33,6 +35,9 @@ pub fn facts() -> Value {
             "notifications": keys::NOTIFICATIONS_PREFIX,
         },
         "promptExtensions": PromptFormat::ALL.map(|f| format!(".{}", f.extension())),
+        "modelSlotTable": {
+            "partitionKey": PARTITION_KEY,
+        },
         "settings": {
             "thumbnailSizes": {
                 "default": thumbnails.spec.sizes,
@@ -56,6 +61,11 @@ pub fn facts() -> Value {
                 "default": validate_prompt::DEFAULT_MAX_PROMPT_FILE_BYTES,
                 "min": prompt_file.start(),
                 "max": prompt_file.end(),
+            },
+            "modelQuotaRpm": {
+                "default": reserve_model_slot::DEFAULT_QUOTA_RPM,
+                "min": quota.start(),
+                "max": quota.end(),
             },
         },
     })

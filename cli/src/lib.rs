@@ -3,15 +3,16 @@
 //! The CLI runs the same state-machine definition that is deployed
 //! (`statemachine/image-pipeline.asl.json`, embedded) on the local ASL engine, behind the local Step
 //! Functions stand-in; its tasks call the real handler functions, whose adapters talk to the offline
-//! S3, Bedrock and SNS through the real SDK clients ([`imagegen_local`]).
+//! S3, Bedrock, SNS and DynamoDB through the real SDK clients ([`imagegen_local`]).
 //!
 //! - [`pipeline`]: [`LocalPipeline`] opens a data directory and registers the state machine; `run`,
 //!   `upload` (S3 notification to the real start-execution handler), `wait`.
-//! - [`handlers`]: the four functions bound to their local ARNs.
+//! - [`handlers`]: the five functions bound to their local ARNs.
 //! - [`settings`]: local defaults for the handlers' settings (overridable by the same variables).
 //! - [`s3event`]: the S3 notification an upload produces.
 //! - [`report`], [`progress`], [`views`]: what people see.
 //! - [`args`], [`input`], [`commands`]: the command line.
+//! - [`burst`]: `imagegen burst`, many uploads at once against a model with a quota.
 //! - [`facts`]: the facts the CDK app reads from `cdk/lib/facts.json`.
 //! - [`aws`]: `imagegen aws start`, the deployed pipeline (StartExecution, polling, downloads).
 //! - [`serve`]: `imagegen serve`, the same stand-ins on a loopback endpoint for AWS clients, with S3
@@ -26,6 +27,7 @@
 
 pub mod args;
 pub mod aws;
+pub mod burst;
 pub mod commands;
 pub mod error;
 pub mod facts;

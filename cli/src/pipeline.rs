@@ -6,6 +6,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use aws_smithy_types::retry::RetryConfig;
+use chrono::Timelike as _;
+use imagegen_aws::dynamodb::PARTITION_KEY;
 use imagegen_aws::{
     BedrockModel, S3Store, SfnDescriber, SfnStarter, SnsNotifier, error_text as sdk_error_text,
 };
@@ -19,9 +21,9 @@ use imagegen_statemachine::{Clock, Engine, HistoryEvent, RandomSource, SeededRng
 use serde_json::Value;
 
 use crate::error::CliError;
-use crate::handlers::{Functions, registry, substitutions};
+use crate::handlers::{Adapters, EngineClock, Functions, registry, substitutions};
 use crate::s3event::{self, Upload};
-use crate::settings::{STATE_MACHINE_NAME, TOPIC_NAME, function_env};
+use crate::settings::{SLOT_TABLE, STATE_MACHINE_NAME, TOPIC_NAME, function_env};
 
 /// The state machine definition deployed to AWS, embedded so the binary runs from anywhere.
 pub const DEFINITION: &str = include_str!("../../statemachine/image-pipeline.asl.json");
@@ -45,10 +47,16 @@ pub struct PipelineOptions {
 
 impl Default for PipelineOptions {
     fn default() -> Self {
+        // Started on a whole millisecond: Wait states count their delay in whole milliseconds, so a
+        // clock with a fraction would end every wait (a model slot's included) up to 1 ms early.
+        let now = chrono::Utc::now();
+        let start = now
+            .with_nanosecond(now.timestamp_subsec_millis() * 1_000_000)
+            .unwrap_or(now);
         Self {
             behavior: FakeModelBehavior::default(),
             overrides: HashMap::new(),
-            clock: Arc::new(TokioClock::new()),
+            clock: Arc::new(TokioClock::starting_at(start)),
             rng: Arc::new(SeededRng::from_entropy()),
             definition: None,
             s3_endpoint: DEFAULT_S3_ENDPOINT.to_owned(),
@@ -65,41 +73,45 @@ pub struct LocalPipeline {
     sfn: aws_sdk_sfn::Client,
     s3: aws_sdk_s3::Client,
     start_config: start_execution::Config,
+    clock: Arc<dyn Clock>,
 }
 
 impl LocalPipeline {
     /// Open (or create) `data_dir` and register the state machine.
     ///
-    /// The Bedrock client has SDK retries off, so throttling reaches GenerateImage and the state
-    /// machine's `ModelThrottled` Retry does the retrying, as designed (on AWS the SDK's own three
-    /// attempts come first; locally they would hide every injected throttle).
+    /// The Bedrock client has SDK retries off, as generate-image's on AWS: throttling reaches
+    /// GenerateImage, whose Catch goes back for a new model slot (SDK retries would be requests
+    /// outside the slots). The offline model and the model-slot handler read the engine's clock.
     pub fn open(data_dir: &Path, options: PipelineOptions) -> Result<Self, CliError> {
         let client_options = ClientOptions {
             s3_endpoint: options.s3_endpoint.clone(),
             ..ClientOptions::default()
         };
         let aws = LocalAws::open_with(data_dir, client_options, options.behavior)?;
+        aws.model().set_clock(Arc::clone(&options.clock));
+        aws.create_table(SLOT_TABLE, PARTITION_KEY);
         let region = aws.options().region.clone();
         let machine_arn = aws.sfn().state_machine_arn(STATE_MACHINE_NAME);
         let env = function_env(&aws.topic_arn(TOPIC_NAME), &machine_arn, &options.overrides);
         let functions = {
-            let s3 = aws.s3_client();
             let bedrock = aws
                 .clone()
                 .with_retry_config(RetryConfig::disabled())
                 .bedrock_client();
-            Functions::new(
-                &env,
-                S3Store::new(s3),
-                BedrockModel::new(bedrock),
-                aws.sns_client(),
-            )?
+            let adapters = Adapters {
+                store: S3Store::new(aws.s3_client()),
+                model: BedrockModel::new(bedrock),
+                sns: aws.sns_client(),
+                dynamodb: aws.dynamodb_client(),
+                clock: EngineClock(Arc::clone(&options.clock)),
+            };
+            Functions::new(&env, adapters)?
         };
         let bucket = functions.validate.output_bucket.clone();
         aws.create_bucket(&bucket)?;
         let text = options.definition.as_deref().unwrap_or(DEFINITION);
         let engine = Engine::new(registry(&region, Arc::new(functions)))
-            .with_clock(options.clock)
+            .with_clock(Arc::clone(&options.clock))
             .with_rng(options.rng);
         aws.sfn().register_state_machine_source(
             STATE_MACHINE_NAME,
@@ -118,6 +130,7 @@ impl LocalPipeline {
             aws,
             bucket,
             machine_arn,
+            clock: options.clock,
         })
     }
 
@@ -296,6 +309,11 @@ impl LocalPipeline {
             .map_err(|e| CliError::NotStarted(format!("{}: {e}", e.name())))
     }
 
+    /// The engine's clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
     /// Upload a prompt file, deliver its notification, and wait for the execution it started.
     pub async fn upload(&self, path: &Path) -> Result<ExecutionRecord, CliError> {
         let file_name = path
@@ -309,12 +327,7 @@ impl LocalPipeline {
         })?;
         let event = self.put_prompt(&file_name, body).await?;
         let summary = self.deliver(event).await?;
-        let name = summary
-            .started
-            .first()
-            .map(|s| s.execution_name.clone())
-            .or_else(|| summary.duplicates.first().map(|d| d.execution_name.clone()));
-        match name {
+        match execution_of(&summary) {
             Some(name) => self.wait(&name).await,
             None => Err(CliError::NotStarted(
                 summary
@@ -354,4 +367,13 @@ fn backstop_rule(
             }
         },
     ))
+}
+
+/// The execution a delivered notification started, or had started before (its first record).
+pub fn execution_of(summary: &start_execution::Summary) -> Option<String> {
+    summary
+        .started
+        .first()
+        .map(|s| s.execution_name.clone())
+        .or_else(|| summary.duplicates.first().map(|d| d.execution_name.clone()))
 }

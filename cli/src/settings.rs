@@ -12,6 +12,8 @@ pub const BUCKET: &str = "imagegen-local";
 pub const TOPIC_NAME: &str = "imagegen-notifications";
 /// The local state machine's name.
 pub const STATE_MACHINE_NAME: &str = "imagegen-pipeline";
+/// The local DynamoDB table of model-slot schedules.
+pub const SLOT_TABLE: &str = "imagegen-model-slots";
 /// The environment the local handlers see: defaults for local mode (every model the offline model
 /// knows may be named), then `overrides` of any variable a function reads ([`vars::ALL`]).
 pub fn function_env(
@@ -30,6 +32,7 @@ pub fn function_env(
         (vars::ALLOWED_MODEL_IDS, &allowed_models),
         (vars::TOPIC_ARN, topic_arn),
         (vars::STATE_MACHINE_ARN, state_machine_arn),
+        (vars::MODEL_SLOT_TABLE, SLOT_TABLE),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -51,8 +54,9 @@ pub fn function_arn(region: &str, function: &str) -> String {
 }
 
 /// The definition's `${...}` placeholders and the local functions they name.
-pub const FUNCTIONS: [(&str, &str); 4] = [
+pub const FUNCTIONS: [(&str, &str); 5] = [
     ("ValidatePromptFunctionArn", "imagegen-validate-prompt"),
+    ("ReserveModelSlotFunctionArn", "imagegen-reserve-model-slot"),
     ("GenerateImageFunctionArn", "imagegen-generate-image"),
     (
         "GenerateThumbnailsFunctionArn",
@@ -69,6 +73,7 @@ mod tests {
     fn defaults_and_overrides() {
         let env = function_env("arn:t", "arn:sm", &[("BLOCKLIST", "gore"), ("HOME", "/x")]);
         assert_eq!(env["OUTPUT_BUCKET"], BUCKET);
+        assert_eq!(env["MODEL_SLOT_TABLE"], SLOT_TABLE);
         assert_eq!(env["BLOCKLIST"], "gore");
         assert!(!env.contains_key("HOME"));
         let env = function_env("arn:t", "arn:sm", &[("OUTPUT_BUCKET", "other")]);

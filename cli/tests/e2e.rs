@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use clap::Parser;
 use imagegen_cli::args::Cli;
 use imagegen_cli::{LocalPipeline, PipelineOptions, Report};
+use imagegen_core::config::vars;
 use imagegen_local::FakeModelBehavior;
 use imagegen_local::sfn::{ExecutionRecord, Status};
 use imagegen_statemachine::{EventType, SeededRng};
@@ -42,9 +43,23 @@ impl Drop for TempDir {
 }
 
 fn pipeline(label: &str, behavior: FakeModelBehavior) -> (TempDir, LocalPipeline) {
+    paced(label, behavior, None)
+}
+
+/// A pipeline whose model slots are `60 s / quota_rpm` apart (the default quota's when `None`).
+fn paced(
+    label: &str,
+    behavior: FakeModelBehavior,
+    quota_rpm: Option<u32>,
+) -> (TempDir, LocalPipeline) {
     let dir = TempDir::new(label);
+    let overrides = quota_rpm
+        .map(|rpm| (vars::MODEL_QUOTA_RPM.to_owned(), rpm.to_string()))
+        .into_iter()
+        .collect();
     let options = PipelineOptions {
         behavior,
+        overrides,
         rng: Arc::new(SeededRng::new(7)),
         ..PipelineOptions::default()
     };
@@ -246,13 +261,34 @@ async fn a_filtered_prompt_is_not_retried() {
     assert_one_email(&pipeline, &record);
 }
 
+/// When each call to a function was scheduled, in milliseconds from the first.
+fn scheduled_millis(record: &ExecutionRecord, function: &str) -> Vec<i64> {
+    let times: Vec<chrono::DateTime<chrono::FixedOffset>> = record
+        .history
+        .iter()
+        .filter(|e| e.event_type == EventType::LambdaFunctionScheduled)
+        .filter(|e| {
+            e.detail()
+                .and_then(|d| d.get("resource"))
+                .and_then(Value::as_str)
+                .is_some_and(|r| r.ends_with(function))
+        })
+        .map(|e| chrono::DateTime::parse_from_rfc3339(&e.timestamp).unwrap())
+        .collect();
+    times
+        .iter()
+        .map(|t| (*t - times[0]).num_milliseconds())
+        .collect()
+}
+
 #[tokio::test(start_paused = true)]
-async fn throttling_is_retried_by_the_state_machine() {
+async fn throttling_takes_a_new_model_slot_after_a_backoff() {
     let behavior = FakeModelBehavior {
         throttle: 2,
         ..FakeModelBehavior::default()
     };
-    let (_dir, pipeline) = pipeline("throttled", behavior);
+    // Slots 1 s apart, so the backoff, not the spacing, sets the waits.
+    let (_dir, pipeline) = paced("throttled", behavior, Some(60));
     let record = pipeline
         .run("throttled-1", &json!({"prompt": "a lighthouse at dusk"}))
         .await
@@ -265,25 +301,76 @@ async fn throttling_is_retried_by_the_state_machine() {
         .filter_map(|e| e.detail()?.get("error")?.as_str())
         .collect();
     assert_eq!(failures, ["ModelThrottled", "ModelThrottled"]);
+    // Every model call has a slot of its own; no immediate retry.
+    let generate = scheduled_millis(&record, "imagegen-generate-image");
+    assert_eq!(generate.len(), 3);
     assert_eq!(
         count(
             &record,
             EventType::LambdaFunctionScheduled,
-            Some("imagegen-generate-image")
+            Some("imagegen-reserve-model-slot")
         ),
         3
     );
+    // The slots after the failures are 2 s and then 4 s away.
+    assert!(generate[1] >= 2_000 && generate[1] < 3_000, "{generate:?}");
+    assert!(
+        generate[2] - generate[1] >= 4_000 && generate[2] - generate[1] < 5_000,
+        "{generate:?}"
+    );
     assert_eq!(pipeline.aws().model_stats().throttled, 2);
     let report = Report::new(&record, pipeline.aws());
-    let generate = report
+    let entered: Vec<&str> = report
         .states
         .iter()
-        .find(|s| s.name == "GenerateImage")
-        .unwrap();
+        .map(|s| s.name.as_str())
+        .filter(|n| n.contains("Model") || *n == "GenerateImage")
+        .collect();
     assert_eq!(
-        (generate.name.as_str(), generate.attempts),
-        ("GenerateImage", 3)
+        entered,
+        ["ReserveModelSlot", "WaitForModelSlot", "GenerateImage"].repeat(3)
     );
+    assert_one_email(&pipeline, &record);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_model_that_stays_busy_gets_eight_slots_then_a_failure_email() {
+    let behavior = FakeModelBehavior {
+        unavailable: 100,
+        ..FakeModelBehavior::default()
+    };
+    let (_dir, pipeline) = paced("busy", behavior, Some(60));
+    let record = pipeline
+        .run("busy-1", &json!({"prompt": "a lighthouse at dusk"}))
+        .await
+        .unwrap();
+    assert_eq!(record.status, Status::Failed, "{record:#?}");
+    assert_eq!(record.error.as_deref(), Some("ModelUnavailable"));
+    let report = Report::new(&record, pipeline.aws());
+    let reason = report.reason.clone().unwrap();
+    assert!(reason.contains("after 8 attempts"), "{reason}");
+    assert_eq!(pipeline.aws().model_stats().calls, 8);
+    let generate = scheduled_millis(&record, "imagegen-generate-image");
+    let gaps: Vec<i64> = generate.windows(2).map(|w| (w[1] - w[0]) / 1_000).collect();
+    assert_eq!(gaps, [2, 4, 8, 16, 32, 60, 60], "backoff between the slots");
+    assert_one_email(&pipeline, &record);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_new_slot_is_the_later_of_the_backoff_and_the_schedule() {
+    let behavior = FakeModelBehavior {
+        unavailable: 3,
+        ..FakeModelBehavior::default()
+    };
+    // 6 rpm: slots 10 s apart, longer than the first backoffs (2 s, 4 s, 8 s).
+    let (_dir, pipeline) = paced("spaced", behavior, Some(6));
+    let record = pipeline
+        .run("spaced-1", &json!({"prompt": "a lighthouse at dusk"}))
+        .await
+        .unwrap();
+    assert_eq!(record.status, Status::Succeeded, "{record:#?}");
+    let generate = scheduled_millis(&record, "imagegen-generate-image");
+    assert_eq!(generate, [0, 10_000, 20_000, 30_000]);
     assert_one_email(&pipeline, &record);
 }
 

@@ -1,5 +1,6 @@
 //! What every local client shares: region, credentials, retry policy and endpoints.
 
+use aws_smithy_runtime_api::client::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_smithy_types::retry::RetryConfig;
 
 /// The account id in local ARNs.
@@ -44,4 +45,12 @@ pub fn credentials() -> aws_sdk_s3::config::Credentials {
         None,
         "imagegen-local",
     )
+}
+
+/// Stalled-stream protection for local clients: off. On AWS it catches a network that stopped
+/// delivering; here bodies come from the same process, and the only "stall" is a body not polled for
+/// a while (by the SDK's real-time measure) because the single-threaded runtime of `--fast-retries`
+/// is busy with other executions, as in a burst of a thousand, where it failed prompt reads.
+pub fn stalled_stream_protection() -> StalledStreamProtectionConfig {
+    StalledStreamProtectionConfig::disabled()
 }

@@ -12,13 +12,16 @@
 //! - Step Functions ([`sfn`]): executions run on the local ASL engine, kept in `<data-dir>/executions/`.
 //! - EventBridge ([`eventbridge`]): a rule that hands Step Functions' status-change events to a
 //!   target (the backstop that emails executions which ended without an email).
+//! - DynamoDB ([`dynamodb`]): conditional `UpdateItem` and `GetItem` on in-memory tables (the
+//!   model-slot schedule).
 //! - [`LocalAws`] ties them to one data directory ([`datadir`]); one process at a time writes to it
 //!   ([`lock`]).
 //! - [`server`]: the same stand-ins on one loopback HTTP endpoint, for other processes (routed by the
 //!   SigV4 scope's service, signatures checked, AWS's error shapes).
 //!
 //! A new stand-in implements [`transport::LocalService`] and is handed to its
-//! SDK client with [`transport::InProcessClient`], as [`bedrock::transport`], [`sns`] and [`sfn`] do.
+//! SDK client with [`transport::InProcessClient`], as [`bedrock::transport`], [`sns`], [`sfn`] and
+//! [`dynamodb`] do.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -39,6 +42,7 @@
 pub mod bedrock;
 pub mod config;
 pub mod datadir;
+pub mod dynamodb;
 pub mod error;
 pub mod eventbridge;
 mod ids;

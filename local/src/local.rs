@@ -9,6 +9,7 @@ use s3s::service::S3Service;
 use crate::bedrock::{FakeModel, FakeModelBehavior, FakeModelStats, transport::bedrock_client};
 use crate::config::ClientOptions;
 use crate::datadir::DataDir;
+use crate::dynamodb::DynamoService;
 use crate::error::LocalError;
 use crate::outbox::{Outbox, OutboxMessage};
 use crate::sfn::{ExecutionStore, SfnService};
@@ -28,6 +29,7 @@ pub struct LocalAws {
     sfn: Arc<SfnService>,
     /// One S3 service per data directory, shared by every S3 client (see [`crate::s3::s3_service`]).
     s3: S3Service,
+    dynamodb: Arc<DynamoService>,
 }
 
 impl LocalAws {
@@ -61,6 +63,7 @@ impl LocalAws {
             sns,
             sfn,
             s3,
+            dynamodb: Arc::new(DynamoService::new()),
         })
     }
 
@@ -116,6 +119,17 @@ impl LocalAws {
     /// A Step Functions client answered by [`LocalAws::sfn`].
     pub fn sfn_client(&self) -> aws_sdk_sfn::Client {
         crate::sfn::sfn_client(Arc::clone(&self.sfn), &self.options)
+    }
+
+    /// Create a DynamoDB table keyed by the string attribute `partition_key` (in memory: see
+    /// [`crate::dynamodb`]) unless it exists.
+    pub fn create_table(&self, name: &str, partition_key: &str) {
+        self.dynamodb.create_table(name, partition_key);
+    }
+
+    /// A DynamoDB client answered by the local stand-in.
+    pub fn dynamodb_client(&self) -> aws_sdk_dynamodb::Client {
+        crate::dynamodb::dynamodb_client(Arc::clone(&self.dynamodb), &self.options)
     }
 
     /// The Step Functions stand-in: register state machines here, wait for executions, list them.

@@ -369,6 +369,7 @@ pub fn sns_client(service: Arc<SnsService>, options: &ClientOptions) -> aws_sdk_
         .region(Region::new(options.region.clone()))
         .credentials_provider(credentials())
         .retry_config(options.retry.clone())
+        .stalled_stream_protection(crate::config::stalled_stream_protection())
         .http_client(InProcessClient::new(service))
         .build();
     aws_sdk_sns::Client::from_conf(config)

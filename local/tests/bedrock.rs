@@ -530,3 +530,41 @@ fn renders_1024_square_quickly() {
     assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
     eprintln!("1024x1024 render+encode: {elapsed:?}, {} bytes", png.len());
 }
+
+#[tokio::test]
+async fn the_quota_throttles_past_its_rate_on_the_given_clock() {
+    let behavior = FakeModelBehavior {
+        quota_rpm: Some(20),
+        max_image_side: Some(32),
+        ..FakeModelBehavior::default()
+    };
+    let (_dir, aws) = common::local("bedrock-quota", behavior);
+    let clock = std::sync::Arc::new(imagegen_statemachine::VirtualClock::new(
+        chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+    ));
+    aws.model().set_clock(clock.clone());
+    let req = request(STABILITY, 1024, 1024, 1);
+    for _ in 0..20 {
+        let png = invoke(&aws, STABILITY, &request_body(&req)).await.unwrap();
+        let image = &parse_response(ModelFamily::Stability, &png).unwrap()[0];
+        assert_eq!(png_size(&image.bytes), (32, 32), "drawn small, square kept");
+    }
+    let over = invoke(&aws, STABILITY, &request_body(&req)).await;
+    assert!(matches!(over, Err(InvokeError::Throttled(_))), "{over:?}");
+    imagegen_statemachine::Clock::sleep(clock.as_ref(), Duration::from_millis(2_999)).await;
+    assert!(invoke(&aws, STABILITY, &request_body(&req)).await.is_err());
+    imagegen_statemachine::Clock::sleep(clock.as_ref(), Duration::from_millis(1)).await;
+    assert!(invoke(&aws, STABILITY, &request_body(&req)).await.is_ok());
+    let stats = aws.model_stats();
+    assert_eq!(
+        (
+            stats.calls,
+            stats.succeeded,
+            stats.throttled,
+            stats.over_quota
+        ),
+        (23, 21, 2, 2)
+    );
+    assert_eq!(stats.arrivals[STABILITY].len(), 23);
+    assert_eq!(stats.max_calls_per_minute(), 23);
+}

@@ -589,6 +589,7 @@ async fn image_pipeline_definition_runs_with_fake_lambdas() {
     let mut subs = HashMap::new();
     for name in [
         "ValidatePrompt",
+        "ReserveModelSlot",
         "GenerateImage",
         "GenerateThumbnails",
         "NotifyUser",
@@ -599,6 +600,9 @@ async fn image_pipeline_definition_runs_with_fake_lambdas() {
     let reg = Registry::new()
         .with("ValidatePrompt", |v: Value| async move {
             Ok(json!({"prompt": v["input"]["prompt"], "executionName": v["executionName"]}))
+        })
+        .with("ReserveModelSlot", |_: Value| async {
+            Ok(json!({"at": "2020-01-01T00:00:00Z", "attempt": 1}))
         })
         .with("GenerateImage", |_: Value| async {
             Ok(json!({"images": ["k1"]}))
@@ -626,6 +630,9 @@ async fn image_pipeline_definition_runs_with_fake_lambdas() {
     // A failing generation is caught, reported, and ends in PipelineFailed with the original error.
     let reg = Registry::new()
         .with("ValidatePrompt", |_: Value| async { Ok(json!({})) })
+        .with("ReserveModelSlot", |_: Value| async {
+            Ok(json!({"at": "2020-01-01T00:00:00Z", "attempt": 1}))
+        })
         .with("GenerateImage", |_: Value| async {
             Err(TaskError::lambda("ContentFiltered", "blocked"))
         })

@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 export type CrateName =
   | 'start-execution'
   | 'validate-prompt'
+  | 'reserve-model-slot'
   | 'generate-image'
   | 'generate-thumbnails'
   | 'notify-user'

@@ -10,7 +10,11 @@ async fn main() -> Result<(), imagegen_lambda::Error> {
         async || {
             let config = Config::from_env(&ProcessEnv)?;
             let sdk = load_sdk_config().await;
-            let mut bedrock = aws_sdk_bedrockruntime::config::Builder::from(&sdk);
+            // One attempt per invocation: every InvokeModel must sit in a model slot reserved by
+            // ReserveModelSlot. The SDK's own retries would be requests outside the slots, so a
+            // throttle goes back to the state machine, which reserves a new slot.
+            let mut bedrock = aws_sdk_bedrockruntime::config::Builder::from(&sdk)
+                .retry_config(aws_sdk_bedrockruntime::config::retry::RetryConfig::disabled());
             if let Some(region) = &config.bedrock_region {
                 bedrock =
                     bedrock.region(aws_sdk_bedrockruntime::config::Region::new(region.clone()));

@@ -1,11 +1,14 @@
 //! Failure injection for the offline model, so every failure path of the pipeline runs locally.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 
 use crate::error::LocalError;
 
 /// What the offline model does besides drawing. Counts mean "the next N calls" and run down as
-/// calls use them up. Failures are checked in this order: throttle, unavailable, (request
+/// calls use them up. Failures are checked in this order: quota, throttle, unavailable, (request
 /// validation), content filter, timeout, corrupt.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FakeModelBehavior {
@@ -21,6 +24,13 @@ pub struct FakeModelBehavior {
     pub filter_terms: Vec<String>,
     /// Time each call takes before it answers.
     pub latency: Duration,
+    /// The account's InvokeModel quota in requests per minute per model (see [`super::quota`]);
+    /// `None`: unlimited.
+    pub quota_rpm: Option<u32>,
+    /// Draw images no larger than this on their longest side, keeping the aspect ratio. Bedrock
+    /// draws the size asked for; load runs ask for small pictures so that a thousand executions
+    /// render in seconds.
+    pub max_image_side: Option<u32>,
 }
 
 /// Environment variables read by [`FakeModelBehavior::from_env`].
@@ -30,6 +40,8 @@ pub const ENV_TIMEOUT: &str = "IMAGEGEN_FAKE_TIMEOUT";
 pub const ENV_CORRUPT: &str = "IMAGEGEN_FAKE_CORRUPT";
 pub const ENV_FILTER_TERMS: &str = "IMAGEGEN_FAKE_FILTER_TERMS";
 pub const ENV_LATENCY_MS: &str = "IMAGEGEN_FAKE_LATENCY_MS";
+pub const ENV_QUOTA_RPM: &str = "IMAGEGEN_FAKE_QUOTA_RPM";
+pub const ENV_MAX_IMAGE_SIDE: &str = "IMAGEGEN_FAKE_MAX_IMAGE_SIDE";
 
 impl FakeModelBehavior {
     /// Read the behaviour from `IMAGEGEN_FAKE_*` environment variables (unset means none).
@@ -50,6 +62,20 @@ impl FakeModelBehavior {
                 }),
             }
         };
+        let positive = |name: &'static str, what: &str| -> Result<Option<u32>, LocalError> {
+            match lookup(name) {
+                None => Ok(None),
+                Some(value) if value.trim().is_empty() => Ok(None),
+                Some(value) => match value.trim().parse::<u32>() {
+                    Ok(n) if n > 0 => Ok(Some(n)),
+                    _ => Err(LocalError::InvalidEnv {
+                        name,
+                        value,
+                        detail: format!("expected {what}, at least 1"),
+                    }),
+                },
+            }
+        };
         let filter_terms = lookup(ENV_FILTER_TERMS)
             .map(|v| {
                 v.split(',')
@@ -65,6 +91,8 @@ impl FakeModelBehavior {
             corrupt: count(ENV_CORRUPT)?,
             filter_terms,
             latency: Duration::from_millis(u64::from(count(ENV_LATENCY_MS)?)),
+            quota_rpm: positive(ENV_QUOTA_RPM, "requests per minute")?,
+            max_image_side: positive(ENV_MAX_IMAGE_SIDE, "a number of pixels")?,
         })
     }
 
@@ -81,7 +109,7 @@ impl FakeModelBehavior {
 }
 
 /// What the offline model has done since it started (or since the last reset).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FakeModelStats {
     /// Every InvokeModel call that reached the model.
     pub calls: u64,
@@ -89,7 +117,10 @@ pub struct FakeModelStats {
     pub succeeded: u64,
     /// Images rendered.
     pub images: u64,
+    /// Calls answered with `ThrottlingException`: over the quota, or injected.
     pub throttled: u64,
+    /// Of those, the calls over the quota.
+    pub over_quota: u64,
     pub unavailable: u64,
     pub timed_out: u64,
     /// Calls refused with `ValidationException` for a malformed request or an unknown model.
@@ -98,6 +129,32 @@ pub struct FakeModelStats {
     pub filtered: u64,
     /// Responses that carried a corrupt image.
     pub corrupted: u64,
+    /// When each call arrived, on the model's clock, per model id.
+    pub arrivals: BTreeMap<String, Vec<DateTime<Utc>>>,
+}
+
+impl FakeModelStats {
+    /// The most calls one model received within any 60 seconds (a window `[t, t + 60 s)`).
+    pub fn max_calls_per_minute(&self) -> usize {
+        let minute = chrono::Duration::seconds(60);
+        self.arrivals
+            .values()
+            .map(|times| {
+                let mut sorted = times.clone();
+                sorted.sort_unstable();
+                let mut start = 0;
+                let mut best = 0;
+                for end in 0..sorted.len() {
+                    while sorted[end] - sorted[start] >= minute {
+                        start += 1;
+                    }
+                    best = best.max(end + 1 - start);
+                }
+                best
+            })
+            .max()
+            .unwrap_or(0)
+    }
 }
 
 #[cfg(test)]
@@ -128,6 +185,42 @@ mod tests {
             ..FakeModelBehavior::default()
         };
         assert_eq!(b.blocked_term("a cat"), None);
+    }
+
+    #[test]
+    fn reads_the_quota_and_the_image_side() {
+        let b = FakeModelBehavior::from_lookup(|name| match name {
+            ENV_QUOTA_RPM => Some("20".into()),
+            ENV_MAX_IMAGE_SIDE => Some(" 64 ".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!((b.quota_rpm, b.max_image_side), (Some(20), Some(64)));
+        for bad in ["0", "-1", "fast"] {
+            let err =
+                FakeModelBehavior::from_lookup(|name| (name == ENV_QUOTA_RPM).then(|| bad.into()))
+                    .unwrap_err();
+            assert!(err.to_string().contains(ENV_QUOTA_RPM), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_busiest_minute_is_counted_in_a_sliding_window() {
+        let at = |s: i64| DateTime::<Utc>::from_timestamp(1_700_000_000 + s, 0).unwrap();
+        let mut stats = FakeModelStats::default();
+        assert_eq!(stats.max_calls_per_minute(), 0);
+        // Every 3 s for 3 minutes: 20 in any 60 s, 21 only in a closed window, which is not counted.
+        stats
+            .arrivals
+            .insert("a".into(), (0..60).map(|i| at(i * 3)).collect());
+        assert_eq!(stats.max_calls_per_minute(), 20);
+        // Another model's burst of 5 within a second is its own.
+        stats
+            .arrivals
+            .insert("b".into(), (0..5).map(|_| at(100)).collect());
+        assert_eq!(stats.max_calls_per_minute(), 20);
+        stats.arrivals.get_mut("a").unwrap().push(at(61));
+        assert_eq!(stats.max_calls_per_minute(), 21);
     }
 
     #[test]

@@ -3,20 +3,24 @@
 //! - [`schema`]: each model's request schema and limits, checked as Bedrock checks them.
 //! - [`render`]: deterministic pictures from prompt and seed, as PNG, JPEG or WebP.
 //! - [`behavior`]: injected failures (throttling, timeouts, content filter, corrupt images).
+//! - [`quota`]: the account's requests-per-minute quota, a token bucket per model.
 //! - [`transport`]: the HTTP face the SDK client talks to.
 
 pub mod behavior;
+pub mod quota;
 pub mod render;
 pub mod schema;
 pub mod transport;
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use base64::Engine as _;
 use imagegen_core::model::ModelFamily;
+use imagegen_statemachine::{Clock, TokioClock};
 use serde_json::json;
 
 pub use behavior::{FakeModelBehavior, FakeModelStats};
+use quota::Quota;
 use schema::ImageJob;
 
 /// A Bedrock error, as the service names it.
@@ -75,16 +79,41 @@ pub const CONTENT_FILTER_MESSAGE: &str = "This request has been blocked by our c
 pub const CORRUPT_IMAGE: &[u8] =
     b"imagegen fake model: deliberately corrupt image (not a PNG, JPEG or WebP)";
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct State {
     behavior: FakeModelBehavior,
     stats: FakeModelStats,
+    quota: Option<Quota>,
+    /// The engine's clock, so that quota windows and arrival times agree with Wait states.
+    clock: Arc<dyn Clock>,
+}
+
+impl State {
+    /// Take a quota token for `model_id`; false when the quota is spent.
+    fn within_quota(&mut self, model_id: &str) -> bool {
+        let Some(rpm) = self.behavior.quota_rpm else {
+            self.quota = None;
+            return true;
+        };
+        let now = self.clock.now();
+        let quota = match &mut self.quota {
+            Some(q) if q.rpm() == rpm => q,
+            slot => slot.insert(Quota::new(rpm)),
+        };
+        quota.try_take(model_id, now)
+    }
 }
 
 /// The offline image model. Shared (behind an `Arc`) between its transport and whoever steers it.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct FakeModel {
     state: Mutex<State>,
+}
+
+impl Default for FakeModel {
+    fn default() -> Self {
+        Self::new(FakeModelBehavior::default())
+    }
 }
 
 impl FakeModel {
@@ -93,8 +122,15 @@ impl FakeModel {
             state: Mutex::new(State {
                 behavior,
                 stats: FakeModelStats::default(),
+                quota: None,
+                clock: Arc::new(TokioClock::new()),
             }),
         }
+    }
+
+    /// Read the time from `clock` (the engine's) from now on.
+    pub fn set_clock(&self, clock: Arc<dyn Clock>) {
+        self.state().clock = clock;
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -118,14 +154,28 @@ impl FakeModel {
 
     /// What the model has done so far.
     pub fn stats(&self) -> FakeModelStats {
-        self.state().stats
+        self.state().stats.clone()
     }
 
     /// Answer one InvokeModel call: the response body, or the error Bedrock would give.
     pub async fn invoke(&self, model_id: &str, body: &[u8]) -> Result<Vec<u8>, ModelError> {
-        let latency = {
+        let (latency, max_side) = {
             let mut state = self.state();
             state.stats.calls += 1;
+            let now = state.clock.now();
+            state
+                .stats
+                .arrivals
+                .entry(model_id.to_owned())
+                .or_default()
+                .push(now);
+            if !state.within_quota(model_id) {
+                state.stats.throttled += 1;
+                state.stats.over_quota += 1;
+                return Err(ModelError::Throttling(
+                    "Too many requests, please wait before trying again.".into(),
+                ));
+            }
             if take(&mut state.behavior.throttle) {
                 state.stats.throttled += 1;
                 return Err(ModelError::Throttling(
@@ -138,13 +188,13 @@ impl FakeModel {
                     "Bedrock is unable to process your request.".into(),
                 ));
             }
-            state.behavior.latency
+            (state.behavior.latency, state.behavior.max_image_side)
         };
         if !latency.is_zero() {
             tokio::time::sleep(latency).await;
         }
         let (family, job) = match parse(model_id, body) {
-            Ok(parsed) => parsed,
+            Ok((family, job)) => (family, shrink(job, max_side)),
             Err(e) => {
                 self.state().stats.invalid += 1;
                 return Err(e);
@@ -180,6 +230,19 @@ impl FakeModel {
         }
         Ok(response(family, &job, &images, None))
     }
+}
+
+/// The job drawn at most `max_side` pixels on its longest side (aspect ratio kept).
+fn shrink(mut job: ImageJob, max_side: Option<u32>) -> ImageJob {
+    if let Some(max) = max_side {
+        let longest = job.width.max(job.height);
+        if longest > max {
+            let scale = |side: u32| (u64::from(side) * u64::from(max) / u64::from(longest)).max(1);
+            job.width = u32::try_from(scale(job.width)).unwrap_or(max);
+            job.height = u32::try_from(scale(job.height)).unwrap_or(max);
+        }
+    }
+    job
 }
 
 /// Use up one of a count; true when there was one.

@@ -95,6 +95,7 @@ pub fn bedrock_client(
         .region(Region::new(options.region.clone()))
         .credentials_provider(credentials())
         .retry_config(options.retry.clone())
+        .stalled_stream_protection(crate::config::stalled_stream_protection())
         .http_client(InProcessClient::new(Arc::new(BedrockService::new(model))))
         .build();
     aws_sdk_bedrockruntime::Client::from_conf(config)

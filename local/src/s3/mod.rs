@@ -48,6 +48,7 @@ pub fn s3_client(service: &S3Service, options: &ClientOptions) -> aws_sdk_s3::Cl
         .endpoint_url(&options.s3_endpoint)
         .force_path_style(true)
         .retry_config(options.retry.clone())
+        .stalled_stream_protection(crate::config::stalled_stream_protection())
         .http_client(s3s_aws::Client::from(service.clone()))
         .build();
     aws_sdk_s3::Client::from_conf(config)

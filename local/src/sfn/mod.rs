@@ -679,6 +679,7 @@ pub fn sfn_client(service: Arc<SfnService>, options: &ClientOptions) -> aws_sdk_
         .region(Region::new(options.region.clone()))
         .credentials_provider(credentials())
         .retry_config(options.retry.clone())
+        .stalled_stream_protection(crate::config::stalled_stream_protection())
         .http_client(InProcessClient::new(service))
         .build();
     aws_sdk_sfn::Client::from_conf(config)

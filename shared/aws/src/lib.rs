@@ -1,5 +1,5 @@
 //! imagegen's ports ([`imagegen_core::ports`]) implemented over the official AWS SDK clients, one
-//! feature per service (`s3`, `sfn`, `sns`, `bedrock`), so each function compiles only the SDKs it
+//! feature per service (`s3`, `sfn`, `sns`, `bedrock`, `dynamodb`), so each function compiles only the SDKs it
 //! calls. SDK errors are classified here, once, into the port's error types; handlers never see an SDK
 //! error. Tests drive these with `aws-smithy-mocks`; local mode gives the same clients an in-process
 //! transport or a loopback endpoint.
@@ -7,6 +7,8 @@
 
 #[cfg(feature = "bedrock")]
 mod bedrock;
+#[cfg(feature = "dynamodb")]
+pub mod dynamodb;
 mod error;
 #[cfg(feature = "s3")]
 mod s3;
@@ -17,6 +19,8 @@ mod sns;
 
 #[cfg(feature = "bedrock")]
 pub use bedrock::BedrockModel;
+#[cfg(feature = "dynamodb")]
+pub use dynamodb::DynamoModelSlots;
 pub use error::error_text;
 #[cfg(feature = "s3")]
 pub use s3::S3Store;

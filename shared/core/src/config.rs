@@ -46,6 +46,10 @@ pub mod vars {
         BLOCKLIST,
         /// generate-image: where to call Bedrock.
         BEDROCK_REGION,
+        /// reserve-model-slot: the DynamoDB table that schedules model requests (required).
+        MODEL_SLOT_TABLE,
+        /// reserve-model-slot: InvokeModel requests per minute the account may make to each model.
+        MODEL_QUOTA_RPM,
         /// generate-thumbnails: longest sides, in pixels.
         THUMBNAIL_SIZES,
         /// generate-thumbnails: `jpeg`, `png` or `webp`.

@@ -102,7 +102,7 @@ pub enum PipelineError {
     /// An object that should be an image is not one we can read.
     #[error("{0}")]
     ImageInvalid(String),
-    /// Reading or writing S3 failed.
+    /// Reading or writing S3, or the model-slot table, failed.
     #[error("{0}")]
     StorageError(String),
     /// Publishing the notification failed.

@@ -2,7 +2,7 @@
 //! each over the official AWS SDK client; local mode points those same clients somewhere else.
 
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 /// Why an object could not be read or written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -150,4 +150,45 @@ pub trait ExecutionDescriber: Send + Sync {
         &self,
         execution_arn: &str,
     ) -> impl Future<Output = Result<DescribedExecution, String>> + Send;
+}
+
+/// Where handlers read the time. On Lambda it is the system clock; locally it is the engine's clock,
+/// so that the times a handler computes agree with the engine's Wait states (which may run on a
+/// paused, jumping clock).
+pub trait Clock: Send + Sync {
+    fn now(&self) -> SystemTime;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+}
+
+/// A request for the next free slot on one model's schedule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotRequest {
+    /// Whose schedule: the model id.
+    pub model_id: String,
+    /// The earliest the slot may be, in milliseconds since the Unix epoch.
+    pub not_before_ms: i64,
+    /// How far apart slots are, in milliseconds (60,000 / requests per minute).
+    pub interval_ms: i64,
+}
+
+/// Why no slot could be reserved.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SlotError(pub String);
+
+/// A shared schedule of model requests (DynamoDB): each reservation gets its own time, at least
+/// `interval_ms` after every other reservation of the same model and not before `not_before_ms`.
+pub trait ModelSlots: Send + Sync {
+    /// Reserve the next free slot; returns its time in milliseconds since the Unix epoch.
+    fn reserve(&self, request: &SlotRequest)
+    -> impl Future<Output = Result<i64, SlotError>> + Send;
 }

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! execution input ─ValidatePrompt─> $.request  (ImageRequest)
+//!                 ─ReserveModelSlot─> $.modelSlot (SlotState), then WaitForModelSlot
 //!                 ─GenerateImage──> $.generation (GenerationResult)
 //!                 ─GenerateThumbnails─> $.thumbnails (ThumbnailsResult)
 //!                 ─NotifySuccess / NotifyFailure─> NotificationResult
@@ -190,6 +191,42 @@ impl ImageRequest {
     pub fn image_format(&self) -> OutputFormat {
         self.output_format.unwrap_or_default()
     }
+}
+
+/// `$.modelSlot`: ReserveModelSlot's input (as `previous`) and output. ReceiveInput starts it at
+/// `{"attempt": 0}`; each reservation counts one more attempt and sets `at`; a GenerateImage failure
+/// that asks for a new slot writes its error to `lastError` (its Catch's ResultPath).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SlotState {
+    /// Slots reserved so far: one per GenerateImage attempt.
+    pub attempt: u32,
+    /// When the current slot starts (RFC 3339, milliseconds): WaitForModelSlot waits until then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+    /// How long the execution waits for it, in milliseconds (for people reading the history).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait_millis: Option<u64>,
+    /// Why the previous slot's GenerateImage attempt failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<StepError>,
+}
+
+/// ReserveModelSlot's input. The whole `$.request` is passed (a path into it that did not resolve
+/// would be `States.Runtime`, which no Catch handles); only its model is read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SlotEvent {
+    pub request: RequestModel,
+    /// `$.modelSlot` as it stands.
+    pub previous: SlotState,
+}
+
+/// The model of a request: whose schedule a slot is on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestModel {
+    pub model: ModelRef,
 }
 
 /// GenerateImage's input.

@@ -25,6 +25,7 @@ fn pipeline_args(extra: &[String]) -> Vec<String> {
         vec![concat!(env!("CARGO_MANIFEST_DIR"), "/../image-pipeline.asl.json").to_string()];
     for f in [
         "ValidatePrompt",
+        "ReserveModelSlot",
         "GenerateImage",
         "GenerateThumbnails",
         "NotifyUser",
@@ -43,6 +44,9 @@ fn runs_the_pipeline_with_bound_lambdas() {
         r#"{"prompt":"a cat"}"#.to_string(),
         "--lambda".to_string(),
         format!("{A}:ValidatePrompt=echo"),
+        "--lambda".to_string(),
+        // A slot in the past: WaitForModelSlot goes straight on.
+        "ReserveModelSlot=return:{\"at\":\"2020-01-01T00:00:00Z\",\"attempt\":1}".to_string(),
         "--lambda".to_string(),
         format!("{A}:GenerateImage=return:{{\"images\":[\"k\"]}}"),
         "--lambda".to_string(),

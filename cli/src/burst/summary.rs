@@ -1,0 +1,338 @@
+//! What a burst came to, and whether it met the bar: the summary table and its last line,
+//! `burst 1000: 1000 succeeded, 0 failed, 1000 emails, makespan 50.0 min (ideal 50.0 min, 1.00x)`.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use imagegen_core::keys;
+use imagegen_local::OutboxMessage;
+use imagegen_local::sfn::{ExecutionRecord, Status};
+use serde_json::Value;
+
+use super::BurstPlan;
+
+/// The design's burst allowance: how many requests over the quota one 60-second window may see.
+/// Slots are 60 s / quota apart, so a window holds at most the quota; on AWS a Lambda that starts
+/// late can bring one request closer to the next, hence one.
+pub const ALLOWANCE: usize = 1;
+/// The longest makespan accepted, as a multiple of the ideal (count / quota).
+pub const MAX_RATIO: f64 = 1.25;
+
+/// What a burst run observed (gathered by [`super::run`]).
+#[derive(Debug)]
+pub struct Observed<'a> {
+    pub plan: BurstPlan,
+    /// The engine's time when the first file was uploaded.
+    pub started_at: DateTime<Utc>,
+    /// The executions of the good prompts, in upload order.
+    pub good: &'a [ExecutionRecord],
+    /// The executions of the blank prompts.
+    pub rejected: &'a [ExecutionRecord],
+    /// The executions the second deliveries named.
+    pub redelivered_to: &'a [String],
+    /// Executions of this burst that exist.
+    pub executions: usize,
+    /// Messages published during the burst.
+    pub emails: &'a [OutboxMessage],
+    pub model_calls: u64,
+    pub model_succeeded: u64,
+    pub over_quota: u64,
+    pub max_calls_per_minute: usize,
+    /// The bucket's directory (images are under `images/{requestId}/`).
+    pub images_root: &'a Path,
+    pub real_seconds: f64,
+}
+
+/// One thing the burst must get right.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    pub what: &'static str,
+    pub passed: bool,
+}
+
+/// The burst in numbers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BurstSummary {
+    pub plan: BurstPlan,
+    /// Executions that SUCCEEDED, and that did not.
+    pub succeeded: usize,
+    pub failed: usize,
+    /// Good prompts whose execution SUCCEEDED.
+    pub good_succeeded: usize,
+    /// Blank prompts whose execution FAILED with PromptRejected.
+    pub rejected_as_meant: usize,
+    /// Messages published, and executions with exactly one message of their own status.
+    pub emails: usize,
+    pub executions_with_one_email: usize,
+    pub executions: usize,
+    /// Second deliveries that named an execution other than their upload's.
+    pub redelivered_elsewhere: usize,
+    /// Images stored for the good prompts.
+    pub images: usize,
+    pub model_calls: u64,
+    pub model_succeeded: u64,
+    pub over_quota: u64,
+    pub max_calls_per_minute: usize,
+    pub makespan_minutes: f64,
+    pub real_seconds: f64,
+}
+
+impl BurstSummary {
+    pub fn new(o: Observed<'_>) -> Self {
+        let all: Vec<&ExecutionRecord> = o.good.iter().chain(o.rejected).collect();
+        let status_of: HashMap<&str, &str> = o
+            .emails
+            .iter()
+            .map(|m| {
+                let status = m.attributes.get("status").map_or("", String::as_str);
+                (m.message_id.as_str(), status)
+            })
+            .collect();
+        let mut per_message: HashMap<String, usize> = HashMap::new();
+        for id in all.iter().filter_map(|r| email_id(r)) {
+            *per_message.entry(id).or_default() += 1;
+        }
+        let executions_with_one_email = all
+            .iter()
+            .filter(|r| {
+                email_id(r).is_some_and(|id| {
+                    per_message.get(&id) == Some(&1)
+                        && status_of.get(id.as_str()) == Some(&r.status.as_str())
+                })
+            })
+            .count();
+        let last_event = all
+            .iter()
+            .filter_map(|r| r.history.last())
+            .filter_map(|e| DateTime::parse_from_rfc3339(&e.timestamp).ok())
+            .max();
+        let makespan_minutes = last_event.map_or(0.0, |end| {
+            (end.with_timezone(&Utc) - o.started_at).num_milliseconds() as f64 / 60_000.0
+        });
+        let good_names: Vec<&str> = o.good.iter().map(|r| r.name.as_str()).collect();
+        Self {
+            succeeded: all.iter().filter(|r| r.status == Status::Succeeded).count(),
+            failed: all.iter().filter(|r| r.status != Status::Succeeded).count(),
+            good_succeeded: o
+                .good
+                .iter()
+                .filter(|r| r.status == Status::Succeeded)
+                .count(),
+            rejected_as_meant: o
+                .rejected
+                .iter()
+                .filter(|r| {
+                    r.status == Status::Failed && r.error.as_deref() == Some("PromptRejected")
+                })
+                .count(),
+            emails: o.emails.len(),
+            executions_with_one_email,
+            executions: o.executions,
+            redelivered_elsewhere: o
+                .redelivered_to
+                .iter()
+                .filter(|n| !good_names.contains(&n.as_str()))
+                .count(),
+            images: o
+                .good
+                .iter()
+                .filter_map(request_id)
+                .map(|id| count_images(o.images_root, &id))
+                .sum(),
+            model_calls: o.model_calls,
+            model_succeeded: o.model_succeeded,
+            over_quota: o.over_quota,
+            max_calls_per_minute: o.max_calls_per_minute,
+            makespan_minutes,
+            real_seconds: o.real_seconds,
+            plan: o.plan,
+        }
+    }
+
+    /// count / quota, in minutes.
+    pub fn ideal_minutes(&self) -> f64 {
+        self.plan.count as f64 / f64::from(self.plan.quota_rpm.max(1))
+    }
+
+    /// Makespan over ideal.
+    pub fn ratio(&self) -> f64 {
+        let ideal = self.ideal_minutes();
+        if ideal > 0.0 {
+            self.makespan_minutes / ideal
+        } else {
+            0.0
+        }
+    }
+
+    pub fn checks(&self) -> Vec<Check> {
+        let total = self.plan.count + self.plan.rejected;
+        let quota = self.plan.quota_rpm as usize;
+        vec![
+            Check {
+                what: "every good prompt's execution SUCCEEDED",
+                passed: self.good_succeeded == self.plan.count,
+            },
+            Check {
+                what: "every blank prompt's execution FAILED with PromptRejected",
+                passed: self.rejected_as_meant == self.plan.rejected,
+            },
+            Check {
+                what: "exactly one email per execution, with its status",
+                passed: self.executions_with_one_email == total && self.emails == total,
+            },
+            Check {
+                what: "no duplicate executions (a second delivery starts nothing)",
+                passed: self.executions == total && self.redelivered_elsewhere == 0,
+            },
+            Check {
+                what: "no duplicate images (one model success and one image per good prompt)",
+                passed: self.images == self.plan.count
+                    && self.model_succeeded == self.plan.count as u64,
+            },
+            Check {
+                what: "no 60 seconds with more requests than the quota plus the allowance",
+                passed: self.max_calls_per_minute <= quota + ALLOWANCE,
+            },
+            Check {
+                what: "makespan within 1.25x of count / quota",
+                passed: self.ratio() <= MAX_RATIO,
+            },
+        ]
+    }
+
+    pub fn passed(&self) -> bool {
+        self.checks().iter().all(|c| c.passed)
+    }
+
+    /// `burst N: S succeeded, F failed, E emails, makespan M min (ideal I min, R x)`.
+    pub fn last_line(&self) -> String {
+        format!(
+            "burst {}: {} succeeded, {} failed, {} emails, makespan {:.1} min (ideal {:.1} min, {:.2}x)",
+            self.plan.count,
+            self.succeeded,
+            self.failed,
+            self.emails,
+            self.makespan_minutes,
+            self.ideal_minutes(),
+            self.ratio()
+        )
+    }
+}
+
+impl fmt::Display for BurstSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = &self.plan;
+        writeln!(
+            f,
+            "\nBurst of {} prompt files (+{} blank, {} notifications delivered twice), model quota {} a minute",
+            p.count, p.rejected, p.duplicates, p.quota_rpm
+        )?;
+        let rows = [
+            (
+                "executions",
+                self.executions.to_string(),
+                format!(
+                    "{} SUCCEEDED, {} FAILED ({} PromptRejected, as meant)",
+                    self.succeeded, self.failed, self.rejected_as_meant
+                ),
+            ),
+            (
+                "emails",
+                self.emails.to_string(),
+                format!(
+                    "{} executions with exactly one",
+                    self.executions_with_one_email
+                ),
+            ),
+            (
+                "images",
+                self.images.to_string(),
+                format!("{} model successes", self.model_succeeded),
+            ),
+            (
+                "model requests",
+                self.model_calls.to_string(),
+                format!("{} over the quota (ThrottlingException)", self.over_quota),
+            ),
+            (
+                "busiest 60 s",
+                self.max_calls_per_minute.to_string(),
+                format!("requests; quota {}, allowance {ALLOWANCE}", p.quota_rpm),
+            ),
+            (
+                "makespan",
+                format!("{:.2} min", self.makespan_minutes),
+                format!("ideal {:.2} min", self.ideal_minutes()),
+            ),
+            (
+                "real time",
+                format!("{:.1} s", self.real_seconds),
+                String::new(),
+            ),
+        ];
+        for (name, value, note) in rows {
+            let line = format!("  {name:<16} {value:>10}   {note}");
+            writeln!(f, "{}", line.trim_end())?;
+        }
+        for check in self.checks() {
+            let mark = if check.passed { "✓" } else { "✗" };
+            writeln!(f, "  {mark} {}", check.what)?;
+        }
+        write!(f, "{}", self.last_line())
+    }
+}
+
+/// The output of the last exit from `state`.
+fn state_output(record: &ExecutionRecord, state: &str) -> Option<Value> {
+    record.history.iter().rev().find_map(|e| {
+        let detail = e.detail()?;
+        let exited = e.event_type.as_str().ends_with("StateExited")
+            && detail.get("name").and_then(Value::as_str) == Some(state);
+        exited
+            .then(|| detail.get("output").and_then(Value::as_str))
+            .flatten()
+            .and_then(|o| serde_json::from_str(o).ok())
+    })
+}
+
+/// The id of the message an execution published: the success notification is its output, the
+/// failure notification NotifyFailure's result.
+fn email_id(record: &ExecutionRecord) -> Option<String> {
+    let from_output = record
+        .output
+        .as_deref()
+        .and_then(|o| serde_json::from_str::<Value>(o).ok())
+        .and_then(|o| {
+            o.get("messageId")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        });
+    from_output.or_else(|| {
+        state_output(record, "NotifyFailure")?
+            .pointer("/failureNotification/messageId")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    })
+}
+
+fn request_id(record: &ExecutionRecord) -> Option<String> {
+    state_output(record, "ValidatePrompt")?
+        .pointer("/request/requestId")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+fn count_images(bucket_dir: &Path, request_id: &str) -> usize {
+    let dir = keys::image_prefix(request_id)
+        .split('/')
+        .filter(|p| !p.is_empty())
+        .fold(bucket_dir.to_path_buf(), |path, part| path.join(part));
+    std::fs::read_dir(dir).map_or(0, |entries| {
+        entries
+            .filter_map(Result::ok)
+            .filter(|e| e.path().extension().is_some_and(|x| x == "png"))
+            .count()
+    })
+}

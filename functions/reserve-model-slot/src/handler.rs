@@ -1,0 +1,115 @@
+//! The handler: reserve the next slot, or give up once the attempts are spent.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use imagegen_core::PipelineError;
+use imagegen_core::error::{STATES_TIMEOUT, cause_message};
+use imagegen_core::ports::{Clock, ModelSlots, SlotRequest};
+use imagegen_core::types::{SlotEvent, SlotState};
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::schedule::{MAX_ATTEMPTS, backoff, interval_ms};
+
+/// Reserve the execution's next slot on its model's schedule. The output replaces `$.modelSlot`;
+/// WaitForModelSlot waits until its `at`.
+pub async fn handle(
+    config: &Config,
+    slots: &impl ModelSlots,
+    clock: &impl Clock,
+    event: Value,
+) -> Result<SlotState, PipelineError> {
+    let SlotEvent { request, previous } = serde_json::from_value(event).map_err(|e| {
+        PipelineError::InvalidEvent(format!(
+            "expected {{\"request\": {{\"model\": {{\"id\", ...}}}}, \"previous\": {{\"attempt\", ...}}}} for ReserveModelSlot: {e}"
+        ))
+    })?;
+    let model_id = request.model.id;
+    if model_id.trim().is_empty() {
+        return Err(PipelineError::InvalidEvent(
+            "ReserveModelSlot needs the request's model id".to_owned(),
+        ));
+    }
+    if previous.attempt >= MAX_ATTEMPTS {
+        return Err(give_up(&model_id, &previous));
+    }
+    let now_ms = epoch_millis(clock.now());
+    let wait = i64::try_from(backoff(previous.attempt).as_millis()).unwrap_or(i64::MAX);
+    let request = SlotRequest {
+        model_id,
+        not_before_ms: now_ms.saturating_add(wait),
+        interval_ms: interval_ms(config.quota_rpm),
+    };
+    let slot = slots
+        .reserve(&request)
+        .await
+        .map_err(|e| PipelineError::StorageError(e.to_string()))?;
+    let wait_millis = u64::try_from(slot.saturating_sub(now_ms)).unwrap_or(0);
+    let attempt = previous.attempt + 1;
+    tracing::info!(
+        model = %request.model_id,
+        attempt,
+        wait_millis,
+        quota_rpm = config.quota_rpm,
+        "model slot reserved"
+    );
+    Ok(SlotState {
+        attempt,
+        at: Some(rfc3339(slot)),
+        wait_millis: Some(wait_millis),
+        last_error: None,
+    })
+}
+
+/// The error that ends the execution after [`MAX_ATTEMPTS`] slots: the last attempt's own error name,
+/// so the failure email says what kept failing.
+fn give_up(model_id: &str, previous: &SlotState) -> PipelineError {
+    let (name, cause) = match &previous.last_error {
+        Some(e) => (
+            e.error.as_str(),
+            e.cause
+                .as_deref()
+                .map(cause_message)
+                .unwrap_or_else(|| e.error.clone()),
+        ),
+        None => ("", "no error was recorded".to_owned()),
+    };
+    let message = format!(
+        "{model_id} still failed after {} attempts, each in a model slot of its own; the last one: {cause}",
+        previous.attempt
+    );
+    match name {
+        "ModelUnavailable" | STATES_TIMEOUT => PipelineError::ModelUnavailable(message),
+        "StorageError" => PipelineError::StorageError(message),
+        _ => PipelineError::ModelThrottled(message),
+    }
+}
+
+fn epoch_millis(t: SystemTime) -> i64 {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_millis()).unwrap_or(i64::MAX),
+    }
+}
+
+/// `2026-01-02T03:04:05.678Z`: what a Wait state's `TimestampPath` reads.
+fn rfc3339(ms: i64) -> String {
+    DateTime::<Utc>::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_rfc3339_with_milliseconds() {
+        assert_eq!(rfc3339(1_767_323_045_678), "2026-01-02T03:04:05.678Z");
+        assert_eq!(
+            epoch_millis(UNIX_EPOCH + std::time::Duration::from_millis(42)),
+            42
+        );
+    }
+}
