@@ -6,7 +6,7 @@ use aws_sdk_sfn::types::ExecutionStatus;
 use imagegen_local::sfn::{ExecutionStore, Status};
 
 use crate::MACHINE;
-use crate::harness::{Served, TempDir, imagegen, sdk_sfn};
+use crate::harness::{Served, TempDir, imagegen, messages, sdk_sfn};
 
 #[test]
 fn a_second_writer_is_refused_while_serve_runs_and_readers_still_read() {
@@ -105,6 +105,17 @@ async fn ctrl_c_during_an_execution_leaves_a_data_directory_the_next_commands_re
     assert_eq!(
         record.history.last().map(|e| e.event_type.as_str()),
         Some("ExecutionAborted")
+    );
+    // Its user got the failure email (the backstop, as for a StopExecution on AWS), once.
+    let mail: Vec<_> = messages(&data)
+        .into_iter()
+        .filter(|m| m.attributes.get("execution").map(String::as_str) == Some("interrupted"))
+        .collect();
+    assert_eq!(mail.len(), 1, "{mail:?}");
+    assert_eq!(
+        mail[0].attributes.get("status").map(String::as_str),
+        Some("FAILED"),
+        "{mail:?}"
     );
     let executions = imagegen(&data, &["executions"]);
     assert!(executions.status.success(), "{executions:?}");
