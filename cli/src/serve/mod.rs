@@ -4,11 +4,13 @@
 //! It opens the same [`LocalPipeline`] as `imagegen run` (so the handlers run exactly as there),
 //! with presigned links naming the address it listens on, and serves its S3, Step Functions and SNS
 //! through [`imagegen_local::server`]. Uploads of prompt files are delivered to the start-execution
-//! handler as S3 notifications ([`notify`]). It holds the data directory's writer lock while it
-//! runs, and on Ctrl-C (or SIGTERM) stops accepting, lets running executions end for a grace
-//! period, records the others `ABORTED`, and exits 0.
+//! handler as S3 notifications ([`notify`]). A web console is served on the same endpoint at
+//! `/console/` ([`console`]). It holds the data directory's writer lock while it runs, and on
+//! Ctrl-C (or SIGTERM) stops accepting, lets running executions end for a grace period, records
+//! the others `ABORTED`, and exits 0.
 
 mod banner;
+pub mod console;
 mod notify;
 
 use std::io::Write;
@@ -64,8 +66,28 @@ pub async fn serve(
     };
     let pipeline = Arc::new(LocalPipeline::open(&cli.data_dir, options)?);
     pipeline.recover().await?;
-    pipeline.on_event(log_execution);
-    let router = local_router(pipeline.aws(), Some(notify::hook(Arc::clone(&pipeline))))?;
+    // Every history event goes to the log and to the console's open pages; each end (once its
+    // record is saved) to the pages too.
+    let live = console::LiveBus::new();
+    let heard = live.clone();
+    pipeline.on_event(move |name, event| {
+        log_execution(name, event);
+        heard.history(name, event);
+    });
+    pipeline
+        .aws()
+        .sfn()
+        .add_rule(live.ended_rule(pipeline.state_machine_arn()));
+    let console = Arc::new(console::Console::new(
+        Arc::clone(&pipeline),
+        live,
+        &endpoint,
+    ));
+    let router = local_router(pipeline.aws(), Some(notify::hook(Arc::clone(&pipeline))))?
+        .with_page(
+            console::PREFIX,
+            Arc::clone(&console) as Arc<dyn server::Page>,
+        );
     write!(
         out,
         "{}",
@@ -74,7 +96,12 @@ pub async fn serve(
     .ok();
     out.flush().ok();
 
-    server::serve(listener, Arc::new(router), interrupted()).await;
+    // The console's event streams never end by themselves: they are closed as the server stops.
+    let stopping = async {
+        interrupted().await;
+        console.close();
+    };
+    server::serve(listener, Arc::new(router), stopping).await;
 
     writeln!(
         out,
