@@ -46,7 +46,9 @@ pub fn render(view: &View<'_>) -> String {
     summary(&mut out, view);
     failure(&mut out, record);
     let progress = Progress::of(&record.history);
-    out.push_str(r#"<section class="card"><h2>Graph</h2><div class="graph-wrap">"#);
+    out.push_str(
+        r#"<div class="columns"><section class="card"><h2>Graph</h2><div class="graph-wrap">"#,
+    );
     match &view.graph {
         Ok(graph) => out.push_str(&svg::render(graph, progress.statuses())),
         Err(why) => {
@@ -59,9 +61,10 @@ pub fn render(view: &View<'_>) -> String {
     }
     out.push_str("</div>");
     out.push_str(&svg::legend());
-    out.push_str("</section>");
+    out.push_str("</section><div>");
     images(&mut out, view);
     email(&mut out, view.email, running);
+    out.push_str("</div></div>");
     input_output(&mut out, record);
     history(&mut out, record);
     out.push_str("</div>");
