@@ -270,6 +270,56 @@ fn the_console_refuses_forged_posts_and_strange_hosts() {
 }
 
 #[test]
+fn a_running_execution_is_stopped_from_its_page() {
+    let dir = TempDir::new("console-stop-button");
+    // Every model call takes a minute: the execution is surely running when it is stopped.
+    let served = Served::start(
+        &dir.path().join("data"),
+        &["--fake-latency-ms", "60000"],
+        &[],
+    );
+    let endpoint = served.endpoint.as_str();
+    let token = token(endpoint);
+    let post = |path: &str, fields: &[(&str, &str)]| {
+        http(
+            endpoint,
+            "POST",
+            path,
+            &[
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Origin", endpoint),
+            ],
+            &form(fields),
+        )
+    };
+    let started = post(
+        "/console/start",
+        &[
+            ("csrf", &token),
+            ("name", "slow"),
+            ("input", r#"{"prompt":"a cat"}"#),
+        ],
+    );
+    assert_eq!(started.status, 303, "{}", started.body);
+    let page = http(endpoint, "GET", "/console/executions/slow", &[], "");
+    assert!(page.body.contains("Stop execution"), "{}", page.body);
+    assert!(page.body.contains(r#"data-live="true""#), "{}", page.body);
+
+    let forged = post("/console/executions/slow/stop", &[]);
+    assert_eq!(forged.status, 403);
+    let stopped = post("/console/executions/slow/stop", &[("csrf", &token)]);
+    assert_eq!(stopped.status, 303, "{}", stopped.body);
+    let page = http(endpoint, "GET", "/console/executions/slow", &[], "");
+    assert!(page.body.contains("ABORTED"), "{}", page.body);
+    assert!(
+        page.body.contains("stopped from the imagegen console"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("Stop execution"), "{}", page.body);
+}
+
+#[test]
 fn prompts_come_back_escaped_and_the_event_stream_tells_the_run() {
     let dir = TempDir::new("console-escape");
     let served = Served::start(&dir.path().join("data"), &[], &[]);

@@ -188,9 +188,12 @@ impl Console {
     }
 
     fn list(&self, status: Option<&str>) -> LocalResponse {
-        let filter = status.filter(|s| !s.is_empty()).map(Status::from_name);
-        let Some(filter) = filter.map_or(Some(None), |f| f.map(Some)) else {
-            return self.not_found("That is not an execution status.");
+        let filter = match status.filter(|s| !s.is_empty()) {
+            None => None,
+            Some(name) => match Status::from_name(name) {
+                Some(status) => Some(status),
+                None => return self.not_found("That is not an execution status."),
+            },
         };
         match self.sfn().executions() {
             Ok(listing) => self.html(
