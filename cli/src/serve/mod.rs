@@ -88,6 +88,8 @@ pub async fn serve(
             console::PREFIX,
             Arc::clone(&console) as Arc<dyn server::Page>,
         );
+    // Watched from before the banner: scripts send Ctrl-C as soon as they read it.
+    let interrupt = interrupted();
     write!(
         out,
         "{}",
@@ -98,7 +100,7 @@ pub async fn serve(
 
     // The console's event streams never end by themselves: they are closed as the server stops.
     let stopping = async {
-        interrupted().await;
+        interrupt.await;
         console.close();
     };
     server::serve(listener, Arc::new(router), stopping).await;
@@ -142,29 +144,44 @@ pub fn endpoint_url(bound: SocketAddr) -> String {
     format!("http://{}", SocketAddr::new(ip, bound.port()))
 }
 
-/// Resolves on Ctrl-C (SIGINT) or SIGTERM.
-async fn interrupted() {
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM. The handlers are installed when this is called, not when
+/// the future is first polled: a Ctrl-C that comes right after the banner (before the server's
+/// loop first polls it) would otherwise meet the default action and kill the process.
+fn interrupted() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let (interrupt, terminate) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        )
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    let interrupt = async {
+    async move {
+        #[cfg(unix)]
+        {
+            let watch = |signal: std::io::Result<tokio::signal::unix::Signal>,
+                         name: &'static str| async move {
+                match signal {
+                    Ok(mut signal) => {
+                        signal.recv().await;
+                    }
+                    Err(e) => {
+                        // Without a handler the signal's default (ending the process) still applies.
+                        eprintln!("imagegen serve: cannot watch for {name} ({e})");
+                        std::future::pending::<()>().await;
+                    }
+                }
+            };
+            tokio::select! {
+                () = watch(interrupt, "Ctrl-C") => {}
+                () = watch(terminate, "SIGTERM") => {}
+            }
+        }
+        #[cfg(not(unix))]
         if let Err(e) = tokio::signal::ctrl_c().await {
-            // Without a handler the signal's default (ending the process) still applies.
             eprintln!("imagegen serve: cannot watch for Ctrl-C ({e})");
             std::future::pending::<()>().await;
         }
-    };
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
     }
 }
 
