@@ -130,6 +130,13 @@ test('a JSON start runs live on the graph, with thumbnails and an email whose li
   const stillSame = await mark(page);
   // Opened mid-run: the last states have not run yet.
   assert.notEqual(await status(page, 'NotifySuccess'), 'succeeded', 'the page opened after the run ended');
+  // Each recolouring of the graph drawn at load, as the events arrive.
+  await page.evaluate(() => {
+    window.__recoloured = [];
+    new MutationObserver((changes) => {
+      for (const change of changes) window.__recoloured.push(`${change.target.dataset.state} ${change.target.dataset.status}`);
+    }).observe(document.querySelector('svg.graph'), { subtree: true, attributeFilter: ['data-status'] });
+  });
 
   for (const state of MAIN_LINE) {
     await page.locator(`svg.graph g.state[data-state="${state}"][data-status="succeeded"]`).waitFor({ timeout: 60_000 });
@@ -137,6 +144,10 @@ test('a JSON start runs live on the graph, with thumbnails and an email whose li
   await page.locator('#status .badge', { hasText: 'SUCCEEDED' }).waitFor();
   assert.equal(await status(page, 'NotifyFailure'), 'not-run');
   assert.ok(await stillSame(), 'the page was reloaded');
+  const recoloured = await page.evaluate(() => window.__recoloured);
+  for (const seen of ['NotifySuccess running', 'NotifySuccess succeeded', 'Done succeeded']) {
+    assert.ok(recoloured.includes(seen), `the graph never turned ${seen} as events came: ${recoloured}`);
+  }
 
   const thumbs = page.locator('img.thumb');
   assert.equal(await thumbs.count(), 3);
