@@ -2,6 +2,7 @@
 # Install what the build and tests need, if missing. Idempotent; safe on a fresh machine.
 #   install-tools.sh lambda   cargo-lambda (PyPI), the aarch64 Rust target, and on x86_64 nasm (apt)
 #   install-tools.sh aws-cli  the AWS CLI v1 (PyPI), which the `imagegen serve` tests drive
+#   install-tools.sh chromium Debian's chromium (apt), the headless browser the console test drives
 set -euo pipefail
 case "${1:-}" in
   lambda)
@@ -33,8 +34,18 @@ case "${1:-}" in
       command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
     fi
     ;;
+  chromium)
+    # The console's browser test drives this binary through playwright-core (which downloads no
+    # browser of its own).
+    if ! command -v chromium >/dev/null 2>&1; then
+      echo "installing chromium (apt)" >&2
+      if [ "$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi
+      $sudo apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium
+    fi
+    ;;
   *)
-    echo "usage: install-tools.sh lambda|aws-cli" >&2
+    echo "usage: install-tools.sh lambda|aws-cli|chromium" >&2
     exit 2
     ;;
 esac

@@ -2,8 +2,8 @@
 # The one test command: installs what the tests need, then checks everything, Rust and CDK.
 #
 #   format and lints -> every Rust test (unit, handler, end-to-end, ASL conformance)
-#   -> the seven Lambda zips for arm64 (sizes printed) -> the CDK app (jest, cdk-nag, asl-validator,
-#   cdk synth, cfn-lint, actionlint)
+#   -> the serve console in headless Chromium -> the seven Lambda zips for arm64 (sizes printed)
+#   -> the CDK app (jest, cdk-nag, asl-validator, cdk synth, cfn-lint, actionlint)
 #
 # Set IMAGEGEN_SKIP_LAMBDA_BUILD=1 to skip the (slow) release arm64 build while iterating.
 set -euo pipefail
@@ -15,6 +15,7 @@ step() { printf '\n==> %s (%ss)\n' "$*" "$((SECONDS - start))"; }
 step "tools"
 bash scripts/install-tools.sh lambda
 bash scripts/install-tools.sh aws-cli
+bash scripts/install-tools.sh chromium
 
 step "cargo fmt --check"
 cargo fmt --all --check
@@ -24,6 +25,11 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "cargo test (unit, handler, end-to-end, ASL conformance)"
 cargo test --workspace --locked
+
+step "console in headless Chromium (playwright-core, Debian's chromium)"
+# The binary the browser test serves (cargo test built it; this only makes sure).
+cargo build -p imagegen-cli --locked
+(cd cli/tests/console && npm ci --no-audit --no-fund && npm test)
 
 if [[ "${IMAGEGEN_SKIP_LAMBDA_BUILD:-0}" != 1 ]]; then
   step "cargo lambda build --release --arm64 --output-format zip"

@@ -28,13 +28,8 @@ export const DEFINITION_FILE = path.join(__dirname, '../../statemachine/image-pi
 /** The statuses after which an execution may have ended without an email (the backstop's rule). */
 export const BACKSTOP_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 
-/** What the console's "Start execution" box accepts (see DEPLOY.md). */
-export const CONSOLE_INPUT_EXAMPLE = JSON.stringify({
-  prompt: 'a lighthouse at dusk',
-  width: 1024,
-  height: 1024,
-  seed: 42,
-});
+/** What the console's "Start execution" box accepts (see DEPLOY.md); defined on the Rust side. */
+export const CONSOLE_INPUT_EXAMPLE: string = FACTS.consoleInputExample;
 
 export interface ImagegenStackProps extends StackProps {
   /** Overrides the context-derived configuration (tests). */

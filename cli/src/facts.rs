@@ -1,7 +1,7 @@
 //! The facts the CDK app needs from the Rust side, in one JSON file (`cdk/lib/facts.json`) that the
 //! CDK reads instead of keeping its own copies: defaults and accepted ranges of the functions'
 //! settings, the environment variable names, the S3 prefixes and prompt-file extensions, the
-//! model-slot table's key, and the error names. `cli/tests/facts.rs` fails when the file and the
+//! model-slot table's key, the error names, and the example console input. `cli/tests/facts.rs` fails when the file and the
 //! code disagree, and rewrites it with `IMAGEGEN_UPDATE_FACTS=1`.
 
 use generate_thumbnails::thumbnail::ThumbnailFormat;
@@ -10,6 +10,7 @@ use imagegen_core::ErrorName;
 use imagegen_core::config::vars;
 use imagegen_core::keys::{self, PromptFormat};
 use imagegen_core::model::DEFAULT_MODEL_ID;
+use imagegen_core::types::CONSOLE_INPUT_EXAMPLE;
 use serde_json::{Value, json};
 
 /// Where the facts file lives, relative to the repository root.
@@ -25,6 +26,7 @@ pub fn facts() -> Value {
     json!({
         "comment": "Generated from the Rust code by `IMAGEGEN_UPDATE_FACTS=1 cargo test -p imagegen-cli --test facts`; do not edit by hand.",
         "defaultModelId": DEFAULT_MODEL_ID,
+        "consoleInputExample": CONSOLE_INPUT_EXAMPLE,
         "envVars": vars::ALL,
         "errorNames": ErrorName::ALL.map(ErrorName::as_str),
         "prefixes": {

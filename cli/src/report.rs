@@ -6,8 +6,9 @@ use imagegen_core::error::cause_message;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use imagegen_local::LocalAws;
+use imagegen_core::types::{StoredImage, StoredThumbnail};
 use imagegen_local::sfn::{ExecutionRecord, Status};
+use imagegen_local::{LocalAws, OutboxMessage};
 use imagegen_statemachine::HistoryEvent;
 use serde_json::Value;
 
@@ -123,12 +124,76 @@ fn object_path(s3_root: &Path, bucket: &str, key: &str) -> PathBuf {
     imagegen_local::s3::object_path(s3_root, bucket, key)
 }
 
-fn strs<'a>(value: &'a Value, pointer: &str, field: &str) -> Vec<&'a str> {
+/// What an execution made, read from its history: the objects in `bucket` and the request's
+/// warnings.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Made {
+    pub bucket: String,
+    pub images: Vec<StoredImage>,
+    pub thumbnails: Vec<StoredThumbnail>,
+    /// The result manifest's key, once the execution succeeded.
+    pub manifest: Option<String>,
+    /// The request's warnings (a legacy model, ...), as ValidatePrompt wrote them.
+    pub warnings: Vec<String>,
+}
+
+impl Made {
+    /// What `record` made so far (a failed execution may have made images but no manifest).
+    pub fn of(record: &ExecutionRecord) -> Self {
+        let (_, outputs) = walk(&record.history);
+        Self::from_outputs(record, &outputs)
+    }
+
+    fn from_outputs(record: &ExecutionRecord, outputs: &Value) -> Self {
+        let bucket = outputs
+            .pointer("/request/output/bucket")
+            .and_then(Value::as_str)
+            .unwrap_or(crate::settings::BUCKET)
+            .to_owned();
+        let warnings = outputs
+            .pointer("/request/warnings")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect();
+        let final_output = record
+            .output
+            .as_deref()
+            .and_then(|o| serde_json::from_str::<Value>(o).ok())
+            .unwrap_or(Value::Null);
+        Self {
+            bucket,
+            images: items(outputs, "/generation/images"),
+            thumbnails: items(outputs, "/thumbnails/thumbnails"),
+            manifest: final_output["manifestKey"].as_str().map(str::to_owned),
+            warnings,
+        }
+    }
+}
+
+/// The items of the array at `pointer` that read as `T`.
+fn items<T: serde::de::DeserializeOwned>(value: &Value, pointer: &str) -> Vec<T> {
     value
         .pointer(pointer)
         .and_then(Value::as_array)
-        .map(|items| items.iter().filter_map(|i| i[field].as_str()).collect())
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| serde_json::from_value(i.clone()).ok())
+                .collect()
+        })
         .unwrap_or_default()
+}
+
+/// The email sent for execution `name`, whoever sent it (notify-user or the backstop): each carries
+/// the execution's name as a message attribute. The latest, if there were several.
+pub fn email_for<'a>(messages: &'a [OutboxMessage], name: &str) -> Option<&'a OutboxMessage> {
+    messages
+        .iter()
+        .rev()
+        .find(|m| m.attributes.get("execution").map(String::as_str) == Some(name))
 }
 
 impl Report {
@@ -138,42 +203,13 @@ impl Report {
             .unwrap_or_else(|_| aws.data_dir().root().to_path_buf());
         let s3_root = root.join("s3");
         let (states, outputs) = walk(&record.history);
-        let bucket = outputs
-            .pointer("/request/output/bucket")
-            .and_then(Value::as_str)
-            .unwrap_or(crate::settings::BUCKET);
-        let warnings = outputs
-            .pointer("/request/warnings")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect();
-        let images = strs(&outputs, "/generation/images", "key")
-            .into_iter()
-            .map(|key| object_path(&s3_root, bucket, key))
-            .collect();
-        let thumbnails = strs(&outputs, "/thumbnails/thumbnails", "key")
-            .into_iter()
-            .map(|key| object_path(&s3_root, bucket, key))
-            .collect();
-        let final_output = record
-            .output
-            .as_deref()
-            .and_then(|o| serde_json::from_str::<Value>(o).ok())
-            .unwrap_or(Value::Null);
-        let manifest = final_output["manifestKey"]
-            .as_str()
-            .map(|key| object_path(&s3_root, bucket, key));
-        // The execution's email, whoever sent it (notify-user or the backstop): each carries the
-        // execution's name as a message attribute.
+        let made = Made::from_outputs(record, &outputs);
+        let path = |key: &str| object_path(&s3_root, &made.bucket, key);
+        let images = made.images.iter().map(|i| path(&i.key)).collect();
+        let thumbnails = made.thumbnails.iter().map(|t| path(&t.key)).collect();
+        let manifest = made.manifest.as_deref().map(path);
         let email = aws.list_messages().ok().and_then(|messages| {
-            let message = messages
-                .iter()
-                .rev()
-                .find(|m| m.attributes.get("execution") == Some(&record.name))?;
-            Some(root.join("outbox").join(&message.eml_file))
+            email_for(&messages, &record.name).map(|m| root.join("outbox").join(&m.eml_file))
         });
         Self {
             name: record.name.clone(),
@@ -182,7 +218,7 @@ impl Report {
             reason: record.cause.as_deref().map(cause_message),
             seconds: record.duration_seconds().unwrap_or_default(),
             states,
-            warnings,
+            warnings: made.warnings,
             images,
             thumbnails,
             manifest,

@@ -29,6 +29,11 @@ pub fn banner(
         "imagegen serve: the offline S3, Step Functions and SNS on one endpoint\n"
     );
     let _ = writeln!(out, "Listening on {endpoint}");
+    let _ = writeln!(
+        out,
+        "Console:        {endpoint}{}  (open it in a browser)",
+        super::console::PREFIX
+    );
     if !bound.ip().is_loopback() {
         let _ = writeln!(
             out,

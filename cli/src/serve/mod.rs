@@ -4,11 +4,13 @@
 //! It opens the same [`LocalPipeline`] as `imagegen run` (so the handlers run exactly as there),
 //! with presigned links naming the address it listens on, and serves its S3, Step Functions and SNS
 //! through [`imagegen_local::server`]. Uploads of prompt files are delivered to the start-execution
-//! handler as S3 notifications ([`notify`]). It holds the data directory's writer lock while it
-//! runs, and on Ctrl-C (or SIGTERM) stops accepting, lets running executions end for a grace
-//! period, records the others `ABORTED`, and exits 0.
+//! handler as S3 notifications ([`notify`]). A web console is served on the same endpoint at
+//! `/console/` ([`console`]). It holds the data directory's writer lock while it runs, and on
+//! Ctrl-C (or SIGTERM) stops accepting, lets running executions end for a grace period, records
+//! the others `ABORTED`, and exits 0.
 
 mod banner;
+pub mod console;
 mod notify;
 
 use std::io::Write;
@@ -64,8 +66,30 @@ pub async fn serve(
     };
     let pipeline = Arc::new(LocalPipeline::open(&cli.data_dir, options)?);
     pipeline.recover().await?;
-    pipeline.on_event(log_execution);
-    let router = local_router(pipeline.aws(), Some(notify::hook(Arc::clone(&pipeline))))?;
+    // Every history event goes to the log and to the console's open pages; each end (once its
+    // record is saved) to the pages too.
+    let live = console::LiveBus::new();
+    let heard = live.clone();
+    pipeline.on_event(move |name, event| {
+        log_execution(name, event);
+        heard.history(name, event);
+    });
+    pipeline
+        .aws()
+        .sfn()
+        .add_rule(live.ended_rule(pipeline.state_machine_arn()));
+    let console = Arc::new(console::Console::new(
+        Arc::clone(&pipeline),
+        live,
+        &endpoint,
+    ));
+    let router = local_router(pipeline.aws(), Some(notify::hook(Arc::clone(&pipeline))))?
+        .with_page(
+            console::PREFIX,
+            Arc::clone(&console) as Arc<dyn server::Page>,
+        );
+    // Watched from before the banner: scripts send Ctrl-C as soon as they read it.
+    let interrupt = interrupted();
     write!(
         out,
         "{}",
@@ -74,7 +98,12 @@ pub async fn serve(
     .ok();
     out.flush().ok();
 
-    server::serve(listener, Arc::new(router), interrupted()).await;
+    // The console's event streams never end by themselves: they are closed as the server stops.
+    let stopping = async {
+        interrupt.await;
+        console.close();
+    };
+    server::serve(listener, Arc::new(router), stopping).await;
 
     writeln!(
         out,
@@ -115,29 +144,44 @@ pub fn endpoint_url(bound: SocketAddr) -> String {
     format!("http://{}", SocketAddr::new(ip, bound.port()))
 }
 
-/// Resolves on Ctrl-C (SIGINT) or SIGTERM.
-async fn interrupted() {
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM. The handlers are installed when this is called, not when
+/// the future is first polled: a Ctrl-C that comes right after the banner (before the server's
+/// loop first polls it) would otherwise meet the default action and kill the process.
+fn interrupted() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let (interrupt, terminate) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        )
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    let interrupt = async {
+    async move {
+        #[cfg(unix)]
+        {
+            let watch = |signal: std::io::Result<tokio::signal::unix::Signal>,
+                         name: &'static str| async move {
+                match signal {
+                    Ok(mut signal) => {
+                        signal.recv().await;
+                    }
+                    Err(e) => {
+                        // Without a handler the signal's default (ending the process) still applies.
+                        eprintln!("imagegen serve: cannot watch for {name} ({e})");
+                        std::future::pending::<()>().await;
+                    }
+                }
+            };
+            tokio::select! {
+                () = watch(interrupt, "Ctrl-C") => {}
+                () = watch(terminate, "SIGTERM") => {}
+            }
+        }
+        #[cfg(not(unix))]
         if let Err(e) = tokio::signal::ctrl_c().await {
-            // Without a handler the signal's default (ending the process) still applies.
             eprintln!("imagegen serve: cannot watch for Ctrl-C ({e})");
             std::future::pending::<()>().await;
         }
-    };
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
     }
 }
 

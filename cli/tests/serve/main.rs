@@ -3,6 +3,7 @@
 //! real: the server is another process, so the tests poll with deadlines.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod console;
 mod harness;
 mod refusals;
 mod sdk;

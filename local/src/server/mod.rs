@@ -5,10 +5,12 @@
 //! - [`sigv4`]: signature checks for the services answered here (s3s checks S3's itself).
 //! - [`protocol`]: the error shapes of the JSON, query and S3 protocols.
 //! - [`s3`]: S3 through s3s, with a body limit and object-created notifications.
+//! - [`page`]: unsigned pages by path (a web console), whose answers may be streams.
 //!
 //! [`serve`] runs the accept loop on a tokio listener (HTTP/1.1, keep-alive) until its shutdown
 //! future resolves, then lets open connections finish their current request.
 
+pub mod page;
 pub mod protocol;
 pub mod router;
 pub mod s3;
@@ -28,6 +30,7 @@ use tokio::task::JoinSet;
 
 use crate::error::LocalError;
 use crate::local::LocalAws;
+pub use page::{Page, PageResponse};
 pub use protocol::Protocol;
 pub use router::Router;
 pub use s3::{CreatedBy, ObjectCreated, OnObjectCreated, S3Route};

@@ -23,6 +23,7 @@ use http::{HeaderMap, Request, Response};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 
+use super::page::{Page, page_into_http};
 use super::protocol::Protocol;
 use super::s3::S3Route;
 use super::sigv4;
@@ -69,6 +70,8 @@ pub struct Router {
     s3: Option<S3Route>,
     /// Unsigned, by path prefix (`/console/`).
     paths: Vec<(String, Arc<dyn Endpoint>)>,
+    /// Unsigned pages that may stream their answers, by path prefix.
+    pages: Vec<(String, Arc<dyn Page>)>,
 }
 
 impl Router {
@@ -106,6 +109,13 @@ impl Router {
         self
     }
 
+    /// Answer unsigned requests whose path starts with `prefix` with `page`, whose answers may be
+    /// streams (server-sent events).
+    pub fn with_page(mut self, prefix: &str, page: Arc<dyn Page>) -> Self {
+        self.pages.push((prefix.to_owned(), page));
+        self
+    }
+
     /// The SigV4 service names served (S3 included).
     pub fn service_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self.services.keys().cloned().collect();
@@ -126,6 +136,17 @@ impl Router {
         {
             return match read(request, MAX_API_BODY_BYTES).await {
                 Ok(local) => into_http(endpoint.call(local).await),
+                Err(ReadError::TooLarge) => into_http(Protocol::Json.too_large(MAX_API_BODY_BYTES)),
+                Err(ReadError::Broken) => into_http(broken()),
+            };
+        }
+        if let Some((_, page)) = self
+            .pages
+            .iter()
+            .find(|(p, _)| path.starts_with(p.as_str()))
+        {
+            return match read(request, MAX_API_BODY_BYTES).await {
+                Ok(local) => page_into_http(page.call(local).await),
                 Err(ReadError::TooLarge) => into_http(Protocol::Json.too_large(MAX_API_BODY_BYTES)),
                 Err(ReadError::Broken) => into_http(broken()),
             };

@@ -14,6 +14,12 @@ use serde_json::Value;
 use crate::keys;
 use crate::model::ModelFamily;
 
+/// The example of console input: what the deployed stack prints as `ConsoleInputExample` (to paste
+/// into the Step Functions console's Start execution box) and what the local console's box is
+/// prefilled with.
+pub const CONSOLE_INPUT_EXAMPLE: &str =
+    r#"{"prompt":"a lighthouse at dusk","width":1024,"height":1024,"seed":42}"#;
+
 /// Console (or `.json` prompt file) input: the prompt and its options.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -361,6 +367,13 @@ pub fn json_kind(value: &Value) -> &'static str {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_console_example_is_console_input() {
+        let example: PromptOptions = serde_json::from_str(CONSOLE_INPUT_EXAMPLE).unwrap();
+        assert_eq!(example.prompt, "a lighthouse at dusk");
+        assert_eq!((example.width, example.height), (Some(1024), Some(1024)));
+    }
 
     #[test]
     fn prompt_options_reject_unknown_fields_by_name() {
