@@ -3,7 +3,7 @@
 // target/debug/imagegen; screenshots of the execution pages go to target/console-screenshots/.
 //
 //   IMAGEGEN_BIN   the imagegen binary (default: $CARGO_TARGET_DIR or target/, then debug/imagegen)
-//   CHROMIUM       the browser (default: chromium on PATH)
+//   CHROMIUM       the browser (default: the first of CHROMIUM_NAMES on PATH)
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,6 +25,9 @@ const shots = path.join(target, 'console-screenshots');
 const MODEL_LATENCY_MS = 1500;
 
 /** The first program called `name` on PATH. */
+/** The browsers the test drives, in order of preference (scripts/install-tools.sh knows them too). */
+const CHROMIUM_NAMES = ['chromium', 'chromium-browser', 'google-chrome-stable', 'google-chrome'];
+
 function onPath(name) {
   for (const dir of (process.env.PATH || '').split(path.delimiter)) {
     const candidate = path.join(dir, name);
@@ -73,8 +76,9 @@ function printed(pattern) {
 }
 
 before(async () => {
-  const chromiumPath = process.env.CHROMIUM || onPath('chromium');
-  assert.ok(chromiumPath, 'chromium is not on PATH: `bash scripts/install-tools.sh chromium` installs it (scripts/test.sh does)');
+  // Debian's chromium; on a GitHub Ubuntu runner (where chromium is a snap) the preinstalled Chrome.
+  const chromiumPath = process.env.CHROMIUM || CHROMIUM_NAMES.map(onPath).find(Boolean);
+  assert.ok(chromiumPath, `none of ${CHROMIUM_NAMES.join(', ')} is on PATH: \`bash scripts/install-tools.sh chromium\` installs chromium (scripts/test.sh does)`);
   mkdirSync(shots, { recursive: true });
   data = mkdtempSync(path.join(tmpdir(), 'imagegen-console-'));
   let endpoint;
