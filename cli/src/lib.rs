@@ -10,7 +10,8 @@
 //! - [`handlers`]: the five functions bound to their local ARNs.
 //! - [`settings`]: local defaults for the handlers' settings (overridable by the same variables).
 //! - [`s3event`]: the S3 notification an upload produces.
-//! - [`report`], [`progress`], [`views`]: what people see.
+//! - [`report`], [`progress`], [`views`]: what people see; [`results`]: what each function returned
+//!   in an execution, whatever the definition.
 //! - [`args`], [`input`], [`commands`]: the command line.
 //! - [`burst`]: `imagegen burst`, many uploads at once against a model with a quota.
 //! - [`facts`]: the facts the CDK app reads from `cdk/lib/facts.json`.
@@ -36,6 +37,7 @@ pub mod input;
 pub mod pipeline;
 pub mod progress;
 pub mod report;
+pub mod results;
 pub mod s3event;
 pub mod serve;
 pub mod settings;

@@ -11,6 +11,8 @@ use imagegen_local::sfn::{ExecutionRecord, Status};
 use imagegen_statemachine::HistoryEvent;
 use serde_json::Value;
 
+use crate::results::Results;
+
 /// One state's part of the run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StateTiming {
@@ -64,10 +66,9 @@ fn detail_str<'a>(event: &'a HistoryEvent, field: &str) -> Option<&'a str> {
         .and_then(Value::as_str)
 }
 
-/// Per-state timings and the outputs of the states that finished.
-fn walk(history: &[HistoryEvent]) -> (Vec<StateTiming>, Value) {
+/// Per-state timings.
+fn walk(history: &[HistoryEvent]) -> Vec<StateTiming> {
     let mut states: Vec<(StateTiming, String)> = Vec::new();
-    let mut outputs = serde_json::Map::new();
     let mut open: Option<usize> = None;
     let close = |states: &mut Vec<(StateTiming, String)>, open: &mut Option<usize>, at: &str| {
         if let Some(i) = open.take()
@@ -92,13 +93,6 @@ fn walk(history: &[HistoryEvent]) -> (Vec<StateTiming>, Value) {
             ));
             open = Some(states.len() - 1);
         } else if kind.ends_with("StateExited") {
-            if let Some(Ok(Value::Object(map))) =
-                detail_str(event, "output").map(serde_json::from_str::<Value>)
-            {
-                for (k, v) in map {
-                    outputs.insert(k, v);
-                }
-            }
             close(&mut states, &mut open, &event.timestamp);
         } else if kind == "LambdaFunctionScheduled" {
             if let Some((timing, _)) = open.and_then(|i| states.get_mut(i)) {
@@ -112,10 +106,7 @@ fn walk(history: &[HistoryEvent]) -> (Vec<StateTiming>, Value) {
             close(&mut states, &mut open, &event.timestamp);
         }
     }
-    (
-        states.into_iter().map(|(t, _)| t).collect(),
-        Value::Object(outputs),
-    )
+    states.into_iter().map(|(t, _)| t).collect()
 }
 
 /// Where the local S3 keeps an object (inside the bucket's directory, whatever the key).
@@ -123,9 +114,9 @@ fn object_path(s3_root: &Path, bucket: &str, key: &str) -> PathBuf {
     imagegen_local::s3::object_path(s3_root, bucket, key)
 }
 
-fn strs<'a>(value: &'a Value, pointer: &str, field: &str) -> Vec<&'a str> {
+fn strs<'a>(value: Option<&'a Value>, pointer: &str, field: &str) -> Vec<&'a str> {
     value
-        .pointer(pointer)
+        .and_then(|v| v.pointer(pointer))
         .and_then(Value::as_array)
         .map(|items| items.iter().filter_map(|i| i[field].as_str()).collect())
         .unwrap_or_default()
@@ -137,34 +128,36 @@ impl Report {
         let root = std::path::absolute(aws.data_dir().root())
             .unwrap_or_else(|_| aws.data_dir().root().to_path_buf());
         let s3_root = root.join("s3");
-        let (states, outputs) = walk(&record.history);
-        let bucket = outputs
-            .pointer("/request/output/bucket")
+        let states = walk(&record.history);
+        // Read from the functions' results, not the states' outputs: a JSONata definition (or a
+        // user's own) keeps them in variables.
+        let results = Results::of(&record.history);
+        let request = results.request.as_ref();
+        let bucket = request
+            .and_then(|r| r.pointer("/output/bucket"))
             .and_then(Value::as_str)
             .unwrap_or(crate::settings::BUCKET);
-        let warnings = outputs
-            .pointer("/request/warnings")
+        let warnings = request
+            .and_then(|r| r.get("warnings"))
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
             .filter_map(Value::as_str)
             .map(str::to_owned)
             .collect();
-        let images = strs(&outputs, "/generation/images", "key")
+        let images = strs(results.generation.as_ref(), "/images", "key")
             .into_iter()
             .map(|key| object_path(&s3_root, bucket, key))
             .collect();
-        let thumbnails = strs(&outputs, "/thumbnails/thumbnails", "key")
+        let thumbnails = strs(results.thumbnails.as_ref(), "/thumbnails", "key")
             .into_iter()
             .map(|key| object_path(&s3_root, bucket, key))
             .collect();
-        let final_output = record
-            .output
-            .as_deref()
-            .and_then(|o| serde_json::from_str::<Value>(o).ok())
-            .unwrap_or(Value::Null);
-        let manifest = final_output["manifestKey"]
-            .as_str()
+        let manifest = results
+            .notification
+            .as_ref()
+            .and_then(|n| n.get("manifestKey"))
+            .and_then(Value::as_str)
             .map(|key| object_path(&s3_root, bucket, key));
         // The execution's email, whoever sent it (notify-user or the backstop): each carries the
         // execution's name as a message attribute.
