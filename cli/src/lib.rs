@@ -8,6 +8,8 @@
 //! - [`pipeline`]: [`LocalPipeline`] opens a data directory and registers the state machine; `run`,
 //!   `upload` (S3 notification to the real start-execution handler), `wait`.
 //! - [`handlers`]: the five functions bound to their local ARNs.
+//! - [`definition`]: the definition run (the deployed one, or `--definition FILE`), checked before
+//!   anything starts.
 //! - [`settings`]: local defaults for the handlers' settings (overridable by the same variables).
 //! - [`s3event`]: the S3 notification an upload produces.
 //! - [`report`], [`progress`], [`views`]: what people see; [`results`]: what each function returned
@@ -30,6 +32,7 @@ pub mod args;
 pub mod aws;
 pub mod burst;
 pub mod commands;
+pub mod definition;
 pub mod error;
 pub mod facts;
 pub mod handlers;
