@@ -38,7 +38,9 @@ step "jest"
 npx jest --ci
 
 step "asl-validator"
-npx asl-validator --json-path ../statemachine/image-pipeline.asl.json
+# The deployed definition, and its JSONata twin (not deployed; `imagegen run --definition` runs it).
+npx asl-validator --json-path ../statemachine/image-pipeline.asl.json \
+  --json-path ../statemachine/image-pipeline.jsonata.asl.json
 
 # With a githubRepo the app also has the deploy-access stack, so cdk-nag and cfn-lint see it too.
 access=(-c githubRepo=example-org/imagegen)

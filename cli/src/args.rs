@@ -72,12 +72,19 @@ pub struct FakeArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the pipeline on a prompt (console-style input) and wait for the result.
-    Run(RunArgs),
+    Run {
+        #[command(flatten)]
+        run: RunArgs,
+        #[command(flatten)]
+        definition: DefinitionArgs,
+    },
     /// Upload a prompt file (.txt or .json) to the local bucket under prompts/ and follow the
     /// execution its S3 notification starts.
     Upload {
         /// The prompt file.
         file: PathBuf,
+        #[command(flatten)]
+        definition: DefinitionArgs,
     },
     /// Upload COUNT prompt files at once against a model with a per-minute quota, follow every
     /// execution, and check that all succeed at the quota's pace (use --fast-retries: a burst of
@@ -101,6 +108,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `--definition`, for the commands that run the local pipeline.
+#[derive(Debug, Clone, Default, Args)]
+pub struct DefinitionArgs {
+    /// Run this state-machine definition instead of the deployed one: JSONPath or JSONata (e.g.
+    /// one edited in Workflow Studio, or statemachine/image-pipeline.jsonata.asl.json), its Tasks
+    /// naming the pipeline's functions with the deployed definition's ${...} placeholders
+    /// (${ValidatePromptFunctionArn}, ...).
+    #[arg(long, value_name = "FILE")]
+    pub definition: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Args)]
@@ -137,6 +155,8 @@ pub struct ServeArgs {
     /// On Ctrl-C, how long running executions may take to end before they are recorded ABORTED.
     #[arg(long, value_name = "SECONDS", default_value_t = 5)]
     pub grace_seconds: u64,
+    #[command(flatten)]
+    pub definition: DefinitionArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -161,6 +181,8 @@ pub struct BurstArgs {
     /// seconds; Bedrock's are 1024 and more).
     #[arg(long, default_value_t = 64)]
     pub image_side: u32,
+    #[command(flatten)]
+    pub definition: DefinitionArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -214,7 +236,7 @@ mod tests {
         let cli = Cli::try_parse_from(["imagegen", "--fake-corrupt", "run", "a cat"]).unwrap();
         assert_eq!(cli.fake.fake_corrupt, Some(1));
         assert!(
-            matches!(&cli.command, Command::Run(args) if args.prompt.as_deref() == Some("a cat")),
+            matches!(&cli.command, Command::Run { run, .. } if run.prompt.as_deref() == Some("a cat")),
             "{cli:?}"
         );
         let cli = Cli::try_parse_from(["imagegen", "run", "a cat", "--fake-corrupt=3"]).unwrap();
@@ -269,6 +291,44 @@ mod tests {
             "{help}"
         );
         assert!(help.contains("stability.sd3-5-large-v1:0,"), "{help}");
+    }
+
+    #[test]
+    fn the_commands_that_run_the_local_pipeline_take_a_definition() {
+        for command in [
+            &["run", "a cat"][..],
+            &["upload", "cat.txt"],
+            &["burst"],
+            &["serve"],
+        ] {
+            let args = ["imagegen"]
+                .iter()
+                .chain(command)
+                .chain(&["--definition", "mine.asl.json"]);
+            let cli = Cli::try_parse_from(args).unwrap();
+            let definition = match &cli.command {
+                Command::Run { definition, .. } | Command::Upload { definition, .. } => definition,
+                Command::Burst(args) => &args.definition,
+                Command::Serve(args) => &args.definition,
+                _ => unreachable!(),
+            };
+            assert_eq!(
+                definition.definition.as_deref(),
+                Some(std::path::Path::new("mine.asl.json")),
+                "{command:?}"
+            );
+        }
+        // Not where the deployed state machine runs, nor where nothing runs.
+        let arn = "arn:aws:states:us-east-1:123456789012:stateMachine:imagegen";
+        for command in [
+            &["aws", "start", "a cat", "--state-machine-arn", arn][..],
+            &["executions"],
+        ] {
+            let args = ["imagegen"].iter().chain(command);
+            assert!(Cli::try_parse_from(args.clone()).is_ok(), "{command:?}");
+            let args = args.chain(&["--definition", "mine.asl.json"]);
+            assert!(Cli::try_parse_from(args).is_err(), "{command:?}");
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@ use imagegen_core::config::{Env, ProcessEnv, vars};
 use imagegen_core::display::escape_controls;
 use imagegen_local::{ClientOptions, DataDir, FakeModelBehavior, LocalAws, LocalError, WriterLock};
 
-use crate::args::{AwsCommand, AwsStartArgs, BurstArgs, Cli, Command, FakeArgs};
+use crate::args::{AwsCommand, AwsStartArgs, BurstArgs, Cli, Command, DefinitionArgs, FakeArgs};
 use crate::burst::{self, BurstPlan};
 use crate::error::CliError;
 use crate::pipeline::{LocalPipeline, PipelineOptions};
@@ -53,16 +53,18 @@ pub fn env_overrides() -> HashMap<String, String> {
 /// Run the command; returns the process exit code (0: done, 1: the execution did not succeed).
 pub async fn execute(cli: &Cli, out: &mut (dyn Write + Send)) -> Result<u8, CliError> {
     match &cli.command {
-        Command::Run(args) => {
-            let input = input::build(args)?;
-            let (_lock, pipeline) = open(cli, "imagegen run").await?;
+        Command::Run { run, definition } => {
+            let input = input::build(run)?;
+            let definition = read_definition(definition)?;
+            let (_lock, pipeline) = open(cli, "imagegen run", definition).await?;
             let name = input::execution_name(&input);
             writeln!(out, "Execution {name}").ok();
             let record = pipeline.run(&name, &input).await?;
             finish(&Report::new(&record, pipeline.aws()), out)
         }
-        Command::Upload { file } => {
-            let (_lock, pipeline) = open(cli, "imagegen upload").await?;
+        Command::Upload { file, definition } => {
+            let definition = read_definition(definition)?;
+            let (_lock, pipeline) = open(cli, "imagegen upload", definition).await?;
             writeln!(
                 out,
                 "Uploading {} to s3://{}/prompts/",
@@ -155,6 +157,7 @@ async fn run_burst(
     args: &BurstArgs,
     out: &mut (dyn Write + Send),
 ) -> Result<u8, CliError> {
+    let definition = read_definition(&args.definition)?;
     let _lock = writer_lock(&cli.data_dir, "imagegen burst")?;
     let mut behavior = behavior(&cli.fake)?;
     behavior.quota_rpm = Some(args.quota_rpm);
@@ -165,6 +168,7 @@ async fn run_burst(
     let options = PipelineOptions {
         behavior,
         overrides,
+        definition,
         ..PipelineOptions::default()
     };
     let pipeline = LocalPipeline::open(&cli.data_dir, options)?;
@@ -194,13 +198,28 @@ async fn run_burst(
     Ok(if summary.passed() { 0 } else { 1 })
 }
 
+/// `--definition`'s text, checked: read before anything is opened, so that a definition that
+/// cannot run starts nothing and leaves the data directory alone.
+pub fn read_definition(args: &DefinitionArgs) -> Result<Option<String>, CliError> {
+    args.definition
+        .as_deref()
+        .map(crate::definition::read)
+        .transpose()
+}
+
 /// The pipeline of the data directory, for a command that writes to it (`command` names it to a
-/// refused second writer): its writer lock is held while the returned lock lives.
-async fn open(cli: &Cli, command: &str) -> Result<(WriterLock, LocalPipeline), CliError> {
+/// refused second writer), running `definition` (the deployed one when `None`): its writer lock is
+/// held while the returned lock lives.
+async fn open(
+    cli: &Cli,
+    command: &str,
+    definition: Option<String>,
+) -> Result<(WriterLock, LocalPipeline), CliError> {
     let lock = writer_lock(&cli.data_dir, command)?;
     let options = PipelineOptions {
         behavior: behavior(&cli.fake)?,
         overrides: env_overrides(),
+        definition,
         ..PipelineOptions::default()
     };
     let pipeline = LocalPipeline::open(&cli.data_dir, options)?;

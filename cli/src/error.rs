@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::definition::DefinitionError;
+
 /// Why a command could not do its job (a pipeline that ran and failed is not an error: see
 /// [`crate::report::Report`]).
 #[derive(Debug, thiserror::Error)]
@@ -25,9 +27,16 @@ pub enum CliError {
     /// A handler's settings are invalid (an environment variable override).
     #[error("{0}")]
     Config(#[from] imagegen_core::config::ConfigError),
-    /// The embedded state machine definition did not load (a build problem).
-    #[error("state machine definition: {0}")]
-    Definition(#[from] imagegen_statemachine::LoadError),
+    /// The state machine definition cannot run the local pipeline (the embedded one: a build
+    /// problem; [`crate::PipelineOptions::definition`]'s: see [`DefinitionError`]).
+    #[error("the state machine definition {0}")]
+    Definition(#[from] DefinitionError),
+    /// `--definition`'s file cannot run the local pipeline.
+    #[error("the definition {} {problem}", path.display())]
+    DefinitionFile {
+        path: PathBuf,
+        problem: DefinitionError,
+    },
     /// A file given on the command line could not be read.
     #[error("reading {path}: {source}")]
     ReadFile {

@@ -8,9 +8,12 @@
 //! - [`pipeline`]: [`LocalPipeline`] opens a data directory and registers the state machine; `run`,
 //!   `upload` (S3 notification to the real start-execution handler), `wait`.
 //! - [`handlers`]: the five functions bound to their local ARNs.
+//! - [`definition`]: the definition run (the deployed one, or `--definition FILE`), checked before
+//!   anything starts.
 //! - [`settings`]: local defaults for the handlers' settings (overridable by the same variables).
 //! - [`s3event`]: the S3 notification an upload produces.
-//! - [`report`], [`progress`], [`views`]: what people see.
+//! - [`report`], [`progress`], [`views`]: what people see; [`results`]: what each function returned
+//!   in an execution, whatever the definition.
 //! - [`args`], [`input`], [`commands`]: the command line.
 //! - [`burst`]: `imagegen burst`, many uploads at once against a model with a quota.
 //! - [`facts`]: the facts the CDK app reads from `cdk/lib/facts.json`.
@@ -29,6 +32,7 @@ pub mod args;
 pub mod aws;
 pub mod burst;
 pub mod commands;
+pub mod definition;
 pub mod error;
 pub mod facts;
 pub mod handlers;
@@ -36,6 +40,7 @@ pub mod input;
 pub mod pipeline;
 pub mod progress;
 pub mod report;
+pub mod results;
 pub mod s3event;
 pub mod serve;
 pub mod settings;

@@ -20,6 +20,7 @@ use imagegen_local::{ClientOptions, FakeModelBehavior, LocalAws};
 use imagegen_statemachine::{Clock, Engine, HistoryEvent, RandomSource, SeededRng, TokioClock};
 use serde_json::Value;
 
+use crate::definition::{self, DefinitionError};
 use crate::error::CliError;
 use crate::handlers::{Adapters, EngineClock, Functions, registry, substitutions};
 use crate::s3event::{self, Upload};
@@ -38,8 +39,9 @@ pub struct PipelineOptions {
     pub clock: Arc<dyn Clock>,
     /// Retry jitter.
     pub rng: Arc<dyn RandomSource>,
-    /// Another state-machine definition instead of the deployed one (same `${...}` placeholders),
-    /// for trying machine-level behaviour such as a whole-execution `TimeoutSeconds`.
+    /// Another state-machine definition instead of the deployed one (`--definition FILE`, or a
+    /// test trying machine-level behaviour such as a whole-execution `TimeoutSeconds`): JSONPath
+    /// or JSONata, its Tasks naming the functions with the same `${...}` placeholders.
     pub definition: Option<String>,
     /// The S3 endpoint URLs name (presigned links in emails): where `imagegen serve` listens.
     pub s3_endpoint: String,
@@ -87,6 +89,9 @@ impl LocalPipeline {
             s3_endpoint: options.s3_endpoint.clone(),
             ..ClientOptions::default()
         };
+        // Before the data directory is touched: a definition that cannot run changes nothing.
+        let text = options.definition.as_deref().unwrap_or(DEFINITION);
+        definition::check(text, &client_options.region)?;
         let aws = LocalAws::open_with(data_dir, client_options, options.behavior)?;
         aws.model().set_clock(Arc::clone(&options.clock));
         aws.create_table(SLOT_TABLE, PARTITION_KEY);
@@ -109,16 +114,17 @@ impl LocalPipeline {
         };
         let bucket = functions.validate.output_bucket.clone();
         aws.create_bucket(&bucket)?;
-        let text = options.definition.as_deref().unwrap_or(DEFINITION);
         let engine = Engine::new(registry(&region, Arc::new(functions)))
             .with_clock(Arc::clone(&options.clock))
             .with_rng(options.rng);
-        aws.sfn().register_state_machine_source(
-            STATE_MACHINE_NAME,
-            text,
-            &substitutions(&region),
-            engine.clone(),
-        )?;
+        aws.sfn()
+            .register_state_machine_source(
+                STATE_MACHINE_NAME,
+                text,
+                &substitutions(&region),
+                engine.clone(),
+            )
+            .map_err(DefinitionError::from)?;
         // TestState runs a Task against the same functions an execution would call.
         aws.sfn().set_test_state_engine(engine);
         aws.sns().register_topic(&aws.topic_arn(TOPIC_NAME));

@@ -12,6 +12,8 @@ use imagegen_local::{LocalAws, OutboxMessage};
 use imagegen_statemachine::HistoryEvent;
 use serde_json::Value;
 
+use crate::results::Results;
+
 /// One state's part of the run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StateTiming {
@@ -65,10 +67,9 @@ fn detail_str<'a>(event: &'a HistoryEvent, field: &str) -> Option<&'a str> {
         .and_then(Value::as_str)
 }
 
-/// Per-state timings and the outputs of the states that finished.
-fn walk(history: &[HistoryEvent]) -> (Vec<StateTiming>, Value) {
+/// Per-state timings.
+fn walk(history: &[HistoryEvent]) -> Vec<StateTiming> {
     let mut states: Vec<(StateTiming, String)> = Vec::new();
-    let mut outputs = serde_json::Map::new();
     let mut open: Option<usize> = None;
     let close = |states: &mut Vec<(StateTiming, String)>, open: &mut Option<usize>, at: &str| {
         if let Some(i) = open.take()
@@ -93,13 +94,6 @@ fn walk(history: &[HistoryEvent]) -> (Vec<StateTiming>, Value) {
             ));
             open = Some(states.len() - 1);
         } else if kind.ends_with("StateExited") {
-            if let Some(Ok(Value::Object(map))) =
-                detail_str(event, "output").map(serde_json::from_str::<Value>)
-            {
-                for (k, v) in map {
-                    outputs.insert(k, v);
-                }
-            }
             close(&mut states, &mut open, &event.timestamp);
         } else if kind == "LambdaFunctionScheduled" {
             if let Some((timing, _)) = open.and_then(|i| states.get_mut(i)) {
@@ -113,10 +107,7 @@ fn walk(history: &[HistoryEvent]) -> (Vec<StateTiming>, Value) {
             close(&mut states, &mut open, &event.timestamp);
         }
     }
-    (
-        states.into_iter().map(|(t, _)| t).collect(),
-        Value::Object(outputs),
-    )
+    states.into_iter().map(|(t, _)| t).collect()
 }
 
 /// Where the local S3 keeps an object (inside the bucket's directory, whatever the key).
@@ -139,44 +130,44 @@ pub struct Made {
 
 impl Made {
     /// What `record` made so far (a failed execution may have made images but no manifest).
+    ///
+    /// Read from the functions' results, not the states' outputs: a JSONata definition (or a
+    /// user's own) keeps them in variables.
     pub fn of(record: &ExecutionRecord) -> Self {
-        let (_, outputs) = walk(&record.history);
-        Self::from_outputs(record, &outputs)
-    }
-
-    fn from_outputs(record: &ExecutionRecord, outputs: &Value) -> Self {
-        let bucket = outputs
-            .pointer("/request/output/bucket")
+        let results = Results::of(&record.history);
+        let request = results.request.as_ref();
+        let bucket = request
+            .and_then(|r| r.pointer("/output/bucket"))
             .and_then(Value::as_str)
             .unwrap_or(crate::settings::BUCKET)
             .to_owned();
-        let warnings = outputs
-            .pointer("/request/warnings")
+        let warnings = request
+            .and_then(|r| r.get("warnings"))
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
             .filter_map(Value::as_str)
             .map(str::to_owned)
             .collect();
-        let final_output = record
-            .output
-            .as_deref()
-            .and_then(|o| serde_json::from_str::<Value>(o).ok())
-            .unwrap_or(Value::Null);
         Self {
             bucket,
-            images: items(outputs, "/generation/images"),
-            thumbnails: items(outputs, "/thumbnails/thumbnails"),
-            manifest: final_output["manifestKey"].as_str().map(str::to_owned),
+            images: items(results.generation.as_ref(), "/images"),
+            thumbnails: items(results.thumbnails.as_ref(), "/thumbnails"),
+            manifest: results
+                .notification
+                .as_ref()
+                .and_then(|n| n.get("manifestKey"))
+                .and_then(Value::as_str)
+                .map(str::to_owned),
             warnings,
         }
     }
 }
 
 /// The items of the array at `pointer` that read as `T`.
-fn items<T: serde::de::DeserializeOwned>(value: &Value, pointer: &str) -> Vec<T> {
+fn items<T: serde::de::DeserializeOwned>(value: Option<&Value>, pointer: &str) -> Vec<T> {
     value
-        .pointer(pointer)
+        .and_then(|v| v.pointer(pointer))
         .and_then(Value::as_array)
         .map(|items| {
             items
@@ -202,12 +193,14 @@ impl Report {
         let root = std::path::absolute(aws.data_dir().root())
             .unwrap_or_else(|_| aws.data_dir().root().to_path_buf());
         let s3_root = root.join("s3");
-        let (states, outputs) = walk(&record.history);
-        let made = Made::from_outputs(record, &outputs);
+        let states = walk(&record.history);
+        let made = Made::of(record);
         let path = |key: &str| object_path(&s3_root, &made.bucket, key);
         let images = made.images.iter().map(|i| path(&i.key)).collect();
         let thumbnails = made.thumbnails.iter().map(|t| path(&t.key)).collect();
         let manifest = made.manifest.as_deref().map(path);
+        // The execution's email, whoever sent it (notify-user or the backstop): each carries the
+        // execution's name as a message attribute.
         let email = aws.list_messages().ok().and_then(|messages| {
             email_for(&messages, &record.name).map(|m| root.join("outbox").join(&m.eml_file))
         });

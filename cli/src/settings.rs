@@ -53,16 +53,20 @@ pub fn function_arn(region: &str, function: &str) -> String {
     )
 }
 
+/// The local pipeline's functions (their names in local ARNs).
+pub const VALIDATE_PROMPT: &str = "imagegen-validate-prompt";
+pub const RESERVE_MODEL_SLOT: &str = "imagegen-reserve-model-slot";
+pub const GENERATE_IMAGE: &str = "imagegen-generate-image";
+pub const GENERATE_THUMBNAILS: &str = "imagegen-generate-thumbnails";
+pub const NOTIFY_USER: &str = "imagegen-notify-user";
+
 /// The definition's `${...}` placeholders and the local functions they name.
 pub const FUNCTIONS: [(&str, &str); 5] = [
-    ("ValidatePromptFunctionArn", "imagegen-validate-prompt"),
-    ("ReserveModelSlotFunctionArn", "imagegen-reserve-model-slot"),
-    ("GenerateImageFunctionArn", "imagegen-generate-image"),
-    (
-        "GenerateThumbnailsFunctionArn",
-        "imagegen-generate-thumbnails",
-    ),
-    ("NotifyUserFunctionArn", "imagegen-notify-user"),
+    ("ValidatePromptFunctionArn", VALIDATE_PROMPT),
+    ("ReserveModelSlotFunctionArn", RESERVE_MODEL_SLOT),
+    ("GenerateImageFunctionArn", GENERATE_IMAGE),
+    ("GenerateThumbnailsFunctionArn", GENERATE_THUMBNAILS),
+    ("NotifyUserFunctionArn", NOTIFY_USER),
 ];
 
 #[cfg(test)]

@@ -21,6 +21,15 @@ impl Drop for TempDir {
 }
 
 fn pipeline(label: &str, quota_rpm: u32, pace_rpm: u32) -> (TempDir, LocalPipeline) {
+    pipeline_with(label, quota_rpm, pace_rpm, None)
+}
+
+fn pipeline_with(
+    label: &str,
+    quota_rpm: u32,
+    pace_rpm: u32,
+    definition: Option<&str>,
+) -> (TempDir, LocalPipeline) {
     let dir = std::env::temp_dir().join(format!("imagegen-burst-{label}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let options = PipelineOptions {
@@ -31,6 +40,7 @@ fn pipeline(label: &str, quota_rpm: u32, pace_rpm: u32) -> (TempDir, LocalPipeli
         },
         overrides: HashMap::from([(vars::MODEL_QUOTA_RPM.to_owned(), pace_rpm.to_string())]),
         rng: Arc::new(SeededRng::new(11)),
+        definition: definition.map(str::to_owned),
         ..PipelineOptions::default()
     };
     let pipeline = LocalPipeline::open(&dir, options).unwrap();
@@ -111,4 +121,30 @@ async fn pacing_above_the_quota_costs_throttles_and_slots_not_executions() {
         "Bedrock saw more than the quota: the check says so"
     );
     assert!(!summary.passed(), "{text}");
+}
+
+/// The summary reads what each function returned, not the states' outputs, so a burst through the
+/// JSONata twin (whose states keep results in variables) is counted as well.
+#[tokio::test(start_paused = true)]
+async fn a_burst_through_the_jsonata_definition_is_counted_the_same() {
+    let jsonata = include_str!("../../statemachine/image-pipeline.jsonata.asl.json");
+    let (_dir, pipeline) = pipeline_with("jsonata", 60, 60, Some(jsonata));
+    let plan = BurstPlan {
+        count: 6,
+        rejected: 1,
+        duplicates: 1,
+        quota_rpm: 60,
+    };
+    let summary = burst::run(&pipeline, &plan, &mut Vec::new(), Box::new(std::io::sink()))
+        .await
+        .unwrap();
+    let text = summary.to_string();
+    assert!(summary.passed(), "{text}");
+    assert_eq!((summary.good_succeeded, summary.rejected_as_meant), (6, 1));
+    assert_eq!(
+        (summary.emails, summary.executions_with_one_email),
+        (7, 7),
+        "{text}"
+    );
+    assert_eq!(summary.images, 6, "{text}");
 }

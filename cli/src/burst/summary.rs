@@ -12,6 +12,7 @@ use imagegen_local::sfn::{ExecutionRecord, Status};
 use serde_json::Value;
 
 use super::BurstPlan;
+use crate::results::Results;
 
 /// The design's burst allowance: how many requests over the quota one 60-second window may see.
 /// Slots are 60 s / quota apart, so a window holds at most the quota; on AWS a Lambda that starts
@@ -284,44 +285,18 @@ impl fmt::Display for BurstSummary {
     }
 }
 
-/// The output of the last exit from `state`.
-fn state_output(record: &ExecutionRecord, state: &str) -> Option<Value> {
-    record.history.iter().rev().find_map(|e| {
-        let detail = e.detail()?;
-        let exited = e.event_type.as_str().ends_with("StateExited")
-            && detail.get("name").and_then(Value::as_str) == Some(state);
-        exited
-            .then(|| detail.get("output").and_then(Value::as_str))
-            .flatten()
-            .and_then(|o| serde_json::from_str(o).ok())
-    })
-}
-
-/// The id of the message an execution published: the success notification is its output, the
-/// failure notification NotifyFailure's result.
+/// The id of the message an execution's notify-user call published (NotifySuccess's or
+/// NotifyFailure's), read by function so that any definition's executions count.
 fn email_id(record: &ExecutionRecord) -> Option<String> {
-    let from_output = record
-        .output
-        .as_deref()
-        .and_then(|o| serde_json::from_str::<Value>(o).ok())
-        .and_then(|o| {
-            o.get("messageId")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        });
-    from_output.or_else(|| {
-        state_output(record, "NotifyFailure")?
-            .pointer("/failureNotification/messageId")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    })
+    text_of(Results::of(&record.history).notification, "messageId")
 }
 
 fn request_id(record: &ExecutionRecord) -> Option<String> {
-    state_output(record, "ValidatePrompt")?
-        .pointer("/request/requestId")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
+    text_of(Results::of(&record.history).request, "requestId")
+}
+
+fn text_of(result: Option<Value>, field: &str) -> Option<String> {
+    result?.get(field)?.as_str().map(str::to_owned)
 }
 
 fn count_images(bucket_dir: &Path, request_id: &str) -> usize {

@@ -23,7 +23,7 @@ use imagegen_statemachine::{EventType, HistoryEvent};
 use tokio::net::TcpListener;
 
 use crate::args::{Cli, ServeArgs};
-use crate::commands::{behavior, env_overrides, writer_lock};
+use crate::commands::{behavior, env_overrides, read_definition, writer_lock};
 use crate::error::CliError;
 use crate::pipeline::{LocalPipeline, PipelineOptions};
 
@@ -43,6 +43,7 @@ pub async fn serve(
                 .to_owned(),
         ));
     }
+    let definition = read_definition(&args.definition)?;
     // The lock first: a second `serve` on the same directory is told who holds it, rather than
     // that the port is taken.
     let mut lock = writer_lock(&cli.data_dir, "imagegen serve")?;
@@ -62,6 +63,7 @@ pub async fn serve(
         behavior: behavior(&cli.fake)?,
         overrides: env_overrides(),
         s3_endpoint: endpoint.clone(),
+        definition,
         ..PipelineOptions::default()
     };
     let pipeline = Arc::new(LocalPipeline::open(&cli.data_dir, options)?);
