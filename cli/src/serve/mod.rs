@@ -4,7 +4,9 @@
 //! It opens the same [`LocalPipeline`] as `imagegen run` (so the handlers run exactly as there),
 //! with presigned links naming the address it listens on, and serves its S3, Step Functions and SNS
 //! through [`imagegen_local::server`]. Uploads of prompt files are delivered to the start-execution
-//! handler as S3 notifications ([`notify`]). It holds the data directory's writer lock while it
+//! handler as S3 notifications ([`notify`]). The front doors are there too ([`crate::doors`]): the
+//! HTTP API on its paths (SigV4 with the local credentials, service `execute-api`), and the SQS
+//! queue, whose messages a poller feeds to the queue consumer in batches. It holds the data directory's writer lock while it
 //! runs, and on Ctrl-C (or SIGTERM) stops accepting, lets running executions end for a grace
 //! period, records the others `ABORTED`, and exits 0.
 
@@ -16,7 +18,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use imagegen_local::server::{self, local_router};
+use imagegen_local::apigateway;
+use imagegen_local::server::{self, Protocol, local_router};
+use imagegen_local::sqs::mapping::Batch;
 use imagegen_statemachine::{EventType, HistoryEvent};
 use tokio::net::TcpListener;
 
@@ -65,7 +69,19 @@ pub async fn serve(
     let pipeline = Arc::new(LocalPipeline::open(&cli.data_dir, options)?);
     pipeline.recover().await?;
     pipeline.on_event(log_execution);
-    let router = local_router(pipeline.aws(), Some(notify::hook(Arc::clone(&pipeline))))?;
+    let api = crate::doors::rest_api(&pipeline)?;
+    let api_paths = api.path_prefixes();
+    let mut router = local_router(pipeline.aws(), Some(notify::hook(Arc::clone(&pipeline))))?
+        .with_service(apigateway::SERVICE, Protocol::Rest, Arc::new(api));
+    for prefix in &api_paths {
+        router = router.with_signed_path(prefix, apigateway::SERVICE);
+    }
+    let mapping = crate::doors::queue_mapping(&pipeline)?;
+    let sqs = Arc::clone(pipeline.aws().sqs());
+    let queue = mapping.queue().to_owned();
+    let poller = tokio::spawn(async move {
+        mapping.run(sqs, |batch| log_batch(&queue, batch)).await;
+    });
     write!(
         out,
         "{}",
@@ -75,6 +91,10 @@ pub async fn serve(
     out.flush().ok();
 
     server::serve(listener, Arc::new(router), interrupted()).await;
+    // Like Lambda's poller, it stops between batches or mid-batch: a batch cut short comes back
+    // after its visibility timeout (the messages are on disk), and its started executions are
+    // not started twice (their names come from the message ids).
+    poller.abort();
 
     writeln!(
         out,
@@ -139,6 +159,26 @@ async fn interrupted() {
         () = interrupt => {}
         () = terminate => {}
     }
+}
+
+/// A line for a queue batch with messages left to come back.
+fn log_batch(queue: &str, batch: &Batch) {
+    if batch.returned.is_empty() {
+        return;
+    }
+    let why = batch
+        .error
+        .as_deref()
+        .map(|e| format!(" ({e})"))
+        .unwrap_or_default();
+    eprintln!(
+        "! sqs {queue}: {} of {} message(s) not started{why}; they come back after the visibility \
+         timeout, and go to the dead-letter queue after {} deliveries: {}",
+        batch.returned.len(),
+        batch.delivered,
+        queue_consumer::DEFAULT_MAX_RECEIVE_COUNT,
+        batch.returned.join(", ")
+    );
 }
 
 /// One line per execution start and end, as they happen.

@@ -376,7 +376,10 @@ async fn the_same_idempotency_key_twice_starts_one_execution() {
     let replayed = world.send(&call.clone().api_request_id("req-3")).await;
     assert_eq!(replayed.started(), first);
     assert_eq!(replayed.headers["idempotent-replayed"], "true");
-    assert_eq!(world.execution_names(), std::slice::from_ref(&first.execution_name));
+    assert_eq!(
+        world.execution_names(),
+        std::slice::from_ref(&first.execution_name)
+    );
 
     // The key for another request is refused; another caller's same key is their own.
     let conflict = world

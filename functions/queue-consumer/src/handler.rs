@@ -47,9 +47,29 @@ pub async fn handle<St: ExecutionStarter>(
     starter: &St,
     event: Value,
 ) -> Result<SqsBatchResponse, PipelineError> {
+    Ok(response(&consume_all(config, starter, event).await?))
+}
+
+/// The batch response for these outcomes: the messages that failed, by id.
+pub fn response(outcomes: &[(String, Outcome)]) -> SqsBatchResponse {
+    let mut response = SqsBatchResponse::default();
+    for (id, outcome) in outcomes {
+        if matches!(outcome, Outcome::Failed { .. }) {
+            response.add_failure(id.clone());
+        }
+    }
+    response
+}
+
+/// What became of each message of an SQS event (by message id), each logged.
+pub async fn consume_all<St: ExecutionStarter>(
+    config: &Config,
+    starter: &St,
+    event: Value,
+) -> Result<Vec<(String, Outcome)>, PipelineError> {
     let event: SqsEvent = serde_json::from_value(event)
         .map_err(|e| PipelineError::InvalidEvent(format!("not an SQS event: {e}")))?;
-    let mut response = SqsBatchResponse::default();
+    let mut outcomes = Vec::with_capacity(event.records.len());
     for message in &event.records {
         let Some(id) = message.message_id.as_deref().filter(|id| !id.is_empty()) else {
             // Without an id it cannot be reported alone: the whole batch comes back instead.
@@ -75,11 +95,11 @@ pub async fn handle<St: ExecutionStarter>(
                     reason,
                     "message not started; reported as a batch item failure"
                 );
-                response.add_failure(id);
             }
         }
+        outcomes.push((id.to_owned(), outcome));
     }
-    Ok(response)
+    Ok(outcomes)
 }
 
 /// One message.
