@@ -3,6 +3,7 @@
 //! real: the server is another process, so the tests poll with deadlines.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod doors;
 mod harness;
 mod refusals;
 mod sdk;
@@ -14,7 +15,7 @@ use harness::{Aws, Served, TempDir, aws_cli, eventually, http_get, imagegen, mes
 use serde_json::Value;
 
 /// How long one pipeline run may take in a debug build on a busy machine.
-const RUN: Duration = Duration::from_secs(120);
+pub(crate) const RUN: Duration = Duration::from_secs(120);
 
 const MACHINE: &str = "arn:aws:states:us-east-1:000000000000:stateMachine:imagegen-pipeline";
 

@@ -1,0 +1,238 @@
+//! The front doors under `serve`: the HTTP API through curl's SigV4 signing (as API Gateway's IAM
+//! authorization checks it), and the queue through the AWS CLI's SQS commands.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::harness::{
+    Aws, Served, TempDir, aws_cli, curl, curl_api, eventually, http_get, messages,
+};
+use crate::{MACHINE, RUN};
+
+const QUEUE: &str = "000000000000/imagegen-prompts";
+
+#[test]
+fn a_signed_post_then_a_waiting_get_returns_the_links() {
+    let (Some(curl), Some(cli)) = (curl(), aws_cli()) else {
+        return;
+    };
+    let dir = TempDir::new("api");
+    let served = Served::start(&dir.path().join("data"), &[], &[]);
+    let aws = Aws::new(cli, &served.endpoint);
+    let signed = Some((aws.key.as_str(), aws.secret.as_str()));
+    let post = |key: &str, body: &str| {
+        curl_api(
+            &curl,
+            signed,
+            &["-H", &format!("Idempotency-Key: {key}"), "-d", body],
+            &format!("{}/generate-image", served.endpoint),
+        )
+    };
+
+    let accepted = post("first-try", r#"{"prompt":"a lighthouse at dusk","seed":7}"#);
+    assert_eq!(accepted.status, 202, "{accepted:?}");
+    let started = accepted.json();
+    let status_url = started["statusUrl"].as_str().unwrap().to_owned();
+    let request_id = started["requestId"].as_str().unwrap();
+    assert_eq!(
+        status_url,
+        format!("{}/images/{request_id}", served.endpoint)
+    );
+    assert_eq!(accepted.header("location"), Some(status_url.as_str()));
+
+    // The same key again: the same request, nothing new started.
+    let again = post("first-try", r#"{"prompt":"a lighthouse at dusk","seed":7}"#);
+    assert_eq!(again.status, 202, "{again:?}");
+    assert_eq!(again.json()["executionArn"], started["executionArn"]);
+
+    let waited = curl_api(&curl, signed, &[], &format!("{status_url}?wait=20"));
+    assert_eq!(waited.status, 200, "{waited:?}");
+    let status = waited.json();
+    assert_eq!(status["status"], "succeeded", "{status:#}");
+    let image = &status["images"][0];
+    assert_eq!(
+        (image["width"].as_u64(), image["height"].as_u64()),
+        (Some(1024), Some(1024))
+    );
+    let (code, png) = http_get(image["url"].as_str().unwrap());
+    assert_eq!(code, 200);
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+    assert_eq!(png.len() as u64, image["bytes"].as_u64().unwrap());
+    let thumbnail = &image["thumbnails"][0];
+    let (code, jpeg) = http_get(thumbnail["url"].as_str().unwrap());
+    assert_eq!(code, 200);
+    assert_eq!(jpeg.len() as u64, thumbnail["bytes"].as_u64().unwrap());
+
+    let listed = aws.json(&[
+        "stepfunctions",
+        "list-executions",
+        "--state-machine-arn",
+        MACHINE,
+    ]);
+    assert_eq!(
+        listed["executions"].as_array().unwrap().len(),
+        1,
+        "{listed:#}"
+    );
+
+    // A bad request is refused with every problem, and starts nothing.
+    let refused = post("second", r#"{"prompt":"","width":1000}"#);
+    assert_eq!(refused.status, 400, "{refused:?}");
+    assert_eq!(
+        refused.json()["problems"].as_array().unwrap().len(),
+        2,
+        "{refused:?}"
+    );
+    let listed = aws.json(&[
+        "stepfunctions",
+        "list-executions",
+        "--state-machine-arn",
+        MACHINE,
+    ]);
+    assert_eq!(listed["executions"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn unsigned_and_badly_signed_requests_are_refused_as_api_gateway_refuses_them() {
+    let Some(curl) = curl() else { return };
+    let dir = TempDir::new("api-refused");
+    let served = Served::start(&dir.path().join("data"), &[], &[]);
+    let url = format!("{}/generate-image", served.endpoint);
+    let body = ["-d", r#"{"prompt":"a lighthouse"}"#];
+
+    let unsigned = curl_api(&curl, None, &body, &url);
+    assert_eq!(unsigned.status, 403, "{unsigned:?}");
+    assert_eq!(unsigned.json()["message"], "Missing Authentication Token");
+    assert_eq!(
+        unsigned.header("x-amzn-errortype"),
+        Some("MissingAuthenticationTokenException")
+    );
+    let unsigned_get = curl_api(
+        &curl,
+        None,
+        &[],
+        &format!("{}/images/anything", served.endpoint),
+    );
+    assert_eq!(unsigned_get.status, 403, "{unsigned_get:?}");
+
+    let key = imagegen_local::config::ACCESS_KEY_ID;
+    let wrong = curl_api(&curl, Some((key, "not-the-secret")), &body, &url);
+    assert_eq!(wrong.status, 403, "{wrong:?}");
+    assert_eq!(
+        wrong.header("x-amzn-errortype"),
+        Some("InvalidSignatureException")
+    );
+
+    // Signed, but a route the API does not have.
+    let secret = imagegen_local::config::SECRET_ACCESS_KEY;
+    let other = curl_api(
+        &curl,
+        Some((key, secret)),
+        &[],
+        &format!("{}/generate-image/x", served.endpoint),
+    );
+    assert_eq!(other.status, 403, "{other:?}");
+    assert!(
+        served.printed().lines().all(|l| !l.contains("started")),
+        "{}",
+        served.printed()
+    );
+}
+
+#[test]
+fn a_queued_message_runs_the_pipeline_and_a_bad_one_is_reported() {
+    let Some(cli) = aws_cli() else { return };
+    let dir = TempDir::new("sqs");
+    let served = Served::start(&dir.path().join("data"), &[], &[]);
+    let aws = Aws::new(cli, &served.endpoint);
+    let url = aws.json(&["sqs", "get-queue-url", "--queue-name", "imagegen-prompts"])["QueueUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(url, format!("{}/{QUEUE}", served.endpoint));
+
+    let sent = aws.json(&[
+        "sqs",
+        "send-message",
+        "--queue-url",
+        &url,
+        "--message-body",
+        r#"{"prompt":"a lighthouse at dusk"}"#,
+    ]);
+    assert!(sent["MessageId"].is_string(), "{sent:#}");
+    assert_eq!(
+        sent["MD5OfMessageBody"], "e95ebb63d8934ce5fac35450f8795f33",
+        "{sent:#}"
+    );
+    let bad = aws.json(&[
+        "sqs",
+        "send-message",
+        "--queue-url",
+        &url,
+        "--message-body",
+        "not json",
+    ]);
+
+    let execution = eventually(RUN, "the queued prompt's execution to succeed", || {
+        let listed = aws.json(&[
+            "stepfunctions",
+            "list-executions",
+            "--state-machine-arn",
+            MACHINE,
+        ]);
+        listed["executions"]
+            .as_array()
+            .and_then(|all| all.iter().find(|e| e["status"] == "SUCCEEDED").cloned())
+    });
+    let name = execution["name"].as_str().unwrap();
+    assert!(name.starts_with("sqs-"), "{execution:#}");
+    let mail = eventually(RUN, "its email", || {
+        let mail = messages(&served.data);
+        (!mail.is_empty()).then_some(mail)
+    });
+    assert_eq!(mail.len(), 1, "{mail:#?}");
+    assert_eq!(mail[0].attributes["status"], "SUCCEEDED");
+    assert!(
+        mail[0].body.contains("a lighthouse at dusk"),
+        "{}",
+        mail[0].body
+    );
+
+    // The bad message was reported, not deleted: in flight until its visibility timeout ends.
+    let bad_id = bad["MessageId"].as_str().unwrap().to_owned();
+    eventually(Duration::from_secs(30), "the bad message's report", || {
+        served
+            .stderr
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains(&bad_id) && l.contains("not valid JSON"))
+            .then_some(())
+    });
+    let attributes = aws.json(&[
+        "sqs",
+        "get-queue-attributes",
+        "--queue-url",
+        &url,
+        "--attribute-names",
+        "All",
+    ])["Attributes"]
+        .clone();
+    assert_eq!(
+        attributes["ApproximateNumberOfMessagesNotVisible"], "1",
+        "{attributes:#}"
+    );
+    assert_eq!(
+        attributes["ApproximateNumberOfMessages"], "0",
+        "{attributes:#}"
+    );
+    let redrive: Value =
+        serde_json::from_str(attributes["RedrivePolicy"].as_str().unwrap()).unwrap();
+    assert!(
+        redrive["deadLetterTargetArn"]
+            .as_str()
+            .unwrap()
+            .ends_with(":imagegen-prompts-dlq")
+    );
+}
