@@ -236,3 +236,87 @@ fn a_queued_message_runs_the_pipeline_and_a_bad_one_is_reported() {
             .ends_with(":imagegen-prompts-dlq")
     );
 }
+
+/// `imagegen aws ARGS` with these credentials and no configuration files of the machine's user.
+fn imagegen_aws(args: &[&str], key: &str, secret: &str) -> std::process::Output {
+    std::process::Command::new(crate::harness::bin())
+        .arg("aws")
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", key)
+        .env("AWS_SECRET_ACCESS_KEY", secret)
+        .env("AWS_REGION", imagegen_local::config::DEFAULT_REGION)
+        .env("AWS_CONFIG_FILE", "/nonexistent/imagegen-test-config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/imagegen-test-credentials",
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("IMAGEGEN_API_URL")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn imagegen_aws_post_and_get_sign_their_requests() {
+    let dir = TempDir::new("aws-post");
+    let served = Served::start(&dir.path().join("data"), &[], &[]);
+    let key = imagegen_local::config::ACCESS_KEY_ID;
+    let secret = imagegen_local::config::SECRET_ACCESS_KEY;
+    let posted = imagegen_aws(
+        &[
+            "post",
+            "a lighthouse at dusk",
+            "--seed",
+            "7",
+            "--api-url",
+            &served.endpoint,
+            "--idempotency-key",
+            "cli-1",
+            "--wait",
+            "60",
+        ],
+        key,
+        secret,
+    );
+    let printed = String::from_utf8_lossy(&posted.stdout);
+    assert!(
+        posted.status.success(),
+        "{printed}\n{}",
+        String::from_utf8_lossy(&posted.stderr)
+    );
+    // The 202 answer, then the final status with the links.
+    let (first, last) = printed.split_once("}\n{").unwrap();
+    let started: Value = serde_json::from_str(&format!("{first}}}")).unwrap();
+    let done: Value = serde_json::from_str(&format!("{{{last}")).unwrap();
+    assert_eq!(done["status"], "succeeded", "{printed}");
+    assert!(
+        done["images"][0]["url"]
+            .as_str()
+            .unwrap()
+            .starts_with(&served.endpoint)
+    );
+
+    let request_id = started["requestId"].as_str().unwrap();
+    let got = imagegen_aws(
+        &["get", request_id, "--api-url", &served.endpoint],
+        key,
+        secret,
+    );
+    assert!(
+        got.status.success(),
+        "{}",
+        String::from_utf8_lossy(&got.stderr)
+    );
+    let got: Value = serde_json::from_slice(&got.stdout).unwrap();
+    assert_eq!(got["requestId"], started["requestId"]);
+
+    let refused = imagegen_aws(
+        &["get", request_id, "--api-url", &served.endpoint],
+        key,
+        "wrong",
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stdout).starts_with("HTTP 403"));
+}
