@@ -229,6 +229,7 @@ fn a_queued_message_runs_the_pipeline_and_a_bad_one_is_reported() {
     );
     let redrive: Value =
         serde_json::from_str(attributes["RedrivePolicy"].as_str().unwrap()).unwrap();
+    assert_eq!(redrive["maxReceiveCount"], 3);
     assert!(
         redrive["deadLetterTargetArn"]
             .as_str()
@@ -319,4 +320,105 @@ fn imagegen_aws_post_and_get_sign_their_requests() {
     );
     assert_eq!(refused.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&refused.stdout).starts_with("HTTP 403"));
+}
+
+#[test]
+fn the_aws_cli_speaks_sqs_to_the_dead_letter_queue() {
+    // The dead-letter queue has no consumer, so what is sent stays for the CLI to receive.
+    let Some(cli) = aws_cli() else { return };
+    let dir = TempDir::new("sqs-cli");
+    let served = Served::start(&dir.path().join("data"), &[], &[]);
+    let aws = Aws::new(cli, &served.endpoint);
+    let listed = aws.json(&["sqs", "list-queues"]);
+    let urls: Vec<&str> = listed["QueueUrls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u.as_str().unwrap())
+        .collect();
+    let dlq = format!("{}/000000000000/imagegen-prompts-dlq", served.endpoint);
+    assert!(urls.contains(&dlq.as_str()), "{listed:#}");
+
+    let batch = aws.json(&[
+        "sqs",
+        "send-message-batch",
+        "--queue-url",
+        &dlq,
+        "--entries",
+        r#"[{"Id":"a","MessageBody":"first"},{"Id":"b","MessageBody":"second"}]"#,
+    ]);
+    assert_eq!(
+        batch["Successful"].as_array().unwrap().len(),
+        2,
+        "{batch:#}"
+    );
+    let duplicate_ids = aws.error(&[
+        "sqs",
+        "send-message-batch",
+        "--queue-url",
+        &dlq,
+        "--entries",
+        r#"[{"Id":"a","MessageBody":"x"},{"Id":"a","MessageBody":"y"}]"#,
+    ]);
+    assert!(
+        duplicate_ids.contains("BatchEntryIdsNotDistinct"),
+        "{duplicate_ids}"
+    );
+
+    let received = aws.json(&[
+        "sqs",
+        "receive-message",
+        "--queue-url",
+        &dlq,
+        "--max-number-of-messages",
+        "10",
+        "--attribute-names",
+        "ApproximateReceiveCount",
+        "--wait-time-seconds",
+        "1",
+    ]);
+    let messages = received["Messages"].as_array().unwrap();
+    let bodies: Vec<&str> = messages
+        .iter()
+        .map(|m| m["Body"].as_str().unwrap())
+        .collect();
+    assert_eq!(bodies, ["first", "second"]);
+    assert_eq!(messages[0]["Attributes"]["ApproximateReceiveCount"], "1");
+    for message in messages {
+        aws.ok(&[
+            "sqs",
+            "delete-message",
+            "--queue-url",
+            &dlq,
+            "--receipt-handle",
+            message["ReceiptHandle"].as_str().unwrap(),
+        ]);
+    }
+    let attributes = aws.json(&[
+        "sqs",
+        "get-queue-attributes",
+        "--queue-url",
+        &dlq,
+        "--attribute-names",
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+    ]);
+    assert_eq!(attributes["Attributes"]["ApproximateNumberOfMessages"], "0");
+    assert_eq!(
+        attributes["Attributes"]["ApproximateNumberOfMessagesNotVisible"],
+        "0"
+    );
+
+    let missing = aws.error(&[
+        "sqs",
+        "send-message",
+        "--queue-url",
+        &format!("{}/000000000000/no-such-queue", served.endpoint),
+        "--message-body",
+        "x",
+    ]);
+    assert!(
+        missing.contains("NonExistentQueue") || missing.contains("QueueDoesNotExist"),
+        "{missing}"
+    );
 }
