@@ -1,7 +1,8 @@
 //! `POST /generate-image`: hold the request to ValidatePrompt's rules, then start the pipeline.
 //!
 //! The execution's name is made from what identifies the request ([`door_name`]): with an
-//! `Idempotency-Key`, the caller and the key, so a retried POST computes the same name, and Step
+//! `Idempotency-Key`, the caller (its principal: [`caller::principal`]) and the key, so a retried
+//! POST computes the same name, and Step
 //! Functions starts nothing new for it (`ExecutionAlreadyExists`, or the same ARN while the first
 //! runs); the retry is answered as the first was, once the existing execution's input shows it is
 //! the same request. Without a key, API Gateway's id of the request, unique per request.

@@ -399,6 +399,17 @@ async fn the_same_idempotency_key_twice_starts_one_execution() {
         .started();
     assert_ne!(bob.execution_name, first.execution_name);
     assert_eq!(world.execution_names().len(), 2);
+
+    // A role is one caller across its sessions (each AWS CLI process names a new one).
+    let role = |session: &str| {
+        call.clone().caller(&format!(
+            "arn:aws:sts::123456789012:assumed-role/Batch/{session}"
+        ))
+    };
+    let batch = world.send(&role("botocore-session-1")).await.started();
+    let retried = world.send(&role("botocore-session-2")).await.started();
+    assert_eq!(retried, batch);
+    assert_eq!(world.execution_names().len(), 3);
 }
 
 #[tokio::test]
