@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Build the seven Lambda functions for arm64 (provided.al2023) as zips with cargo-lambda, and print
+# Build the nine Lambda functions for arm64 (provided.al2023) as zips with cargo-lambda, and print
 # each zip's and binary's size. Output: target/lambda/<function>/bootstrap.zip
 set -euo pipefail
 cd "$(dirname "$0")/.."
-FUNCTIONS=(start-execution validate-prompt reserve-model-slot generate-image generate-thumbnails notify-user notify-backstop)
+FUNCTIONS=(start-execution validate-prompt reserve-model-slot generate-image generate-thumbnails notify-user notify-backstop http-api queue-consumer)
 
 bash scripts/install-tools.sh lambda
 args=()

@@ -2,7 +2,7 @@
 # The one test command: installs what the tests need, then checks everything, Rust and CDK.
 #
 #   format and lints -> every Rust test (unit, handler, end-to-end, ASL conformance)
-#   -> the serve console in headless Chromium -> the seven Lambda zips for arm64 (sizes printed)
+#   -> the serve console in headless Chromium -> the nine Lambda zips for arm64 (sizes printed)
 #   -> the CDK app (jest, cdk-nag, asl-validator, cdk synth, cfn-lint, actionlint)
 #
 # Set IMAGEGEN_SKIP_LAMBDA_BUILD=1 to skip the (slow) release arm64 build while iterating.

@@ -63,6 +63,23 @@ export interface ImagegenConfig {
   readonly monthlyBudgetUsd: number;
   /** Cost Explorer service names the budget counts. Context `budgetServices` ("Amazon Bedrock"). */
   readonly budgetServices: string[];
+  /**
+   * The HTTP API stage's steady request rate, per second, for all its methods together (each POST
+   * starts a model call). Context `apiRateLimit` (2).
+   */
+  readonly apiRateLimit: number;
+  /** The HTTP API stage's burst: requests taken at once above the rate. Context `apiBurstLimit` (5). */
+  readonly apiBurstLimit: number;
+  /**
+   * Whether the stack sets the account's API Gateway CloudWatch Logs role (one per account and
+   * region, shared by every REST API there), which API Gateway needs to write the access logs.
+   * Set false when the account has one already. Context `apiGatewayCloudWatchRole` (true).
+   */
+  readonly apiGatewayCloudWatchRole: boolean;
+  /** Alarm when the prompt queue's oldest message is older than this. Context `queueMaxAgeSeconds` (300). */
+  readonly queueMaxAgeSeconds: number;
+  /** Deliveries of a message before it goes to the dead-letter queue. Context `queueMaxReceiveCount` (3). */
+  readonly queueMaxReceiveCount: number;
 }
 
 /** Lambda's application log levels. */
@@ -93,6 +110,11 @@ export const DEFAULTS = {
   maxModelInvocationsPerHour: 200,
   monthlyBudgetUsd: 100,
   budgetServices: 'Amazon Bedrock',
+  apiRateLimit: 2,
+  apiBurstLimit: 5,
+  apiGatewayCloudWatchRole: true,
+  queueMaxAgeSeconds: 300,
+  queueMaxReceiveCount: facts.queue.maxReceiveCount.default,
 } as const;
 
 /** Lambda's largest per-function concurrency quota we accept (a cap above it caps nothing). */
@@ -221,5 +243,13 @@ export function loadConfig(node: Node): ImagegenConfig {
       DEFAULTS.maxModelInvocationsPerHour, 1_000_000),
     monthlyBudgetUsd: integer(node, 'monthlyBudgetUsd', DEFAULTS.monthlyBudgetUsd, 0, 1_000_000),
     budgetServices,
+    // API Gateway's own account-level ceilings (10,000 requests per second, burst 5,000).
+    apiRateLimit: positiveInt(node, 'apiRateLimit', DEFAULTS.apiRateLimit, 10_000),
+    apiBurstLimit: positiveInt(node, 'apiBurstLimit', DEFAULTS.apiBurstLimit, 5_000),
+    apiGatewayCloudWatchRole: flag(node, 'apiGatewayCloudWatchRole', DEFAULTS.apiGatewayCloudWatchRole),
+    // SQS keeps a message 14 days at most; an age alarm past that could never fire.
+    queueMaxAgeSeconds: integer(node, 'queueMaxAgeSeconds', DEFAULTS.queueMaxAgeSeconds, 60, 14 * 24 * 3600),
+    queueMaxReceiveCount: integer(node, 'queueMaxReceiveCount', DEFAULTS.queueMaxReceiveCount,
+      facts.queue.maxReceiveCount.min, facts.queue.maxReceiveCount.max),
   };
 }

@@ -15,7 +15,9 @@ export const BOOTSTRAP_ROLES = ['deploy', 'file-publishing'] as const;
  * prefix), which the CloudFormation execution policy may manage. `test/deploy-access.test.ts` fails
  * when the template gains a resource type of a service missing here.
  */
-export const EXECUTION_SERVICES = ['s3', 'lambda', 'states', 'sns', 'sqs', 'logs', 'cloudwatch', 'budgets', 'events', 'dynamodb'] as const;
+export const EXECUTION_SERVICES = [
+  's3', 'lambda', 'states', 'sns', 'sqs', 'logs', 'cloudwatch', 'budgets', 'events', 'apigateway', 'dynamodb',
+] as const;
 
 /** KMS key administration without any use of keys (no Encrypt, Decrypt, GenerateDataKey). */
 const KMS_ADMIN = [
@@ -33,8 +35,17 @@ const IAM_ROLE_ADMIN = [
   'iam:ListAttachedRolePolicies', 'iam:DetachRolePolicy',
 ];
 
-/** The one managed policy the app attaches (to CDK's bucket-notifications handler). */
-export const ATTACHABLE_POLICY = 'service-role/AWSLambdaBasicExecutionRole';
+/**
+ * The managed policies the app attaches: basic execution to CDK's bucket-notifications handler, and
+ * the policy AWS documents for API Gateway's account-wide CloudWatch Logs role.
+ */
+export const ATTACHABLE_POLICIES = [
+  'service-role/AWSLambdaBasicExecutionRole',
+  'service-role/AmazonAPIGatewayPushToCloudWatchLogs',
+] as const;
+
+/** The services the app's roles are passed to: its functions, its state machine, API Gateway's logging. */
+export const PASSED_TO_SERVICES = ['lambda.amazonaws.com', 'states.amazonaws.com', 'apigateway.amazonaws.com'] as const;
 
 export interface DeployAccessConfig {
   /** `OWNER/REPO`, or the immutable form `OWNER@ORG_ID/REPO@REPO_ID`. Context `githubRepo`. */
@@ -184,16 +195,22 @@ export class DeployAccessStack extends Stack {
       new iam.PolicyStatement({ sid: 'KeyAdministrationOnly', actions: KMS_ADMIN, resources: ['*'] }),
       new iam.PolicyStatement({ sid: 'AppRolesOnly', actions: IAM_ROLE_ADMIN, resources: [appRoles] }),
       new iam.PolicyStatement({
-        sid: 'AttachOnlyBasicExecution',
+        sid: 'AttachOnlyTheAppsManagedPolicies',
         actions: ['iam:AttachRolePolicy'],
         resources: [appRoles],
-        conditions: { ArnEquals: { 'iam:PolicyARN': Arn.format({ partition: this.partition, service: 'iam', region: '', account: 'aws', resource: 'policy', resourceName: ATTACHABLE_POLICY }) } },
+        conditions: {
+          ArnEquals: {
+            'iam:PolicyARN': ATTACHABLE_POLICIES.map((name) => Arn.format({
+              partition: this.partition, service: 'iam', region: '', account: 'aws', resource: 'policy', resourceName: name,
+            })),
+          },
+        },
       }),
       new iam.PolicyStatement({
-        sid: 'PassAppRolesToLambdaAndStepFunctions',
+        sid: 'PassAppRolesToItsServices',
         actions: ['iam:PassRole'],
         resources: [appRoles],
-        conditions: { StringEquals: { 'iam:PassedToService': ['lambda.amazonaws.com', 'states.amazonaws.com'] } },
+        conditions: { StringEquals: { 'iam:PassedToService': [...PASSED_TO_SERVICES] } },
       }),
       new iam.PolicyStatement({
         sid: 'ReadBootstrapVersion',

@@ -15,9 +15,11 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FACTS, ImagegenConfig, loadConfig } from './config';
 import { CostGuards } from './constructs/cost-guards';
+import { ImageApi } from './constructs/image-api';
 import { ImageStore, PREFIXES } from './constructs/image-store';
 import { ModelSlots } from './constructs/model-slots';
 import { PipelineFunction } from './constructs/pipeline-function';
+import { PromptQueue } from './constructs/prompt-queue';
 import { SecureTopic } from './constructs/secure-topic';
 import { acknowledge, iam5Resource } from './nag';
 import { addRecipients } from './recipients';
@@ -45,9 +47,12 @@ export class ImagegenStack extends Stack {
   readonly failedTriggers: sqs.Queue;
   readonly modelSlots: ModelSlots;
   readonly functions: Record<
-    'startExecution' | 'validatePrompt' | 'reserveModelSlot' | 'generateImage' | 'generateThumbnails' | 'notifyUser' | 'notifyBackstop',
+    'startExecution' | 'validatePrompt' | 'reserveModelSlot' | 'generateImage' | 'generateThumbnails' | 'notifyUser'
+      | 'notifyBackstop' | 'httpApi' | 'queueConsumer',
     PipelineFunction
   >;
+  readonly api: ImageApi;
+  readonly promptQueue: PromptQueue;
   readonly stateMachine: sfn.StateMachine;
   readonly backstopRule: events.Rule;
   readonly costGuards: CostGuards;
@@ -100,6 +105,13 @@ export class ImagegenStack extends Stack {
     };
     // Only when asked for: per-target directives on top of the log level (see the README).
     const rustLog: Record<string, string> = config.rustLog === undefined ? {} : { RUST_LOG: config.rustLog };
+    // ValidatePrompt's rules, which the front doors apply too before they start anything.
+    const requestRules: Record<string, string> = {
+      DEFAULT_MODEL_ID: config.modelId,
+      ALLOWED_MODEL_IDS: config.allowedModelIds.join(','),
+      MAX_PROMPT_FILE_BYTES: String(config.maxPromptFileBytes),
+      ...(config.blocklist === '' ? {} : { BLOCKLIST: config.blocklist }),
+    };
 
     const validatePrompt = new PipelineFunction(this, 'ValidatePrompt', {
       ...common,
@@ -111,10 +123,7 @@ export class ImagegenStack extends Stack {
         ...rustLog,
         OUTPUT_BUCKET: bucket.bucketName,
         PROMPT_PREFIX: PREFIXES.prompts,
-        DEFAULT_MODEL_ID: config.modelId,
-        ALLOWED_MODEL_IDS: config.allowedModelIds.join(','),
-        MAX_PROMPT_FILE_BYTES: String(config.maxPromptFileBytes),
-        ...(config.blocklist === '' ? {} : { BLOCKLIST: config.blocklist }),
+        ...requestRules,
       },
     });
     validatePrompt.addToPolicy(new iam.PolicyStatement({
@@ -263,11 +272,7 @@ export class ImagegenStack extends Stack {
       retryAttempts: 2,
       maxEventAge: Duration.hours(6),
     });
-    startExecution.addToPolicy(new iam.PolicyStatement({
-      sid: 'StartPipeline',
-      actions: ['states:StartExecution'],
-      resources: [this.stateMachine.stateMachineArn],
-    }));
+    startExecution.addToPolicy(this.startPipelineStatement());
     for (const suffix of FACTS.promptExtensions) {
       bucket.addEventNotification(
         s3.EventType.OBJECT_CREATED,
@@ -311,7 +316,65 @@ export class ImagegenStack extends Stack {
         maxEventAge: Duration.hours(2),
       })],
     });
-    this.functions = { startExecution, validatePrompt, reserveModelSlot, generateImage, generateThumbnails, notifyUser, notifyBackstop };
+    // ---- front doors: the HTTP API and the prompt queue (they start executions, nothing else) --
+    const httpApi = new PipelineFunction(this, 'HttpApi', {
+      ...common,
+      crate: 'http-api',
+      description: 'imagegen: the HTTP API (POST /generate-image, GET /images/{requestId})',
+      memorySize: 128,
+      // API Gateway gives an integration 29 s; a status answer waits 25 s at most.
+      timeout: Duration.seconds(28),
+      environment: {
+        ...rustLog,
+        STATE_MACHINE_ARN: this.stateMachine.stateMachineArn,
+        OUTPUT_BUCKET: bucket.bucketName,
+        PRESIGN_EXPIRY_SECONDS: String(config.presignExpirySeconds),
+        ...requestRules,
+      },
+    });
+    httpApi.addToPolicy(this.startPipelineStatement());
+    httpApi.addToPolicy(new iam.PolicyStatement({
+      sid: 'DescribePipelineExecutions',
+      actions: ['states:DescribeExecution'],
+      resources: [this.executionsArn()],
+    }));
+    httpApi.addToPolicy(new iam.PolicyStatement({
+      sid: 'ReadManifestsAndPresignOutputs',
+      actions: ['s3:GetObject'],
+      resources: [PREFIXES.results, PREFIXES.images, PREFIXES.thumbnails].map((p) => this.store.objectsUnder(p)),
+    }));
+    this.api = new ImageApi(this, 'Api', {
+      handler: httpApi.function,
+      rateLimit: config.apiRateLimit,
+      burstLimit: config.apiBurstLimit,
+      logRetention,
+      accountLogRole: config.apiGatewayCloudWatchRole,
+    });
+
+    const queueConsumer = new PipelineFunction(this, 'QueueConsumer', {
+      ...common,
+      crate: 'queue-consumer',
+      description: 'imagegen: start the pipeline for each prompt in the queue (console JSON per message)',
+      memorySize: 128,
+      timeout: Duration.seconds(30),
+      environment: {
+        ...rustLog,
+        STATE_MACHINE_ARN: this.stateMachine.stateMachineArn,
+        ...requestRules,
+      },
+    });
+    queueConsumer.addToPolicy(this.startPipelineStatement());
+    this.promptQueue = new PromptQueue(this, 'Prompts', {
+      consumer: queueConsumer.function,
+      maxReceiveCount: config.queueMaxReceiveCount,
+      maxAgeSeconds: config.queueMaxAgeSeconds,
+      alarmTopic: this.opsTopic.topic,
+    });
+
+    this.functions = {
+      startExecution, validatePrompt, reserveModelSlot, generateImage, generateThumbnails, notifyUser, notifyBackstop,
+      httpApi, queueConsumer,
+    };
 
     this.acknowledgeFindings();
     this.addAlarms();
@@ -335,9 +398,32 @@ export class ImagegenStack extends Stack {
     new CfnOutput(this, 'TopicArn', { value: this.resultsTopic.topic.topicArn, description: 'Result emails' });
     new CfnOutput(this, 'OpsTopicArn', { value: this.opsTopic.topic.topicArn, description: 'Alarm emails' });
     new CfnOutput(this, 'FailedTriggersQueueUrl', { value: this.failedTriggers.queueUrl });
+    new CfnOutput(this, 'ApiUrl', {
+      value: this.api.url,
+      description: 'imagegen aws post/get --api-url (IAM-signed: execute-api:Invoke)',
+    });
+    new CfnOutput(this, 'ApiInvokeArns', {
+      value: FACTS.api.routes.map((r) => this.api.invokeArn(r.method, r.resource)).join(','),
+      description: 'Grant execute-api:Invoke on these to the callers of the API',
+    });
+    new CfnOutput(this, 'PromptQueueUrl', {
+      value: this.promptQueue.queue.queueUrl,
+      description: 'Console JSON per message (senders need sqs:SendMessage here and kms:GenerateDataKey on PromptQueueKeyArn)',
+    });
+    new CfnOutput(this, 'PromptQueueKeyArn', { value: this.promptQueue.key.keyArn });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.promptQueue.deadLetters.queueUrl });
     new CfnOutput(this, 'ConsoleInputExample', {
       value: CONSOLE_INPUT_EXAMPLE,
       description: 'Paste into Step Functions > Start execution',
+    });
+  }
+
+  /** StartExecution of this state machine only (what every function that starts work needs). */
+  private startPipelineStatement(): iam.PolicyStatement {
+    return new iam.PolicyStatement({
+      sid: 'StartPipeline',
+      actions: ['states:StartExecution'],
+      resources: [this.stateMachine.stateMachineArn],
     });
   }
 
@@ -406,6 +492,9 @@ export class ImagegenStack extends Stack {
     objects(f.notifyUser.role, PREFIXES.images, `presigns GET links to images; ${perRequest}`);
     objects(f.notifyUser.role, PREFIXES.thumbnails, `presigns GET links to thumbnails; ${perRequest}`);
     objects(f.notifyUser.role, PREFIXES.results, `writes the result manifest create-only and reads one found in its place; ${perRequest}`);
+    objects(f.httpApi.role, PREFIXES.results, `reads the manifest a status answer lists; ${perRequest}`);
+    objects(f.httpApi.role, PREFIXES.images, `presigns GET links to images; ${perRequest}`);
+    objects(f.httpApi.role, PREFIXES.thumbnails, `presigns GET links to thumbnails; ${perRequest}`);
     const perExecution = 'one record per execution, named after it at run time';
     objects(f.notifyUser.role, PREFIXES.notifications, `claims an execution's one email; ${perExecution}`);
     objects(f.notifyBackstop.role, PREFIXES.notifications, `claims an execution's one email; ${perExecution}`);
@@ -415,8 +504,10 @@ export class ImagegenStack extends Stack {
     const machineId = this.getLogicalId(this.stateMachine.node.defaultChild as CfnElement);
     const executions = ['arn', shown(this.partition, 'Partition'), 'states', shown(this.region, 'Region'),
       shown(this.account, 'AccountId'), 'execution', `<${machineId}.Name>`, '*'].join(':');
-    acknowledge(f.notifyBackstop.role, `AwsSolutions-IAM5[Resource::${executions}]`,
-      'DescribeExecution on the executions of this one state machine: execution names are made at run time, so a wildcard after the state machine name is the narrowest grant that works.');
+    for (const role of [f.notifyBackstop.role, f.httpApi.role]) {
+      acknowledge(role, `AwsSolutions-IAM5[Resource::${executions}]`,
+        'DescribeExecution on the executions of this one state machine: execution names are made at run time, so a wildcard after the state machine name is the narrowest grant that works.');
+    }
 
     // CDK's singleton Lambda behind Custom::S3BucketNotifications (its role is not configurable).
     const notificationsHandler = this.node.children.find((c) => c.node.id.startsWith('BucketNotificationsHandler'));

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Offline `cdk synth` with no AWS credentials. Output: cdk/cdk.out/Imagegen.template.json
 #
-#   scripts/synth.sh                 real synth: builds the seven Rust crates with `cargo lambda build
+#   scripts/synth.sh                 real synth: builds the nine Rust crates with `cargo lambda build
 #                                    --release --arm64` (slow on 2 cores: minutes, cached in target/)
 #   scripts/synth.sh --no-bundling   template only, no Rust build (seconds); what tests and lint use
 #
@@ -19,7 +19,7 @@ export AWS_EC2_METADATA_DISABLED=true
 
 if [[ "$bundle" == 1 ]]; then
   missing=()
-  for crate in start-execution validate-prompt reserve-model-slot generate-image generate-thumbnails notify-user notify-backstop; do
+  for crate in start-execution validate-prompt reserve-model-slot generate-image generate-thumbnails notify-user notify-backstop http-api queue-consumer; do
     dir="../functions/$crate"
     if [[ ! -f "$dir/Cargo.toml" ]]; then
       missing+=("functions/$crate")

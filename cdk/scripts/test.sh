@@ -5,7 +5,7 @@
 #   -> asl-validator CLI -> cdk synth (offline, no credentials) -> cfn-lint -> actionlint
 #
 # The synth skips the Rust build unless IMAGEGEN_BUNDLE=1 (then it runs `cargo lambda build
-# --release --arm64` for the seven crates: minutes on 2 cores). Set IMAGEGEN_SKIP_NPM_CI=1 to reuse
+# --release --arm64` for the nine crates: minutes on 2 cores). Set IMAGEGEN_SKIP_NPM_CI=1 to reuse
 # an existing node_modules.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

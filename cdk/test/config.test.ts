@@ -28,7 +28,25 @@ describe('context configuration', () => {
       maxModelInvocationsPerHour: 200,
       monthlyBudgetUsd: 100,
       budgetServices: ['Amazon Bedrock'],
+      apiRateLimit: 2,
+      apiBurstLimit: 5,
+      apiGatewayCloudWatchRole: true,
+      queueMaxAgeSeconds: 300,
+      queueMaxReceiveCount: 3,
     });
+  });
+
+  test('front-door settings are parsed, within the limits of API Gateway and SQS', () => {
+    expect(load({
+      apiRateLimit: '10', apiBurstLimit: '20', apiGatewayCloudWatchRole: 'false',
+      queueMaxAgeSeconds: '900', queueMaxReceiveCount: '5',
+    })).toMatchObject({
+      apiRateLimit: 10, apiBurstLimit: 20, apiGatewayCloudWatchRole: false,
+      queueMaxAgeSeconds: 900, queueMaxReceiveCount: 5,
+    });
+    // The queue's redrive count: the consumer's default and SQS's range, from facts.json.
+    expect(DEFAULTS.queueMaxReceiveCount).toBe(FACTS.queue.maxReceiveCount.default);
+    expect(() => load({ queueMaxReceiveCount: String(FACTS.queue.maxReceiveCount.max + 1) })).toThrow(/queueMaxReceiveCount/);
   });
 
   test('the defaults the Rust functions define come from facts.json (pinned to the code by cli/tests/facts.rs)', () => {
@@ -119,6 +137,11 @@ describe('context configuration', () => {
     [{ monthlyBudgetUsd: '12.5' }, /monthlyBudgetUsd/],
     [{ promptExpirationDays: '0' }, /promptExpirationDays/],
     [{ modelQuotaRpm: '2.5' }, /modelQuotaRpm/],
+    [{ apiRateLimit: '0' }, /apiRateLimit/],
+    [{ apiBurstLimit: '5001' }, /apiBurstLimit/],
+    [{ apiGatewayCloudWatchRole: 'maybe' }, /apiGatewayCloudWatchRole/],
+    [{ queueMaxAgeSeconds: '30' }, /queueMaxAgeSeconds/],
+    [{ queueMaxReceiveCount: '0' }, /queueMaxReceiveCount/],
   ])('rejects %j', (context, message) => {
     expect(() => load(context)).toThrow(message);
   });

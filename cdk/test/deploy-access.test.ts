@@ -27,6 +27,7 @@ const load = (context: Record<string, unknown>) => loadDeployAccessConfig(new Ap
 const SERVICE_OF: Record<string, string | null> = {
   S3: 's3', Lambda: 'lambda', StepFunctions: 'states', SNS: 'sns', SQS: 'sqs', Logs: 'logs',
   CloudWatch: 'cloudwatch', Budgets: 'budgets', KMS: 'kms', IAM: 'iam', DynamoDB: 'dynamodb', Events: 'events',
+  ApiGateway: 'apigateway',
   CDK: null,
 };
 
@@ -118,8 +119,12 @@ describe('the GitHub deploy role (ImagegenDeployAccess)', () => {
     for (const s of statements.filter((st) => [st.Action].flat().some((a: string) => a.startsWith('iam:')))) {
       expect(JSON.stringify(s.Resource)).toContain(':role/Imagegen-*');
     }
-    expect(statements.find((s) => s.Sid === 'AttachOnlyBasicExecution')?.Condition).toEqual({
-      ArnEquals: { 'iam:PolicyARN': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AWSLambdaBasicExecutionRole']] } },
+    const managed = (name: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::aws:policy/service-role/${name}`]] });
+    expect(statements.find((s) => s.Sid === 'AttachOnlyTheAppsManagedPolicies')?.Condition).toEqual({
+      ArnEquals: { 'iam:PolicyARN': [managed('AWSLambdaBasicExecutionRole'), managed('AmazonAPIGatewayPushToCloudWatchLogs')] },
+    });
+    expect(statements.find((s) => s.Sid === 'PassAppRolesToItsServices')?.Condition).toEqual({
+      StringEquals: { 'iam:PassedToService': ['lambda.amazonaws.com', 'states.amazonaws.com', 'apigateway.amazonaws.com'] },
     });
     expect(policy.Properties.ManagedPolicyName).toBe('imagegen-cfn-execution-us-east-1');
   });

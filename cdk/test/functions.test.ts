@@ -25,19 +25,24 @@ const EXPECTED = {
   GenerateThumbnails: { memory: 1024, env: ['THUMBNAIL_SIZES', 'THUMBNAIL_FORMAT', 'THUMBNAIL_QUALITY'] },
   NotifyUser: { memory: 128, env: ['TOPIC_ARN', 'OUTPUT_BUCKET', 'PRESIGN_EXPIRY_SECONDS'] },
   NotifyBackstop: { memory: 128, env: ['TOPIC_ARN', 'OUTPUT_BUCKET'] },
+  HttpApi: {
+    memory: 128,
+    env: ['STATE_MACHINE_ARN', 'OUTPUT_BUCKET', 'PRESIGN_EXPIRY_SECONDS', 'DEFAULT_MODEL_ID', 'ALLOWED_MODEL_IDS', 'MAX_PROMPT_FILE_BYTES'],
+  },
+  QueueConsumer: { memory: 128, env: ['STATE_MACHINE_ARN', 'DEFAULT_MODEL_ID', 'ALLOWED_MODEL_IDS', 'MAX_PROMPT_FILE_BYTES'] },
 } as const;
 
-describe('the seven Rust functions', () => {
+describe('the nine Rust functions', () => {
   let template: Template;
   let stack: ImagegenStack;
   beforeAll(() => {
     ({ template, stack } = synthesize({ logRetentionDays: 14 }));
   });
 
-  test('exactly seven functions besides the CDK bucket-notifications handler', () => {
+  test('exactly nine functions besides the CDK bucket-notifications handler', () => {
     const ours = Object.values(template.findResources('AWS::Lambda::Function'))
       .filter((f) => f.Properties.Runtime === 'provided.al2023');
-    expect(ours).toHaveLength(7);
+    expect(ours).toHaveLength(9);
   });
 
   test.each(Object.entries(EXPECTED))('%s: arm64, provided.al2023, bootstrap, X-Ray, memory, env', (prefix, expected) => {
@@ -152,6 +157,17 @@ describe('the seven Rust functions', () => {
     expect(env('GenerateImage')).toMatchObject({ BEDROCK_REGION: 'us-east-1' });
     expect(env('ReserveModelSlot')).toMatchObject({ MODEL_QUOTA_RPM: '60' });
     expect(env('GenerateThumbnails')).toMatchObject({ THUMBNAIL_SIZES: '64,200', THUMBNAIL_FORMAT: 'webp' });
+  });
+
+  test('the front doors hold requests to ValidatePrompt\'s rules: the same values reach all three', () => {
+    const custom = synthesize({ modelId: 'amazon.nova-canvas-v1:0', blocklist: 'foo', maxPromptFileBytes: '2048' }).template;
+    const rules = (prefix: string) => {
+      const env = lambdaOf(custom, prefix).Properties.Environment.Variables;
+      return [env.DEFAULT_MODEL_ID, env.ALLOWED_MODEL_IDS, env.MAX_PROMPT_FILE_BYTES, env.BLOCKLIST];
+    };
+    expect(rules('ValidatePrompt')).toEqual(['amazon.nova-canvas-v1:0', 'amazon.nova-canvas-v1:0', '2048', 'foo']);
+    expect(rules('HttpApi')).toEqual(rules('ValidatePrompt'));
+    expect(rules('QueueConsumer')).toEqual(rules('ValidatePrompt'));
   });
 
   test('each function times out before the state that calls it', () => {

@@ -13,6 +13,8 @@ export const CRATES = [
   'generate-thumbnails',
   'notify-user',
   'notify-backstop',
+  'http-api',
+  'queue-consumer',
 ] as const;
 
 let fixtureDir: string | undefined;

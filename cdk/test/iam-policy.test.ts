@@ -197,6 +197,25 @@ describe('IAM least privilege', () => {
       'sns:Publish -> ref:ResultsTopic',
       'states:DescribeExecution -> arn:aws:states:us-east-1:123456789012:execution:Pipeline.Name:*',
     ].sort());
+    expect(grants.HttpApiRole).toEqual([
+      ...logs('HttpApi'),
+      's3:GetObject -> StoreBucket.Arn/images/*',
+      's3:GetObject -> StoreBucket.Arn/results/*',
+      's3:GetObject -> StoreBucket.Arn/thumbnails/*',
+      'states:DescribeExecution -> arn:aws:states:us-east-1:123456789012:execution:Pipeline.Name:*',
+      'states:StartExecution -> ref:Pipeline',
+    ].sort());
+    // The event source mapping's grants: read and delete the queue's messages, decrypt them.
+    expect(grants.QueueConsumerRole).toEqual([
+      ...logs('QueueConsumer'),
+      'kms:Decrypt -> PromptsKey.Arn',
+      'sqs:ChangeMessageVisibility -> PromptsQueue.Arn',
+      'sqs:DeleteMessage -> PromptsQueue.Arn',
+      'sqs:GetQueueAttributes -> PromptsQueue.Arn',
+      'sqs:GetQueueUrl -> PromptsQueue.Arn',
+      'sqs:ReceiveMessage -> PromptsQueue.Arn',
+      'states:StartExecution -> ref:Pipeline',
+    ].sort());
     expect(grants.PipelineRole.filter((g) => !g.endsWith(' -> *'))).toEqual([
       'lambda:InvokeFunction -> GenerateImageFunction.Arn',
       'lambda:InvokeFunction -> GenerateThumbnailsFunction.Arn',
@@ -214,12 +233,23 @@ describe('IAM least privilege', () => {
     ]);
   });
 
-  test('only the CDK bucket-notifications handler has a managed policy (basic execution, logs only)', () => {
+  test('managed policies only on the CDK bucket-notifications handler (basic execution) and API Gateway\'s log role', () => {
     const withManaged = Object.entries(template.findResources('AWS::IAM::Role'))
-      .filter(([, role]) => role.Properties.ManagedPolicyArns !== undefined);
-    expect(withManaged.map(([id]) => id)).toEqual([expect.stringMatching(/^BucketNotificationsHandler/)]);
-    expect(JSON.stringify(withManaged[0][1].Properties.ManagedPolicyArns)).toContain(':iam::aws:policy/service-role/AWSLambdaBasicExecutionRole');
-    expect(withManaged[0][1].Properties.ManagedPolicyArns).toHaveLength(1);
+      .filter(([, role]) => role.Properties.ManagedPolicyArns !== undefined)
+      .map(([id, role]) => [id.replace(/[0-9A-F]{8}$/, ''), JSON.stringify(role.Properties.ManagedPolicyArns)])
+      .sort(([a], [b]) => a.localeCompare(b));
+    const only = (name: string) => JSON.stringify([
+      { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::aws:policy/service-role/${name}`]] },
+    ]);
+    expect(withManaged).toEqual([
+      ['ApiCloudWatchRole', only('AmazonAPIGatewayPushToCloudWatchLogs')],
+      [expect.stringMatching(/^BucketNotificationsHandler/), only('AWSLambdaBasicExecutionRole')],
+    ]);
+    // Only API Gateway may assume the log role.
+    const logRole = Object.entries(template.findResources('AWS::IAM::Role')).find(([id]) => id.startsWith('ApiCloudWatchRole'));
+    expect(logRole?.[1].Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'apigateway.amazonaws.com' } },
+    ]);
   });
 
   test('the bucket-notifications handler may write only this bucket\'s notification configuration', () => {

@@ -28,8 +28,10 @@ describe('cdk-nag AwsSolutions', () => {
     expect(report.success).toBe(true);
   });
 
-  test('also with every optional resource (reserved concurrency, Bedrock-region alarms, no budget)', () => {
-    const { stack } = synthesize({ reservedConcurrency: '2', bedrockRegion: 'us-east-1', monthlyBudgetUsd: '0' });
+  test('also with every optional resource (reserved concurrency, Bedrock-region alarms, no budget, no API log role)', () => {
+    const { stack } = synthesize({
+      reservedConcurrency: '2', bedrockRegion: 'us-east-1', monthlyBudgetUsd: '0', apiGatewayCloudWatchRole: 'false',
+    });
     expect(new AwsSolutionsChecks().validateScope(stack).violations).toEqual([]);
   });
 
@@ -55,6 +57,12 @@ describe('cdk-nag AwsSolutions', () => {
       expect(ack.path).not.toBe('Imagegen');
     }
     expect(acks.map((a) => `${a.path} ${a.id}`).sort()).toEqual([
+      'Imagegen/Api/Api AwsSolutions-APIG2',
+      'Imagegen/Api/Api/CloudWatchRole AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      'Imagegen/Api/Api/Default/generate-image/POST AwsSolutions-COG4',
+      'Imagegen/Api/Api/Default/images/{requestId}/GET AwsSolutions-COG4',
+      'Imagegen/Api/Api/DeploymentStage.prod AwsSolutions-APIG3',
+      'Imagegen/Api/Api/DeploymentStage.prod AwsSolutions-APIG6',
       'Imagegen/BucketNotificationsHandler050a0587b7544547bf325f094a3db834 AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       'Imagegen/FailedTriggers AwsSolutions-SQS3',
       'Imagegen/GenerateImage/Role AwsSolutions-IAM5[Resource::*]',
@@ -62,6 +70,11 @@ describe('cdk-nag AwsSolutions', () => {
       'Imagegen/GenerateThumbnails/Role AwsSolutions-IAM5[Resource::*]',
       'Imagegen/GenerateThumbnails/Role AwsSolutions-IAM5[Resource::<StoreBucket4FBDE984.Arn>/images/*]',
       'Imagegen/GenerateThumbnails/Role AwsSolutions-IAM5[Resource::<StoreBucket4FBDE984.Arn>/thumbnails/*]',
+      'Imagegen/HttpApi/Role AwsSolutions-IAM5[Resource::*]',
+      'Imagegen/HttpApi/Role AwsSolutions-IAM5[Resource::<StoreBucket4FBDE984.Arn>/images/*]',
+      'Imagegen/HttpApi/Role AwsSolutions-IAM5[Resource::<StoreBucket4FBDE984.Arn>/results/*]',
+      'Imagegen/HttpApi/Role AwsSolutions-IAM5[Resource::<StoreBucket4FBDE984.Arn>/thumbnails/*]',
+      'Imagegen/HttpApi/Role AwsSolutions-IAM5[Resource::arn:aws:states:us-east-1:123456789012:execution:<PipelineC660917D.Name>:*]',
       'Imagegen/NotifyBackstop/Role AwsSolutions-IAM5[Resource::*]',
       'Imagegen/NotifyBackstop/Role AwsSolutions-IAM5[Resource::<StoreBucket4FBDE984.Arn>/notifications/*]',
       'Imagegen/NotifyBackstop/Role AwsSolutions-IAM5[Resource::arn:aws:states:us-east-1:123456789012:execution:<PipelineC660917D.Name>:*]',
@@ -71,6 +84,7 @@ describe('cdk-nag AwsSolutions', () => {
       'Imagegen/NotifyUser/Role AwsSolutions-IAM5[Resource::<StoreBucket4FBDE984.Arn>/results/*]',
       'Imagegen/NotifyUser/Role AwsSolutions-IAM5[Resource::<StoreBucket4FBDE984.Arn>/thumbnails/*]',
       'Imagegen/Pipeline/Role AwsSolutions-IAM5[Resource::*]',
+      'Imagegen/QueueConsumer/Role AwsSolutions-IAM5[Resource::*]',
       'Imagegen/ReserveModelSlot/Role AwsSolutions-IAM5[Resource::*]',
       'Imagegen/StartExecution/Role AwsSolutions-IAM5[Resource::*]',
       'Imagegen/Store/AccessLogs AwsSolutions-S1',

@@ -97,8 +97,9 @@ pub enum Command {
         #[command(subcommand)]
         command: AwsCommand,
     },
-    /// Serve the offline S3, Step Functions and SNS on a loopback endpoint, for the AWS CLI and
-    /// SDKs (`--endpoint-url`); uploads under prompts/ run the pipeline. Ctrl-C stops.
+    /// Serve the offline S3, Step Functions, SNS and SQS, and the HTTP API, on a loopback endpoint,
+    /// for the AWS CLI, SDKs and curl (`--endpoint-url`); uploads under prompts/, queued messages
+    /// and POST /generate-image run the pipeline. Ctrl-C stops.
     Serve(ServeArgs),
     /// Show one execution's history.
     History {
@@ -189,6 +190,46 @@ pub struct BurstArgs {
 pub enum AwsCommand {
     /// Start an execution of the deployed state machine, follow it, and download the results.
     Start(AwsStartArgs),
+    /// Send a prompt to the deployed HTTP API (POST /generate-image, signed with your AWS
+    /// credentials) and print its answer; with --wait, wait for the result too.
+    Post(AwsPostArgs),
+    /// Ask the deployed HTTP API where a request is (GET /images/{requestId}, signed with your AWS
+    /// credentials): its status, and its links when it is done.
+    Get(AwsGetArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ApiArgs {
+    /// The deployed HTTP API (the `ApiUrl` output of the `Imagegen` stack), or `imagegen serve`'s
+    /// endpoint.
+    #[arg(long, env = "IMAGEGEN_API_URL")]
+    pub api_url: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AwsPostArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    #[command(flatten)]
+    pub api: ApiArgs,
+    /// Makes a retry of this command start nothing new (the same key, the same request).
+    #[arg(long, value_name = "KEY")]
+    pub idempotency_key: Option<String>,
+    /// Then wait up to this long for the result (at most 25 seconds per request; asked again
+    /// until it is done or the time is up).
+    #[arg(long, value_name = "SECONDS")]
+    pub wait: Option<u64>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AwsGetArgs {
+    /// The request id (from `imagegen aws post`) or its status URL.
+    pub request: String,
+    #[command(flatten)]
+    pub api: ApiArgs,
+    /// Hold the answer up to this many seconds (at most 25) for the request to end.
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(0..=25))]
+    pub wait: Option<u64>,
 }
 
 #[derive(Debug, Clone, Args)]

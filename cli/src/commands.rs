@@ -84,6 +84,18 @@ pub async fn execute(cli: &Cli, out: &mut (dyn Write + Send)) -> Result<u8, CliE
             let s3 = aws_sdk_s3::Client::new(&sdk);
             aws_start(&sfn, &s3, args, out).await
         }
+        Command::Aws {
+            command: AwsCommand::Post(args),
+        } => {
+            let api = crate::aws::api::Api::from_environment(&args.api.api_url).await?;
+            crate::aws::calls::post(&api, args, out).await
+        }
+        Command::Aws {
+            command: AwsCommand::Get(args),
+        } => {
+            let api = crate::aws::api::Api::from_environment(&args.api.api_url).await?;
+            crate::aws::calls::get(&api, args, out).await
+        }
         Command::Serve(args) => crate::serve::serve(cli, args, out).await,
         Command::Executions => {
             let aws = open_data(&cli.data_dir)?;

@@ -1,8 +1,9 @@
 //! The facts the CDK app needs from the Rust side, in one JSON file (`cdk/lib/facts.json`) that the
 //! CDK reads instead of keeping its own copies: defaults and accepted ranges of the functions'
 //! settings, the environment variable names, the S3 prefixes and prompt-file extensions, the
-//! model-slot table's key, the error names, and the example console input. `cli/tests/facts.rs` fails when the file and the
-//! code disagree, and rewrites it with `IMAGEGEN_UPDATE_FACTS=1`.
+//! model-slot table's key, the error names, the example console input, the HTTP API's routes and
+//! the queue consumer's batch size and redrive count. `cli/tests/facts.rs` fails when the file and
+//! the code disagree, and rewrites it with `IMAGEGEN_UPDATE_FACTS=1`.
 
 use generate_thumbnails::thumbnail::ThumbnailFormat;
 use imagegen_aws::dynamodb::PARTITION_KEY;
@@ -39,6 +40,18 @@ pub fn facts() -> Value {
         "promptExtensions": PromptFormat::ALL.map(|f| format!(".{}", f.extension())),
         "modelSlotTable": {
             "partitionKey": PARTITION_KEY,
+        },
+        "api": {
+            "routes": http_api::routes::ROUTES.map(|r| json!({"method": r.method, "resource": r.resource})),
+            "maxWaitSeconds": http_api::status::MAX_WAIT_SECONDS,
+        },
+        "queue": {
+            "batchSize": queue_consumer::BATCH_SIZE,
+            "maxReceiveCount": {
+                "default": queue_consumer::DEFAULT_MAX_RECEIVE_COUNT,
+                "min": queue_consumer::MAX_RECEIVE_COUNT_RANGE.start(),
+                "max": queue_consumer::MAX_RECEIVE_COUNT_RANGE.end(),
+            },
         },
         "settings": {
             "thumbnailSizes": {

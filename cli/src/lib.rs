@@ -20,6 +20,7 @@
 //! - [`aws`]: `imagegen aws start`, the deployed pipeline (StartExecution, polling, downloads).
 //! - [`serve`]: `imagegen serve`, the same stand-ins on a loopback endpoint for AWS clients, with S3
 //!   notifications delivered to the start-execution handler.
+//! - [`doors`]: the HTTP API and the queue under `serve`, wired to their handlers as on AWS.
 //!
 //! Time: real runs use tokio time. Retry waits (2 s and more, with jitter) are real too; with
 //! `--fast-retries` (and in the tests) the engine runs on a paused tokio clock, which jumps over waits
@@ -33,6 +34,7 @@ pub mod aws;
 pub mod burst;
 pub mod commands;
 pub mod definition;
+pub mod doors;
 pub mod error;
 pub mod facts;
 pub mod handlers;

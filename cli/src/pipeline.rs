@@ -76,6 +76,8 @@ pub struct LocalPipeline {
     s3: aws_sdk_s3::Client,
     start_config: start_execution::Config,
     clock: Arc<dyn Clock>,
+    /// The environment every local function sees (the Lambda environment, locally).
+    env: HashMap<String, String>,
 }
 
 impl LocalPipeline {
@@ -129,8 +131,10 @@ impl LocalPipeline {
         aws.sfn().set_test_state_engine(engine);
         aws.sns().register_topic(&aws.topic_arn(TOPIC_NAME));
         aws.sfn().add_rule(backstop_rule(&aws, &env, &machine_arn)?);
+        crate::doors::create_queues(&aws)?;
         Ok(Self {
             start_config: start_execution::Config::from_env(&env)?,
+            env,
             sfn: aws.sfn_client(),
             s3: aws.s3_client(),
             aws,
@@ -167,6 +171,12 @@ impl LocalPipeline {
     /// The prefix prompt files are uploaded under (`PROMPT_PREFIX`).
     pub fn prompt_prefix(&self) -> &str {
         &self.start_config.prompt_prefix
+    }
+
+    /// The environment the local functions see: the defaults of [`crate::settings`] and the
+    /// overrides given.
+    pub fn function_env(&self) -> &HashMap<String, String> {
+        &self.env
     }
 
     /// The topic the emails go to.

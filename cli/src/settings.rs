@@ -14,6 +14,10 @@ pub const TOPIC_NAME: &str = "imagegen-notifications";
 pub const STATE_MACHINE_NAME: &str = "imagegen-pipeline";
 /// The local DynamoDB table of model-slot schedules.
 pub const SLOT_TABLE: &str = "imagegen-model-slots";
+/// The local queue of prompts (console JSON per message), read by the queue consumer.
+pub const QUEUE_NAME: &str = "imagegen-prompts";
+/// Where the queue's messages go after `maxReceiveCount` failed deliveries.
+pub const DEAD_LETTER_QUEUE_NAME: &str = "imagegen-prompts-dlq";
 /// The environment the local handlers see: defaults for local mode (every model the offline model
 /// knows may be named), then `overrides` of any variable a function reads ([`vars::ALL`]).
 pub fn function_env(

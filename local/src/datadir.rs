@@ -5,6 +5,7 @@
 //! <data-dir>/s3/<bucket>/<key>    objects (served by s3s-fs)
 //! <data-dir>/outbox/              published SNS messages (*.eml and messages.jsonl)
 //! <data-dir>/executions/          Step Functions executions (<name>.json)
+//! <data-dir>/sqs/                 SQS queues and their messages (<queue>.json)
 //! ```
 //!
 //! A directory that is neither empty nor marked is refused, so a mistyped path never gets buckets
@@ -64,7 +65,12 @@ impl DataDir {
             });
         }
         let dir = Self { root };
-        for sub in [dir.s3_root(), dir.outbox_dir(), dir.executions_dir()] {
+        for sub in [
+            dir.s3_root(),
+            dir.outbox_dir(),
+            dir.executions_dir(),
+            dir.sqs_dir(),
+        ] {
             ensure_dir(&sub)?;
         }
         Ok(dir)
@@ -88,6 +94,11 @@ impl DataDir {
     /// Where Step Functions executions are kept (one `<name>.json` each).
     pub fn executions_dir(&self) -> PathBuf {
         self.root.join("executions")
+    }
+
+    /// Where SQS queues are kept (one `<queue>.json` each).
+    pub fn sqs_dir(&self) -> PathBuf {
+        self.root.join("sqs")
     }
 }
 

@@ -57,6 +57,12 @@ pub enum LocalError {
          directory"
     )]
     DataDirInUse { path: PathBuf, holder: String },
+    /// A file under `<data-dir>/sqs/` that is not a queue.
+    #[error("{path} is corrupt: {detail}")]
+    CorruptQueue { path: PathBuf, detail: String },
+    /// A name SQS would refuse for a queue.
+    #[error("{0:?} is not a queue name (1 to 80 letters, digits, - and _)")]
+    InvalidQueueName(String),
     /// A fake-model environment variable has a value that cannot be used.
     #[error("environment variable {name}={value:?}: {detail}")]
     InvalidEnv {

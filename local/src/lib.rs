@@ -10,6 +10,9 @@
 //! - SNS ([`sns`]): `Publish` writes `.eml` files and `messages.jsonl` to `<data-dir>/outbox/`
 //!   ([`outbox`]).
 //! - Step Functions ([`sfn`]): executions run on the local ASL engine, kept in `<data-dir>/executions/`.
+//! - SQS ([`sqs`]): queues kept in `<data-dir>/sqs/`, with visibility timeouts and dead-letter
+//!   redrive, and an event source mapping that feeds a function in batches.
+//! - API Gateway ([`apigateway`]): a REST API's routes handed to a function as proxy events.
 //! - EventBridge ([`eventbridge`]): a rule that hands Step Functions' status-change events to a
 //!   target (the backstop that emails executions which ended without an email).
 //! - DynamoDB ([`dynamodb`]): conditional `UpdateItem` and `GetItem` on in-memory tables (the
@@ -39,6 +42,7 @@
 //! ```
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod apigateway;
 pub mod bedrock;
 pub mod config;
 pub mod datadir;
@@ -53,6 +57,7 @@ pub mod s3;
 pub mod server;
 pub mod sfn;
 pub mod sns;
+pub mod sqs;
 pub mod transport;
 
 pub use bedrock::{FakeModel, FakeModelBehavior, FakeModelStats, ModelError};

@@ -14,6 +14,7 @@ use crate::error::LocalError;
 use crate::outbox::{Outbox, OutboxMessage};
 use crate::sfn::{ExecutionStore, SfnService};
 use crate::sns::SnsService;
+use crate::sqs::SqsService;
 
 /// The offline AWS of one data directory.
 ///
@@ -27,6 +28,7 @@ pub struct LocalAws {
     outbox: Arc<Outbox>,
     sns: Arc<SnsService>,
     sfn: Arc<SfnService>,
+    sqs: Arc<SqsService>,
     /// One S3 service per data directory, shared by every S3 client (see [`crate::s3::s3_service`]).
     s3: S3Service,
     dynamodb: Arc<DynamoService>,
@@ -55,6 +57,7 @@ impl LocalAws {
         let sfn = Arc::new(SfnService::new(options.region.clone(), store));
         let s3 = crate::s3::s3_service(&data.s3_root())?;
         let sns = Arc::new(SnsService::new(Arc::clone(&outbox)));
+        let sqs = Arc::new(SqsService::open(data.sqs_dir(), options.region.clone())?);
         Ok(Self {
             data,
             options,
@@ -62,6 +65,7 @@ impl LocalAws {
             outbox,
             sns,
             sfn,
+            sqs,
             s3,
             dynamodb: Arc::new(DynamoService::new()),
         })
@@ -135,6 +139,11 @@ impl LocalAws {
     /// The Step Functions stand-in: register state machines here, wait for executions, list them.
     pub fn sfn(&self) -> &Arc<SfnService> {
         &self.sfn
+    }
+
+    /// The SQS stand-in: make queues, send, receive.
+    pub fn sqs(&self) -> &Arc<SqsService> {
+        &self.sqs
     }
 
     /// The offline model, to steer its behaviour or read its counters.

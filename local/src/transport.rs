@@ -5,6 +5,7 @@
 //! to the SDK, which parses them exactly as it parses AWS's. Each stand-in (Bedrock runtime, SNS, Step
 //! Functions) is one `LocalService`.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
@@ -45,7 +46,8 @@ impl LocalRequest {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocalResponse {
     pub status: u16,
-    pub headers: Vec<(&'static str, String)>,
+    /// Header names are lower case.
+    pub headers: Vec<(Cow<'static, str>, String)>,
     pub body: Vec<u8>,
 }
 
@@ -54,14 +56,21 @@ impl LocalResponse {
     pub fn new(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Self {
         Self {
             status,
-            headers: vec![("content-type", content_type.to_owned())],
+            headers: vec![(Cow::Borrowed("content-type"), content_type.to_owned())],
             body: body.into(),
         }
     }
 
     /// Add a header.
     pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
-        self.headers.push((name, value.into()));
+        self.headers.push((Cow::Borrowed(name), value.into()));
+        self
+    }
+
+    /// Add a header whose name is known only at run time (a function's answer).
+    pub fn with_header_named(mut self, name: String, value: impl Into<String>) -> Self {
+        self.headers
+            .push((Cow::Owned(name.to_ascii_lowercase()), value.into()));
         self
     }
 
@@ -73,7 +82,7 @@ impl LocalResponse {
         let headers = response.headers_mut();
         for (name, value) in self.headers {
             headers
-                .try_insert(name, value)
+                .try_insert(name.into_owned(), value)
                 .map_err(|e| ConnectorError::other(Box::new(e), None))?;
         }
         headers

@@ -6,7 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { RustFunction } from 'cargo-lambda-cdk';
 import { Construct } from 'constructs';
 
-/** The six Lambda crates; each builds a binary of the same name. */
+/** The Lambda crates; each builds a binary of the same name. */
 export type CrateName =
   | 'start-execution'
   | 'validate-prompt'
@@ -14,7 +14,9 @@ export type CrateName =
   | 'generate-image'
   | 'generate-thumbnails'
   | 'notify-user'
-  | 'notify-backstop';
+  | 'notify-backstop'
+  | 'http-api'
+  | 'queue-consumer';
 
 /** Where the crates live: <repo>/functions/<crate>/Cargo.toml. */
 export const DEFAULT_FUNCTIONS_DIR = path.join(__dirname, '../../../functions');

@@ -6,8 +6,10 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use imagegen_local::config::{ACCESS_KEY_ID, SECRET_ACCESS_KEY};
+use imagegen_local::sqs::SqsService;
 
 use crate::pipeline::LocalPipeline;
+use crate::settings::{DEAD_LETTER_QUEUE_NAME, QUEUE_NAME};
 
 /// The start-up text.
 pub fn banner(
@@ -26,7 +28,7 @@ pub fn banner(
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "imagegen serve: the offline S3, Step Functions and SNS on one endpoint\n"
+        "imagegen serve: the offline S3, Step Functions, SNS, SQS and HTTP API on one endpoint\n"
     );
     let _ = writeln!(out, "Listening on {endpoint}");
     let _ = writeln!(
@@ -48,6 +50,16 @@ pub fn banner(
         "Bucket:         s3://{bucket}  (uploads under {prefix} start the pipeline)"
     );
     let _ = writeln!(out, "Topic:          {topic}");
+    let queue_url = SqsService::queue_url(endpoint, QUEUE_NAME);
+    let _ = writeln!(
+        out,
+        "Queue:          {queue_url}  (dead letters: {})",
+        SqsService::queue_url(endpoint, DEAD_LETTER_QUEUE_NAME)
+    );
+    let _ = writeln!(
+        out,
+        "HTTP API:       POST {endpoint}/generate-image, GET {endpoint}/images/{{requestId}}?wait=20  (SigV4, service execute-api)"
+    );
     let _ = writeln!(
         out,
         "\nCredentials (the local ones; any other key is refused):"
@@ -76,6 +88,15 @@ pub fn banner(
             "{aws} sns subscribe --topic-arn {topic} --protocol email --notification-endpoint you@example.com"
         ),
         format!("{aws} s3 ls s3://{bucket}/ --recursive"),
+        format!(
+            "{aws} sqs send-message --queue-url {queue_url} --message-body '{{\"prompt\":\"a lighthouse at dusk\"}}'"
+        ),
+        format!(
+            "curl --aws-sigv4 aws:amz:{region}:execute-api --user \"$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY\" -H 'Idempotency-Key: first-try' -d '{{\"prompt\":\"a lighthouse at dusk\"}}' {endpoint}/generate-image"
+        ),
+        format!(
+            "curl --aws-sigv4 aws:amz:{region}:execute-api --user \"$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY\" '{endpoint}/images/<requestId>?wait=20'"
+        ),
     ] {
         let _ = writeln!(out, "  {line}");
     }

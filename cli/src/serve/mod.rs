@@ -5,9 +5,11 @@
 //! with presigned links naming the address it listens on, and serves its S3, Step Functions and SNS
 //! through [`imagegen_local::server`]. Uploads of prompt files are delivered to the start-execution
 //! handler as S3 notifications ([`notify`]). A web console is served on the same endpoint at
-//! `/console/` ([`console`]). It holds the data directory's writer lock while it runs, and on
-//! Ctrl-C (or SIGTERM) stops accepting, lets running executions end for a grace period, records
-//! the others `ABORTED`, and exits 0.
+//! `/console/` ([`console`]). The front doors are there too ([`crate::doors`]): the HTTP API on its
+//! paths (SigV4 with the local credentials, service `execute-api`), and the SQS queue, whose
+//! messages a poller feeds to the queue consumer in batches. It holds the data directory's writer
+//! lock while it runs, and on Ctrl-C (or SIGTERM) stops accepting, lets running executions end for
+//! a grace period, records the others `ABORTED`, and exits 0.
 
 mod banner;
 pub mod console;
@@ -18,7 +20,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use imagegen_local::server::{self, local_router};
+use imagegen_local::apigateway;
+use imagegen_local::server::{self, Protocol, local_router};
+use imagegen_local::sqs::mapping::Batch;
 use imagegen_statemachine::{EventType, HistoryEvent};
 use tokio::net::TcpListener;
 
@@ -85,11 +89,23 @@ pub async fn serve(
         live,
         &endpoint,
     ));
-    let router = local_router(pipeline.aws(), Some(notify::hook(Arc::clone(&pipeline))))?
+    let api = crate::doors::rest_api(&pipeline)?;
+    let api_paths = api.path_prefixes();
+    let mut router = local_router(pipeline.aws(), Some(notify::hook(Arc::clone(&pipeline))))?
         .with_page(
             console::PREFIX,
             Arc::clone(&console) as Arc<dyn server::Page>,
-        );
+        )
+        .with_service(apigateway::SERVICE, Protocol::Rest, Arc::new(api));
+    for prefix in &api_paths {
+        router = router.with_signed_path(prefix, apigateway::SERVICE);
+    }
+    let mapping = crate::doors::queue_mapping(&pipeline)?;
+    let sqs = Arc::clone(pipeline.aws().sqs());
+    let queue = mapping.queue().to_owned();
+    let poller = tokio::spawn(async move {
+        mapping.run(sqs, |batch| log_batch(&queue, batch)).await;
+    });
     // Watched from before the banner: scripts send Ctrl-C as soon as they read it.
     let interrupt = interrupted();
     write!(
@@ -106,6 +122,10 @@ pub async fn serve(
         console.close();
     };
     server::serve(listener, Arc::new(router), stopping).await;
+    // Like Lambda's poller, it stops between batches or mid-batch: a batch cut short comes back
+    // after its visibility timeout (the messages are on disk), and its started executions are
+    // not started twice (their names come from the message ids).
+    poller.abort();
 
     writeln!(
         out,
@@ -185,6 +205,26 @@ fn interrupted() -> impl std::future::Future<Output = ()> {
             std::future::pending::<()>().await;
         }
     }
+}
+
+/// A line for a queue batch with messages left to come back.
+fn log_batch(queue: &str, batch: &Batch) {
+    if batch.returned.is_empty() {
+        return;
+    }
+    let why = batch
+        .error
+        .as_deref()
+        .map(|e| format!(" ({e})"))
+        .unwrap_or_default();
+    eprintln!(
+        "! sqs {queue}: {} of {} message(s) not started{why}; they come back after the visibility \
+         timeout, and go to the dead-letter queue after {} deliveries: {}",
+        batch.returned.len(),
+        batch.delivered,
+        queue_consumer::DEFAULT_MAX_RECEIVE_COUNT,
+        batch.returned.join(", ")
+    );
 }
 
 /// One line per execution start and end, as they happen.

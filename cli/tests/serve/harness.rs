@@ -384,3 +384,91 @@ pub fn messages(data: &Path) -> Vec<imagegen_local::OutboxMessage> {
         .list()
         .unwrap()
 }
+
+/// curl on PATH, if it signs requests (`--aws-sigv4`, curl 7.75 and later). Missing, the tests fail
+/// unless `IMAGEGEN_ALLOW_MISSING_TOOLS=1`, when they are skipped with a loud message.
+pub fn curl() -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("curl"))
+            .find(|p| p.is_file())
+    });
+    let signs = found.as_ref().is_some_and(|curl| {
+        Command::new(curl)
+            .args(["--help", "all"])
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("--aws-sigv4"))
+    });
+    if !signs {
+        let hint = "curl with --aws-sigv4 (7.75 or later) is not on PATH: install it (Debian: apt-get install curl)";
+        if std::env::var("IMAGEGEN_ALLOW_MISSING_TOOLS").as_deref() == Ok("1") {
+            eprintln!("\n!!! SKIPPED: {hint} !!!\n");
+            return None;
+        }
+        panic!("{hint}; set IMAGEGEN_ALLOW_MISSING_TOOLS=1 to skip these tests");
+    }
+    found
+}
+
+/// An answer curl got: status, headers (names lower case) and body.
+#[derive(Debug)]
+pub struct Curled {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Curled {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {self:?}"))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// `curl -i [--aws-sigv4 aws:amz:REGION:execute-api --user KEY:SECRET] args... url`, signed with
+/// `credentials` when given.
+pub fn curl_api(
+    curl: &Path,
+    credentials: Option<(&str, &str)>,
+    args: &[&str],
+    url: &str,
+) -> Curled {
+    let mut command = Command::new(curl);
+    command.args(["-s", "-i", "--max-time", "60"]);
+    if let Some((key, secret)) = credentials {
+        command
+            .arg("--aws-sigv4")
+            .arg(format!("aws:amz:{DEFAULT_REGION}:execute-api"))
+            .arg("--user")
+            .arg(format!("{key}:{secret}"));
+    }
+    let out = command.args(args).arg(url).output().unwrap();
+    assert!(
+        out.status.success(),
+        "curl failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n");
+    let (head, body) = text.split_once("\n\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {text}"));
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    Curled {
+        status,
+        headers,
+        body: body.to_owned(),
+    }
+}

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod console;
+mod doors;
 mod harness;
 mod refusals;
 mod sdk;
@@ -15,7 +16,7 @@ use harness::{Aws, Served, TempDir, aws_cli, eventually, http_get, imagegen, mes
 use serde_json::Value;
 
 /// How long one pipeline run may take in a debug build on a busy machine.
-const RUN: Duration = Duration::from_secs(120);
+pub(crate) const RUN: Duration = Duration::from_secs(120);
 
 const MACHINE: &str = "arn:aws:states:us-east-1:000000000000:stateMachine:imagegen-pipeline";
 

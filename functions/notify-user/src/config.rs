@@ -2,12 +2,8 @@
 
 use std::time::Duration;
 
-use imagegen_core::config::{ConfigError, Env, parsed_or, required, vars};
-
-/// Default lifetime of the links in the success email, in seconds.
-pub const DEFAULT_PRESIGN_EXPIRY_SECONDS: u64 = 3600;
-/// Accepted `PRESIGN_EXPIRY_SECONDS`: one minute to twelve hours.
-pub const PRESIGN_EXPIRY_SECONDS_RANGE: std::ops::RangeInclusive<u64> = 60..=43_200;
+use imagegen_core::config::{ConfigError, Env, required, vars};
+pub use imagegen_core::presign::{DEFAULT_PRESIGN_EXPIRY_SECONDS, PRESIGN_EXPIRY_SECONDS_RANGE};
 
 /// notify-user's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,37 +15,17 @@ pub struct Config {
     /// one-email-per-execution records are kept (`notifications/{executionName}.json`, see
     /// [`crate::once`]).
     pub output_bucket: String,
-    /// `PRESIGN_EXPIRY_SECONDS` (default 3600, 60..=43200): how long the emailed links work.
-    ///
-    /// A presigned URL is signed with the credentials of whoever signs it: here, the Lambda role's
-    /// temporary session credentials. The URL stops working at its own expiry or when that session's
-    /// credentials expire, whichever comes first, and a Lambda session lasts hours, not the 7 days
-    /// SigV4 would allow. A modest default (one hour) therefore holds as promised; the cap of 12 hours
-    /// keeps the promise from outgrowing the session. The email says when the links expire, and the
-    /// `s3://` URIs next to them keep working for the account's users.
+    /// `PRESIGN_EXPIRY_SECONDS` (default 3600, 60..=43200): how long the emailed links work (see
+    /// [`imagegen_core::presign`] for why so short). The email says when they expire.
     pub presign_expiry: Duration,
 }
 
 impl Config {
     pub fn from_env(env: &impl Env) -> Result<Self, ConfigError> {
-        let seconds = parsed_or(
-            env,
-            vars::PRESIGN_EXPIRY_SECONDS,
-            DEFAULT_PRESIGN_EXPIRY_SECONDS,
-        )?;
-        if !PRESIGN_EXPIRY_SECONDS_RANGE.contains(&seconds) {
-            return Err(ConfigError(format!(
-                "{}={seconds} is out of range: expected {} to {} seconds \
-                 (links signed with the function's temporary credentials stop working when those expire)",
-                vars::PRESIGN_EXPIRY_SECONDS,
-                PRESIGN_EXPIRY_SECONDS_RANGE.start(),
-                PRESIGN_EXPIRY_SECONDS_RANGE.end()
-            )));
-        }
         Ok(Self {
             topic_arn: required(env, vars::TOPIC_ARN)?,
             output_bucket: required(env, vars::OUTPUT_BUCKET)?,
-            presign_expiry: Duration::from_secs(seconds),
+            presign_expiry: imagegen_core::presign::presign_expiry(env)?,
         })
     }
 }

@@ -50,13 +50,26 @@ pub fn upload_identity(object: &ObjectCreated) -> String {
 }
 
 fn hash(object: &ObjectCreated) -> String {
-    let mut sha = Sha256::new();
-    // Length-prefixed, so no two (bucket, key, identity) triples hash the same input.
-    for part in [
+    hash_parts(&[
         object.bucket.as_str(),
         object.key.as_str(),
         &upload_identity(object),
-    ] {
+    ])
+}
+
+/// The execution name for a request that came through a front door: `{door}-{hash}`, the hash
+/// over what identifies the request there (the HTTP API: the caller and its `Idempotency-Key`; the
+/// queue: the queue and the message id). A retried POST or a redelivered message computes the same
+/// name, and Step Functions starts nothing new for it. `door` is a short ASCII word.
+pub fn door_name(door: &str, identity: &[&str]) -> String {
+    format!("{door}-{}", hash_parts(identity))
+}
+
+/// The first [`HASH_HEX`] hex digits of a SHA-256 over `parts`, each length-prefixed so that no two
+/// lists of parts hash the same input.
+fn hash_parts(parts: &[&str]) -> String {
+    let mut sha = Sha256::new();
+    for part in parts {
         sha.update((part.len() as u64).to_be_bytes());
         sha.update(part.as_bytes());
     }
@@ -174,6 +187,20 @@ mod tests {
         unique.sort();
         unique.dedup();
         assert_eq!(unique.len(), names.len(), "{names:?}");
+    }
+
+    #[test]
+    fn door_names_are_valid_and_tell_their_parts_apart() {
+        let name = door_name("api", &["arn:aws:iam::1:user/a", "key-1"]);
+        assert!(name.starts_with("api-") && valid(&name), "{name}");
+        assert_eq!(name.len(), 4 + HASH_HEX);
+        assert_eq!(name, door_name("api", &["arn:aws:iam::1:user/a", "key-1"]));
+        // Another caller with the same key, or the same characters split differently: other names.
+        assert_ne!(name, door_name("api", &["arn:aws:iam::1:user/b", "key-1"]));
+        assert_ne!(
+            door_name("sqs", &["ab", "c"]),
+            door_name("sqs", &["a", "bc"])
+        );
     }
 
     #[test]

@@ -6,27 +6,23 @@ pub const DEFAULT_MAX_PROMPT_FILE_BYTES: u64 = 16 * 1024;
 /// Accepted `MAX_PROMPT_FILE_BYTES`: a byte to a mebibyte (a prompt is at most 10,000 characters).
 pub const MAX_PROMPT_FILE_BYTES_RANGE: std::ops::RangeInclusive<u64> = 1..=1024 * 1024;
 
-/// ValidatePrompt's settings.
+/// What every request must satisfy, wherever it arrives: ValidatePrompt applies these rules, and so
+/// do the front doors (the HTTP API, the queue) before they start anything ([`crate::request`]).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Config {
-    /// `OUTPUT_BUCKET`: where images, thumbnails and the manifest are written, and the only bucket
-    /// prompt files are read from.
-    pub output_bucket: String,
-    /// `PROMPT_PREFIX` (default `prompts/`): prompt files are read only from under it.
-    pub prompt_prefix: String,
+pub struct Rules {
     /// `DEFAULT_MODEL_ID`
     pub default_model_id: String,
     /// `ALLOWED_MODEL_IDS`: the models a request may name (default: the default model).
     pub allowed_model_ids: Vec<String>,
-    /// `MAX_PROMPT_FILE_BYTES`
+    /// `MAX_PROMPT_FILE_BYTES`: the largest console JSON document taken, as a prompt file read from
+    /// S3 or as a request's body at a front door.
     pub max_prompt_file_bytes: u64,
     /// `BLOCKLIST`: comma-separated terms (case-insensitive, whole words) that reject a prompt.
     pub blocklist: Vec<String>,
 }
 
-impl Config {
+impl Rules {
     pub fn from_env(env: &impl Env) -> Result<Self, ConfigError> {
-        let output_bucket = config::required(env, vars::OUTPUT_BUCKET)?;
         let default_model_id = config::optional(env, vars::DEFAULT_MODEL_ID)
             .unwrap_or_else(|| DEFAULT_MODEL_ID.to_owned());
         let allowed_model_ids = config::list_or(env, vars::ALLOWED_MODEL_IDS, &[&default_model_id]);
@@ -62,13 +58,34 @@ impl Config {
             .map(|t| t.to_lowercase())
             .collect();
         Ok(Self {
-            output_bucket,
-            prompt_prefix: config::optional(env, vars::PROMPT_PREFIX)
-                .unwrap_or_else(|| keys::PROMPT_PREFIX.to_owned()),
             default_model_id,
             allowed_model_ids,
             max_prompt_file_bytes,
             blocklist,
+        })
+    }
+}
+
+/// ValidatePrompt's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// `OUTPUT_BUCKET`: where images, thumbnails and the manifest are written, and the only bucket
+    /// prompt files are read from.
+    pub output_bucket: String,
+    /// `PROMPT_PREFIX` (default `prompts/`): prompt files are read only from under it.
+    pub prompt_prefix: String,
+    /// What a request must satisfy.
+    pub rules: Rules,
+}
+
+impl Config {
+    pub fn from_env(env: &impl Env) -> Result<Self, ConfigError> {
+        let output_bucket = config::required(env, vars::OUTPUT_BUCKET)?;
+        Ok(Self {
+            output_bucket,
+            prompt_prefix: config::optional(env, vars::PROMPT_PREFIX)
+                .unwrap_or_else(|| keys::PROMPT_PREFIX.to_owned()),
+            rules: Rules::from_env(env)?,
         })
     }
 }
@@ -81,10 +98,10 @@ mod tests {
     fn defaults() {
         let c = Config::from_env(&[("OUTPUT_BUCKET", "b")]).unwrap();
         assert_eq!(c.prompt_prefix, "prompts/");
-        assert_eq!(c.default_model_id, DEFAULT_MODEL_ID);
-        assert_eq!(c.allowed_model_ids, [DEFAULT_MODEL_ID]);
-        assert_eq!(c.max_prompt_file_bytes, 16384);
-        assert!(c.blocklist.is_empty());
+        assert_eq!(c.rules.default_model_id, DEFAULT_MODEL_ID);
+        assert_eq!(c.rules.allowed_model_ids, [DEFAULT_MODEL_ID]);
+        assert_eq!(c.rules.max_prompt_file_bytes, 16384);
+        assert!(c.rules.blocklist.is_empty());
     }
 
     #[test]
@@ -120,6 +137,6 @@ mod tests {
     #[test]
     fn blocklist_is_lowercased() {
         let c = Config::from_env(&[("OUTPUT_BUCKET", "b"), ("BLOCKLIST", "Gore, NSFW")]).unwrap();
-        assert_eq!(c.blocklist, ["gore", "nsfw"]);
+        assert_eq!(c.rules.blocklist, ["gore", "nsfw"]);
     }
 }

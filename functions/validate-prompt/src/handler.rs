@@ -28,7 +28,7 @@ pub async fn handle(
     };
     let request_id = request_id(event.execution_name.as_deref(), &event.input);
     let read = input::read(event.input, store, config).await?;
-    let valid = rules::validate(read.options, config)
+    let valid = rules::validate(read.options, &config.rules)
         // The reasons alone: the failure email says "Your prompt was rejected: ..." itself.
         .map_err(|r| PipelineError::PromptRejected(format!("{r}.")))?;
     let seed = valid

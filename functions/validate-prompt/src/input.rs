@@ -20,7 +20,10 @@ fn rejected(reason: impl Into<String>) -> PipelineError {
 }
 
 /// Parse prompt options from console-style JSON.
-fn options_from_value(value: Value, origin: &str) -> Result<PromptOptions, PipelineError> {
+pub(crate) fn options_from_value(
+    value: Value,
+    origin: &str,
+) -> Result<PromptOptions, PipelineError> {
     match value {
         Value::String(prompt) => Ok(PromptOptions {
             prompt,
@@ -73,7 +76,7 @@ pub async fn read(
             &source.bucket,
             &source.key,
             source.version_id.as_deref(),
-            config.max_prompt_file_bytes,
+            config.rules.max_prompt_file_bytes,
         )
         .await
         .map_err(|e| match e {

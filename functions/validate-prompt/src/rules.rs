@@ -3,7 +3,7 @@
 use imagegen_core::model::{self, Lifecycle, Limits, ModelFamily, SizeRule};
 use imagegen_core::types::{ModelRef, OutputFormat, PromptOptions, Quality};
 
-use crate::config::Config;
+use crate::config::Rules;
 use crate::text::{self, TextProblem};
 
 /// Everything wrong with a request (never empty when returned as an error).
@@ -34,7 +34,7 @@ pub struct Validated {
 }
 
 /// Check the options against the settings and the model family's limits.
-pub fn validate(options: PromptOptions, config: &Config) -> Result<Validated, Rejections> {
+pub fn validate(options: PromptOptions, config: &Rules) -> Result<Validated, Rejections> {
     let mut problems = Vec::new();
 
     let model_id = options
@@ -188,7 +188,7 @@ pub fn validate(options: PromptOptions, config: &Config) -> Result<Validated, Re
 
 /// The warning for a model past its end of life on Bedrock. Not a rejection: accounts with
 /// extended access can still call it, and Bedrock itself refuses the others clearly.
-fn legacy_warning(model_id: &str, config: &Config) -> Option<String> {
+fn legacy_warning(model_id: &str, config: &Rules) -> Option<String> {
     let known = model::known_model(model_id)?;
     let Lifecycle::Legacy { end_of_life } = known.lifecycle else {
         return None;
@@ -316,10 +316,8 @@ mod tests {
     const ULTRA: &str = "stability.stable-image-ultra-v1:1";
     const SD35: &str = "stability.sd3-5-large-v1:0";
 
-    fn config() -> Config {
-        Config {
-            output_bucket: "b".into(),
-            prompt_prefix: "prompts/".into(),
+    fn config() -> Rules {
+        Rules {
             default_model_id: SD.into(),
             allowed_model_ids: vec![
                 SD.into(),
@@ -631,7 +629,7 @@ mod tests {
             );
         }
         // A cross-region id is the same model; with no current model enabled, none is suggested.
-        let only_legacy = Config {
+        let only_legacy = Rules {
             default_model_id: "us.amazon.nova-canvas-v1:0".into(),
             allowed_model_ids: vec!["us.amazon.nova-canvas-v1:0".into()],
             ..config()

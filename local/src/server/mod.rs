@@ -1,7 +1,8 @@
 //! The stand-ins on one loopback HTTP endpoint, for unmodified AWS clients (`--endpoint-url`).
 //!
 //! - [`router`]: which stand-in answers a request (by the SigV4 scope's service name: `s3`,
-//!   `states`, `sns`; unsigned routes by path prefix are kept for pages such as a console).
+//!   `states`, `sns`, `sqs`, `execute-api`; unsigned routes by path prefix are kept for pages such
+//!   as a console).
 //! - [`sigv4`]: signature checks for the services answered here (s3s checks S3's itself).
 //! - [`protocol`]: the error shapes of the JSON, query and S3 protocols.
 //! - [`s3`]: S3 through s3s, with a body limit and object-created notifications.
@@ -35,8 +36,8 @@ pub use protocol::Protocol;
 pub use router::Router;
 pub use s3::{CreatedBy, ObjectCreated, OnObjectCreated, S3Route};
 
-/// The router for the stand-ins of `aws`: S3, Step Functions (`states`, awsJson1_0) and SNS
-/// (`sns`, awsQuery); `on_created` hears of every object S3 creates.
+/// The router for the stand-ins of `aws`: S3, Step Functions (`states`, awsJson1_0), SNS
+/// (`sns`, awsQuery) and SQS (`sqs`, awsJson1_0); `on_created` hears of every object S3 creates.
 pub fn local_router(
     aws: &LocalAws,
     on_created: Option<OnObjectCreated>,
@@ -54,7 +55,8 @@ pub fn local_router(
                 xmlns: crate::sns::XMLNS,
             },
             aws.sns().clone(),
-        ))
+        )
+        .with_service("sqs", Protocol::Json, aws.sqs().clone()))
 }
 
 /// How long open connections get to finish their current request once shutdown begins.

@@ -19,6 +19,9 @@ pub enum Protocol {
     },
     /// REST-XML as S3 writes it: `<Error><Code>` at the top level.
     S3Xml,
+    /// An API Gateway REST API (`execute-api`): JSON `{"message": ...}` bodies with the error's type
+    /// in `x-amzn-ErrorType`; every refused signature is a 403.
+    Rest,
 }
 
 impl Protocol {
@@ -55,6 +58,13 @@ impl Protocol {
                 ),
             )
             .with_header("x-amz-request-id", request_id),
+            Self::Rest => LocalResponse::new(
+                status,
+                "application/json",
+                serde_json::json!({"message": message}).to_string(),
+            )
+            .with_header("x-amzn-errortype", code.to_owned())
+            .with_header("x-amzn-requestid", request_id),
         }
     }
 
@@ -79,6 +89,19 @@ impl Protocol {
             (Self::S3Xml, AuthError::UnknownAccessKey(_)) => (403, "InvalidAccessKeyId"),
             (Self::S3Xml, AuthError::Mismatch) => (403, "SignatureDoesNotMatch"),
             (Self::S3Xml, AuthError::Expired(_)) => (403, "AccessDenied"),
+            // API Gateway's own words for a request without a signature.
+            (Self::Rest, AuthError::Missing) => {
+                return self.error(
+                    403,
+                    "MissingAuthenticationTokenException",
+                    "Missing Authentication Token",
+                );
+            }
+            (Self::Rest, AuthError::Incomplete(_)) => (403, "IncompleteSignatureException"),
+            (Self::Rest, AuthError::UnknownAccessKey(_)) => (403, "UnrecognizedClientException"),
+            (Self::Rest, AuthError::Mismatch | AuthError::Expired(_)) => {
+                (403, "InvalidSignatureException")
+            }
         };
         self.error(status, code, &message)
     }
@@ -95,7 +118,7 @@ impl Protocol {
                     bytes_in_words(limit)
                 ),
             ),
-            Self::Json | Self::Query { .. } => self.error(
+            Self::Json | Self::Query { .. } | Self::Rest => self.error(
                 413,
                 "RequestEntityTooLarge",
                 &format!(
@@ -159,6 +182,12 @@ mod tests {
             body(&sns).contains("<Code>SignatureDoesNotMatch</Code>"),
             "{}",
             body(&sns)
+        );
+        let api = Protocol::Rest.auth_error(&AuthError::Missing);
+        assert_eq!(api.status, 403);
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&api.body).unwrap()["message"],
+            "Missing Authentication Token"
         );
         let s3 = Protocol::S3Xml.too_large(1 << 30);
         assert!(body(&s3).contains("<Code>EntityTooLarge</Code>"));

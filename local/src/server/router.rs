@@ -7,9 +7,10 @@
 //!    itself), any other name to the service registered under it, after the signature is checked
 //!    here. That scope is the routing key because it does not depend on paths: every JSON and query
 //!    service posts to `/`.
-//! 3. An unsigned request is refused in the shape of the protocol it looks like (`X-Amz-Target`:
-//!    JSON; a form post: query); anything else goes to S3, which refuses anonymous requests with its
-//!    own `AccessDenied`.
+//! 3. An unsigned request is refused in the shape of the protocol it looks like: a signed service's
+//!    own when its path is one the service claims ([`Router::with_signed_path`], an API's routes),
+//!    else JSON for `X-Amz-Target`, query for a form post; anything else goes to S3, which refuses
+//!    anonymous requests with its own `AccessDenied`.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -72,6 +73,9 @@ pub struct Router {
     paths: Vec<(String, Arc<dyn Endpoint>)>,
     /// Unsigned pages that may stream their answers, by path prefix.
     pages: Vec<(String, Arc<dyn Page>)>,
+    /// Path prefixes of signed services (an API's routes): unsigned requests there are refused in
+    /// that service's protocol.
+    signed_paths: Vec<(String, String)>,
 }
 
 impl Router {
@@ -113,6 +117,15 @@ impl Router {
     /// streams (server-sent events).
     pub fn with_page(mut self, prefix: &str, page: Arc<dyn Page>) -> Self {
         self.pages.push((prefix.to_owned(), page));
+        self
+    }
+
+    /// Refuse unsigned requests whose path starts with `prefix` as `service` (registered with
+    /// [`Self::with_service`]) refuses them. An API's paths need this: unsigned, they would
+    /// otherwise go to S3 as anonymous requests for a bucket of that name.
+    pub fn with_signed_path(mut self, prefix: &str, service: &str) -> Self {
+        self.signed_paths
+            .push((prefix.to_owned(), service.to_owned()));
         self
     }
 
@@ -166,11 +179,23 @@ impl Router {
                     ),
                 )),
             },
-            None => match guess_protocol(request.headers()) {
-                Protocol::S3Xml => self.s3(request).await,
-                protocol => into_http(protocol.auth_error(&sigv4::AuthError::Missing)),
+            None => match self.signed_path_protocol(&path) {
+                Some(protocol) => into_http(protocol.auth_error(&sigv4::AuthError::Missing)),
+                None => match guess_protocol(request.headers()) {
+                    Protocol::S3Xml => self.s3(request).await,
+                    protocol => into_http(protocol.auth_error(&sigv4::AuthError::Missing)),
+                },
             },
         }
+    }
+
+    /// The protocol of the signed service that claims `path`, if one does.
+    fn signed_path_protocol(&self, path: &str) -> Option<Protocol> {
+        self.signed_paths
+            .iter()
+            .find(|(prefix, _)| path.starts_with(prefix.as_str()))
+            .and_then(|(_, service)| self.services.get(service))
+            .map(|served| served.protocol)
     }
 
     async fn s3(&self, request: Request<Incoming>) -> Response<Body> {
@@ -290,7 +315,7 @@ pub fn header(headers: &HeaderMap, name: &str) -> Option<String> {
 pub fn into_http(response: LocalResponse) -> Response<Body> {
     let mut builder = Response::builder().status(response.status);
     for (name, value) in &response.headers {
-        builder = builder.header(*name, value);
+        builder = builder.header(name.as_ref(), value);
     }
     let length = response.body.len();
     builder

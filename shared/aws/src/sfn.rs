@@ -1,7 +1,7 @@
 use aws_sdk_sfn::error::ProvideErrorMetadata;
 
 use imagegen_core::ports::{
-    DescribedExecution, ExecutionDescriber, ExecutionStarter, StartOutcome,
+    DescribeError, DescribedExecution, ExecutionDescriber, ExecutionStarter, StartOutcome,
 };
 
 /// [`ExecutionStarter`] over `aws_sdk_sfn::Client`, for one state machine.
@@ -59,14 +59,26 @@ impl SfnDescriber {
 }
 
 impl ExecutionDescriber for SfnDescriber {
-    async fn describe(&self, execution_arn: &str) -> Result<DescribedExecution, String> {
+    async fn describe(&self, execution_arn: &str) -> Result<DescribedExecution, DescribeError> {
         let out = self
             .client
             .describe_execution()
             .execution_arn(execution_arn)
             .send()
             .await
-            .map_err(|e| format!("DescribeExecution failed: {}", crate::error_text(&e)))?;
+            .map_err(|e| {
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_execution_does_not_exist())
+                    || e.code() == Some("ExecutionDoesNotExist")
+                {
+                    DescribeError::NotFound(execution_arn.to_owned())
+                } else {
+                    DescribeError::Other(format!(
+                        "DescribeExecution failed: {}",
+                        crate::error_text(&e)
+                    ))
+                }
+            })?;
         Ok(DescribedExecution {
             status: out.status().as_str().to_owned(),
             input: out.input().map(str::to_owned),
@@ -116,6 +128,39 @@ mod tests {
         assert_eq!(
             starter.start("old", "{}").await.unwrap(),
             StartOutcome::AlreadyExists
+        );
+    }
+
+    #[tokio::test]
+    async fn a_missing_execution_is_not_found_and_other_errors_say_what_failed() {
+        use aws_sdk_sfn::operation::describe_execution::DescribeExecutionError;
+        use aws_sdk_sfn::types::error::{ExecutionDoesNotExist, InvalidArn};
+        let missing = mock!(aws_sdk_sfn::Client::describe_execution)
+            .match_requests(|r| r.execution_arn() == Some("arn:gone"))
+            .then_error(|| {
+                DescribeExecutionError::ExecutionDoesNotExist(
+                    ExecutionDoesNotExist::builder().message("gone").build(),
+                )
+            });
+        let invalid = mock!(aws_sdk_sfn::Client::describe_execution)
+            .match_requests(|r| r.execution_arn() == Some("bad"))
+            .then_error(|| {
+                DescribeExecutionError::InvalidArn(InvalidArn::builder().message("bad arn").build())
+            });
+        let client = mock_client!(
+            aws_sdk_sfn,
+            aws_smithy_mocks::RuleMode::MatchAny,
+            [&missing, &invalid]
+        );
+        let describer = SfnDescriber::new(client);
+        assert_eq!(
+            describer.describe("arn:gone").await,
+            Err(DescribeError::NotFound("arn:gone".into()))
+        );
+        let other = describer.describe("bad").await.unwrap_err();
+        assert!(
+            matches!(&other, DescribeError::Other(m) if m.starts_with("DescribeExecution failed")),
+            "{other:?}"
         );
     }
 }

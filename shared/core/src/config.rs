@@ -27,22 +27,25 @@ macro_rules! variables {
 /// overridden from its own environment).
 pub mod vars {
     variables! {
-        /// start-execution: the state machine to start (required).
+        /// start-execution, http-api and queue-consumer: the state machine to start (required).
         STATE_MACHINE_ARN,
         /// start-execution: only keys under it are prompt files; validate-prompt reads prompt files
         /// only from under it.
         PROMPT_PREFIX,
         /// validate-prompt: where images, thumbnails and manifests go, and the only bucket prompt
         /// files are read from; notify-user: the only bucket it links to and writes in; notify-user
-        /// and notify-backstop: where the one-email-per-execution records are kept (required).
+        /// and notify-backstop: where the one-email-per-execution records are kept; http-api: where
+        /// the manifests it reads and the outputs it links to are (required).
         OUTPUT_BUCKET,
-        /// validate-prompt: the model when a request names none.
+        /// validate-prompt (and the doors, http-api and queue-consumer, which hold requests to its
+        /// rules): the model when a request names none.
         DEFAULT_MODEL_ID,
-        /// validate-prompt: comma-separated models a request may name.
+        /// validate-prompt and the doors: comma-separated models a request may name.
         ALLOWED_MODEL_IDS,
-        /// validate-prompt: prompt files larger than this are refused before reading.
+        /// validate-prompt: prompt files larger than this are refused before reading; the doors:
+        /// the largest request body or message.
         MAX_PROMPT_FILE_BYTES,
-        /// validate-prompt: comma-separated terms that reject a prompt.
+        /// validate-prompt and the doors: comma-separated terms that reject a prompt.
         BLOCKLIST,
         /// generate-image: where to call Bedrock.
         BEDROCK_REGION,
@@ -62,7 +65,7 @@ pub mod vars {
         MAX_SOURCE_PIXELS,
         /// notify-user and notify-backstop: the SNS topic the emails go to (required).
         TOPIC_ARN,
-        /// notify-user: lifetime of the emailed links.
+        /// notify-user and http-api: lifetime of the presigned links they hand out.
         PRESIGN_EXPIRY_SECONDS,
     }
 }

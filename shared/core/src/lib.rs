@@ -10,6 +10,7 @@
 //! - [`limits`]: the payload limit and the largest execution input the pipeline takes.
 //! - [`keys`]: the S3 key layout and which uploads are prompt files.
 //! - [`ports`]: the traits handlers depend on; `imagegen-aws` implements them over the SDK clients.
+//! - [`presign`]: how long presigned links work (the email's and the HTTP API's).
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod config;
@@ -19,6 +20,7 @@ pub mod keys;
 pub mod limits;
 pub mod model;
 pub mod ports;
+pub mod presign;
 pub mod types;
 
 pub use error::{ErrorName, PipelineError};

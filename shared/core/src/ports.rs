@@ -144,12 +144,22 @@ pub struct DescribedExecution {
     pub cause: Option<String>,
 }
 
+/// Why DescribeExecution told nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DescribeError {
+    /// No such execution (`ExecutionDoesNotExist`): never started, or past Step Functions' 90 days.
+    #[error("execution {0} does not exist")]
+    NotFound(String),
+    #[error("{0}")]
+    Other(String),
+}
+
 /// Reads executions (Step Functions DescribeExecution).
 pub trait ExecutionDescriber: Send + Sync {
     fn describe(
         &self,
         execution_arn: &str,
-    ) -> impl Future<Output = Result<DescribedExecution, String>> + Send;
+    ) -> impl Future<Output = Result<DescribedExecution, DescribeError>> + Send;
 }
 
 /// Where handlers read the time. On Lambda it is the system clock; locally it is the engine's clock,

@@ -21,8 +21,11 @@
 //!   `Runtime.ExitError`): the runtime starts anyway and answers every invocation with
 //!   `ConfigError` naming the setting, so the pipeline's `Catch` sends the failure email with that
 //!   reason.
+//! - with the `http` feature, [`http::run`] does the same for a function behind API Gateway.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+#[cfg(feature = "http")]
+pub mod http;
 pub mod telemetry;
 
 use imagegen_core::PipelineError;

@@ -1,0 +1,97 @@
+//! What `imagegen aws post` and `imagegen aws get` do with the HTTP API's answers: print them (as
+//! JSON, for people and scripts alike) and say in the exit code how the request went.
+
+use std::io::Write;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::api::{Answer, Api, status_url};
+use crate::args::{AwsGetArgs, AwsPostArgs};
+use crate::error::CliError;
+use crate::input;
+
+/// The longest one status request waits (the API's own limit).
+pub const MAX_WAIT_PER_REQUEST: u64 = 25;
+
+/// POST the prompt; with `--wait`, then ask for the status until it ends or the time is up.
+/// Exit code: 0 when accepted (and, when waited for, not failed), 1 otherwise.
+pub async fn post(
+    api: &Api,
+    args: &AwsPostArgs,
+    out: &mut (dyn Write + Send),
+) -> Result<u8, CliError> {
+    let body = input::build(&args.run)?.to_string();
+    let mut headers = Vec::new();
+    if let Some(key) = &args.idempotency_key {
+        headers.push(("idempotency-key", key.as_str()));
+    }
+    let answer = api
+        .send(
+            "POST",
+            &api.url("/generate-image"),
+            &headers,
+            body.into_bytes(),
+        )
+        .await?;
+    print(&answer, out);
+    if !answer.is_success() {
+        return Ok(1);
+    }
+    let Some(total) = args.wait else {
+        return Ok(0);
+    };
+    let Some(url) = answer.body["statusUrl"].as_str() else {
+        return Err(CliError::aws("HTTP API", "the answer has no statusUrl"));
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(total);
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let wait = left.as_secs().min(MAX_WAIT_PER_REQUEST);
+        let status = api
+            .send("GET", &format!("{url}?wait={wait}"), &[], Vec::new())
+            .await?;
+        if !status.is_success() || status.body["status"] != "running" || wait == 0 {
+            print(&status, out);
+            return Ok(exit_code(&status));
+        }
+    }
+}
+
+/// GET a request's status. Exit code: 0 when it is running or succeeded, 1 when it failed or the
+/// API refused.
+pub async fn get(
+    api: &Api,
+    args: &AwsGetArgs,
+    out: &mut (dyn Write + Send),
+) -> Result<u8, CliError> {
+    let answer = api
+        .send(
+            "GET",
+            &status_url(api, &args.request, args.wait),
+            &[],
+            Vec::new(),
+        )
+        .await?;
+    print(&answer, out);
+    Ok(exit_code(&answer))
+}
+
+fn exit_code(answer: &Answer) -> u8 {
+    if answer.is_success() && answer.body["status"] != "failed" {
+        0
+    } else {
+        1
+    }
+}
+
+fn print(answer: &Answer, out: &mut (dyn Write + Send)) {
+    let text = match &answer.body {
+        Value::String(text) => text.clone(),
+        body => serde_json::to_string_pretty(body).unwrap_or_default(),
+    };
+    if !answer.is_success() {
+        writeln!(out, "HTTP {}", answer.status).ok();
+    }
+    writeln!(out, "{text}").ok();
+}

@@ -1,0 +1,80 @@
+//! Request ids, execution names and ARNs.
+//!
+//! A request's id is the one ValidatePrompt gives it ([`validate_prompt::request_id`]): the
+//! execution name's key-safe characters, `-` and a hash of the name. The doors' names
+//! ([`start_execution::name::door_name`]) are all key-safe, so the id keeps the name whole and
+//! `GET /images/{requestId}` finds the execution from the id alone, with nothing stored: strip the
+//! hash, check it, and name the execution of the configured state machine.
+
+use serde_json::Value;
+
+/// The request id of the execution `name`.
+pub fn request_id(name: &str) -> String {
+    validate_prompt::request_id(Some(name), &Value::Null)
+}
+
+/// The execution name `request_id` was made from, when the id keeps it whole (names of the doors
+/// and of S3 uploads do; a console name with other characters does not).
+pub fn execution_name(request_id: &str) -> Option<&str> {
+    let (name, _) = request_id.rsplit_once('-')?;
+    (self::request_id(name) == request_id).then_some(name)
+}
+
+/// The ARN of execution `name` of the state machine `state_machine_arn`
+/// (`arn:aws:states:r:a:stateMachine:M` -> `arn:aws:states:r:a:execution:M:name`).
+pub fn execution_arn(state_machine_arn: &str, name: &str) -> Option<String> {
+    let parts: Vec<&str> = state_machine_arn.splitn(7, ':').collect();
+    match parts.as_slice() {
+        [
+            "arn",
+            partition,
+            "states",
+            region,
+            account,
+            "stateMachine",
+            machine,
+        ] if !machine.is_empty() && !machine.contains(':') => Some(format!(
+            "arn:{partition}:states:{region}:{account}:execution:{machine}:{name}"
+        )),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_door_name_survives_the_round_trip() {
+        let name = start_execution::name::door_name("api", &["caller", "key"]);
+        let id = request_id(&name);
+        assert!(imagegen_core::keys::is_request_id(&id), "{id}");
+        assert_eq!(execution_name(&id), Some(name.as_str()));
+    }
+
+    #[test]
+    fn ids_that_do_not_keep_their_name_lead_nowhere() {
+        // A console name with a dot: its id drops the dot, so the name cannot be told.
+        assert_eq!(execution_name(&request_id("run.1")), None);
+        assert_eq!(execution_name("api-0123-0123456789abcdef"), None);
+        assert_eq!(execution_name("nohyphen"), None);
+        assert_eq!(execution_name(""), None);
+    }
+
+    #[test]
+    fn execution_arns_of_the_state_machine() {
+        assert_eq!(
+            execution_arn(
+                "arn:aws:states:us-east-1:123:stateMachine:Pipeline",
+                "api-1"
+            )
+            .as_deref(),
+            Some("arn:aws:states:us-east-1:123:execution:Pipeline:api-1")
+        );
+        assert_eq!(execution_arn("arn:aws:sns:us-east-1:123:topic", "x"), None);
+        assert_eq!(
+            execution_arn("arn:aws:states:us-east-1:123:stateMachine:", "x"),
+            None
+        );
+    }
+}

@@ -1,0 +1,27 @@
+//! The HTTP API behind API Gateway (IAM-authorised, a REST API proxying to this function):
+//!
+//! - `POST /generate-image` ([`post`]): console JSON, held to ValidatePrompt's rules before
+//!   anything starts: `400` with every problem listed, `413` over the size limit, otherwise the
+//!   execution starts and the answer is `202` with the request id, the execution ARN and a status
+//!   URL. An `Idempotency-Key` header makes a retried POST start nothing new.
+//! - `GET /images/{requestId}` ([`status`]): running, succeeded (with presigned links and sizes
+//!   of the images and thumbnails, from the manifest) or failed (with the error and the reason);
+//!   `?wait=N` holds the answer up to N seconds for the end.
+//!
+//! [`handler::handle`] is generic over the ports (Step Functions and S3), so tests drive it with
+//! mocked SDK clients through the real adapters, and `imagegen serve` calls it with the local ones
+//! from an API Gateway proxy event it builds.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod answer;
+pub mod caller;
+pub mod config;
+pub mod handler;
+pub mod ids;
+pub mod post;
+pub mod reply;
+pub mod routes;
+pub mod status;
+
+pub use config::Config;
+pub use handler::{Ports, handle};
