@@ -3,6 +3,7 @@
 #   install-tools.sh lambda   cargo-lambda (PyPI), the aarch64 Rust target, and on x86_64 nasm (apt)
 #   install-tools.sh aws-cli  the AWS CLI v1 (PyPI), which the `imagegen serve` tests drive
 #   install-tools.sh chromium Debian's chromium (apt), the headless browser the console test drives
+#   install-tools.sh curl     curl (apt) with --aws-sigv4, which the HTTP API tests sign with
 set -euo pipefail
 case "${1:-}" in
   lambda)
@@ -47,8 +48,16 @@ case "${1:-}" in
       DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium
     fi
     ;;
+  curl)
+    if ! curl --help all 2>/dev/null | grep -q -- --aws-sigv4; then
+      echo "installing curl (apt)" >&2
+      if [ "$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi
+      $sudo apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends curl
+    fi
+    ;;
   *)
-    echo "usage: install-tools.sh lambda|aws-cli|chromium" >&2
+    echo "usage: install-tools.sh lambda|aws-cli|chromium|curl" >&2
     exit 2
     ;;
 esac

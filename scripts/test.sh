@@ -16,6 +16,7 @@ step "tools"
 bash scripts/install-tools.sh lambda
 bash scripts/install-tools.sh aws-cli
 bash scripts/install-tools.sh chromium
+bash scripts/install-tools.sh curl
 
 step "cargo fmt --check"
 cargo fmt --all --check

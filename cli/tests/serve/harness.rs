@@ -400,7 +400,7 @@ pub fn curl() -> Option<PathBuf> {
             .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("--aws-sigv4"))
     });
     if !signs {
-        let hint = "curl with --aws-sigv4 (7.75 or later) is not on PATH: install it (Debian: apt-get install curl)";
+        let hint = "curl with --aws-sigv4 (7.75 or later) is not on PATH: `bash scripts/install-tools.sh curl` installs it (scripts/test.sh does)";
         if std::env::var("IMAGEGEN_ALLOW_MISSING_TOOLS").as_deref() == Ok("1") {
             eprintln!("\n!!! SKIPPED: {hint} !!!\n");
             return None;
