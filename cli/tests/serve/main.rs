@@ -3,6 +3,8 @@
 //! real: the server is another process, so the tests poll with deadlines.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../common/mod.rs"]
+mod common;
 mod console;
 mod doors;
 mod harness;
