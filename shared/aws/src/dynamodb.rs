@@ -16,9 +16,10 @@
 //! The busy form goes first: in a burst the schedule is ahead, and each reservation is one write;
 //! on an idle schedule the first write fails its condition and the second succeeds.
 
-use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
 use imagegen_core::ports::{ModelSlots, SlotError, SlotRequest};
 
@@ -52,7 +53,7 @@ impl DynamoModelSlots {
         }
     }
 
-    fn failed<R: std::fmt::Debug>(&self, error: &SdkError<UpdateItemError, R>) -> Write {
+    fn failed(&self, error: &SdkError<UpdateItemError, HttpResponse>) -> Write {
         if matches!(
             error.as_service_error(),
             Some(UpdateItemError::ConditionalCheckFailedException(_))
@@ -62,7 +63,7 @@ impl DynamoModelSlots {
         Write::Failed(SlotError(format!(
             "reserving a model slot in the DynamoDB table {} failed: {}",
             self.table,
-            DisplayErrorContext(error)
+            crate::error_text(error)
         )))
     }
 
