@@ -20,7 +20,7 @@ pub const FACTS_FILE: &str = "cdk/lib/facts.json";
 /// The facts, as the CDK reads them.
 pub fn facts() -> Value {
     let thumbnails = generate_thumbnails::Config::default();
-    let presign = notify_user::config::PRESIGN_EXPIRY_SECONDS_RANGE;
+    let presign = imagegen_core::presign::PRESIGN_EXPIRY_SECONDS_RANGE;
     let prompt_file = validate_prompt::MAX_PROMPT_FILE_BYTES_RANGE;
     let quality = generate_thumbnails::thumbnail::QUALITY_RANGE;
     let quota = reserve_model_slot::QUOTA_RPM_RANGE;
@@ -68,7 +68,7 @@ pub fn facts() -> Value {
                 "max": quality.end(),
             },
             "presignExpirySeconds": {
-                "default": notify_user::config::DEFAULT_PRESIGN_EXPIRY_SECONDS,
+                "default": imagegen_core::presign::DEFAULT_PRESIGN_EXPIRY_SECONDS,
                 "min": presign.start(),
                 "max": presign.end(),
             },

@@ -80,15 +80,16 @@ pub async fn generate<St: ExecutionStarter, D: ExecutionDescriber>(
             "The API is misconfigured: STATE_MACHINE_ARN is not a state machine ARN.",
         );
     };
+    let request_id = ids::request_id(&name);
     let started = |execution_arn: String| Started {
-        request_id: ids::request_id(&name),
-        execution_name: name.clone(),
-        execution_arn,
         status_url: format!(
             "{}{}",
             caller::base_url(request),
-            routes::status_path(&ids::request_id(&name))
+            routes::status_path(&request_id)
         ),
+        request_id: request_id.clone(),
+        execution_name: name.clone(),
+        execution_arn,
         model: accepted.model_id.clone(),
         warnings: accepted.warnings.clone(),
     };

@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use imagegen_core::config::{ConfigError, Env, required, vars};
-pub use imagegen_core::presign::{DEFAULT_PRESIGN_EXPIRY_SECONDS, PRESIGN_EXPIRY_SECONDS_RANGE};
 
 /// notify-user's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,10 +3,10 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use imagegen_core::PipelineError;
 use imagegen_core::error::{STATES_TIMEOUT, cause_message};
 use imagegen_core::ports::{Clock, ModelSlots, SlotRequest};
 use imagegen_core::types::{SlotEvent, SlotState};
+use imagegen_core::{ErrorName, PipelineError};
 use serde_json::Value;
 
 use crate::config::Config;
@@ -79,9 +79,12 @@ fn give_up(model_id: &str, previous: &SlotState) -> PipelineError {
         "{model_id} still failed after {} attempts, each in a model slot of its own; the last one: {cause}",
         previous.attempt
     );
-    match name {
-        "ModelUnavailable" | STATES_TIMEOUT => PipelineError::ModelUnavailable(message),
-        "StorageError" => PipelineError::StorageError(message),
+    if name == STATES_TIMEOUT {
+        return PipelineError::ModelUnavailable(message);
+    }
+    match ErrorName::parse(name) {
+        Some(ErrorName::ModelUnavailable) => PipelineError::ModelUnavailable(message),
+        Some(ErrorName::StorageError) => PipelineError::StorageError(message),
         _ => PipelineError::ModelThrottled(message),
     }
 }
