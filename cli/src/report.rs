@@ -110,11 +110,6 @@ fn walk(history: &[HistoryEvent]) -> Vec<StateTiming> {
     states.into_iter().map(|(t, _)| t).collect()
 }
 
-/// Where the local S3 keeps an object (inside the bucket's directory, whatever the key).
-fn object_path(s3_root: &Path, bucket: &str, key: &str) -> PathBuf {
-    imagegen_local::s3::object_path(s3_root, bucket, key)
-}
-
 /// What an execution made, read from its history: the objects in `bucket` and the request's
 /// warnings.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -195,7 +190,7 @@ impl Report {
         let s3_root = root.join("s3");
         let states = walk(&record.history);
         let made = Made::of(record);
-        let path = |key: &str| object_path(&s3_root, &made.bucket, key);
+        let path = |key: &str| imagegen_local::s3::object_path(&s3_root, &made.bucket, key);
         let images = made.images.iter().map(|i| path(&i.key)).collect();
         let thumbnails = made.thumbnails.iter().map(|t| path(&t.key)).collect();
         let manifest = made.manifest.as_deref().map(path);

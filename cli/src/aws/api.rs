@@ -179,7 +179,7 @@ pub fn status_url(api: &Api, request: &str, wait: Option<u64>) -> String {
     let base = if request.starts_with("http://") || request.starts_with("https://") {
         request.to_owned()
     } else {
-        api.url(&format!("/images/{request}"))
+        api.url(&http_api::routes::status_path(request))
     };
     match wait {
         Some(seconds) => format!("{base}?wait={seconds}"),

@@ -29,7 +29,7 @@ pub async fn post(
     let answer = api
         .send(
             "POST",
-            &api.url("/generate-image"),
+            &api.url(http_api::routes::GENERATE_IMAGE.resource),
             &headers,
             body.into_bytes(),
         )

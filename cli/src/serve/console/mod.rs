@@ -82,12 +82,6 @@ impl Console {
         }
     }
 
-    /// Use `guard` (a known token, for tests).
-    pub fn with_guard(mut self, guard: Guard) -> Self {
-        self.guard = guard;
-        self
-    }
-
     /// End every open event stream (the server is stopping: they would hold it up).
     pub fn close(&self) {
         self.closing.send_replace(true);
@@ -472,29 +466,22 @@ impl Console {
         };
         let key = format!("{}{file_name}", self.pipeline.prompt_prefix());
         match self.pipeline.deliver(event).await {
-            Ok(summary) => {
-                let started = summary
-                    .started
-                    .first()
-                    .map(|s| s.execution_name.clone())
-                    .or_else(|| summary.duplicates.first().map(|d| d.execution_name.clone()));
-                match started {
-                    Some(name) => answer(
-                        200,
-                        json!({"key": key, "execution": name, "url": execution_url(&name, "")}),
-                    ),
-                    None => {
-                        let reason = summary
-                            .skipped
-                            .first()
-                            .map_or_else(|| "nothing was started".to_owned(), |s| s.reason.clone());
-                        answer(
-                            400,
-                            json!({"key": key, "error": format!("s3://{}/{key} was stored, but started nothing: {reason}.", self.pipeline.bucket())}),
-                        )
-                    }
+            Ok(summary) => match crate::pipeline::execution_of(&summary) {
+                Some(name) => answer(
+                    200,
+                    json!({"key": key, "execution": name, "url": execution_url(&name, "")}),
+                ),
+                None => {
+                    let reason = summary
+                        .skipped
+                        .first()
+                        .map_or_else(|| "nothing was started".to_owned(), |s| s.reason.clone());
+                    answer(
+                        400,
+                        json!({"key": key, "error": format!("s3://{}/{key} was stored, but started nothing: {reason}.", self.pipeline.bucket())}),
+                    )
                 }
-            }
+            },
             Err(e) => answer(500, json!({"key": key, "error": e.to_string()})),
         }
     }
