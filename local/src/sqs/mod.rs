@@ -205,9 +205,14 @@ impl SqsService {
             .get_mut(name)
             .ok_or_else(|| SqsError::no_queue(name))?;
         let now = now_ms();
+        let held = queue.messages.len();
         let received = queue.receive(now, max.clamp(1, MAX_RECEIVE), visibility_seconds);
         let redrive = queue.settings.redrive.clone();
-        self.save(queue).map_err(|e| SqsError::internal(&e))?;
+        // A long poll passes here every few hundred milliseconds: the file is rewritten only when
+        // a message was received, expired or moved to the dead-letter queue.
+        if !received.messages.is_empty() || queue.messages.len() != held {
+            self.save(queue).map_err(|e| SqsError::internal(&e))?;
+        }
         if !received.dead.is_empty() {
             let target = redrive.map(|r| r.dead_letter_queue).unwrap_or_default();
             match queues.get_mut(&target) {
