@@ -3,7 +3,9 @@
 # each zip's and binary's size. Output: target/lambda/<function>/bootstrap.zip
 set -euo pipefail
 cd "$(dirname "$0")/.."
-FUNCTIONS=(start-execution validate-prompt reserve-model-slot generate-image generate-thumbnails notify-user notify-backstop http-api queue-consumer)
+# Every crate under functions/ is a Lambda function: the directory is the list.
+FUNCTIONS=()
+for dir in functions/*/; do FUNCTIONS+=("$(basename "$dir")"); done
 
 bash scripts/install-tools.sh lambda
 args=()

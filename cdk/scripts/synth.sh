@@ -19,8 +19,9 @@ export AWS_EC2_METADATA_DISABLED=true
 
 if [[ "$bundle" == 1 ]]; then
   missing=()
-  for crate in start-execution validate-prompt reserve-model-slot generate-image generate-thumbnails notify-user notify-backstop http-api queue-consumer; do
-    dir="../functions/$crate"
+  # Every crate under functions/ is one of the stack's functions (test/crates.test.ts pins the two).
+  for dir in ../functions/*/; do
+    crate="$(basename "$dir")"
     if [[ ! -f "$dir/Cargo.toml" ]]; then
       missing+=("functions/$crate")
     elif [[ ! -f "$dir/src/main.rs" && ! -d "$dir/src/bin" ]] && ! grep -q '^\[\[bin\]\]' "$dir/Cargo.toml"; then
@@ -31,12 +32,7 @@ if [[ "$bundle" == 1 ]]; then
     echo "synth: not buildable yet: ${missing[*]} (use --no-bundling for a template-only synth)" >&2
     exit 1
   fi
-  if ! cargo lambda --version >/dev/null 2>&1; then
-    echo "synth: installing cargo-lambda 1.9.2 (pip)" >&2
-    python3 -m pip install --quiet 'cargo-lambda==1.9.2'
-  fi
-  rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux-gnu \
-    || rustup target add aarch64-unknown-linux-gnu
+  bash ../scripts/install-tools.sh lambda
   unset IMAGEGEN_SKIP_BUNDLING
 else
   export IMAGEGEN_SKIP_BUNDLING=1

@@ -1,7 +1,8 @@
 //! The interpreter core: state transitions, the events around each state, the
 //! context object, and what JSONPath and JSONata states share (templates, how a state
-//! that produced a result ends, Catch). `jsonpath_states` and `jsonata_states` hold
-//! what each query language does differently.
+//! that produced a result ends, Catch). `simple_states` runs each state type, `jsonata_io`
+//! holds what JSONata states read and write differently, and `pipeline` a state's input and
+//! output processing.
 
 use crate::clock::BoxFuture;
 use crate::engine::{Evaluation, Exec, Failure, Frame, PAYLOAD_LIMIT};
