@@ -54,7 +54,7 @@ impl DataDir {
         // rival's, either whole), and one found with imagegen's sub-directories in it has one.
         let marker = root.join(MARKER_FILE);
         if is_empty(&root)? {
-            create_marker(&root, &marker)?;
+            create_marker(&marker)?;
         }
         if marker.exists() {
             check_marker(&marker)?;
@@ -108,7 +108,10 @@ fn is_empty(dir: &Path) -> Result<bool, LocalError> {
     for entry in entries {
         let entry = entry.map_err(LocalError::io("listing", dir))?;
         let name = entry.file_name();
-        if !name.to_str().is_some_and(|n| n.starts_with(MARKER_DRAFT)) {
+        if !name
+            .to_str()
+            .is_some_and(|n| crate::files::is_draft_of(n, MARKER_FILE))
+        {
             return Ok(false);
         }
     }
@@ -147,12 +150,8 @@ fn check_marker(path: &Path) -> Result<(), LocalError> {
     Ok(())
 }
 
-/// The name prefix of a marker being written, before it is linked into place.
-const MARKER_DRAFT: &str = ".imagegen-data.json.draft-";
-
-/// Write the marker as a draft, then hard-link it to `marker`: the link appears with the whole file
-/// or fails because a rival's marker is there already (fine: it is checked next).
-fn create_marker(root: &Path, marker: &Path) -> Result<(), LocalError> {
+/// Create the marker whole; a rival's marker already there is fine (it is checked next).
+fn create_marker(marker: &Path) -> Result<(), LocalError> {
     let contents = Marker {
         format: FORMAT_NAME.to_owned(),
         version: FORMAT_VERSION,
@@ -162,13 +161,5 @@ fn create_marker(root: &Path, marker: &Path) -> Result<(), LocalError> {
         detail: e.to_string(),
     })?;
     text.push(b'\n');
-    let draft = root.join(format!("{MARKER_DRAFT}{}", crate::ids::new_id()));
-    std::fs::write(&draft, text).map_err(LocalError::io("writing", &draft))?;
-    let linked = std::fs::hard_link(&draft, marker);
-    let _ = std::fs::remove_file(&draft);
-    match linked {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(LocalError::io("creating", marker)(e)),
-    }
+    crate::files::create_new(marker, &text).map(drop)
 }

@@ -49,6 +49,7 @@ pub mod datadir;
 pub mod dynamodb;
 pub mod error;
 pub mod eventbridge;
+mod files;
 mod ids;
 mod local;
 pub mod lock;

@@ -13,7 +13,7 @@ use imagegen_core::display::escape_controls;
 use super::names;
 use super::record::ExecutionRecord;
 use crate::error::LocalError;
-use crate::ids::new_id;
+use crate::files;
 
 /// A file in the executions directory that could not be read as an execution record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,28 +63,13 @@ impl ExecutionStore {
     /// Claim `record.name` and write it; `Ok(false)` if an execution of that name exists already.
     pub fn create(&self, record: &ExecutionRecord) -> Result<bool, LocalError> {
         let path = self.path_of(&record.name)?;
-        let draft = self.draft(&record.name);
-        std::fs::write(&draft, to_json(record, &path)?)
-            .map_err(LocalError::io("writing", &draft))?;
-        let linked = std::fs::hard_link(&draft, &path);
-        let _ = std::fs::remove_file(&draft);
-        match linked {
-            Ok(()) => Ok(true),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
-            Err(e) => Err(LocalError::io("creating", &path)(e)),
-        }
+        files::create_new(&path, &to_json(record, &path)?)
     }
 
-    /// Replace an execution's file (atomically: write aside, then rename).
+    /// Replace an execution's file (whole: readers see the old record or the new one).
     pub fn save(&self, record: &ExecutionRecord) -> Result<(), LocalError> {
         let path = self.path_of(&record.name)?;
-        let draft = self.draft(&record.name);
-        std::fs::write(&draft, to_json(record, &path)?)
-            .map_err(LocalError::io("writing", &draft))?;
-        std::fs::rename(&draft, &path).map_err(|e| {
-            let _ = std::fs::remove_file(&draft);
-            LocalError::io("replacing", &path)(e)
-        })
+        files::replace(&path, &to_json(record, &path)?)
     }
 
     /// One execution by name (`None` if there is none; an error for a name that cannot be one).
@@ -126,11 +111,6 @@ impl ExecutionStore {
         });
         listing.unreadable.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(listing)
-    }
-
-    /// A unique file name beside the records, hidden from [`Self::list`].
-    fn draft(&self, name: &str) -> PathBuf {
-        self.dir.join(format!(".{name}.{}.draft", new_id()))
     }
 }
 

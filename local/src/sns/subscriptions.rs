@@ -107,7 +107,7 @@ impl Subscriptions {
         Ok(true)
     }
 
-    /// Whole files only: written aside, then renamed into place.
+    /// Whole files only (see [`crate::files`]).
     fn write(&self, all: &[Subscription]) -> Result<(), LocalError> {
         let mut text = serde_json::to_vec_pretty(all).map_err(|e| LocalError::CorruptOutbox {
             path: self.path.clone(),
@@ -115,14 +115,7 @@ impl Subscriptions {
             detail: e.to_string(),
         })?;
         text.push(b'\n');
-        let draft = self
-            .path
-            .with_file_name(format!(".{SUBSCRIPTIONS_FILE}.{}.draft", new_id()));
-        std::fs::write(&draft, text).map_err(LocalError::io("writing", &draft))?;
-        std::fs::rename(&draft, &self.path).map_err(|e| {
-            let _ = std::fs::remove_file(&draft);
-            LocalError::io("replacing", &self.path)(e)
-        })
+        crate::files::replace(&self.path, &text)
     }
 }
 

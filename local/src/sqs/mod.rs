@@ -21,7 +21,6 @@ use tokio::sync::Notify;
 
 use crate::config::ACCOUNT_ID;
 use crate::error::LocalError;
-use crate::ids::new_id;
 use crate::transport::{LocalRequest, LocalResponse, LocalService};
 pub use queue::{Counts, Message, QueueSettings, Redrive};
 use queue::{InvalidReceipt, Queue};
@@ -277,19 +276,14 @@ impl SqsService {
         self.queues.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Write the queue's file: aside, then renamed over the old one.
+    /// Write the queue's file whole, over the old one.
     fn save(&self, queue: &Queue) -> Result<(), LocalError> {
         let path = self.dir.join(format!("{}.json", queue.name));
-        let draft = self.dir.join(format!(".{}.{}.draft", queue.name, new_id()));
         let text = serde_json::to_vec_pretty(queue).map_err(|e| LocalError::CorruptQueue {
             path: path.clone(),
             detail: e.to_string(),
         })?;
-        std::fs::write(&draft, text).map_err(LocalError::io("writing", &draft))?;
-        std::fs::rename(&draft, &path).map_err(|e| {
-            let _ = std::fs::remove_file(&draft);
-            LocalError::io("replacing", &path)(e)
-        })
+        crate::files::replace(&path, &text)
     }
 
     /// The directory the queues are kept in.
@@ -348,6 +342,7 @@ pub fn now_ms() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::new_id;
 
     fn dir(label: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("imagegen-sqs-{label}-{}", new_id()));

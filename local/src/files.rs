@@ -1,0 +1,89 @@
+//! Whole-file writes for the data directory: a reader (this process or another) sees the old file
+//! or the new one, never half of either.
+//!
+//! Both writes go through a draft beside the target, a hidden name that listings skip: `replace`
+//! renames it over the target, `create_new` hard-links it to a name nobody holds yet.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::LocalError;
+use crate::ids::new_id;
+
+/// Put `bytes` at `path`, replacing what was there in one step (write aside, then rename).
+pub(crate) fn replace(path: &Path, bytes: &[u8]) -> Result<(), LocalError> {
+    let draft = draft_of(path);
+    std::fs::write(&draft, bytes).map_err(LocalError::io("writing", &draft))?;
+    std::fs::rename(&draft, path).map_err(|e| {
+        let _ = std::fs::remove_file(&draft);
+        LocalError::io("replacing", path)(e)
+    })
+}
+
+/// Put `bytes` at `path` unless something is there already: `Ok(false)` then, and nothing changes.
+/// The link appears with the whole file, so a rival writer either wins or sees this one's.
+pub(crate) fn create_new(path: &Path, bytes: &[u8]) -> Result<bool, LocalError> {
+    let draft = draft_of(path);
+    std::fs::write(&draft, bytes).map_err(LocalError::io("writing", &draft))?;
+    let linked = std::fs::hard_link(&draft, path);
+    let _ = std::fs::remove_file(&draft);
+    match linked {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(LocalError::io("creating", path)(e)),
+    }
+}
+
+/// Whether the directory entry `entry` is a draft of a file named `file_name`.
+pub(crate) fn is_draft_of(entry: &str, file_name: &str) -> bool {
+    entry
+        .strip_prefix('.')
+        .and_then(|rest| rest.strip_prefix(file_name))
+        .is_some_and(|rest| rest.starts_with(DRAFT_INFIX))
+}
+
+const DRAFT_INFIX: &str = ".draft-";
+
+/// A unique hidden name beside `path`: `.<file name>.draft-<id>`.
+fn draft_of(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}{DRAFT_INFIX}{}", new_id()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("imagegen-files-{}", new_id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn create_new_refuses_a_taken_name_and_replace_overwrites() {
+        let dir = scratch();
+        let path = dir.join("a.json");
+        assert!(create_new(&path, b"one").unwrap());
+        assert!(!create_new(&path, b"two").unwrap());
+        assert_eq!(std::fs::read(&path).unwrap(), b"one");
+        replace(&path, b"three").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"three");
+        // No drafts are left behind.
+        let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+        assert_eq!(left.len(), 1);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn drafts_are_hidden_and_named_after_their_file() {
+        let draft = draft_of(Path::new("/d/imagegen-data.json"));
+        let name = draft.file_name().unwrap().to_str().unwrap();
+        assert!(name.starts_with('.'), "{name}");
+        assert!(is_draft_of(name, "imagegen-data.json"), "{name}");
+        assert!(!is_draft_of(name, "imagegen-data"), "{name}");
+        assert!(!is_draft_of("imagegen-data.json", "imagegen-data.json"));
+    }
+}
