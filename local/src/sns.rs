@@ -17,7 +17,7 @@ use crate::config::{ClientOptions, credentials};
 use crate::error::LocalError;
 use crate::ids::new_id;
 use crate::outbox::Outbox;
-use crate::server::protocol::xml_escape;
+use crate::server::protocol::{Protocol, xml_escape};
 use crate::transport::{InProcessClient, LocalRequest, LocalResponse, LocalService};
 use subscriptions::Subscriptions;
 
@@ -213,25 +213,16 @@ impl LocalService for SnsService {
                         "<{action}Response xmlns=\"{XMLNS}\">{result}{metadata}</{action}Response>"
                     ),
                 )
+                .with_header("x-amzn-requestid", request_id)
             }
-            (Err(e), _) => error_response(&e, &request_id),
-            (Ok(_), None) => error_response(&SnsError::invalid("no Action"), &request_id),
+            (Err(e), _) => error_response(&e, request_id),
+            (Ok(_), None) => error_response(&SnsError::invalid("no Action"), request_id),
         }
-        .with_header("x-amzn-requestid", request_id)
     }
 }
 
-fn error_response(e: &SnsError, request_id: &str) -> LocalResponse {
-    LocalResponse::new(
-        e.status,
-        "text/xml",
-        format!(
-            "<ErrorResponse xmlns=\"{XMLNS}\"><Error><Type>Sender</Type><Code>{}</Code>\
-             <Message>{}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>",
-            e.code,
-            xml_escape(&e.message)
-        ),
-    )
+fn error_response(e: &SnsError, request_id: String) -> LocalResponse {
+    Protocol::Query { xmlns: XMLNS }.error_with_id(e.status, e.code, &e.message, request_id)
 }
 
 /// Decode an `application/x-www-form-urlencoded` body.

@@ -27,7 +27,17 @@ pub enum Protocol {
 impl Protocol {
     /// An error response with `status`, `code` and `message`.
     pub fn error(self, status: u16, code: &str, message: &str) -> LocalResponse {
-        let request_id = new_id();
+        self.error_with_id(status, code, message, new_id())
+    }
+
+    /// An error response for a request that already has its id (a service's own refusal).
+    pub fn error_with_id(
+        self,
+        status: u16,
+        code: &str,
+        message: &str,
+        request_id: String,
+    ) -> LocalResponse {
         match self {
             Self::Json => LocalResponse::new(
                 status,

@@ -69,9 +69,7 @@ pub struct Router {
     /// By SigV4 service name (`states`, `sns`, ...).
     services: BTreeMap<String, Served>,
     s3: Option<S3Route>,
-    /// Unsigned, by path prefix (`/console/`).
-    paths: Vec<(String, Arc<dyn Endpoint>)>,
-    /// Unsigned pages that may stream their answers, by path prefix.
+    /// Unsigned pages (`/console/`), which may stream their answers, by path prefix.
     pages: Vec<(String, Arc<dyn Page>)>,
     /// Path prefixes of signed services (an API's routes): unsigned requests there are refused in
     /// that service's protocol.
@@ -107,12 +105,6 @@ impl Router {
         self
     }
 
-    /// Answer unsigned requests whose path starts with `prefix` (e.g. `/console/`).
-    pub fn with_path(mut self, prefix: &str, endpoint: Arc<dyn Endpoint>) -> Self {
-        self.paths.push((prefix.to_owned(), endpoint));
-        self
-    }
-
     /// Answer unsigned requests whose path starts with `prefix` with `page`, whose answers may be
     /// streams (server-sent events).
     pub fn with_page(mut self, prefix: &str, page: Arc<dyn Page>) -> Self {
@@ -142,17 +134,6 @@ impl Router {
     /// Answer one request.
     pub async fn handle(&self, request: Request<Incoming>) -> Response<Body> {
         let path = request.uri().path().to_owned();
-        if let Some((_, endpoint)) = self
-            .paths
-            .iter()
-            .find(|(p, _)| path.starts_with(p.as_str()))
-        {
-            return match read(request, MAX_API_BODY_BYTES).await {
-                Ok(local) => into_http(endpoint.call(local).await),
-                Err(ReadError::TooLarge) => into_http(Protocol::Json.too_large(MAX_API_BODY_BYTES)),
-                Err(ReadError::Broken) => into_http(broken()),
-            };
-        }
         if let Some((_, page)) = self
             .pages
             .iter()
