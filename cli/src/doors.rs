@@ -55,7 +55,7 @@ pub fn rest_api(pipeline: &LocalPipeline) -> Result<RestApi, CliError> {
     let config = http_api::Config::from_env(pipeline.function_env())?;
     let sfn = pipeline.sfn_client().clone();
     let ports = http_api::Ports {
-        starter: SfnStarter::new(sfn.clone(), config.state_machine_arn.clone()),
+        starter: SfnStarter::new(sfn.clone(), config.state_machine_arn.as_str()),
         describer: SfnDescriber::new(sfn),
         store: S3Store::new(pipeline.s3_client().clone()),
     };

@@ -5,12 +5,14 @@ use std::time::Duration;
 use imagegen_core::config::{ConfigError, Env, required, vars};
 use validate_prompt::Rules;
 
+use crate::ids::StateMachineArn;
+
 /// The HTTP API's settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// `STATE_MACHINE_ARN` (required): the pipeline a request starts, and whose executions the
     /// status answers describe.
-    pub state_machine_arn: String,
+    pub state_machine_arn: StateMachineArn,
     /// `OUTPUT_BUCKET` (required): where the manifests, images and thumbnails are.
     pub output_bucket: String,
     /// ValidatePrompt's rules (`DEFAULT_MODEL_ID`, `ALLOWED_MODEL_IDS`, `BLOCKLIST`, and
@@ -22,14 +24,14 @@ pub struct Config {
 
 impl Config {
     pub fn from_env(env: &impl Env) -> Result<Self, ConfigError> {
-        let state_machine_arn = required(env, vars::STATE_MACHINE_ARN)?;
+        let arn = required(env, vars::STATE_MACHINE_ARN)?;
         // Status answers name executions of this state machine from their ids.
-        if crate::ids::execution_arn(&state_machine_arn, "x").is_none() {
-            return Err(ConfigError(format!(
-                "{}={state_machine_arn:?} is not a state machine ARN (arn:aws:states:REGION:ACCOUNT:stateMachine:NAME)",
+        let state_machine_arn = StateMachineArn::parse(&arn).ok_or_else(|| {
+            ConfigError(format!(
+                "{}={arn:?} is not a state machine ARN (arn:aws:states:REGION:ACCOUNT:stateMachine:NAME)",
                 vars::STATE_MACHINE_ARN
-            )));
-        }
+            ))
+        })?;
         Ok(Self {
             state_machine_arn,
             output_bucket: required(env, vars::OUTPUT_BUCKET)?,

@@ -20,23 +20,45 @@ pub fn execution_name(request_id: &str) -> Option<&str> {
     (self::request_id(name) == request_id).then_some(name)
 }
 
-/// The ARN of execution `name` of the state machine `state_machine_arn`
-/// (`arn:aws:states:r:a:stateMachine:M` -> `arn:aws:states:r:a:execution:M:name`).
-pub fn execution_arn(state_machine_arn: &str, name: &str) -> Option<String> {
-    let parts: Vec<&str> = state_machine_arn.splitn(7, ':').collect();
-    match parts.as_slice() {
-        [
-            "arn",
-            partition,
-            "states",
-            region,
-            account,
-            "stateMachine",
-            machine,
-        ] if !machine.is_empty() && !machine.contains(':') => Some(format!(
-            "arn:{partition}:states:{region}:{account}:execution:{machine}:{name}"
-        )),
-        _ => None,
+/// A state machine's ARN, checked once (at start-up) so that its executions' ARNs can be named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateMachineArn {
+    arn: String,
+    /// `arn:aws:states:r:a:execution:M:`, to which an execution's name is appended.
+    executions: String,
+}
+
+impl StateMachineArn {
+    /// `arn:aws:states:REGION:ACCOUNT:stateMachine:NAME`, or `None` for anything else.
+    pub fn parse(arn: &str) -> Option<Self> {
+        let parts: Vec<&str> = arn.splitn(7, ':').collect();
+        match parts.as_slice() {
+            [
+                "arn",
+                partition,
+                "states",
+                region,
+                account,
+                "stateMachine",
+                machine,
+            ] if !machine.is_empty() && !machine.contains(':') => Some(Self {
+                arn: arn.to_owned(),
+                executions: format!(
+                    "arn:{partition}:states:{region}:{account}:execution:{machine}:"
+                ),
+            }),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.arn
+    }
+
+    /// The ARN of this state machine's execution `name`
+    /// (`arn:aws:states:r:a:stateMachine:M` -> `arn:aws:states:r:a:execution:M:name`).
+    pub fn execution(&self, name: &str) -> String {
+        format!("{}{name}", self.executions)
     }
 }
 
@@ -63,17 +85,26 @@ mod tests {
 
     #[test]
     fn execution_arns_of_the_state_machine() {
+        let machine =
+            StateMachineArn::parse("arn:aws:states:us-east-1:123:stateMachine:Pipeline").unwrap();
         assert_eq!(
-            execution_arn(
-                "arn:aws:states:us-east-1:123:stateMachine:Pipeline",
-                "api-1"
-            )
-            .as_deref(),
-            Some("arn:aws:states:us-east-1:123:execution:Pipeline:api-1")
+            machine.as_str(),
+            "arn:aws:states:us-east-1:123:stateMachine:Pipeline"
         );
-        assert_eq!(execution_arn("arn:aws:sns:us-east-1:123:topic", "x"), None);
         assert_eq!(
-            execution_arn("arn:aws:states:us-east-1:123:stateMachine:", "x"),
+            machine.execution("api-1"),
+            "arn:aws:states:us-east-1:123:execution:Pipeline:api-1"
+        );
+        assert_eq!(
+            StateMachineArn::parse("arn:aws:sns:us-east-1:123:topic"),
+            None
+        );
+        assert_eq!(
+            StateMachineArn::parse("arn:aws:states:us-east-1:123:stateMachine:"),
+            None
+        );
+        assert_eq!(
+            StateMachineArn::parse("arn:aws:states:us-east-1:123:stateMachine:M:v1"),
             None
         );
     }

@@ -12,7 +12,7 @@ async fn main() -> Result<(), imagegen_lambda::Error> {
             let sdk = load_sdk_config().await;
             let sfn = aws_sdk_sfn::Client::new(&sdk);
             let ports = Ports {
-                starter: SfnStarter::new(sfn.clone(), config.state_machine_arn.clone()),
+                starter: SfnStarter::new(sfn.clone(), config.state_machine_arn.as_str()),
                 describer: SfnDescriber::new(sfn),
                 store: S3Store::new(aws_sdk_s3::Client::new(&sdk)),
             };

@@ -74,12 +74,7 @@ pub async fn generate<St: ExecutionStarter, D: ExecutionDescriber>(
             format!("{}.", capitalised(&e.to_string())),
         );
     }
-    let Some(arn) = ids::execution_arn(&config.state_machine_arn, &name) else {
-        return reply::message(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "The API is misconfigured: STATE_MACHINE_ARN is not a state machine ARN.",
-        );
-    };
+    let arn = config.state_machine_arn.execution(&name);
     let request_id = ids::request_id(&name);
     let started = |execution_arn: String| Started {
         status_url: format!(

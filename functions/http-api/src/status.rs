@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use imagegen_core::error::{EXECUTION_ABORTED, EXECUTION_TIMED_OUT, cause_message};
+use imagegen_core::error::{cause_message, default_error_of_status};
 use imagegen_core::keys;
 use imagegen_core::ports::{
     DescribeError, DescribedExecution, ExecutionDescriber, ObjectStore, StoreError,
@@ -52,8 +52,8 @@ pub async fn status<D: ExecutionDescriber, S: ObjectStore>(
             ),
         )
     };
-    let Some(arn) = ids::execution_name(request_id)
-        .and_then(|name| ids::execution_arn(&config.state_machine_arn, name))
+    let Some(arn) =
+        ids::execution_name(request_id).map(|name| config.state_machine_arn.execution(name))
     else {
         return not_found();
     };
@@ -130,19 +130,16 @@ async fn described_by<D: ExecutionDescriber>(
 
 /// The error name and the reason of an execution that ended without success.
 fn failure(status: &str, described: &DescribedExecution) -> (String, String) {
-    let (default_error, default_reason) = match status {
-        "TIMED_OUT" => (EXECUTION_TIMED_OUT, "the execution ran out of time"),
-        "ABORTED" => (
-            EXECUTION_ABORTED,
-            "the execution was stopped before it ended",
-        ),
-        _ => ("UnknownError", "the execution failed without saying why"),
+    let default_reason = match status {
+        "TIMED_OUT" => "the execution ran out of time",
+        "ABORTED" => "the execution was stopped before it ended",
+        _ => "the execution failed without saying why",
     };
     let error = described
         .error
         .clone()
         .filter(|e| !e.trim().is_empty())
-        .unwrap_or_else(|| default_error.to_owned());
+        .unwrap_or_else(|| default_error_of_status(status).to_owned());
     let reason = described
         .cause
         .as_deref()

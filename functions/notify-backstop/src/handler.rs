@@ -1,10 +1,10 @@
 //! The Lambda handler.
 
 use imagegen_core::PipelineError;
-use imagegen_core::error::{EXECUTION_ABORTED, EXECUTION_TIMED_OUT};
+use imagegen_core::error::default_error_of_status;
 use imagegen_core::limits::PAYLOAD_LIMIT_BYTES;
 use imagegen_core::ports::{ExecutionDescriber, Notifier, ObjectStore};
-use notify_user::failure::{Ended, Failure, UNKNOWN_ERROR};
+use notify_user::failure::{Ended, Failure};
 use notify_user::once::{Ledger, Sender, Sent};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -103,10 +103,11 @@ async fn complete<D: ExecutionDescriber>(change: &mut StatusChange, describer: &
 
 /// The failure as the email tells it, from the status, error, cause and input.
 pub fn failure_of(change: &StatusChange) -> Failure {
-    let (default_error, ended) = match change.status.as_str() {
-        "TIMED_OUT" => (EXECUTION_TIMED_OUT, Some(Ended::TimedOut)),
-        "ABORTED" => (EXECUTION_ABORTED, Some(Ended::Aborted)),
-        _ => (UNKNOWN_ERROR, None),
+    let default_error = default_error_of_status(&change.status);
+    let ended = match change.status.as_str() {
+        "TIMED_OUT" => Some(Ended::TimedOut),
+        "ABORTED" => Some(Ended::Aborted),
+        _ => None,
     };
     let input = change
         .input

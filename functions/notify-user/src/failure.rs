@@ -16,8 +16,7 @@ use serde_json::Value;
 use crate::subject::{SUBJECT_MAX, ascii_line, truncate_ascii};
 use crate::text::{cap_chars, s3_uri};
 
-/// The error name used when the state carries none.
-pub const UNKNOWN_ERROR: &str = "UnknownError";
+pub use imagegen_core::error::UNKNOWN_ERROR;
 /// Longest message or prompt quoted in the email, in characters.
 pub const MAX_QUOTED_CHARS: usize = 2000;
 

@@ -77,6 +77,19 @@ pub const EXECUTION_ABORTED: &str = "ExecutionAborted";
 /// The error named for an execution that ran out of time (`TIMED_OUT`) without an error of its own.
 pub const EXECUTION_TIMED_OUT: &str = "ExecutionTimedOut";
 
+/// The error named for a failure that carries no error name at all.
+pub const UNKNOWN_ERROR: &str = "UnknownError";
+
+/// The error to name for an execution that ended with `status` (`FAILED`, `TIMED_OUT`, `ABORTED`)
+/// when neither its history nor its state gives one.
+pub fn default_error_of_status(status: &str) -> &'static str {
+    match status {
+        "TIMED_OUT" => EXECUTION_TIMED_OUT,
+        "ABORTED" => EXECUTION_ABORTED,
+        _ => UNKNOWN_ERROR,
+    }
+}
+
 /// Step Functions' own name for a state whose data went over the payload limit (no `Catch` can
 /// handle it: the execution fails at once).
 pub const STATES_DATA_LIMIT_EXCEEDED: &str = "States.DataLimitExceeded";
@@ -161,6 +174,13 @@ pub fn cause_message(cause: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_ended_execution_without_an_error_is_named_by_its_status() {
+        assert_eq!(default_error_of_status("TIMED_OUT"), EXECUTION_TIMED_OUT);
+        assert_eq!(default_error_of_status("ABORTED"), EXECUTION_ABORTED);
+        assert_eq!(default_error_of_status("FAILED"), UNKNOWN_ERROR);
+    }
 
     #[test]
     fn names_round_trip_and_are_unique() {
