@@ -13,7 +13,9 @@ use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, si
 use aws_sigv4::sign::v4;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 
@@ -36,12 +38,16 @@ impl Answer {
     }
 }
 
+type HttpClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
 /// Signs requests with the caller's credentials and sends them to one API.
 #[derive(Debug)]
 pub struct Api {
     base: String,
     region: String,
     credentials: aws_credential_types::Credentials,
+    /// Built at the first request and kept, so `post --wait` polls over one connection pool.
+    client: tokio::sync::OnceCell<HttpClient>,
 }
 
 impl Api {
@@ -76,6 +82,7 @@ impl Api {
             base: base_url.trim_end_matches('/').to_owned(),
             region: region.to_owned(),
             credentials,
+            client: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -112,13 +119,18 @@ impl Api {
             .body(Full::new(Bytes::from(body.clone())))
             .map_err(|e| failed(&e))?;
         self.sign(&mut request, &body).map_err(|e| failed(&e))?;
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()
-            .map_err(|e| failed(&e))?
-            .https_or_http()
-            .enable_http1()
-            .build();
-        let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build(https);
+        let client = self
+            .client
+            .get_or_try_init(|| async {
+                let https = hyper_rustls::HttpsConnectorBuilder::new()
+                    .with_native_roots()
+                    .map_err(|e| failed(&e))?
+                    .https_or_http()
+                    .enable_http1()
+                    .build();
+                Ok::<_, CliError>(Client::builder(TokioExecutor::new()).build(https))
+            })
+            .await?;
         let response = client.request(request).await.map_err(|e| failed(&e))?;
         let status = response.status().as_u16();
         let bytes = response

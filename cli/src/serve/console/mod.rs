@@ -66,6 +66,22 @@ pub struct Console {
     /// The S3 endpoint that links name (images are loaded from it).
     endpoint: String,
     closing: Arc<watch::Sender<bool>>,
+    /// Read at the first page that needs it and kept: a local state machine never changes while
+    /// `serve` runs, so neither does its graph's layout.
+    machine: Arc<tokio::sync::OnceCell<Machine>>,
+}
+
+/// The state machine's definition, as DescribeStateMachine gave it, and its laid-out graph.
+#[derive(Debug)]
+struct Machine {
+    definition: String,
+    graph: Result<Graph, String>,
+}
+
+impl Machine {
+    fn graph(&self) -> Result<&Graph, &str> {
+        self.graph.as_ref().map_err(String::as_str)
+    }
 }
 
 impl Console {
@@ -79,6 +95,7 @@ impl Console {
             store,
             endpoint: endpoint.to_owned(),
             closing: Arc::new(watch::channel(false).0),
+            machine: Arc::default(),
         }
     }
 
@@ -222,12 +239,13 @@ impl Console {
         let made = Made::of(&record);
         let links = self.links(&made).await;
         let messages = self.pipeline.aws().list_messages().unwrap_or_default();
+        let machine = self.machine_facts().await;
         let view = pages::execution::View {
             record: &record,
-            graph: self
-                .definition()
-                .await
-                .and_then(|d| Graph::from_definition(&d)),
+            graph: machine
+                .as_ref()
+                .map_err(String::as_str)
+                .and_then(|m| m.graph()),
             made: &made,
             links: &links,
             email: email_for(&messages, &record.name),
@@ -265,17 +283,23 @@ impl Console {
         links
     }
 
-    /// The state machine's definition, as DescribeStateMachine gives it.
-    async fn definition(&self) -> Result<String, String> {
-        let described = self
-            .pipeline
-            .sfn_client()
-            .describe_state_machine()
-            .state_machine_arn(self.pipeline.state_machine_arn())
-            .send()
+    /// The state machine, described once (a failed DescribeStateMachine is asked again next time).
+    async fn machine_facts(&self) -> Result<&Machine, String> {
+        self.machine
+            .get_or_try_init(|| async {
+                let described = self
+                    .pipeline
+                    .sfn_client()
+                    .describe_state_machine()
+                    .state_machine_arn(self.pipeline.state_machine_arn())
+                    .send()
+                    .await
+                    .map_err(|e| imagegen_aws::error_text(&e))?;
+                let definition = described.definition().to_owned();
+                let graph = Graph::from_definition(&definition);
+                Ok(Machine { definition, graph })
+            })
             .await
-            .map_err(|e| imagegen_aws::error_text(&e))?;
-        Ok(described.definition().to_owned())
     }
 
     fn execution_events(
@@ -516,15 +540,16 @@ impl Console {
     }
 
     async fn machine(&self) -> LocalResponse {
-        match self.definition().await {
-            Ok(definition) => self.html(
+        match self.machine_facts().await {
+            Ok(machine) => self.html(
                 200,
                 Kind::StateMachine,
                 "State machine",
                 &pages::machine::render(
                     STATE_MACHINE_NAME,
                     self.pipeline.state_machine_arn(),
-                    &definition,
+                    &machine.definition,
+                    machine.graph(),
                 ),
             ),
             Err(e) => self.problem(&e),

@@ -24,7 +24,7 @@ use crate::serve::console::svg;
 pub struct View<'a> {
     pub record: &'a ExecutionRecord,
     /// The state machine's graph, or why it could not be drawn.
-    pub graph: Result<Graph, String>,
+    pub graph: Result<&'a Graph, &'a str>,
     pub made: &'a Made,
     /// Presigned GET URLs by object key (through the local S3 endpoint).
     pub links: &'a BTreeMap<String, String>,

@@ -7,18 +7,18 @@ use crate::serve::console::graph::Graph;
 use crate::serve::console::html::{esc, pretty_json};
 use crate::serve::console::svg;
 
-/// The page's `main`.
-pub fn render(name: &str, arn: &str, definition: &str) -> String {
+/// The page's `main`: the graph (or why it cannot be drawn) and the definition it was drawn from.
+pub fn render(name: &str, arn: &str, definition: &str, graph: Result<&Graph, &str>) -> String {
     let mut out = format!(
         r#"<h1>State machine <span class="name">{}</span></h1><dl class="facts"><div class="wide"><dt>ARN</dt><dd><code>{}</code></dd></div></dl>"#,
         esc(name),
         esc(arn)
     );
     out.push_str(r#"<section class="card"><h2>Graph</h2><div class="graph-wrap">"#);
-    match Graph::from_definition(definition) {
-        Ok(graph) => out.push_str(&svg::render(&graph, &BTreeMap::new())),
+    match graph {
+        Ok(graph) => out.push_str(&svg::render(graph, &BTreeMap::new())),
         Err(why) => {
-            let _ = write!(out, r#"<p class="error">{}</p>"#, esc(&why));
+            let _ = write!(out, r#"<p class="error">{}</p>"#, esc(why));
         }
     }
     let _ = write!(

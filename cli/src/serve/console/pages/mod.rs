@@ -79,9 +79,10 @@ mod tests {
             format!("http://127.0.0.1:1/b/\"{HOSTILE}"),
         )]);
         let message = message();
+        let graph = Graph::from_definition(crate::pipeline::DEFINITION).unwrap();
         let execution = execution::render(&execution::View {
             record: &record,
-            graph: Graph::from_definition(crate::pipeline::DEFINITION),
+            graph: Ok(&graph),
             made: &made,
             links: &links,
             email: Some(&message),
@@ -108,6 +109,13 @@ mod tests {
             r#"{{"StartAt":"{0}","States":{{"{0}":{{"Type":"Succeed"}}}}}}"#,
             HOSTILE.replace('"', "\\\"")
         );
-        assert_escaped(&machine::render(HOSTILE, HOSTILE, &hostile_machine));
+        let hostile_graph = Graph::from_definition(&hostile_machine).unwrap();
+        assert_escaped(&machine::render(
+            HOSTILE,
+            HOSTILE,
+            &hostile_machine,
+            Ok(&hostile_graph),
+        ));
+        assert_escaped(&machine::render(HOSTILE, HOSTILE, "{}", Err(HOSTILE)));
     }
 }
