@@ -10,7 +10,7 @@ for dir in functions/*/; do FUNCTIONS+=("$(basename "$dir")"); done
 bash scripts/install-tools.sh lambda
 args=()
 for f in "${FUNCTIONS[@]}"; do args+=(--package "$f"); done
-cargo lambda build --release --arm64 --output-format zip "${args[@]}"
+cargo lambda build --release --arm64 --output-format zip --locked "${args[@]}"
 
 printf '\n%-22s %12s %12s\n' function "zip (bytes)" "binary (bytes)"
 for f in "${FUNCTIONS[@]}"; do

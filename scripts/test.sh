@@ -31,8 +31,10 @@ step "cargo test (unit, handler, end-to-end, ASL conformance)"
 cargo test --workspace --locked
 
 step "console in headless Chromium (playwright-core, Debian's chromium)"
-# The binary the browser test serves (cargo test built it; this only makes sure).
-cargo build -p imagegen-cli --locked
+# The binary the browser test serves: `cargo test` built target/debug/imagegen for the CLI's
+# integration tests. (`cargo build` would build it again: without the dev-dependencies' features,
+# half the dependency graph differs.) This is a no-op that only makes sure.
+cargo test --workspace --locked --no-run --quiet
 (cd cli/tests/console && npm ci --no-audit --no-fund && npm test)
 
 if [[ "${IMAGEGEN_SKIP_LAMBDA_BUILD:-0}" != 1 ]]; then
