@@ -1,7 +1,11 @@
 //! What every local client shares: region, credentials, retry policy and endpoints.
 
+use aws_smithy_runtime_api::client::http::HttpClient;
 use aws_smithy_runtime_api::client::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_smithy_types::retry::RetryConfig;
+use aws_types::SdkConfig;
+use aws_types::region::Region;
+use aws_types::sdk_config::SharedCredentialsProvider;
 
 /// The account id in local ARNs.
 pub const ACCOUNT_ID: &str = "000000000000";
@@ -53,4 +57,18 @@ pub fn credentials() -> aws_sdk_s3::config::Credentials {
 /// is busy with other executions, as in a burst of a thousand, where it failed prompt reads.
 pub fn stalled_stream_protection() -> StalledStreamProtectionConfig {
     StalledStreamProtectionConfig::disabled()
+}
+
+/// What every in-process client shares: the region, the local credentials, the retry policy and
+/// stalled-stream protection of `options`, with `http` (the stand-in that answers) as the transport.
+/// Each service's client is made from it (`aws_sdk_x::Client::new(&config)`).
+pub fn sdk_config(options: &ClientOptions, http: impl HttpClient + 'static) -> SdkConfig {
+    SdkConfig::builder()
+        .behavior_version(aws_smithy_runtime_api::client::behavior_version::BehaviorVersion::latest())
+        .region(Region::new(options.region.clone()))
+        .credentials_provider(SharedCredentialsProvider::new(credentials()))
+        .retry_config(options.retry.clone())
+        .stalled_stream_protection(stalled_stream_protection())
+        .http_client(http)
+        .build()
 }

@@ -10,10 +10,9 @@ pub mod subscriptions;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, RwLock};
 
-use aws_sdk_sns::config::{BehaviorVersion, Region};
 use percent_encoding::percent_decode_str;
 
-use crate::config::{ClientOptions, credentials};
+use crate::config::ClientOptions;
 use crate::error::LocalError;
 use crate::ids::new_id;
 use crate::outbox::Outbox;
@@ -355,15 +354,7 @@ fn check_attribute_name(name: &str) -> Result<(), SnsError> {
 
 /// An `aws_sdk_sns::Client` answered by `service`, in process.
 pub fn sns_client(service: Arc<SnsService>, options: &ClientOptions) -> aws_sdk_sns::Client {
-    let config = aws_sdk_sns::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(options.region.clone()))
-        .credentials_provider(credentials())
-        .retry_config(options.retry.clone())
-        .stalled_stream_protection(crate::config::stalled_stream_protection())
-        .http_client(InProcessClient::new(service))
-        .build();
-    aws_sdk_sns::Client::from_conf(config)
+    aws_sdk_sns::Client::new(&crate::config::sdk_config(options, InProcessClient::new(service)))
 }
 
 /// The ARN of a topic named `name` in the local account and `region`.

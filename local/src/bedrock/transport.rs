@@ -3,12 +3,11 @@
 
 use std::sync::Arc;
 
-use aws_sdk_bedrockruntime::config::{BehaviorVersion, Region};
 use percent_encoding::percent_decode_str;
 use serde_json::json;
 
 use super::{FakeModel, ModelError};
-use crate::config::{ClientOptions, credentials};
+use crate::config::ClientOptions;
 use crate::ids::new_id;
 use crate::transport::{InProcessClient, LocalRequest, LocalResponse, LocalService};
 
@@ -90,13 +89,5 @@ pub fn bedrock_client(
     model: Arc<FakeModel>,
     options: &ClientOptions,
 ) -> aws_sdk_bedrockruntime::Client {
-    let config = aws_sdk_bedrockruntime::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(options.region.clone()))
-        .credentials_provider(credentials())
-        .retry_config(options.retry.clone())
-        .stalled_stream_protection(crate::config::stalled_stream_protection())
-        .http_client(InProcessClient::new(Arc::new(BedrockService::new(model))))
-        .build();
-    aws_sdk_bedrockruntime::Client::from_conf(config)
+    aws_sdk_bedrockruntime::Client::new(&crate::config::sdk_config(options, InProcessClient::new(Arc::new(BedrockService::new(model)))))
 }

@@ -23,10 +23,9 @@ pub mod value;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use aws_sdk_dynamodb::config::{BehaviorVersion, Region};
 use serde_json::{Map, Value, json};
 
-use crate::config::{ClientOptions, credentials};
+use crate::config::ClientOptions;
 use crate::ids::new_id;
 use crate::transport::{InProcessClient, LocalRequest, LocalResponse, LocalService};
 use error::{CONTENT_TYPE, DbError};
@@ -388,13 +387,5 @@ pub fn dynamodb_client(
     service: Arc<DynamoService>,
     options: &ClientOptions,
 ) -> aws_sdk_dynamodb::Client {
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(options.region.clone()))
-        .credentials_provider(credentials())
-        .retry_config(options.retry.clone())
-        .stalled_stream_protection(crate::config::stalled_stream_protection())
-        .http_client(InProcessClient::new(service))
-        .build();
-    aws_sdk_dynamodb::Client::from_conf(config)
+    aws_sdk_dynamodb::Client::new(&crate::config::sdk_config(options, InProcessClient::new(service)))
 }

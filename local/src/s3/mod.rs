@@ -8,12 +8,11 @@ pub mod service;
 
 use std::path::{Path, PathBuf};
 
-use aws_sdk_s3::config::{BehaviorVersion, Region};
 use s3s::auth::{S3Auth, SecretKey};
 use s3s::service::{S3Service, S3ServiceBuilder};
 use s3s::{S3Result, s3_error};
 
-use crate::config::{ACCESS_KEY_ID, ClientOptions, SECRET_ACCESS_KEY, credentials};
+use crate::config::{ACCESS_KEY_ID, ClientOptions, SECRET_ACCESS_KEY};
 use crate::error::LocalError;
 
 /// The S3 service over the directory `root` (one sub-directory per bucket): s3s-fs behind
@@ -41,15 +40,10 @@ pub fn s3_service(root: &Path) -> Result<S3Service, LocalError> {
 ///
 /// The object file a key is stored in: [`object_path`].
 pub fn s3_client(service: &S3Service, options: &ClientOptions) -> aws_sdk_s3::Client {
-    let config = aws_sdk_s3::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(options.region.clone()))
-        .credentials_provider(credentials())
+    let shared = crate::config::sdk_config(options, s3s_aws::Client::from(service.clone()));
+    let config = aws_sdk_s3::config::Builder::from(&shared)
         .endpoint_url(&options.s3_endpoint)
         .force_path_style(true)
-        .retry_config(options.retry.clone())
-        .stalled_stream_protection(crate::config::stalled_stream_protection())
-        .http_client(s3s_aws::Client::from(service.clone()))
         .build();
     aws_sdk_s3::Client::from_conf(config)
 }

@@ -34,7 +34,6 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-use aws_sdk_sfn::config::{BehaviorVersion, Region};
 use imagegen_core::limits::PAYLOAD_LIMIT_BYTES;
 use imagegen_statemachine::{
     Engine, ExecutionOptions, ExecutionStatus, HistoryEvent, StateMachine,
@@ -42,7 +41,7 @@ use imagegen_statemachine::{
 use serde_json::{Map, Value, json};
 use tokio::sync::{Notify, watch};
 
-use crate::config::{ClientOptions, credentials};
+use crate::config::ClientOptions;
 use crate::error::LocalError;
 use crate::eventbridge::StatusChangeRule;
 use crate::ids::new_id;
@@ -674,13 +673,5 @@ impl LocalService for SfnService {
 
 /// An `aws_sdk_sfn::Client` answered by `service`, in process.
 pub fn sfn_client(service: Arc<SfnService>, options: &ClientOptions) -> aws_sdk_sfn::Client {
-    let config = aws_sdk_sfn::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(options.region.clone()))
-        .credentials_provider(credentials())
-        .retry_config(options.retry.clone())
-        .stalled_stream_protection(crate::config::stalled_stream_protection())
-        .http_client(InProcessClient::new(service))
-        .build();
-    aws_sdk_sfn::Client::from_conf(config)
+    aws_sdk_sfn::Client::new(&crate::config::sdk_config(options, InProcessClient::new(service)))
 }
