@@ -64,7 +64,9 @@ pub fn stalled_stream_protection() -> StalledStreamProtectionConfig {
 /// Each service's client is made from it (`aws_sdk_x::Client::new(&config)`).
 pub fn sdk_config(options: &ClientOptions, http: impl HttpClient + 'static) -> SdkConfig {
     SdkConfig::builder()
-        .behavior_version(aws_smithy_runtime_api::client::behavior_version::BehaviorVersion::latest())
+        .behavior_version(
+            aws_smithy_runtime_api::client::behavior_version::BehaviorVersion::latest(),
+        )
         .region(Region::new(options.region.clone()))
         .credentials_provider(SharedCredentialsProvider::new(credentials()))
         .retry_config(options.retry.clone())

@@ -354,7 +354,10 @@ fn check_attribute_name(name: &str) -> Result<(), SnsError> {
 
 /// An `aws_sdk_sns::Client` answered by `service`, in process.
 pub fn sns_client(service: Arc<SnsService>, options: &ClientOptions) -> aws_sdk_sns::Client {
-    aws_sdk_sns::Client::new(&crate::config::sdk_config(options, InProcessClient::new(service)))
+    aws_sdk_sns::Client::new(&crate::config::sdk_config(
+        options,
+        InProcessClient::new(service),
+    ))
 }
 
 /// The ARN of a topic named `name` in the local account and `region`.

@@ -89,5 +89,8 @@ pub fn bedrock_client(
     model: Arc<FakeModel>,
     options: &ClientOptions,
 ) -> aws_sdk_bedrockruntime::Client {
-    aws_sdk_bedrockruntime::Client::new(&crate::config::sdk_config(options, InProcessClient::new(Arc::new(BedrockService::new(model)))))
+    aws_sdk_bedrockruntime::Client::new(&crate::config::sdk_config(
+        options,
+        InProcessClient::new(Arc::new(BedrockService::new(model))),
+    ))
 }

@@ -387,5 +387,8 @@ pub fn dynamodb_client(
     service: Arc<DynamoService>,
     options: &ClientOptions,
 ) -> aws_sdk_dynamodb::Client {
-    aws_sdk_dynamodb::Client::new(&crate::config::sdk_config(options, InProcessClient::new(service)))
+    aws_sdk_dynamodb::Client::new(&crate::config::sdk_config(
+        options,
+        InProcessClient::new(service),
+    ))
 }

@@ -673,5 +673,8 @@ impl LocalService for SfnService {
 
 /// An `aws_sdk_sfn::Client` answered by `service`, in process.
 pub fn sfn_client(service: Arc<SfnService>, options: &ClientOptions) -> aws_sdk_sfn::Client {
-    aws_sdk_sfn::Client::new(&crate::config::sdk_config(options, InProcessClient::new(service)))
+    aws_sdk_sfn::Client::new(&crate::config::sdk_config(
+        options,
+        InProcessClient::new(service),
+    ))
 }

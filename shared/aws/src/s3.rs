@@ -17,6 +17,42 @@ impl S3Store {
     pub fn new(client: aws_sdk_s3::Client) -> Self {
         Self { client }
     }
+
+    /// PutObject; `only_new` adds `If-None-Match: *`, so an existing key is `AlreadyExists`.
+    async fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+        only_new: bool,
+    ) -> Result<(), StoreError> {
+        self.client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type(content_type)
+            .set_if_none_match(only_new.then(|| "*".to_owned()))
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| {
+                // S3 answers 412 PreconditionFailed when the key exists. (A 409
+                // ConditionalRequestConflict, a racing write still in flight, is worth a retry and
+                // stays an ordinary error.)
+                if only_new
+                    && (status_of(&e) == Some(412) || e.code() == Some("PreconditionFailed"))
+                {
+                    StoreError::AlreadyExists {
+                        bucket: bucket.to_owned(),
+                        key: key.to_owned(),
+                    }
+                } else {
+                    classify(&e, false, bucket, key)
+                }
+            })?;
+        Ok(())
+    }
 }
 
 fn status_of<E>(err: &SdkError<E, HttpResponse>) -> Option<u16> {
@@ -105,16 +141,8 @@ impl ObjectStore for S3Store {
         body: Vec<u8>,
         content_type: &str,
     ) -> Result<(), StoreError> {
-        self.client
-            .put_object()
-            .bucket(bucket)
-            .key(key)
-            .content_type(content_type)
-            .body(ByteStream::from(body))
-            .send()
+        self.put_object(bucket, key, body, content_type, false)
             .await
-            .map_err(|e| classify(&e, false, bucket, key))?;
-        Ok(())
     }
 
     async fn put_new(
@@ -124,29 +152,7 @@ impl ObjectStore for S3Store {
         body: Vec<u8>,
         content_type: &str,
     ) -> Result<(), StoreError> {
-        self.client
-            .put_object()
-            .bucket(bucket)
-            .key(key)
-            .content_type(content_type)
-            .if_none_match("*")
-            .body(ByteStream::from(body))
-            .send()
-            .await
-            .map_err(|e| {
-                // S3 answers 412 PreconditionFailed when the key exists. (A 409
-                // ConditionalRequestConflict, a racing write still in flight, is worth a retry and
-                // stays an ordinary error.)
-                if status_of(&e) == Some(412) || e.code() == Some("PreconditionFailed") {
-                    StoreError::AlreadyExists {
-                        bucket: bucket.to_owned(),
-                        key: key.to_owned(),
-                    }
-                } else {
-                    classify(&e, false, bucket, key)
-                }
-            })?;
-        Ok(())
+        self.put_object(bucket, key, body, content_type, true).await
     }
 
     async fn delete(&self, bucket: &str, key: &str) -> Result<(), StoreError> {
