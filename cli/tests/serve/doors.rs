@@ -384,16 +384,73 @@ fn the_aws_cli_speaks_sqs_to_the_dead_letter_queue() {
         .collect();
     assert_eq!(bodies, ["first", "second"]);
     assert_eq!(messages[0]["Attributes"]["ApproximateReceiveCount"], "1");
-    for message in messages {
-        aws.ok(&[
-            "sqs",
-            "delete-message",
-            "--queue-url",
-            &dlq,
-            "--receipt-handle",
-            message["ReceiptHandle"].as_str().unwrap(),
-        ]);
-    }
+    let handle = |m: &Value| m["ReceiptHandle"].as_str().unwrap().to_owned();
+
+    // Released at once, the first comes back with a new handle and a second receive.
+    aws.ok(&[
+        "sqs",
+        "change-message-visibility",
+        "--queue-url",
+        &dlq,
+        "--receipt-handle",
+        &handle(&messages[0]),
+        "--visibility-timeout",
+        "0",
+    ]);
+    let again = aws.json(&[
+        "sqs",
+        "receive-message",
+        "--queue-url",
+        &dlq,
+        "--max-number-of-messages",
+        "10",
+        "--attribute-names",
+        "ApproximateReceiveCount",
+        "--wait-time-seconds",
+        "1",
+    ]);
+    let again = again["Messages"].as_array().unwrap();
+    assert_eq!(again.len(), 1, "{again:#?}");
+    assert_eq!(again[0]["Body"], "first");
+    assert_eq!(again[0]["Attributes"]["ApproximateReceiveCount"], "2");
+    // The old handle names no message in flight any more.
+    let stale = aws.error(&[
+        "sqs",
+        "change-message-visibility",
+        "--queue-url",
+        &dlq,
+        "--receipt-handle",
+        &handle(&messages[0]),
+        "--visibility-timeout",
+        "10",
+    ]);
+    assert!(stale.contains("MessageNotInflight"), "{stale}");
+
+    // One batch deletes both; a handle the queue never made fails on its own.
+    let entries = serde_json::json!([
+        {"Id": "first", "ReceiptHandle": handle(&again[0])},
+        {"Id": "second", "ReceiptHandle": handle(&messages[1])},
+        {"Id": "bogus", "ReceiptHandle": "not-a-handle"},
+    ]);
+    let deleted = aws.json(&[
+        "sqs",
+        "delete-message-batch",
+        "--queue-url",
+        &dlq,
+        "--entries",
+        &entries.to_string(),
+    ]);
+    let ids = |list: &str| -> Vec<String> {
+        deleted[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["Id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(ids("Successful"), ["first", "second"], "{deleted:#}");
+    assert_eq!(ids("Failed"), ["bogus"], "{deleted:#}");
+    assert_eq!(deleted["Failed"][0]["Code"], "ReceiptHandleIsInvalid");
     let attributes = aws.json(&[
         "sqs",
         "get-queue-attributes",

@@ -36,6 +36,8 @@ pub async fn handle(sqs: &SqsService, request: LocalRequest) -> LocalResponse {
         Some("SendMessageBatch") => send_message_batch(sqs, &body),
         Some("ReceiveMessage") => receive_message(sqs, &body).await,
         Some("DeleteMessage") => delete_message(sqs, &body),
+        Some("DeleteMessageBatch") => delete_message_batch(sqs, &body),
+        Some("ChangeMessageVisibility") => change_message_visibility(sqs, &body),
         Some("GetQueueAttributes") => get_queue_attributes(sqs, &body),
         Some("GetQueueUrl") => get_queue_url(sqs, &body, &endpoint),
         Some("ListQueues") => Ok(list_queues(sqs, &body, &endpoint)),
@@ -44,8 +46,9 @@ pub async fn handle(sqs: &SqsService, request: LocalRequest) -> LocalResponse {
             query_code: "AWS.SimpleQueueService.UnsupportedOperation",
             message: format!(
                 "The local SQS answers SendMessage, SendMessageBatch, ReceiveMessage, DeleteMessage, \
-                 GetQueueAttributes, GetQueueUrl and ListQueues, not {} (its queues are made by \
-                 imagegen, as the CDK app makes them on AWS).",
+                 DeleteMessageBatch, ChangeMessageVisibility, GetQueueAttributes, GetQueueUrl and \
+                 ListQueues, not {} (its queues are made by imagegen, as the CDK app makes them on \
+                 AWS).",
                 other.unwrap_or("(no X-Amz-Target)")
             ),
         }),
@@ -165,55 +168,10 @@ fn send_message(sqs: &SqsService, body: &Body) -> Result<Value, SqsError> {
 
 fn send_message_batch(sqs: &SqsService, body: &Body) -> Result<Value, SqsError> {
     let name = queue_name(body)?;
-    let entries = body
-        .get("Entries")
-        .and_then(Value::as_array)
-        .ok_or_else(|| missing("Entries"))?;
-    let batch_error = |code: &'static str, message: String| SqsError {
-        code,
-        query_code: code,
-        message,
-    };
-    if entries.is_empty() {
-        return Err(batch_error(
-            "EmptyBatchRequest",
-            "There should be at least one SendMessageBatchRequestEntry in the request.".to_owned(),
-        ));
-    }
-    if entries.len() > MAX_BATCH {
-        return Err(batch_error(
-            "TooManyEntriesInBatchRequest",
-            format!(
-                "Maximum number of entries per request are {MAX_BATCH}. You have sent {}.",
-                entries.len()
-            ),
-        ));
-    }
-    let mut ids = BTreeSet::new();
+    let entries = batch_entries(body, "SendMessageBatchRequestEntry")?;
     let mut items = Vec::with_capacity(entries.len());
     let mut total = 0;
-    for entry in entries {
-        let entry = entry.as_object().ok_or_else(|| missing("Entries.member"))?;
-        let id = string(entry, "Id")?;
-        if id.is_empty()
-            || id.len() > 80
-            || !id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        {
-            return Err(batch_error(
-                "InvalidBatchEntryId",
-                format!(
-                    "A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long; got {id:?}."
-                ),
-            ));
-        }
-        if !ids.insert(id.to_owned()) {
-            return Err(batch_error(
-                "BatchEntryIdsNotDistinct",
-                format!("Id {id} repeated."),
-            ));
-        }
+    for (id, entry) in entries {
         refuse_unsupported(entry)?;
         let text = string(entry, "MessageBody")?.to_owned();
         total += text.len();
@@ -222,7 +180,7 @@ fn send_message_batch(sqs: &SqsService, body: &Body) -> Result<Value, SqsError> 
     }
     let limit = sqs.describe(&name)?.0.max_message_bytes;
     if total > limit {
-        return Err(batch_error(
+        return Err(SqsError::named(
             "BatchRequestTooLong",
             format!(
                 "Batch requests cannot be longer than {limit} bytes. You have sent {total} bytes."
@@ -236,11 +194,67 @@ fn send_message_batch(sqs: &SqsService, body: &Body) -> Result<Value, SqsError> 
         match result {
             Ok(sent) => successful
                 .push(json!({"Id": id, "MessageId": sent.id, "MD5OfMessageBody": sent.md5})),
-            Err(e) => failed
-                .push(json!({"Id": id, "SenderFault": true, "Code": e.code, "Message": e.message})),
+            Err(e) => failed.push(failed_entry(&id, &e)),
         }
     }
     Ok(json!({"Successful": successful, "Failed": failed}))
+}
+
+/// A batch request's entries, each with its `Id`, checked as SQS checks them: 1 to 10 entries, ids
+/// of letters, digits, `-` and `_` (at most 80), none twice. `entry` names the entry type in the
+/// message for an empty batch.
+fn batch_entries<'a>(body: &'a Body, entry: &str) -> Result<Vec<(&'a str, &'a Body)>, SqsError> {
+    let entries = body
+        .get("Entries")
+        .and_then(Value::as_array)
+        .ok_or_else(|| missing("Entries"))?;
+    if entries.is_empty() {
+        return Err(SqsError::named(
+            "EmptyBatchRequest",
+            format!("There should be at least one {entry} in the request."),
+        ));
+    }
+    if entries.len() > MAX_BATCH {
+        return Err(SqsError::named(
+            "TooManyEntriesInBatchRequest",
+            format!(
+                "Maximum number of entries per request are {MAX_BATCH}. You have sent {}.",
+                entries.len()
+            ),
+        ));
+    }
+    let mut ids = BTreeSet::new();
+    let mut checked = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let entry = entry.as_object().ok_or_else(|| missing("Entries.member"))?;
+        let id = string(entry, "Id")?;
+        if id.is_empty()
+            || id.len() > 80
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(SqsError::named(
+                "InvalidBatchEntryId",
+                format!(
+                    "A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long; got {id:?}."
+                ),
+            ));
+        }
+        if !ids.insert(id) {
+            return Err(SqsError::named(
+                "BatchEntryIdsNotDistinct",
+                format!("Id {id} repeated."),
+            ));
+        }
+        checked.push((id, entry));
+    }
+    Ok(checked)
+}
+
+/// A batch entry that failed: the shape of `Failed` in every batch answer.
+fn failed_entry(id: &str, e: &SqsError) -> Value {
+    json!({"Id": id, "SenderFault": true, "Code": e.code, "Message": e.message})
 }
 
 async fn receive_message(sqs: &SqsService, body: &Body) -> Result<Value, SqsError> {
@@ -304,6 +318,31 @@ fn message_json(message: &Message, wanted: &[String]) -> Value {
 fn delete_message(sqs: &SqsService, body: &Body) -> Result<Value, SqsError> {
     let name = queue_name(body)?;
     sqs.delete(&name, string(body, "ReceiptHandle")?)?;
+    Ok(json!({}))
+}
+
+fn delete_message_batch(sqs: &SqsService, body: &Body) -> Result<Value, SqsError> {
+    let name = queue_name(body)?;
+    let (mut successful, mut failed) = (Vec::new(), Vec::new());
+    for (id, entry) in batch_entries(body, "DeleteMessageBatchRequestEntry")? {
+        match string(entry, "ReceiptHandle").and_then(|r| sqs.delete(&name, r)) {
+            Ok(()) => successful.push(json!({"Id": id})),
+            Err(e) => failed.push(failed_entry(id, &e)),
+        }
+    }
+    Ok(json!({"Successful": successful, "Failed": failed}))
+}
+
+fn change_message_visibility(sqs: &SqsService, body: &Body) -> Result<Value, SqsError> {
+    let name = queue_name(body)?;
+    let receipt = string(body, "ReceiptHandle")?;
+    let seconds = number(
+        body,
+        "VisibilityTimeout",
+        0..=super::queue::MAX_VISIBILITY_TIMEOUT_SECONDS,
+    )?
+    .ok_or_else(|| missing("VisibilityTimeout"))?;
+    sqs.change_visibility(&name, receipt, seconds)?;
     Ok(json!({}))
 }
 

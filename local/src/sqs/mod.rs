@@ -1,6 +1,7 @@
 //! SQS: queues kept in `<data-dir>/sqs/<name>.json`, answering the AWS CLI and SDKs in the JSON
 //! protocol ([`api`]: SendMessage, SendMessageBatch, ReceiveMessage, DeleteMessage,
-//! GetQueueAttributes, GetQueueUrl, ListQueues), with visibility timeouts and redrive to a
+//! DeleteMessageBatch, ChangeMessageVisibility, GetQueueAttributes, GetQueueUrl, ListQueues), with
+//! visibility timeouts and redrive to a
 //! dead-letter queue ([`queue`]), and fed to a function in batches as Lambda's event source mapping
 //! does ([`mapping`]).
 //!
@@ -22,8 +23,8 @@ use tokio::sync::Notify;
 use crate::config::ACCOUNT_ID;
 use crate::error::LocalError;
 use crate::transport::{LocalRequest, LocalResponse, LocalService};
+use queue::{ChangeError, InvalidReceipt, Queue};
 pub use queue::{Counts, Message, QueueSettings, Redrive};
-use queue::{InvalidReceipt, Queue};
 
 /// The most messages one receive returns.
 pub const MAX_RECEIVE: usize = 10;
@@ -42,12 +43,30 @@ pub struct SqsError {
     pub message: String,
 }
 
+/// `ReceiptHandleIsInvalid`, as SQS words it.
+fn invalid_receipt(receipt: &str) -> SqsError {
+    SqsError {
+        code: "ReceiptHandleIsInvalid",
+        query_code: "ReceiptHandleIsInvalid",
+        message: format!("The input receipt handle \"{receipt}\" is not a valid receipt handle."),
+    }
+}
+
 impl SqsError {
     fn no_queue(name: &str) -> Self {
         Self {
             code: "QueueDoesNotExist",
             query_code: "AWS.SimpleQueueService.NonExistentQueue",
             message: format!("The specified queue {name} does not exist."),
+        }
+    }
+
+    /// An error whose legacy query code is its name (the batch errors).
+    fn named(code: &'static str, message: String) -> Self {
+        Self {
+            code,
+            query_code: code,
+            message,
         }
     }
 
@@ -237,14 +256,32 @@ impl SqsService {
             queue
                 .delete(receipt)
                 .map(|_| ())
-                .map_err(|InvalidReceipt| SqsError {
-                    code: "ReceiptHandleIsInvalid",
-                    query_code: "ReceiptHandleIsInvalid",
-                    message: format!(
-                        "The input receipt handle \"{receipt}\" is not a valid receipt handle."
-                    ),
-                })
+                .map_err(|InvalidReceipt| invalid_receipt(receipt))
         })
+    }
+
+    /// Hide the in-flight message `receipt` names for `seconds` from now (0: visible at once).
+    pub fn change_visibility(
+        &self,
+        name: &str,
+        receipt: &str,
+        seconds: u64,
+    ) -> Result<(), SqsError> {
+        self.with_queue(name, |queue| {
+            queue
+                .change_visibility(receipt, seconds, now_ms())
+                .map_err(|e| match e {
+                    ChangeError::InvalidReceipt => invalid_receipt(receipt),
+                    ChangeError::NotInFlight => SqsError {
+                        code: "MessageNotInflight",
+                        query_code: "AWS.SimpleQueueService.MessageNotInflight",
+                        message: "The message referred to isn't in flight.".to_owned(),
+                    },
+                })
+        })?;
+        // A message made visible now may be what a long poll waits for.
+        self.arrived.notify_waiters();
+        Ok(())
     }
 
     /// The queue's settings and how many messages are where.

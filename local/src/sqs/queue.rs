@@ -182,6 +182,27 @@ impl Queue {
         Ok(self.messages.len() < before)
     }
 
+    /// Hide the in-flight message `receipt` names for `seconds` from now (0 makes it visible at
+    /// once), as ChangeMessageVisibility does.
+    pub fn change_visibility(
+        &mut self,
+        receipt: &str,
+        seconds: u64,
+        now_ms: u64,
+    ) -> Result<(), ChangeError> {
+        if !receipt.starts_with(RECEIPT_PREFIX) {
+            return Err(ChangeError::InvalidReceipt);
+        }
+        let message = self
+            .messages
+            .iter_mut()
+            .find(|m| m.receipt.as_deref() == Some(receipt))
+            .filter(|m| m.visible_ms > now_ms)
+            .ok_or(ChangeError::NotInFlight)?;
+        message.visible_ms = now_ms + seconds * 1000;
+        Ok(())
+    }
+
     /// Drop messages past the retention period.
     pub fn expire(&mut self, now_ms: u64) {
         let keep_ms = self.settings.retention_seconds * 1000;
@@ -213,6 +234,15 @@ impl Queue {
 /// A receipt handle this stand-in never made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InvalidReceipt;
+
+/// Why a visibility cannot be changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeError {
+    /// A receipt handle this stand-in never made.
+    InvalidReceipt,
+    /// No message in flight holds the handle (deleted, visible again, or received again since).
+    NotInFlight,
+}
 
 /// Hex MD5 (what SQS reports as `MD5OfMessageBody`).
 pub fn md5_hex(bytes: &[u8]) -> String {
@@ -315,5 +345,31 @@ mod tests {
         q.send("old".into(), T0, 0);
         q.expire(T0 + DEFAULT_RETENTION_SECONDS * 1000);
         assert!(q.messages.is_empty());
+    }
+
+    #[test]
+    fn a_visibility_change_hides_or_releases_an_in_flight_message() {
+        let mut q = Queue::new("q", QueueSettings::default(), 0);
+        q.send("a".into(), 0, 0);
+        let receipt = q.receive(0, 1, None).messages[0].receipt.clone().unwrap();
+        // Released at once: the next receive gets it again, with a new handle.
+        q.change_visibility(&receipt, 0, 1_000).unwrap();
+        let again = q.receive(1_000, 1, None).messages;
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].receive_count, 2);
+        // The old handle no longer names a message in flight.
+        assert_eq!(
+            q.change_visibility(&receipt, 10, 1_000),
+            Err(ChangeError::NotInFlight)
+        );
+        // Hidden for longer than the queue's timeout.
+        let receipt = again[0].receipt.clone().unwrap();
+        q.change_visibility(&receipt, 600, 2_000).unwrap();
+        assert!(q.receive(2_000 + 599_000, 1, None).messages.is_empty());
+        assert_eq!(q.receive(2_000 + 600_000, 1, None).messages.len(), 1);
+        assert_eq!(
+            q.change_visibility("someone-else", 1, 0),
+            Err(ChangeError::InvalidReceipt)
+        );
     }
 }
