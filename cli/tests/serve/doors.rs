@@ -322,6 +322,20 @@ fn imagegen_aws_post_and_get_sign_their_requests() {
     assert!(String::from_utf8_lossy(&refused.stdout).starts_with("HTTP 403"));
 }
 
+/// `aws sqs change-message-visibility` for the message `message` received from `queue`.
+fn change_visibility<'a>(queue: &'a str, message: &'a Value, seconds: &'a str) -> [&'a str; 8] {
+    [
+        "sqs",
+        "change-message-visibility",
+        "--queue-url",
+        queue,
+        "--receipt-handle",
+        message["ReceiptHandle"].as_str().unwrap(),
+        "--visibility-timeout",
+        seconds,
+    ]
+}
+
 #[test]
 fn the_aws_cli_speaks_sqs_to_the_dead_letter_queue() {
     // The dead-letter queue has no consumer, so what is sent stays for the CLI to receive.
@@ -365,18 +379,21 @@ fn the_aws_cli_speaks_sqs_to_the_dead_letter_queue() {
         "{duplicate_ids}"
     );
 
-    let received = aws.json(&[
-        "sqs",
-        "receive-message",
-        "--queue-url",
-        &dlq,
-        "--max-number-of-messages",
-        "10",
-        "--attribute-names",
-        "ApproximateReceiveCount",
-        "--wait-time-seconds",
-        "1",
-    ]);
+    let receive = || {
+        aws.json(&[
+            "sqs",
+            "receive-message",
+            "--queue-url",
+            &dlq,
+            "--max-number-of-messages",
+            "10",
+            "--attribute-names",
+            "ApproximateReceiveCount",
+            "--wait-time-seconds",
+            "1",
+        ])
+    };
+    let received = receive();
     let messages = received["Messages"].as_array().unwrap();
     let bodies: Vec<&str> = messages
         .iter()
@@ -387,43 +404,14 @@ fn the_aws_cli_speaks_sqs_to_the_dead_letter_queue() {
     let handle = |m: &Value| m["ReceiptHandle"].as_str().unwrap().to_owned();
 
     // Released at once, the first comes back with a new handle and a second receive.
-    aws.ok(&[
-        "sqs",
-        "change-message-visibility",
-        "--queue-url",
-        &dlq,
-        "--receipt-handle",
-        &handle(&messages[0]),
-        "--visibility-timeout",
-        "0",
-    ]);
-    let again = aws.json(&[
-        "sqs",
-        "receive-message",
-        "--queue-url",
-        &dlq,
-        "--max-number-of-messages",
-        "10",
-        "--attribute-names",
-        "ApproximateReceiveCount",
-        "--wait-time-seconds",
-        "1",
-    ]);
+    aws.ok(&change_visibility(&dlq, &messages[0], "0"));
+    let again = receive();
     let again = again["Messages"].as_array().unwrap();
     assert_eq!(again.len(), 1, "{again:#?}");
     assert_eq!(again[0]["Body"], "first");
     assert_eq!(again[0]["Attributes"]["ApproximateReceiveCount"], "2");
     // The old handle names no message in flight any more.
-    let stale = aws.error(&[
-        "sqs",
-        "change-message-visibility",
-        "--queue-url",
-        &dlq,
-        "--receipt-handle",
-        &handle(&messages[0]),
-        "--visibility-timeout",
-        "10",
-    ]);
+    let stale = aws.error(&change_visibility(&dlq, &messages[0], "10"));
     assert!(stale.contains("MessageNotInflight"), "{stale}");
 
     // One batch deletes both; a handle the queue never made fails on its own.
