@@ -23,20 +23,9 @@ use imagegen_local::config::{DEFAULT_REGION, credentials};
 const MACHINE: &str = "arn:aws:states:us-east-1:000000000000:stateMachine:imagegen-pipeline";
 const OBJECT_BYTES: usize = 1 << 20;
 
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+mod common;
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
+use common::{env_usize, percentile};
 
 fn ms(d: Duration) -> String {
     format!("{:.2}", d.as_secs_f64() * 1000.0)

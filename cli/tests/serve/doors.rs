@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::harness::{
     Aws, Served, TempDir, aws_cli, curl, curl_api, eventually, http_get, messages,
 };
-use crate::{MACHINE, RUN};
+use crate::{RUN, list_executions, wait_for_status};
 
 const QUEUE: &str = "000000000000/imagegen-prompts";
 
@@ -64,12 +64,7 @@ fn a_signed_post_then_a_waiting_get_returns_the_links() {
     assert_eq!(code, 200);
     assert_eq!(jpeg.len() as u64, thumbnail["bytes"].as_u64().unwrap());
 
-    let listed = aws.json(&[
-        "stepfunctions",
-        "list-executions",
-        "--state-machine-arn",
-        MACHINE,
-    ]);
+    let listed = list_executions(&aws, &[]);
     assert_eq!(
         listed["executions"].as_array().unwrap().len(),
         1,
@@ -84,12 +79,7 @@ fn a_signed_post_then_a_waiting_get_returns_the_links() {
         2,
         "{refused:?}"
     );
-    let listed = aws.json(&[
-        "stepfunctions",
-        "list-executions",
-        "--state-machine-arn",
-        MACHINE,
-    ]);
+    let listed = list_executions(&aws, &[]);
     assert_eq!(listed["executions"].as_array().unwrap().len(), 1);
 }
 
@@ -174,17 +164,7 @@ fn a_queued_message_runs_the_pipeline_and_a_bad_one_is_reported() {
         "not json",
     ]);
 
-    let execution = eventually(RUN, "the queued prompt's execution to succeed", || {
-        let listed = aws.json(&[
-            "stepfunctions",
-            "list-executions",
-            "--state-machine-arn",
-            MACHINE,
-        ]);
-        listed["executions"]
-            .as_array()
-            .and_then(|all| all.iter().find(|e| e["status"] == "SUCCEEDED").cloned())
-    });
+    let execution = wait_for_status(&aws, "SUCCEEDED");
     let name = execution["name"].as_str().unwrap();
     assert!(name.starts_with("sqs-"), "{execution:#}");
     let mail = eventually(RUN, "its email", || {

@@ -22,15 +22,22 @@ pub(crate) const RUN: Duration = Duration::from_secs(120);
 
 const MACHINE: &str = "arn:aws:states:us-east-1:000000000000:stateMachine:imagegen-pipeline";
 
-/// The execution of `machine` with `status`, once `list-executions` shows one.
+/// `aws stepfunctions list-executions` of the pipeline, with `more` arguments.
+fn list_executions(aws: &Aws, more: &[&str]) -> Value {
+    let mut args = vec![
+        "stepfunctions",
+        "list-executions",
+        "--state-machine-arn",
+        MACHINE,
+    ];
+    args.extend_from_slice(more);
+    aws.json(&args)
+}
+
+/// The pipeline's execution with `status`, once `list-executions` shows one.
 fn wait_for_status(aws: &Aws, status: &str) -> Value {
     eventually(RUN, &format!("an execution {status}"), || {
-        let listed = aws.json(&[
-            "stepfunctions",
-            "list-executions",
-            "--state-machine-arn",
-            MACHINE,
-        ]);
+        let listed = list_executions(aws, &[]);
         listed["executions"]
             .as_array()
             .and_then(|all| all.iter().find(|e| e["status"] == status).cloned())
@@ -199,23 +206,9 @@ fn a_console_start_runs_and_every_view_agrees() {
     assert_eq!(events[0]["type"], "ExecutionStarted");
 
     // ListExecutions: status filter and paging.
-    let succeeded = aws.json(&[
-        "stepfunctions",
-        "list-executions",
-        "--state-machine-arn",
-        MACHINE,
-        "--status-filter",
-        "SUCCEEDED",
-    ]);
+    let succeeded = list_executions(&aws, &["--status-filter", "SUCCEEDED"]);
     assert_eq!(succeeded["executions"][0]["executionArn"], arn.as_str());
-    let failed = aws.json(&[
-        "stepfunctions",
-        "list-executions",
-        "--state-machine-arn",
-        MACHINE,
-        "--status-filter",
-        "FAILED",
-    ]);
+    let failed = list_executions(&aws, &["--status-filter", "FAILED"]);
     assert_eq!(failed["executions"].as_array().unwrap().len(), 0);
     let executions = imagegen(&served.data, &["executions"]);
     let table = String::from_utf8_lossy(&executions.stdout);

@@ -18,17 +18,7 @@ pub fn apply_mutations(doc: &mut Value, mutations: &[Value]) -> Result<(), Strin
                 continue;
             }
             let (last, init) = path.split_last().ok_or("empty path")?;
-            let mut cur = &mut *doc;
-            for p in init {
-                cur = match p {
-                    Value::String(k) => cur.get_mut(k.as_str()).ok_or(format!("no key {k}"))?,
-                    Value::Number(n) => cur
-                        .get_mut(n.as_u64().ok_or("bad index")? as usize)
-                        .ok_or(format!("no index {n}"))?,
-                    _ => return Err("bad path element".into()),
-                };
-            }
-            match (last, cur) {
+            match (last, parent(doc, init)?) {
                 (Value::String(k), Value::Object(o)) => {
                     o.insert(k.clone(), value);
                 }
@@ -44,22 +34,27 @@ pub fn apply_mutations(doc: &mut Value, mutations: &[Value]) -> Result<(), Strin
             }
         } else if let Some(path) = m.get("delete").and_then(Value::as_array) {
             let (last, init) = path.split_last().ok_or("empty path")?;
-            let mut cur = &mut *doc;
-            for p in init {
-                cur = match p {
-                    Value::String(k) => cur.get_mut(k.as_str()).ok_or(format!("no key {k}"))?,
-                    Value::Number(n) => cur
-                        .get_mut(n.as_u64().ok_or("bad index")? as usize)
-                        .ok_or(format!("no index {n}"))?,
-                    _ => return Err("bad path element".into()),
-                };
-            }
-            if let (Value::String(k), Value::Object(o)) = (last, cur) {
+            if let (Value::String(k), Value::Object(o)) = (last, parent(doc, init)?) {
                 o.shift_remove(k);
             }
         }
     }
     Ok(())
+}
+
+/// The value at `path` (keys and indices) inside `doc`: the parent a mutation changes.
+fn parent<'a>(doc: &'a mut Value, path: &[Value]) -> Result<&'a mut Value, String> {
+    let mut cur = doc;
+    for p in path {
+        cur = match p {
+            Value::String(k) => cur.get_mut(k.as_str()).ok_or(format!("no key {k}"))?,
+            Value::Number(n) => cur
+                .get_mut(n.as_u64().ok_or("bad index")? as usize)
+                .ok_or(format!("no index {n}"))?,
+            _ => return Err("bad path element".into()),
+        };
+    }
+    Ok(cur)
 }
 
 /// Python's `str()` of a decoded JSON value.
