@@ -13,13 +13,6 @@ use crate::task::error_details;
 use futures::StreamExt;
 use serde_json::{Value, json};
 
-fn describe(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
 impl Exec<'_> {
     pub(crate) async fn run_parallel(
         &self,
@@ -158,7 +151,7 @@ impl Exec<'_> {
                 parsed.map(Some).ok_or_else(|| {
                     en.runtime(format!(
                         "The {field} field refers to value \"{}\" which is not a valid {}: {p}",
-                        describe(&v),
+                        crate::simple_states::text_of(&v),
                         if integer { "integer" } else { "float" }
                     ))
                 })

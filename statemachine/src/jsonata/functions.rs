@@ -38,54 +38,69 @@ fn via_json(
     }
 }
 
-/// Adds AWS's functions to `ev`; `$random` and `$uuid` draw from `rng`.
+/// Adds AWS's functions to `ev`, those of them an expression names (`names`, without the `$`: one
+/// it does not name it cannot reach); `$random` and `$uuid` draw from `rng`.
 pub(crate) fn register(
     ev: &mut Evaluator,
     rng: &Arc<dyn RandomSource>,
+    names: &[String],
 ) -> Result<(), EvaluatorError> {
-    ev.register_fn("partition", via_json("$partition", array_partition))?;
+    let named = |name: &str| names.iter().any(|n| n == name);
+    if named("partition") {
+        ev.register_fn("partition", via_json("$partition", array_partition))?;
+    }
     // AWS returns the range as a sequence: a range of one number is that number.
-    ev.register_fn("range", move |args: &[JValue]| {
-        let args = json_args("$range", args)?;
-        match array_range("$range", &args).map_err(failed)? {
-            Value::Array(items) => Ok(JValue::sequence(items.iter().map(to_jsonata).collect())),
-            other => Ok(to_jsonata(&other)),
-        }
-    })?;
-    ev.register_fn("hash", |args: &[JValue]| {
-        let args = json_args("$hash", args)?;
-        let [data, algorithm] = args.as_slice() else {
-            return Err(EvaluatorError::EvaluationError(format!(
-                "$hash expects 2 arguments but got {}",
-                args.len()
-            )));
-        };
-        let data = data
-            .as_str()
-            .map_or_else(|| data.to_string(), str::to_string);
-        let algorithm = algorithm.as_str().unwrap_or_default();
-        hash("$hash", &data, algorithm)
-            .map(|v| to_jsonata(&v))
-            .map_err(failed)
-    })?;
-    ev.register_fn("parse", via_json("$parse", string_to_json))?;
-    let uuid_rng = Arc::clone(rng);
-    ev.register_fn("uuid", move |_: &[JValue]| {
-        Ok(JValue::string(uuid_rng.uuid()))
-    })?;
-    let random_rng = Arc::clone(rng);
-    // `$random()` is a built-in; AWS's takes an optional seed.
-    ev.register_fn_override("random", move |args: &[JValue]| {
-        let bits = match args.first().and_then(JValue::as_f64) {
-            Some(seed) => splitmix(seed as i64 as u64),
-            None => random_rng.next_u64(),
-        };
-        Ok(JValue::Number(unit_f64(bits)))
-    })?;
-    ev.register_fn_override("eval", |_: &[JValue]| {
-        Err(EvaluatorError::ReferenceError(
-            "T1006: Attempted to invoke a non-function".to_string(),
-        ))
-    })?;
+    if named("range") {
+        ev.register_fn("range", move |args: &[JValue]| {
+            let args = json_args("$range", args)?;
+            match array_range("$range", &args).map_err(failed)? {
+                Value::Array(items) => Ok(JValue::sequence(items.iter().map(to_jsonata).collect())),
+                other => Ok(to_jsonata(&other)),
+            }
+        })?;
+    }
+    if named("hash") {
+        ev.register_fn("hash", |args: &[JValue]| {
+            let args = json_args("$hash", args)?;
+            let [data, algorithm] = args.as_slice() else {
+                return Err(EvaluatorError::EvaluationError(format!(
+                    "$hash expects 2 arguments but got {}",
+                    args.len()
+                )));
+            };
+            let data = crate::simple_states::text_of(data);
+            let algorithm = algorithm.as_str().unwrap_or_default();
+            hash("$hash", &data, algorithm)
+                .map(|v| to_jsonata(&v))
+                .map_err(failed)
+        })?;
+    }
+    if named("parse") {
+        ev.register_fn("parse", via_json("$parse", string_to_json))?;
+    }
+    if named("uuid") {
+        let uuid_rng = Arc::clone(rng);
+        ev.register_fn("uuid", move |_: &[JValue]| {
+            Ok(JValue::string(uuid_rng.uuid()))
+        })?;
+    }
+    if named("random") {
+        let random_rng = Arc::clone(rng);
+        // `$random()` is a built-in; AWS's takes an optional seed.
+        ev.register_fn_override("random", move |args: &[JValue]| {
+            let bits = match args.first().and_then(JValue::as_f64) {
+                Some(seed) => splitmix(seed as i64 as u64),
+                None => random_rng.next_u64(),
+            };
+            Ok(JValue::Number(unit_f64(bits)))
+        })?;
+    }
+    if named("eval") {
+        ev.register_fn_override("eval", |_: &[JValue]| {
+            Err(EvaluatorError::ReferenceError(
+                "T1006: Attempted to invoke a non-function".to_string(),
+            ))
+        })?;
+    }
     Ok(())
 }

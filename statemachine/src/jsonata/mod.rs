@@ -242,11 +242,6 @@ impl Expression {
         })
     }
 
-    /// The expression as written (trimmed).
-    pub fn as_str(&self) -> &str {
-        &self.source
-    }
-
     /// Whether it may read `$states.context` (so the engine builds the context object).
     pub fn reads_context(&self) -> bool {
         self.reads_context
@@ -295,7 +290,7 @@ impl Expression {
             ..Default::default()
         };
         let mut ev = Evaluator::with_options(ctx, options);
-        functions::register(&mut ev, env.rng).map_err(error)?;
+        functions::register(&mut ev, env.rng, &self.names).map_err(error)?;
         let input = env.input.map_or(JValue::Undefined, convert::to_jsonata);
         // A panic in the evaluator is a failed evaluation, not a crashed engine.
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
