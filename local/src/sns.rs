@@ -183,28 +183,24 @@ impl LocalService for SnsService {
         let body = String::from_utf8_lossy(&request.body);
         let mut form = parse_form(request.query.as_deref().unwrap_or(""));
         form.extend(parse_form(&body));
-        let action = form.get("Action").cloned();
-        let result = match action.as_deref() {
-            Some(action) => self.act(action, &form),
-            None => Err(SnsError {
+        let Some(action) = form.get("Action").cloned() else {
+            let missing = SnsError {
                 status: 400,
                 code: "MissingAction",
                 message: "The request must contain the parameter Action.".into(),
-            }),
+            };
+            tracing::debug!(code = missing.code, "local SNS: refused");
+            return error_response(&missing, request_id);
         };
-        match &result {
-            Ok(_) => tracing::debug!(action = action.as_deref().unwrap_or(""), "local SNS: done"),
-            Err(e) => {
-                tracing::debug!(code = e.code, message = %e.message, "local SNS: refused")
-            }
-        }
-        let metadata =
-            format!("<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata>");
-        match (result, action) {
-            (Ok(inner), Some(action)) => {
+        match self.act(&action, &form) {
+            Ok(inner) => {
+                tracing::debug!(action, "local SNS: done");
                 let result = inner
                     .map(|inner| format!("<{action}Result>{inner}</{action}Result>"))
                     .unwrap_or_default();
+                let metadata = format!(
+                    "<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata>"
+                );
                 LocalResponse::new(
                     200,
                     "text/xml",
@@ -214,8 +210,10 @@ impl LocalService for SnsService {
                 )
                 .with_header("x-amzn-requestid", request_id)
             }
-            (Err(e), _) => error_response(&e, request_id),
-            (Ok(_), None) => error_response(&SnsError::invalid("no Action"), request_id),
+            Err(e) => {
+                tracing::debug!(code = e.code, message = %e.message, "local SNS: refused");
+                error_response(&e, request_id)
+            }
         }
     }
 }

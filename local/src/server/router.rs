@@ -60,7 +60,6 @@ impl<S: LocalService> Endpoint for S {
 struct Served {
     protocol: Protocol,
     endpoint: Arc<dyn Endpoint>,
-    max_body: u64,
 }
 
 /// The router's table. Build it with [`Router::new`] and the `with_*` methods.
@@ -88,14 +87,8 @@ impl Router {
         protocol: Protocol,
         endpoint: Arc<dyn Endpoint>,
     ) -> Self {
-        self.services.insert(
-            service.to_owned(),
-            Served {
-                protocol,
-                endpoint,
-                max_body: MAX_API_BODY_BYTES,
-            },
-        );
+        self.services
+            .insert(service.to_owned(), Served { protocol, endpoint });
         self
     }
 
@@ -209,9 +202,9 @@ fn guess_protocol(headers: &HeaderMap) -> Protocol {
 
 /// A signed JSON or query request: read the body, check the signature, call the service.
 async fn serve_signed(served: &Served, request: Request<Incoming>) -> LocalResponse {
-    let local = match read(request, served.max_body).await {
+    let local = match read(request, MAX_API_BODY_BYTES).await {
         Ok(local) => local,
-        Err(ReadError::TooLarge) => return served.protocol.too_large(served.max_body),
+        Err(ReadError::TooLarge) => return served.protocol.too_large(MAX_API_BODY_BYTES),
         Err(ReadError::Broken) => return broken(),
     };
     let payload_hash = sigv4::sha256_hex(&local.body);

@@ -55,25 +55,22 @@ pub type OnObjectCreated = Arc<dyn Fn(ObjectCreated) + Send + Sync>;
 #[derive(Clone)]
 pub struct S3Route {
     service: S3Service,
-    max_body: u64,
     on_created: Option<OnObjectCreated>,
 }
 
 impl fmt::Debug for S3Route {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("S3Route")
-            .field("max_body", &self.max_body)
             .field("notifies", &self.on_created.is_some())
             .finish()
     }
 }
 
 impl S3Route {
-    /// `service` (see [`crate::s3::s3_service`]) with the default body limit.
+    /// `service` (see [`crate::s3::s3_service`]), taking bodies up to [`MAX_S3_BODY_BYTES`].
     pub fn new(service: S3Service) -> Self {
         Self {
             service,
-            max_body: MAX_S3_BODY_BYTES,
             on_created: None,
         }
     }
@@ -84,20 +81,14 @@ impl S3Route {
         self
     }
 
-    /// Another body limit (tests).
-    pub fn with_max_body(mut self, bytes: u64) -> Self {
-        self.max_body = bytes;
-        self
-    }
-
     pub(super) async fn handle(&self, request: Request<Incoming>) -> Response<Body> {
         let headers = request.headers();
         let stated = [
             content_length(headers),
             header(headers, "x-amz-decoded-content-length").and_then(|v| v.trim().parse().ok()),
         ];
-        if stated.iter().flatten().any(|n| *n > self.max_body) {
-            return into_http(Protocol::S3Xml.too_large(self.max_body));
+        if stated.iter().flatten().any(|n| *n > MAX_S3_BODY_BYTES) {
+            return into_http(Protocol::S3Xml.too_large(MAX_S3_BODY_BYTES));
         }
         let created = created_by(&request);
         let (parts, body) = request.into_parts();
@@ -105,7 +96,7 @@ impl S3Route {
         let body = if stated[0].is_some() {
             Body::from(body)
         } else {
-            Body::http_body_unsync(Limited::new(body, self.max_body as usize))
+            Body::http_body_unsync(Limited::new(body, MAX_S3_BODY_BYTES as usize))
         };
         let response = match self.service.call(Request::from_parts(parts, body)).await {
             Ok(response) => response,

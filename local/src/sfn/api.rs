@@ -118,7 +118,7 @@ pub fn next_token(offset: usize, taken: usize, total: usize) -> Option<String> {
     (offset + taken < total).then(|| format!("local-{}", offset + taken))
 }
 
-fn epoch(rfc3339: &str) -> Value {
+pub(super) fn epoch(rfc3339: &str) -> Value {
     ExecutionRecord::epoch_seconds(rfc3339).map_or(Value::Null, |s| json!(s))
 }
 

@@ -7,7 +7,6 @@ use serde_json::{Map, Value, json};
 
 use super::api::{self, ApiError};
 use super::names;
-use super::record::ExecutionRecord;
 use super::{Machine, SfnService};
 use crate::config::ACCOUNT_ID;
 
@@ -16,16 +15,12 @@ pub fn local_role_arn() -> String {
     format!("arn:aws:iam::{ACCOUNT_ID}:role/imagegen-local")
 }
 
-fn epoch(rfc3339: &str) -> Value {
-    ExecutionRecord::epoch_seconds(rfc3339).map_or(Value::Null, |s| json!(s))
-}
-
 fn list_item(arn: &str, machine: &Machine) -> Value {
     json!({
         "stateMachineArn": arn,
         "name": machine.name,
         "type": "STANDARD",
-        "creationDate": epoch(&machine.created),
+        "creationDate": api::epoch(&machine.created),
     })
 }
 

@@ -324,8 +324,18 @@ fn delete_message(sqs: &SqsService, body: &Body) -> Result<Value, SqsError> {
 fn delete_message_batch(sqs: &SqsService, body: &Body) -> Result<Value, SqsError> {
     let name = queue_name(body)?;
     let (mut successful, mut failed) = (Vec::new(), Vec::new());
+    let (mut ids, mut receipts) = (Vec::new(), Vec::new());
     for (id, entry) in batch_entries(body, "DeleteMessageBatchRequestEntry")? {
-        match string(entry, "ReceiptHandle").and_then(|r| sqs.delete(&name, r)) {
+        match string(entry, "ReceiptHandle") {
+            Ok(receipt) => {
+                ids.push(id);
+                receipts.push(receipt);
+            }
+            Err(e) => failed.push(failed_entry(id, &e)),
+        }
+    }
+    for (id, deleted) in ids.into_iter().zip(sqs.delete_all(&name, &receipts)?) {
+        match deleted {
             Ok(()) => successful.push(json!({"Id": id})),
             Err(e) => failed.push(failed_entry(id, &e)),
         }

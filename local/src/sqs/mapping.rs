@@ -95,13 +95,17 @@ impl EventSourceMapping {
                 return Ok(Some(batch));
             }
         };
+        let mut done = Vec::new();
         for message in &messages {
             if failed.contains(message.id.as_str()) {
                 batch.returned.push(message.id.clone());
             } else if let Some(receipt) = &message.receipt {
-                sqs.delete(&self.queue, receipt)?;
-                batch.deleted += 1;
+                done.push(receipt.as_str());
             }
+        }
+        for deleted in sqs.delete_all(&self.queue, &done)? {
+            deleted?;
+            batch.deleted += 1;
         }
         Ok(Some(batch))
     }

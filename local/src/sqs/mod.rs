@@ -14,7 +14,7 @@ pub mod mapping;
 pub mod queue;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -252,11 +252,25 @@ impl SqsService {
 
     /// Delete the message `receipt` names (one received and not visible again since).
     pub fn delete(&self, name: &str, receipt: &str) -> Result<(), SqsError> {
+        self.delete_all(name, &[receipt])?.pop().unwrap_or(Ok(()))
+    }
+
+    /// Delete the messages `receipts` name, each with its own outcome, and write the queue once.
+    pub fn delete_all(
+        &self,
+        name: &str,
+        receipts: &[&str],
+    ) -> Result<Vec<Result<(), SqsError>>, SqsError> {
         self.with_queue(name, |queue| {
-            queue
-                .delete(receipt)
-                .map(|_| ())
-                .map_err(|InvalidReceipt| invalid_receipt(receipt))
+            Ok(receipts
+                .iter()
+                .map(|receipt| {
+                    queue
+                        .delete(receipt)
+                        .map(|_| ())
+                        .map_err(|InvalidReceipt| invalid_receipt(receipt))
+                })
+                .collect())
         })
     }
 
@@ -321,11 +335,6 @@ impl SqsService {
             detail: e.to_string(),
         })?;
         crate::files::replace(&path, &text)
-    }
-
-    /// The directory the queues are kept in.
-    pub fn dir(&self) -> &Path {
-        &self.dir
     }
 }
 
