@@ -228,7 +228,7 @@ pub struct AwsGetArgs {
     #[command(flatten)]
     pub api: ApiArgs,
     /// Hold the answer up to this many seconds (at most 25) for the request to end.
-    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(0..=25))]
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(0..=http_api::status::MAX_WAIT_SECONDS))]
     pub wait: Option<u64>,
 }
 

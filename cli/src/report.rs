@@ -60,7 +60,7 @@ pub(crate) fn millis_between(a: &str, b: &str) -> i64 {
     }
 }
 
-fn detail_str<'a>(event: &'a HistoryEvent, field: &str) -> Option<&'a str> {
+pub(crate) fn detail_str<'a>(event: &'a HistoryEvent, field: &str) -> Option<&'a str> {
     event
         .detail()
         .and_then(|d| d.get(field))

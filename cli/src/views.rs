@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use imagegen_core::display::escape_controls;
 use imagegen_local::sfn::{ExecutionRecord, Unreadable};
 use imagegen_statemachine::HistoryEvent;
+use notify_user::text::plural;
 use serde_json::Value;
 
 use imagegen_core::error::cause_message;
@@ -89,10 +90,6 @@ pub fn unreadable_note(unreadable: &[Unreadable]) -> String {
         );
     }
     out
-}
-
-fn plural(n: usize, thing: &str) -> String {
-    format!("{n} {thing}{}", if n == 1 { "" } else { "s" })
 }
 
 /// What an event is about, in a few words.

@@ -17,12 +17,10 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use imagegen_local::apigateway::SERVICE;
 use serde_json::Value;
 
 use crate::error::CliError;
-
-/// API Gateway's SigV4 service name.
-pub const SERVICE: &str = "execute-api";
 
 /// An answer of the API.
 #[derive(Debug, Clone, PartialEq)]

@@ -11,9 +11,6 @@ use crate::args::{AwsGetArgs, AwsPostArgs};
 use crate::error::CliError;
 use crate::input;
 
-/// The longest one status request waits (the API's own limit).
-pub const MAX_WAIT_PER_REQUEST: u64 = 25;
-
 /// POST the prompt; with `--wait`, then ask for the status until it ends or the time is up.
 /// Exit code: 0 when accepted (and, when waited for, not failed), 1 otherwise.
 pub async fn post(
@@ -47,9 +44,10 @@ pub async fn post(
     let deadline = tokio::time::Instant::now() + Duration::from_secs(total);
     loop {
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        let wait = left.as_secs().min(MAX_WAIT_PER_REQUEST);
+        // One request waits at most as long as the API allows.
+        let wait = left.as_secs().min(http_api::status::MAX_WAIT_SECONDS);
         let status = api
-            .send("GET", &format!("{url}?wait={wait}"), &[], Vec::new())
+            .send("GET", &status_url(api, url, Some(wait)), &[], Vec::new())
             .await?;
         if !status.is_success() || status.body["status"] != "running" || wait == 0 {
             print(&status, out);

@@ -57,7 +57,7 @@ const STYLESHEET: &str = include_str!("assets/console.css");
 const SCRIPT: &str = include_str!("assets/console.js");
 
 /// The console.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Console {
     pipeline: Arc<LocalPipeline>,
     live: LiveBus,
@@ -65,10 +65,10 @@ pub struct Console {
     store: S3Store,
     /// The S3 endpoint that links name (images are loaded from it).
     endpoint: String,
-    closing: Arc<watch::Sender<bool>>,
+    closing: watch::Sender<bool>,
     /// Read at the first page that needs it and kept: a local state machine never changes while
     /// `serve` runs, so neither does its graph's layout.
-    machine: Arc<tokio::sync::OnceCell<Machine>>,
+    machine: tokio::sync::OnceCell<Machine>,
 }
 
 /// The state machine's definition, as DescribeStateMachine gave it, and its laid-out graph.
@@ -94,8 +94,8 @@ impl Console {
             guard: Guard::new(),
             store,
             endpoint: endpoint.to_owned(),
-            closing: Arc::new(watch::channel(false).0),
-            machine: Arc::default(),
+            closing: watch::channel(false).0,
+            machine: tokio::sync::OnceCell::new(),
         }
     }
 

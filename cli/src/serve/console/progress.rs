@@ -7,9 +7,8 @@ use std::collections::BTreeMap;
 use imagegen_core::error::cause_message;
 use imagegen_statemachine::{EventType, HistoryEvent};
 use serde::Serialize;
-use serde_json::Value;
 
-use crate::report::millis_between;
+use crate::report::{detail_str, millis_between};
 
 /// What a state of the graph shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -50,13 +49,6 @@ pub struct Progress {
     open: Option<String>,
     /// Whether the open state's last attempt failed (a Retry or a Catch comes next).
     open_failed: bool,
-}
-
-fn detail_str<'a>(event: &'a HistoryEvent, field: &str) -> Option<&'a str> {
-    event
-        .detail()
-        .and_then(|d| d.get(field))
-        .and_then(Value::as_str)
 }
 
 impl Progress {
@@ -163,7 +155,7 @@ pub fn history_row(event: &HistoryEvent, started: &str) -> [String; 5] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn event(id: u64, kind: &str, detail: Value) -> HistoryEvent {
         let mut value = json!({"id": id, "previousEventId": 0, "timestamp": "2026-12-01T21:02:06.778Z", "type": kind});
