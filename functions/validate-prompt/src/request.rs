@@ -2,7 +2,6 @@
 //! rules as ValidatePrompt applies, before anything starts. A request the pipeline would reject is
 //! refused at the door with every problem listed, and starts nothing.
 
-use imagegen_core::types::json_kind;
 use serde_json::Value;
 
 use crate::config::Rules;
@@ -55,12 +54,7 @@ pub fn check(body: &[u8], rules: &Rules) -> Result<Accepted, Refused> {
     }
     let input: Value = serde_json::from_str(text)
         .map_err(|e| one(format!("the request is not valid JSON: {e}")))?;
-    if !matches!(input, Value::Object(_) | Value::String(_)) {
-        return Err(one(format!(
-            "the request must be a JSON object like {{\"prompt\": \"a lighthouse at dusk\"}}, not {}",
-            json_kind(&input)
-        )));
-    }
+    // Anything but an object or a string is refused here, in the same words as an execution's input.
     let options =
         options_from_value(input.clone(), "the request").map_err(|e| one(e.to_string()))?;
     let valid = rules::validate(options, rules).map_err(Refused::Rejected)?;
