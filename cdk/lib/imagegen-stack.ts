@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { ArnFormat, CfnElement, CfnOutput, Duration, RemovalPolicy, Stack, StackProps, Token } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -21,7 +21,7 @@ import { ModelSlots } from './constructs/model-slots';
 import { PipelineFunction } from './constructs/pipeline-function';
 import { PromptQueue } from './constructs/prompt-queue';
 import { SecureTopic } from './constructs/secure-topic';
-import { acknowledge, iam5Resource } from './nag';
+import { acknowledge, iam5Resource, nagRendered } from './nag';
 import { addRecipients } from './recipients';
 
 /** The Amazon States Language definition shared with the Rust side. */
@@ -296,11 +296,7 @@ export class ImagegenStack extends Stack {
     });
     this.resultsTopic.allowPublisher(notifyBackstop.role);
     notifyBackstop.addToPolicy(this.claimEmailsStatement());
-    notifyBackstop.addToPolicy(new iam.PolicyStatement({
-      sid: 'DescribePipelineExecutions',
-      actions: ['states:DescribeExecution'],
-      resources: [this.executionsArn()],
-    }));
+    notifyBackstop.addToPolicy(this.describeExecutionsStatement());
     this.backstopRule = new events.Rule(this, 'BackstopRule', {
       description: 'imagegen: executions of the pipeline that ended FAILED, TIMED_OUT or ABORTED go to notify-backstop',
       eventPattern: {
@@ -333,11 +329,7 @@ export class ImagegenStack extends Stack {
       },
     });
     httpApi.addToPolicy(this.startPipelineStatement());
-    httpApi.addToPolicy(new iam.PolicyStatement({
-      sid: 'DescribePipelineExecutions',
-      actions: ['states:DescribeExecution'],
-      resources: [this.executionsArn()],
-    }));
+    httpApi.addToPolicy(this.describeExecutionsStatement());
     httpApi.addToPolicy(new iam.PolicyStatement({
       sid: 'ReadManifestsAndPresignOutputs',
       actions: ['s3:GetObject'],
@@ -437,6 +429,15 @@ export class ImagegenStack extends Stack {
   }
 
   /** `arn:<partition>:states:<region>:<account>:execution:<state machine name>:*` */
+  /** DescribeExecution on the executions of the pipeline (the backstop, the status answers). */
+  private describeExecutionsStatement(): iam.PolicyStatement {
+    return new iam.PolicyStatement({
+      sid: 'DescribePipelineExecutions',
+      actions: ['states:DescribeExecution'],
+      resources: [this.executionsArn()],
+    });
+  }
+
   private executionsArn(): string {
     return this.formatArn({
       service: 'states',
@@ -498,12 +499,7 @@ export class ImagegenStack extends Stack {
     const perExecution = 'one record per execution, named after it at run time';
     objects(f.notifyUser.role, PREFIXES.notifications, `claims an execution's one email; ${perExecution}`);
     objects(f.notifyBackstop.role, PREFIXES.notifications, `claims an execution's one email; ${perExecution}`);
-    // cdk-nag names the finding as it renders the ARN: pseudo parameters as <AWS::...> unless the
-    // stack's environment makes them concrete, the state machine's name as <LogicalId.Name>.
-    const shown = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
-    const machineId = this.getLogicalId(this.stateMachine.node.defaultChild as CfnElement);
-    const executions = ['arn', shown(this.partition, 'Partition'), 'states', shown(this.region, 'Region'),
-      shown(this.account, 'AccountId'), 'execution', `<${machineId}.Name>`, '*'].join(':');
+    const executions = nagRendered(this, this.executionsArn());
     for (const role of [f.notifyBackstop.role, f.httpApi.role]) {
       acknowledge(role, `AwsSolutions-IAM5[Resource::${executions}]`,
         'DescribeExecution on the executions of this one state machine: execution names are made at run time, so a wildcard after the state machine name is the narrowest grant that works.');
