@@ -131,6 +131,10 @@ impl SqsService {
             return Err(LocalError::InvalidQueueName(name.to_owned()));
         }
         let mut queues = self.lock();
+        // Made at every start: a queue already there as asked keeps its file untouched.
+        if queues.get(name).is_some_and(|q| q.settings == settings) {
+            return Ok(());
+        }
         let queue = queues
             .entry(name.to_owned())
             .or_insert_with(|| Queue::new(name, settings.clone(), now_ms()));
