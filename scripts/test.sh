@@ -40,6 +40,8 @@ cargo test --workspace --locked --no-run --quiet
 if [[ "${IMAGEGEN_SKIP_LAMBDA_BUILD:-0}" != 1 ]]; then
   step "cargo lambda build --release --arm64 --output-format zip"
   bash scripts/build-lambdas.sh
+  # The synth takes these zips as the functions' assets: the arm64 build runs once.
+  export IMAGEGEN_BUNDLE=prebuilt
 fi
 
 step "CDK app"

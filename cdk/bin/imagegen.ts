@@ -13,7 +13,11 @@ const env = {
   account: process.env.CDK_DEFAULT_ACCOUNT,
   region: process.env.CDK_DEFAULT_REGION ?? process.env.AWS_REGION,
 };
+// IMAGEGEN_LAMBDA_ZIPS=DIR: the functions' code is DIR/<crate>/bootstrap.zip, as
+// scripts/build-lambdas.sh leaves it, instead of a cargo-lambda build during synth.
+const prebuiltZipsDir = process.env.IMAGEGEN_LAMBDA_ZIPS || undefined;
 new ImagegenStack(app, app.node.tryGetContext('stackName') ?? 'Imagegen', {
+  prebuiltZipsDir,
   description: 'imagegen: S3 prompt or console input -> Step Functions -> Rust Lambdas -> Bedrock -> thumbnails -> SNS email',
   env,
 });

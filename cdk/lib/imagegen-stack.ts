@@ -38,6 +38,8 @@ export interface ImagegenStackProps extends StackProps {
   readonly config?: ImagegenConfig;
   /** Directory holding the Lambda crates (tests point it at fixtures). */
   readonly functionsDir?: string;
+  /** Prebuilt arm64 zips (`<dir>/<crate>/bootstrap.zip`) to use instead of building during synth. */
+  readonly prebuiltZipsDir?: string;
 }
 
 export class ImagegenStack extends Stack {
@@ -102,6 +104,7 @@ export class ImagegenStack extends Stack {
       logRetention,
       logLevel: config.logLevel as lambda.ApplicationLogLevel,
       functionsDir: props.functionsDir,
+      prebuiltZipsDir: props.prebuiltZipsDir,
     };
     // Only when asked for: per-target directives on top of the log level (see the README).
     const rustLog: Record<string, string> = config.rustLog === undefined ? {} : { RUST_LOG: config.rustLog };

@@ -5,8 +5,9 @@
 #   -> asl-validator CLI -> cdk synth (offline, no credentials) -> cfn-lint -> actionlint
 #
 # The synth skips the Rust build unless IMAGEGEN_BUNDLE=1 (then it runs `cargo lambda build
-# --release --arm64` for the nine crates: minutes on 2 cores). Set IMAGEGEN_SKIP_NPM_CI=1 to reuse
-# an existing node_modules.
+# --release --arm64` for the nine crates: minutes on 2 cores) or IMAGEGEN_BUNDLE=prebuilt (the zips
+# scripts/build-lambdas.sh left in target/lambda/ become the assets; the root test command does
+# this, so the arm64 build runs once). Set IMAGEGEN_SKIP_NPM_CI=1 to reuse an existing node_modules.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -44,7 +45,10 @@ npx asl-validator --json-path ../statemachine/image-pipeline.asl.json \
 
 # With a githubRepo the app also has the deploy-access stack, so cdk-nag and cfn-lint see it too.
 access=(-c githubRepo=example-org/imagegen)
-if [[ "${IMAGEGEN_BUNDLE:-0}" == 1 ]]; then
+if [[ "${IMAGEGEN_BUNDLE:-0}" == prebuilt ]]; then
+  step "cdk synth (the arm64 zips from scripts/build-lambdas.sh as the functions' assets)"
+  bash scripts/synth.sh --prebuilt "${access[@]}"
+elif [[ "${IMAGEGEN_BUNDLE:-0}" == 1 ]]; then
   step "cdk synth (bundling the Rust functions)"
   bash scripts/synth.sh "${access[@]}"
 else

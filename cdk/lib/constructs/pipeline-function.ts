@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -32,6 +33,12 @@ export interface PipelineFunctionProps {
   readonly logLevel: lambda.ApplicationLogLevel;
   /** Directory holding the crates (tests point it at fixtures). */
   readonly functionsDir?: string;
+  /**
+   * A directory of zips already built for arm64 by `scripts/build-lambdas.sh`
+   * (`<dir>/<crate>/bootstrap.zip`): the asset is that zip, and synth builds nothing. Without it,
+   * cargo-lambda-cdk builds the crate during synth.
+   */
+  readonly prebuiltZipsDir?: string;
   /** A cap on this function's parallel invocations (Lambda reserved concurrency); none when unset. */
   readonly reservedConcurrentExecutions?: number;
   /** Async invocation settings (only the S3-triggered function uses them). */
@@ -70,11 +77,7 @@ export class PipelineFunction extends Construct {
       }),
     );
 
-    const functionsDir = props.functionsDir ?? DEFAULT_FUNCTIONS_DIR;
-    this.function = new RustFunction(this, 'Function', {
-      manifestPath: path.join(functionsDir, props.crate, 'Cargo.toml'),
-      binaryName: props.crate,
-      runtime: 'provided.al2023',
+    const common = {
       architecture: lambda.Architecture.ARM_64,
       description: props.description,
       memorySize: props.memorySize,
@@ -91,7 +94,29 @@ export class PipelineFunction extends Construct {
       onFailure: props.onFailure,
       retryAttempts: props.retryAttempts,
       maxEventAge: props.maxEventAge,
-    });
+    };
+    if (props.prebuiltZipsDir !== undefined) {
+      // The same artifact RustFunction would bundle (cargo-lambda's arm64 `bootstrap` for
+      // provided.al2023), built once by scripts/build-lambdas.sh instead of again here.
+      const zip = path.join(props.prebuiltZipsDir, props.crate, 'bootstrap.zip');
+      if (!fs.existsSync(zip)) {
+        throw new Error(`${zip} is missing: run scripts/build-lambdas.sh first, or synth without prebuilt zips`);
+      }
+      this.function = new lambda.Function(this, 'Function', {
+        ...common,
+        runtime: lambda.Runtime.PROVIDED_AL2023,
+        handler: 'bootstrap',
+        code: lambda.Code.fromAsset(zip),
+      });
+    } else {
+      const functionsDir = props.functionsDir ?? DEFAULT_FUNCTIONS_DIR;
+      this.function = new RustFunction(this, 'Function', {
+        ...common,
+        manifestPath: path.join(functionsDir, props.crate, 'Cargo.toml'),
+        binaryName: props.crate,
+        runtime: 'provided.al2023',
+      });
+    }
   }
 
   /** Adds a statement to this function's role (and nothing else's). */
