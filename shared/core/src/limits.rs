@@ -4,10 +4,12 @@
 //! StartExecution (itself limited to 256 KiB) can still break the run later: the first state wraps it
 //! (`{"input": ...}`), ValidatePrompt adds the validated request (the prompt again), and the later
 //! states add their results. Past the limit a state fails with `States.DataLimitExceeded`, which no
-//! `Catch` can handle, on AWS as locally. So every front door (the CLI, `LocalPipeline`,
-//! start-execution) refuses an input over [`MAX_EXECUTION_INPUT_BYTES`] before anything starts: half
-//! the limit, which leaves the other half for what the states add (a valid request is far smaller:
-//! a prompt is at most 10,000 characters).
+//! `Catch` can handle, on AWS as locally. So every front door that starts executions calls
+//! [`check_execution_input`], which refuses an input over [`MAX_EXECUTION_INPUT_BYTES`] before
+//! anything starts. Four do: the start-execution, http-api and queue-consumer functions, and the
+//! command line's local pipeline (`LocalPipeline::start`, behind `imagegen run` and the console's
+//! Start execution). The limit is half the payload limit, which leaves the other half for what the
+//! states add (a valid request is far smaller: a prompt is at most 10,000 characters).
 
 /// Step Functions' limit on a state's payload and on StartExecution's input, in bytes (UTF-8).
 pub const PAYLOAD_LIMIT_BYTES: usize = 256 * 1024;

@@ -1,5 +1,6 @@
-//! The edges of the domain: what handlers need from the outside world. [`crate::adapters`] implements
-//! each over the official AWS SDK client; local mode points those same clients somewhere else.
+//! The edges of the domain: what handlers need from the outside world. The `imagegen-aws` crate
+//! (`shared/aws`) implements each over the official AWS SDK client; local mode points those same
+//! clients somewhere else.
 
 use std::future::Future;
 use std::time::{Duration, SystemTime};
