@@ -21,8 +21,9 @@ bash scripts/install-tools.sh aws-cli
 bash scripts/install-tools.sh chromium
 bash scripts/install-tools.sh curl
 
-step "cargo fmt --check"
+step "cargo fmt --check; links in the Markdown"
 cargo fmt --all --check
+python3 scripts/check-doc-links.py
 
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
