@@ -6,8 +6,8 @@
 
 use std::collections::HashMap;
 
-use imagegen_cli::handlers::substitutions;
-use imagegen_cli::pipeline::DEFINITION;
+use imagegen_local_pipeline::handlers::substitutions;
+use imagegen_local_pipeline::pipeline::DEFINITION;
 use imagegen_statemachine::StateMachine;
 use proptest::prelude::*;
 use serde_json::{Map, Value};
