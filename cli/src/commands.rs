@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use imagegen_core::config::{Env, ProcessEnv, vars};
 use imagegen_core::display::escape_controls;
+use imagegen_deployed_client::api::Api;
 use imagegen_local::{ClientOptions, DataDir, FakeModelBehavior, LocalAws, LocalError, WriterLock};
 use imagegen_local_pipeline::{LocalPipeline, LocalPipelineError, PipelineOptions};
 
@@ -87,14 +88,14 @@ pub async fn execute(cli: &Cli, out: &mut (dyn Write + Send)) -> Result<u8, CliE
         Command::Aws {
             command: AwsCommand::Post(args),
         } => {
-            let api = crate::aws::api::Api::from_environment(&args.api.api_url).await?;
-            crate::aws::calls::post(&api, args, out).await
+            let api = Api::from_environment(&args.api.api_url).await?;
+            crate::aws::post(&api, args, out).await
         }
         Command::Aws {
             command: AwsCommand::Get(args),
         } => {
-            let api = crate::aws::api::Api::from_environment(&args.api.api_url).await?;
-            crate::aws::calls::get(&api, args, out).await
+            let api = Api::from_environment(&args.api.api_url).await?;
+            crate::aws::get(&api, args, out).await
         }
         Command::Serve(args) => crate::serve::serve(cli, args, out).await,
         Command::Executions => {
@@ -142,9 +143,15 @@ pub async fn aws_start(
     let input = input::build(&args.run)?;
     let name = imagegen_local_pipeline::input::execution_name(&input);
     let poll = std::time::Duration::from_millis(args.poll_ms);
-    let followed =
-        crate::aws::start_and_follow(sfn, &args.state_machine_arn, &name, &input, poll, out)
-            .await?;
+    let followed = imagegen_deployed_client::start_and_follow(
+        sfn,
+        &args.state_machine_arn,
+        &name,
+        &input,
+        poll,
+        out,
+    )
+    .await?;
     writeln!(out, "\n{name}  {}", followed.status.as_str()).ok();
     if !followed.succeeded() {
         if let Some(error) = &followed.error {
@@ -156,7 +163,8 @@ pub async fn aws_start(
         }
         return Ok(1);
     }
-    let files = crate::aws::download_results(s3, &followed, &args.out.join(&name)).await?;
+    let files =
+        imagegen_deployed_client::download_results(s3, &followed, &args.out.join(&name)).await?;
     for file in files {
         writeln!(out, "Downloaded:  {}", file.display()).ok();
     }

@@ -1,7 +1,6 @@
 //! The CLI's typed errors: each says what went wrong in words a person can act on.
 
-use std::path::PathBuf;
-
+use imagegen_deployed_client::DeployedClientError;
 use imagegen_local_pipeline::LocalPipelineError;
 
 /// Why a command could not do its job (a pipeline that ran and failed is not an error: see
@@ -12,6 +11,9 @@ pub enum CliError {
     /// definition, a file, an execution).
     #[error(transparent)]
     Pipeline(#[from] LocalPipelineError),
+    /// The deployed pipeline could not be reached, or what it gave back could not be used.
+    #[error(transparent)]
+    Deployed(#[from] DeployedClientError),
     /// Another process writes to the data directory (it holds the writer lock).
     #[error(
         "data directory: {0}. Stop it first, or give this command another --data-dir (while \
@@ -25,31 +27,9 @@ pub enum CliError {
         #[source]
         source: std::io::Error,
     },
-    /// A result file could not be written.
-    #[error("writing {path}: {source}")]
-    WriteFile {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
     /// Command-line input that cannot be used.
     #[error("{0}")]
     Usage(String),
-    /// A call to the deployed pipeline (AWS) failed.
-    #[error("{service}: {detail}")]
-    Aws {
-        service: &'static str,
-        detail: String,
-    },
-}
-
-impl CliError {
-    pub(crate) fn aws(service: &'static str, error: impl std::fmt::Display) -> Self {
-        Self::Aws {
-            service,
-            detail: error.to_string(),
-        }
-    }
 }
 
 /// The data directory's errors are the local pipeline's ([`LocalPipelineError::Local`]).
