@@ -2,16 +2,17 @@
 //!
 //! The work lives in libraries: [`imagegen_local_pipeline`] wires the pipeline on one machine
 //! (`LocalPipeline`: the deployed definition on the local engine, the real handlers, the offline
-//! AWS stand-ins, the front doors), and [`imagegen_console`] is the web console of `imagegen serve`.
-//! This crate is the command line over them.
+//! AWS stand-ins, the front doors), [`imagegen_console`] is the web console of `imagegen serve`, and
+//! [`imagegen_deployed_client`] reaches the deployed pipeline. This crate is the command line over
+//! them.
 //!
 //! - [`args`], [`input`], [`commands`]: the command line (`main.rs` only parses and runs).
 //! - [`report`], [`progress`], [`views`]: what people see.
 //! - [`burst`]: `imagegen burst`, many uploads at once against a model with a quota.
 //! - [`serve`]: `imagegen serve`, the local pipeline's stand-ins, its front doors and the console
 //!   on one loopback endpoint for AWS clients and browsers.
-//! - [`aws`]: `imagegen aws start|post|get`, the deployed pipeline (StartExecution, polling,
-//!   downloads; the HTTP API signed with SigV4).
+//! - [`aws`]: what `imagegen aws post|get` print of the deployed HTTP API's answers (`aws start`
+//!   is [`commands::aws_start`]).
 //! - [`facts`]: the facts the CDK app reads from `cdk/lib/facts.json`.
 //! - [`CliError`]: why a command could not do its job.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]

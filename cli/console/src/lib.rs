@@ -2,11 +2,19 @@
 //! (JSON box, prompt form, prompt-file drop), watch it run on the state machine's graph, see its
 //! events, images, thumbnails and email; the executions list and the outbox. Pages are HTML made
 //! here, with one stylesheet and one small script embedded in the binary (no CDN, works offline);
-//! live updates are server-sent events fed by the local Step Functions ([`live`], [`events`]).
+//! live updates are server-sent events fed by the local Step Functions.
 //!
-//! Everything from outside is escaped ([`html::esc`]); requests are checked by [`guard`]: by
-//! address (DNS rebinding) and, for the POSTs that start or stop executions or upload, by origin
-//! and token (cross-site request forgery).
+//! - this file: [`Console`], the routes; `pages/`: one module per page (`list`, `execution`,
+//!   `start`, `outbox`, `machine`).
+//! - `graph.rs` lays the state machine out, `svg.rs` draws it, `progress.rs` colours its states and
+//!   makes the history rows from the events.
+//! - `live.rs` ([`LiveBus`]) hears the local Step Functions; `events.rs` streams to the pages.
+//! - `html.rs`: the page frame and escaping; `form.rs`: form and query fields; `guard.rs`: who may
+//!   ask what.
+//!
+//! Everything from outside is escaped (`html::esc`); requests are checked by `guard`: by address
+//! (DNS rebinding) and, for the POSTs that start or stop executions or upload, by origin and token
+//! (cross-site request forgery).
 //!
 //! The console needs only a [`LocalPipeline`] (`imagegen-local-pipeline`); `imagegen serve` (the
 //! command line) composes it with the other routes on one endpoint.
