@@ -3,8 +3,10 @@
 //!
 //! - [`api`]: requests to the HTTP API, signed (SigV4, service `execute-api`) with the caller's AWS
 //!   credentials.
-//! - [`follow`]: StartExecution, then DescribeExecution polling and GetExecutionHistory for progress.
-//! - [`download`]: the result manifest (`results/{requestId}.json`), images and thumbnails, from S3.
+//! - [`start_and_follow`] (`follow.rs`): StartExecution, then DescribeExecution polling and
+//!   GetExecutionHistory for progress.
+//! - [`download_results`] (`download.rs`): the result manifest (`results/{requestId}.json`), images
+//!   and thumbnails, from S3.
 //! - [`DeployedClientError`]: why a call could not be made or its answer used.
 //!
 //! Credentials and region come from the usual AWS configuration chain; which state machine and
@@ -12,9 +14,9 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod api;
-pub mod download;
+mod download;
 mod error;
-pub mod follow;
+mod follow;
 
 pub use download::download_results;
 pub use error::DeployedClientError;

@@ -10,7 +10,7 @@
 //! - [`definition`]: the definition run (the deployed one, or another file), checked before
 //!   anything starts.
 //! - [`settings`]: local defaults for the handlers' settings (overridable by the same variables).
-//! - [`s3event`]: the S3 notification an upload produces; [`bucket_notifications`]: the bucket's
+//! - `s3event.rs`: the S3 notification an upload produces; [`bucket_notifications`]: the bucket's
 //!   notification configuration under `imagegen serve`, delivering them to start-execution.
 //! - [`api_and_queue`]: the HTTP API and the SQS queue (the front doors), wired to their handlers
 //!   as on AWS.
@@ -34,7 +34,7 @@ pub mod handlers;
 pub mod input;
 pub mod pipeline;
 pub mod results;
-pub mod s3event;
+mod s3event;
 pub mod settings;
 
 pub use error::LocalPipelineError;
