@@ -11,9 +11,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use imagegen_cli::{LocalPipeline, PipelineOptions};
 use imagegen_core::config::vars;
 use imagegen_local::sfn::Status;
+use imagegen_local_pipeline::{LocalPipeline, PipelineOptions};
 use serde_json::json;
 use tokio::sync::Semaphore;
 

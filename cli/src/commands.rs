@@ -7,12 +7,13 @@ use std::sync::Arc;
 
 use imagegen_core::config::{Env, ProcessEnv, vars};
 use imagegen_core::display::escape_controls;
+use imagegen_deployed_client::api::Api;
 use imagegen_local::{ClientOptions, DataDir, FakeModelBehavior, LocalAws, LocalError, WriterLock};
+use imagegen_local_pipeline::{LocalPipeline, LocalPipelineError, PipelineOptions};
 
 use crate::args::{AwsCommand, AwsStartArgs, BurstArgs, Cli, Command, DefinitionArgs, FakeArgs};
 use crate::burst::{self, BurstPlan};
 use crate::error::CliError;
-use crate::pipeline::{LocalPipeline, PipelineOptions};
 use crate::progress::Progress;
 use crate::report::Report;
 use crate::{input, views};
@@ -57,7 +58,7 @@ pub async fn execute(cli: &Cli, out: &mut (dyn Write + Send)) -> Result<u8, CliE
             let input = input::build(run)?;
             let definition = read_definition(definition)?;
             let (_lock, pipeline) = open(cli, "imagegen run", definition).await?;
-            let name = input::execution_name(&input);
+            let name = imagegen_local_pipeline::input::execution_name(&input);
             writeln!(out, "Execution {name}").ok();
             let record = pipeline.run(&name, &input).await?;
             finish(&Report::new(&record, pipeline.aws()), out)
@@ -87,14 +88,14 @@ pub async fn execute(cli: &Cli, out: &mut (dyn Write + Send)) -> Result<u8, CliE
         Command::Aws {
             command: AwsCommand::Post(args),
         } => {
-            let api = crate::aws::api::Api::from_environment(&args.api.api_url).await?;
-            crate::aws::calls::post(&api, args, out).await
+            let api = Api::from_environment(&args.api.api_url).await?;
+            crate::aws::post(&api, args, out).await
         }
         Command::Aws {
             command: AwsCommand::Get(args),
         } => {
-            let api = crate::aws::api::Api::from_environment(&args.api.api_url).await?;
-            crate::aws::calls::get(&api, args, out).await
+            let api = Api::from_environment(&args.api.api_url).await?;
+            crate::aws::get(&api, args, out).await
         }
         Command::Serve(args) => crate::serve::serve(cli, args, out).await,
         Command::Executions => {
@@ -114,7 +115,7 @@ pub async fn execute(cli: &Cli, out: &mut (dyn Write + Send)) -> Result<u8, CliE
                     LocalError::InvalidExecutionName { .. } => CliError::Usage(e.to_string()),
                     e => e.into(),
                 })?
-                .ok_or_else(|| CliError::NoSuchExecution(name.clone()))?;
+                .ok_or_else(|| LocalPipelineError::NoSuchExecution(name.clone()))?;
             if *json {
                 let events = serde_json::json!({"events": record.history});
                 writeln!(
@@ -140,11 +141,17 @@ pub async fn aws_start(
     out: &mut (dyn Write + Send),
 ) -> Result<u8, CliError> {
     let input = input::build(&args.run)?;
-    let name = input::execution_name(&input);
+    let name = imagegen_local_pipeline::input::execution_name(&input);
     let poll = std::time::Duration::from_millis(args.poll_ms);
-    let followed =
-        crate::aws::start_and_follow(sfn, &args.state_machine_arn, &name, &input, poll, out)
-            .await?;
+    let followed = imagegen_deployed_client::start_and_follow(
+        sfn,
+        &args.state_machine_arn,
+        &name,
+        &input,
+        poll,
+        out,
+    )
+    .await?;
     writeln!(out, "\n{name}  {}", followed.status.as_str()).ok();
     if !followed.succeeded() {
         if let Some(error) = &followed.error {
@@ -156,7 +163,8 @@ pub async fn aws_start(
         }
         return Ok(1);
     }
-    let files = crate::aws::download_results(s3, &followed, &args.out.join(&name)).await?;
+    let files =
+        imagegen_deployed_client::download_results(s3, &followed, &args.out.join(&name)).await?;
     for file in files {
         writeln!(out, "Downloaded:  {}", file.display()).ok();
     }
@@ -215,8 +223,9 @@ async fn run_burst(
 pub fn read_definition(args: &DefinitionArgs) -> Result<Option<String>, CliError> {
     args.definition
         .as_deref()
-        .map(crate::definition::read)
+        .map(imagegen_local_pipeline::definition::read)
         .transpose()
+        .map_err(CliError::from)
 }
 
 /// The pipeline of the data directory, for a command that writes to it (`command` names it to a

@@ -1,16 +1,19 @@
 //! The CLI's typed errors: each says what went wrong in words a person can act on.
 
-use std::path::PathBuf;
-
-use crate::definition::DefinitionError;
+use imagegen_deployed_client::DeployedClientError;
+use imagegen_local_pipeline::LocalPipelineError;
 
 /// Why a command could not do its job (a pipeline that ran and failed is not an error: see
 /// [`crate::report::Report`]).
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
-    /// The data directory could not be opened (missing permissions, foreign or corrupt).
-    #[error("data directory: {0}")]
-    Local(#[from] imagegen_local::LocalError),
+    /// The local pipeline could not do what the command asked (its data directory, settings,
+    /// definition, a file, an execution).
+    #[error(transparent)]
+    Pipeline(#[from] LocalPipelineError),
+    /// The deployed pipeline could not be reached, or what it gave back could not be used.
+    #[error(transparent)]
+    Deployed(#[from] DeployedClientError),
     /// Another process writes to the data directory (it holds the writer lock).
     #[error(
         "data directory: {0}. Stop it first, or give this command another --data-dir (while \
@@ -24,55 +27,14 @@ pub enum CliError {
         #[source]
         source: std::io::Error,
     },
-    /// A handler's settings are invalid (an environment variable override).
-    #[error("{0}")]
-    Config(#[from] imagegen_core::config::ConfigError),
-    /// The state machine definition cannot run the local pipeline (the embedded one: a build
-    /// problem; [`crate::PipelineOptions::definition`]'s: see [`DefinitionError`]).
-    #[error("the state machine definition {0}")]
-    Definition(#[from] DefinitionError),
-    /// `--definition`'s file cannot run the local pipeline.
-    #[error("the definition {} {problem}", path.display())]
-    DefinitionFile {
-        path: PathBuf,
-        problem: DefinitionError,
-    },
-    /// A file given on the command line could not be read.
-    #[error("reading {path}: {source}")]
-    ReadFile {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    /// A result file could not be written.
-    #[error("writing {path}: {source}")]
-    WriteFile {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
     /// Command-line input that cannot be used.
     #[error("{0}")]
     Usage(String),
-    /// A call to a (local or real) AWS service failed.
-    #[error("{service}: {detail}")]
-    Aws {
-        service: &'static str,
-        detail: String,
-    },
-    /// No execution of that name.
-    #[error("no execution named {0:?} (see `imagegen executions`)")]
-    NoSuchExecution(String),
-    /// The uploaded file did not start an execution.
-    #[error("the upload did not start an execution: {0}")]
-    NotStarted(String),
 }
 
-impl CliError {
-    pub(crate) fn aws(service: &'static str, error: impl std::fmt::Display) -> Self {
-        Self::Aws {
-            service,
-            detail: error.to_string(),
-        }
+/// The data directory's errors are the local pipeline's ([`LocalPipelineError::Local`]).
+impl From<imagegen_local::LocalError> for CliError {
+    fn from(error: imagegen_local::LocalError) -> Self {
+        Self::Pipeline(error.into())
     }
 }

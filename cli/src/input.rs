@@ -1,33 +1,22 @@
-//! The console-style execution input of `imagegen run`, and its execution name.
+//! The console-style execution input of `imagegen run` (and `aws start`/`post`): the `--input`
+//! file's object with the flags on top ([`imagegen_local_pipeline::input`] builds and names it).
 
+use imagegen_local_pipeline::LocalPipelineError;
+use imagegen_local_pipeline::input::{self, InputFields};
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 use crate::args::RunArgs;
 use crate::error::CliError;
 
-/// `WxH` as (width, height).
-pub fn parse_size(size: &str) -> Result<(u32, u32), CliError> {
-    let bad = || {
-        CliError::Usage(format!(
-            "--size {size:?} is not WIDTHxHEIGHT, e.g. 1024x1024"
-        ))
-    };
-    let (w, h) = size.split_once(['x', 'X']).ok_or_else(bad)?;
-    Ok((
-        w.trim().parse().map_err(|_| bad())?,
-        h.trim().parse().map_err(|_| bad())?,
-    ))
-}
-
 /// The input JSON: the `--input` file's object (if any) with the flags on top.
 pub fn build(args: &RunArgs) -> Result<Value, CliError> {
-    let mut input = match &args.input {
+    let base = match &args.input {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|source| CliError::ReadFile {
-                path: path.clone(),
-                source,
-            })?;
+            let text =
+                std::fs::read_to_string(path).map_err(|source| LocalPipelineError::ReadFile {
+                    path: path.clone(),
+                    source,
+                })?;
             match serde_json::from_str::<Value>(&text) {
                 Ok(Value::Object(map)) => map,
                 Ok(Value::String(prompt)) => {
@@ -49,49 +38,20 @@ pub fn build(args: &RunArgs) -> Result<Value, CliError> {
         }
         None => Map::new(),
     };
-    let mut set = |key: &str, value: Value| {
-        input.insert(key.to_owned(), value);
-    };
-    if let Some(prompt) = &args.prompt {
-        set("prompt", prompt.clone().into());
-    }
-    if let Some(negative) = &args.negative {
-        set("negativePrompt", negative.clone().into());
-    }
-    if let Some(size) = &args.size {
-        let (w, h) = parse_size(size)?;
-        set("width", w.into());
-        set("height", h.into());
-    }
-    if let Some(seed) = args.seed {
-        set("seed", seed.into());
-    }
-    if let Some(count) = args.count {
-        set("numberOfImages", count.into());
-    }
-    if let Some(model) = &args.model {
-        set("model", model.clone().into());
-    }
-    if let Some(format) = &args.format {
-        set("outputFormat", format.clone().into());
-    }
-    if !input.contains_key("prompt") {
-        return Err(CliError::Usage(
-            "give a prompt: imagegen run \"a lighthouse at dusk\" (or --input FILE)".to_owned(),
-        ));
-    }
-    Ok(Value::Object(input))
+    Ok(input::build(base, &fields(args))?)
 }
 
-/// `run-YYYYMMDD-HHMMSS-xxxxxx`: readable, sortable, unique enough for one machine.
-pub fn execution_name(input: &Value) -> String {
-    let now = chrono::Utc::now();
-    let mut sha = Sha256::new();
-    sha.update(input.to_string().as_bytes());
-    sha.update(now.timestamp_nanos_opt().unwrap_or_default().to_be_bytes());
-    sha.update(std::process::id().to_be_bytes());
-    let hash = hex::encode(sha.finalize());
-    format!("run-{}-{}", now.format("%Y%m%d-%H%M%S"), &hash[..6])
+/// The flags of `args` as console input fields.
+fn fields(args: &RunArgs) -> InputFields {
+    InputFields {
+        prompt: args.prompt.clone(),
+        negative: args.negative.clone(),
+        size: args.size.clone(),
+        seed: args.seed,
+        count: args.count,
+        model: args.model.clone(),
+        format: args.format.clone(),
+    }
 }
 
 #[cfg(test)]
@@ -111,19 +71,6 @@ mod tests {
             input,
             serde_json::json!({"prompt": "a lighthouse", "width": 1024, "height": 768, "numberOfImages": 2})
         );
-        let jpeg = RunArgs {
-            prompt: Some("a fox".into()),
-            model: Some("stability.stable-image-ultra-v1:1".into()),
-            format: Some("jpeg".into()),
-            ..RunArgs::default()
-        };
-        assert_eq!(
-            build(&jpeg).unwrap(),
-            serde_json::json!({"prompt": "a fox", "model": "stability.stable-image-ultra-v1:1", "outputFormat": "jpeg"})
-        );
         assert!(build(&RunArgs::default()).is_err());
-        assert!(parse_size("big").is_err());
-        let name = execution_name(&input);
-        assert!(name.starts_with("run-") && name.len() == 26, "{name}");
     }
 }

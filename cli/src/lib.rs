@@ -1,53 +1,33 @@
-//! `imagegen`: the image pipeline on one machine.
+//! `imagegen`: the image pipeline on one machine, and the deployed one, from the command line.
 //!
-//! The CLI runs the same state-machine definition that is deployed
-//! (`statemachine/image-pipeline.asl.json`, embedded) on the local ASL engine, behind the local Step
-//! Functions stand-in; its tasks call the real handler functions, whose adapters talk to the offline
-//! S3, Bedrock, SNS and DynamoDB through the real SDK clients ([`imagegen_local`]).
+//! The work lives in libraries: [`imagegen_local_pipeline`] wires the pipeline on one machine
+//! (`LocalPipeline`: the deployed definition on the local engine, the real handlers, the offline
+//! AWS stand-ins, the front doors), [`imagegen_console`] is the web console of `imagegen serve`, and
+//! [`imagegen_deployed_client`] reaches the deployed pipeline. This crate is the command line over
+//! them.
 //!
-//! - [`pipeline`]: [`LocalPipeline`] opens a data directory and registers the state machine; `run`,
-//!   `upload` (S3 notification to the real start-execution handler), `wait`.
-//! - [`handlers`]: the five functions bound to their local ARNs.
-//! - [`definition`]: the definition run (the deployed one, or `--definition FILE`), checked before
-//!   anything starts.
-//! - [`settings`]: local defaults for the handlers' settings (overridable by the same variables).
-//! - [`s3event`]: the S3 notification an upload produces.
-//! - [`report`], [`progress`], [`views`]: what people see; [`results`]: what each function returned
-//!   in an execution, whatever the definition.
-//! - [`args`], [`input`], [`commands`]: the command line.
+//! - [`args`], [`input`], [`commands`]: the command line (`main.rs` only parses and runs).
+//! - [`report`], [`progress`], [`views`]: what people see.
 //! - [`burst`]: `imagegen burst`, many uploads at once against a model with a quota.
+//! - [`serve`]: `imagegen serve`, the local pipeline's stand-ins, its front doors and the console
+//!   on one loopback endpoint for AWS clients and browsers.
+//! - [`aws`]: what `imagegen aws post|get` print of the deployed HTTP API's answers (`aws start`
+//!   is [`commands::aws_start`]).
 //! - [`facts`]: the facts the CDK app reads from `cdk/lib/facts.json`.
-//! - [`aws`]: `imagegen aws start`, the deployed pipeline (StartExecution, polling, downloads).
-//! - [`serve`]: `imagegen serve`, the same stand-ins on a loopback endpoint for AWS clients, with S3
-//!   notifications delivered to the start-execution handler.
-//! - [`doors`]: the HTTP API and the queue under `serve`, wired to their handlers as on AWS.
-//!
-//! Time: real runs use tokio time. Retry waits (2 s and more, with jitter) are real too; with
-//! `--fast-retries` (and in the tests) the engine runs on a paused tokio clock, which jumps over waits
-//! whenever nothing can run. A `VirtualClock` would not do here: task timeouts race the handler
-//! against the clock, and a virtual sleep ends at once, so every task with `TimeoutSeconds` that
-//! awaits real I/O (S3 files) would time out.
+//! - [`CliError`]: why a command could not do its job.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod args;
 pub mod aws;
 pub mod burst;
 pub mod commands;
-pub mod definition;
-pub mod doors;
 pub mod error;
 pub mod facts;
-pub mod handlers;
 pub mod input;
-pub mod pipeline;
 pub mod progress;
 pub mod report;
-pub mod results;
-pub mod s3event;
 pub mod serve;
-pub mod settings;
 pub mod views;
 
 pub use error::CliError;
-pub use pipeline::{LocalPipeline, PipelineOptions};
 pub use report::Report;

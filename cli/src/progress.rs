@@ -11,13 +11,11 @@ use std::io::Write;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use imagegen_statemachine::HistoryEvent;
-use serde_json::Value;
-
 use imagegen_core::display::escape_controls;
 use imagegen_core::error::cause_message;
-
-use crate::report::millis_between;
+use imagegen_local_pipeline::results::millis_between;
+use imagegen_statemachine::HistoryEvent;
+use serde_json::Value;
 
 #[derive(Debug, Default)]
 struct Current {

@@ -6,13 +6,10 @@ use imagegen_core::error::cause_message;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use imagegen_core::types::{StoredImage, StoredThumbnail};
+use imagegen_local::LocalAws;
 use imagegen_local::sfn::{ExecutionRecord, Status};
-use imagegen_local::{LocalAws, OutboxMessage};
+use imagegen_local_pipeline::results::{Made, detail_str, email_for, millis_between};
 use imagegen_statemachine::HistoryEvent;
-use serde_json::Value;
-
-use crate::results::Results;
 
 /// One state's part of the run.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,23 +45,6 @@ pub struct Report {
 /// A path as a person should see it (control characters escaped).
 fn shown(path: &Path) -> String {
     escape_controls(&path.display().to_string()).into_owned()
-}
-
-pub(crate) fn millis_between(a: &str, b: &str) -> i64 {
-    match (
-        chrono::DateTime::parse_from_rfc3339(a),
-        chrono::DateTime::parse_from_rfc3339(b),
-    ) {
-        (Ok(a), Ok(b)) => (b - a).num_milliseconds(),
-        _ => 0,
-    }
-}
-
-pub(crate) fn detail_str<'a>(event: &'a HistoryEvent, field: &str) -> Option<&'a str> {
-    event
-        .detail()
-        .and_then(|d| d.get(field))
-        .and_then(Value::as_str)
 }
 
 /// Per-state timings.
@@ -108,78 +88,6 @@ fn walk(history: &[HistoryEvent]) -> Vec<StateTiming> {
         }
     }
     states.into_iter().map(|(t, _)| t).collect()
-}
-
-/// What an execution made, read from its history: the objects in `bucket` and the request's
-/// warnings.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Made {
-    pub bucket: String,
-    pub images: Vec<StoredImage>,
-    pub thumbnails: Vec<StoredThumbnail>,
-    /// The result manifest's key, once the execution succeeded.
-    pub manifest: Option<String>,
-    /// The request's warnings (a legacy model, ...), as ValidatePrompt wrote them.
-    pub warnings: Vec<String>,
-}
-
-impl Made {
-    /// What `record` made so far (a failed execution may have made images but no manifest).
-    ///
-    /// Read from the functions' results, not the states' outputs: a JSONata definition (or a
-    /// user's own) keeps them in variables.
-    pub fn of(record: &ExecutionRecord) -> Self {
-        let results = Results::of(&record.history);
-        let request = results.request.as_ref();
-        let bucket = request
-            .and_then(|r| r.pointer("/output/bucket"))
-            .and_then(Value::as_str)
-            .unwrap_or(crate::settings::BUCKET)
-            .to_owned();
-        let warnings = request
-            .and_then(|r| r.get("warnings"))
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect();
-        Self {
-            bucket,
-            images: items(results.generation.as_ref(), "/images"),
-            thumbnails: items(results.thumbnails.as_ref(), "/thumbnails"),
-            manifest: results
-                .notification
-                .as_ref()
-                .and_then(|n| n.get("manifestKey"))
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            warnings,
-        }
-    }
-}
-
-/// The items of the array at `pointer` that read as `T`.
-fn items<T: serde::de::DeserializeOwned>(value: Option<&Value>, pointer: &str) -> Vec<T> {
-    value
-        .and_then(|v| v.pointer(pointer))
-        .and_then(Value::as_array)
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|i| serde_json::from_value(i.clone()).ok())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// The email sent for execution `name`, whoever sent it (notify-user or the backstop): each carries
-/// the execution's name as a message attribute. The latest, if there were several.
-pub fn email_for<'a>(messages: &'a [OutboxMessage], name: &str) -> Option<&'a OutboxMessage> {
-    messages
-        .iter()
-        .rev()
-        .find(|m| m.attributes.get("execution").map(String::as_str) == Some(name))
 }
 
 impl Report {

@@ -3,39 +3,13 @@
 use std::fmt::Write as _;
 
 use imagegen_core::display::escape_controls;
+use imagegen_core::error::cause_message;
 use imagegen_local::sfn::{ExecutionRecord, Unreadable};
+use imagegen_local_pipeline::input::prompt_excerpt;
+use imagegen_local_pipeline::results::millis_between;
 use imagegen_statemachine::HistoryEvent;
 use notify_user::text::plural;
 use serde_json::Value;
-
-use imagegen_core::error::cause_message;
-
-use crate::report::millis_between;
-
-/// The prompt of an execution input, shortened: console input, or the uploaded file's key.
-pub fn prompt_excerpt(input: &str, max_chars: usize) -> String {
-    let value: Value = serde_json::from_str(input).unwrap_or(Value::String(input.to_owned()));
-    let text = match &value {
-        Value::String(s) => s.clone(),
-        v => v["prompt"]
-            .as_str()
-            .map(str::to_owned)
-            .or_else(|| {
-                v.pointer("/source/key")
-                    .and_then(Value::as_str)
-                    .map(|k| format!("(file) {k}"))
-            })
-            .unwrap_or_else(|| v.to_string()),
-    };
-    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let one_line = escape_controls(&one_line).into_owned();
-    if one_line.chars().count() > max_chars {
-        let cut: String = one_line.chars().take(max_chars.saturating_sub(1)).collect();
-        format!("{cut}…")
-    } else {
-        one_line
-    }
-}
 
 /// `NAME  STATUS  STARTED  DURATION  PROMPT`, newest first.
 pub fn executions_table(records: &[ExecutionRecord]) -> String {
@@ -126,26 +100,4 @@ pub fn history_table(history: &[HistoryEvent]) -> String {
         );
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn excerpts() {
-        assert_eq!(
-            prompt_excerpt(r#"{"prompt":"a  lighthouse\nat dusk"}"#, 50),
-            "a lighthouse at dusk"
-        );
-        assert_eq!(prompt_excerpt(r#""just text""#, 4), "jus…");
-        assert_eq!(
-            prompt_excerpt(r#"{"source":{"bucket":"b","key":"prompts/x.txt"}}"#, 50),
-            "(file) prompts/x.txt"
-        );
-        assert_eq!(
-            prompt_excerpt(r#"{"prompt":"a\u0000cat\u001b[2J\u202e"}"#, 50),
-            "a\\0cat\\x1b[2J\\u202e"
-        );
-    }
 }

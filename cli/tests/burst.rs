@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use imagegen_cli::burst::{self, BurstPlan};
-use imagegen_cli::{LocalPipeline, PipelineOptions};
 use imagegen_core::config::vars;
 use imagegen_local::FakeModelBehavior;
+use imagegen_local_pipeline::{LocalPipeline, PipelineOptions};
 use imagegen_statemachine::SeededRng;
 
 struct TempDir(PathBuf);

@@ -154,8 +154,8 @@ fn bad_definitions(dir: &Path) -> Vec<(PathBuf, String)> {
         std::fs::write(&path, text).unwrap();
         path
     };
-    let deployed: Value =
-        serde_json::from_str(imagegen_cli::pipeline::DEFINITION).expect("the deployed definition");
+    let deployed: Value = serde_json::from_str(imagegen_local_pipeline::pipeline::DEFINITION)
+        .expect("the deployed definition");
     let mut placeholder = deployed.clone();
     placeholder["States"]["GenerateImage"]["Resource"] = json!("${ImageFunctionArn}");
     let mut dangling = deployed.clone();

@@ -8,11 +8,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use clap::Parser;
+use imagegen_cli::Report;
 use imagegen_cli::args::Cli;
-use imagegen_cli::{LocalPipeline, PipelineOptions, Report};
 use imagegen_core::config::vars;
 use imagegen_local::FakeModelBehavior;
 use imagegen_local::sfn::{ExecutionRecord, Status};
+use imagegen_local_pipeline::{LocalPipeline, PipelineOptions};
 use imagegen_statemachine::{EventType, SeededRng};
 use serde_json::{Value, json};
 

@@ -22,10 +22,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use common::TempDir;
-use imagegen_cli::{LocalPipeline, PipelineOptions, Report};
+use imagegen_cli::Report;
 use imagegen_core::config::vars;
 use imagegen_local::FakeModelBehavior;
 use imagegen_local::sfn::{ExecutionRecord, Status};
+use imagegen_local_pipeline::{LocalPipeline, PipelineOptions};
 use imagegen_statemachine::{EventType, SeededRng, TokioClock};
 use serde_json::{Value, json};
 
@@ -334,7 +335,8 @@ async fn assert_parity(scenario: Scenario) {
 fn the_twin_is_written_in_jsonata() {
     let definition: Value = serde_json::from_str(JSONATA).unwrap();
     assert_eq!(definition["QueryLanguage"], "JSONata");
-    let deployed: Value = serde_json::from_str(imagegen_cli::pipeline::DEFINITION).unwrap();
+    let deployed: Value =
+        serde_json::from_str(imagegen_local_pipeline::pipeline::DEFINITION).unwrap();
     let names = |d: &Value| {
         d["States"]
             .as_object()

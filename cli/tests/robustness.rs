@@ -8,10 +8,11 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use imagegen_cli::pipeline::DEFINITION;
-use imagegen_cli::{LocalPipeline, PipelineOptions, Report};
+use imagegen_cli::Report;
 use imagegen_local::FakeModelBehavior;
 use imagegen_local::sfn::{ExecutionRecord, Status};
+use imagegen_local_pipeline::pipeline::DEFINITION;
+use imagegen_local_pipeline::{LocalPipeline, PipelineOptions};
 use imagegen_statemachine::SeededRng;
 use serde_json::{Value, json};
 

@@ -19,10 +19,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
+use imagegen_local_pipeline::pipeline::execution_of;
+use imagegen_local_pipeline::{LocalPipeline, LocalPipelineError};
 use imagegen_statemachine::EventType;
 
 use crate::error::CliError;
-use crate::pipeline::{LocalPipeline, execution_of};
 pub use summary::{BurstSummary, Check};
 
 /// What to upload.
@@ -160,7 +161,7 @@ async fn upload_blank(pipeline: &LocalPipeline, tag: &str, n: usize) -> Result<S
 
 fn started(summary: start_execution::Summary) -> Result<String, CliError> {
     execution_of(&summary).ok_or_else(|| {
-        CliError::NotStarted(
+        LocalPipelineError::NotStarted(
             summary
                 .skipped
                 .first()
@@ -173,5 +174,6 @@ fn started(summary: start_execution::Summary) -> Result<String, CliError> {
                 })
                 .unwrap_or_else(|| "the event had no prompt upload".to_owned()),
         )
+        .into()
     })
 }

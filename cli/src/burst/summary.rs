@@ -9,10 +9,10 @@ use chrono::{DateTime, Utc};
 use imagegen_core::keys;
 use imagegen_local::OutboxMessage;
 use imagegen_local::sfn::{ExecutionRecord, Status};
+use imagegen_local_pipeline::results::Results;
 use serde_json::Value;
 
 use super::BurstPlan;
-use crate::results::Results;
 
 /// The design's burst allowance: how many requests over the quota one 60-second window may see.
 /// Slots are 60 s / quota apart, so a window holds at most the quota; on AWS a Lambda that starts

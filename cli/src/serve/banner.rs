@@ -7,9 +7,8 @@ use std::path::Path;
 
 use imagegen_local::config::{ACCESS_KEY_ID, SECRET_ACCESS_KEY};
 use imagegen_local::sqs::SqsService;
-
-use crate::pipeline::LocalPipeline;
-use crate::settings::{DEAD_LETTER_QUEUE_NAME, QUEUE_NAME};
+use imagegen_local_pipeline::LocalPipeline;
+use imagegen_local_pipeline::settings::{DEAD_LETTER_QUEUE_NAME, QUEUE_NAME};
 
 /// The start-up text.
 pub fn banner(
@@ -34,7 +33,7 @@ pub fn banner(
     let _ = writeln!(
         out,
         "Console:        {endpoint}{}  (open it in a browser)",
-        super::console::PREFIX
+        imagegen_console::PREFIX
     );
     if !bound.ip().is_loopback() {
         let _ = writeln!(

@@ -4,32 +4,34 @@
 //! It opens the same [`LocalPipeline`] as `imagegen run` (so the handlers run exactly as there),
 //! with presigned links naming the address it listens on, and serves its S3, Step Functions and SNS
 //! through [`imagegen_local::server`]. Uploads of prompt files are delivered to the start-execution
-//! handler as S3 notifications ([`notify`]). A web console is served on the same endpoint at
-//! `/console/` ([`console`]). The front doors are there too ([`crate::doors`]): the HTTP API on its
-//! paths (SigV4 with the local credentials, service `execute-api`), and the SQS queue, whose
-//! messages a poller feeds to the queue consumer in batches. It holds the data directory's writer
-//! lock while it runs, and on Ctrl-C (or SIGTERM) stops accepting, lets running executions end for
-//! a grace period, records the others `ABORTED`, and exits 0.
+//! handler as S3 notifications ([`bucket_notifications`]). A web console is served on the same
+//! endpoint at `/console/` ([`imagegen_console`]). The front doors are there too
+//! ([`api_and_queue`]): the HTTP API on its paths (SigV4 with the local credentials, service
+//! `execute-api`), and the SQS queue, whose messages a poller feeds to the queue consumer in
+//! batches. It holds the data directory's writer lock while it runs, and on Ctrl-C (or SIGTERM)
+//! stops accepting, lets running executions end for a grace period, records the others `ABORTED`,
+//! and exits 0.
 
 mod banner;
-pub mod console;
-mod notify;
 
 use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use imagegen_console::{Console, LiveBus};
 use imagegen_local::apigateway;
 use imagegen_local::server::{self, Protocol, local_router};
 use imagegen_local::sqs::mapping::Batch;
+use imagegen_local_pipeline::{
+    LocalPipeline, PipelineOptions, api_and_queue, bucket_notifications,
+};
 use imagegen_statemachine::{EventType, HistoryEvent};
 use tokio::net::TcpListener;
 
 use crate::args::{Cli, ServeArgs};
 use crate::commands::{behavior, env_overrides, read_definition, writer_lock};
 use crate::error::CliError;
-use crate::pipeline::{LocalPipeline, PipelineOptions};
 
 /// The cause recorded on executions still running when the grace period ends.
 pub const ABORT_CAUSE: &str = "imagegen serve was stopped before the execution ended";
@@ -74,7 +76,7 @@ pub async fn serve(
     pipeline.recover().await?;
     // Every history event goes to the log and to the console's open pages; each end (once its
     // record is saved) to the pages too.
-    let live = console::LiveBus::new();
+    let live = LiveBus::new();
     let heard = live.clone();
     pipeline.on_event(move |name, event| {
         log_execution(name, event);
@@ -84,23 +86,22 @@ pub async fn serve(
         .aws()
         .sfn()
         .add_rule(live.ended_rule(pipeline.state_machine_arn()));
-    let console = Arc::new(console::Console::new(
-        Arc::clone(&pipeline),
-        live,
-        &endpoint,
-    ));
-    let api = crate::doors::rest_api(&pipeline)?;
+    let console = Arc::new(Console::new(Arc::clone(&pipeline), live, &endpoint));
+    let api = api_and_queue::rest_api(&pipeline)?;
     let api_paths = api.path_prefixes();
-    let mut router = local_router(pipeline.aws(), Some(notify::hook(Arc::clone(&pipeline))))?
-        .with_page(
-            console::PREFIX,
-            Arc::clone(&console) as Arc<dyn server::Page>,
-        )
-        .with_service(apigateway::SERVICE, Protocol::Rest, Arc::new(api));
+    let mut router = local_router(
+        pipeline.aws(),
+        Some(bucket_notifications::hook(Arc::clone(&pipeline))),
+    )?
+    .with_page(
+        imagegen_console::PREFIX,
+        Arc::clone(&console) as Arc<dyn server::Page>,
+    )
+    .with_service(apigateway::SERVICE, Protocol::Rest, Arc::new(api));
     for prefix in &api_paths {
         router = router.with_signed_path(prefix, apigateway::SERVICE);
     }
-    let mapping = crate::doors::queue_mapping(&pipeline)?;
+    let mapping = api_and_queue::queue_mapping(&pipeline)?;
     let sqs = Arc::clone(pipeline.aws().sqs());
     let queue = mapping.queue().to_owned();
     let poller = tokio::spawn(async move {

@@ -3,10 +3,10 @@
 //! real: the server is another process, so the tests poll with deadlines.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod api_and_queue;
 #[path = "../common/mod.rs"]
 mod common;
 mod console;
-mod doors;
 mod harness;
 mod refusals;
 mod sdk;

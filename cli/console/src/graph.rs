@@ -281,9 +281,10 @@ mod tests {
 
     #[test]
     fn the_pipeline_is_drawn_from_its_definition() {
-        let graph = Graph::from_definition(crate::pipeline::DEFINITION).unwrap();
+        let graph = Graph::from_definition(imagegen_local_pipeline::pipeline::DEFINITION).unwrap();
         // Every state of the definition is a node, and nothing else but Start and End.
-        let definition: Value = serde_json::from_str(crate::pipeline::DEFINITION).unwrap();
+        let definition: Value =
+            serde_json::from_str(imagegen_local_pipeline::pipeline::DEFINITION).unwrap();
         let states: Vec<&String> = definition["States"].as_object().unwrap().keys().collect();
         assert_eq!(graph.nodes.len(), states.len() + 2);
         // The main line, straight down.

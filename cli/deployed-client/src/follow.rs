@@ -6,7 +6,7 @@ use std::time::Duration;
 use aws_sdk_sfn::types::{ExecutionStatus, HistoryEvent, HistoryEventType};
 use serde_json::Value;
 
-use crate::error::CliError;
+use crate::error::DeployedClientError;
 use imagegen_core::error::cause_message;
 
 /// How a followed execution ended.
@@ -43,11 +43,11 @@ impl Followed {
 
 fn sfn_error<E>(
     e: aws_sdk_sfn::error::SdkError<E, aws_sdk_sfn::config::http::HttpResponse>,
-) -> CliError
+) -> DeployedClientError
 where
     E: aws_sdk_sfn::error::ProvideErrorMetadata + std::error::Error + 'static,
 {
-    CliError::aws("Step Functions", imagegen_aws::error_text(&e))
+    DeployedClientError::aws("Step Functions", imagegen_aws::error_text(&e))
 }
 
 /// One progress line for an event, if it deserves one.
@@ -79,7 +79,10 @@ pub fn progress_line(event: &HistoryEvent) -> Option<String> {
     }
 }
 
-async fn history(sfn: &aws_sdk_sfn::Client, arn: &str) -> Result<Vec<HistoryEvent>, CliError> {
+async fn history(
+    sfn: &aws_sdk_sfn::Client,
+    arn: &str,
+) -> Result<Vec<HistoryEvent>, DeployedClientError> {
     let mut events = Vec::new();
     let mut token: Option<String> = None;
     loop {
@@ -107,7 +110,7 @@ pub async fn start_and_follow(
     input: &Value,
     poll: Duration,
     out: &mut (dyn Write + Send),
-) -> Result<Followed, CliError> {
+) -> Result<Followed, DeployedClientError> {
     let started = sfn
         .start_execution()
         .state_machine_arn(state_machine_arn)

@@ -1,9 +1,10 @@
-//! `imagegen aws post` and `imagegen aws get`: requests to the deployed HTTP API, signed as its IAM
-//! authorization requires (SigV4, service `execute-api`) with the credentials of the usual AWS
+//! Requests to the deployed HTTP API (`imagegen aws post` and `imagegen aws get`), signed as its
+//! IAM authorization requires (SigV4, service `execute-api`) with the credentials of the usual AWS
 //! configuration chain (environment, profile, SSO, instance role).
 //!
-//! The API's URL comes from `--api-url` or `IMAGEGEN_API_URL` (the `ApiUrl` output of the
-//! `Imagegen` stack, which ends with the stage: `https://ID.execute-api.REGION.amazonaws.com/prod/`).
+//! The API's URL is the `ApiUrl` output of the `Imagegen` stack, which ends with the stage:
+//! `https://ID.execute-api.REGION.amazonaws.com/prod/` (`imagegen` reads it from `--api-url` or
+//! `IMAGEGEN_API_URL`).
 //! The signing region is the configured one, else the one in the API's host name.
 
 use std::time::SystemTime;
@@ -20,7 +21,7 @@ use hyper_util::rt::TokioExecutor;
 use imagegen_local::apigateway::SERVICE;
 use serde_json::Value;
 
-use crate::error::CliError;
+use crate::error::DeployedClientError;
 
 /// An answer of the API.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,21 +51,23 @@ pub struct Api {
 
 impl Api {
     /// The API at `base_url`, with the credentials and region of the AWS configuration chain.
-    pub async fn from_environment(base_url: &str) -> Result<Self, CliError> {
+    pub async fn from_environment(base_url: &str) -> Result<Self, DeployedClientError> {
         let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         let provider = sdk.credentials_provider().ok_or_else(|| {
-            CliError::Usage("no AWS credentials are configured (see `aws configure`)".to_owned())
+            DeployedClientError::Unusable(
+                "no AWS credentials are configured (see `aws configure`)".to_owned(),
+            )
         })?;
         let credentials = provider
             .provide_credentials()
             .await
-            .map_err(|e| CliError::aws("AWS credentials", e))?;
+            .map_err(|e| DeployedClientError::aws("AWS credentials", e))?;
         let region = sdk
             .region()
             .map(|r| r.as_ref().to_owned())
             .or_else(|| region_of(base_url))
             .ok_or_else(|| {
-                CliError::Usage(format!(
+                DeployedClientError::Unusable(format!(
                     "no AWS region is configured and {base_url} does not name one: set AWS_REGION"
                 ))
             })?;
@@ -96,15 +99,15 @@ impl Api {
         url: &str,
         headers: &[(&str, &str)],
         body: Vec<u8>,
-    ) -> Result<Answer, CliError> {
-        let failed = |e: &dyn std::fmt::Display| CliError::aws("HTTP API", e);
+    ) -> Result<Answer, DeployedClientError> {
+        let failed = |e: &dyn std::fmt::Display| DeployedClientError::aws("HTTP API", e);
         let uri: http::Uri = url
             .parse()
-            .map_err(|e| CliError::Usage(format!("{url} is not a URL: {e}")))?;
+            .map_err(|e| DeployedClientError::Unusable(format!("{url} is not a URL: {e}")))?;
         let host = uri
             .authority()
             .map(|a| a.as_str().to_owned())
-            .ok_or_else(|| CliError::Usage(format!("{url} has no host")))?;
+            .ok_or_else(|| DeployedClientError::Unusable(format!("{url} has no host")))?;
         let mut request = http::Request::builder()
             .method(method)
             .uri(uri)
@@ -126,7 +129,7 @@ impl Api {
                     .https_or_http()
                     .enable_http1()
                     .build();
-                Ok::<_, CliError>(Client::builder(TokioExecutor::new()).build(https))
+                Ok::<_, DeployedClientError>(Client::builder(TokioExecutor::new()).build(https))
             })
             .await?;
         let response = client.request(request).await.map_err(|e| failed(&e))?;

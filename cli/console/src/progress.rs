@@ -8,7 +8,7 @@ use imagegen_core::error::cause_message;
 use imagegen_statemachine::{EventType, HistoryEvent};
 use serde::Serialize;
 
-use crate::report::{detail_str, millis_between};
+use imagegen_local_pipeline::results::{detail_str, millis_between};
 
 /// What a state of the graph shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -7,9 +7,16 @@
 //! way that holds for all of them. A Lambda ARN resource records `LambdaFunction*` events; the
 //! `arn:aws:states:::lambda:invoke` integration records `Task*` events whose result wraps the
 //! function's in `Payload`.
+//!
+//! From them: what an execution made ([`Made`]: images, thumbnails, manifest, warnings), for the
+//! summary of `imagegen run` and the console's execution page; and the history helpers both use
+//! ([`email_for`], [`millis_between`], [`detail_str`]).
 
 use std::collections::HashMap;
 
+use imagegen_core::types::{StoredImage, StoredThumbnail};
+use imagegen_local::OutboxMessage;
+use imagegen_local::sfn::ExecutionRecord;
 use imagegen_statemachine::registry::lambda_name;
 use imagegen_statemachine::{EventType, HistoryEvent};
 use serde_json::Value;
@@ -108,6 +115,97 @@ fn output(event: &HistoryEvent) -> Option<Value> {
 fn is_lambda_invoke(detail: &Value) -> bool {
     detail.get("resourceType").and_then(Value::as_str) == Some("lambda")
         && detail.get("resource").and_then(Value::as_str) == Some("invoke")
+}
+
+/// What an execution made, read from its history: the objects in `bucket` and the request's
+/// warnings.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Made {
+    pub bucket: String,
+    pub images: Vec<StoredImage>,
+    pub thumbnails: Vec<StoredThumbnail>,
+    /// The result manifest's key, once the execution succeeded.
+    pub manifest: Option<String>,
+    /// The request's warnings (a legacy model, ...), as ValidatePrompt wrote them.
+    pub warnings: Vec<String>,
+}
+
+impl Made {
+    /// What `record` made so far (a failed execution may have made images but no manifest).
+    ///
+    /// Read from the functions' results, not the states' outputs: a JSONata definition (or a
+    /// user's own) keeps them in variables.
+    pub fn of(record: &ExecutionRecord) -> Self {
+        let results = Results::of(&record.history);
+        let request = results.request.as_ref();
+        let bucket = request
+            .and_then(|r| r.pointer("/output/bucket"))
+            .and_then(Value::as_str)
+            .unwrap_or(crate::settings::BUCKET)
+            .to_owned();
+        let warnings = request
+            .and_then(|r| r.get("warnings"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect();
+        Self {
+            bucket,
+            images: items(results.generation.as_ref(), "/images"),
+            thumbnails: items(results.thumbnails.as_ref(), "/thumbnails"),
+            manifest: results
+                .notification
+                .as_ref()
+                .and_then(|n| n.get("manifestKey"))
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            warnings,
+        }
+    }
+}
+
+/// The items of the array at `pointer` that read as `T`.
+fn items<T: serde::de::DeserializeOwned>(value: Option<&Value>, pointer: &str) -> Vec<T> {
+    value
+        .and_then(|v| v.pointer(pointer))
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| serde_json::from_value(i.clone()).ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The email sent for execution `name`, whoever sent it (notify-user or the backstop): each carries
+/// the execution's name as a message attribute. The latest, if there were several.
+pub fn email_for<'a>(messages: &'a [OutboxMessage], name: &str) -> Option<&'a OutboxMessage> {
+    messages
+        .iter()
+        .rev()
+        .find(|m| m.attributes.get("execution").map(String::as_str) == Some(name))
+}
+
+/// Milliseconds from RFC 3339 time `a` to `b` (0 when either cannot be read).
+pub fn millis_between(a: &str, b: &str) -> i64 {
+    match (
+        chrono::DateTime::parse_from_rfc3339(a),
+        chrono::DateTime::parse_from_rfc3339(b),
+    ) {
+        (Ok(a), Ok(b)) => (b - a).num_milliseconds(),
+        _ => 0,
+    }
+}
+
+/// The text field `field` of `event`'s details.
+pub fn detail_str<'a>(event: &'a HistoryEvent, field: &str) -> Option<&'a str> {
+    event
+        .detail()
+        .and_then(|d| d.get(field))
+        .and_then(Value::as_str)
 }
 
 #[cfg(test)]

@@ -5,9 +5,9 @@ use std::fmt::Write as _;
 
 use imagegen_local::sfn::{ExecutionRecord, Status};
 
-use crate::serve::console::PREFIX;
-use crate::serve::console::html::{badge, duration, esc, execution_url, time};
-use crate::views::prompt_excerpt;
+use crate::PREFIX;
+use crate::html::{badge, duration, esc, execution_url, time};
+use imagegen_local_pipeline::input::prompt_excerpt;
 
 /// The statuses one can filter by, in the order shown.
 const FILTERS: [Status; 5] = [

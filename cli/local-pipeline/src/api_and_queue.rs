@@ -20,7 +20,7 @@ use imagegen_local::sqs::{QueueSettings, Redrive};
 use lambda_http::{Body, Response};
 use serde_json::{Map, Value, json};
 
-use crate::error::CliError;
+use crate::error::LocalPipelineError;
 use crate::pipeline::LocalPipeline;
 use crate::settings::{DEAD_LETTER_QUEUE_NAME, QUEUE_NAME};
 
@@ -29,7 +29,7 @@ use crate::settings::{DEAD_LETTER_QUEUE_NAME, QUEUE_NAME};
 const DEAD_LETTER_RETENTION_SECONDS: u64 = 14 * 24 * 3600;
 
 /// Make the queue and its dead-letter queue (kept as they are when they exist).
-pub fn create_queues(aws: &LocalAws) -> Result<(), CliError> {
+pub fn create_queues(aws: &LocalAws) -> Result<(), LocalPipelineError> {
     aws.sqs().create_queue(
         DEAD_LETTER_QUEUE_NAME,
         QueueSettings {
@@ -51,7 +51,7 @@ pub fn create_queues(aws: &LocalAws) -> Result<(), CliError> {
 }
 
 /// The HTTP API: its routes, each request handed to the http-api handler.
-pub fn rest_api(pipeline: &LocalPipeline) -> Result<RestApi, CliError> {
+pub fn rest_api(pipeline: &LocalPipeline) -> Result<RestApi, LocalPipelineError> {
     let config = http_api::Config::from_env(pipeline.function_env())?;
     let sfn = pipeline.sfn_client().clone();
     let ports = http_api::Ports {
@@ -75,7 +75,7 @@ pub fn rest_api(pipeline: &LocalPipeline) -> Result<RestApi, CliError> {
 }
 
 /// The queue's event source mapping to the queue-consumer handler.
-pub fn queue_mapping(pipeline: &LocalPipeline) -> Result<EventSourceMapping, CliError> {
+pub fn queue_mapping(pipeline: &LocalPipeline) -> Result<EventSourceMapping, LocalPipelineError> {
     let config = queue_consumer::Config::from_env(pipeline.function_env())?;
     let starter = SfnStarter::new(
         pipeline.sfn_client().clone(),

@@ -1,12 +1,15 @@
-//! What `imagegen aws post` and `imagegen aws get` do with the HTTP API's answers: print them (as
-//! JSON, for people and scripts alike) and say in the exit code how the request went.
+//! `imagegen aws post` and `imagegen aws get`: the deployed HTTP API called through
+//! [`imagegen_deployed_client::api`], its answers printed (as JSON, for people and scripts alike)
+//! and the exit code saying how the request went. (`imagegen aws start` is
+//! [`crate::commands::aws_start`].)
 
 use std::io::Write;
 use std::time::Duration;
 
+use imagegen_deployed_client::DeployedClientError;
+use imagegen_deployed_client::api::{Answer, Api, status_url};
 use serde_json::Value;
 
-use super::api::{Answer, Api, status_url};
 use crate::args::{AwsGetArgs, AwsPostArgs};
 use crate::error::CliError;
 use crate::input;
@@ -39,7 +42,7 @@ pub async fn post(
         return Ok(0);
     };
     let Some(url) = answer.body["statusUrl"].as_str() else {
-        return Err(CliError::aws("HTTP API", "the answer has no statusUrl"));
+        return Err(DeployedClientError::aws("HTTP API", "the answer has no statusUrl").into());
     };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(total);
     loop {

@@ -3,9 +3,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::serve::console::graph::Graph;
-use crate::serve::console::html::{esc, pretty_json};
-use crate::serve::console::svg;
+use crate::graph::Graph;
+use crate::html::{esc, pretty_json};
+use crate::svg;
 
 /// The page's `main`: the graph (or why it cannot be drawn) and the definition it was drawn from.
 pub fn render(name: &str, arn: &str, definition: &str, graph: Result<&Graph, &str>) -> String {

@@ -4,9 +4,9 @@ use std::fmt::Write as _;
 
 use imagegen_local::OutboxMessage;
 
-use crate::serve::console::PREFIX;
-use crate::serve::console::html::{esc, execution_url, linked_text, time, url_part};
-use crate::serve::console::pages::execution::recipients;
+use crate::PREFIX;
+use crate::html::{esc, execution_url, linked_text, time, url_part};
+use crate::pages::execution::recipients;
 
 /// The list's `main`: `messages` oldest first, as the outbox keeps them.
 pub fn render(messages: &[OutboxMessage], outbox_dir: &str) -> String {

@@ -16,8 +16,8 @@ mod tests {
     use imagegen_local::sfn::{ExecutionRecord, Status};
 
     use super::*;
-    use crate::report::Made;
-    use crate::serve::console::graph::Graph;
+    use crate::graph::Graph;
+    use imagegen_local_pipeline::results::Made;
 
     const HOSTILE: &str = r#"<img src=x onerror=alert(1)>"#;
     const SHOWN: &str = "&lt;img src=x onerror=alert(1)&gt;";
@@ -79,7 +79,7 @@ mod tests {
             format!("http://127.0.0.1:1/b/\"{HOSTILE}"),
         )]);
         let message = message();
-        let graph = Graph::from_definition(crate::pipeline::DEFINITION).unwrap();
+        let graph = Graph::from_definition(imagegen_local_pipeline::pipeline::DEFINITION).unwrap();
         let execution = execution::render(&execution::View {
             record: &record,
             graph: Ok(&graph),

@@ -249,7 +249,7 @@ mod tests {
 
     #[test]
     fn the_pipeline_has_its_catch_edges_dashed() {
-        let graph = Graph::from_definition(crate::pipeline::DEFINITION).unwrap();
+        let graph = Graph::from_definition(imagegen_local_pipeline::pipeline::DEFINITION).unwrap();
         let svg = render(&graph, &BTreeMap::new());
         // Five tasks' Catch to NotifyFailure, and GenerateImage's back to ReserveModelSlot.
         assert_eq!(svg.matches(r#"class="edge catch""#).count(), 6, "{svg}");

@@ -8,9 +8,9 @@ use std::fmt::Write as _;
 use imagegen_core::model::{DEFAULT_MODEL_ID, KNOWN_MODELS, Lifecycle};
 use imagegen_core::types::CONSOLE_INPUT_EXAMPLE;
 
-use crate::serve::console::PREFIX;
-use crate::serve::console::guard::TOKEN_FIELD;
-use crate::serve::console::html::{esc, pretty_json};
+use crate::PREFIX;
+use crate::guard::TOKEN_FIELD;
+use crate::html::{esc, pretty_json};
 
 /// Sizes offered (any `WIDTHxHEIGHT` can be typed).
 const SIZES: [&str; 5] = ["1024x1024", "1344x768", "768x1344", "1216x832", "832x1216"];

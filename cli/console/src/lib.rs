@@ -2,21 +2,33 @@
 //! (JSON box, prompt form, prompt-file drop), watch it run on the state machine's graph, see its
 //! events, images, thumbnails and email; the executions list and the outbox. Pages are HTML made
 //! here, with one stylesheet and one small script embedded in the binary (no CDN, works offline);
-//! live updates are server-sent events fed by the local Step Functions ([`live`], [`events`]).
+//! live updates are server-sent events fed by the local Step Functions.
 //!
-//! Everything from outside is escaped ([`html::esc`]); requests are checked by [`guard`]: by
-//! address (DNS rebinding) and, for the POSTs that start or stop executions or upload, by origin
-//! and token (cross-site request forgery).
+//! - this file: [`Console`], the routes; `pages/`: one module per page (`list`, `execution`,
+//!   `start`, `outbox`, `machine`).
+//! - `graph.rs` lays the state machine out, `svg.rs` draws it, `progress.rs` colours its states and
+//!   makes the history rows from the events.
+//! - `live.rs` ([`LiveBus`]) hears the local Step Functions; `events.rs` streams to the pages.
+//! - `html.rs`: the page frame and escaping; `form.rs`: form and query fields; `guard.rs`: who may
+//!   ask what.
+//!
+//! Everything from outside is escaped (`html::esc`); requests are checked by `guard`: by address
+//! (DNS rebinding) and, for the POSTs that start or stop executions or upload, by origin and token
+//! (cross-site request forgery).
+//!
+//! The console needs only a [`LocalPipeline`] (`imagegen-local-pipeline`); `imagegen serve` (the
+//! command line) composes it with the other routes on one endpoint.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 mod events;
-pub mod form;
-pub mod graph;
-pub mod guard;
-pub mod html;
-pub mod live;
-pub mod pages;
-pub mod progress;
-pub mod svg;
+mod form;
+mod graph;
+mod guard;
+mod html;
+mod live;
+mod pages;
+mod progress;
+mod svg;
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -34,13 +46,13 @@ use percent_encoding::percent_decode_str;
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
-use crate::args::RunArgs;
-use crate::pipeline::LocalPipeline;
-use crate::report::{Made, email_for};
-use crate::settings::STATE_MACHINE_NAME;
 use graph::Graph;
 use guard::{Guard, Refusal, TOKEN_FIELD, TOKEN_HEADER};
 use html::{Kind, esc, execution_url, page};
+use imagegen_local_pipeline::input::{self, InputFields};
+use imagegen_local_pipeline::pipeline::LocalPipeline;
+use imagegen_local_pipeline::results::{Made, email_for};
+use imagegen_local_pipeline::settings::STATE_MACHINE_NAME;
 pub use live::LiveBus;
 
 /// Where the console is served.
@@ -423,14 +435,14 @@ impl Console {
                 Err(_) => return refuse(format!("The seed {text:?} is not a whole number.")),
             },
         };
-        let args = RunArgs {
+        let fields = InputFields {
             prompt: Some(form.prompt.clone()),
             size: Some(form.size.clone()).filter(|s| !s.is_empty()),
             seed,
             model: Some(form.model.clone()).filter(|m| !m.is_empty()),
-            ..RunArgs::default()
+            ..InputFields::default()
         };
-        let input = match crate::input::build(&args) {
+        let input = match input::build(serde_json::Map::new(), &fields) {
             Ok(input) => input,
             Err(e) => return refuse(e.to_string().replace("--size", "The size")),
         };
@@ -443,7 +455,7 @@ impl Console {
     /// StartExecution; the new execution's page, or why not.
     async fn start_named(&self, name: &str, input: &Value) -> Result<String, String> {
         let name = if name.is_empty() {
-            crate::input::execution_name(input)
+            input::execution_name(input)
         } else {
             name.to_owned()
         };
@@ -490,7 +502,7 @@ impl Console {
         };
         let key = format!("{}{file_name}", self.pipeline.prompt_prefix());
         match self.pipeline.deliver(event).await {
-            Ok(summary) => match crate::pipeline::execution_of(&summary) {
+            Ok(summary) => match imagegen_local_pipeline::pipeline::execution_of(&summary) {
                 Some(name) => answer(
                     200,
                     json!({"key": key, "execution": name, "url": execution_url(&name, "")}),

@@ -11,7 +11,7 @@ use imagegen_statemachine::{Registry, TaskError};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::error::CliError;
+use crate::error::LocalPipelineError;
 use crate::settings::{FUNCTIONS, function_arn};
 
 /// The engine's clock as the handlers' clock port, so that the times a handler computes (a model
@@ -52,7 +52,10 @@ pub struct Functions {
 
 impl Functions {
     /// Read each function's settings from `env`.
-    pub fn new(env: &HashMap<String, String>, adapters: Adapters) -> Result<Self, CliError> {
+    pub fn new(
+        env: &HashMap<String, String>,
+        adapters: Adapters,
+    ) -> Result<Self, LocalPipelineError> {
         let notify = notify_user::Config::from_env(env)?;
         let reserve = reserve_model_slot::Config::from_env(env)?;
         let notifier = SnsNotifier::new(adapters.sns, notify.topic_arn.clone());

@@ -14,7 +14,7 @@ use imagegen_statemachine::registry::lambda_arn;
 use imagegen_statemachine::{LoadError, StateMachine};
 use serde_json::Value;
 
-use crate::error::CliError;
+use crate::error::LocalPipelineError;
 use crate::handlers::substitutions;
 use crate::settings::FUNCTIONS;
 
@@ -80,8 +80,8 @@ pub fn check(text: &str, region: &str) -> Result<(), DefinitionError> {
 }
 
 /// Read `--definition`'s file and check it; errors name the file.
-pub fn read(path: &Path) -> Result<String, CliError> {
-    let named = |problem| CliError::DefinitionFile {
+pub fn read(path: &Path) -> Result<String, LocalPipelineError> {
+    let named = |problem| LocalPipelineError::DefinitionFile {
         path: path.to_path_buf(),
         problem,
     };
@@ -169,7 +169,7 @@ mod tests {
     fn the_deployed_definition_and_its_jsonata_twin_run_here() {
         check(crate::pipeline::DEFINITION, REGION).unwrap();
         check(
-            include_str!("../../statemachine/image-pipeline.jsonata.asl.json"),
+            include_str!("../../../statemachine/image-pipeline.jsonata.asl.json"),
             REGION,
         )
         .unwrap();

@@ -9,15 +9,13 @@ use imagegen_core::error::cause_message;
 use imagegen_local::OutboxMessage;
 use imagegen_local::sfn::{ExecutionRecord, Status};
 
-use crate::report::Made;
-use crate::serve::console::PREFIX;
-use crate::serve::console::graph::Graph;
-use crate::serve::console::guard::TOKEN_FIELD;
-use crate::serve::console::html::{
-    badge, duration, esc, execution_url, linked_text, pretty_json, time, url_part,
-};
-use crate::serve::console::progress::{Progress, history_row};
-use crate::serve::console::svg;
+use crate::PREFIX;
+use crate::graph::Graph;
+use crate::guard::TOKEN_FIELD;
+use crate::html::{badge, duration, esc, execution_url, linked_text, pretty_json, time, url_part};
+use crate::progress::{Progress, history_row};
+use crate::svg;
+use imagegen_local_pipeline::results::Made;
 
 /// What the page shows, read beforehand.
 #[derive(Debug)]

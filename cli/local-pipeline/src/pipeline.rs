@@ -21,13 +21,13 @@ use imagegen_statemachine::{Clock, Engine, HistoryEvent, RandomSource, SeededRng
 use serde_json::Value;
 
 use crate::definition::{self, DefinitionError};
-use crate::error::CliError;
+use crate::error::LocalPipelineError;
 use crate::handlers::{Adapters, EngineClock, Functions, registry, substitutions};
 use crate::s3event::{self, Upload};
 use crate::settings::{SLOT_TABLE, STATE_MACHINE_NAME, TOPIC_NAME, function_env};
 
 /// The state machine definition deployed to AWS, embedded so the binary runs from anywhere.
-pub const DEFINITION: &str = include_str!("../../statemachine/image-pipeline.asl.json");
+pub const DEFINITION: &str = include_str!("../../../statemachine/image-pipeline.asl.json");
 
 /// How to open a [`LocalPipeline`].
 #[derive(Debug, Clone)]
@@ -86,7 +86,7 @@ impl LocalPipeline {
     /// The Bedrock client has SDK retries off, as generate-image's on AWS: throttling reaches
     /// GenerateImage, whose Catch goes back for a new model slot (SDK retries would be requests
     /// outside the slots). The offline model and the model-slot handler read the engine's clock.
-    pub fn open(data_dir: &Path, options: PipelineOptions) -> Result<Self, CliError> {
+    pub fn open(data_dir: &Path, options: PipelineOptions) -> Result<Self, LocalPipelineError> {
         let client_options = ClientOptions {
             s3_endpoint: options.s3_endpoint.clone(),
             ..ClientOptions::default()
@@ -131,7 +131,7 @@ impl LocalPipeline {
         aws.sfn().set_test_state_engine(engine);
         aws.sns().register_topic(&aws.topic_arn(TOPIC_NAME));
         aws.sfn().add_rule(backstop_rule(&aws, &env, &machine_arn)?);
-        crate::doors::create_queues(&aws)?;
+        crate::api_and_queue::create_queues(&aws)?;
         Ok(Self {
             start_config: start_execution::Config::from_env(&env)?,
             env,
@@ -191,10 +191,10 @@ impl LocalPipeline {
 
     /// StartExecution (through the SDK client); returns the execution ARN. An input too large for
     /// the pipeline is refused before anything starts ([`imagegen_core::limits`]).
-    pub async fn start(&self, name: &str, input: &Value) -> Result<String, CliError> {
+    pub async fn start(&self, name: &str, input: &Value) -> Result<String, LocalPipelineError> {
         let text = input.to_string();
         imagegen_core::limits::check_execution_input(&text)
-            .map_err(|e| CliError::Usage(e.to_string()))?;
+            .map_err(|e| LocalPipelineError::Input(e.to_string()))?;
         let out = self
             .sfn
             .start_execution()
@@ -203,13 +203,13 @@ impl LocalPipeline {
             .input(text)
             .send()
             .await
-            .map_err(|e| CliError::aws("Step Functions", sdk_error_text(&e)))?;
+            .map_err(|e| LocalPipelineError::aws("Step Functions", sdk_error_text(&e)))?;
         Ok(out.execution_arn().to_owned())
     }
 
     /// StopExecution (through the SDK client): the execution ends `ABORTED`, and the backstop
     /// emails its user.
-    pub async fn stop(&self, name: &str, cause: &str) -> Result<(), CliError> {
+    pub async fn stop(&self, name: &str, cause: &str) -> Result<(), LocalPipelineError> {
         let arn = self.aws.sfn().execution_arn(STATE_MACHINE_NAME, name);
         self.sfn
             .stop_execution()
@@ -217,14 +217,14 @@ impl LocalPipeline {
             .cause(cause)
             .send()
             .await
-            .map_err(|e| CliError::aws("Step Functions", sdk_error_text(&e)))?;
+            .map_err(|e| LocalPipelineError::aws("Step Functions", sdk_error_text(&e)))?;
         Ok(())
     }
 
     /// Settle executions left running by `imagegen` processes that have ended: they become
     /// `ABORTED` and their users get the failure email (see `SfnService::recover`). Each is named
     /// on stderr.
-    pub async fn recover(&self) -> Result<Vec<ExecutionRecord>, CliError> {
+    pub async fn recover(&self) -> Result<Vec<ExecutionRecord>, LocalPipelineError> {
         let settled = self.aws.sfn().recover().await?;
         for record in &settled {
             eprintln!(
@@ -236,22 +236,30 @@ impl LocalPipeline {
     }
 
     /// Wait for an execution to end.
-    pub async fn wait(&self, name: &str) -> Result<ExecutionRecord, CliError> {
+    pub async fn wait(&self, name: &str) -> Result<ExecutionRecord, LocalPipelineError> {
         self.aws
             .sfn()
             .wait(name)
             .await?
-            .ok_or_else(|| CliError::NoSuchExecution(name.to_owned()))
+            .ok_or_else(|| LocalPipelineError::NoSuchExecution(name.to_owned()))
     }
 
     /// Start an execution and wait for its end.
-    pub async fn run(&self, name: &str, input: &Value) -> Result<ExecutionRecord, CliError> {
+    pub async fn run(
+        &self,
+        name: &str,
+        input: &Value,
+    ) -> Result<ExecutionRecord, LocalPipelineError> {
         self.start(name, input).await?;
         self.wait(name).await
     }
 
     /// Put a prompt file under `prompts/` and return the S3 notification for it.
-    pub async fn put_prompt(&self, file_name: &str, body: Vec<u8>) -> Result<Value, CliError> {
+    pub async fn put_prompt(
+        &self,
+        file_name: &str,
+        body: Vec<u8>,
+    ) -> Result<Value, LocalPipelineError> {
         let key = format!("{}{file_name}", self.start_config.prompt_prefix);
         let size = body.len() as u64;
         // Stored as S3 would store an upload of that file; a key that is not a prompt file is put
@@ -267,7 +275,7 @@ impl LocalPipeline {
             .body(body.into())
             .send()
             .await
-            .map_err(|e| CliError::aws("S3", sdk_error_text(&e)))?;
+            .map_err(|e| LocalPipelineError::aws("S3", sdk_error_text(&e)))?;
         let etag = out.e_tag().unwrap_or_default().trim_matches('"').to_owned();
         let event_time = imagegen_local::sfn::record::now_rfc3339();
         Ok(s3event::object_created(&Upload {
@@ -289,7 +297,7 @@ impl LocalPipeline {
         bucket: &str,
         key: &str,
         created_by: CreatedBy,
-    ) -> Result<Value, CliError> {
+    ) -> Result<Value, LocalPipelineError> {
         let head = self
             .s3
             .head_object()
@@ -297,7 +305,7 @@ impl LocalPipeline {
             .key(key)
             .send()
             .await
-            .map_err(|e| CliError::aws("S3", sdk_error_text(&e)))?;
+            .map_err(|e| LocalPipelineError::aws("S3", sdk_error_text(&e)))?;
         let etag = head
             .e_tag()
             .unwrap_or_default()
@@ -318,11 +326,14 @@ impl LocalPipeline {
 
     /// Deliver an S3 notification to the start-execution handler (with an `SfnStarter` over the
     /// local Step Functions client), as S3 invokes the function on AWS.
-    pub async fn deliver(&self, event: Value) -> Result<start_execution::Summary, CliError> {
+    pub async fn deliver(
+        &self,
+        event: Value,
+    ) -> Result<start_execution::Summary, LocalPipelineError> {
         let starter = SfnStarter::new(self.sfn.clone(), self.machine_arn.clone());
         start_execution::handle(&self.start_config, &starter, event)
             .await
-            .map_err(|e| CliError::NotStarted(format!("{}: {e}", e.name())))
+            .map_err(|e| LocalPipelineError::NotStarted(format!("{}: {e}", e.name())))
     }
 
     /// The engine's clock.
@@ -331,13 +342,15 @@ impl LocalPipeline {
     }
 
     /// Upload a prompt file, deliver its notification, and wait for the execution it started.
-    pub async fn upload(&self, path: &Path) -> Result<ExecutionRecord, CliError> {
+    pub async fn upload(&self, path: &Path) -> Result<ExecutionRecord, LocalPipelineError> {
         let file_name = path
             .file_name()
             .and_then(|n| n.to_str())
-            .ok_or_else(|| CliError::Usage(format!("{} has no usable file name", path.display())))?
+            .ok_or_else(|| {
+                LocalPipelineError::Input(format!("{} has no usable file name", path.display()))
+            })?
             .to_owned();
-        let body = std::fs::read(path).map_err(|source| CliError::ReadFile {
+        let body = std::fs::read(path).map_err(|source| LocalPipelineError::ReadFile {
             path: path.to_path_buf(),
             source,
         })?;
@@ -345,7 +358,7 @@ impl LocalPipeline {
         let summary = self.deliver(event).await?;
         match execution_of(&summary) {
             Some(name) => self.wait(&name).await,
-            None => Err(CliError::NotStarted(
+            None => Err(LocalPipelineError::NotStarted(
                 summary
                     .skipped
                     .first()
@@ -363,7 +376,7 @@ fn backstop_rule(
     aws: &LocalAws,
     env: &HashMap<String, String>,
     machine_arn: &str,
-) -> Result<StatusChangeRule, CliError> {
+) -> Result<StatusChangeRule, LocalPipelineError> {
     let config = notify_backstop::Config::from_env(env)?;
     let store = S3Store::new(aws.s3_client());
     let notifier = SnsNotifier::new(aws.sns_client(), config.topic_arn.clone());

@@ -1,13 +1,13 @@
 //! Property tests of the ASL loader (`imagegen_statemachine::StateMachine::from_json`, the public
-//! API the CLI loads its definition with): any bytes and any JSON shape near a real definition load
+//! API the local pipeline loads its definition with): any bytes and any JSON shape near a real definition load
 //! or are refused with a typed `LoadError` that says why in words, and never panic. Kept here, not
 //! in `statemachine/tests`, while that crate is being changed by another hand.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
 
-use imagegen_cli::handlers::substitutions;
-use imagegen_cli::pipeline::DEFINITION;
+use imagegen_local_pipeline::handlers::substitutions;
+use imagegen_local_pipeline::pipeline::DEFINITION;
 use imagegen_statemachine::StateMachine;
 use proptest::prelude::*;
 use serde_json::{Map, Value};
