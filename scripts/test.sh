@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one test command: installs what the tests need, then checks everything, Rust and CDK.
 #
-#   format and lints -> every Rust test (unit, handler, end-to-end, ASL conformance)
+#   format and lints -> every Rust test (unit, handler, end-to-end, ASL conformance, benchmarks once)
 #   -> the serve console in headless Chromium -> the nine Lambda zips for arm64 (sizes printed)
 #   -> the CDK app (jest, cdk-nag, asl-validator, cdk synth, cfn-lint, actionlint)
 #
@@ -28,14 +28,17 @@ python3 scripts/check-doc-links.py
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "cargo test (unit, handler, end-to-end, ASL conformance)"
-cargo test --workspace --locked
+step "cargo test (unit, handler, end-to-end, ASL conformance; each benchmark once, briefly)"
+# --all-targets adds the benchmarks: run without `--bench`, each runs once on a tiny workload, so one
+# that no longer runs fails here. (--all-targets leaves out doctests; the second line runs them.)
+cargo test --workspace --locked --all-targets
+cargo test --workspace --locked --doc
 
 step "console in headless Chromium (playwright-core, Debian's chromium)"
 # The binary the browser test serves: `cargo test` built target/debug/imagegen for the CLI's
 # integration tests. (`cargo build` would build it again: without the dev-dependencies' features,
 # half the dependency graph differs.) This is a no-op that only makes sure.
-cargo test --workspace --locked --no-run --quiet
+cargo test --workspace --locked --all-targets --no-run --quiet
 (cd cli/tests/console && npm ci --no-audit --no-fund && npm test)
 
 if [[ "${IMAGEGEN_SKIP_LAMBDA_BUILD:-0}" != 1 ]]; then
