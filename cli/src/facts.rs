@@ -21,7 +21,7 @@ pub const FACTS_FILE: &str = "cdk/lib/facts.json";
 pub fn facts() -> Value {
     let thumbnails = generate_thumbnails::Config::default();
     let presign = imagegen_core::presign::PRESIGN_EXPIRY_SECONDS_RANGE;
-    let prompt_file = validate_prompt::MAX_PROMPT_FILE_BYTES_RANGE;
+    let prompt_file = imagegen_core::request::MAX_PROMPT_FILE_BYTES_RANGE;
     let quality = generate_thumbnails::thumbnail::QUALITY_RANGE;
     let quota = reserve_model_slot::QUOTA_RPM_RANGE;
     json!({
@@ -73,7 +73,7 @@ pub fn facts() -> Value {
                 "max": presign.end(),
             },
             "maxPromptFileBytes": {
-                "default": validate_prompt::DEFAULT_MAX_PROMPT_FILE_BYTES,
+                "default": imagegen_core::request::DEFAULT_MAX_PROMPT_FILE_BYTES,
                 "min": prompt_file.start(),
                 "max": prompt_file.end(),
             },

@@ -7,13 +7,13 @@
 //! runs); the retry is answered as the first was, once the existing execution's input shows it is
 //! the same request. Without a key, API Gateway's id of the request, unique per request.
 
+use imagegen_core::execution_name::door_name;
 use imagegen_core::limits;
 use imagegen_core::ports::{ExecutionDescriber, ExecutionStarter, StartOutcome};
+use imagegen_core::request::{self, Accepted, Refused};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
-use start_execution::name::door_name;
-use validate_prompt::request::{self, Accepted, Refused};
 
 use crate::answer::{self, Started};
 use crate::config::Config;

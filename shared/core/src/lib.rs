@@ -3,6 +3,7 @@
 //!
 //! - [`types`]: the payloads that flow between states (camelCase JSON).
 //! - [`error`]: [`PipelineError`] and [`ErrorName`], the stable Step Functions error names.
+//! - [`execution_name`]: names that make a repeated request start nothing new (the doors').
 //! - [`config`]: reading settings from environment variables with clear errors; [`config::vars`]
 //!   names every variable.
 //! - [`model`]: Bedrock image model families, their limits, request and response shapes.
@@ -11,16 +12,20 @@
 //! - [`keys`]: the S3 key layout and which uploads are prompt files.
 //! - [`ports`]: the traits handlers depend on; `imagegen-aws` implements them over the SDK clients.
 //! - [`presign`]: how long presigned links work (the email's and the HTTP API's).
+//! - [`request`]: the rules every request is held to, by ValidatePrompt and at the front doors,
+//!   and the request id.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod config;
 pub mod display;
 pub mod error;
+pub mod execution_name;
 pub mod keys;
 pub mod limits;
 pub mod model;
 pub mod ports;
 pub mod presign;
+pub mod request;
 pub mod types;
 
 pub use error::{ErrorName, PipelineError};
