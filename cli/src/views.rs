@@ -3,9 +3,9 @@
 use std::fmt::Write as _;
 
 use imagegen_core::display::escape_controls;
+use imagegen_core::notify::human::plural;
 use imagegen_local::sfn::{ExecutionRecord, Unreadable};
 use imagegen_statemachine::HistoryEvent;
-use notify_user::text::plural;
 use serde_json::Value;
 
 use imagegen_core::error::cause_message;

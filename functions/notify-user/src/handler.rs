@@ -11,13 +11,14 @@ use imagegen_core::types::{
 };
 use serde_json::Value;
 
+use imagegen_core::notify::event;
+use imagegen_core::notify::failure_email::Failure;
+use imagegen_core::notify::human::s3_uri;
+use imagegen_core::notify::one_email::{Ledger, Sender, Sent};
+
 use crate::config::Config;
-use crate::failure::Failure;
-use crate::manifest;
-use crate::once::{Ledger, Sender, Sent};
 use crate::success::{Link, SuccessEmail};
-use crate::text::s3_uri;
-use crate::{checks, event};
+use crate::{checks, manifest};
 
 /// Notify the user of a finished run (see [`handle_at`]).
 pub async fn handle<S: ObjectStore, N: Notifier>(

@@ -10,6 +10,8 @@
 //! - [`display`]: text from outside made safe to show (control characters escaped).
 //! - [`limits`]: the payload limit and the largest execution input the pipeline takes.
 //! - [`keys`]: the S3 key layout and which uploads are prompt files.
+//! - [`notify`]: the user's email: the failure wording and the one-email-per-execution record
+//!   that notify-user and notify-backstop share.
 //! - [`ports`]: the traits handlers depend on; `imagegen-aws` implements them over the SDK clients.
 //! - [`presign`]: how long presigned links work (the email's and the HTTP API's).
 //! - [`request`]: the rules every request is held to, by ValidatePrompt and at the front doors,
@@ -23,6 +25,7 @@ pub mod execution_name;
 pub mod keys;
 pub mod limits;
 pub mod model;
+pub mod notify;
 pub mod ports;
 pub mod presign;
 pub mod request;
