@@ -16,7 +16,6 @@
 //!   in an execution, whatever the definition.
 //! - [`args`], [`input`], [`commands`]: the command line.
 //! - [`burst`]: `imagegen burst`, many uploads at once against a model with a quota.
-//! - [`facts`]: the facts the CDK app reads from `cdk/lib/facts.json`.
 //! - [`aws`]: `imagegen aws start`, the deployed pipeline (StartExecution, polling, downloads).
 //! - [`serve`]: `imagegen serve`, the same stand-ins on a loopback endpoint for AWS clients, with S3
 //!   notifications delivered to the start-execution handler.
@@ -36,7 +35,6 @@ pub mod commands;
 pub mod definition;
 pub mod doors;
 pub mod error;
-pub mod facts;
 pub mod handlers;
 pub mod input;
 pub mod pipeline;
