@@ -35,9 +35,9 @@ pub async fn handle<S: ObjectStore, N: Notifier>(
 /// `SUCCEEDED`: check that every object the event names is this request's output in the configured
 /// bucket (else `InvalidEvent`), write the manifest unless another run's is there (a failure is
 /// `StorageError`), presign a link to each image and thumbnail, publish. `FAILED`: publish an
-/// explanation. Either way the email is sent at most once per execution ([`crate::once`]): a retry,
-/// or a failure email after a success email was sent, finds the execution's notification record
-/// and sends nothing. A failed publish is `NotifyError`; both errors are retried by the state
+/// explanation. Either way the email is sent at most once per execution
+/// ([`imagegen_core::notify::one_email`]): a retry, or a failure email after a success email was
+/// sent, finds the execution's notification record and sends nothing. A failed publish is `NotifyError`; both errors are retried by the state
 /// machine (the retry finds its own manifest and goes on).
 pub async fn handle_at<S: ObjectStore, N: Notifier>(
     config: &Config,

@@ -1,4 +1,4 @@
-//! The edges of the domain: what handlers need from the outside world. [`crate::adapters`] implements
+//! The edges of the domain: what handlers need from the outside world. `imagegen-aws` implements
 //! each over the official AWS SDK client; local mode points those same clients somewhere else.
 
 use std::future::Future;
