@@ -13,7 +13,6 @@
 //!   on one loopback endpoint for AWS clients and browsers.
 //! - [`aws`]: what `imagegen aws post|get` print of the deployed HTTP API's answers (`aws start`
 //!   is [`commands::aws_start`]).
-//! - [`facts`]: the facts the CDK app reads from `cdk/lib/facts.json`.
 //! - [`CliError`]: why a command could not do its job.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
@@ -22,7 +21,6 @@ pub mod aws;
 pub mod burst;
 pub mod commands;
 pub mod error;
-pub mod facts;
 pub mod input;
 pub mod progress;
 pub mod report;

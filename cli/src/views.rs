@@ -4,11 +4,11 @@ use std::fmt::Write as _;
 
 use imagegen_core::display::escape_controls;
 use imagegen_core::error::cause_message;
+use imagegen_core::notify::human::plural;
 use imagegen_local::sfn::{ExecutionRecord, Unreadable};
 use imagegen_local_pipeline::input::prompt_excerpt;
 use imagegen_local_pipeline::results::millis_between;
 use imagegen_statemachine::HistoryEvent;
-use notify_user::text::plural;
 use serde_json::Value;
 
 /// `NAME  STATUS  STARTED  DURATION  PROMPT`, newest first.

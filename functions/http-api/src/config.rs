@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use imagegen_core::config::{ConfigError, Env, required, vars};
-use validate_prompt::Rules;
+use imagegen_core::request::Rules;
 
 use crate::ids::StateMachineArn;
 

@@ -5,7 +5,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 
 use crate::config::Config;
 use crate::routes::{GENERATE_IMAGE, IMAGE_STATUS, ROUTES, Route};
-use crate::{caller, post, reply, status};
+use crate::{caller, post, responses, status};
 
 /// What the handler talks to: Step Functions (start, describe) and S3 (manifests, links).
 #[derive(Debug, Clone)]
@@ -29,7 +29,7 @@ where
     // IAM authorization checked the signature before the function ran; a request that arrives with
     // no caller (an API deployed without it, a direct invocation) is refused, never served anonymously.
     let Some(caller) = caller::caller(&request) else {
-        return reply::no_such_route();
+        return responses::no_such_route();
     };
     match route_of(&request) {
         Some(GENERATE_IMAGE) => {
@@ -38,7 +38,7 @@ where
         Some(IMAGE_STATUS) => {
             status::status(config, &ports.describer, &ports.store, &request).await
         }
-        _ => reply::no_such_route(),
+        _ => responses::no_such_route(),
     }
 }
 

@@ -1,8 +1,8 @@
 //! Request ids, execution names and ARNs.
 //!
-//! A request's id is the one ValidatePrompt gives it ([`validate_prompt::request_id`]): the
+//! A request's id is the one ValidatePrompt gives it ([`imagegen_core::request::request_id`]): the
 //! execution name's key-safe characters, `-` and a hash of the name. The doors' names
-//! ([`start_execution::name::door_name`]) are all key-safe, so the id keeps the name whole and
+//! ([`imagegen_core::execution_name::door_name`]) are all key-safe, so the id keeps the name whole and
 //! `GET /images/{requestId}` finds the execution from the id alone, with nothing stored: strip the
 //! hash, check it, and name the execution of the configured state machine.
 
@@ -10,7 +10,7 @@ use serde_json::Value;
 
 /// The request id of the execution `name`.
 pub fn request_id(name: &str) -> String {
-    validate_prompt::request_id(Some(name), &Value::Null)
+    imagegen_core::request::request_id(Some(name), &Value::Null)
 }
 
 /// The execution name `request_id` was made from, when the id keeps it whole (names of the doors
@@ -68,7 +68,7 @@ mod tests {
 
     #[test]
     fn a_door_name_survives_the_round_trip() {
-        let name = start_execution::name::door_name("api", &["caller", "key"]);
+        let name = imagegen_core::execution_name::door_name("api", &["caller", "key"]);
         let id = request_id(&name);
         assert!(imagegen_core::keys::is_request_id(&id), "{id}");
         assert_eq!(execution_name(&id), Some(name.as_str()));

@@ -13,13 +13,13 @@
 //! from an API Gateway proxy event it builds.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
-pub mod answer;
+pub mod bodies;
 pub mod caller;
 pub mod config;
 pub mod handler;
 pub mod ids;
 pub mod post;
-pub mod reply;
+pub mod responses;
 pub mod routes;
 pub mod status;
 

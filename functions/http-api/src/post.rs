@@ -7,17 +7,17 @@
 //! runs); the retry is answered as the first was, once the existing execution's input shows it is
 //! the same request. Without a key, API Gateway's id of the request, unique per request.
 
+use imagegen_core::execution_name::door_name;
 use imagegen_core::limits;
 use imagegen_core::ports::{ExecutionDescriber, ExecutionStarter, StartOutcome};
+use imagegen_core::request::{self, Accepted, Refused};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
-use start_execution::name::door_name;
-use validate_prompt::request::{self, Accepted, Refused};
 
-use crate::answer::{self, Started};
+use crate::bodies::{self, Started};
 use crate::config::Config;
-use crate::reply::{self, with_header};
+use crate::responses::{self, with_header};
 use crate::{caller, ids, routes};
 
 /// The header that makes a retried POST start nothing new.
@@ -41,7 +41,7 @@ pub async fn generate<St: ExecutionStarter, D: ExecutionDescriber>(
     let checked = request::check(request.body().as_ref(), &config.rules);
     let accepted = match (key, checked) {
         (_, Err(Refused::TooLarge { size, limit })) => {
-            return reply::message(
+            return responses::message(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("The request is {size} bytes; this API takes at most {limit} bytes."),
             );
@@ -69,7 +69,7 @@ pub async fn generate<St: ExecutionStarter, D: ExecutionDescriber>(
     let name = door_name(DOOR, &parts);
     let input = accepted.input.to_string();
     if let Err(e) = limits::check_execution_input(&input) {
-        return reply::message(
+        return responses::message(
             StatusCode::PAYLOAD_TOO_LARGE,
             format!("{}.", capitalised(&e.to_string())),
         );
@@ -105,7 +105,7 @@ pub async fn generate<St: ExecutionStarter, D: ExecutionDescriber>(
         }
         Err(e) => {
             tracing::error!(execution_name = %name, error = %e, "StartExecution failed");
-            reply::message(
+            responses::message(
                 StatusCode::SERVICE_UNAVAILABLE,
                 format!(
                     "The pipeline could not be started ({e}); try again{}.",
@@ -132,7 +132,7 @@ async fn replay<D: ExecutionDescriber>(
     let existing = match describer.describe(arn).await {
         Ok(existing) => existing,
         Err(e) => {
-            return reply::message(
+            return responses::message(
                 StatusCode::SERVICE_UNAVAILABLE,
                 format!(
                     "The request may have been started before, and that could not be checked ({e}); try again."
@@ -149,7 +149,7 @@ async fn replay<D: ExecutionDescriber>(
         tracing::info!(execution_name = %answer.execution_name, "a repeated request; nothing new started");
         return accepted_answer(&answer, true);
     }
-    reply::message(
+    responses::message(
         StatusCode::CONFLICT,
         format!(
             "The Idempotency-Key {:?} was used for another request (execution {}); use a new key for a new request.",
@@ -161,7 +161,7 @@ async fn replay<D: ExecutionDescriber>(
 
 fn accepted_answer(started: &Started, replayed: bool) -> Response<Body> {
     let response = with_header(
-        reply::json(StatusCode::ACCEPTED, started),
+        responses::json(StatusCode::ACCEPTED, started),
         "location",
         &started.status_url,
     );
@@ -174,9 +174,9 @@ fn accepted_answer(started: &Started, replayed: bool) -> Response<Body> {
 
 fn refused(problems: Vec<String>) -> Response<Body> {
     let count = problems.len();
-    reply::json(
+    responses::json(
         StatusCode::BAD_REQUEST,
-        &answer::Refused {
+        &bodies::Refused {
             message: format!(
                 "The request was not accepted: {count} problem{}.",
                 if count == 1 { "" } else { "s" }

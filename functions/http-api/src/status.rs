@@ -16,9 +16,9 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
 use tokio::time::Instant;
 
-use crate::answer::{ImageLinks, Phase, Status, ThumbnailLink};
+use crate::bodies::{ImageLinks, Phase, Status, ThumbnailLink};
 use crate::config::Config;
-use crate::{ids, reply, routes};
+use crate::{ids, responses, routes};
 
 /// The longest `?wait` taken, in seconds.
 pub const MAX_WAIT_SECONDS: u64 = 25;
@@ -41,10 +41,10 @@ pub async fn status<D: ExecutionDescriber, S: ObjectStore>(
     let request_id = params.first(routes::REQUEST_ID).unwrap_or_default();
     let wait = match wait_of(request) {
         Ok(wait) => wait,
-        Err(problem) => return reply::message(StatusCode::BAD_REQUEST, problem),
+        Err(problem) => return responses::message(StatusCode::BAD_REQUEST, problem),
     };
     let not_found = || {
-        reply::message(
+        responses::message(
             StatusCode::NOT_FOUND,
             format!(
                 "There is no request {}.",
@@ -61,7 +61,7 @@ pub async fn status<D: ExecutionDescriber, S: ObjectStore>(
         Ok(described) => described,
         Err(DescribeError::NotFound(_)) => return not_found(),
         Err(DescribeError::Other(e)) => {
-            return reply::message(
+            return responses::message(
                 StatusCode::SERVICE_UNAVAILABLE,
                 format!("The request's status could not be read ({e}); try again."),
             );
@@ -93,7 +93,7 @@ pub async fn status<D: ExecutionDescriber, S: ObjectStore>(
             answer.reason = Some(reason);
         }
     }
-    reply::json(StatusCode::OK, &answer)
+    responses::json(StatusCode::OK, &answer)
 }
 
 /// `?wait=N`: 0 (the default) to [`MAX_WAIT_SECONDS`] whole seconds.
@@ -159,7 +159,7 @@ async fn add_links<S: ObjectStore>(
     let bucket = &config.output_bucket;
     let manifest = match store.get(bucket, &key, None, MAX_MANIFEST_BYTES).await {
         Ok(bytes) => serde_json::from_slice::<Manifest>(&bytes).map_err(|e| {
-            reply::message(
+            responses::message(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 format!("The request's manifest s3://{bucket}/{key} could not be read: {e}."),
             )
@@ -171,7 +171,7 @@ async fn add_links<S: ObjectStore>(
             return Ok(());
         }
         Err(e) => {
-            return Err(reply::message(
+            return Err(responses::message(
                 StatusCode::SERVICE_UNAVAILABLE,
                 format!("The request's manifest could not be read ({e}); try again."),
             ));
@@ -180,7 +180,7 @@ async fn add_links<S: ObjectStore>(
     let expiry = config.presign_expiry;
     let link = async |key: &str| {
         store.presign_get(bucket, key, expiry).await.map_err(|e| {
-            reply::message(
+            responses::message(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 format!("A link to s3://{bucket}/{key} could not be made: {e}."),
             )

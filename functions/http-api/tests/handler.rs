@@ -17,7 +17,7 @@ use aws_sdk_sfn::primitives::DateTime;
 use aws_sdk_sfn::types::ExecutionStatus;
 use aws_sdk_sfn::types::error::{ExecutionAlreadyExists, ExecutionDoesNotExist};
 use aws_smithy_mocks::{MockResponse, Rule, RuleMode, mock, mock_client};
-use http_api::answer::{Phase, Started, Status};
+use http_api::bodies::{Phase, Started, Status};
 use http_api::{Config, Ports, handle};
 use imagegen_aws::{S3Store, SfnDescriber, SfnStarter};
 use lambda_http::http::{HeaderMap, StatusCode};

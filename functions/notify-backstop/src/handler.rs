@@ -3,9 +3,9 @@
 use imagegen_core::PipelineError;
 use imagegen_core::error::default_error_of_status;
 use imagegen_core::limits::PAYLOAD_LIMIT_BYTES;
+use imagegen_core::notify::failure_email::{Ended, Failure};
+use imagegen_core::notify::one_email::{Ledger, Sender, Sent};
 use imagegen_core::ports::{ExecutionDescriber, Notifier, ObjectStore};
-use notify_user::failure::{Ended, Failure};
-use notify_user::once::{Ledger, Sender, Sent};
 use serde::Serialize;
 use serde_json::{Value, json};
 

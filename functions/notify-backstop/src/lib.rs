@@ -7,7 +7,7 @@
 //! Functions Execution Status Change" events for `FAILED`, `TIMED_OUT` and `ABORTED` invokes this
 //! function (locally, the Step Functions stand-in delivers the same event to the same handler). It
 //! sends the failure email unless the execution's email was sent already: both senders claim
-//! `notifications/{executionName}.json` first ([`notify_user::once`]), so there is never a second.
+//! `notifications/{executionName}.json` first ([`imagegen_core::notify::one_email`]), so there is never a second.
 //!
 //! - [`event`]: reading the status-change event.
 //! - [`handler`]: the Lambda handler, generic over the [`imagegen_core::ports`] traits.

@@ -4,10 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use imagegen_core::display::needs_escape;
+use imagegen_core::notify::event::parse as parse_notify;
+use imagegen_core::notify::failure_email::Failure;
 use notify_backstop::event::parse as parse_status_change;
 use notify_backstop::handler::failure_of;
-use notify_user::event::parse as parse_notify;
-use notify_user::failure::Failure;
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 

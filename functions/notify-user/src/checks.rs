@@ -9,7 +9,7 @@ use imagegen_core::PipelineError;
 use imagegen_core::keys;
 use imagegen_core::types::{GenerationResult, ImageRequest, OutputLocation, ThumbnailsResult};
 
-use crate::text::s3_uri;
+use imagegen_core::notify::human::s3_uri;
 
 /// `Ok` when every object the success event names belongs to this request in `bucket`; otherwise
 /// `InvalidEvent` listing every problem.

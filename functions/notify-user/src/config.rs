@@ -12,7 +12,7 @@ pub struct Config {
     /// `OUTPUT_BUCKET` (required): the only bucket whose objects the emails link to and the manifest
     /// is written in (the event's buckets and keys are checked against it), and where the
     /// one-email-per-execution records are kept (`notifications/{executionName}.json`, see
-    /// [`crate::once`]).
+    /// [`imagegen_core::notify::one_email`]).
     pub output_bucket: String,
     /// `PRESIGN_EXPIRY_SECONDS` (default 3600, 60..=43200): how long the emailed links work (see
     /// [`imagegen_core::presign`] for why so short). The email says when they expire.

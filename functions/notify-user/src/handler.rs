@@ -11,13 +11,14 @@ use imagegen_core::types::{
 };
 use serde_json::Value;
 
+use imagegen_core::notify::event;
+use imagegen_core::notify::failure_email::Failure;
+use imagegen_core::notify::human::s3_uri;
+use imagegen_core::notify::one_email::{Ledger, Sender, Sent};
+
 use crate::config::Config;
-use crate::failure::Failure;
-use crate::manifest;
-use crate::once::{Ledger, Sender, Sent};
 use crate::success::{Link, SuccessEmail};
-use crate::text::s3_uri;
-use crate::{checks, event};
+use crate::{checks, manifest};
 
 /// Notify the user of a finished run (see [`handle_at`]).
 pub async fn handle<S: ObjectStore, N: Notifier>(
@@ -34,9 +35,9 @@ pub async fn handle<S: ObjectStore, N: Notifier>(
 /// `SUCCEEDED`: check that every object the event names is this request's output in the configured
 /// bucket (else `InvalidEvent`), write the manifest unless another run's is there (a failure is
 /// `StorageError`), presign a link to each image and thumbnail, publish. `FAILED`: publish an
-/// explanation. Either way the email is sent at most once per execution ([`crate::once`]): a retry,
-/// or a failure email after a success email was sent, finds the execution's notification record
-/// and sends nothing. A failed publish is `NotifyError`; both errors are retried by the state
+/// explanation. Either way the email is sent at most once per execution
+/// ([`imagegen_core::notify::one_email`]): a retry, or a failure email after a success email was
+/// sent, finds the execution's notification record and sends nothing. A failed publish is `NotifyError`; both errors are retried by the state
 /// machine (the retry finds its own manifest and goes on).
 pub async fn handle_at<S: ObjectStore, N: Notifier>(
     config: &Config,

@@ -7,7 +7,7 @@ use imagegen_core::types::{
 };
 use serde_json::Value;
 
-use crate::text::s3_uri;
+use imagegen_core::notify::human::s3_uri;
 
 /// The manifest's content type.
 pub const CONTENT_TYPE: &str = "application/json";

@@ -9,8 +9,9 @@ use imagegen_core::types::{
     GenerationResult, ImageRequest, StoredImage, StoredThumbnail, ThumbnailsResult,
 };
 
-use crate::subject::subject_with_quote;
-use crate::text::{human_bytes, human_duration, s3_uri, seconds};
+use imagegen_core::notify::failure_email::execution_attribute;
+use imagegen_core::notify::human::{human_bytes, human_duration, s3_uri, seconds};
+use imagegen_core::notify::subject::subject_with_quote;
 
 /// One object to point at: its presigned HTTPS URL (or why there is none) and its `s3://` URI.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,7 +157,7 @@ impl SuccessEmail<'_> {
                 ("status".to_owned(), "SUCCEEDED".to_owned()),
                 (
                     "execution".to_owned(),
-                    crate::failure::execution_attribute(self.execution_name),
+                    execution_attribute(self.execution_name),
                 ),
             ],
         }

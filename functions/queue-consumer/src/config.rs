@@ -1,7 +1,7 @@
 //! Settings from the environment.
 
 use imagegen_core::config::{ConfigError, Env, required, vars};
-use validate_prompt::Rules;
+use imagegen_core::request::Rules;
 
 /// The queue consumer's settings.
 #[derive(Debug, Clone, PartialEq)]

@@ -12,11 +12,11 @@
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use imagegen_core::PipelineError;
+use imagegen_core::execution_name::door_name;
 use imagegen_core::limits;
 use imagegen_core::ports::{ExecutionStarter, StartOutcome};
+use imagegen_core::request;
 use serde_json::Value;
-use start_execution::name::door_name;
-use validate_prompt::request;
 
 use crate::config::Config;
 

@@ -5,7 +5,7 @@
 //!   wrapped in SQS/SNS) into one [`event::Record`] per object, so one bad record cannot sink the batch.
 //! - [`key`]: decodes the URL-encoded keys of S3 notifications and decides which keys are prompt files.
 //! - [`name`]: the deterministic execution name that makes a re-delivered event start nothing new
-//!   (and the front doors' names, [`name::door_name`], made the same way).
+//!   (hashed like the front doors' names, [`imagegen_core::execution_name`]).
 //! - [`summary`]: what was started, what was a duplicate, skipped or failed.
 //! - [`handler`]: the Lambda handler, generic over [`imagegen_core::ports::ExecutionStarter`].
 //! - [`config`]: settings from the environment.

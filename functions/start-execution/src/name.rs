@@ -5,8 +5,9 @@
 //! the upload itself turns a re-delivered event into a harmless duplicate.
 //!
 //! The name is `{slug}-{hash}`: a readable ASCII slug of the file name (at most [`SLUG_MAX`] characters)
-//! and the first [`HASH_HEX`] hex digits of a SHA-256 over the bucket, the key and what identifies this
-//! upload of it. Step Functions allows 1-80 characters; we use only `[A-Za-z0-9-_]`.
+//! and the first [`HASH_HEX`] hex digits of a SHA-256 over the bucket, the key and what identifies
+//! this upload of it ([`hash_parts`], as the front doors' names are made). Step Functions allows
+//! 1-80 characters; we use only `[A-Za-z0-9-_]`.
 //!
 //! What identifies the upload, in order of preference:
 //! 1. `versionId` (versioned bucket; the literal `null` of a versioning-suspended bucket is skipped, as
@@ -22,16 +23,14 @@
 //! `ExecutionAlreadyExists`). Such a re-delivery shows up under `started` with the existing ARN, but
 //! still starts nothing new.
 
-use sha2::{Digest, Sha256};
+#[cfg(doc)]
+use imagegen_core::execution_name::HASH_HEX;
+use imagegen_core::execution_name::hash_parts;
 
 use crate::event::ObjectCreated;
 
-/// Step Functions' limit on execution names.
-pub const MAX_NAME_LEN: usize = 80;
 /// Longest readable part.
 pub const SLUG_MAX: usize = 40;
-/// Hex digits of the hash (128 bits).
-pub const HASH_HEX: usize = 32;
 
 /// The execution name for an upload: the same upload always gets the same name.
 pub fn execution_name(object: &ObjectCreated) -> String {
@@ -55,27 +54,6 @@ fn hash(object: &ObjectCreated) -> String {
         object.key.as_str(),
         &upload_identity(object),
     ])
-}
-
-/// The execution name for a request that came through a front door: `{door}-{hash}`, the hash
-/// over what identifies the request there (the HTTP API: the caller and its `Idempotency-Key`; the
-/// queue: the queue and the message id). A retried POST or a redelivered message computes the same
-/// name, and Step Functions starts nothing new for it. `door` is a short ASCII word.
-pub fn door_name(door: &str, identity: &[&str]) -> String {
-    format!("{door}-{}", hash_parts(identity))
-}
-
-/// The first [`HASH_HEX`] hex digits of a SHA-256 over `parts`, each length-prefixed so that no two
-/// lists of parts hash the same input.
-fn hash_parts(parts: &[&str]) -> String {
-    let mut sha = Sha256::new();
-    for part in parts {
-        sha.update((part.len() as u64).to_be_bytes());
-        sha.update(part.as_bytes());
-    }
-    let mut hex = hex::encode(sha.finalize());
-    hex.truncate(HASH_HEX);
-    hex
 }
 
 /// A readable, ASCII-only slug of the file name without its extension: letters, digits, `_` and
@@ -108,6 +86,7 @@ pub fn slug(key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use imagegen_core::execution_name::{HASH_HEX, MAX_NAME_LEN};
 
     fn object(key: &str) -> ObjectCreated {
         ObjectCreated {
@@ -187,20 +166,6 @@ mod tests {
         unique.sort();
         unique.dedup();
         assert_eq!(unique.len(), names.len(), "{names:?}");
-    }
-
-    #[test]
-    fn door_names_are_valid_and_tell_their_parts_apart() {
-        let name = door_name("api", &["arn:aws:iam::1:user/a", "key-1"]);
-        assert!(name.starts_with("api-") && valid(&name), "{name}");
-        assert_eq!(name.len(), 4 + HASH_HEX);
-        assert_eq!(name, door_name("api", &["arn:aws:iam::1:user/a", "key-1"]));
-        // Another caller with the same key, or the same characters split differently: other names.
-        assert_ne!(name, door_name("api", &["arn:aws:iam::1:user/b", "key-1"]));
-        assert_ne!(
-            door_name("sqs", &["ab", "c"]),
-            door_name("sqs", &["a", "bc"])
-        );
     }
 
     #[test]

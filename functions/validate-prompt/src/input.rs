@@ -3,7 +3,8 @@
 use imagegen_core::PipelineError;
 use imagegen_core::keys::{PROMPT_FILE_RULE, PromptFormat};
 use imagegen_core::ports::{ObjectStore, StoreError};
-use imagegen_core::types::{PromptOptions, S3Source, json_kind};
+use imagegen_core::request::options_from_value;
+use imagegen_core::types::{PromptOptions, S3Source};
 use serde_json::Value;
 
 use crate::config::Config;
@@ -17,25 +18,6 @@ pub struct PromptInput {
 
 fn rejected(reason: impl Into<String>) -> PipelineError {
     PipelineError::PromptRejected(reason.into())
-}
-
-/// Parse prompt options from console-style JSON.
-pub(crate) fn options_from_value(
-    value: Value,
-    origin: &str,
-) -> Result<PromptOptions, PipelineError> {
-    match value {
-        Value::String(prompt) => Ok(PromptOptions {
-            prompt,
-            ..PromptOptions::default()
-        }),
-        Value::Object(_) => serde_json::from_value(value)
-            .map_err(|e| rejected(format!("{origin} is not valid prompt input: {e}"))),
-        other => Err(rejected(format!(
-            "{origin} must be a JSON object like {{\"prompt\": \"a lighthouse at dusk\"}}, not {}",
-            json_kind(&other)
-        ))),
-    }
 }
 
 /// Read the prompt from the execution input, fetching the S3 object when the input names one: only

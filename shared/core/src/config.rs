@@ -14,12 +14,40 @@ impl From<ConfigError> for crate::PipelineError {
     }
 }
 
-/// Declares each variable name once, as a constant, and [`vars::ALL`] from the same list.
+/// A variable and what its doc comment says about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Variable {
+    pub name: &'static str,
+    /// The doc comment's text, line by line as written.
+    pub doc: &'static str,
+}
+
+impl Variable {
+    /// The doc comment as one line of prose.
+    pub fn meaning(&self) -> String {
+        one_line(self.doc)
+    }
+}
+
+/// A doc comment's text (lines with their leading space) as one line of prose.
+pub(crate) fn one_line(doc: &str) -> String {
+    doc.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Declares each variable name once, as a constant, and [`vars::ALL`] and [`vars::DOCUMENTED`] from
+/// the same list, so the documentation tables are generated from the doc comments written here.
 macro_rules! variables {
-    ($($(#[$doc:meta])* $name:ident),* $(,)?) => {
-        $($(#[$doc])* pub const $name: &str = stringify!($name);)*
+    ($($(#[doc = $doc:literal])* $name:ident),* $(,)?) => {
+        $($(#[doc = $doc])* pub const $name: &str = stringify!($name);)*
         /// Every variable a pipeline function reads.
         pub const ALL: &[&str] = &[$($name),*];
+        /// Every variable with its doc comment, in the same order as [`ALL`].
+        pub const DOCUMENTED: &[super::Variable] =
+            &[$(super::Variable { name: $name, doc: concat!($($doc, "\n"),*) }),*];
     };
 }
 
@@ -170,6 +198,20 @@ mod tests {
         assert!(err.0.contains("N=\"12x\""), "{err}");
         assert_eq!(parsed_or::<u32>(&env, "M", 7).unwrap(), 7);
         assert_eq!(parsed_or::<u32>(&[("N", " 9 ")], "N", 1).unwrap(), 9);
+    }
+
+    #[test]
+    fn every_variable_keeps_its_doc_comment() {
+        assert_eq!(vars::DOCUMENTED.len(), vars::ALL.len());
+        for (var, name) in vars::DOCUMENTED.iter().zip(vars::ALL) {
+            assert_eq!(var.name, *name);
+            assert!(var.meaning().ends_with('.'), "{name}: {:?}", var.meaning());
+        }
+        let topic = vars::DOCUMENTED.iter().find(|v| v.name == vars::TOPIC_ARN);
+        assert_eq!(
+            topic.map(Variable::meaning).as_deref(),
+            Some("notify-user and notify-backstop: the SNS topic the emails go to (required).")
+        );
     }
 
     #[test]

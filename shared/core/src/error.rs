@@ -6,55 +6,79 @@
 
 use serde_json::Value;
 
-/// The stable error names, as Step Functions sees them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ErrorName {
+/// Declares each error once: its name ([`ErrorName`]), its [`PipelineError`] variant and what it
+/// means (the doc comment, kept as data for the documentation's table of errors).
+macro_rules! errors {
+    ($($(#[doc = $doc:literal])* $name:ident),* $(,)?) => {
+        /// The stable error names, as Step Functions sees them.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorName {
+            $($(#[doc = $doc])* $name,)*
+        }
+
+        impl ErrorName {
+            /// Every name, in a fixed order.
+            pub const ALL: [Self; [$(stringify!($name)),*].len()] = [$(Self::$name),*];
+
+            /// The name as text (the Lambda `errorType`).
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$name => stringify!($name),)*
+                }
+            }
+
+            /// What the error means, as one line of prose (its doc comment).
+            pub fn meaning(self) -> String {
+                let doc = match self {
+                    $(Self::$name => concat!($($doc, "\n"),*),)*
+                };
+                crate::config::one_line(doc)
+            }
+        }
+
+        /// An error that ends (or retries) a pipeline step. The message is written for a person.
+        #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+        pub enum PipelineError {
+            $($(#[doc = $doc])* #[error("{0}")] $name(String),)*
+        }
+
+        impl PipelineError {
+            /// Which error this is.
+            pub fn kind(&self) -> ErrorName {
+                match self {
+                    $(Self::$name(_) => ErrorName::$name,)*
+                }
+            }
+        }
+    };
+}
+
+errors! {
+    /// The prompt or its options are not acceptable (never retried).
     PromptRejected,
+    /// The model's content filter blocked the prompt or the image (never retried).
     ContentFiltered,
+    /// The model is throttling us (retried with backoff and jitter).
     ModelThrottled,
+    /// The model is not available right now: 5xx, not ready, timed out (retried).
     ModelUnavailable,
+    /// The model refused the request or answered something we cannot use (not retried).
     ModelError,
+    /// An object that should be an image is not one we can read.
     ImageInvalid,
+    /// Reading or writing S3, or the model-slot table, failed.
     StorageError,
+    /// Publishing the notification failed.
     NotifyError,
+    /// Starting an execution failed.
     StartExecutionError,
+    /// The function is misconfigured (a missing or malformed environment variable).
     ConfigError,
+    /// The event given to the function does not have the expected shape.
     InvalidEvent,
 }
 
 impl ErrorName {
-    /// Every name, in a fixed order.
-    pub const ALL: [Self; 11] = [
-        Self::PromptRejected,
-        Self::ContentFiltered,
-        Self::ModelThrottled,
-        Self::ModelUnavailable,
-        Self::ModelError,
-        Self::ImageInvalid,
-        Self::StorageError,
-        Self::NotifyError,
-        Self::StartExecutionError,
-        Self::ConfigError,
-        Self::InvalidEvent,
-    ];
-
-    /// The name as text (the Lambda `errorType`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::PromptRejected => "PromptRejected",
-            Self::ContentFiltered => "ContentFiltered",
-            Self::ModelThrottled => "ModelThrottled",
-            Self::ModelUnavailable => "ModelUnavailable",
-            Self::ModelError => "ModelError",
-            Self::ImageInvalid => "ImageInvalid",
-            Self::StorageError => "StorageError",
-            Self::NotifyError => "NotifyError",
-            Self::StartExecutionError => "StartExecutionError",
-            Self::ConfigError => "ConfigError",
-            Self::InvalidEvent => "InvalidEvent",
-        }
-    }
-
     /// The name an error text stands for, if it is one of ours.
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|n| n.as_str() == text)
@@ -94,62 +118,7 @@ pub fn default_error_of_status(status: &str) -> &'static str {
 /// handle it: the execution fails at once).
 pub const STATES_DATA_LIMIT_EXCEEDED: &str = "States.DataLimitExceeded";
 
-/// An error that ends (or retries) a pipeline step. The message is written for a person.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PipelineError {
-    /// The prompt or its options are not acceptable (never retried).
-    #[error("{0}")]
-    PromptRejected(String),
-    /// The model's content filter blocked the prompt or the image (never retried).
-    #[error("{0}")]
-    ContentFiltered(String),
-    /// The model is throttling us (retried with backoff and jitter).
-    #[error("{0}")]
-    ModelThrottled(String),
-    /// The model is not available right now: 5xx, not ready, timed out (retried).
-    #[error("{0}")]
-    ModelUnavailable(String),
-    /// The model refused the request or answered something we cannot use (not retried).
-    #[error("{0}")]
-    ModelError(String),
-    /// An object that should be an image is not one we can read.
-    #[error("{0}")]
-    ImageInvalid(String),
-    /// Reading or writing S3, or the model-slot table, failed.
-    #[error("{0}")]
-    StorageError(String),
-    /// Publishing the notification failed.
-    #[error("{0}")]
-    NotifyError(String),
-    /// Starting an execution failed.
-    #[error("{0}")]
-    StartExecutionError(String),
-    /// The function is misconfigured (a missing or malformed environment variable).
-    #[error("{0}")]
-    ConfigError(String),
-    /// The event given to the function does not have the expected shape.
-    #[error("{0}")]
-    InvalidEvent(String),
-}
-
 impl PipelineError {
-    /// Which error this is.
-    pub fn kind(&self) -> ErrorName {
-        match self {
-            Self::PromptRejected(_) => ErrorName::PromptRejected,
-            Self::ContentFiltered(_) => ErrorName::ContentFiltered,
-            Self::ModelThrottled(_) => ErrorName::ModelThrottled,
-            Self::ModelUnavailable(_) => ErrorName::ModelUnavailable,
-            Self::ModelError(_) => ErrorName::ModelError,
-            Self::ImageInvalid(_) => ErrorName::ImageInvalid,
-            Self::StorageError(_) => ErrorName::StorageError,
-            Self::NotifyError(_) => ErrorName::NotifyError,
-            Self::StartExecutionError(_) => ErrorName::StartExecutionError,
-            Self::ConfigError(_) => ErrorName::ConfigError,
-            Self::InvalidEvent(_) => ErrorName::InvalidEvent,
-        }
-    }
-
     /// The stable error name (the Lambda `errorType`).
     pub fn name(&self) -> &'static str {
         self.kind().as_str()
@@ -192,6 +161,15 @@ mod tests {
         texts.dedup();
         assert_eq!(texts.len(), ErrorName::ALL.len());
         assert_eq!(ErrorName::parse("States.Timeout"), None);
+    }
+
+    #[test]
+    fn each_error_keeps_its_doc_comment_as_its_meaning() {
+        assert_eq!(
+            ErrorName::ModelThrottled.meaning(),
+            "The model is throttling us (retried with backoff and jitter)."
+        );
+        assert!(ErrorName::ALL.iter().all(|n| n.meaning().ends_with('.')));
     }
 
     #[test]

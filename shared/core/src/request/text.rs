@@ -1,6 +1,6 @@
 //! Normalising prompt text.
 
-use crate::fold::fold;
+use super::blocklist_form::fold;
 
 /// Why a piece of text is not acceptable as it stands.
 #[derive(Debug, Clone, PartialEq, Eq)]

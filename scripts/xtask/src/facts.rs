@@ -2,8 +2,8 @@
 //! CDK reads instead of keeping its own copies: defaults and accepted ranges of the functions'
 //! settings, the environment variable names, the S3 prefixes and prompt-file extensions, the
 //! model-slot table's key, the error names, the example console input, the HTTP API's routes and
-//! the queue consumer's batch size and redrive count. `cli/tests/facts.rs` fails when the file and
-//! the code disagree, and rewrites it with `IMAGEGEN_UPDATE_FACTS=1`.
+//! the queue consumer's batch size and redrive count. `cargo xtask facts` writes it; the xtask's
+//! test (`scripts/xtask/tests/generated.rs`) fails when the file and the code disagree.
 
 use generate_thumbnails::thumbnail::ThumbnailFormat;
 use imagegen_aws::dynamodb::PARTITION_KEY;
@@ -17,15 +17,22 @@ use serde_json::{Value, json};
 /// Where the facts file lives, relative to the repository root.
 pub const FACTS_FILE: &str = "cdk/lib/facts.json";
 
+/// The facts file's text: pretty JSON and a final newline.
+pub fn facts_text() -> String {
+    let mut text = serde_json::to_string_pretty(&facts()).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
 /// The facts, as the CDK reads them.
 pub fn facts() -> Value {
     let thumbnails = generate_thumbnails::Config::default();
     let presign = imagegen_core::presign::PRESIGN_EXPIRY_SECONDS_RANGE;
-    let prompt_file = validate_prompt::MAX_PROMPT_FILE_BYTES_RANGE;
+    let prompt_file = imagegen_core::request::MAX_PROMPT_FILE_BYTES_RANGE;
     let quality = generate_thumbnails::thumbnail::QUALITY_RANGE;
     let quota = reserve_model_slot::QUOTA_RPM_RANGE;
     json!({
-        "comment": "Generated from the Rust code by `IMAGEGEN_UPDATE_FACTS=1 cargo test -p imagegen-cli --test facts`; do not edit by hand.",
+        "comment": "Generated from the Rust code by `cargo xtask facts`; do not edit by hand.",
         "defaultModelId": DEFAULT_MODEL_ID,
         "consoleInputExample": CONSOLE_INPUT_EXAMPLE,
         "envVars": vars::ALL,
@@ -73,7 +80,7 @@ pub fn facts() -> Value {
                 "max": presign.end(),
             },
             "maxPromptFileBytes": {
-                "default": validate_prompt::DEFAULT_MAX_PROMPT_FILE_BYTES,
+                "default": imagegen_core::request::DEFAULT_MAX_PROMPT_FILE_BYTES,
                 "min": prompt_file.start(),
                 "max": prompt_file.end(),
             },

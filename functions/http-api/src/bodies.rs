@@ -1,4 +1,4 @@
-//! The API's answers (camelCase JSON).
+//! The JSON bodies of the API's answers (camelCase): `Started`, `Status` and what they hold.
 
 use serde::{Deserialize, Serialize};
 

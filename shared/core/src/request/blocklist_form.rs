@@ -5,7 +5,7 @@
 //! letters they imitate (`gоre` with a Cyrillic `о`), lower case.
 //!
 //! Only matching uses this form: the prompt sent to the model is left as the person wrote it (after
-//! [`crate::text::normalise`]).
+//! [`super::text::normalise`]).
 
 use icu_normalizer::ComposingNormalizerBorrowed;
 use icu_properties::props::{DefaultIgnorableCodePoint, GeneralCategory};

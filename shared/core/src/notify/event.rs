@@ -1,7 +1,7 @@
 //! Reading notify-user's event.
 
-use imagegen_core::PipelineError;
-use imagegen_core::types::NotifyEvent;
+use crate::PipelineError;
+use crate::types::NotifyEvent;
 use serde_json::Value;
 
 /// The execution name used when a failure event does not carry one.

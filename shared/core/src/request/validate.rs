@@ -1,10 +1,10 @@
 //! The validation rules: every problem with a request, in words a person understands.
 
-use imagegen_core::model::{self, Lifecycle, Limits, ModelFamily, SizeRule};
-use imagegen_core::types::{ModelRef, OutputFormat, PromptOptions, Quality};
+use crate::model::{self, Lifecycle, Limits, ModelFamily, SizeRule};
+use crate::types::{ModelRef, OutputFormat, PromptOptions, Quality};
 
-use crate::config::Rules;
-use crate::text::{self, TextProblem};
+use super::Rules;
+use super::text::{self, TextProblem};
 
 /// Everything wrong with a request (never empty when returned as an error).
 #[derive(Debug, Clone, PartialEq, Eq)]

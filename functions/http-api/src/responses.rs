@@ -1,6 +1,7 @@
-//! Answers. Every body is JSON; every refusal has a `message` sentence, as API Gateway's own
-//! refusals do (`{"message": "Missing Authentication Token"}`), so a client reads all of them the
-//! same way.
+//! Building the HTTP responses (status, headers, body). Every body is JSON; every refusal has a
+//! `message` sentence, as API Gateway's own refusals do (`{"message": "Missing Authentication
+//! Token"}`), so a client reads all of them the same way. The bodies' shapes are in
+//! [`crate::bodies`].
 
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Response};

@@ -12,12 +12,12 @@
 //! SNS call; the other choice (publish, then record) would send a second email whenever the record
 //! write fails, and "never a second one" is the promise.
 
-use imagegen_core::PipelineError;
-use imagegen_core::keys::notification_key;
-use imagegen_core::ports::{Message, Notifier, ObjectStore, StoreError};
+use crate::PipelineError;
+use crate::keys::notification_key;
+use crate::ports::{Message, Notifier, ObjectStore, StoreError};
 use serde::Serialize;
 
-use crate::event::UNKNOWN_EXECUTION;
+use super::event::UNKNOWN_EXECUTION;
 
 const CONTENT_TYPE: &str = "application/json";
 
@@ -37,7 +37,7 @@ impl Sender {
     }
 }
 
-/// What [`send_once`] did.
+/// What [`Ledger::send_once`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Sent {
     /// This call published the email.

@@ -8,15 +8,15 @@
 
 use std::fmt::Write as _;
 
-use imagegen_core::display::escape_controls_keep_newlines;
-use imagegen_core::error::{ErrorName, STATES_DATA_LIMIT_EXCEEDED, STATES_TIMEOUT, cause_message};
-use imagegen_core::ports::Message;
+use crate::display::escape_controls_keep_newlines;
+use crate::error::{ErrorName, STATES_DATA_LIMIT_EXCEEDED, STATES_TIMEOUT, cause_message};
+use crate::ports::Message;
 use serde_json::Value;
 
-use crate::subject::{SUBJECT_MAX, ascii_line, truncate_ascii};
-use crate::text::{cap_chars, s3_uri};
+use super::human::{cap_chars, s3_uri};
+use super::subject::{SUBJECT_MAX, ascii_line, truncate_ascii};
 
-pub use imagegen_core::error::UNKNOWN_ERROR;
+pub use crate::error::UNKNOWN_ERROR;
 /// Longest message or prompt quoted in the email, in characters.
 pub const MAX_QUOTED_CHARS: usize = 2000;
 
@@ -149,7 +149,7 @@ impl Failure {
     }
 
     /// The email text. Control characters from outside (a prompt, a file name, an error message)
-    /// are shown escaped: see [`imagegen_core::display`].
+    /// are shown escaped: see [`crate::display`].
     pub fn body(&self, execution_name: &str) -> String {
         escape_controls_keep_newlines(&self.raw_body(execution_name)).into_owned()
     }
@@ -296,7 +296,7 @@ impl Failure {
 pub fn execution_attribute(execution_name: &str) -> String {
     let name = ascii_line(execution_name);
     if name.is_empty() {
-        crate::event::UNKNOWN_EXECUTION.to_owned()
+        super::event::UNKNOWN_EXECUTION.to_owned()
     } else {
         name
     }
@@ -600,7 +600,7 @@ mod tests {
         assert!(
             !body
                 .chars()
-                .any(|c| c != '\n' && imagegen_core::display::needs_escape(c)),
+                .any(|c| c != '\n' && crate::display::needs_escape(c)),
             "{body:?}"
         );
         assert!(body.contains("Prompt: a cat\\0\\x1b[31m\\x07"), "{body}");

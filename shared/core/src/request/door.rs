@@ -4,9 +4,9 @@
 
 use serde_json::Value;
 
-use crate::config::Rules;
-use crate::input::options_from_value;
-use crate::rules::{self, Rejections};
+use super::options::options_from_value;
+use super::rules::Rules;
+use super::validate::{self, Rejections};
 
 /// A request the pipeline will take.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,7 +57,7 @@ pub fn check(body: &[u8], rules: &Rules) -> Result<Accepted, Refused> {
     // Anything but an object or a string is refused here, in the same words as an execution's input.
     let options =
         options_from_value(input.clone(), "the request").map_err(|e| one(e.to_string()))?;
-    let valid = rules::validate(options, rules).map_err(Refused::Rejected)?;
+    let valid = validate::validate(options, rules).map_err(Refused::Rejected)?;
     Ok(Accepted {
         input,
         model_id: valid.model.id,
@@ -87,7 +87,7 @@ mod tests {
             accepted.input,
             serde_json::json!({"prompt": "a lighthouse", "seed": 7})
         );
-        assert_eq!(accepted.model_id, imagegen_core::model::DEFAULT_MODEL_ID);
+        assert_eq!(accepted.model_id, crate::model::DEFAULT_MODEL_ID);
         assert!(check(br#""a bare prompt""#, &rules()).is_ok());
     }
 
