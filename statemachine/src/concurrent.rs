@@ -1,6 +1,7 @@
 //! Parallel and Map states.
 
 use crate::engine::{Exec, Failure, Frame};
+use crate::errors;
 use crate::history::EventType;
 use crate::interpreter::{Entered, Step, invalid_path};
 use crate::jsonata::FieldError;
@@ -8,7 +9,7 @@ use crate::jsonata_io::{NON_NEGATIVE_INTEGER, PERCENTAGE};
 use crate::jsonpath::JsonPath;
 use crate::model::{MapState, NumOrPath, QueryLanguage, ResultHandling, StateMachine, Template};
 use crate::payload::Sources;
-use crate::retry::{RetryState, errors};
+use crate::retry::RetryState;
 use crate::task::error_details;
 use futures::StreamExt;
 use serde_json::{Value, json};
@@ -151,7 +152,7 @@ impl Exec<'_> {
                 parsed.map(Some).ok_or_else(|| {
                     en.runtime(format!(
                         "The {field} field refers to value \"{}\" which is not a valid {}: {p}",
-                        crate::simple_states::text_of(&v),
+                        crate::json::text_of(&v),
                         if integer { "integer" } else { "float" }
                     ))
                 })

@@ -2,10 +2,10 @@
 //! and returns an [`Execution`] with its status, output and history.
 
 use crate::clock::{Clock, TokioClock};
+use crate::errors;
 use crate::history::{EventType, HistoryEvent, details_key};
 use crate::model::StateMachine;
 use crate::registry::{ACCOUNT, REGION, Registry};
-use crate::retry::errors;
 use crate::rng::{RandomSource, SeededRng};
 use crate::timestamp;
 use serde::{Deserialize, Serialize};

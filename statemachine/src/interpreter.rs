@@ -6,6 +6,7 @@
 
 use crate::clock::BoxFuture;
 use crate::engine::{Evaluation, Exec, Failure, Frame, PAYLOAD_LIMIT};
+use crate::errors;
 use crate::history::EventType;
 use crate::jsonata::States;
 use crate::jsonpath::{JsonPath, PathMiss};
@@ -13,7 +14,6 @@ use crate::model::{
     Catcher, QueryLanguage, ResultHandling, State, StateKind, StateMachine, Template, Transition,
 };
 use crate::payload::{self, PayloadError, Sources};
-use crate::retry::errors;
 use crate::scope::Scope;
 use crate::task::error_output;
 use crate::timestamp;

@@ -4,13 +4,14 @@
 
 use crate::choice;
 use crate::engine::{Exec, Failure, Frame};
+use crate::errors;
 use crate::interpreter::{Entered, Step, invalid_path};
+use crate::json::text_of;
 use crate::jsonata::FieldError;
 use crate::model::{
     Choice, ChoiceTest, QueryLanguage, ResultHandling, StrOrPath, Template, WaitFor,
 };
 use crate::payload::Sources;
-use crate::retry::errors;
 use crate::timestamp;
 use serde_json::{Map, Value};
 use std::time::Duration;
@@ -368,9 +369,4 @@ impl Exec<'_> {
         };
         Ok(Some(text_of(&v)))
     }
-}
-
-/// A string as it is; any other value as JSON text.
-pub(crate) fn text_of(v: &Value) -> String {
-    v.as_str().map_or_else(|| v.to_string(), str::to_string)
 }

@@ -2,13 +2,14 @@
 //! timeouts, Retry and Catch.
 
 use crate::engine::{Exec, Failure, Frame, PAYLOAD_LIMIT};
+use crate::errors;
 use crate::history::EventType;
 use crate::interpreter::{Entered, Step, invalid_path};
 use crate::jsonata_io::POSITIVE_INTEGER;
 use crate::model::{NumOrPath, QueryLanguage, ResultHandling, TaskState};
 use crate::payload::Sources;
 use crate::registry::{REGION, lambda_arn};
-use crate::retry::{RetryState, errors};
+use crate::retry::RetryState;
 use serde_json::{Map, Value, json};
 use std::time::Duration;
 

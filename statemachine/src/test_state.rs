@@ -252,7 +252,7 @@ impl Exec<'_> {
         let total = result.as_array().map_or(0, Vec::len);
         if failures > 0 && tolerates(failures, total) == Some(false) {
             return Some(Err(Failure::new(
-                crate::retry::errors::EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                crate::errors::EXCEED_TOLERATED_FAILURE_THRESHOLD,
                 "The specified tolerated failure threshold was exceeded",
             )));
         }
