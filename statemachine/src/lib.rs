@@ -25,33 +25,29 @@
 //! ```
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
-pub mod choice;
 pub mod clock;
-mod concurrent;
 pub mod engine;
 mod errors;
+mod exec;
 pub mod history;
-mod interpreter;
 pub mod intrinsics;
 mod json;
 pub mod jsonata;
-mod jsonata_io;
 pub mod jsonpath;
 pub mod loader;
 pub mod model;
 pub mod payload;
-mod pipeline;
 pub mod registry;
 pub mod retry;
 pub mod rng;
 pub mod scope;
-mod simple_states;
-mod task;
+mod states;
 pub mod test_state;
 pub mod timestamp;
 
 pub use clock::{BoxFuture, Clock, TokioClock, VirtualClock};
-pub use engine::{Engine, Execution, ExecutionOptions, ExecutionStatus, Observer, PAYLOAD_LIMIT};
+pub use engine::{Engine, Execution, ExecutionOptions, ExecutionStatus};
+pub use exec::{Observer, PAYLOAD_LIMIT};
 pub use history::{EventType, HistoryEvent};
 pub use loader::{LoadError, load_state, load_str, load_value};
 pub use model::StateMachine;
