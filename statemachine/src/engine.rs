@@ -18,6 +18,14 @@ use std::sync::Arc;
 /// (so a runaway loop ends even where no events are recorded).
 pub const DEFAULT_HISTORY_LIMIT: u64 = 25_000;
 
+/// Why an execution stopped short of succeeding.
+enum Halt {
+    /// A state failed and nothing caught it (or the input was too large).
+    Failed(Failure),
+    /// The machine's `TimeoutSeconds` ran out.
+    TimedOut,
+}
+
 /// Runs state machines. Cheap to clone; share one per process.
 #[derive(Clone)]
 pub struct Engine {
@@ -192,8 +200,8 @@ impl Engine {
             json!({"input": input_text, "inputDetails": {"truncated": false}, "roleArn": opts.role_arn}),
         );
         frame.prev = 0;
-        let result = if input_text.len() > PAYLOAD_LIMIT {
-            Err(Some(Failure::new(
+        let result: Result<Value, Halt> = if input_text.len() > PAYLOAD_LIMIT {
+            Err(Halt::Failed(Failure::new(
                 errors::DATA_LIMIT_EXCEEDED,
                 "The execution input exceeds the maximum number of bytes service limit.",
             )))
@@ -204,13 +212,13 @@ impl Engine {
                     let timer = self.services.clock.sleep(std::time::Duration::from_secs(t));
                     tokio::select! {
                         biased;
-                        r = run => r.map_err(Some),
-                        _ = timer => Err(None),
+                        r = run => r.map_err(Halt::Failed),
+                        _ = timer => Err(Halt::TimedOut),
                     }
                 }
                 None => run_machine(&exec, sm, input, &mut frame)
                     .await
-                    .map_err(Some),
+                    .map_err(Halt::Failed),
             }
         };
         let mut frame = Frame {
@@ -228,7 +236,7 @@ impl Engine {
                 );
                 (ExecutionStatus::Succeeded, Some(out), None, None)
             }
-            Err(Some(f)) => {
+            Err(Halt::Failed(f)) => {
                 let mut d = Map::new();
                 let error = (!f.error.is_empty()).then(|| f.error.clone());
                 if let Some(e) = &error {
@@ -241,7 +249,7 @@ impl Engine {
                 exec.emit(&mut frame, EventType::ExecutionFailed, Value::Object(d));
                 (ExecutionStatus::Failed, None, error, cause)
             }
-            Err(None) => {
+            Err(Halt::TimedOut) => {
                 exec.emit(&mut frame, EventType::ExecutionTimedOut, json!({}));
                 (
                     ExecutionStatus::TimedOut,
