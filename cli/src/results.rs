@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use imagegen_statemachine::registry::lambda_name;
+use imagegen_statemachine::lambda_name;
 use imagegen_statemachine::{EventType, HistoryEvent};
 use serde_json::Value;
 
@@ -119,7 +119,7 @@ mod tests {
         let mut details = Map::new();
         if !detail.is_null() {
             details.insert(
-                imagegen_statemachine::history::details_key(event_type).to_owned(),
+                imagegen_statemachine::details_key(event_type).to_owned(),
                 detail,
             );
         }
