@@ -100,6 +100,24 @@ fn pass_choice_jsonata(c: &mut Criterion) {
     loop_bench(c, "pass_choice_loop_jsonata", &def);
 }
 
+/// A substitution for every `${NameFunctionArn}` the definition names: the ARN of the
+/// function `Name`. Read from the definition, so a new function cannot be left out; any
+/// other kind of substitution stops the benchmark, which would not know what to supply.
+fn function_arns(text: &str) -> HashMap<String, String> {
+    let mut subs = HashMap::new();
+    for (_, rest) in text.match_indices("${").map(|(i, _)| text.split_at(i + 2)) {
+        let Some(end) = rest.find('}') else {
+            panic!("image-pipeline.asl.json: an unclosed ${{ substitution");
+        };
+        let key = &rest[..end];
+        let Some(function) = key.strip_suffix("FunctionArn") else {
+            panic!("image-pipeline.asl.json names the substitution ${{{key}}}, not a function ARN");
+        };
+        subs.insert(key.to_string(), format!("{FN}{function}"));
+    }
+    subs
+}
+
 fn image_pipeline(c: &mut Criterion) {
     let text = match std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -108,19 +126,14 @@ fn image_pipeline(c: &mut Criterion) {
         Ok(t) => t,
         Err(e) => panic!("image-pipeline.asl.json: {e}"),
     };
-    let mut subs = HashMap::new();
-    for f in [
-        "ValidatePrompt",
-        "GenerateImage",
-        "GenerateThumbnails",
-        "NotifyUser",
-    ] {
-        subs.insert(format!("{f}FunctionArn"), format!("{FN}{f}"));
-    }
-    let sm = load(&text, &subs);
+    let sm = load(&text, &function_arns(&text));
     let reg = Registry::new()
         .with("ValidatePrompt", |_: Value| async {
             Ok(json!({"requestId": "r-1", "prompt": "a cat", "sizes": [256, 512], "email": "u@example.com"}))
+        })
+        // A slot in the past: the Wait for it does not wait.
+        .with("ReserveModelSlot", |_: Value| async {
+            Ok(json!({"attempt": 1, "at": "2020-01-01T00:00:00Z"}))
         })
         .with("GenerateImage", |_: Value| async {
             Ok(json!({"images": [{"key": "gen/r-1/0.png"}, {"key": "gen/r-1/1.png"}], "model": "titan"}))

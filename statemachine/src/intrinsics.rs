@@ -526,7 +526,7 @@ fn json_merge(name: &str, args: &[Value]) -> Result<Value, IntrinsicError> {
     }
     // AWS returns the merge as a java.util.HashMap.
     let keys: Vec<&String> = merged.keys().collect();
-    let order = crate::payload::java_hashmap_order(keys.iter().map(|k| k.as_str()), keys.len());
+    let order = crate::json::java_hashmap_order(keys.iter().map(|k| k.as_str()), keys.len());
     let mut out = Map::with_capacity(merged.len());
     for i in order {
         let k = keys[i];

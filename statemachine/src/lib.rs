@@ -25,47 +25,46 @@
 //! ```
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
-pub mod choice;
-pub mod clock;
-mod concurrent;
-pub mod engine;
-pub mod history;
-mod interpreter;
+// The public API is what this file re-exports, plus four modules: the loaded
+// definition (`model`) and the languages its fields are written in (`jsonpath`,
+// `jsonata`, `intrinsics`). README.md lists it, with the module map.
+
 pub mod intrinsics;
 pub mod jsonata;
-mod jsonata_io;
 pub mod jsonpath;
-pub mod loader;
 pub mod model;
-pub mod payload;
-mod pipeline;
-pub mod registry;
-pub mod retry;
-pub mod rng;
-pub mod scope;
-mod simple_states;
-mod task;
-pub mod test_state;
-pub mod timestamp;
+
+// Loading: JSON text -> `model::StateMachine`.
+mod loader;
+
+// Running: `engine` (executions) and `test_state` (TestState) call `states`, one file
+// per state type, which run on `exec`, the execution's shared runtime.
+mod engine;
+mod exec;
+mod states;
+mod test_state;
+
+// What the runtime is built on.
+mod clock;
+mod errors;
+mod history;
+mod json;
+mod payload;
+mod registry;
+mod retry;
+mod rng;
+mod scope;
+mod timestamp;
 
 pub use clock::{BoxFuture, Clock, TokioClock, VirtualClock};
-pub use engine::{Engine, Execution, ExecutionOptions, ExecutionStatus, Observer, PAYLOAD_LIMIT};
-pub use history::{EventType, HistoryEvent};
-pub use loader::{LoadError, load_state, load_str, load_value};
+pub use engine::{Engine, Execution, ExecutionOptions, ExecutionStatus};
+pub use history::{EventType, HistoryEvent, details_key};
+pub use loader::{LoadError, load_str, load_value};
 pub use model::StateMachine;
-pub use registry::{Registry, TaskError, TaskHandler, lambda_arn};
+pub use registry::{Registry, TaskError, TaskHandler, lambda_arn, lambda_name};
 pub use rng::{FixedRng, RandomSource, SeededRng};
+pub use scope::Scope;
 pub use test_state::{
     FieldValidationMode, InspectionLevel, Mock, StateConfiguration, TestStateError,
     TestStateRequest, TestStateResponse, TestStateStatus,
 };
-
-impl StateMachine {
-    /// Loads a definition from JSON text with `${Name}` substitutions.
-    pub fn from_json(
-        text: &str,
-        substitutions: &std::collections::HashMap<String, String>,
-    ) -> Result<Self, LoadError> {
-        load_str(text, substitutions)
-    }
-}

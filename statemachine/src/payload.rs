@@ -3,6 +3,7 @@
 //! `Assign`, ... (`{% %}` strings are evaluated); everything else is copied.
 
 use crate::intrinsics::Call;
+use crate::json::java_hashmap_order;
 use crate::jsonata::{Env, FieldError, Limits, States};
 use crate::model::Template;
 use crate::rng::RandomSource;
@@ -112,30 +113,6 @@ pub fn eval(t: &Template, src: &Sources<'_>) -> Result<Value, PayloadError> {
         }
         Template::Jsonata { expr, location } => Ok(expr.value(&src.jsonata(), location)?),
     }
-}
-
-/// Java's `String.hashCode`.
-fn java_hash(s: &str) -> u32 {
-    s.encode_utf16()
-        .fold(0u32, |h, c| h.wrapping_mul(31).wrapping_add(c as u32))
-}
-
-/// The iteration order of a `java.util.HashMap` holding `keys` (inserted in
-/// order) sized for `total` entries: by bucket, then insertion order.
-pub fn java_hashmap_order<'a>(keys: impl Iterator<Item = &'a str>, total: usize) -> Vec<usize> {
-    let mut cap: usize = 16;
-    while total as f64 > cap as f64 * 0.75 {
-        cap *= 2;
-    }
-    let mut idx: Vec<(usize, usize)> = keys
-        .enumerate()
-        .map(|(i, k)| {
-            let h = java_hash(k);
-            ((h ^ (h >> 16)) as usize & (cap - 1), i)
-        })
-        .collect();
-    idx.sort();
-    idx.into_iter().map(|(_, i)| i).collect()
 }
 
 #[cfg(test)]

@@ -3,14 +3,15 @@
 //! AWS's `TestState` reports: the status, output or error, the next state and, at the
 //! DEBUG and TRACE inspection levels, the data after each step of the state.
 
-use crate::engine::{Engine, Exec, Failure, Frame};
+use crate::engine::Engine;
+use crate::exec::{Exec, Failure, Frame, MockValue, Step, TestHooks, TestRecord};
 use crate::loader::{LoadError, load_state, load_value};
 use crate::model::{State, StateKind, StateMachine};
 use crate::registry::{ACCOUNT, REGION};
+use crate::states::{LAMBDA_INVOKE, run_state};
 use crate::timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
-use std::sync::Mutex;
 
 /// How much the response shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -167,131 +168,6 @@ const DATA_STEPS: [&str; 8] = [
     "afterItemsPath",
 ];
 
-/// What the interpreter consults and records while TestState runs one state.
-#[derive(Debug, Default)]
-pub(crate) struct TestHooks {
-    pub mock: Option<MockValue>,
-    pub config: StateConfiguration,
-    /// The context object of the test.
-    pub context: Value,
-    record: Mutex<TestRecord>,
-}
-
-/// A mock, its result parsed.
-#[derive(Debug, Clone)]
-pub(crate) enum MockValue {
-    Result(Value),
-    Error(Failure),
-}
-
-#[derive(Debug, Default)]
-struct TestRecord {
-    inspection: Map<String, Value>,
-    error_details: Map<String, Value>,
-    /// A retrier would retry: the state is RETRIABLE and no catcher runs.
-    retriable: bool,
-    /// The failure a catcher took.
-    caught: Option<Failure>,
-}
-
-impl TestHooks {
-    fn with_record<T>(&self, f: impl FnOnce(&mut TestRecord) -> T) -> T {
-        let mut r = self.record.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut r)
-    }
-
-    /// Records inspection data (`afterInputPath`, `maxConcurrency`, ...).
-    pub fn inspect(&self, key: &str, value: Value) {
-        self.with_record(|r| r.inspection.insert(key.to_string(), value));
-    }
-
-    /// Records an `errorDetails` member (`retryIndex`, `catchIndex`, ...).
-    pub fn error_detail(&self, key: &str, value: Value) {
-        self.with_record(|r| r.error_details.insert(key.to_string(), value));
-    }
-
-    pub fn set_retriable(&self) {
-        self.with_record(|r| r.retriable = true);
-    }
-
-    pub fn retriable(&self) -> bool {
-        self.with_record(|r| r.retriable)
-    }
-
-    pub fn set_caught(&self, f: &Failure) {
-        self.with_record(|r| r.caught = Some(f.clone()));
-    }
-
-    fn into_record(self) -> TestRecord {
-        self.record.into_inner().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-impl Exec<'_> {
-    /// The mocked result of a Task or Parallel (None: run it).
-    pub(crate) fn mocked(&self) -> Option<Result<Value, Failure>> {
-        match self.test.as_ref()?.mock.as_ref()? {
-            MockValue::Result(v) => Some(Ok(v.clone())),
-            MockValue::Error(f) => Some(Err(f.clone())),
-        }
-    }
-
-    /// The mocked result of a Map: the mocked error when a state inside raised it,
-    /// else the result, unless `mapIterationFailureCount` exceeds the tolerated
-    /// failures (only checked when the Map tolerates some, as AWS does).
-    pub(crate) fn mocked_map(
-        &self,
-        tolerates: impl Fn(usize, usize) -> Option<bool>,
-    ) -> Option<Result<Value, Failure>> {
-        let t = self.test.as_ref()?;
-        let result = match t.mock.as_ref()? {
-            MockValue::Error(f) => return Some(Err(f.clone())),
-            MockValue::Result(v) => v,
-        };
-        let failures = t.config.map_iteration_failure_count.unwrap_or(0) as usize;
-        let total = result.as_array().map_or(0, Vec::len);
-        if failures > 0 && tolerates(failures, total) == Some(false) {
-            return Some(Err(Failure::new(
-                crate::retry::errors::EXCEED_TOLERATED_FAILURE_THRESHOLD,
-                "The specified tolerated failure threshold was exceeded",
-            )));
-        }
-        Some(Ok(result.clone()))
-    }
-}
-
-impl TestHooks {
-    /// TestState does not retry: it records which retrier matches `error` and, when
-    /// it has attempts left after `retrierRetryCount`, the wait before the next one
-    /// (the state is then RETRIABLE).
-    pub(crate) fn retry(
-        &self,
-        retriers: &[crate::model::Retrier],
-        error: &str,
-        rng: &dyn crate::rng::RandomSource,
-    ) {
-        let Some(i) = retriers
-            .iter()
-            .position(|r| crate::retry::error_matches(&r.error_equals, error))
-        else {
-            return;
-        };
-        self.error_detail("retryIndex", Value::from(i));
-        let r = &retriers[i];
-        let done = self.config.retrier_retry_count;
-        if done < r.max_attempts {
-            let secs = crate::retry::delay(r, done, rng).as_secs_f64();
-            let secs = if secs.fract() == 0.0 {
-                Value::from(secs as u64)
-            } else {
-                json!(secs)
-            };
-            self.error_detail("retryBackoffIntervalSeconds", secs);
-            self.set_retriable();
-        }
-    }
-}
-
 /// The request's variables (an object).
 fn variables(req: &TestStateRequest) -> Result<Map<String, Value>, TestStateError> {
     match &req.variables {
@@ -353,18 +229,19 @@ impl Engine {
         let (execution, state_machine, default_context) = self.test_context(state, &input, req);
         let hooks = TestHooks {
             mock: mock(state, req)?,
-            config: req.state_configuration.clone(),
+            retrier_retry_count: req.state_configuration.retrier_retry_count,
+            map_iteration_failure_count: req.state_configuration.map_iteration_failure_count,
             context: match &req.context {
                 Some(text) => parse("context", text)?,
                 None => default_context,
             },
-            record: Mutex::default(),
+            record: Default::default(),
         };
         hooks.inspect("input", input.clone());
         if !variables.is_empty() {
             hooks.inspect("variables", Value::Object(variables.clone()));
         }
-        let mut exec = Exec::new(self, execution, state_machine);
+        let mut exec = Exec::new(&self.services, execution, state_machine);
         exec.test = Some(hooks);
         let mut frame = Frame {
             prev: 0,
@@ -372,7 +249,7 @@ impl Engine {
             record: false,
             assigned: None,
         };
-        let outcome = exec.run_state(state, input, &mut frame).await;
+        let outcome = run_state(&exec, state, input, &mut frame).await;
         let record = exec.test.map(TestHooks::into_record).unwrap_or_default();
         Ok(response(
             outcome,
@@ -389,8 +266,8 @@ impl Engine {
         input: &Value,
         req: &TestStateRequest,
     ) -> (Value, Value, Value) {
-        let name = self.rng.uuid();
-        let now = timestamp::format(self.clock.now());
+        let name = self.services.rng.uuid();
+        let now = timestamp::format(self.services.clock.now());
         let execution = json!({
             "Id": format!("arn:aws:states:{REGION}:{ACCOUNT}:express:{TEST_MACHINE}:{name}"),
             "Input": input,
@@ -453,7 +330,7 @@ fn check_mock(state: &State, v: &Value, mode: FieldValidationMode) -> Result<(),
     let StateKind::Task(t) = &state.kind else {
         return Ok(());
     };
-    if mode == FieldValidationMode::None || t.resource != crate::task::LAMBDA_INVOKE {
+    if mode == FieldValidationMode::None || t.resource != LAMBDA_INVOKE {
         return Ok(());
     }
     let Value::Object(m) = v else {
@@ -558,7 +435,7 @@ fn spaced(v: &Value) -> String {
 }
 
 fn response(
-    outcome: Result<crate::interpreter::Step, Failure>,
+    outcome: Result<Step, Failure>,
     record: TestRecord,
     shown: &Shown,
     level: InspectionLevel,

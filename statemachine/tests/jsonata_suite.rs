@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use imagegen_statemachine::jsonata::{Env, Evaluated, Expression, JsonataError, Limits};
-use imagegen_statemachine::rng::{RandomSource, SeededRng};
+use imagegen_statemachine::{RandomSource, SeededRng};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

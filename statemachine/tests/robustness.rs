@@ -3,11 +3,11 @@
 //! JSONata definitions both.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use imagegen_statemachine::Scope;
 use imagegen_statemachine::intrinsics::Call;
 use imagegen_statemachine::jsonpath::JsonPath;
-use imagegen_statemachine::rng::{RandomSource, SeededRng};
-use imagegen_statemachine::scope::Scope;
 use imagegen_statemachine::{Engine, ExecutionOptions, Registry, load_str};
+use imagegen_statemachine::{RandomSource, SeededRng};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 

@@ -9,8 +9,8 @@
 
 use std::path::Path;
 
+use imagegen_statemachine::lambda_arn;
 use imagegen_statemachine::model::{StateKind, Template};
-use imagegen_statemachine::registry::lambda_arn;
 use imagegen_statemachine::{LoadError, StateMachine};
 use serde_json::Value;
 

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use imagegen_core::types::{StoredImage, StoredThumbnail};
 use imagegen_local::OutboxMessage;
 use imagegen_local::sfn::ExecutionRecord;
-use imagegen_statemachine::registry::lambda_name;
+use imagegen_statemachine::lambda_name;
 use imagegen_statemachine::{EventType, HistoryEvent};
 use serde_json::Value;
 
@@ -217,7 +217,7 @@ mod tests {
         let mut details = Map::new();
         if !detail.is_null() {
             details.insert(
-                imagegen_statemachine::history::details_key(event_type).to_owned(),
+                imagegen_statemachine::details_key(event_type).to_owned(),
                 detail,
             );
         }

@@ -107,7 +107,7 @@ impl SfnService {
         }
         let mut details = Map::new();
         details.insert(
-            imagegen_statemachine::history::details_key(EventType::ExecutionAborted).to_owned(),
+            imagegen_statemachine::details_key(EventType::ExecutionAborted).to_owned(),
             Value::Object(detail),
         );
         r.history.push(HistoryEvent {

@@ -4,8 +4,8 @@
 
 use imagegen_statemachine::intrinsics::Call;
 use imagegen_statemachine::jsonpath::JsonPath;
-use imagegen_statemachine::rng::SeededRng;
-use imagegen_statemachine::scope::Scope;
+use imagegen_statemachine::SeededRng;
+use imagegen_statemachine::Scope;
 use imagegen_statemachine::load_str;
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Map, Value, json};

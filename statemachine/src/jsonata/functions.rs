@@ -68,7 +68,7 @@ pub(crate) fn register(
                     args.len()
                 )));
             };
-            let data = crate::simple_states::text_of(data);
+            let data = crate::json::text_of(data);
             let algorithm = algorithm.as_str().unwrap_or_default();
             hash("$hash", &data, algorithm)
                 .map(|v| to_jsonata(&v))

@@ -96,7 +96,9 @@ impl<'a> Ctx<'a> {
     pub fn template_of(&self, v: &Value, location: &str) -> R<Template> {
         match self.language {
             QueryLanguage::JsonPath => compile_template(v, self.name, location),
-            QueryLanguage::Jsonata => compile_jsonata(self, v, location),
+            QueryLanguage::Jsonata => {
+                compile_jsonata(v, location, &|field, x| self.expression(field, x))
+            }
         }
     }
 

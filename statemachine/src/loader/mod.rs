@@ -8,7 +8,9 @@ mod handling;
 mod states;
 mod templates;
 
-pub use templates::compile_template;
+// The payload tests build templates as the loader does.
+#[cfg(test)]
+pub(crate) use templates::compile_template;
 
 use crate::model::{QueryLanguage, State, StateKind, StateMachine, Transition};
 use serde_json::{Map, Value};
@@ -49,6 +51,13 @@ const MAX_SECONDS: u64 = 99_999_999;
 const MAX_DELAY_SECONDS: u64 = 31_622_400;
 /// The largest `MaxConcurrency`: the Map Run API types it as a 32-bit integer.
 const MAX_CONCURRENCY: u64 = i32::MAX as u64;
+
+impl StateMachine {
+    /// Loads a definition from JSON text with `${Name}` substitutions ([`load_str`]).
+    pub fn from_json(text: &str, substitutions: &HashMap<String, String>) -> R<Self> {
+        load_str(text, substitutions)
+    }
+}
 
 /// Parses JSON text, applies `substitutions`, and validates.
 pub fn load_str(text: &str, substitutions: &HashMap<String, String>) -> R<StateMachine> {

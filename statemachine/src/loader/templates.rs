@@ -1,9 +1,9 @@
 //! Payload templates: JSONPath's (`key.$` members are paths or intrinsics) and
 //! JSONata's (`{% ... %}` strings are expressions, anywhere in the value).
 
-use super::context::Ctx;
 use super::{R, invalid};
 use crate::intrinsics::{Call, is_intrinsic};
+use crate::jsonata::Expression;
 use crate::jsonpath::JsonPath;
 use crate::model::Template;
 use serde_json::Value;
@@ -63,11 +63,17 @@ pub(super) fn expression_text(s: &str) -> Option<&str> {
     s.strip_prefix("{%")?.strip_suffix("%}")
 }
 
-/// Compiles a JSONata state's field value at `location` (`Output`, `Arguments/Payload`).
-/// A value without expressions stays one literal, which costs nothing to evaluate.
-pub(super) fn compile_jsonata(c: &Ctx<'_>, v: &Value, location: &str) -> R<Template> {
+/// Compiles a JSONata state's field value at `location` (`Output`, `Arguments/Payload`),
+/// each string through `expression` (the state's reader, which knows its name and
+/// notes a use of the context object). A value without expressions stays one
+/// literal, which costs nothing to evaluate.
+pub(super) fn compile_jsonata(
+    v: &Value,
+    location: &str,
+    expression: &dyn Fn(&str, &Value) -> R<Option<Expression>>,
+) -> R<Template> {
     let t = match v {
-        Value::String(_) => match c.expression(location, v)? {
+        Value::String(_) => match expression(location, v)? {
             Some(expr) => Template::Jsonata {
                 expr,
                 location: location.to_string(),
@@ -79,7 +85,7 @@ pub(super) fn compile_jsonata(c: &Ctx<'_>, v: &Value, location: &str) -> R<Templ
                 .map(|(k, x)| {
                     Ok((
                         k.clone(),
-                        compile_jsonata(c, x, &format!("{location}/{k}"))?,
+                        compile_jsonata(x, &format!("{location}/{k}"), expression)?,
                     ))
                 })
                 .collect::<R<_>>()?,
@@ -87,7 +93,7 @@ pub(super) fn compile_jsonata(c: &Ctx<'_>, v: &Value, location: &str) -> R<Templ
         Value::Array(a) => Template::Array(
             a.iter()
                 .enumerate()
-                .map(|(i, x)| compile_jsonata(c, x, &format!("{location}/{i}")))
+                .map(|(i, x)| compile_jsonata(x, &format!("{location}/{i}"), expression))
                 .collect::<R<_>>()?,
         ),
         other => Template::Literal(other.clone()),

@@ -1,58 +1,14 @@
-//! How JSONata states read and write their data: `Arguments` (a Task's or Parallel's
-//! input), `Output` and `Assign` (evaluated with `$states`; the variables change after
+//! How JSONata states write their data: `Output` and `Assign` (evaluated with `$states`; the variables change after
 //! both are evaluated, so neither sees the other's assignments), and numbers given as
 //! expressions (`TimeoutSeconds`, `MaxConcurrency`, ...).
 
-use crate::engine::{Exec, Failure, Frame};
-use crate::interpreter::Entered;
+use super::{Entered, Exec, Failure, Frame};
 use crate::jsonata::{Expression, FieldError, States};
-use crate::model::{QueryLanguage, StateKind, Template};
+use crate::model::Template;
 use crate::payload::Sources;
 use serde_json::Value;
 
 impl Exec<'_> {
-    /// A Task's or Parallel's input. JSONPath: InputPath, then `Parameters`. JSONata:
-    /// `Arguments` (with `$states.input`), or the state input without it.
-    pub(crate) fn effective_input(
-        &self,
-        en: &Entered<'_>,
-        parameters: Option<&Template>,
-        input: &Value,
-        ctx: &Value,
-        frame: &Frame,
-    ) -> Result<Value, Failure> {
-        // TestState shows a Task's steps here, not a Parallel's (as AWS does).
-        let shown = matches!(en.state.kind, StateKind::Task(_));
-        let inspect = |key: &str, v: &Value| {
-            if shown {
-                self.inspect(key, v);
-            }
-        };
-        match en.state.language {
-            QueryLanguage::JsonPath => {
-                let eff = self.input_path(en, input, ctx, frame)?;
-                inspect("afterInputPath", &eff);
-                let eff = match parameters {
-                    Some(t) => self.template(en, t, &eff, ctx, frame)?,
-                    None => eff,
-                };
-                inspect("afterParameters", &eff);
-                Ok(eff)
-            }
-            QueryLanguage::Jsonata => {
-                let eff = match parameters {
-                    Some(t) => {
-                        let src = self.sources(input, ctx, Some(self.states(input, ctx)), frame);
-                        self.eval_template(en, t, &src)?
-                    }
-                    None => input.clone(),
-                };
-                inspect("afterArguments", &eff);
-                Ok(eff)
-            }
-        }
-    }
-
     /// How a JSONata state ends: `fields` (its `Output` and `Assign`) evaluated with
     /// `states`; without an `Output` the output is `default`.
     pub(crate) fn end_jsonata(

@@ -1,11 +1,105 @@
-//! Choice rules: comparisons, type tests, And/Or/Not.
+//! Choice: the first rule that matches names the next state, else `Default`.
+//! JSONPath rules (comparisons, type tests, And/Or/Not) are evaluated here;
+//! JSONata's `Condition` is an expression.
 
+use crate::errors;
+use crate::exec::{Entered, Exec, Failure, Frame, Step};
+use crate::jsonata::FieldError;
 use crate::jsonpath::JsonPath;
-use crate::model::{CmpKind, Operand, Relation, Rule, TypeTest};
+use crate::model::{
+    Choice, ChoiceTest, CmpKind, Operand, QueryLanguage, Relation, Rule, Template, TypeTest,
+};
+use crate::payload::Sources;
 use crate::scope::Scope;
 use crate::timestamp;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::cmp::Ordering;
+
+/// Choice: the first matching rule's `Next`, else `Default`. JSONPath assigns the
+/// state's and the rule's `Assign`; JSONata takes the matching rule's `Output` and
+/// `Assign`, or the state's when the `Default` is taken.
+pub(super) fn run(
+    exec: &Exec<'_>,
+    en: &Entered<'_>,
+    choices: &[Choice],
+    default: Option<&str>,
+    input: Value,
+    frame: &mut Frame,
+) -> Result<Step, Failure> {
+    let ctx = exec.context(en, None);
+    let eff = exec.state_input(en, input, &ctx, frame)?;
+    let mut chosen = None;
+    for c in choices {
+        if choice_matches(
+            exec,
+            en,
+            &c.test,
+            &exec.field_sources(en, &eff, &ctx, frame),
+        )? {
+            chosen = Some(c);
+            break;
+        }
+    }
+    let next = match (chosen, default) {
+        (Some(c), _) => c.next.as_str(),
+        (None, Some(d)) => d,
+        (None, None) => {
+            return Err(Failure::new(
+                errors::NO_CHOICE_MATCHED,
+                format!(
+                    "No Choice rule matched the input of state '{}' and there is no Default.",
+                    en.state.name
+                ),
+            ));
+        }
+    };
+    let output = match en.state.language {
+        QueryLanguage::JsonPath => {
+            let src = exec.sources(&eff, &ctx, None, frame);
+            let mut assigned = exec.eval_assign(en, en.state.assign.as_ref(), &src)?;
+            let rule_assign = chosen.and_then(|c| c.assign.as_ref());
+            if let Some(extra) = exec.eval_assign(en, rule_assign, &src)? {
+                assigned.get_or_insert_with(Map::new).extend(extra);
+            }
+            let out = exec.output_path(en, eff, &ctx, frame)?;
+            Exec::apply_assign(frame, assigned);
+            out
+        }
+        QueryLanguage::Jsonata => {
+            let fields = match chosen {
+                Some(c) => (c.output.as_ref(), c.assign.as_ref()),
+                None => (en.state.output.as_ref(), en.state.assign.as_ref()),
+            };
+            exec.end_jsonata(en, fields, exec.states(&eff, &ctx), &eff, frame)?
+        }
+    };
+    Ok(Step {
+        output,
+        next: Some(next.to_string()),
+    })
+}
+
+/// Whether a Choice rule matches: a JSONPath rule, or a JSONata Condition.
+fn choice_matches(
+    exec: &Exec<'_>,
+    en: &Entered<'_>,
+    test: &ChoiceTest,
+    src: &Sources<'_>,
+) -> Result<bool, Failure> {
+    match test {
+        ChoiceTest::Rule(rule) => matches(rule, &src.scope).map_err(|e| en.runtime(e)),
+        ChoiceTest::Condition(t) => match exec.eval_template(en, t, src)? {
+            Value::Bool(b) => Ok(b),
+            other => {
+                let Template::Jsonata { expr, location } = t else {
+                    return Err(en.runtime("a Condition must be a boolean"));
+                };
+                let e = FieldError::wrong_type(expr, location, "boolean", &other);
+                Err(en.query(Some(location), e))
+            }
+        },
+    }
+}
 
 /// A rule that could not be evaluated (an operand path selected nothing).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

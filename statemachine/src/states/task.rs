@@ -1,19 +1,197 @@
-//! Task states: resource resolution (Lambda ARNs and `lambda:invoke`),
-//! timeouts, Retry and Catch.
+//! Task: resolves the resource (Lambda ARNs and `lambda:invoke`) to a registered
+//! handler, calls it under TimeoutSeconds/HeartbeatSeconds, records the task events,
+//! and hands a failure to Retry and Catch.
 
-use crate::engine::{Exec, Failure, Frame, PAYLOAD_LIMIT};
+use crate::errors;
+use crate::exec::{
+    Entered, Exec, Failure, Frame, PAYLOAD_LIMIT, POSITIVE_INTEGER, Step, error_details,
+    invalid_path,
+};
 use crate::history::EventType;
-use crate::interpreter::{Entered, Step, invalid_path};
-use crate::jsonata_io::POSITIVE_INTEGER;
-use crate::model::{NumOrPath, QueryLanguage, ResultHandling, TaskState};
+use crate::model::{NumOrPath, QueryLanguage, TaskState};
 use crate::payload::Sources;
 use crate::registry::{REGION, lambda_arn};
-use crate::retry::{RetryState, errors};
+use crate::retry::RetryState;
 use serde_json::{Map, Value, json};
 use std::time::Duration;
 
 /// The optimized Lambda integration: a Task whose `Parameters`/`Arguments` name the function.
 pub(crate) const LAMBDA_INVOKE: &str = "arn:aws:states:::lambda:invoke";
+
+/// Task: each attempt resolves its input and limits, calls the handler (or
+/// TestState's mock), then ends through ResultSelector ... OutputPath, or retries,
+/// or is caught.
+pub(super) async fn run(
+    exec: &Exec<'_>,
+    en: &Entered<'_>,
+    t: &TaskState,
+    input: Value,
+    frame: &mut Frame,
+) -> Result<Step, Failure> {
+    let mut retry = RetryState::new(t.io.retry.len());
+    loop {
+        let ctx = exec.context(en, Some(retry.total));
+        let eff = exec.effective_input(en, t.io.parameters.as_ref(), &input, &ctx, frame)?;
+        let src = exec.field_sources(en, &input, &ctx, frame);
+        let limits = Limits {
+            timeout: positive_seconds(
+                exec,
+                en,
+                t.timeout.as_ref(),
+                &src,
+                ("TimeoutSeconds", "TimeoutSecondsPath"),
+            )?,
+            heartbeat: positive_seconds(
+                exec,
+                en,
+                t.heartbeat.as_ref(),
+                &src,
+                ("HeartbeatSeconds", "HeartbeatSecondsPath"),
+            )?,
+        };
+        let outcome = match exec.mocked() {
+            Some(mocked) => mocked,
+            None => invoke(exec, en, t, eff, limits, frame).await,
+        };
+        match outcome {
+            Ok(result) => {
+                if en.state.language == QueryLanguage::JsonPath {
+                    exec.inspect("result", &result);
+                }
+                return exec.complete(en, &t.io, &input, result, &ctx, frame);
+            }
+            Err(f) => {
+                if let Some(step) = exec
+                    .retry_or_catch(en, &t.io, &mut retry, f, &input, frame)
+                    .await?
+                {
+                    return Ok(step);
+                }
+            }
+        }
+    }
+}
+
+/// Calls the Task's resource, recording its Scheduled/Started and its outcome event.
+async fn invoke(
+    exec: &Exec<'_>,
+    en: &Entered<'_>,
+    t: &TaskState,
+    eff: Value,
+    limits: Limits,
+    frame: &mut Frame,
+) -> Result<Value, Failure> {
+    let target = Target::of(&t.resource, &eff).map_err(|m| en.runtime(m))?;
+    let events = target.events();
+    exec.emit(frame, events.scheduled, target.scheduled(&eff, limits));
+    exec.emit(frame, events.started, target.details(Map::new()));
+    let fail = |frame: &mut Frame, f: Failure| -> Failure {
+        exec.emit(frame, events.failed, target.details(error_details(&f)));
+        f
+    };
+    let Some(handler) = exec.services.registry.resolve(&target.function) else {
+        return Err(fail(frame, target.not_found()));
+    };
+    let call = handler.call(target.payload.clone());
+    let outcome = match limits.first() {
+        Some((secs, name)) => {
+            let timer = exec
+                .services
+                .clock
+                .sleep(Duration::from_secs_f64(secs.clamp(0.0, 1e10)));
+            tokio::select! {
+                biased;
+                r = call => Ok(r),
+                _ = timer => Err(name),
+            }
+        }
+        None => Ok(call.await),
+    };
+    let value = match outcome {
+        Err(name) => {
+            // Timed-out events carry the error only.
+            let mut d = Map::new();
+            d.insert("error".into(), Value::String(name.to_string()));
+            exec.emit(frame, events.timed_out, target.details(d));
+            return Err(Failure::new(name, ""));
+        }
+        Ok(Err(e)) => {
+            let f = Failure {
+                error: e.error,
+                cause: e.cause,
+                unrecorded: None,
+            };
+            return Err(fail(frame, f));
+        }
+        Ok(Ok(value)) => value,
+    };
+    if value.to_string().len() > PAYLOAD_LIMIT {
+        let who = match target.kind {
+            Kind::LambdaInvoke => "lambda",
+            _ => t.resource.as_str(),
+        };
+        let f = Failure::new(
+            errors::DATA_LIMIT_EXCEEDED,
+            format!(
+                "The state/task '{who}' returned a result with a size exceeding the maximum number of bytes service limit."
+            ),
+        );
+        return Err(fail(frame, f));
+    }
+    let result = match target.kind {
+        Kind::LambdaInvoke => {
+            let rid = exec.services.rng.uuid();
+            let date = exec
+                .services
+                .clock
+                .now()
+                .format("%a, %d %b %Y %H:%M:%S GMT")
+                .to_string();
+            let resp = invoke_response(value, &rid, &date);
+            if eff.get("LogType").and_then(Value::as_str) == Some("Tail") {
+                with_log_result(resp, &rid)
+            } else {
+                resp
+            }
+        }
+        _ => value,
+    };
+    let mut d = Map::new();
+    d.insert("output".into(), Value::String(result.to_string()));
+    d.insert("outputDetails".into(), json!({"truncated": false}));
+    exec.emit(frame, events.succeeded, target.details(d));
+    Ok(result)
+}
+
+/// A `...Path` timeout or heartbeat, read from the state input; a literal as given.
+fn positive_seconds(
+    exec: &Exec<'_>,
+    en: &Entered<'_>,
+    np: Option<&NumOrPath>,
+    src: &Sources<'_>,
+    (field, path_field): (&str, &str),
+) -> Result<Option<f64>, Failure> {
+    match np {
+        None => Ok(None),
+        Some(NumOrPath::Literal(n)) => Ok(Some(*n)),
+        Some(NumOrPath::Jsonata(e)) => exec
+            .jsonata_number(en, e, src, field, POSITIVE_INTEGER)
+            .map(Some),
+        Some(NumOrPath::Path(p)) => {
+            let field = path_field;
+            let v = src
+                .scope
+                .eval(p)
+                .map_err(|m| en.runtime(invalid_path(p, &m)))?;
+            match v.as_f64() {
+                Some(n) if n > 0.0 => Ok(Some(n)),
+                _ => Err(en.runtime(format!(
+                    "The {field} field refers to value {v} which is not a positive integer: {p}"
+                ))),
+            }
+        }
+    }
+}
 
 enum Kind {
     /// A Lambda function ARN as the Resource.
@@ -197,16 +375,6 @@ impl Target {
     }
 }
 
-/// The `error`/`cause` details of a failure event.
-pub(crate) fn error_details(f: &Failure) -> Map<String, Value> {
-    let mut d = Map::new();
-    d.insert("error".into(), Value::String(f.error.clone()));
-    if let Some(c) = &f.cause {
-        d.insert("cause".into(), Value::String(c.clone()));
-    }
-    d
-}
-
 /// The Lambda Invoke API response that `lambda:invoke` returns.
 fn invoke_response(payload: Value, request_id: &str, date: &str) -> Value {
     let len = payload.to_string().len().to_string();
@@ -258,227 +426,4 @@ fn with_log_result(resp: Value, request_id: &str) -> Value {
         }
     }
     Value::Object(out)
-}
-
-/// Builds the `{"Error","Cause"}` object a Catch passes on.
-pub(crate) fn error_output(f: &Failure) -> Value {
-    let mut m = Map::new();
-    m.insert("Error".into(), Value::String(f.error.clone()));
-    if let Some(c) = &f.cause {
-        m.insert("Cause".into(), Value::String(c.clone()));
-    }
-    Value::Object(m)
-}
-
-impl Exec<'_> {
-    /// A `...Path` timeout or heartbeat, read from the state input; a literal as given.
-    fn positive_seconds(
-        &self,
-        en: &Entered<'_>,
-        np: Option<&NumOrPath>,
-        src: &Sources<'_>,
-        (field, path_field): (&str, &str),
-    ) -> Result<Option<f64>, Failure> {
-        match np {
-            None => Ok(None),
-            Some(NumOrPath::Literal(n)) => Ok(Some(*n)),
-            Some(NumOrPath::Jsonata(e)) => self
-                .jsonata_number(en, e, src, field, POSITIVE_INTEGER)
-                .map(Some),
-            Some(NumOrPath::Path(p)) => {
-                let field = path_field;
-                let v = src
-                    .scope
-                    .eval(p)
-                    .map_err(|m| en.runtime(invalid_path(p, &m)))?;
-                match v.as_f64() {
-                    Some(n) if n > 0.0 => Ok(Some(n)),
-                    _ => Err(en.runtime(format!(
-                        "The {field} field refers to value {v} which is not a positive integer: {p}"
-                    ))),
-                }
-            }
-        }
-    }
-
-    /// Handles a failure with Retry (returns Ok(None) to retry) and Catch.
-    pub(crate) async fn retry_or_catch(
-        &self,
-        en: &Entered<'_>,
-        io: &ResultHandling,
-        retry: &mut RetryState,
-        f: Failure,
-        raw_input: &Value,
-        frame: &mut Frame,
-    ) -> Result<Option<Step>, Failure> {
-        if self.retry_wait(io, retry, &f).await {
-            return Ok(None);
-        }
-        self.catch(en, io, f, raw_input, frame).map(Some)
-    }
-
-    /// Sleeps and returns true when a retrier takes `f`.
-    pub(crate) async fn retry_wait(
-        &self,
-        io: &ResultHandling,
-        retry: &mut RetryState,
-        f: &Failure,
-    ) -> bool {
-        if f.is_runtime() {
-            return false;
-        }
-        if let Some(t) = &self.test {
-            t.retry(&io.retry, &f.error, self.engine.rng.as_ref());
-            return false;
-        }
-        match retry.next_delay(&io.retry, &f.error, self.engine.rng.as_ref()) {
-            Some(d) => {
-                if !d.is_zero() {
-                    self.engine.clock.sleep(d).await;
-                }
-                true
-            }
-            None => false,
-        }
-    }
-
-    pub(crate) async fn run_task(
-        &self,
-        en: &Entered<'_>,
-        t: &TaskState,
-        input: Value,
-        frame: &mut Frame,
-    ) -> Result<Step, Failure> {
-        let mut retry = RetryState::new(t.io.retry.len());
-        loop {
-            let ctx = self.context(en, Some(retry.total));
-            let eff = self.effective_input(en, t.io.parameters.as_ref(), &input, &ctx, frame)?;
-            let src = self.field_sources(en, &input, &ctx, frame);
-            let limits = Limits {
-                timeout: self.positive_seconds(
-                    en,
-                    t.timeout.as_ref(),
-                    &src,
-                    ("TimeoutSeconds", "TimeoutSecondsPath"),
-                )?,
-                heartbeat: self.positive_seconds(
-                    en,
-                    t.heartbeat.as_ref(),
-                    &src,
-                    ("HeartbeatSeconds", "HeartbeatSecondsPath"),
-                )?,
-            };
-            let outcome = match self.mocked() {
-                Some(mocked) => mocked,
-                None => self.invoke(en, t, eff, limits, frame).await,
-            };
-            match outcome {
-                Ok(result) => {
-                    if en.state.language == QueryLanguage::JsonPath {
-                        self.inspect("result", &result);
-                    }
-                    return self.complete(en, &t.io, &input, result, &ctx, frame);
-                }
-                Err(f) => {
-                    if let Some(step) = self
-                        .retry_or_catch(en, &t.io, &mut retry, f, &input, frame)
-                        .await?
-                    {
-                        return Ok(step);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Calls the Task's resource, recording its Scheduled/Started and its outcome event.
-    async fn invoke(
-        &self,
-        en: &Entered<'_>,
-        t: &TaskState,
-        eff: Value,
-        limits: Limits,
-        frame: &mut Frame,
-    ) -> Result<Value, Failure> {
-        let target = Target::of(&t.resource, &eff).map_err(|m| en.runtime(m))?;
-        let events = target.events();
-        self.emit(frame, events.scheduled, target.scheduled(&eff, limits));
-        self.emit(frame, events.started, target.details(Map::new()));
-        let fail = |frame: &mut Frame, f: Failure| -> Failure {
-            self.emit(frame, events.failed, target.details(error_details(&f)));
-            f
-        };
-        let Some(handler) = self.engine.registry.resolve(&target.function) else {
-            return Err(fail(frame, target.not_found()));
-        };
-        let call = handler.call(target.payload.clone());
-        let outcome = match limits.first() {
-            Some((secs, name)) => {
-                let timer = self
-                    .engine
-                    .clock
-                    .sleep(Duration::from_secs_f64(secs.clamp(0.0, 1e10)));
-                tokio::select! {
-                    biased;
-                    r = call => Ok(r),
-                    _ = timer => Err(name),
-                }
-            }
-            None => Ok(call.await),
-        };
-        let value = match outcome {
-            Err(name) => {
-                // Timed-out events carry the error only.
-                let mut d = Map::new();
-                d.insert("error".into(), Value::String(name.to_string()));
-                self.emit(frame, events.timed_out, target.details(d));
-                return Err(Failure::new(name, ""));
-            }
-            Ok(Err(e)) => {
-                let f = Failure {
-                    error: e.error,
-                    cause: e.cause,
-                    unrecorded: None,
-                };
-                return Err(fail(frame, f));
-            }
-            Ok(Ok(value)) => value,
-        };
-        if value.to_string().len() > PAYLOAD_LIMIT {
-            let who = match target.kind {
-                Kind::LambdaInvoke => "lambda",
-                _ => t.resource.as_str(),
-            };
-            let f = Failure::new(
-                errors::DATA_LIMIT_EXCEEDED,
-                format!(
-                    "The state/task '{who}' returned a result with a size exceeding the maximum number of bytes service limit."
-                ),
-            );
-            return Err(fail(frame, f));
-        }
-        let result = match target.kind {
-            Kind::LambdaInvoke => {
-                let rid = self.engine.rng.uuid();
-                let date = self
-                    .engine
-                    .clock
-                    .now()
-                    .format("%a, %d %b %Y %H:%M:%S GMT")
-                    .to_string();
-                let resp = invoke_response(value, &rid, &date);
-                if eff.get("LogType").and_then(Value::as_str) == Some("Tail") {
-                    with_log_result(resp, &rid)
-                } else {
-                    resp
-                }
-            }
-            _ => value,
-        };
-        let mut d = Map::new();
-        d.insert("output".into(), Value::String(result.to_string()));
-        d.insert("outputDetails".into(), json!({"truncated": false}));
-        self.emit(frame, events.succeeded, target.details(d));
-        Ok(result)
-    }
 }

@@ -1,8 +1,7 @@
 //! JSONPath's input/output pipeline: InputPath, ResultPath, OutputPath and the tail
 //! every JSONPath state with a result shares (Assign, ResultPath, OutputPath).
 
-use crate::engine::{Exec, Failure, Frame};
-use crate::interpreter::{Entered, invalid_path};
+use super::{Entered, Exec, Failure, Frame, invalid_path};
 use crate::model::{PathField, ResultPathField};
 use serde_json::{Value, json};
 
