@@ -7,14 +7,15 @@ use aws_types::SdkConfig;
 use aws_types::region::Region;
 use aws_types::sdk_config::SharedCredentialsProvider;
 
-/// The account id in local ARNs.
-pub const ACCOUNT_ID: &str = "000000000000";
+/// The account id in local ARNs: the engine's, so a definition's context object (`$$.Execution.Id`)
+/// names the ARNs these stand-ins answer with.
+pub use imagegen_statemachine::ACCOUNT_ID;
 /// The access key the local clients sign with (the S3 stand-in checks signatures made with it).
 pub const ACCESS_KEY_ID: &str = "IMAGEGENLOCALKEY";
 /// The secret key that goes with [`ACCESS_KEY_ID`].
 pub const SECRET_ACCESS_KEY: &str = "imagegen-local-secret-access-key";
-/// The region local clients claim to be in.
-pub const DEFAULT_REGION: &str = "us-east-1";
+/// The region local clients claim to be in (the engine's default Region).
+pub use imagegen_statemachine::REGION as DEFAULT_REGION;
 /// The endpoint S3 URLs (presigned ones included) name. Nothing listens there unless the
 /// local runner serves the bucket on it.
 pub const DEFAULT_S3_ENDPOINT: &str = "http://localhost:4566";

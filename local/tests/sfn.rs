@@ -463,3 +463,49 @@ async fn machines_are_listed_and_described_with_their_definition() {
         .into_service_error();
     assert!(missing.is_state_machine_does_not_exist(), "{missing:?}");
 }
+
+/// A definition's context object names the ARNs the API answers with: one account and Region for
+/// the engine and the stand-ins (`imagegen run` and `imagegen serve` both start executions here).
+#[tokio::test]
+async fn the_context_object_names_the_arns_the_api_answers() {
+    let (_dir, aws) = local("sfn-context", FakeModelBehavior::default());
+    let def = r#"{"StartAt":"Show","States":{"Show":{"Type":"Pass","End":true,"Parameters":{
+      "executionId.$":"$$.Execution.Id","stateMachineId.$":"$$.StateMachine.Id",
+      "stateMachineName.$":"$$.StateMachine.Name","roleArn.$":"$$.Execution.RoleArn"}}}}"#;
+    let sm = StateMachine::from_json(def, &Default::default()).unwrap();
+    let machine = aws
+        .sfn()
+        .register_state_machine("context", sm, Engine::new(Registry::new()));
+    let client = aws.sfn_client();
+    let started = client
+        .start_execution()
+        .state_machine_arn(&machine)
+        .name("ctx-1")
+        .send()
+        .await
+        .unwrap();
+    aws.sfn().wait("ctx-1").await.unwrap().unwrap();
+    let described = client
+        .describe_execution()
+        .execution_arn(started.execution_arn())
+        .send()
+        .await
+        .unwrap();
+    let machine_described = client
+        .describe_state_machine()
+        .state_machine_arn(&machine)
+        .send()
+        .await
+        .unwrap();
+    let seen: Value = serde_json::from_str(described.output().unwrap()).unwrap();
+    assert_eq!(seen["executionId"], json!(described.execution_arn()));
+    assert_eq!(seen["executionId"], json!(started.execution_arn()));
+    assert_eq!(seen["stateMachineId"], json!(described.state_machine_arn()));
+    assert_eq!(seen["stateMachineId"], json!(machine));
+    assert_eq!(seen["stateMachineName"], json!(machine_described.name()));
+    assert_eq!(seen["roleArn"], json!(machine_described.role_arn()));
+    assert!(
+        machine.contains(&format!(":{}:", imagegen_local::config::ACCOUNT_ID)),
+        "{machine}"
+    );
+}

@@ -1,12 +1,13 @@
 //! The public entry point: an [`Engine`] runs a [`StateMachine`] on an input
 //! and returns an [`Execution`] with its status, output and history.
 
+use crate::arn;
 use crate::clock::{Clock, TokioClock};
 use crate::errors;
 use crate::exec::{Exec, Failure, Frame, PAYLOAD_LIMIT, Services};
 use crate::history::{EventType, HistoryEvent};
 use crate::model::StateMachine;
-use crate::registry::{ACCOUNT, REGION, Registry};
+use crate::registry::Registry;
 use crate::rng::{RandomSource, SeededRng};
 use crate::states::run_machine;
 use crate::timestamp;
@@ -61,6 +62,8 @@ pub struct ExecutionOptions {
     pub name: Option<String>,
     /// The state machine's name (for `$$.StateMachine` and ARNs).
     pub state_machine_name: String,
+    /// The Region in the execution's and state machine's ARNs (the account is the engine's).
+    pub region: String,
     /// The role ARN shown in `$$.Execution.RoleArn`.
     pub role_arn: String,
 }
@@ -70,7 +73,8 @@ impl Default for ExecutionOptions {
         ExecutionOptions {
             name: None,
             state_machine_name: "StateMachine".into(),
-            role_arn: format!("arn:aws:iam::{ACCOUNT}:role/StepFunctionsRole"),
+            region: arn::REGION.into(),
+            role_arn: arn::role_arn("StepFunctionsRole"),
         }
     }
 }
@@ -111,6 +115,7 @@ impl Engine {
                 rng: Arc::new(SeededRng::from_entropy()),
                 observer: None,
                 history_limit: DEFAULT_HISTORY_LIMIT,
+                account: arn::ACCOUNT_ID.to_owned(),
             },
         }
     }
@@ -144,6 +149,13 @@ impl Engine {
         })
     }
 
+    /// Names `account` in the ARNs of executions and state machines instead of the offline twin's
+    /// [`ACCOUNT_ID`](crate::ACCOUNT_ID) (the conformance corpus was recorded under its own).
+    pub fn with_account(mut self, account: impl Into<String>) -> Self {
+        self.services.account = account.into();
+        self
+    }
+
     /// Changes the history / transition limit (default 25,000).
     pub fn with_history_limit(mut self, events: u64) -> Self {
         self.services.history_limit = events;
@@ -166,13 +178,18 @@ impl Engine {
             .name
             .clone()
             .unwrap_or_else(|| self.services.rng.uuid());
-        let sm_arn = format!(
-            "arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{}",
-            opts.state_machine_name
+        let account = &self.services.account;
+        let sm_arn = arn::states_arn(
+            &opts.region,
+            account,
+            "stateMachine",
+            &opts.state_machine_name,
         );
-        let exec_arn = format!(
-            "arn:aws:states:{REGION}:{ACCOUNT}:execution:{}:{name}",
-            opts.state_machine_name
+        let exec_arn = arn::states_arn(
+            &opts.region,
+            account,
+            "execution",
+            &format!("{}:{name}", opts.state_machine_name),
         );
         let start = timestamp::format(self.services.clock.now());
         let exec = Exec::new(

@@ -9,7 +9,7 @@
 //! use serde_json::json;
 //! # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
 //! let def = r#"{"StartAt":"Hello","States":{"Hello":{
-//!     "Type":"Task","Resource":"arn:aws:lambda:us-east-1:111111111111:function:hello","End":true}}}"#;
+//!     "Type":"Task","Resource":"arn:aws:lambda:us-east-1:000000000000:function:hello","End":true}}}"#;
 //! let sm = load_str(def, &Default::default()).unwrap();
 //! let mut registry = Registry::new();
 //! registry.register("hello", |input: serde_json::Value| async move {
@@ -45,6 +45,7 @@ mod states;
 mod test_state;
 
 // What the runtime is built on.
+mod arn;
 mod clock;
 mod errors;
 mod history;
@@ -56,12 +57,15 @@ mod rng;
 mod scope;
 mod timestamp;
 
+pub use arn::{
+    ACCOUNT_ID, REGION, execution_arn, lambda_arn, lambda_name, role_arn, state_machine_arn,
+};
 pub use clock::{BoxFuture, Clock, TokioClock, VirtualClock};
 pub use engine::{Engine, Execution, ExecutionOptions, ExecutionStatus};
 pub use history::{EventType, HistoryEvent, details_key};
 pub use loader::{LoadError, load_str, load_value};
 pub use model::StateMachine;
-pub use registry::{Registry, TaskError, TaskHandler, lambda_arn, lambda_name};
+pub use registry::{Registry, TaskError, TaskHandler};
 pub use rng::{FixedRng, RandomSource, SeededRng};
 pub use scope::Scope;
 pub use test_state::{

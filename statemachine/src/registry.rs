@@ -1,16 +1,12 @@
 //! Task resources: the caller binds resource ARNs (or Lambda function names)
 //! to in-process async handlers.
 
+use crate::arn::{lambda_arn, lambda_name};
 use crate::clock::BoxFuture;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
-
-/// The account and region used to complete Lambda ARNs.
-pub const ACCOUNT: &str = "111111111111";
-/// See [`ACCOUNT`].
-pub const REGION: &str = "us-east-1";
 
 /// A failed task: `error` is the Step Functions error name, `cause` its cause.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -76,28 +72,6 @@ impl std::fmt::Debug for Registry {
     }
 }
 
-/// The full ARN for a Lambda function name (or the ARN itself, without a
-/// version qualifier).
-pub fn lambda_arn(name_or_arn: &str) -> String {
-    if let Some(rest) = name_or_arn.strip_prefix("arn:") {
-        let parts: Vec<&str> = rest.split(':').collect();
-        if parts.len() >= 6 && parts[1] == "lambda" && parts[4] == "function" {
-            return format!("arn:{}", parts[..6].join(":"));
-        }
-        return name_or_arn.to_string();
-    }
-    format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name_or_arn}")
-}
-
-/// The function name of a Lambda ARN (or the name itself).
-pub fn lambda_name(name_or_arn: &str) -> &str {
-    if name_or_arn.starts_with("arn:") {
-        name_or_arn.split(':').nth(6).unwrap_or(name_or_arn)
-    } else {
-        name_or_arn
-    }
-}
-
 impl Registry {
     /// An empty registry.
     pub fn new() -> Self {
@@ -146,21 +120,21 @@ mod tests {
     fn arns_and_names_resolve_to_the_same_handler() {
         assert_eq!(
             lambda_arn("f"),
-            "arn:aws:lambda:us-east-1:111111111111:function:f"
+            "arn:aws:lambda:us-east-1:000000000000:function:f"
         );
         assert_eq!(
-            lambda_arn("arn:aws:lambda:us-east-1:111111111111:function:f:$LATEST"),
-            "arn:aws:lambda:us-east-1:111111111111:function:f"
+            lambda_arn("arn:aws:lambda:us-east-1:000000000000:function:f:$LATEST"),
+            "arn:aws:lambda:us-east-1:000000000000:function:f"
         );
         assert_eq!(lambda_name("arn:aws:lambda:us-east-1:1:function:g"), "g");
         let reg = Registry::new().with("f", |v: Value| async move { Ok(v) });
         assert!(reg.resolve("f").is_some());
         assert!(
-            reg.resolve("arn:aws:lambda:us-east-1:111111111111:function:f")
+            reg.resolve("arn:aws:lambda:us-east-1:000000000000:function:f")
                 .is_some()
         );
         assert!(
-            reg.resolve("arn:aws:lambda:us-east-1:111111111111:function:f:live")
+            reg.resolve("arn:aws:lambda:us-east-1:000000000000:function:f:live")
                 .is_some()
         );
         assert!(reg.resolve("g").is_none());

@@ -3,11 +3,11 @@
 //! AWS's `TestState` reports: the status, output or error, the next state and, at the
 //! DEBUG and TRACE inspection levels, the data after each step of the state.
 
+use crate::arn;
 use crate::engine::Engine;
 use crate::exec::{Exec, Failure, Frame, MockValue, Step, TestHooks, TestRecord};
 use crate::loader::{LoadError, load_state, load_value};
 use crate::model::{State, StateKind, StateMachine};
-use crate::registry::{ACCOUNT, REGION};
 use crate::states::{LAMBDA_INVOKE, run_state};
 use crate::timestamp;
 use serde::{Deserialize, Serialize};
@@ -269,14 +269,14 @@ impl Engine {
         let name = self.services.rng.uuid();
         let now = timestamp::format(self.services.clock.now());
         let execution = json!({
-            "Id": format!("arn:aws:states:{REGION}:{ACCOUNT}:express:{TEST_MACHINE}:{name}"),
+            "Id": arn::states_arn(arn::REGION, &self.services.account, "express", &format!("{TEST_MACHINE}:{name}")),
             "Input": input,
             "Name": name,
             "RoleArn": req.role_arn,
             "StartTime": now,
         });
         let state_machine = json!({
-            "Id": format!("arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{TEST_MACHINE}"),
+            "Id": arn::states_arn(arn::REGION, &self.services.account, "stateMachine", TEST_MACHINE),
             "Name": TEST_MACHINE,
         });
         let mut st = Map::new();

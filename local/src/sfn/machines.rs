@@ -8,11 +8,10 @@ use serde_json::{Map, Value, json};
 use super::api::{self, ApiError};
 use super::names;
 use super::{Machine, SfnService};
-use crate::config::ACCOUNT_ID;
 
 /// The role local machines claim to run as (nothing checks it locally).
 pub fn local_role_arn() -> String {
-    format!("arn:aws:iam::{ACCOUNT_ID}:role/imagegen-local")
+    imagegen_statemachine::role_arn("imagegen-local")
 }
 
 fn list_item(arn: &str, machine: &Machine) -> Value {

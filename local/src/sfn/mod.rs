@@ -575,10 +575,12 @@ impl Runner {
             }
         });
         let definition = Arc::clone(&self.machine.definition);
+        // The context object names what the API answers: the same Region, account and role.
         let options = ExecutionOptions {
             name: Some(name.clone()),
             state_machine_name: self.machine.name.clone(),
-            ..ExecutionOptions::default()
+            region: self.region.clone(),
+            role_arn: machines::local_role_arn(),
         };
         // A panicking task handler must not leave the execution RUNNING forever.
         let task = tokio::spawn(async move { engine.execute(&definition, input, options).await });

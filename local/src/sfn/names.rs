@@ -2,8 +2,6 @@
 
 use imagegen_core::display::escape_controls;
 
-use crate::config::ACCOUNT_ID;
-
 /// Step Functions' limit on names.
 pub const MAX_NAME_CHARS: usize = 80;
 
@@ -26,15 +24,9 @@ pub fn name_problem(name: &str) -> Option<String> {
     bad.map(|c| format!("Invalid Name: '{shown}' (character {c:?} is not allowed)"))
 }
 
-/// `arn:aws:states:{region}:000000000000:stateMachine:{name}`
-pub fn state_machine_arn(region: &str, name: &str) -> String {
-    format!("arn:aws:states:{region}:{ACCOUNT_ID}:stateMachine:{name}")
-}
-
-/// `arn:aws:states:{region}:000000000000:execution:{stateMachine}:{name}`
-pub fn execution_arn(region: &str, state_machine: &str, name: &str) -> String {
-    format!("arn:aws:states:{region}:{ACCOUNT_ID}:execution:{state_machine}:{name}")
-}
+/// The ARNs of state machines and executions: the engine's builders, so a definition's context
+/// object and the API answer the same ones.
+pub use imagegen_statemachine::{execution_arn, state_machine_arn};
 
 /// The (state machine name, execution name) of an execution ARN.
 pub fn parse_execution_arn(arn: &str) -> Option<(&str, &str)> {

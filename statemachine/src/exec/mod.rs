@@ -35,8 +35,9 @@ use failure::Evaluation;
 use serde_json::{Map, Value, json};
 use std::sync::{Arc, Mutex};
 
-/// AWS's payload limit (256 KiB of compact JSON) for inputs, results and outputs.
-pub const PAYLOAD_LIMIT: usize = 256 * 1024;
+/// AWS's payload limit (256 KiB of compact JSON) for inputs, results and outputs; its home is the
+/// domain crate, which the front doors check execution inputs against too.
+pub use imagegen_core::limits::PAYLOAD_LIMIT_BYTES as PAYLOAD_LIMIT;
 
 /// A callback invoked for each history event as it is recorded.
 pub type Observer = Arc<dyn Fn(&HistoryEvent) + Send + Sync>;
@@ -51,6 +52,8 @@ pub(crate) struct Services {
     pub observer: Option<Observer>,
     /// History events (and state transitions) an execution may take.
     pub history_limit: u64,
+    /// The account in the ARNs the engine names (`$$.Execution.Id`, `$$.StateMachine.Id`).
+    pub account: String,
 }
 
 impl std::fmt::Debug for Services {

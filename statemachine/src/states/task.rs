@@ -2,6 +2,7 @@
 //! handler, calls it under TimeoutSeconds/HeartbeatSeconds, records the task events,
 //! and hands a failure to Retry and Catch.
 
+use crate::arn::{REGION, lambda_arn_in};
 use crate::errors;
 use crate::exec::{
     Entered, Exec, Failure, Frame, PAYLOAD_LIMIT, POSITIVE_INTEGER, Step, error_details,
@@ -10,7 +11,6 @@ use crate::exec::{
 use crate::history::EventType;
 use crate::model::{NumOrPath, QueryLanguage, TaskState};
 use crate::payload::Sources;
-use crate::registry::{REGION, lambda_arn};
 use crate::retry::RetryState;
 use serde_json::{Map, Value, json};
 use std::time::Duration;
@@ -90,7 +90,7 @@ async fn invoke(
         f
     };
     let Some(handler) = exec.services.registry.resolve(&target.function) else {
-        return Err(fail(frame, target.not_found()));
+        return Err(fail(frame, target.not_found(&exec.services.account)));
     };
     let call = handler.call(target.payload.clone());
     let outcome = match limits.first() {
@@ -355,13 +355,13 @@ impl Target {
     }
 
     /// The failure when no handler is registered, as Lambda reports a missing function.
-    fn not_found(&self) -> Failure {
+    fn not_found(&self, account: &str) -> Failure {
         match self.kind {
             Kind::LambdaArn | Kind::LambdaInvoke => Failure::new(
                 "Lambda.ResourceNotFoundException",
                 format!(
                     "Function not found: {}:$LATEST (Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; Request ID: 00000000-0000-0000-0000-000000000000; Proxy: null)",
-                    lambda_arn(&self.function)
+                    lambda_arn_in(account, &self.function)
                 ),
             ),
             Kind::Other => Failure::new(

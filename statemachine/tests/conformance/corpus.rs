@@ -5,6 +5,10 @@ use imagegen_statemachine::{Registry, TaskError};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
+/// The account the corpus was recorded under (its ARNs name it; the engine names the offline
+/// twin's unless told this one).
+pub const ACCOUNT: &str = "111111111111";
+
 pub fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance/asl")
 }

@@ -2,7 +2,7 @@
 
 use super::Outcome;
 use super::compare::compare_text;
-use super::corpus::{bind_lambda, definition, relative_input};
+use super::corpus::{self, bind_lambda, definition, relative_input};
 use imagegen_statemachine::{
     Engine, ExecutionOptions, ExecutionStatus, Registry, SeededRng, StateMachine, TokioClock,
     load_value,
@@ -51,6 +51,7 @@ pub async fn run_case(case: &Value, dir: &Path) -> Outcome {
     let input_text = relative_input(case, case["input"].as_str().unwrap_or("{}"));
     let input: Value = serde_json::from_str(&input_text).unwrap_or(Value::Null);
     let engine = Engine::new(reg)
+        .with_account(corpus::ACCOUNT)
         .with_clock(Arc::new(TokioClock::new()))
         .with_rng(Arc::new(SeededRng::new(7)));
     let exec = engine

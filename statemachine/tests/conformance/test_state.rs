@@ -2,7 +2,7 @@
 
 use super::Outcome;
 use super::compare::compare_text;
-use super::corpus::bind_lambda;
+use super::corpus::{self, bind_lambda};
 use imagegen_statemachine::{
     Engine, InspectionLevel, Mock, Registry, SeededRng, StateConfiguration, TestStateRequest,
     TestStateResponse, TokioClock,
@@ -41,7 +41,8 @@ fn request(case: &Value) -> TestStateRequest {
             map_iteration_failure_count: c["mapIterationFailureCount"].as_u64().map(|n| n as u32),
             error_caused_by_state: text(&c["errorCausedByState"]),
         },
-        role_arn: (!no_role).then(|| "arn:aws:iam::111111111111:role/TestStateRole".to_string()),
+        role_arn: (!no_role)
+            .then(|| format!("arn:aws:iam::{}:role/TestStateRole", corpus::ACCOUNT)),
     }
 }
 
@@ -53,6 +54,7 @@ pub async fn run_case(case: &Value) -> Outcome {
         }
     }
     let engine = Engine::new(reg)
+        .with_account(corpus::ACCOUNT)
         .with_clock(Arc::new(TokioClock::new()))
         .with_rng(Arc::new(SeededRng::new(7)));
     match engine.test_state(&request(case)).await {
