@@ -1,5 +1,6 @@
 //! The workspace's shape: no crate under `functions/` depends on another one (normal, dev or build).
 //! Each function is its handler and wiring; a rule two functions share lives in a `shared/` crate.
+//! And one module style: a module with submodules is `foo/mod.rs`, never `foo.rs` beside `foo/`.
 
 use std::path::Path;
 use std::process::Command;
@@ -63,10 +64,70 @@ pub fn function_edges(metadata: &Value) -> Vec<String> {
     edges
 }
 
+/// Every module under `dir` written as `foo.rs` beside a `foo/` folder (the workspace writes such a
+/// module as `foo/mod.rs`), as paths relative to `dir`. `target/` and `node_modules/` are skipped.
+pub fn mixed_module_styles(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    walk(dir, dir, &mut found);
+    found.sort();
+    found
+}
+
+fn walk(root: &Path, dir: &Path, found: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        if !path.is_dir()
+            || [".git", "target", "node_modules", "cdk.out"]
+                .iter()
+                .any(|s| name == *s)
+        {
+            continue;
+        }
+        if path.with_extension("rs").is_file() {
+            let shown = path.strip_prefix(root).unwrap_or(&path);
+            found.push(format!(
+                "{}.rs beside {}/",
+                shown.display(),
+                shown.display()
+            ));
+        }
+        walk(root, &path, found);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_workspace_has_one_module_style() {
+        let mixed = mixed_module_styles(&crate::generated::root());
+        assert!(
+            mixed.is_empty(),
+            "write these as foo/mod.rs: {}",
+            mixed.join("; ")
+        );
+    }
+
+    #[test]
+    fn a_module_file_beside_its_folder_is_found() {
+        let dir = std::env::temp_dir().join(format!("xtask-style-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("src/a")).unwrap();
+        std::fs::create_dir_all(dir.join("src/b")).unwrap();
+        std::fs::create_dir_all(dir.join("target/c")).unwrap();
+        std::fs::write(dir.join("src/a.rs"), "").unwrap();
+        std::fs::write(dir.join("src/b/mod.rs"), "").unwrap();
+        std::fs::write(dir.join("target/c.rs"), "").unwrap();
+        let found = mixed_module_styles(&dir);
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(found, vec!["src/a.rs beside src/a/".to_owned()]);
+    }
 
     fn package(name: &str, dir: &str, deps: Value) -> Value {
         json!({
