@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one test command: installs what the tests need, then checks everything, Rust and CDK.
 #
-#   format and lints -> every Rust test (unit, handler, end-to-end, ASL conformance, benchmarks once)
+#   format, links and lints -> docs -> every Rust test (unit, handler, end-to-end, ASL conformance, benchmarks once)
 #   -> the serve console in headless Chromium -> the nine Lambda zips for arm64 (sizes printed)
 #   -> the CDK app (jest, cdk-nag, asl-validator, cdk synth, cfn-lint, actionlint)
 #
@@ -27,6 +27,9 @@ python3 scripts/check-doc-links.py
 
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo doc (broken or private intra-doc links are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 
 step "cargo test (unit, handler, end-to-end, ASL conformance; each benchmark once, briefly)"
 # --all-targets adds the benchmarks: run without `--bench`, each runs once on a tiny workload, so one

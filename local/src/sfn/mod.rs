@@ -4,8 +4,8 @@
 //! The caller registers each state machine with the [`Engine`] (and so the task handlers) that runs it
 //! ([`SfnService::register_state_machine`]); the stand-in answers `StartExecution`,
 //! `DescribeExecution`, `GetExecutionHistory`, `ListExecutions`, `StopExecution`
-//! ([`stop`]), `ListStateMachines`, `DescribeStateMachine` ([`machines`]) and `TestState`
-//! ([`test_state`]) as Step Functions does:
+//! (`stop.rs`), `ListStateMachines`, `DescribeStateMachine` (`machines.rs`) and `TestState`
+//! (`test_state.rs`) as Step Functions does:
 //!
 //! - `StartExecution` answers at once and runs the execution on a spawned tokio task. A name that
 //!   exists is `ExecutionAlreadyExists`, except while that execution runs with the identical input,

@@ -1,5 +1,5 @@
 //! SQS: queues kept in `<data-dir>/sqs/<name>.json`, answering the AWS CLI and SDKs in the JSON
-//! protocol ([`api`]: SendMessage, SendMessageBatch, ReceiveMessage, DeleteMessage,
+//! protocol (`api.rs`: SendMessage, SendMessageBatch, ReceiveMessage, DeleteMessage,
 //! DeleteMessageBatch, ChangeMessageVisibility, GetQueueAttributes, GetQueueUrl, ListQueues), with
 //! visibility timeouts and redrive to a
 //! dead-letter queue ([`queue`]), and fed to a function in batches as Lambda's event source mapping
