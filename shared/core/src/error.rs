@@ -58,9 +58,11 @@ errors! {
     PromptRejected,
     /// The model's content filter blocked the prompt or the image (never retried).
     ContentFiltered,
-    /// The model is throttling us (retried with backoff and jitter).
+    /// The model is throttling us (GenerateImage goes back to ReserveModelSlot for a later slot, with
+    /// backoff, a few times).
     ModelThrottled,
-    /// The model is not available right now: 5xx, not ready, timed out (retried).
+    /// The model is not available right now: 5xx, not ready, timed out (GenerateImage goes back to
+    /// ReserveModelSlot for a later slot, with backoff, a few times).
     ModelUnavailable,
     /// The model refused the request or answered something we cannot use (not retried).
     ModelError,
@@ -167,7 +169,8 @@ mod tests {
     fn each_error_keeps_its_doc_comment_as_its_meaning() {
         assert_eq!(
             ErrorName::ModelThrottled.meaning(),
-            "The model is throttling us (retried with backoff and jitter)."
+            "The model is throttling us (GenerateImage goes back to ReserveModelSlot for a later \
+             slot, with backoff, a few times)."
         );
         assert!(ErrorName::ALL.iter().all(|n| n.meaning().ends_with('.')));
     }
