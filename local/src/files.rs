@@ -4,6 +4,8 @@
 //! Both writes go through a draft beside the target, a hidden name that listings skip: `replace`
 //! renames it over the target, `create_new` hard-links it to a name nobody holds yet.
 
+use std::fs::File;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::error::LocalError;
@@ -11,8 +13,7 @@ use crate::ids::new_id;
 
 /// Put `bytes` at `path`, replacing what was there in one step (write aside, then rename).
 pub(crate) fn replace(path: &Path, bytes: &[u8]) -> Result<(), LocalError> {
-    let draft = draft_of(path);
-    std::fs::write(&draft, bytes).map_err(LocalError::io("writing", &draft))?;
+    let draft = write_draft(path, bytes, |file, bytes| file.write_all(bytes))?;
     std::fs::rename(&draft, path).map_err(|e| {
         let _ = std::fs::remove_file(&draft);
         LocalError::io("replacing", path)(e)
@@ -22,8 +23,7 @@ pub(crate) fn replace(path: &Path, bytes: &[u8]) -> Result<(), LocalError> {
 /// Put `bytes` at `path` unless something is there already: `Ok(false)` then, and nothing changes.
 /// The link appears with the whole file, so a rival writer either wins or sees this one's.
 pub(crate) fn create_new(path: &Path, bytes: &[u8]) -> Result<bool, LocalError> {
-    let draft = draft_of(path);
-    std::fs::write(&draft, bytes).map_err(LocalError::io("writing", &draft))?;
+    let draft = write_draft(path, bytes, |file, bytes| file.write_all(bytes))?;
     let linked = std::fs::hard_link(&draft, path);
     let _ = std::fs::remove_file(&draft);
     match linked {
@@ -39,6 +39,23 @@ pub(crate) fn is_draft_of(entry: &str, file_name: &str) -> bool {
         .strip_prefix('.')
         .and_then(|rest| rest.strip_prefix(file_name))
         .is_some_and(|rest| rest.starts_with(DRAFT_INFIX))
+}
+
+/// A new draft of `path` holding `bytes`, written by `write`. A write that fails (a full disk, say)
+/// has left part of a file behind: it is removed, so failures never pile up drafts.
+fn write_draft(
+    path: &Path,
+    bytes: &[u8],
+    write: impl FnOnce(&mut File, &[u8]) -> std::io::Result<()>,
+) -> Result<PathBuf, LocalError> {
+    let draft = draft_of(path);
+    let mut file = File::create(&draft).map_err(LocalError::io("writing", &draft))?;
+    if let Err(e) = write(&mut file, bytes) {
+        drop(file);
+        let _ = std::fs::remove_file(&draft);
+        return Err(LocalError::io("writing", &draft)(e));
+    }
+    Ok(draft)
 }
 
 const DRAFT_INFIX: &str = ".draft-";
@@ -74,6 +91,22 @@ mod tests {
         // No drafts are left behind.
         let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
         assert_eq!(left.len(), 1);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_failed_draft_write_leaves_no_draft() {
+        let dir = scratch();
+        let path = dir.join("a.json");
+        // Half the bytes land, then the disk is full: what a real failed write leaves.
+        let err = write_draft(&path, b"0123456789", |file, bytes| {
+            file.write_all(&bytes[..5])?;
+            Err(std::io::Error::from(std::io::ErrorKind::StorageFull))
+        })
+        .unwrap_err();
+        assert!(matches!(err, LocalError::Io { .. }), "{err}");
+        let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+        assert!(left.is_empty(), "{left:?}");
         std::fs::remove_dir_all(dir).unwrap();
     }
 
