@@ -4,7 +4,7 @@
 //! <data-dir>/imagegen-data.json   marker: {"format": "imagegen-local", "version": 1}
 //! <data-dir>/s3/<bucket>/<key>    objects (served by s3s-fs)
 //! <data-dir>/outbox/              published SNS messages (*.eml and messages.jsonl)
-//! <data-dir>/executions/          Step Functions executions (<name>.json)
+//! <data-dir>/executions/          Step Functions executions (<name>.json, or %hashed-<hex>.json)
 //! <data-dir>/sqs/                 SQS queues and their messages (<queue>.json)
 //! ```
 //!
@@ -91,7 +91,8 @@ impl DataDir {
         self.root.join("outbox")
     }
 
-    /// Where Step Functions executions are kept (one `<name>.json` each).
+    /// Where Step Functions executions are kept (one `<name>.json` each, or
+    /// `%hashed-<hex>.json` for a name too long to be a file name).
     pub fn executions_dir(&self) -> PathBuf {
         self.root.join("executions")
     }

@@ -9,7 +9,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::error::LocalError;
-use crate::ids::new_id;
+use crate::ids::{ID_LEN, new_id};
 
 /// Put `bytes` at `path`, replacing what was there in one step (write aside, then rename).
 pub(crate) fn replace(path: &Path, bytes: &[u8]) -> Result<(), LocalError> {
@@ -59,6 +59,15 @@ fn write_draft(
 }
 
 const DRAFT_INFIX: &str = ".draft-";
+
+/// The file system's limit on one name, in bytes.
+pub(crate) const NAME_MAX: usize = 255;
+
+/// The length in bytes of the drafts of a file whose name is `file_name_len` bytes long: a file
+/// name that fits must leave room for them.
+pub(crate) fn draft_name_len(file_name_len: usize) -> usize {
+    ".".len() + file_name_len + DRAFT_INFIX.len() + ID_LEN
+}
 
 /// A unique hidden name beside `path`: `.<file name>.draft-<id>`.
 fn draft_of(path: &Path) -> PathBuf {
@@ -118,5 +127,6 @@ mod tests {
         assert!(is_draft_of(name, "imagegen-data.json"), "{name}");
         assert!(!is_draft_of(name, "imagegen-data"), "{name}");
         assert!(!is_draft_of("imagegen-data.json", "imagegen-data.json"));
+        assert_eq!(name.len(), draft_name_len("imagegen-data.json".len()));
     }
 }

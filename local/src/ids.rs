@@ -11,6 +11,9 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// The length of every id [`new_id`] makes.
+pub const ID_LEN: usize = 36;
+
 /// A new id unique within this process (and, in practice, across runs): a version-4 style UUID.
 pub fn new_id() -> String {
     let nanos = SystemTime::now()
@@ -38,7 +41,7 @@ mod tests {
         let a = super::new_id();
         let b = super::new_id();
         assert_ne!(a, b);
-        assert_eq!(a.len(), 36);
+        assert_eq!(a.len(), super::ID_LEN);
         assert_eq!(a.as_bytes()[14], b'4');
     }
 }

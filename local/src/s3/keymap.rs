@@ -12,11 +12,10 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::files::NAME_MAX;
+
 /// The prefix of stored names for keys that do not fit; keys under it never fit themselves.
 pub const RESERVED_PREFIX: &str = ".imagegen-keys/";
-
-/// The file system's limit on one name, in bytes.
-const NAME_MAX: usize = 255;
 
 /// Length of `s` in unpadded base64.
 fn base64_len(bytes: usize) -> usize {

@@ -12,7 +12,8 @@
 //!   when the same ARN is returned (AWS's idempotency for Standard workflows). Bad names are
 //!   `InvalidName`, input that is not JSON `InvalidExecutionInput`, an unknown machine
 //!   `StateMachineDoesNotExist`.
-//! - Executions are kept in `<data-dir>/executions/<name>.json` ([`store`]): status, input, output,
+//! - Executions are kept in `<data-dir>/executions/<name>.json` (a hashed name when that is too
+//!   long a file name: [`store`]): status, input, output,
 //!   error, cause, start and stop dates and the whole history, written when it starts and ends. A
 //!   `RUNNING` record is live while the process that runs it holds its owner lock ([`owner`]), in
 //!   this process or another; once that process has ended it is reported `ABORTED`, which is then

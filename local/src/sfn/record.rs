@@ -50,7 +50,8 @@ impl std::fmt::Display for Status {
 }
 
 /// Everything DescribeExecution and GetExecutionHistory answer for one execution. Persisted as
-/// `<data-dir>/executions/<name>.json`.
+/// `<data-dir>/executions/<name>.json` (see [`super::store`] for names too long to be a file
+/// name).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExecutionRecord {
