@@ -1,9 +1,14 @@
 //! The outbox: every published message as an `.eml` file a mail client can open, plus one JSON line
 //! per message in `messages.jsonl` for programs.
+//!
+//! A crash can stop an append part way, leaving the log's last line torn. The next append starts on
+//! a fresh line, so the torn one never swallows a whole message; readers skip torn lines and report
+//! them ([`Outbox::read`]) rather than refusing the whole log. Logs written before that may hold a
+//! torn line with a whole message run on after it: the message is still read.
 
 use std::collections::BTreeMap;
 use std::fs::OpenOptions;
-use std::io::Write as _;
+use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::SystemTime;
@@ -14,6 +19,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
 use crate::error::LocalError;
+use crate::files;
 
 /// The JSON-lines log's file name.
 pub const LOG_FILE: &str = "messages.jsonl";
@@ -38,6 +44,26 @@ pub struct OutboxMessage {
     pub timestamp: String,
     /// The `.eml` file's name inside the outbox directory.
     pub eml_file: String,
+}
+
+/// How every line of the log starts, as `OutboxMessage` serialises (its first field). Inside a
+/// value a quote is escaped, so this text only ever starts a message.
+const LINE_START: &[u8] = br#"{"messageId":"#;
+
+/// What the log holds: the messages, oldest first, and the lines a crash cut short.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutboxLog {
+    pub messages: Vec<OutboxMessage>,
+    pub torn: Vec<TornLine>,
+}
+
+/// A message a crash cut short while it was appended to the log; its `.eml` file may be whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TornLine {
+    /// The line of the log it is on, from 1.
+    pub line: usize,
+    /// What was written of it.
+    pub text: String,
 }
 
 /// A message directory shared by every publisher in this process.
@@ -103,37 +129,101 @@ impl Outbox {
 
         let _guard = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
         let eml_path = self.dir.join(&message.eml_file);
-        std::fs::write(&eml_path, eml).map_err(LocalError::io("writing", &eml_path))?;
+        files::replace(&eml_path, eml.as_bytes())?;
         let log_path = self.dir.join(LOG_FILE);
-        OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log_path)
-            .and_then(|mut f| f.write_all(line.as_bytes()))
+        append_line(&log_path, line.as_bytes())
             .map_err(LocalError::io("appending to", &log_path))?;
         Ok(message)
     }
 
-    /// Every message kept so far, oldest first.
+    /// Every message kept so far, oldest first. A line a crash cut short is skipped and logged as
+    /// a warning; [`Outbox::read`] returns such lines.
     pub fn list(&self) -> Result<Vec<OutboxMessage>, LocalError> {
-        let path = self.dir.join(LOG_FILE);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(LocalError::io("reading", &path)(e)),
-        };
-        text.lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-            .map(|(i, l)| {
-                serde_json::from_str(l).map_err(|e| LocalError::CorruptOutbox {
-                    path: path.clone(),
-                    line: i + 1,
-                    detail: e.to_string(),
-                })
-            })
-            .collect()
+        let log = self.read()?;
+        for torn in &log.torn {
+            tracing::warn!(
+                path = %self.dir.join(LOG_FILE).display(),
+                line = torn.line,
+                "local SNS: a message cut short by a crash in the outbox log was skipped"
+            );
+        }
+        Ok(log.messages)
     }
+
+    /// Every message kept so far, oldest first, and the lines a crash cut short. A line that is
+    /// neither a message nor the start of one is an error: the file is not an outbox log.
+    pub fn read(&self) -> Result<OutboxLog, LocalError> {
+        let path = self.dir.join(LOG_FILE);
+        match std::fs::read(&path) {
+            Ok(bytes) => parse_log(&path, &bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(OutboxLog::default()),
+            Err(e) => Err(LocalError::io("reading", &path)(e)),
+        }
+    }
+}
+
+/// Append `line` (ending in a newline) to the log at `path` in one write. After a torn last line
+/// it starts on a fresh line; a write that fails is cut back off, so the log gains the whole line
+/// or nothing (a crash mid-write can still tear it; readers allow for that).
+fn append_line(path: &Path, line: &[u8]) -> std::io::Result<()> {
+    let mut file = OpenOptions::new()
+        .create(true)
+        .read(true)
+        .append(true)
+        .open(path)?;
+    let len = file.metadata()?.len();
+    let mut bytes = Vec::with_capacity(line.len() + 1);
+    if len > 0 {
+        let mut last = [0u8];
+        file.seek(SeekFrom::Start(len - 1))?;
+        file.read_exact(&mut last)?;
+        if last != *b"\n" {
+            bytes.push(b'\n');
+        }
+    }
+    bytes.extend_from_slice(line);
+    file.write_all(&bytes).inspect_err(|_| {
+        let _ = file.set_len(len);
+    })
+}
+
+/// The messages and torn lines of the log `bytes` read from `path`.
+fn parse_log(path: &Path, bytes: &[u8]) -> Result<OutboxLog, LocalError> {
+    let mut log = OutboxLog::default();
+    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        if line.trim_ascii().is_empty() {
+            continue;
+        }
+        for piece in pieces(line) {
+            match serde_json::from_slice::<OutboxMessage>(piece) {
+                Ok(message) => log.messages.push(message),
+                // The text stops inside the message: the rest was never written.
+                Err(e) if e.is_eof() => log.torn.push(TornLine {
+                    line: i + 1,
+                    text: String::from_utf8_lossy(piece).into_owned(),
+                }),
+                Err(e) => {
+                    return Err(LocalError::CorruptOutbox {
+                        path: path.to_path_buf(),
+                        line: i + 1,
+                        detail: e.to_string(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(log)
+}
+
+/// A line cut at each start of a message: one piece for a line as the log writes it, more where
+/// an older version appended a message right after a torn one.
+fn pieces(line: &[u8]) -> Vec<&[u8]> {
+    let mut starts: Vec<usize> = (1..line.len())
+        .filter(|&at| line[at..].starts_with(LINE_START))
+        .collect();
+    starts.insert(0, 0);
+    starts.push(line.len());
+    starts.windows(2).map(|w| &line[w[0]..w[1]]).collect()
 }
 
 /// A header value safe for one line: ASCII as is, anything else as an RFC 2047 encoded word.
@@ -222,6 +312,142 @@ fn to_eml(message: &OutboxMessage, date: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::new_id;
+
+    fn scratch() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("imagegen-outbox-{}", new_id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn publish(outbox: &Outbox, id: &str, body: &str) -> OutboxMessage {
+        outbox
+            .record(
+                id,
+                "arn:aws:sns:us-east-1:0:imagegen",
+                Some("s"),
+                body,
+                BTreeMap::new(),
+                &[],
+            )
+            .unwrap()
+    }
+
+    fn ids(messages: &[OutboxMessage]) -> Vec<&str> {
+        messages.iter().map(|m| m.message_id.as_str()).collect()
+    }
+
+    /// Issue 21 item 6: a crash mid-append left a torn line that the next append ran on from, and
+    /// the whole outbox could no longer be read.
+    #[test]
+    fn a_torn_last_line_is_skipped_and_reported_and_never_swallows_the_next() {
+        let dir = scratch();
+        let outbox = Outbox::new(&dir);
+        publish(&outbox, "m-1", "first");
+        publish(&outbox, "m-2", "画像");
+        // A crash in the middle of the second line, inside a multi-byte character.
+        let log_path = dir.join(LOG_FILE);
+        let whole = std::fs::read(&log_path).unwrap();
+        let cut = whole.len()
+            - 1
+            - whole
+                .iter()
+                .rev()
+                .skip(1)
+                .position(|&b| b == b'\n')
+                .unwrap();
+        let in_char = cut
+            + whole[cut..]
+                .windows(3)
+                .position(|w| w == "画".as_bytes())
+                .unwrap()
+            + 1;
+        std::fs::write(&log_path, &whole[..in_char]).unwrap();
+
+        publish(&outbox, "m-3", "third");
+        // The new message has a line of its own.
+        let lines = std::fs::read(&log_path).unwrap();
+        let lines: Vec<&[u8]> = lines.split(|&b| b == b'\n').collect();
+        assert_eq!(
+            lines.len(),
+            4,
+            "three lines and the empty rest after the last newline"
+        );
+        assert!(serde_json::from_slice::<OutboxMessage>(lines[2]).is_ok());
+        let log = outbox.read().unwrap();
+        assert_eq!(ids(&log.messages), ["m-1", "m-3"]);
+        assert_eq!(log.torn.len(), 1, "{:?}", log.torn);
+        assert_eq!(log.torn[0].line, 2);
+        assert!(
+            log.torn[0].text.starts_with(r#"{"messageId":"m-2""#),
+            "{:?}",
+            log.torn
+        );
+        assert_eq!(ids(&outbox.list().unwrap()), ["m-1", "m-3"]);
+        // Every `.eml` is whole: no drafts are left beside them.
+        let names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 4, "{names:?}");
+        assert!(names.iter().all(|n| !n.starts_with('.')), "{names:?}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// Logs written before the fix: a torn line with the next message run on after it.
+    #[test]
+    fn a_message_run_on_after_a_torn_one_is_still_read() {
+        let dir = scratch();
+        let outbox = Outbox::new(&dir);
+        publish(&outbox, "m-1", "first");
+        publish(&outbox, "m-2", "second");
+        let log_path = dir.join(LOG_FILE);
+        let text = std::fs::read_to_string(&log_path).unwrap();
+        let (first, second) = text.split_once('\n').unwrap();
+        std::fs::write(&log_path, format!("{}{first}\n{second}", &second[..40])).unwrap();
+        let log = outbox.read().unwrap();
+        assert_eq!(ids(&log.messages), ["m-1", "m-2"]);
+        assert_eq!(log.torn.len(), 1);
+        assert_eq!(log.torn[0].line, 1);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_line_that_is_no_message_is_still_an_error() {
+        let dir = scratch();
+        std::fs::write(dir.join(LOG_FILE), "garbage\n").unwrap();
+        let err = Outbox::new(&dir).read().unwrap_err();
+        assert!(
+            matches!(err, LocalError::CorruptOutbox { line: 1, .. }),
+            "{err}"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn every_line_starts_with_the_line_start() {
+        let dir = scratch();
+        let mut attributes = BTreeMap::new();
+        attributes.insert(
+            r#"{"messageId":"#.to_owned(),
+            r#"{"messageId":"x"}"#.to_owned(),
+        );
+        let m = Outbox::new(&dir)
+            .record(
+                "m-1",
+                "arn:aws:sns:us-east-1:0:t",
+                None,
+                r#"{"messageId":"x"}"#,
+                attributes,
+                &[],
+            )
+            .unwrap();
+        let line = serde_json::to_vec(&m).unwrap();
+        assert!(line.starts_with(LINE_START));
+        // Inside values the text is escaped, so the line is one piece.
+        assert_eq!(pieces(&line).len(), 1);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 
     #[test]
     fn header_helpers() {
