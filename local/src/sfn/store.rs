@@ -295,6 +295,26 @@ mod tests {
     }
 
     #[test]
+    fn drafts_and_owner_locks_are_not_taken_for_records() {
+        let dir = scratch();
+        let store = ExecutionStore::open(&dir).unwrap();
+        store.create(&crashed(".crashme")).unwrap();
+        let file = file_name_of(".crashme");
+        let hashed = file_name_of(&"画".repeat(80));
+        // What a crash mid-write leaves, and the owners' directory with a lock in it.
+        for draft in [&file, &hashed] {
+            std::fs::write(dir.join(format!(".{draft}.draft-{}", new_id())), b"{").unwrap();
+        }
+        let owners = dir.join(super::super::owner::OWNERS_DIR);
+        std::fs::create_dir_all(&owners).unwrap();
+        std::fs::write(owners.join(format!("{}.lock", new_id())), b"").unwrap();
+        let listing = store.list().unwrap();
+        assert!(listing.unreadable.is_empty(), "{:?}", listing.unreadable);
+        assert_eq!(listing.records.len(), 1);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
     fn a_file_must_hold_the_execution_it_is_named_for() {
         let dir = scratch();
         let store = ExecutionStore::open(&dir).unwrap();
