@@ -119,9 +119,13 @@ impl Report {
             thumbnails,
             manifest,
             email,
-            history_file: root
-                .join("executions")
-                .join(format!("{}.json", record.name)),
+            // The store names the file (a long name's is hashed); a recorded name is always valid.
+            history_file: aws
+                .sfn()
+                .store()
+                .path_of(&record.name)
+                .map(|p| std::path::absolute(&p).unwrap_or(p))
+                .unwrap_or_default(),
         }
     }
 
