@@ -3,12 +3,10 @@
 //! object-created hook, and a clean stop.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 
+use crate::common::local;
 use aws_sdk_s3::config::Credentials;
-use common::local;
 use imagegen_local::FakeModelBehavior;
 use imagegen_local::config::DEFAULT_REGION;
 use imagegen_local::server::{self, CreatedBy, ObjectCreated, local_router};

@@ -1,12 +1,10 @@
 //! The Step Functions stand-in through the real `aws_sdk_sfn::Client`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::sync::Arc;
 
+use crate::common::{TempDir, local};
 use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType};
-use common::{TempDir, local};
 use imagegen_local::{FakeModelBehavior, LocalAws};
 use imagegen_statemachine::{Engine, Registry, StateMachine, TaskError};
 use serde_json::{Value, json};

@@ -2,7 +2,7 @@
 //! shapes, and refusals of what the stand-in does not support.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

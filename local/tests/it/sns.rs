@@ -1,6 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use aws_sdk_sns::types::MessageAttributeValue;
 use imagegen_aws::SnsNotifier;

@@ -1,6 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use imagegen_local::datadir::{FORMAT_VERSION, MARKER_FILE};
 use imagegen_local::{ClientOptions, FakeModelBehavior, LocalAws, LocalError};
