@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::harness::{
+use super::harness::{
     Aws, Served, TempDir, aws_cli, curl, curl_api, eventually, http_get, messages,
 };
-use crate::{RUN, list_executions, wait_for_status};
+use super::{RUN, list_executions, wait_for_status};
 
 const QUEUE: &str = "000000000000/imagegen-prompts";
 
@@ -220,7 +220,7 @@ fn a_queued_message_runs_the_pipeline_and_a_bad_one_is_reported() {
 
 /// `imagegen aws ARGS` with these credentials and no configuration files of the machine's user.
 fn imagegen_aws(args: &[&str], key: &str, secret: &str) -> std::process::Output {
-    std::process::Command::new(crate::harness::bin())
+    std::process::Command::new(super::harness::bin())
         .arg("aws")
         .args(args)
         .env("AWS_ACCESS_KEY_ID", key)

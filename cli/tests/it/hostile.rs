@@ -3,13 +3,11 @@
 //! directory.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use clap::Parser;
 use imagegen_cli::args::Cli;
 use serde_json::json;
 
-use common::TempDir;
+use crate::common::TempDir;
 
 /// Run `imagegen --data-dir <data> ARGS...`; (exit code or error text, output).
 async fn imagegen(data: &std::path::Path, args: &[&str]) -> (Result<u8, String>, String) {

@@ -7,8 +7,8 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use aws_sdk_sfn::types::ExecutionStatus;
 
-use crate::harness::{Served, TempDir, http_get, messages, sdk_s3, sdk_sfn, sdk_sns};
-use crate::{MACHINE, RUN};
+use super::harness::{Served, TempDir, http_get, messages, sdk_s3, sdk_sfn, sdk_sns};
+use super::{MACHINE, RUN};
 
 const TOPIC: &str = "arn:aws:sns:us-east-1:000000000000:imagegen-notifications";
 

@@ -127,7 +127,7 @@ async fn pacing_above_the_quota_costs_throttles_and_slots_not_executions() {
 /// JSONata twin (whose states keep results in variables) is counted as well.
 #[tokio::test(start_paused = true)]
 async fn a_burst_through_the_jsonata_definition_is_counted_the_same() {
-    let jsonata = include_str!("../../statemachine/image-pipeline.jsonata.asl.json");
+    let jsonata = include_str!("../../../statemachine/image-pipeline.jsonata.asl.json");
     let (_dir, pipeline) = pipeline_with("jsonata", 60, 60, Some(jsonata));
     let plan = BurstPlan {
         count: 6,

@@ -3,9 +3,8 @@
 //! timeouts still hold; see the crate docs for why not `VirtualClock`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use clap::Parser;
 use imagegen_cli::Report;
@@ -17,31 +16,7 @@ use imagegen_local_pipeline::{LocalPipeline, PipelineOptions};
 use imagegen_statemachine::{EventType, SeededRng};
 use serde_json::{Value, json};
 
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(label: &str) -> Self {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "imagegen-cli-{label}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use crate::common::TempDir;
 
 fn pipeline(label: &str, behavior: FakeModelBehavior) -> (TempDir, LocalPipeline) {
     paced(label, behavior, None)

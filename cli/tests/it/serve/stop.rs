@@ -5,8 +5,8 @@ use std::time::Duration;
 use aws_sdk_sfn::types::ExecutionStatus;
 use imagegen_local::sfn::{ExecutionStore, Status};
 
-use crate::MACHINE;
-use crate::harness::{Served, TempDir, imagegen, messages, sdk_sfn};
+use super::MACHINE;
+use super::harness::{Served, TempDir, imagegen, messages, sdk_sfn};
 
 #[test]
 fn a_second_writer_is_refused_while_serve_runs_and_readers_still_read() {

@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use crate::harness::{Served, TempDir};
+use super::harness::{Served, TempDir};
 
 /// An answer: status, headers (names lower case), body (chunked bodies put together), and for a
 /// chunked body whether it ended with its last chunk (rather than a dropped connection).

@@ -3,8 +3,6 @@
 //! stand-ins and backstop rule as `imagegen run`, on a paused tokio clock.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,7 +14,7 @@ use imagegen_local_pipeline::{LocalPipeline, PipelineOptions};
 use imagegen_statemachine::SeededRng;
 use serde_json::{Value, json};
 
-use common::TempDir;
+use crate::common::TempDir;
 
 fn open(dir: &TempDir, behavior: FakeModelBehavior, definition: Option<String>) -> LocalPipeline {
     let options = PipelineOptions {

@@ -4,8 +4,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod api_and_queue;
-#[path = "../common/mod.rs"]
-mod common;
 mod console;
 mod harness;
 mod refusals;

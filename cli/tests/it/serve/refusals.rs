@@ -4,8 +4,8 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
-use crate::MACHINE;
-use crate::harness::{Aws, Served, TempDir, aws_cli, sdk_s3, sdk_sfn};
+use super::MACHINE;
+use super::harness::{Aws, Served, TempDir, aws_cli, sdk_s3, sdk_sfn};
 
 #[test]
 fn wrong_credentials_get_each_services_error() {
@@ -133,7 +133,7 @@ async fn hostile_keys_stay_inside_and_oversized_bodies_are_refused_with_aws_erro
         body.contains("MissingAuthenticationTokenException"),
         "{body}"
     );
-    let (status, body) = crate::harness::http_get(&format!("{}/imagegen-local/", served.endpoint));
+    let (status, body) = super::harness::http_get(&format!("{}/imagegen-local/", served.endpoint));
     assert_eq!(status, 403);
     assert!(String::from_utf8_lossy(&body).contains("AccessDenied"));
 }

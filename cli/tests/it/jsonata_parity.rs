@@ -14,14 +14,12 @@
 //! everything else, key order included, byte for byte.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::common::TempDir;
 use chrono::{DateTime, Utc};
-use common::TempDir;
 use imagegen_cli::Report;
 use imagegen_core::config::vars;
 use imagegen_local::FakeModelBehavior;
@@ -30,7 +28,7 @@ use imagegen_local_pipeline::{LocalPipeline, PipelineOptions};
 use imagegen_statemachine::{EventType, SeededRng, TokioClock};
 use serde_json::{Value, json};
 
-const JSONATA: &str = include_str!("../../statemachine/image-pipeline.jsonata.asl.json");
+const JSONATA: &str = include_str!("../../../statemachine/image-pipeline.jsonata.asl.json");
 
 /// One way through the pipeline.
 struct Scenario {

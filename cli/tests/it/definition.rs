@@ -2,8 +2,6 @@
 //! real handlers, and a definition that cannot run refused in one sentence, before anything starts.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
@@ -11,7 +9,7 @@ use imagegen_cli::args::Cli;
 use imagegen_local::sfn::Status;
 use serde_json::{Value, json};
 
-use common::TempDir;
+use crate::common::TempDir;
 
 const JSONATA: &str = "../statemachine/image-pipeline.jsonata.asl.json";
 
