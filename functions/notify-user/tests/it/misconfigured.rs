@@ -8,7 +8,8 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -57,41 +58,52 @@ fn respond(stream: &mut TcpStream, status: &str, headers: &[(&str, &str)], body:
     let _ = stream.write_all(body);
 }
 
-/// Serves one invocation, then reports what the function answered to it (path and body).
+/// Serves one invocation, then reports what the function answered to it (path and body). Each
+/// connection is served on its own thread, as the real Runtime API does: the client may send its
+/// answer on a new connection while the one that fetched the invocation is still open.
 fn fake_runtime_api(listener: TcpListener, answers: mpsc::Sender<(String, Value)>) {
-    let mut invoked = false;
+    let invoked = Arc::new(AtomicBool::new(false));
     for stream in listener.incoming() {
         let Ok(stream) = stream else { return };
-        let mut writer = stream.try_clone().expect("clone the connection");
-        let mut reader = BufReader::new(stream);
-        while let Some(request) = read_request(&mut reader) {
-            if request.method == "GET" && request.path.ends_with("/invocation/next") {
-                if invoked {
-                    // Hold the second poll until the test kills the process.
-                    std::thread::sleep(Duration::from_secs(30));
-                    return;
-                }
-                invoked = true;
-                let deadline = "9999999999999";
-                respond(
-                    &mut writer,
-                    "200 OK",
-                    &[
-                        ("content-type", "application/json"),
-                        ("lambda-runtime-aws-request-id", "req-1"),
-                        ("lambda-runtime-deadline-ms", deadline),
-                        (
-                            "lambda-runtime-invoked-function-arn",
-                            "arn:aws:lambda:us-east-1:000000000000:function:notify-user",
-                        ),
-                    ],
-                    br#"{"status":"SUCCEEDED"}"#,
-                );
-            } else {
-                let body = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
-                respond(&mut writer, "202 Accepted", &[], b"{}");
-                let _ = answers.send((request.path, body));
+        let invoked = Arc::clone(&invoked);
+        let answers = answers.clone();
+        std::thread::spawn(move || serve_connection(stream, &invoked, &answers));
+    }
+}
+
+fn serve_connection(
+    stream: TcpStream,
+    invoked: &AtomicBool,
+    answers: &mpsc::Sender<(String, Value)>,
+) {
+    let mut writer = stream.try_clone().expect("clone the connection");
+    let mut reader = BufReader::new(stream);
+    while let Some(request) = read_request(&mut reader) {
+        if request.method == "GET" && request.path.ends_with("/invocation/next") {
+            if invoked.swap(true, Ordering::SeqCst) {
+                // Hold the second poll until the test kills the process.
+                std::thread::sleep(Duration::from_secs(30));
+                return;
             }
+            let deadline = "9999999999999";
+            respond(
+                &mut writer,
+                "200 OK",
+                &[
+                    ("content-type", "application/json"),
+                    ("lambda-runtime-aws-request-id", "req-1"),
+                    ("lambda-runtime-deadline-ms", deadline),
+                    (
+                        "lambda-runtime-invoked-function-arn",
+                        "arn:aws:lambda:us-east-1:000000000000:function:notify-user",
+                    ),
+                ],
+                br#"{"status":"SUCCEEDED"}"#,
+            );
+        } else {
+            let body = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+            respond(&mut writer, "202 Accepted", &[], b"{}");
+            let _ = answers.send((request.path, body));
         }
     }
 }
