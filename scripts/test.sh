@@ -32,16 +32,18 @@ step "cargo doc (broken or private intra-doc links are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 
 step "cargo test (unit, handler, end-to-end, ASL conformance; each benchmark once, briefly)"
-# --all-targets adds the benchmarks: run without `--bench`, each runs once on a tiny workload, so one
-# that no longer runs fails here. (--all-targets leaves out doctests; the second line runs them.)
-cargo test --workspace --locked --all-targets
-cargo test --workspace --locked --doc
+# No target flags, so cargo honours each target's `test` and `doctest` settings (docs/testing.md):
+# unit tests, one integration-test binary per crate, doc tests where a library has them, examples
+# built, and the benchmarks (`test = true`): run without `--bench`, each runs once on a tiny
+# workload, so one that no longer runs fails here. `--all-targets` would also build a test harness
+# of every main.rs and example (rust-lang/cargo#8338), and `--doc` a doc-test run of every library.
+cargo test --workspace --locked
 
 step "console in headless Chromium (playwright-core, Debian's chromium)"
 # The binary the browser test serves: `cargo test` built target/debug/imagegen for the CLI's
 # integration tests. (`cargo build` would build it again: without the dev-dependencies' features,
 # half the dependency graph differs.) This is a no-op that only makes sure.
-cargo test --workspace --locked --all-targets --no-run --quiet
+cargo test --workspace --locked --no-run --quiet
 (cd cli/tests/console && npm ci --no-audit --no-fund && npm test)
 
 if [[ "${IMAGEGEN_SKIP_LAMBDA_BUILD:-0}" != 1 ]]; then

@@ -89,7 +89,7 @@ const LOG_LEVELS: readonly LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERRO
 /**
  * The facts the Rust functions define (defaults, ranges, variable names, prefixes, error names),
  * generated from the Rust code into facts.json by `cargo xtask facts` and checked there by
- * `scripts/xtask/tests/generated.rs`.
+ * `scripts/xtask/tests/it/generated.rs`.
  */
 export const FACTS = facts;
 const S = facts.settings;

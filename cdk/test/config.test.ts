@@ -49,7 +49,7 @@ describe('context configuration', () => {
     expect(() => load({ queueMaxReceiveCount: String(FACTS.queue.maxReceiveCount.max + 1) })).toThrow(/queueMaxReceiveCount/);
   });
 
-  test('the defaults the Rust functions define come from facts.json (pinned to the code by scripts/xtask/tests/generated.rs)', () => {
+  test('the defaults the Rust functions define come from facts.json (pinned to the code by scripts/xtask/tests/it/generated.rs)', () => {
     const settings = FACTS.settings;
     expect(DEFAULTS).toMatchObject({
       modelId: FACTS.defaultModelId,
