@@ -3,7 +3,7 @@
 //! settings, the environment variable names, the S3 prefixes and prompt-file extensions, the
 //! model-slot table's key, the error names, the example console input, the HTTP API's routes and
 //! the queue consumer's batch size and redrive count. `cargo xtask facts` writes it; the xtask's
-//! test (`scripts/xtask/tests/generated.rs`) fails when the file and the code disagree.
+//! test (`scripts/xtask/tests/it/generated.rs`) fails when the file and the code disagree.
 
 use generate_thumbnails::thumbnail::ThumbnailFormat;
 use imagegen_aws::dynamodb::PARTITION_KEY;
