@@ -1,8 +1,8 @@
 //! The facts the CDK app needs from the Rust side, in one JSON file (`cdk/lib/facts.json`) that the
 //! CDK reads instead of keeping its own copies: defaults and accepted ranges of the functions'
-//! settings, the environment variable names, the S3 prefixes and prompt-file extensions, the
-//! model-slot table's key, the error names, the example console input, the HTTP API's routes and
-//! the queue consumer's batch size and redrive count. `cargo xtask facts` writes it; the xtask's
+//! settings, the inference-profile geographies, the environment variable names, the S3 prefixes
+//! and prompt-file extensions, the model-slot table's key, the error names, the example console
+//! input, the HTTP API's routes and the queue consumer's batch size and redrive count. `cargo xtask facts` writes it; the xtask's
 //! test (`scripts/xtask/tests/it/generated.rs`) fails when the file and the code disagree.
 
 use generate_thumbnails::thumbnail::ThumbnailFormat;
@@ -10,7 +10,7 @@ use imagegen_aws::dynamodb::PARTITION_KEY;
 use imagegen_core::ErrorName;
 use imagegen_core::config::vars;
 use imagegen_core::keys::{self, PromptFormat};
-use imagegen_core::model::DEFAULT_MODEL_ID;
+use imagegen_core::model::{DEFAULT_MODEL_ID, PROFILE_GEOGRAPHIES};
 use imagegen_core::types::CONSOLE_INPUT_EXAMPLE;
 use serde_json::{Value, json};
 
@@ -34,6 +34,8 @@ pub fn facts() -> Value {
     json!({
         "comment": "Generated from the Rust code by `cargo xtask facts`; do not edit by hand.",
         "defaultModelId": DEFAULT_MODEL_ID,
+        "profileGeographies": PROFILE_GEOGRAPHIES
+            .map(|g| json!({"prefix": g.prefix, "callerRegions": g.caller_regions})),
         "consoleInputExample": CONSOLE_INPUT_EXAMPLE,
         "envVars": vars::ALL,
         "errorNames": ErrorName::ALL.map(ErrorName::as_str),

@@ -82,12 +82,52 @@ pub fn known_model(model_id: &str) -> Option<&'static KnownModel> {
     KNOWN_MODELS.iter().find(|m| m.id == base)
 }
 
+/// A geography of Bedrock's system-defined cross-Region inference profiles: the id prefix
+/// (`us.stability.stable-image-core-v1:1`) and the start of the names of the Regions a profile of it
+/// is called from (empty: any Region, as for `global.`). A profile is invoked in a Region of its own
+/// geography and routes to the model in several Regions of it; IAM must allow the profile ARN and
+/// the model in each destination Region (Bedrock user guide, "Prerequisites for inference profiles").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProfileGeography {
+    /// The id's first dot-separated segment: `us`, `eu`, `apac`, ...
+    pub prefix: &'static str,
+    /// The Regions a profile of this geography is called from start with this (`us-`).
+    pub caller_regions: &'static str,
+}
+
+/// Every geography prefix Bedrock's system-defined inference profiles use. The CDK app reads this
+/// table from `facts.json` to grant a profile's permissions and to refuse one the configured
+/// Bedrock Region cannot call.
+pub const PROFILE_GEOGRAPHIES: [ProfileGeography; 7] = [
+    ProfileGeography::new("us", "us-"),
+    ProfileGeography::new("eu", "eu-"),
+    ProfileGeography::new("apac", "ap-"),
+    ProfileGeography::new("global", ""),
+    ProfileGeography::new("us-gov", "us-gov-"),
+    ProfileGeography::new("ca", "ca-"),
+    ProfileGeography::new("jp", "ap-northeast-"),
+];
+
+impl ProfileGeography {
+    const fn new(prefix: &'static str, caller_regions: &'static str) -> Self {
+        Self {
+            prefix,
+            caller_regions,
+        }
+    }
+}
+
+/// The inference-profile geography a model id names (`us.` ...), or `None` for a foundation model id.
+pub fn profile_geography(model_id: &str) -> Option<&'static ProfileGeography> {
+    let (prefix, _) = model_id.trim().split_once('.')?;
+    PROFILE_GEOGRAPHIES.iter().find(|g| g.prefix == prefix)
+}
+
 /// A model id without its cross-region inference prefix (`us.`, `eu.`, ...).
 fn base_id(model_id: &str) -> &str {
     let id = model_id.trim();
-    const REGION_PREFIXES: [&str; 7] = ["us", "eu", "apac", "global", "us-gov", "ca", "jp"];
-    match id.split_once('.') {
-        Some((prefix, rest)) if REGION_PREFIXES.contains(&prefix) => rest,
+    match (profile_geography(id), id.split_once('.')) {
+        (Some(_), Some((_, rest))) => rest,
         _ => id,
     }
 }
@@ -416,6 +456,24 @@ pub fn parse_response(family: ModelFamily, body: &[u8]) -> Result<Vec<ModelImage
 mod tests {
     use super::*;
     use crate::types::{ModelRef, OutputLocation};
+
+    #[test]
+    fn profile_ids_name_their_geography_and_foundation_ids_none() {
+        assert_eq!(
+            profile_geography("us.stability.stable-image-core-v1:1").map(|g| g.caller_regions),
+            Some("us-")
+        );
+        assert_eq!(
+            profile_geography("global.amazon.nova-canvas-v1:0").map(|g| g.prefix),
+            Some("global")
+        );
+        assert_eq!(profile_geography("stability.stable-image-core-v1:1"), None);
+        assert_eq!(profile_geography("amazon.nova-canvas-v1:0"), None);
+        assert_eq!(
+            base_id("apac.amazon.nova-canvas-v1:0"),
+            "amazon.nova-canvas-v1:0"
+        );
+    }
 
     fn request(family: ModelFamily) -> ImageRequest {
         ImageRequest {
