@@ -9,7 +9,8 @@ case "${1:-}" in
   lambda)
     if ! cargo lambda --version >/dev/null 2>&1; then
       echo "installing cargo-lambda (PyPI)" >&2
-      python3 -m pip install --quiet --disable-pip-version-check 'cargo-lambda==1.9.2'
+      python3 -m pip install --quiet --disable-pip-version-check --require-hashes \
+        -r "$(dirname "${BASH_SOURCE[0]}")/requirements/cargo-lambda.txt"
       # pyenv shims need a rehash to expose the new console script.
       command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
     fi

@@ -64,12 +64,20 @@ export interface ImagegenConfig {
   /** Cost Explorer service names the budget counts. Context `budgetServices` ("Amazon Bedrock"). */
   readonly budgetServices: string[];
   /**
-   * The HTTP API stage's steady request rate, per second, for all its methods together (each POST
-   * starts a model call). Context `apiRateLimit` (2).
+   * The HTTP API's steady rate, per second, of `POST /generate-image` (each starts a model call).
+   * Context `apiRateLimit` (2).
    */
   readonly apiRateLimit: number;
-  /** The HTTP API stage's burst: requests taken at once above the rate. Context `apiBurstLimit` (5). */
+  /** Requests `POST /generate-image` takes at once above its rate. Context `apiBurstLimit` (5). */
   readonly apiBurstLimit: number;
+  /**
+   * The steady rate, per second, of `GET /images/{requestId}`: throttled apart from POST, so polling
+   * (a `?wait` GET holds a function for up to 25 s) never takes the rate that starts requests.
+   * Context `apiStatusRateLimit` (5).
+   */
+  readonly apiStatusRateLimit: number;
+  /** Requests `GET /images/{requestId}` takes at once above its rate. Context `apiStatusBurstLimit` (10). */
+  readonly apiStatusBurstLimit: number;
   /**
    * Whether the stack sets the account's API Gateway CloudWatch Logs role (one per account and
    * region, shared by every REST API there), which API Gateway needs to write the access logs.
@@ -80,6 +88,17 @@ export interface ImagegenConfig {
   readonly queueMaxAgeSeconds: number;
   /** Deliveries of a message before it goes to the dead-letter queue. Context `queueMaxReceiveCount` (3). */
   readonly queueMaxReceiveCount: number;
+  /**
+   * Queue-consumer invocations the queue's event source mapping runs at once, so a flood of messages
+   * cannot take the account's concurrency. Context `queueMaxConcurrency` (2, Lambda's minimum for SQS).
+   */
+  readonly queueMaxConcurrency: number;
+  /**
+   * Whether every role of the stack carries the permissions boundary the ImagegenDeployAccess stack
+   * creates (its CloudFormation execution policy creates no role without it). Context
+   * `permissionsBoundary` (false; the deploy workflow synthesizes with true).
+   */
+  readonly permissionsBoundary: boolean;
 }
 
 /** Lambda's application log levels. */
@@ -113,9 +132,13 @@ export const DEFAULTS = {
   budgetServices: 'Amazon Bedrock',
   apiRateLimit: 2,
   apiBurstLimit: 5,
+  apiStatusRateLimit: 5,
+  apiStatusBurstLimit: 10,
   apiGatewayCloudWatchRole: true,
   queueMaxAgeSeconds: 300,
   queueMaxReceiveCount: facts.queue.maxReceiveCount.default,
+  queueMaxConcurrency: 2,
+  permissionsBoundary: false,
 } as const;
 
 /** Lambda's largest per-function concurrency quota we accept (a cap above it caps nothing). */
@@ -128,6 +151,24 @@ export const LOG_RETENTION_DAYS = [
 
 const THUMBNAIL_FORMATS: readonly ThumbnailFormat[] = facts.settings.thumbnailFormat.choices;
 const MODEL_ID = /^[a-z0-9-]+\.[A-Za-z0-9.:_-]+$/;
+
+/** A geography of Bedrock's cross-Region inference profiles (facts.json, from the Rust model table). */
+export interface ProfileGeography {
+  /** The id's first segment: `us` in `us.stability.stable-image-core-v1:1`. */
+  readonly prefix: string;
+  /** The Regions a profile of this geography is called from start with this (empty: any). */
+  readonly callerRegions: string;
+}
+
+/**
+ * The inference-profile geography a model id names, or undefined for a foundation model id. A
+ * profile id needs more than a model id in IAM: see GenerateImage's grants in imagegen-stack.ts.
+ */
+export function profileGeography(modelId: string): ProfileGeography | undefined {
+  const prefix = modelId.split('.')[0];
+  return facts.profileGeographies.find((g) => g.prefix === prefix);
+}
+
 const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
 
 /** Context values arrive as strings from `-c` and as JSON values from cdk.json. */
@@ -186,6 +227,13 @@ export function loadConfig(node: Node): ImagegenConfig {
 
   const bedrockRegion = raw(node, 'bedrockRegion') ?? DEFAULTS.bedrockRegion;
   if (!REGION.test(bedrockRegion)) throw new Error(`context bedrockRegion=${bedrockRegion}: not a region name`);
+  for (const id of allowedModelIds) {
+    const geography = profileGeography(id);
+    if (geography !== undefined && !bedrockRegion.startsWith(geography.callerRegions)) {
+      throw new Error(`context modelId/allowedModelIds: '${id}' is a ${geography.prefix}. inference profile, `
+        + `which bedrockRegion=${bedrockRegion} cannot call (only Regions starting with '${geography.callerRegions}')`);
+    }
+  }
 
   const sizesText = raw(node, 'thumbnailSizes') ?? DEFAULTS.thumbnailSizes;
   const thumbnailSizes = list(sizesText).map(Number);
@@ -247,10 +295,15 @@ export function loadConfig(node: Node): ImagegenConfig {
     // API Gateway's own account-level ceilings (10,000 requests per second, burst 5,000).
     apiRateLimit: positiveInt(node, 'apiRateLimit', DEFAULTS.apiRateLimit, 10_000),
     apiBurstLimit: positiveInt(node, 'apiBurstLimit', DEFAULTS.apiBurstLimit, 5_000),
+    apiStatusRateLimit: positiveInt(node, 'apiStatusRateLimit', DEFAULTS.apiStatusRateLimit, 10_000),
+    apiStatusBurstLimit: positiveInt(node, 'apiStatusBurstLimit', DEFAULTS.apiStatusBurstLimit, 5_000),
     apiGatewayCloudWatchRole: flag(node, 'apiGatewayCloudWatchRole', DEFAULTS.apiGatewayCloudWatchRole),
     // SQS keeps a message 14 days at most; an age alarm past that could never fire.
     queueMaxAgeSeconds: integer(node, 'queueMaxAgeSeconds', DEFAULTS.queueMaxAgeSeconds, 60, 14 * 24 * 3600),
     queueMaxReceiveCount: integer(node, 'queueMaxReceiveCount', DEFAULTS.queueMaxReceiveCount,
       facts.queue.maxReceiveCount.min, facts.queue.maxReceiveCount.max),
+    // Lambda's range for an SQS event source's maximum concurrency.
+    queueMaxConcurrency: integer(node, 'queueMaxConcurrency', DEFAULTS.queueMaxConcurrency, 2, 1000),
+    permissionsBoundary: flag(node, 'permissionsBoundary', DEFAULTS.permissionsBoundary),
   };
 }

@@ -29,11 +29,41 @@ const KMS_ADMIN = [
 
 /** Managing the app's roles, which are all named `<stackName>-...` by CloudFormation. */
 const IAM_ROLE_ADMIN = [
-  'iam:CreateRole', 'iam:DeleteRole', 'iam:GetRole', 'iam:UpdateRole', 'iam:UpdateRoleDescription',
+  'iam:DeleteRole', 'iam:GetRole', 'iam:UpdateRole', 'iam:UpdateRoleDescription',
   'iam:UpdateAssumeRolePolicy', 'iam:TagRole', 'iam:UntagRole', 'iam:ListRoleTags',
-  'iam:PutRolePolicy', 'iam:GetRolePolicy', 'iam:DeleteRolePolicy', 'iam:ListRolePolicies',
-  'iam:ListAttachedRolePolicies', 'iam:DetachRolePolicy',
+  'iam:GetRolePolicy', 'iam:ListRolePolicies', 'iam:ListAttachedRolePolicies',
 ];
+
+/**
+ * The role actions that IAM lets a policy tie to a permissions boundary (condition key
+ * `iam:PermissionsBoundary`): CloudFormation may create a role, or change what it may do, only when
+ * the role carries the app's boundary (IAM user guide, "Permissions boundaries for IAM entities":
+ * delegating role management).
+ */
+const IAM_ROLE_ADMIN_WITH_BOUNDARY = [
+  'iam:CreateRole', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:DetachRolePolicy',
+  'iam:PutRolePermissionsBoundary',
+];
+
+/**
+ * Everything a role of the app stack may ever be allowed, whatever policy the template gives it: the
+ * calls its functions, state machine and service roles make (by service), and nothing of IAM, STS,
+ * Organizations or any other service. A template that reached the pipeline and made a role trusting
+ * another account could give it no more than this.
+ */
+export const APP_BOUNDARY_ACTIONS = [
+  's3:*', 'sns:*', 'sqs:*', 'states:*', 'dynamodb:*', 'logs:*', 'xray:*',
+  'lambda:InvokeFunction', 'bedrock:InvokeModel', 'kms:Decrypt', 'kms:GenerateDataKey',
+] as const;
+
+/**
+ * The name of the managed policy every role of the app stack carries as its permissions boundary
+ * (one per Region, as the execution policy: IAM names are account-wide). The access stack creates
+ * it; the app stack applies it with context `permissionsBoundary=true`.
+ */
+export function appBoundaryName(region: string): string {
+  return `imagegen-app-boundary-${region}`;
+}
 
 /**
  * The managed policies the app attaches: basic execution to CDK's bucket-notifications handler, and
@@ -113,6 +143,7 @@ export interface DeployAccessStackProps extends StackProps {
 export class DeployAccessStack extends Stack {
   readonly role: iam.Role;
   readonly executionPolicy: iam.ManagedPolicy;
+  readonly appBoundary: iam.ManagedPolicy;
 
   constructor(scope: Construct, id: string, props: DeployAccessStackProps) {
     super(scope, id, { ...props, synthesizer: new CliCredentialsStackSynthesizer() });
@@ -149,6 +180,15 @@ export class DeployAccessStack extends Stack {
       })),
     }));
 
+    this.appBoundary = new iam.ManagedPolicy(this, 'AppPermissionsBoundary', {
+      managedPolicyName: appBoundaryName(this.region),
+      description: 'imagegen: the permissions boundary of every role of the app stack (the services its roles call, no IAM)',
+      statements: [new iam.PolicyStatement({
+        sid: 'AppServicesOnly',
+        actions: [...APP_BOUNDARY_ACTIONS],
+        resources: ['*'],
+      })],
+    });
     this.executionPolicy = new iam.ManagedPolicy(this, 'CfnExecutionPolicy', {
       managedPolicyName: `imagegen-cfn-execution-${this.region}`,
       description: 'imagegen: what CloudFormation may do when deploying the app (cdk bootstrap --cloudformation-execution-policies)',
@@ -159,6 +199,10 @@ export class DeployAccessStack extends Stack {
     new CfnOutput(this, 'DeployRoleArn', {
       value: this.role.roleArn,
       description: 'GitHub: environment secret AWS_DEPLOY_ROLE_ARN',
+    });
+    new CfnOutput(this, 'AppBoundaryArn', {
+      value: this.appBoundary.managedPolicyArn,
+      description: 'The permissions boundary of the app stack\'s roles (synth the app with -c permissionsBoundary=true)',
     });
     new CfnOutput(this, 'ExecutionPolicyArn', {
       value: this.executionPolicy.managedPolicyArn,
@@ -177,6 +221,12 @@ export class DeployAccessStack extends Stack {
       'CloudFormation execution policy: the app services\' resources get generated names (and kms:CreateKey takes no resource), so the service, not the name, is the boundary; IAM is scoped to the app\'s roles by name.');
     acknowledge(policy, `AwsSolutions-IAM5[Resource::${nagRendered(this, this.appRoles(config))}]`,
       'CloudFormation names every role of the app stack <stackName>-<logicalId>-<suffix>; the prefix is the narrowest scope that names them all and no other role.');
+    for (const action of APP_BOUNDARY_ACTIONS.filter((a) => a.endsWith(':*'))) {
+      acknowledge(this.appBoundary, `AwsSolutions-IAM5[Action::${action}]`,
+        'A permissions boundary caps what the app\'s roles may be given, it grants nothing: each role\'s own policy names the exact actions and resources; the boundary keeps IAM, STS and every other service out of reach.');
+    }
+    acknowledge(this.appBoundary, 'AwsSolutions-IAM5[Resource::*]',
+      'A permissions boundary caps, it grants nothing: the roles\' own policies scope every resource.');
   }
 
   /** Every role of the app stack: CloudFormation names them `<stackName>-<logicalId>-<suffix>`. */
@@ -186,6 +236,7 @@ export class DeployAccessStack extends Stack {
 
   private executionStatements(config: DeployAccessConfig): iam.PolicyStatement[] {
     const appRoles = this.appRoles(config);
+    const boundary = this.formatArn({ service: 'iam', region: '', resource: 'policy', resourceName: appBoundaryName(this.region) });
     return [
       new iam.PolicyStatement({
         sid: 'AppServices',
@@ -194,6 +245,12 @@ export class DeployAccessStack extends Stack {
       }),
       new iam.PolicyStatement({ sid: 'KeyAdministrationOnly', actions: KMS_ADMIN, resources: ['*'] }),
       new iam.PolicyStatement({ sid: 'AppRolesOnly', actions: IAM_ROLE_ADMIN, resources: [appRoles] }),
+      new iam.PolicyStatement({
+        sid: 'AppRolesOnlyWithTheBoundary',
+        actions: IAM_ROLE_ADMIN_WITH_BOUNDARY,
+        resources: [appRoles],
+        conditions: { StringEquals: { 'iam:PermissionsBoundary': boundary } },
+      }),
       new iam.PolicyStatement({
         sid: 'AttachOnlyTheAppsManagedPolicies',
         actions: ['iam:AttachRolePolicy'],
@@ -204,7 +261,21 @@ export class DeployAccessStack extends Stack {
               partition: this.partition, service: 'iam', region: '', account: 'aws', resource: 'policy', resourceName: name,
             })),
           },
+          StringEquals: { 'iam:PermissionsBoundary': boundary },
         },
+      }),
+      // Explicit, so no later Allow (another policy on the execution role) can undo the boundary.
+      new iam.PolicyStatement({
+        sid: 'NeverLiftTheBoundary',
+        effect: iam.Effect.DENY,
+        actions: ['iam:DeleteRolePermissionsBoundary'],
+        resources: [appRoles],
+      }),
+      new iam.PolicyStatement({
+        sid: 'NeverChangeTheBoundary',
+        effect: iam.Effect.DENY,
+        actions: ['iam:CreatePolicyVersion', 'iam:DeletePolicy', 'iam:DeletePolicyVersion', 'iam:SetDefaultPolicyVersion'],
+        resources: [boundary],
       }),
       new iam.PolicyStatement({
         sid: 'PassAppRolesToItsServices',

@@ -13,7 +13,7 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { FACTS, ImagegenConfig, loadConfig } from './config';
+import { FACTS, ImagegenConfig, loadConfig, profileGeography } from './config';
 import { CostGuards } from './constructs/cost-guards';
 import { ImageApi } from './constructs/image-api';
 import { ImageStore, PREFIXES } from './constructs/image-store';
@@ -21,6 +21,7 @@ import { ModelSlots } from './constructs/model-slots';
 import { PipelineFunction } from './constructs/pipeline-function';
 import { PromptQueue } from './constructs/prompt-queue';
 import { SecureTopic } from './constructs/secure-topic';
+import { appBoundaryName } from './deploy-access-stack';
 import { acknowledge, iam5Resource, nagRendered } from './nag';
 import { addRecipients } from './recipients';
 
@@ -159,18 +160,7 @@ export class ImagegenStack extends Stack {
       reservedConcurrentExecutions: config.reservedConcurrency,
       environment: { ...rustLog, BEDROCK_REGION: config.bedrockRegion },
     });
-    generateImage.addToPolicy(new iam.PolicyStatement({
-      sid: 'InvokeConfiguredModels',
-      actions: ['bedrock:InvokeModel'],
-      resources: config.allowedModelIds.map((modelId) =>
-        this.formatArn({
-          service: 'bedrock',
-          region: config.bedrockRegion,
-          account: '',
-          resource: 'foundation-model',
-          resourceName: modelId,
-        })),
-    }));
+    this.grantInvokeModels(generateImage, config);
     generateImage.addToPolicy(new iam.PolicyStatement({
       sid: 'WriteImages',
       actions: ['s3:PutObject'],
@@ -340,8 +330,10 @@ export class ImagegenStack extends Stack {
     }));
     this.api = new ImageApi(this, 'Api', {
       handler: httpApi.function,
-      rateLimit: config.apiRateLimit,
-      burstLimit: config.apiBurstLimit,
+      throttling: {
+        POST: { rateLimit: config.apiRateLimit, burstLimit: config.apiBurstLimit },
+        GET: { rateLimit: config.apiStatusRateLimit, burstLimit: config.apiStatusBurstLimit },
+      },
       logRetention,
       accountLogRole: config.apiGatewayCloudWatchRole,
     });
@@ -363,6 +355,7 @@ export class ImagegenStack extends Stack {
       consumer: queueConsumer.function,
       maxReceiveCount: config.queueMaxReceiveCount,
       maxAgeSeconds: config.queueMaxAgeSeconds,
+      maxConcurrency: config.queueMaxConcurrency,
       alarmTopic: this.opsTopic.topic,
     });
 
@@ -372,6 +365,11 @@ export class ImagegenStack extends Stack {
     };
 
     this.acknowledgeFindings();
+    if (config.permissionsBoundary) {
+      // Every role, also those CDK adds (the bucket-notifications handler's, API Gateway's log role).
+      iam.PermissionsBoundary.of(this).apply(
+        iam.ManagedPolicy.fromManagedPolicyName(this, 'AppPermissionsBoundary', appBoundaryName(this.region)));
+    }
     this.addAlarms();
     this.costGuards = new CostGuards(this, 'CostGuards', {
       stateMachine: this.stateMachine,
@@ -473,6 +471,47 @@ export class ImagegenStack extends Stack {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
       alarm.addAlarmAction(notify);
+    }
+  }
+
+  /**
+   * bedrock:InvokeModel on exactly the allowed models. A foundation model id: that model's ARN in the
+   * Bedrock Region. A cross-Region inference profile id (`us.stability...`): Bedrock authorises the
+   * profile's ARN and then the model in whichever Region of the profile's geography it routes the
+   * request to, so the grant is the profile, and the model in any Region but only when the request came
+   * through that profile (condition `bedrock:InferenceProfileArn`; which Regions a profile routes to
+   * is Bedrock's to change). Bedrock user guide, "Prerequisites for inference profiles".
+   */
+  private grantInvokeModels(fn: PipelineFunction, config: ImagegenConfig): void {
+    const model = (region: string, id: string) =>
+      this.formatArn({ service: 'bedrock', region, account: '', resource: 'foundation-model', resourceName: id });
+    const models = config.allowedModelIds.filter((id) => profileGeography(id) === undefined);
+    if (models.length > 0) {
+      fn.addToPolicy(new iam.PolicyStatement({
+        sid: 'InvokeConfiguredModels',
+        actions: ['bedrock:InvokeModel'],
+        resources: models.map((id) => model(config.bedrockRegion, id)),
+      }));
+    }
+    const profiles = config.allowedModelIds.filter((id) => profileGeography(id) !== undefined);
+    if (profiles.length === 0) return;
+    const profileArns = profiles.map((id) =>
+      this.formatArn({ service: 'bedrock', region: config.bedrockRegion, resource: 'inference-profile', resourceName: id }));
+    fn.addToPolicy(new iam.PolicyStatement({
+      sid: 'InvokeConfiguredProfiles',
+      actions: ['bedrock:InvokeModel'],
+      resources: profileArns,
+    }));
+    const routedTo = profiles.map((id) => model('*', id.slice(id.indexOf('.') + 1)));
+    fn.addToPolicy(new iam.PolicyStatement({
+      sid: 'InvokeModelsThroughProfiles',
+      actions: ['bedrock:InvokeModel'],
+      resources: routedTo,
+      conditions: { StringEquals: { 'bedrock:InferenceProfileArn': profileArns } },
+    }));
+    for (const arn of routedTo) {
+      acknowledge(fn.role, `AwsSolutions-IAM5[Resource::${nagRendered(this, arn)}]`,
+        'The model behind an allowed cross-Region inference profile, in whichever Region Bedrock routes the request to, and only through that profile (condition bedrock:InferenceProfileArn).');
     }
   }
 

@@ -30,9 +30,13 @@ describe('context configuration', () => {
       budgetServices: ['Amazon Bedrock'],
       apiRateLimit: 2,
       apiBurstLimit: 5,
+      apiStatusRateLimit: 5,
+      apiStatusBurstLimit: 10,
       apiGatewayCloudWatchRole: true,
       queueMaxAgeSeconds: 300,
       queueMaxReceiveCount: 3,
+      queueMaxConcurrency: 2,
+      permissionsBoundary: false,
     });
   });
 
@@ -127,6 +131,7 @@ describe('context configuration', () => {
     [{ thumbnailFormat: 'gif' }, /thumbnailFormat/],
     [{ bedrockRegion: 'oregon' }, /bedrockRegion/],
     [{ modelId: 'no model' }, /modelId/],
+    [{ allowedModelIds: 'eu.stability.stable-image-core-v1:1' }, /'eu\.stability\.stable-image-core-v1:1' is a eu\. inference profile, which bedrockRegion=us-west-2 cannot call/],
     [{ presignExpirySeconds: '604800' }, /presignExpirySeconds/],
     [{ logExecutionData: 'yes' }, /logExecutionData=yes: expected true or false/],
     [{ reservedConcurrency: '0' }, /reservedConcurrency/],
@@ -139,6 +144,10 @@ describe('context configuration', () => {
     [{ modelQuotaRpm: '2.5' }, /modelQuotaRpm/],
     [{ apiRateLimit: '0' }, /apiRateLimit/],
     [{ apiBurstLimit: '5001' }, /apiBurstLimit/],
+    [{ apiStatusRateLimit: '0' }, /apiStatusRateLimit/],
+    [{ queueMaxConcurrency: '1' }, /queueMaxConcurrency/],
+    [{ permissionsBoundary: 'yes' }, /permissionsBoundary=yes: expected true or false/],
+    [{ apiStatusBurstLimit: '5001' }, /apiStatusBurstLimit/],
     [{ apiGatewayCloudWatchRole: 'maybe' }, /apiGatewayCloudWatchRole/],
     [{ queueMaxAgeSeconds: '30' }, /queueMaxAgeSeconds/],
     [{ queueMaxReceiveCount: '0' }, /queueMaxReceiveCount/],

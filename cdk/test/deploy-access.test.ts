@@ -2,7 +2,7 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import {
-  DeployAccessConfig, DeployAccessStack, EXECUTION_SERVICES, loadDeployAccessConfig,
+  APP_BOUNDARY_ACTIONS, DeployAccessConfig, DeployAccessStack, EXECUTION_SERVICES, loadDeployAccessConfig,
 } from '../lib/deploy-access-stack';
 import { synthesize } from './helpers';
 
@@ -22,6 +22,17 @@ function accessStack(config: Partial<DeployAccessConfig> = {}): { stack: DeployA
 }
 
 const load = (context: Record<string, unknown>) => loadDeployAccessConfig(new App({ context }).node);
+
+/** The access stack's managed policy of this name (the execution policy, the app's boundary). */
+function managedPolicy(template: Template, name: string): Record<string, any> {
+  const found = Object.values(template.findResources('AWS::IAM::ManagedPolicy'))
+    .find((p) => p.Properties.ManagedPolicyName === name);
+  if (found === undefined) throw new Error(`no managed policy ${name}`);
+  return found;
+}
+const EXECUTION_POLICY = 'imagegen-cfn-execution-us-east-1';
+const BOUNDARY = 'imagegen-app-boundary-us-east-1';
+const BOUNDARY_ARN = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::123456789012:policy/${BOUNDARY}`]] };
 
 /** IAM service prefix of each resource type's service in the app template (null: nothing to manage). */
 const SERVICE_OF: Record<string, string | null> = {
@@ -92,7 +103,7 @@ describe('the GitHub deploy role (ImagegenDeployAccess)', () => {
   });
 
   test('the CloudFormation execution policy can manage every service the app template uses', () => {
-    const statements = Object.values(template.findResources('AWS::IAM::ManagedPolicy'))[0]
+    const statements = managedPolicy(template, EXECUTION_POLICY)
       .Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>;
     const actions = statements.flatMap((s) => [s.Action].flat());
     const types = new Set([
@@ -109,8 +120,9 @@ describe('the GitHub deploy role (ImagegenDeployAccess)', () => {
   });
 
   test('the execution policy is no AdministratorAccess: no key use, IAM only on the app\'s roles', () => {
-    const policy = Object.values(template.findResources('AWS::IAM::ManagedPolicy'))[0];
-    const statements = policy.Properties.PolicyDocument.Statement as Array<Record<string, any>>;
+    const policy = managedPolicy(template, EXECUTION_POLICY);
+    const statements = (policy.Properties.PolicyDocument.Statement as Array<Record<string, any>>)
+      .filter((s) => s.Effect === 'Allow');
     const actions = statements.flatMap((s) => [s.Action].flat() as string[]);
     expect(actions).not.toContain('*');
     for (const forbidden of ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:*', 'iam:*', 'iam:CreateUser', 'iam:CreatePolicyVersion']) {
@@ -122,6 +134,7 @@ describe('the GitHub deploy role (ImagegenDeployAccess)', () => {
     const managed = (name: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::aws:policy/service-role/${name}`]] });
     expect(statements.find((s) => s.Sid === 'AttachOnlyTheAppsManagedPolicies')?.Condition).toEqual({
       ArnEquals: { 'iam:PolicyARN': [managed('AWSLambdaBasicExecutionRole'), managed('AmazonAPIGatewayPushToCloudWatchLogs')] },
+      StringEquals: { 'iam:PermissionsBoundary': BOUNDARY_ARN },
     });
     expect(statements.find((s) => s.Sid === 'PassAppRolesToItsServices')?.Condition).toEqual({
       StringEquals: { 'iam:PassedToService': ['lambda.amazonaws.com', 'states.amazonaws.com', 'apigateway.amazonaws.com'] },
@@ -131,6 +144,38 @@ describe('the GitHub deploy role (ImagegenDeployAccess)', () => {
 
   test('cdk-nag finds nothing', () => {
     expect(new AwsSolutionsChecks().validateScope(accessStack().stack).violations).toEqual([]);
+  });
+
+  test('no role of the app can be made or widened without the app\'s boundary, and the boundary stays', () => {
+    const statements = managedPolicy(template, EXECUTION_POLICY).Properties.PolicyDocument.Statement as Array<Record<string, any>>;
+    const allows = (action: string) => statements.filter((s) => s.Effect === 'Allow' && [s.Action].flat().includes(action));
+    // Every Allow of an action that makes a role or changes its permissions requires the boundary.
+    for (const action of ['iam:CreateRole', 'iam:PutRolePolicy', 'iam:AttachRolePolicy', 'iam:DeleteRolePolicy',
+      'iam:DetachRolePolicy', 'iam:PutRolePermissionsBoundary']) {
+      expect([action, allows(action).length]).toEqual([action, 1]);
+      for (const s of allows(action)) {
+        expect([action, s.Condition?.StringEquals?.['iam:PermissionsBoundary']]).toEqual([action, BOUNDARY_ARN]);
+      }
+    }
+    const denied = statements.filter((s) => s.Effect === 'Deny').flatMap((s) => [s.Action].flat());
+    expect(denied).toEqual(expect.arrayContaining([
+      'iam:DeleteRolePermissionsBoundary', 'iam:CreatePolicyVersion', 'iam:SetDefaultPolicyVersion', 'iam:DeletePolicy',
+    ]));
+  });
+
+  test('the boundary allows only the services the app\'s roles call: no IAM, STS or Organizations', () => {
+    const boundary = managedPolicy(template, BOUNDARY);
+    expect(boundary.Properties.PolicyDocument.Statement).toEqual([
+      { Sid: 'AppServicesOnly', Effect: 'Allow', Action: [...APP_BOUNDARY_ACTIONS], Resource: '*' },
+    ]);
+    for (const action of APP_BOUNDARY_ACTIONS) expect(action).not.toMatch(/^(iam|sts|organizations):/);
+    // Every action any role of the app is granted falls under the boundary.
+    const app = synthesize({ permissionsBoundary: 'true' }).template.toJSON().Resources as Record<string, any>;
+    const granted = Object.values(app)
+      .filter((r) => r.Type === 'AWS::IAM::Policy')
+      .flatMap((r) => r.Properties.PolicyDocument.Statement.flatMap((st: Record<string, any>) => [st.Action].flat() as string[]));
+    const covered = (action: string) => APP_BOUNDARY_ACTIONS.some((b) => b === action || (b.endsWith(':*') && action.startsWith(b.slice(0, -1))));
+    expect(granted.filter((a) => !covered(a))).toEqual([]);
   });
 });
 

@@ -55,17 +55,22 @@ describe('the HTTP API', () => {
     }
   });
 
-  test('stage throttling: rate and burst from the settings, for every method', () => {
+  test('throttling per route: POST (model calls) and GET (polling) apart, the stage their sum', () => {
     const stage = (t: Template) => one(t, 'AWS::ApiGateway::Stage', 'ApiDeploymentStage')[1].Properties;
-    expect(stage(template)).toMatchObject({
-      StageName: STAGE,
-      TracingEnabled: true,
-      MethodSettings: [expect.objectContaining({
-        HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 2, ThrottlingBurstLimit: 5, MetricsEnabled: true,
-      })],
+    const settings = (t: Template) => Object.fromEntries((stage(t).MethodSettings as Array<Record<string, unknown>>)
+      .map((m) => [`${String(m.ResourcePath)} ${String(m.HttpMethod)}`, [m.ThrottlingRateLimit, m.ThrottlingBurstLimit]]));
+    expect(stage(template)).toMatchObject({ StageName: STAGE, TracingEnabled: true });
+    expect(settings(template)).toEqual({
+      '/* *': [7, 15],
+      '/~1generate-image POST': [2, 5],
+      '/~1images~1{requestId} GET': [5, 10],
     });
-    const custom = synthesize({ apiRateLimit: '20', apiBurstLimit: '40' }).template;
-    expect(stage(custom).MethodSettings).toEqual([expect.objectContaining({ ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 })]);
+    const custom = synthesize({ apiRateLimit: '20', apiBurstLimit: '40', apiStatusRateLimit: '3', apiStatusBurstLimit: '4' }).template;
+    expect(settings(custom)).toEqual({
+      '/* *': [23, 44],
+      '/~1generate-image POST': [20, 40],
+      '/~1images~1{requestId} GET': [3, 4],
+    });
   });
 
   test('access logs: every request as JSON into a log group encrypted with its own rotating key', () => {
@@ -140,6 +145,10 @@ describe('the prompt queue', () => {
       FunctionName: { Ref: Match.stringLikeRegexp('^QueueConsumerFunction') },
       BatchSize: FACTS.queue.batchSize,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
+    synthesize({ queueMaxConcurrency: '7' }).template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      ScalingConfig: { MaximumConcurrency: 7 },
     });
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
     const [, consumer] = one(template, 'AWS::Lambda::Function', 'QueueConsumerFunction');

@@ -233,6 +233,39 @@ describe('IAM least privilege', () => {
     ]);
   });
 
+  test('a cross-Region inference profile is granted as Bedrock authorises it: the profile, and its model only through it', () => {
+    const profile = 'us.stability.stable-image-core-v1:1';
+    const json = synthesize({ allowedModelIds: profile }).template.toJSON();
+    const bedrock = identityStatements(json)
+      .filter(({ where }) => where.startsWith('GenerateImageRoleDefaultPolicy'))
+      .map(({ statement }) => statement)
+      .filter((statement) => [statement.Action].flat().includes('bedrock:InvokeModel'));
+    // The account and Region are known here (env), so CDK writes the ARNs out.
+    const profileArn = `arn:aws:bedrock:us-west-2:123456789012:inference-profile/${profile}`;
+    const model = (region: string, id: string) => `arn:aws:bedrock:${region}::foundation-model/${id}`;
+    expect(bedrock).toEqual([
+      { Sid: 'InvokeConfiguredModels', Effect: 'Allow', Action: 'bedrock:InvokeModel', Resource: model('us-west-2', 'stability.stable-image-core-v1:1') },
+      { Sid: 'InvokeConfiguredProfiles', Effect: 'Allow', Action: 'bedrock:InvokeModel', Resource: profileArn },
+      {
+        Sid: 'InvokeModelsThroughProfiles',
+        Effect: 'Allow',
+        Action: 'bedrock:InvokeModel',
+        Resource: model('*', 'stability.stable-image-core-v1:1'),
+        Condition: { StringEquals: { 'bedrock:InferenceProfileArn': [profileArn] } },
+      },
+    ]);
+  });
+
+  test('with permissionsBoundary every role carries the app\'s boundary, and without it none does', () => {
+    const boundary = 'arn:aws:iam::123456789012:policy/imagegen-app-boundary-us-east-1';
+    const roles = Object.entries(synthesize({ permissionsBoundary: 'true' }).template.findResources('AWS::IAM::Role'));
+    expect(roles.length).toBeGreaterThan(9);
+    for (const [id, role] of roles) expect([id, role.Properties.PermissionsBoundary]).toEqual([id, boundary]);
+    for (const [id, role] of Object.entries(template.findResources('AWS::IAM::Role'))) {
+      expect([id, role.Properties.PermissionsBoundary]).toEqual([id, undefined]);
+    }
+  });
+
   test('managed policies only on the CDK bucket-notifications handler (basic execution) and API Gateway\'s log role', () => {
     const withManaged = Object.entries(template.findResources('AWS::IAM::Role'))
       .filter(([, role]) => role.Properties.ManagedPolicyArns !== undefined)

