@@ -92,6 +92,7 @@ pub fn page(kind: Kind, title: &str, csrf: &str, main: &str) -> String {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="csrf-token" content="{csrf}">
 <title>{title} · imagegen console</title>
+<link rel="icon" href="{PREFIX}assets/icon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="{PREFIX}assets/console.css">
 <script src="{PREFIX}assets/console.js" defer></script>
 </head>

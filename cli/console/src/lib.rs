@@ -67,6 +67,9 @@ const STOP_CAUSE: &str = "stopped from the imagegen console";
 
 const STYLESHEET: &str = include_str!("assets/console.css");
 const SCRIPT: &str = include_str!("assets/console.js");
+/// The pages' icon: linked from every page, so a browser does not ask the endpoint's root for
+/// `/favicon.ico` (which is S3's namespace there: a bucket named `favicon.ico`).
+const ICON: &str = include_str!("assets/icon.svg");
 
 /// The console.
 #[derive(Debug)]
@@ -151,6 +154,7 @@ impl Console {
             ("GET", ["assets", "console.js"]) => {
                 asset("text/javascript; charset=utf-8", SCRIPT).into()
             }
+            ("GET", ["assets", "icon.svg"]) => asset("image/svg+xml", ICON).into(),
             ("POST", ["" | "outbox" | "state-machine"] | ["executions", _]) => LocalResponse::new(
                 405,
                 "text/plain; charset=utf-8",

@@ -294,6 +294,22 @@ test('a form posted by another site is refused', async () => {
   }
 });
 
+test('every page links an icon the console serves, so no browser asks S3 for /favicon.ico', async () => {
+  const page = await newPage();
+  const failed = [];
+  page.on('response', (response) => {
+    if (response.status() >= 400) failed.push(`${response.status()} ${response.url()}`);
+  });
+  for (const path of ['', 'start', 'outbox', 'state-machine']) {
+    await page.goto(base + path);
+    const href = await page.locator('link[rel="icon"]').getAttribute('href');
+    const icon = await page.request.get(new URL(href, page.url()).href);
+    assert.equal(icon.status(), 200, `${path}: the icon ${href}`);
+    assert.match(icon.headers()['content-type'], /^image\/svg\+xml/);
+  }
+  assert.deepEqual(failed, []);
+});
+
 test('pages fit a phone', async () => {
   const page = await newPage({ width: 390, height: 844 });
   for (const where of ['', 'start', 'outbox', 'executions/browser-ok']) {
