@@ -21,6 +21,12 @@ export interface ImagegenConfig {
    * account).
    */
   readonly modelQuotaRpm: number;
+  /**
+   * The longest a request may wait for its model slot, in minutes: a request the schedule cannot take
+   * within it is refused at once with a "queue full" email instead of waiting. Context
+   * `maxSlotWaitMinutes` (facts.json's default, a day).
+   */
+  readonly maxSlotWaitMinutes: number;
   /** Thumbnails' longest sides in pixels. Context `thumbnailSizes` ("128,256,512"). */
   readonly thumbnailSizes: number[];
   /** Context `thumbnailFormat` (jpeg). */
@@ -117,6 +123,7 @@ export const DEFAULTS = {
   modelId: facts.defaultModelId,
   bedrockRegion: 'us-west-2',
   modelQuotaRpm: S.modelQuotaRpm.default,
+  maxSlotWaitMinutes: S.maxSlotWaitMinutes.default,
   thumbnailSizes: S.thumbnailSizes.default.join(','),
   thumbnailFormat: S.thumbnailFormat.default,
   thumbnailQuality: S.thumbnailQuality.default,
@@ -268,6 +275,8 @@ export function loadConfig(node: Node): ImagegenConfig {
     allowedModelIds,
     bedrockRegion,
     modelQuotaRpm: integer(node, 'modelQuotaRpm', DEFAULTS.modelQuotaRpm, S.modelQuotaRpm.min, S.modelQuotaRpm.max),
+    maxSlotWaitMinutes: integer(node, 'maxSlotWaitMinutes', DEFAULTS.maxSlotWaitMinutes,
+      S.maxSlotWaitMinutes.min, S.maxSlotWaitMinutes.max),
     thumbnailSizes,
     thumbnailFormat,
     thumbnailQuality: integer(node, 'thumbnailQuality', DEFAULTS.thumbnailQuality,

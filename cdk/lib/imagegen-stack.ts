@@ -146,6 +146,7 @@ export class ImagegenStack extends Stack {
         ...rustLog,
         MODEL_SLOT_TABLE: this.modelSlots.table.tableName,
         MODEL_QUOTA_RPM: String(config.modelQuotaRpm),
+        MAX_SLOT_WAIT_MINUTES: String(config.maxSlotWaitMinutes),
       },
     });
     reserveModelSlot.addToPolicy(this.modelSlots.reserveStatement());

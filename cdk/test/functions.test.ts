@@ -20,7 +20,7 @@ const EXPECTED = {
     memory: 128,
     env: ['OUTPUT_BUCKET', 'PROMPT_PREFIX', 'DEFAULT_MODEL_ID', 'ALLOWED_MODEL_IDS', 'MAX_PROMPT_FILE_BYTES'],
   },
-  ReserveModelSlot: { memory: 128, env: ['MODEL_SLOT_TABLE', 'MODEL_QUOTA_RPM'] },
+  ReserveModelSlot: { memory: 128, env: ['MODEL_SLOT_TABLE', 'MODEL_QUOTA_RPM', 'MAX_SLOT_WAIT_MINUTES'] },
   GenerateImage: { memory: 256, env: ['BEDROCK_REGION'] },
   GenerateThumbnails: { memory: 1024, env: ['THUMBNAIL_SIZES', 'THUMBNAIL_FORMAT', 'THUMBNAIL_QUALITY'] },
   NotifyUser: { memory: 128, env: ['TOPIC_ARN', 'OUTPUT_BUCKET', 'PRESIGN_EXPIRY_SECONDS'] },
@@ -125,6 +125,7 @@ describe('the nine Rust functions', () => {
     expect(env('ReserveModelSlot')).toMatchObject({
       MODEL_SLOT_TABLE: { Ref: expect.stringMatching(/^ModelSlotsTable/) },
       MODEL_QUOTA_RPM: String(FACTS.settings.modelQuotaRpm.default),
+      MAX_SLOT_WAIT_MINUTES: '1440',
     });
     expect(env('GenerateImage')).toMatchObject({ BEDROCK_REGION: 'us-west-2' });
     expect(env('GenerateThumbnails')).toMatchObject({

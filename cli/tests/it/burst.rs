@@ -148,3 +148,59 @@ async fn a_burst_through_the_jsonata_definition_is_counted_the_same() {
     );
     assert_eq!(summary.images, 6, "{text}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_burst_past_the_longest_wait_refuses_the_excess_at_once_with_a_queue_full_email() {
+    // 30 uploads at 10 a minute and a wait of at most a minute: slots 0 s, 6 s, ... 60 s fit (11);
+    // the other 19 are refused at once, each with one email saying the queue is full.
+    let dir = std::env::temp_dir().join(format!("imagegen-burst-full-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let options = PipelineOptions {
+        behavior: FakeModelBehavior {
+            quota_rpm: Some(10),
+            max_image_side: Some(32),
+            ..FakeModelBehavior::default()
+        },
+        overrides: HashMap::from([
+            (vars::MODEL_QUOTA_RPM.to_owned(), "10".to_owned()),
+            (vars::MAX_SLOT_WAIT_MINUTES.to_owned(), "1".to_owned()),
+        ]),
+        rng: Arc::new(SeededRng::new(11)),
+        ..PipelineOptions::default()
+    };
+    let pipeline = LocalPipeline::open(&dir, options).unwrap();
+    let _dir = TempDir(dir);
+    let plan = BurstPlan {
+        count: 30,
+        rejected: 0,
+        duplicates: 0,
+        quota_rpm: 10,
+    };
+    let summary = burst::run(&pipeline, &plan, &mut Vec::new(), Box::new(std::io::sink()))
+        .await
+        .unwrap();
+    let text = summary.to_string();
+    assert_eq!((summary.succeeded, summary.failed), (11, 19), "{text}");
+    assert_eq!(
+        (summary.emails, summary.executions_with_one_email),
+        (30, 30),
+        "nothing silent: {text}"
+    );
+    assert_eq!(summary.model_calls, 11, "a refused request takes no slot");
+    let emails = pipeline.aws().list_messages().unwrap();
+    let full: Vec<_> = emails
+        .iter()
+        .filter(|m| {
+            m.subject
+                .as_deref()
+                .is_some_and(|s| s.contains("(QueueFull)"))
+        })
+        .collect();
+    assert_eq!(full.len(), 19);
+    assert!(
+        full.iter()
+            .all(|m| m.body.contains("not queued") && m.body.contains("MAX_SLOT_WAIT_MINUTES")),
+        "{}",
+        full[0].body
+    );
+}

@@ -7,6 +7,13 @@ pub const DEFAULT_QUOTA_RPM: u32 = 10;
 /// Accepted `MODEL_QUOTA_RPM`: slots are whole milliseconds apart, so 60,000 a minute at most; no
 /// image model comes close.
 pub const QUOTA_RPM_RANGE: std::ops::RangeInclusive<u32> = 1..=60_000;
+/// The longest wait for a slot when none is configured: a day. A burst of up to a day's quota is
+/// worked off at the model's pace; a request that would wait longer is refused at once (`QueueFull`)
+/// instead of waiting days for an answer.
+pub const DEFAULT_MAX_SLOT_WAIT_MINUTES: u32 = 24 * 60;
+/// Accepted `MAX_SLOT_WAIT_MINUTES`: at least the longest backoff (a minute), at most a Step
+/// Functions Standard execution's year.
+pub const MAX_SLOT_WAIT_MINUTES_RANGE: std::ops::RangeInclusive<u32> = 1..=365 * 24 * 60;
 
 /// ReserveModelSlot's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +22,8 @@ pub struct Config {
     pub table: String,
     /// `MODEL_QUOTA_RPM`: InvokeModel requests per minute the account may send each model.
     pub quota_rpm: u32,
+    /// `MAX_SLOT_WAIT_MINUTES`: the longest a request may wait for its slot.
+    pub max_wait_minutes: u32,
 }
 
 impl Config {
@@ -29,7 +38,24 @@ impl Config {
                 QUOTA_RPM_RANGE.end()
             )));
         }
-        Ok(Self { table, quota_rpm })
+        let max_wait_minutes = config::parsed_or(
+            env,
+            vars::MAX_SLOT_WAIT_MINUTES,
+            DEFAULT_MAX_SLOT_WAIT_MINUTES,
+        )?;
+        if !MAX_SLOT_WAIT_MINUTES_RANGE.contains(&max_wait_minutes) {
+            return Err(ConfigError(format!(
+                "{} must be between {} and {} minutes, got {max_wait_minutes}",
+                vars::MAX_SLOT_WAIT_MINUTES,
+                MAX_SLOT_WAIT_MINUTES_RANGE.start(),
+                MAX_SLOT_WAIT_MINUTES_RANGE.end()
+            )));
+        }
+        Ok(Self {
+            table,
+            quota_rpm,
+            max_wait_minutes,
+        })
     }
 }
 
@@ -50,6 +76,16 @@ mod tests {
                 .0
                 .contains("MODEL_SLOT_TABLE")
         );
+        assert_eq!(c.max_wait_minutes, DEFAULT_MAX_SLOT_WAIT_MINUTES);
+        let c = Config::from_env(&[("MODEL_SLOT_TABLE", "t"), ("MAX_SLOT_WAIT_MINUTES", "90")])
+            .unwrap();
+        assert_eq!(c.max_wait_minutes, 90);
+        for bad in ["0", "525601", "soon"] {
+            let err =
+                Config::from_env(&[("MODEL_SLOT_TABLE", "t"), ("MAX_SLOT_WAIT_MINUTES", bad)])
+                    .unwrap_err();
+            assert!(err.0.contains("MAX_SLOT_WAIT_MINUTES"), "{err}");
+        }
         for bad in ["0", "60001", "ten"] {
             let err = Config::from_env(&[("MODEL_SLOT_TABLE", "t"), ("MODEL_QUOTA_RPM", bad)])
                 .unwrap_err();

@@ -4,7 +4,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use imagegen_core::error::{STATES_TIMEOUT, cause_message};
-use imagegen_core::ports::{Clock, ModelSlots, SlotRequest};
+use imagegen_core::ports::{Clock, ModelSlots, SlotError, SlotRequest};
 use imagegen_core::types::{SlotEvent, SlotState};
 use imagegen_core::{ErrorName, PipelineError};
 use serde_json::Value;
@@ -36,15 +36,19 @@ pub async fn handle(
     }
     let now_ms = epoch_millis(clock.now());
     let wait = i64::try_from(backoff(previous.attempt).as_millis()).unwrap_or(i64::MAX);
+    let max_wait_ms = i64::from(config.max_wait_minutes) * 60_000;
     let request = SlotRequest {
         model_id,
         not_before_ms: now_ms.saturating_add(wait),
         interval_ms: interval_ms(config.quota_rpm),
+        latest_ms: now_ms.saturating_add(max_wait_ms.max(wait)),
     };
-    let slot = slots
-        .reserve(&request)
-        .await
-        .map_err(|e| PipelineError::StorageError(e.to_string()))?;
+    let slot = slots.reserve(&request).await.map_err(|e| match e {
+        SlotError::Full { next_at_ms } => {
+            queue_full(config, &request.model_id, next_at_ms - now_ms)
+        }
+        SlotError::Failed(detail) => PipelineError::StorageError(detail),
+    })?;
     let wait_millis = u64::try_from(slot.saturating_sub(now_ms)).unwrap_or(0);
     let attempt = previous.attempt + 1;
     tracing::info!(
@@ -60,6 +64,28 @@ pub async fn handle(
         wait_millis: Some(wait_millis),
         last_error: None,
     })
+}
+
+/// The refusal of a request whose model is booked `ahead_ms` ahead, more than the longest wait:
+/// what the failure email says, so the person knows it was not queued and when to try again.
+fn queue_full(config: &Config, model_id: &str, ahead_ms: i64) -> PipelineError {
+    PipelineError::QueueFull(format!(
+        "{model_id} is booked {} ahead, longer than the {} a request may wait (MAX_SLOT_WAIT_MINUTES); \
+         this request was not queued: send it again later, or raise the model's quota \
+         ({} requests a minute now)",
+        minutes_text((ahead_ms.max(0) + 59_999) / 60_000),
+        minutes_text(i64::from(config.max_wait_minutes)),
+        config.quota_rpm
+    ))
+}
+
+/// `1 h 30 min`, `45 min`, `2 h`.
+fn minutes_text(minutes: i64) -> String {
+    match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
+    }
 }
 
 /// The error that ends the execution after [`MAX_ATTEMPTS`] slots: the last attempt's own error name,
@@ -106,6 +132,13 @@ fn rfc3339(ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn waits_are_said_in_hours_and_minutes() {
+        assert_eq!(minutes_text(45), "45 min");
+        assert_eq!(minutes_text(120), "2 h");
+        assert_eq!(minutes_text(1_441), "24 h 1 min");
+    }
 
     #[test]
     fn timestamps_are_rfc3339_with_milliseconds() {

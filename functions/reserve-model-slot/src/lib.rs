@@ -11,5 +11,8 @@ mod config;
 mod handler;
 pub mod schedule;
 
-pub use config::{Config, DEFAULT_QUOTA_RPM, QUOTA_RPM_RANGE};
+pub use config::{
+    Config, DEFAULT_MAX_SLOT_WAIT_MINUTES, DEFAULT_QUOTA_RPM, MAX_SLOT_WAIT_MINUTES_RANGE,
+    QUOTA_RPM_RANGE,
+};
 pub use handler::handle;

@@ -1,7 +1,7 @@
 //! DynamoDB's errors as the awsJson1_0 protocol carries them: `{"__type", "message"}` with the
 //! error's shape id, which the SDK turns into its typed errors.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::ids::new_id;
 use crate::transport::LocalResponse;
@@ -14,6 +14,9 @@ pub struct DbError {
     pub status: u16,
     pub error_type: &'static str,
     pub message: String,
+    /// The item as it was, for a failed condition asked with
+    /// `ReturnValuesOnConditionCheckFailure: ALL_OLD` (in the wire's attribute-value form).
+    pub item: Option<Value>,
 }
 
 impl DbError {
@@ -22,6 +25,7 @@ impl DbError {
             status,
             error_type,
             message: message.into(),
+            item: None,
         }
     }
 
@@ -64,13 +68,19 @@ impl DbError {
         format!("{namespace}#{}", self.error_type)
     }
 
+    /// The same error, carrying the item as it was (see [`Self::item`]).
+    pub fn with_item(mut self, item: Value) -> Self {
+        self.item = Some(item);
+        self
+    }
+
     pub fn response(&self) -> LocalResponse {
-        LocalResponse::new(
-            self.status,
-            CONTENT_TYPE,
-            json!({"__type": self.shape_id(), "message": self.message}).to_string(),
-        )
-        .with_header("x-amzn-errortype", self.error_type)
-        .with_header("x-amzn-requestid", new_id())
+        let mut body = json!({"__type": self.shape_id(), "message": self.message});
+        if let Some(item) = &self.item {
+            body["Item"] = item.clone();
+        }
+        LocalResponse::new(self.status, CONTENT_TYPE, body.to_string())
+            .with_header("x-amzn-errortype", self.error_type)
+            .with_header("x-amzn-requestid", new_id())
     }
 }

@@ -1,7 +1,8 @@
 //! DynamoDB: an in-process endpoint for `aws_sdk_dynamodb::Client` (awsJson1_0,
 //! `X-Amz-Target: DynamoDB_20120810.<Operation>`) that answers what imagegen uses:
 //!
-//! - `UpdateItem` with a SET UpdateExpression, a ConditionExpression ([`expr`]), expression
+//! - `UpdateItem` with a SET UpdateExpression, a ConditionExpression ([`expr`]) (the item as it
+//!   was returned on a failed condition when asked: `ReturnValuesOnConditionCheckFailure`), expression
 //!   attribute names and values, and `ReturnValues`; a failed condition is
 //!   `ConditionalCheckFailedException`, as on AWS;
 //! - `GetItem`.
@@ -49,7 +50,7 @@ pub struct DynamoService {
 }
 
 /// The request members an operation accepts.
-const UPDATE_MEMBERS: [&str; 7] = [
+const UPDATE_MEMBERS: [&str; 8] = [
     "TableName",
     "Key",
     "UpdateExpression",
@@ -57,6 +58,7 @@ const UPDATE_MEMBERS: [&str; 7] = [
     "ExpressionAttributeNames",
     "ExpressionAttributeValues",
     "ReturnValues",
+    "ReturnValuesOnConditionCheckFailure",
 ];
 const GET_MEMBERS: [&str; 3] = ["TableName", "Key", "ConsistentRead"];
 
@@ -90,6 +92,12 @@ impl DynamoService {
                 "1 validation error detected: Value '{return_values}' at 'returnValues' failed to satisfy constraint: Member must satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]"
             )));
         }
+        let on_failure = string(body, "ReturnValuesOnConditionCheckFailure")?.unwrap_or("NONE");
+        if !["NONE", "ALL_OLD"].contains(&on_failure) {
+            return Err(DbError::validation(format!(
+                "1 validation error detected: Value '{on_failure}' at 'returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]"
+            )));
+        }
         let mut tables = self.tables.lock().unwrap_or_else(PoisonError::into_inner);
         let table = table(&mut tables, body)?;
         let (key_name, key) = key(table, body)?;
@@ -105,7 +113,11 @@ impl DynamoService {
         if let Some(condition) = &condition
             && !evaluate(condition, &current, &names)?
         {
-            return Err(DbError::conditional_check_failed());
+            let error = DbError::conditional_check_failed();
+            return Err(match (&old, on_failure) {
+                (Some(old), "ALL_OLD") => error.with_item(item_to_wire(old.iter())),
+                _ => error,
+            });
         }
         // Every operand is read from the item as it was, then every action applied.
         let mut updated = Vec::with_capacity(actions.len());

@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use imagegen_aws::DynamoModelSlots;
 use imagegen_aws::dynamodb::{NEXT_AT, PARTITION_KEY};
-use imagegen_core::ports::{ModelSlots, SlotRequest};
+use imagegen_core::ports::{ModelSlots, SlotError, SlotRequest};
 use imagegen_local::FakeModelBehavior;
 
 const TABLE: &str = "imagegen-model-slots";
@@ -23,6 +23,15 @@ fn request(not_before_ms: i64) -> SlotRequest {
         model_id: MODEL.into(),
         not_before_ms,
         interval_ms: 3_000,
+        latest_ms: not_before_ms + 3_600_000,
+    }
+}
+
+/// A request that waits at most a minute.
+fn impatient(not_before_ms: i64) -> SlotRequest {
+    SlotRequest {
+        latest_ms: not_before_ms + 60_000,
+        ..request(not_before_ms)
     }
 }
 
@@ -60,6 +69,31 @@ async fn slots_follow_one_another_and_restart_when_idle() {
     // Later than the schedule: idle again.
     assert_eq!(slots.reserve(&request(50_000)).await.unwrap(), 50_000);
     assert_eq!(next_at(&client).await.as_deref(), Some("53000"));
+}
+
+#[tokio::test]
+async fn a_schedule_booked_past_the_latest_slot_refuses_and_keeps_its_place() {
+    let (_dir, aws) = setup("ddb-full");
+    let client = aws.dynamodb_client();
+    let slots = DynamoModelSlots::new(client.clone(), TABLE);
+    // 21 slots fill [1 s, 61 s]; the 22nd would be at 64 s, past 1 s + 60 s.
+    for i in 0..21 {
+        assert_eq!(
+            slots.reserve(&impatient(1_000)).await.unwrap(),
+            1_000 + i * 3_000
+        );
+    }
+    assert_eq!(
+        slots.reserve(&impatient(1_000)).await.unwrap_err(),
+        SlotError::Full { next_at_ms: 64_000 }
+    );
+    assert_eq!(
+        next_at(&client).await.as_deref(),
+        Some("64000"),
+        "nothing taken"
+    );
+    // A request that may wait longer still gets the next slot.
+    assert_eq!(slots.reserve(&impatient(5_000)).await.unwrap(), 64_000);
 }
 
 #[tokio::test]

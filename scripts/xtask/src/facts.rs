@@ -31,6 +31,7 @@ pub fn facts() -> Value {
     let prompt_file = imagegen_core::request::MAX_PROMPT_FILE_BYTES_RANGE;
     let quality = generate_thumbnails::thumbnail::QUALITY_RANGE;
     let quota = reserve_model_slot::QUOTA_RPM_RANGE;
+    let max_wait = reserve_model_slot::MAX_SLOT_WAIT_MINUTES_RANGE;
     json!({
         "comment": "Generated from the Rust code by `cargo xtask facts`; do not edit by hand.",
         "defaultModelId": DEFAULT_MODEL_ID,
@@ -90,6 +91,11 @@ pub fn facts() -> Value {
                 "default": reserve_model_slot::DEFAULT_QUOTA_RPM,
                 "min": quota.start(),
                 "max": quota.end(),
+            },
+            "maxSlotWaitMinutes": {
+                "default": reserve_model_slot::DEFAULT_MAX_SLOT_WAIT_MINUTES,
+                "min": max_wait.start(),
+                "max": max_wait.end(),
             },
         },
     })

@@ -167,6 +167,7 @@ fn default_of(name: &str) -> Option<String> {
         vars::BLOCKLIST => "none".to_owned(),
         vars::BEDROCK_REGION => "the function's own region".to_owned(),
         vars::MODEL_QUOTA_RPM => code(&reserve_model_slot::DEFAULT_QUOTA_RPM),
+        vars::MAX_SLOT_WAIT_MINUTES => code(&reserve_model_slot::DEFAULT_MAX_SLOT_WAIT_MINUTES),
         vars::THUMBNAIL_SIZES => code(
             &thumbnails
                 .spec

@@ -3,14 +3,17 @@
 //!
 //! A reservation is one conditional UpdateItem, in one of two forms:
 //!
-//! - the schedule runs ahead of `notBefore` (`nextAt >= :notBefore`): take `nextAt` and move it on
-//!   by one interval (`SET nextAt = nextAt + :interval`, the old value returned);
+//! - the schedule runs ahead of `notBefore` but not past the request's latest slot
+//!   (`nextAt >= :notBefore AND nextAt <= :latest`): take `nextAt` and move it on by one interval
+//!   (`SET nextAt = nextAt + :interval`, the old value returned);
 //! - the schedule is idle (`nextAt` absent or `< :notBefore`): the slot is `notBefore` itself, and
 //!   `nextAt` becomes `notBefore + interval`.
 //!
-//! Each form's condition is the other's negation, so one of them always applies; a conditional-check
-//! failure only means the item changed between our look and our write (or the schedule was idle), and
-//! the other form is tried. Every write is atomic, so every reservation gets a slot of its own,
+//! A failed busy write returns the item as it is (`ReturnValuesOnConditionCheckFailure`): a
+//! `nextAt` past `:latest` means the schedule is full for this request ([`SlotError::Full`], nothing
+//! written, so a refused request takes no one's slot). Otherwise the two conditions are each other's
+//! negation, so one of them always applies; a conditional-check failure only means the item changed
+//! between our look and our write (or the schedule was idle), and the other form is tried. Every write is atomic, so every reservation gets a slot of its own,
 //! exactly one interval after the previous one: no polling, no lock, no retry storm.
 //!
 //! The busy form goes first: in a burst the schedule is ahead, and each reservation is one write;
@@ -18,7 +21,7 @@
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
 use imagegen_core::ports::{ModelSlots, SlotError, SlotRequest};
@@ -42,6 +45,8 @@ enum Write {
     Reserved(i64),
     /// The condition did not hold: try the other form.
     OtherForm,
+    /// The schedule is booked past the request's latest slot (its next free slot).
+    Full(i64),
     Failed(SlotError),
 }
 
@@ -53,14 +58,16 @@ impl DynamoModelSlots {
         }
     }
 
-    fn failed(&self, error: &SdkError<UpdateItemError, HttpResponse>) -> Write {
-        if matches!(
-            error.as_service_error(),
-            Some(UpdateItemError::ConditionalCheckFailedException(_))
-        ) {
-            return Write::OtherForm;
+    fn failed(&self, error: &SdkError<UpdateItemError, HttpResponse>, latest_ms: i64) -> Write {
+        if let Some(UpdateItemError::ConditionalCheckFailedException(e)) = error.as_service_error()
+        {
+            // Only the busy form asks for the item back; past `latest` it is full, else idle.
+            return match e.item().and_then(|item| next_at(item)) {
+                Some(next) if next > latest_ms => Write::Full(next),
+                _ => Write::OtherForm,
+            };
         }
-        Write::Failed(SlotError(format!(
+        Write::Failed(SlotError::Failed(format!(
             "reserving a model slot in the DynamoDB table {} failed: {}",
             self.table,
             crate::error_text(error)
@@ -75,29 +82,27 @@ impl DynamoModelSlots {
             .table_name(&self.table)
             .key(PARTITION_KEY, AttributeValue::S(request.model_id.clone()))
             .update_expression("SET #next = #next + :interval")
-            .condition_expression("#next >= :notBefore")
+            .condition_expression("#next >= :notBefore AND #next <= :latest")
             .expression_attribute_names("#next", NEXT_AT)
             .expression_attribute_values(":interval", number(request.interval_ms))
             .expression_attribute_values(":notBefore", number(request.not_before_ms))
+            .expression_attribute_values(":latest", number(request.latest_ms))
             .return_values(ReturnValue::UpdatedOld)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
         match out {
             Ok(out) => {
-                let old = out
-                    .attributes()
-                    .and_then(|a| a.get(NEXT_AT))
-                    .and_then(|v| v.as_n().ok())
-                    .and_then(|n| n.parse::<i64>().ok());
+                let old = out.attributes().and_then(next_at);
                 match old {
                     Some(slot) => Write::Reserved(slot),
-                    None => Write::Failed(SlotError(format!(
+                    None => Write::Failed(SlotError::Failed(format!(
                         "the DynamoDB table {} did not return the previous {NEXT_AT} of {} as a whole number",
                         self.table, request.model_id
                     ))),
                 }
             }
-            Err(e) => self.failed(&e),
+            Err(e) => self.failed(&e, request.latest_ms),
         }
     }
 
@@ -120,9 +125,16 @@ impl DynamoModelSlots {
             .await;
         match out {
             Ok(_) => Write::Reserved(request.not_before_ms),
-            Err(e) => self.failed(&e),
+            Err(e) => self.failed(&e, request.latest_ms),
         }
     }
+}
+
+/// The item's `nextAt`, if it is a whole number.
+fn next_at(item: &std::collections::HashMap<String, AttributeValue>) -> Option<i64> {
+    item.get(NEXT_AT)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse::<i64>().ok())
 }
 
 fn number(n: i64) -> AttributeValue {
@@ -140,11 +152,12 @@ impl ModelSlots for DynamoModelSlots {
             };
             match write {
                 Write::Reserved(slot) => return Ok(slot),
+                Write::Full(next_at_ms) => return Err(SlotError::Full { next_at_ms }),
                 Write::OtherForm => busy = !busy,
                 Write::Failed(e) => return Err(e),
             }
         }
-        Err(SlotError(format!(
+        Err(SlotError::Failed(format!(
             "no model slot for {} in the DynamoDB table {}: its schedule changed under each of {TRIES} writes",
             request.model_id, self.table
         )))
@@ -165,6 +178,7 @@ mod tests {
             model_id: "stability.stable-image-core-v1:1".into(),
             not_before_ms: 1_000_000,
             interval_ms: 3_000,
+            latest_ms: 1_600_000,
         }
     }
 
@@ -186,14 +200,17 @@ mod tests {
                 .map(String::as_str)
                 == Some("stability.stable-image-core-v1:1")
             && r.update_expression() == Some("SET #next = #next + :interval")
-            && r.condition_expression() == Some("#next >= :notBefore")
+            && r.condition_expression() == Some("#next >= :notBefore AND #next <= :latest")
             && r.expression_attribute_names()
                 .and_then(|n| n.get("#next"))
                 .map(String::as_str)
                 == Some(NEXT_AT)
             && value(r, ":interval") == Some("3000")
             && value(r, ":notBefore") == Some("1000000")
+            && value(r, ":latest") == Some("1600000")
             && r.return_values() == Some(&ReturnValue::UpdatedOld)
+            && r.return_values_on_condition_check_failure()
+                == Some(&ReturnValuesOnConditionCheckFailure::AllOld)
     }
 
     fn is_idle_form(r: &aws_sdk_dynamodb::operation::update_item::UpdateItemInput) -> bool {
@@ -227,6 +244,20 @@ mod tests {
             })
     }
 
+    /// The busy form's condition fails on a schedule whose next free slot is `next`.
+    fn busy_refuses_at(next: &'static str) -> Rule {
+        mock!(aws_sdk_dynamodb::Client::update_item)
+            .match_requests(is_busy_form)
+            .then_error(move || {
+                UpdateItemError::ConditionalCheckFailedException(
+                    ConditionalCheckFailedException::builder()
+                        .message("The conditional request failed")
+                        .item(NEXT_AT, AttributeValue::N(next.into()))
+                        .build(),
+                )
+            })
+    }
+
     fn idle_answers() -> Rule {
         mock!(aws_sdk_dynamodb::Client::update_item)
             .match_requests(is_idle_form)
@@ -255,6 +286,25 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_schedule_booked_past_the_latest_slot_is_full_and_nothing_is_written() {
+        let full = busy_refuses_at("1600001");
+        let err = reserve(&[&full]).await.unwrap_err();
+        assert_eq!(
+            err,
+            SlotError::Full {
+                next_at_ms: 1_600_001
+            }
+        );
+        assert_eq!(full.num_calls(), 1, "no second form is tried");
+    }
+
+    #[tokio::test]
+    async fn a_schedule_behind_not_before_is_idle_even_when_the_item_comes_back() {
+        let (first, second) = (busy_refuses_at("999999"), idle_answers());
+        assert_eq!(reserve(&[&first, &second]).await.unwrap(), 1_000_000);
+    }
+
+    #[tokio::test]
     async fn a_race_between_the_forms_settles() {
         // Idle at the first look, busy by the second (another reservation started it): busy again.
         let rules = [
@@ -279,7 +329,10 @@ mod tests {
             .collect();
         let refs: Vec<&Rule> = rules.iter().collect();
         let err = reserve(&refs).await.unwrap_err();
-        assert!(err.0.contains("changed under each of 6 writes"), "{err}");
+        assert!(
+            err.to_string().contains("changed under each of 6 writes"),
+            "{err}"
+        );
     }
 
     #[tokio::test]
@@ -292,8 +345,9 @@ mod tests {
             )
         });
         let err = reserve(&[&missing]).await.unwrap_err();
+        let text = err.to_string();
         assert!(
-            err.0.contains("slots") && err.0.contains("Requested resource not found"),
+            text.contains("slots") && text.contains("Requested resource not found"),
             "{err}"
         );
         assert_eq!(missing.num_calls(), 1, "not retried as a conflict");
@@ -304,6 +358,6 @@ mod tests {
         let empty = mock!(aws_sdk_dynamodb::Client::update_item)
             .then_output(|| UpdateItemOutput::builder().build());
         let err = reserve(&[&empty]).await.unwrap_err();
-        assert!(err.0.contains("whole number"), "{err}");
+        assert!(err.to_string().contains("whole number"), "{err}");
     }
 }

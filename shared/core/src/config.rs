@@ -81,6 +81,9 @@ pub mod vars {
         MODEL_SLOT_TABLE,
         /// reserve-model-slot: InvokeModel requests per minute the account may make to each model.
         MODEL_QUOTA_RPM,
+        /// reserve-model-slot: the longest a request may wait for its model slot, in minutes; a
+        /// request that would wait longer is refused at once (`QueueFull`).
+        MAX_SLOT_WAIT_MINUTES,
         /// generate-thumbnails: longest sides, in pixels.
         THUMBNAIL_SIZES,
         /// generate-thumbnails: `jpeg`, `png` or `webp`.

@@ -64,6 +64,9 @@ errors! {
     /// The model is not available right now: 5xx, not ready, timed out (GenerateImage goes back to
     /// ReserveModelSlot for a later slot, with backoff, a few times).
     ModelUnavailable,
+    /// The model's schedule is booked further ahead than the longest wait allowed
+    /// (`MAX_SLOT_WAIT_MINUTES`): the request is refused at once, not queued (never retried).
+    QueueFull,
     /// The model refused the request or answered something we cannot use (not retried).
     ModelError,
     /// An object that should be an image is not one we can read.

@@ -189,15 +189,28 @@ pub struct SlotRequest {
     pub not_before_ms: i64,
     /// How far apart slots are, in milliseconds (60,000 / requests per minute).
     pub interval_ms: i64,
+    /// The latest slot the request takes, in milliseconds since the Unix epoch: a schedule booked
+    /// further ahead is [`SlotError::Full`], and nothing is reserved.
+    pub latest_ms: i64,
 }
 
 /// Why no slot could be reserved.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct SlotError(pub String);
+pub enum SlotError {
+    /// The schedule's next free slot is later than the request's `latest_ms`.
+    #[error("the schedule's next free slot is at {next_at_ms} ms since the epoch")]
+    Full {
+        /// The next free slot, in milliseconds since the Unix epoch.
+        next_at_ms: i64,
+    },
+    /// Reading or writing the schedule failed.
+    #[error("{0}")]
+    Failed(String),
+}
 
 /// A shared schedule of model requests (DynamoDB): each reservation gets its own time, at least
-/// `interval_ms` after every other reservation of the same model and not before `not_before_ms`.
+/// `interval_ms` after every other reservation of the same model, not before `not_before_ms` and
+/// not after `latest_ms` (else nothing is reserved: a refused request takes no one's slot).
 pub trait ModelSlots: Send + Sync {
     /// Reserve the next free slot; returns its time in milliseconds since the Unix epoch.
     fn reserve(&self, request: &SlotRequest)

@@ -32,6 +32,7 @@ fn config(quota_rpm: u32) -> Config {
     Config {
         table: "slots".into(),
         quota_rpm,
+        max_wait_minutes: 60,
     }
 }
 
@@ -182,4 +183,31 @@ async fn malformed_events_are_invalid() {
         let err = run(&[&untouched], 20, bad.clone()).await.unwrap_err();
         assert_eq!(err.name(), "InvalidEvent", "{bad}");
     }
+}
+
+#[tokio::test]
+async fn a_schedule_booked_past_the_longest_wait_is_queue_full_and_says_how_far() {
+    // Booked 2 h 30 min ahead; the longest wait is 60 min.
+    let next = NOW_MS + 150 * 60_000;
+    let full = mock!(aws_sdk_dynamodb::Client::update_item)
+        .match_requests(|r| number(r, ":latest") == Some(NOW_MS + 60 * 60_000))
+        .then_error(move || {
+            UpdateItemError::ConditionalCheckFailedException(
+                ConditionalCheckFailedException::builder()
+                    .item("nextAt", AttributeValue::N(next.to_string()))
+                    .build(),
+            )
+        });
+    let err = run(&[&full], 20, event(json!({"attempt": 0})))
+        .await
+        .unwrap_err();
+    assert_eq!(err.name(), "QueueFull");
+    let text = err.to_string();
+    assert!(
+        text.contains("booked 2 h 30 min ahead")
+            && text.contains("longer than the 1 h a request may wait (MAX_SLOT_WAIT_MINUTES)")
+            && text.contains("not queued"),
+        "{text}"
+    );
+    assert_eq!(full.num_calls(), 1, "no slot taken, no other write");
 }

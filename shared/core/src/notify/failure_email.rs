@@ -29,6 +29,8 @@ pub enum Kind {
     ContentFiltered,
     /// `ModelThrottled` / `ModelUnavailable`, after the retries.
     ModelBusy,
+    /// `QueueFull`: the model is booked further ahead than a request may wait; not queued.
+    QueueFull,
     /// `ModelError`: the model refused the request or answered something unusable.
     ModelError,
     /// `ImageInvalid`: the generated image could not be read.
@@ -57,6 +59,7 @@ impl Kind {
             Some(ErrorName::PromptRejected) => Self::PromptRejected,
             Some(ErrorName::ContentFiltered) => Self::ContentFiltered,
             Some(ErrorName::ModelThrottled | ErrorName::ModelUnavailable) => Self::ModelBusy,
+            Some(ErrorName::QueueFull) => Self::QueueFull,
             Some(ErrorName::ModelError) => Self::ModelError,
             Some(ErrorName::ImageInvalid) => Self::ImageInvalid,
             _ => Self::Internal,
@@ -212,6 +215,12 @@ impl Failure {
                 details,
                 "Nothing is wrong with your prompt: submit it again in a few minutes.",
             ),
+            Kind::QueueFull => (
+                "The queue for the image model is full: your request was not queued.".to_owned(),
+                details,
+                "Nothing is wrong with your prompt: submit it again later, when the queue is \
+                 shorter (the details say how far ahead the model is booked).",
+            ),
             Kind::ModelError => (
                 "The image model refused the request or returned something that could not be used."
                     .to_owned(),
@@ -358,6 +367,11 @@ mod tests {
                 "ModelError",
                 "AccessDeniedException",
                 "The image model refused the request",
+            ),
+            (
+                "QueueFull",
+                "booked 2 h ahead",
+                "The queue for the image model is full: your request was not queued.",
             ),
             (
                 "ImageInvalid",
