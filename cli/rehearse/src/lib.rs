@@ -1,1 +1,3 @@
+pub mod assembly;
+pub mod inventory;
 pub mod template;
