@@ -234,14 +234,14 @@ impl Authorizer {
         Ok(allowed.map_or(Decision::ImplicitDeny, |by| Decision::Allowed { by }))
     }
 
-    /// All requirements of an operation: the first denied is the error, with the message the
-    /// service gives.
+    /// All requirements of an operation: the first one denied, with the message the service
+    /// gives, or `None` when every one is allowed.
     pub fn authorize(
         &self,
         principal: &Principal,
         requirements: &[Requirement],
         secure_transport: bool,
-    ) -> Result<Result<(), Denial>, IamError> {
+    ) -> Result<Option<Denial>, IamError> {
         for requirement in requirements {
             let decision = self.decide(&Request {
                 principal,
@@ -250,7 +250,7 @@ impl Authorizer {
             })?;
             if !decision.is_allowed() {
                 let message = self.message(principal, requirement, &decision);
-                return Ok(Err(Denial {
+                return Ok(Some(Denial {
                     action: requirement.action,
                     resource: requirement.resource.clone(),
                     decision,
@@ -258,7 +258,7 @@ impl Authorizer {
                 }));
             }
         }
-        Ok(Ok(()))
+        Ok(None)
     }
 
     fn caller_keys(&self, request: &Request<'_>, context: &mut Vec<(String, ContextValue)>) {

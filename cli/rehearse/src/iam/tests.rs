@@ -101,7 +101,7 @@ fn role(name: &str) -> Principal {
 }
 
 impl World {
-    fn check(&self, principal: &Principal, op: &Operation, tls: bool) -> Result<(), Denial> {
+    fn check(&self, principal: &Principal, op: &Operation, tls: bool) -> Option<Denial> {
         self.authorizer
             .authorize(principal, &op.requirements(), tls)
             .unwrap_or_else(|e| panic!("{e}"))
@@ -109,14 +109,14 @@ impl World {
 
     fn decision(&self, principal: &Principal, op: &Operation, tls: bool) -> Decision {
         match self.check(principal, op, tls) {
-            Ok(()) => Decision::Allowed {
+            None => Decision::Allowed {
                 by: Source {
                     kind: PolicyKind::Identity,
                     logical_id: String::new(),
                     sid: None,
                 },
             },
-            Err(denial) => denial.decision,
+            Some(denial) => denial.decision,
         }
     }
 }
@@ -147,11 +147,9 @@ fn s3_put_object_allowed_under_the_prefix_denied_elsewhere() {
     let generate = role("generate-role");
     assert_eq!(
         w.check(&generate, &object("s3:PutObject", "images/r1/0.png"), true),
-        Ok(())
+        None
     );
-    let denial = w
-        .check(&generate, &object("s3:PutObject", "results/r1.json"), true)
-        .err();
+    let denial = w.check(&generate, &object("s3:PutObject", "results/r1.json"), true);
     assert_eq!(
         denial.as_ref().map(|d| d.message.as_str()),
         Some(format!(
@@ -174,14 +172,12 @@ fn the_bucket_policy_denies_plain_http_to_everyone_even_an_administrator() {
         w.decision(&Principal::Administrator, &op, false),
         Decision::ExplicitDeny { .. }
     ));
-    assert_eq!(w.check(&Principal::Administrator, &op, true), Ok(()));
-    let denial = w
-        .check(
-            &Principal::Administrator,
-            &object("s3:DeleteObject", "thumbnails/a.png"),
-            true,
-        )
-        .err();
+    assert_eq!(w.check(&Principal::Administrator, &op, true), None);
+    let denial = w.check(
+        &Principal::Administrator,
+        &object("s3:DeleteObject", "thumbnails/a.png"),
+        true,
+    );
     assert!(
         denial.is_some_and(|d| d.message.ends_with("with an explicit deny in a resource-based policy (BucketPolicy (statement NoThumbnailDeletes))")),
     );
@@ -193,19 +189,19 @@ fn head_object_is_get_object_and_a_missing_key_needs_list_bucket() {
     let generate = role("generate-role");
     assert_eq!(
         w.check(&generate, &object("s3:HeadObject", "prompts/a.txt"), true),
-        Ok(())
+        None
     );
     // GenerateImage may list the bucket: a missing key is 404; StartExecution may not: 403.
     let list = [missing_key_needs("store")];
     assert!(
         w.authorizer
             .authorize(&generate, &list, true)
-            .is_ok_and(|r| r.is_ok())
+            .is_ok_and(|r| r.is_none())
     );
     assert!(
         w.authorizer
             .authorize(&role("start-role"), &list, true)
-            .is_ok_and(|r| r.is_err())
+            .is_ok_and(|r| r.is_some())
     );
 }
 
@@ -215,22 +211,20 @@ fn bedrock_foundation_model_allowed_inference_profile_denied() {
     let generate = role("generate-role");
     assert_eq!(
         w.check(&generate, &model("stability.stable-image-core-v1:1"), true),
-        Ok(())
+        None
     );
-    let denial = w
-        .check(
-            &generate,
-            &model("us.stability.stable-image-core-v1:1"),
-            true,
-        )
-        .err();
+    let denial = w.check(
+        &generate,
+        &model("us.stability.stable-image-core-v1:1"),
+        true,
+    );
     assert_eq!(
         denial.as_ref().map(|d| d.resource.as_str()),
         Some(format!("arn:aws:bedrock:us-west-2:{ACCOUNT}:inference-profile/us.stability.stable-image-core-v1:1").as_str())
     );
     assert!(
         w.check(&generate, &model("stability.sd3-5-large-v1:0"), true)
-            .is_err()
+            .is_some()
     );
 }
 
@@ -244,7 +238,7 @@ fn dynamodb_allowed_denied_by_absence_and_by_a_condition_on_the_caller() {
             &on("dynamodb:UpdateItem", table.clone()),
             true
         ),
-        Ok(())
+        None
     );
     assert_eq!(
         w.decision(
@@ -257,7 +251,7 @@ fn dynamodb_allowed_denied_by_absence_and_by_a_condition_on_the_caller() {
     // The Deny's StringLike on aws:PrincipalArn does not match generate-role.
     assert!(
         w.check(&role("generate-role"), &on("dynamodb:GetItem", table), true)
-            .is_ok()
+            .is_none()
     );
 }
 
@@ -268,11 +262,11 @@ fn step_functions_by_a_managed_policy_with_action_wildcards() {
     let start = role("start-role");
     assert_eq!(
         w.check(&start, &on("states:StartExecution", machine.clone()), true),
-        Ok(())
+        None
     );
     assert_eq!(
         w.check(&start, &on("states:ListExecutions", machine.clone()), true),
-        Ok(())
+        None
     );
     let execution = format!("arn:aws:states:us-east-1:{ACCOUNT}:execution:pipeline:r1");
     assert_eq!(
@@ -285,7 +279,7 @@ fn step_functions_by_a_managed_policy_with_action_wildcards() {
             &on("states:StartExecution", machine),
             true
         )
-        .is_err()
+        .is_some()
     );
 }
 
@@ -296,7 +290,7 @@ fn sqs_with_not_action_and_kms_through_the_key_policy() {
     let queue = format!("arn:aws:sqs:us-east-1:{ACCOUNT}:prompts");
     assert_eq!(
         w.check(&start, &on("sqs:SendMessage", queue.clone()), true),
-        Ok(())
+        None
     );
     assert_eq!(
         w.decision(&start, &on("sqs:DeleteMessage", queue.clone()), true),
@@ -316,10 +310,7 @@ fn sqs_with_not_action_and_kms_through_the_key_policy() {
         region: "us-east-1".into(),
     };
     // The key policy delegates to IAM; start-role's policy allows GenerateDataKey through SQS.
-    assert_eq!(
-        w.check(&start, &via_sqs("kms:GenerateDataKey"), true),
-        Ok(())
-    );
+    assert_eq!(w.check(&start, &via_sqs("kms:GenerateDataKey"), true), None);
     assert_eq!(
         w.decision(&start, &via_sqs("kms:Decrypt"), true),
         Decision::ImplicitDeny
@@ -333,12 +324,12 @@ fn sqs_with_not_action_and_kms_through_the_key_policy() {
     assert!(
         w.authorizer
             .authorize(&start, &[direct], true)
-            .is_ok_and(|r| r.is_err())
+            .is_ok_and(|r| r.is_some())
     );
     // An administrator is allowed by the delegation too.
     assert_eq!(
         w.check(&Principal::Administrator, &via_sqs("kms:Decrypt"), true),
-        Ok(())
+        None
     );
 }
 
@@ -348,7 +339,7 @@ fn sns_publish_by_not_resource_and_the_topic_policy_deny() {
     let topic = format!("arn:aws:sns:us-east-1:{ACCOUNT}:results");
     assert_eq!(
         w.check(&role("start-role"), &on("sns:Publish", topic.clone()), true),
-        Ok(())
+        None
     );
     assert!(matches!(
         w.decision(&role("start-role"), &on("sns:Publish", topic.clone()), false),
@@ -373,7 +364,7 @@ fn lambda_permissions_admit_s3_for_its_bucket_only() {
         source_arn: Some(source.into()),
     };
     let invoke = on("lambda:Invoke", start.clone());
-    assert_eq!(w.check(&s3("arn:aws:s3:::store"), &invoke, true), Ok(()));
+    assert_eq!(w.check(&s3("arn:aws:s3:::store"), &invoke, true), None);
     assert_eq!(
         w.decision(&s3("arn:aws:s3:::elsewhere"), &invoke, true),
         Decision::ImplicitDeny
@@ -401,7 +392,7 @@ fn lambda_permissions_admit_s3_for_its_bucket_only() {
         ),
         Decision::ImplicitDeny
     );
-    let denial = w.check(&events, &invoke, true).err().map(|d| d.message);
+    let denial = w.check(&events, &invoke, true).map(|d| d.message);
     assert!(denial.is_some_and(|m| {
         m.ends_with("because no resource-based policy allows the lambda:InvokeFunction action")
     }));
@@ -427,7 +418,7 @@ fn condition_operators_numeric_and_if_exists() {
         w.authorizer
             .authorize(&start, &[r], true)
             .unwrap_or_else(|e| panic!("{e}"))
-            .is_ok()
+            .is_none()
     };
     assert!(get(Some(5.0), None), "IfExists: an absent key passes");
     assert!(!get(Some(50.0), None), "NumericLessThan fails");
