@@ -426,3 +426,86 @@ fn condition_operators_numeric_and_if_exists() {
     assert!(get(Some(5.0), Some("arn:aws:s3:::store")));
     assert!(!get(Some(5.0), Some("arn:aws:s3:::other")));
 }
+
+/// One role with one statement: whether `action` on `resource` with `context` is allowed.
+fn one_statement(statement: serde_json::Value, action: &'static str, resource: &str, context: &[(&str, ContextValue)]) -> bool {
+    let t = Template::from_value(json!({"Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": {
+        "RoleName": "r", "Policies": [{"PolicyName": "p", "PolicyDocument": {"Statement": [statement]}}]
+    }}}}))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let stack = Stack::new(&t, StackOptions::new("S")).unwrap_or_else(|e| panic!("{e}"));
+    let authorizer = Authorizer::from_stack(&stack).unwrap_or_else(|e| panic!("{e}"));
+    let r = Requirement {
+        action,
+        resource: resource.into(),
+        context: context.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect(),
+    };
+    authorizer
+        .authorize(&role("r"), &[r], true)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .is_none()
+}
+
+fn text(s: &str) -> ContextValue {
+    ContextValue::Text(s.into())
+}
+
+#[test]
+fn actions_match_without_case_and_resources_with_wildcards_and_case() {
+    let allow = |action: &str, resource: &str| json!({"Effect": "Allow", "Action": action, "Resource": resource});
+    assert!(one_statement(allow("S3:putobject", "*"), "s3:PutObject", "arn:aws:s3:::b/k", &[]));
+    assert!(one_statement(allow("s3:Put*", "arn:aws:s3:::b/*/0.png"), "s3:PutObject", "arn:aws:s3:::b/images/r/0.png", &[]));
+    assert!(!one_statement(allow("s3:Put*", "arn:aws:s3:::b/*/0.png"), "s3:PutObject", "arn:aws:s3:::b/images/r/1.png", &[]));
+    assert!(one_statement(allow("s3:GetObject", "arn:aws:s3:::b/?.txt"), "s3:GetObject", "arn:aws:s3:::b/a.txt", &[]));
+    assert!(!one_statement(allow("s3:GetObject", "arn:aws:s3:::B/*"), "s3:GetObject", "arn:aws:s3:::b/a.txt", &[]));
+    assert!(!one_statement(allow("s3:GetObject", "arn:aws:s3:::b/*"), "s3:GetObjectTagging", "arn:aws:s3:::b/a.txt", &[]));
+}
+
+#[test]
+fn condition_values_are_or_keys_and_operators_and() {
+    let statement = json!({"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*", "Condition": {
+        "StringEquals": {"aws:SourceAccount": ["111111111111", "000000000000"], "aws:PrincipalTag/team": "img"},
+        "ArnLike": {"aws:SourceArn": "arn:aws:sns:*:000000000000:*"}
+    }});
+    let q = "arn:aws:sqs:us-east-1:000000000000:q";
+    let all = [
+        ("aws:SourceAccount", text("000000000000")),
+        ("aws:PrincipalTag/team", text("img")),
+        ("aws:SourceArn", text("arn:aws:sns:us-east-1:000000000000:t")),
+    ];
+    assert!(one_statement(statement.clone(), "sqs:SendMessage", q, &all));
+    assert!(!one_statement(statement.clone(), "sqs:SendMessage", q, &all[..2]), "a key absent");
+    let mut wrong = all.clone();
+    wrong[1].1 = text("other");
+    assert!(!one_statement(statement, "sqs:SendMessage", q, &wrong), "one key of the block fails");
+}
+
+#[test]
+fn set_operators_and_null() {
+    let any = json!({"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*", "Condition": {
+        "ForAnyValue:StringLike": {"dynamodb:Attributes": ["slot*"]}
+    }});
+    let t = "arn:aws:dynamodb:us-east-1:000000000000:table/t";
+    let attributes = |a: &[&str]| [("dynamodb:Attributes", ContextValue::List(a.iter().map(|s| (*s).to_owned()).collect()))];
+    assert!(one_statement(any.clone(), "dynamodb:GetItem", t, &attributes(&["id", "slotCount"])));
+    assert!(!one_statement(any, "dynamodb:GetItem", t, &attributes(&["id"])));
+    let all = json!({"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*", "Condition": {
+        "ForAllValues:StringEquals": {"dynamodb:Attributes": ["id", "slots"]}
+    }});
+    assert!(one_statement(all.clone(), "dynamodb:GetItem", t, &attributes(&["id"])));
+    assert!(!one_statement(all, "dynamodb:GetItem", t, &attributes(&["id", "secret"])));
+    let null = json!({"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*", "Condition": {
+        "Null": {"aws:SourceArn": "true"}
+    }});
+    assert!(one_statement(null.clone(), "dynamodb:GetItem", t, &[]));
+    assert!(!one_statement(null, "dynamodb:GetItem", t, &[("aws:SourceArn", text("arn:aws:s3:::b"))]));
+}
+
+#[test]
+fn condition_key_names_are_matched_without_case() {
+    // IAM: "Condition key names are not case-sensitive" (IAM JSON policy elements: Condition).
+    let statement = json!({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {
+        "Bool": {"aws:securetransport": "true"}
+    }});
+    assert!(one_statement(statement, "s3:GetObject", "arn:aws:s3:::b/k", &[]));
+}
