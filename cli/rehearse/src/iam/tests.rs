@@ -428,9 +428,24 @@ fn condition_operators_numeric_and_if_exists() {
 }
 
 /// One role with one statement: whether `action` on `resource` with `context` is allowed.
-fn one_statement(statement: serde_json::Value, action: &'static str, resource: &str, context: &[(&str, ContextValue)]) -> bool {
+fn one_statement(
+    statement: serde_json::Value,
+    action: &'static str,
+    resource: &str,
+    context: &[(&str, ContextValue)],
+) -> bool {
+    statements(json!([statement]), action, resource, context).is_none()
+}
+
+/// One role with these statements: the denial of `action` on `resource`, if any.
+fn statements(
+    statements: serde_json::Value,
+    action: &'static str,
+    resource: &str,
+    context: &[(&str, ContextValue)],
+) -> Option<Denial> {
     let t = Template::from_value(json!({"Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": {
-        "RoleName": "r", "Policies": [{"PolicyName": "p", "PolicyDocument": {"Statement": [statement]}}]
+        "RoleName": "r", "Policies": [{"PolicyName": "p", "PolicyDocument": {"Statement": statements}}]
     }}}}))
     .unwrap_or_else(|e| panic!("{e}"));
     let stack = Stack::new(&t, StackOptions::new("S")).unwrap_or_else(|e| panic!("{e}"));
@@ -438,12 +453,14 @@ fn one_statement(statement: serde_json::Value, action: &'static str, resource: &
     let r = Requirement {
         action,
         resource: resource.into(),
-        context: context.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect(),
+        context: context
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect(),
     };
     authorizer
         .authorize(&role("r"), &[r], true)
         .unwrap_or_else(|e| panic!("{e}"))
-        .is_none()
 }
 
 fn text(s: &str) -> ContextValue {
@@ -453,12 +470,42 @@ fn text(s: &str) -> ContextValue {
 #[test]
 fn actions_match_without_case_and_resources_with_wildcards_and_case() {
     let allow = |action: &str, resource: &str| json!({"Effect": "Allow", "Action": action, "Resource": resource});
-    assert!(one_statement(allow("S3:putobject", "*"), "s3:PutObject", "arn:aws:s3:::b/k", &[]));
-    assert!(one_statement(allow("s3:Put*", "arn:aws:s3:::b/*/0.png"), "s3:PutObject", "arn:aws:s3:::b/images/r/0.png", &[]));
-    assert!(!one_statement(allow("s3:Put*", "arn:aws:s3:::b/*/0.png"), "s3:PutObject", "arn:aws:s3:::b/images/r/1.png", &[]));
-    assert!(one_statement(allow("s3:GetObject", "arn:aws:s3:::b/?.txt"), "s3:GetObject", "arn:aws:s3:::b/a.txt", &[]));
-    assert!(!one_statement(allow("s3:GetObject", "arn:aws:s3:::B/*"), "s3:GetObject", "arn:aws:s3:::b/a.txt", &[]));
-    assert!(!one_statement(allow("s3:GetObject", "arn:aws:s3:::b/*"), "s3:GetObjectTagging", "arn:aws:s3:::b/a.txt", &[]));
+    assert!(one_statement(
+        allow("S3:putobject", "*"),
+        "s3:PutObject",
+        "arn:aws:s3:::b/k",
+        &[]
+    ));
+    assert!(one_statement(
+        allow("s3:Put*", "arn:aws:s3:::b/*/0.png"),
+        "s3:PutObject",
+        "arn:aws:s3:::b/images/r/0.png",
+        &[]
+    ));
+    assert!(!one_statement(
+        allow("s3:Put*", "arn:aws:s3:::b/*/0.png"),
+        "s3:PutObject",
+        "arn:aws:s3:::b/images/r/1.png",
+        &[]
+    ));
+    assert!(one_statement(
+        allow("s3:GetObject", "arn:aws:s3:::b/?.txt"),
+        "s3:GetObject",
+        "arn:aws:s3:::b/a.txt",
+        &[]
+    ));
+    assert!(!one_statement(
+        allow("s3:GetObject", "arn:aws:s3:::B/*"),
+        "s3:GetObject",
+        "arn:aws:s3:::b/a.txt",
+        &[]
+    ));
+    assert!(!one_statement(
+        allow("s3:GetObject", "arn:aws:s3:::b/*"),
+        "s3:GetObjectTagging",
+        "arn:aws:s3:::b/a.txt",
+        &[]
+    ));
 }
 
 #[test]
@@ -471,13 +518,22 @@ fn condition_values_are_or_keys_and_operators_and() {
     let all = [
         ("aws:SourceAccount", text("000000000000")),
         ("aws:PrincipalTag/team", text("img")),
-        ("aws:SourceArn", text("arn:aws:sns:us-east-1:000000000000:t")),
+        (
+            "aws:SourceArn",
+            text("arn:aws:sns:us-east-1:000000000000:t"),
+        ),
     ];
     assert!(one_statement(statement.clone(), "sqs:SendMessage", q, &all));
-    assert!(!one_statement(statement.clone(), "sqs:SendMessage", q, &all[..2]), "a key absent");
+    assert!(
+        !one_statement(statement.clone(), "sqs:SendMessage", q, &all[..2]),
+        "a key absent"
+    );
     let mut wrong = all.clone();
     wrong[1].1 = text("other");
-    assert!(!one_statement(statement, "sqs:SendMessage", q, &wrong), "one key of the block fails");
+    assert!(
+        !one_statement(statement, "sqs:SendMessage", q, &wrong),
+        "one key of the block fails"
+    );
 }
 
 #[test]
@@ -486,19 +542,49 @@ fn set_operators_and_null() {
         "ForAnyValue:StringLike": {"dynamodb:Attributes": ["slot*"]}
     }});
     let t = "arn:aws:dynamodb:us-east-1:000000000000:table/t";
-    let attributes = |a: &[&str]| [("dynamodb:Attributes", ContextValue::List(a.iter().map(|s| (*s).to_owned()).collect()))];
-    assert!(one_statement(any.clone(), "dynamodb:GetItem", t, &attributes(&["id", "slotCount"])));
-    assert!(!one_statement(any, "dynamodb:GetItem", t, &attributes(&["id"])));
+    let attributes = |a: &[&str]| {
+        [(
+            "dynamodb:Attributes",
+            ContextValue::List(a.iter().map(|s| (*s).to_owned()).collect()),
+        )]
+    };
+    assert!(one_statement(
+        any.clone(),
+        "dynamodb:GetItem",
+        t,
+        &attributes(&["id", "slotCount"])
+    ));
+    assert!(!one_statement(
+        any,
+        "dynamodb:GetItem",
+        t,
+        &attributes(&["id"])
+    ));
     let all = json!({"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*", "Condition": {
         "ForAllValues:StringEquals": {"dynamodb:Attributes": ["id", "slots"]}
     }});
-    assert!(one_statement(all.clone(), "dynamodb:GetItem", t, &attributes(&["id"])));
-    assert!(!one_statement(all, "dynamodb:GetItem", t, &attributes(&["id", "secret"])));
+    assert!(one_statement(
+        all.clone(),
+        "dynamodb:GetItem",
+        t,
+        &attributes(&["id"])
+    ));
+    assert!(!one_statement(
+        all,
+        "dynamodb:GetItem",
+        t,
+        &attributes(&["id", "secret"])
+    ));
     let null = json!({"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*", "Condition": {
         "Null": {"aws:SourceArn": "true"}
     }});
     assert!(one_statement(null.clone(), "dynamodb:GetItem", t, &[]));
-    assert!(!one_statement(null, "dynamodb:GetItem", t, &[("aws:SourceArn", text("arn:aws:s3:::b"))]));
+    assert!(!one_statement(
+        null,
+        "dynamodb:GetItem",
+        t,
+        &[("aws:SourceArn", text("arn:aws:s3:::b"))]
+    ));
 }
 
 #[test]
@@ -507,5 +593,84 @@ fn condition_key_names_are_matched_without_case() {
     let statement = json!({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {
         "Bool": {"aws:securetransport": "true"}
     }});
-    assert!(one_statement(statement, "s3:GetObject", "arn:aws:s3:::b/k", &[]));
+    assert!(one_statement(
+        statement,
+        "s3:GetObject",
+        "arn:aws:s3:::b/k",
+        &[]
+    ));
+}
+
+#[test]
+fn an_identity_deny_beats_an_allow_and_names_its_statement() {
+    let both = json!([
+        {"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"},
+        {"Sid": "NoDeletes", "Effect": "Deny", "Action": "dynamodb:DeleteItem", "Resource": "*",
+         "Condition": {"StringLike": {"aws:PrincipalArn": "*:role/r"}}}
+    ]);
+    let t = "arn:aws:dynamodb:us-east-1:000000000000:table/t";
+    assert!(statements(both.clone(), "dynamodb:UpdateItem", t, &[]).is_none());
+    let denial = statements(both, "dynamodb:DeleteItem", t, &[]);
+    assert_eq!(
+        denial.map(|d| d.message),
+        Some(format!(
+            "User: arn:aws:sts::{ACCOUNT}:assumed-role/r is not authorized to perform: dynamodb:DeleteItem on resource: {t} with an explicit deny in an identity-based policy (R (statement NoDeletes))"
+        ))
+    );
+}
+
+#[test]
+fn kms_encryption_context_and_execute_api_routes() {
+    let queue = "arn:aws:sqs:us-east-1:000000000000:prompts";
+    let decrypt_for_prompts = json!({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*", "Condition": {
+        "StringEquals": {"kms:EncryptionContext:aws:sqs:arn": queue}
+    }});
+    let via = |queue_arn: &str| Operation::KeyForQueue {
+        operation: "kms:Decrypt",
+        key_arn: "arn:aws:kms:us-east-1:000000000000:key/k".into(),
+        queue_arn: queue_arn.into(),
+        region: "us-east-1".into(),
+    };
+    let allowed = |op: Operation| {
+        let r = op.requirements();
+        let context: Vec<(&str, ContextValue)> = r[0]
+            .context
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect();
+        one_statement(
+            decrypt_for_prompts.clone(),
+            r[0].action,
+            &r[0].resource,
+            &context,
+        )
+    };
+    assert!(allowed(via(queue)));
+    assert!(!allowed(via("arn:aws:sqs:us-east-1:000000000000:other")));
+
+    let routes = json!({"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": [
+        "arn:aws:execute-api:us-east-1:000000000000:api/prod/POST/generate-image",
+        "arn:aws:execute-api:us-east-1:000000000000:api/prod/GET/images/*"
+    ]});
+    let route = |method: &str, path: &str| {
+        crate::operations::api_route_arn("us-east-1", ACCOUNT, "api", "prod", method, path)
+    };
+    assert!(one_statement(
+        routes.clone(),
+        "execute-api:Invoke",
+        &route("GET", "/images/r1"),
+        &[]
+    ));
+    assert!(one_statement(
+        routes.clone(),
+        "execute-api:Invoke",
+        &route("POST", "/generate-image"),
+        &[]
+    ));
+    assert!(!one_statement(
+        routes,
+        "execute-api:Invoke",
+        &route("DELETE", "/images/r1"),
+        &[]
+    ));
 }
