@@ -4,18 +4,21 @@
 //!
 //! `assembly` finds the stack and its assets -> `template` resolves intrinsics and names ->
 //! `inventory` says what is rehearsed and refuses what it cannot rehearse faithfully -> `iam`
-//! authorises the requests that `operations` describes (see README.md for the module map).
+//! authorises the requests that `operations` describes; `plan` reads what the twin must build
+//! (see README.md for the module map).
 
 pub mod assembly;
 pub mod iam;
 pub mod inventory;
 pub mod operations;
+pub mod plan;
 pub mod template;
 
 pub use assembly::{Assembly, AssemblyError, CodeAsset, StackChoice};
 pub use iam::{Authorizer, Decision, Principal, Request};
 pub use inventory::{Entry, Inventory, InventoryError, Rehearsal};
 pub use operations::{Operation, Requirement};
+pub use plan::{Plan, PlanError};
 pub use template::{ParameterOverride, Stack, StackOptions, Template, TemplateError};
 
 /// Why a rehearsal cannot start: each is one sentence, and the command line answers every one of
@@ -28,6 +31,8 @@ pub enum StartError {
     Template(#[from] TemplateError),
     #[error(transparent)]
     Inventory(#[from] InventoryError),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
 }
 
 impl StartError {

@@ -166,6 +166,43 @@ impl Inventory {
     }
 }
 
+impl Inventory {
+    /// What the start prints: a count of what is rehearsed by type, then one line for each resource
+    /// not rehearsed or not created, by logical id and type.
+    pub fn report(&self) -> Vec<String> {
+        let mut counts: Vec<(&str, usize)> = Vec::new();
+        for e in self.rehearsed() {
+            match counts.iter_mut().find(|(k, _)| *k == e.kind) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((&e.kind, 1)),
+            }
+        }
+        let total: usize = counts.iter().map(|(_, n)| n).sum();
+        let mut lines = vec![format!(
+            "rehearsing {total} resources: {}",
+            counts
+                .iter()
+                .map(|(k, n)| format!("{n} {k}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )];
+        for e in &self.entries {
+            match &e.rehearsal {
+                Rehearsal::Rehearsed => {}
+                Rehearsal::NotRehearsed(why) => lines.push(format!(
+                    "not rehearsed: {} ({}): {why}",
+                    e.logical_id, e.kind
+                )),
+                Rehearsal::NotCreated { condition } => lines.push(format!(
+                    "not created: {} ({}): its condition {condition} is false",
+                    e.logical_id, e.kind
+                )),
+            }
+        }
+        lines
+    }
+}
+
 /// The functions that are custom-resource providers (the `ServiceToken` of a rehearsed custom
 /// resource, e.g. the CDK's BucketNotificationsHandler): the rehearsal applies the custom
 /// resource itself, so their code never runs.

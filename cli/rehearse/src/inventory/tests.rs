@@ -37,6 +37,15 @@ fn rehearsed_not_rehearsed_and_not_created() {
     // Not created, so its unsupported filter policy does not matter.
     assert_eq!(ids(&mut inv.not_created()), ["Sub"]);
     assert_eq!(
+        inv.report(),
+        [
+            "rehearsing 1 resources: 1 AWS::SQS::Queue",
+            "not rehearsed: Alarm (AWS::CloudWatch::Alarm): the twin keeps no metrics",
+            "not rehearsed: Odd (AWS::Foo::Bar): a type the rehearsal does not know",
+            "not created: Sub (AWS::SNS::Subscription): its condition HasEmail is false",
+        ]
+    );
+    assert_eq!(
         inv.entries[1].rehearsal,
         Rehearsal::NotRehearsed("the twin keeps no metrics".into())
     );

@@ -442,3 +442,133 @@ fn the_queue_consumer_may_read_its_encrypted_queue() {
     assert!(p.allowed(&consumer, &decrypt, true));
     assert!(!p.allowed(&p.role("GenerateImageRole"), &decrypt, true));
 }
+
+#[test]
+fn the_plan_reads_what_the_twin_must_build() {
+    let a = assembly();
+    let s = stack(a.template(), &a, &[]);
+    let inventory = Inventory::take(&s).unwrap_or_else(|e| panic!("{e}"));
+    let plan = imagegen_rehearse::Plan::make(&a, &s, &inventory).unwrap_or_else(|e| panic!("{e}"));
+
+    assert_eq!(
+        plan.functions.len(),
+        9,
+        "the CDK's notifications handler is not among them"
+    );
+    for f in &plan.functions {
+        assert_eq!(
+            (
+                f.handler.as_str(),
+                f.runtime.as_str(),
+                f.architecture.as_str()
+            ),
+            ("bootstrap", "provided.al2023", "arm64")
+        );
+        assert!(
+            f.role_arn
+                .starts_with(&format!("arn:aws:iam::{ACCOUNT}:role/Imagegen-")),
+            "{}",
+            f.role_arn
+        );
+        assert!(f.code.path.starts_with(fixture()));
+    }
+    let generate = plan
+        .functions
+        .iter()
+        .find(|f| f.logical_id.starts_with("GenerateImageFunction"))
+        .unwrap_or_else(|| panic!("no GenerateImage"));
+    assert_eq!((generate.timeout_seconds, generate.memory_mb), (180, 256));
+    assert_eq!(
+        generate
+            .environment
+            .get("BEDROCK_REGION")
+            .map(String::as_str),
+        Some("us-west-2")
+    );
+    assert_eq!(
+        plan.function(&generate.arn).map(|f| f.name.clone()),
+        Some(generate.name.clone())
+    );
+
+    let prompts = plan
+        .queues
+        .iter()
+        .find(|q| q.logical_id.starts_with("PromptsQueue"))
+        .unwrap_or_else(|| panic!("no prompt queue"));
+    let dead = plan
+        .queues
+        .iter()
+        .find(|q| q.logical_id.starts_with("PromptsDeadLetters"))
+        .unwrap_or_else(|| panic!("no dead-letter queue"));
+    assert_eq!(prompts.redrive, Some((dead.arn.clone(), 3)));
+    assert_eq!(prompts.visibility_timeout_seconds, 180);
+    assert!(
+        prompts
+            .kms_key
+            .as_deref()
+            .is_some_and(|k| k.starts_with("arn:aws:kms:us-east-1:"))
+    );
+
+    let start = plan
+        .functions
+        .iter()
+        .find(|f| f.logical_id.starts_with("StartExecutionFunction"))
+        .map(|f| f.arn.clone())
+        .unwrap_or_default();
+    let filters: Vec<(Option<&str>, Option<&str>)> = plan
+        .notifications
+        .iter()
+        .map(|n| (n.prefix.as_deref(), n.suffix.as_deref()))
+        .collect();
+    assert_eq!(
+        filters,
+        [
+            (Some("prompts/"), Some(".txt")),
+            (Some("prompts/"), Some(".json"))
+        ]
+    );
+    assert!(plan.notifications.iter().all(|n| n.function_arn == start));
+
+    assert_eq!(plan.mappings.len(), 1);
+    let m = &plan.mappings[0];
+    assert_eq!(
+        (m.queue_arn.as_str(), m.batch_size),
+        (prompts.arn.as_str(), 10)
+    );
+    assert!(m.report_batch_item_failures);
+
+    assert_eq!(plan.rules.len(), 1);
+    let machine = text(
+        &s,
+        serde_json::json!({"Ref": id(&s, "AWS::StepFunctions::StateMachine", "Pipeline")}),
+    );
+    assert_eq!(
+        plan.rules[0].pattern["detail"]["stateMachineArn"],
+        serde_json::json!([machine])
+    );
+
+    let routes: Vec<(&str, &str, &str, &str)> = plan
+        .routes
+        .iter()
+        .map(|r| {
+            (
+                r.stage.as_str(),
+                r.method.as_str(),
+                r.path.as_str(),
+                r.authorization.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        routes,
+        [
+            ("prod", "POST", "/generate-image", "AWS_IAM"),
+            ("prod", "GET", "/images/{requestId}", "AWS_IAM")
+        ]
+    );
+    assert!(
+        plan.routes
+            .iter()
+            .all(|r| plan.function(&r.function_arn).is_some())
+    );
+}
