@@ -2,7 +2,7 @@
 //! explicitly, and the condition keys that decide.
 
 use super::*;
-use crate::operations::{Operation, missing_key_needs};
+use crate::operations::{Operation, Through, missing_key_needs};
 use crate::template::{StackOptions, Template};
 use serde_json::json;
 
@@ -303,10 +303,10 @@ fn sqs_with_not_action_and_kms_through_the_key_policy() {
         .find(|p| p.is_key)
         .map(|p| p.arn.clone())
         .unwrap_or_default();
-    let via_sqs = |operation| Operation::KeyForQueue {
+    let via_sqs = |operation| Operation::KeyThrough {
         operation,
         key_arn: key.clone(),
-        queue_arn: queue.clone(),
+        through: Through::Queue(queue.clone()),
         region: "us-east-1".into(),
     };
     // The key policy delegates to IAM; start-role's policy allows GenerateDataKey through SQS.
@@ -625,10 +625,10 @@ fn kms_encryption_context_and_execute_api_routes() {
     let decrypt_for_prompts = json!({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*", "Condition": {
         "StringEquals": {"kms:EncryptionContext:aws:sqs:arn": queue}
     }});
-    let via = |queue_arn: &str| Operation::KeyForQueue {
+    let via = |queue_arn: &str| Operation::KeyThrough {
         operation: "kms:Decrypt",
         key_arn: "arn:aws:kms:us-east-1:000000000000:key/k".into(),
-        queue_arn: queue_arn.into(),
+        through: Through::Queue(queue_arn.to_owned()),
         region: "us-east-1".into(),
     };
     let allowed = |op: Operation| {

@@ -5,7 +5,7 @@
 
 mod bedrock;
 
-pub use bedrock::{InferenceProfile, profile_destinations};
+pub use bedrock::{InferenceProfile, foundation_model_arn, profile_destinations};
 
 /// A condition-key value of a request.
 #[derive(Debug, Clone, PartialEq)]
@@ -150,26 +150,27 @@ pub const TABLE: &[Row] = &[
         "foundation-model or inference-profile",
         &[],
     ),
-    // A KMS-encrypted queue: its senders need GenerateDataKey, its readers Decrypt, each through
-    // SQS (kms:ViaService) for the queue's encryption context.
+    // A KMS-encrypted queue or topic: its senders need GenerateDataKey (and Decrypt for SNS), its
+    // readers Decrypt, each through the service (kms:ViaService) for its encryption context.
     row(
         "kms:GenerateDataKey",
         &["kms:GenerateDataKey"],
         "key",
-        &["kms:ViaService", "kms:EncryptionContext:aws:sqs:arn"],
+        KMS_KEYS,
     ),
-    row(
-        "kms:Decrypt",
-        &["kms:Decrypt"],
-        "key",
-        &["kms:ViaService", "kms:EncryptionContext:aws:sqs:arn"],
-    ),
+    row("kms:Decrypt", &["kms:Decrypt"], "key", KMS_KEYS),
     row(
         "execute-api:Invoke",
         &["execute-api:Invoke"],
         "execute-api-general",
         &[],
     ),
+];
+
+const KMS_KEYS: &[&str] = &[
+    "kms:ViaService",
+    "kms:EncryptionContext:aws:sqs:arn",
+    "kms:EncryptionContext:aws:sns:topicArn",
 ];
 
 const fn row(
@@ -216,13 +217,23 @@ pub enum Operation {
         account: String,
         model_id: String,
     },
-    /// `kms:GenerateDataKey` / `kms:Decrypt` on a key, on behalf of the SQS queue it encrypts.
-    KeyForQueue {
+    /// `kms:GenerateDataKey` / `kms:Decrypt` on a key, through the SQS queue or SNS topic it
+    /// encrypts (`kms:ViaService` and that service's encryption context).
+    KeyThrough {
         operation: &'static str,
         key_arn: String,
-        queue_arn: String,
+        through: Through,
         region: String,
     },
+}
+
+/// The service a KMS request comes through, and its resource's ARN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Through {
+    /// A queue: encryption context `aws:sqs:arn`.
+    Queue(String),
+    /// A topic: encryption context `aws:sns:topicArn`.
+    Topic(String),
 }
 
 impl Operation {
@@ -231,7 +242,7 @@ impl Operation {
         match self {
             Self::Object { operation, .. }
             | Self::On { operation, .. }
-            | Self::KeyForQueue { operation, .. } => operation,
+            | Self::KeyThrough { operation, .. } => operation,
             Self::ListObjects { .. } => "s3:ListObjectsV2",
             Self::InvokeModel { .. } => "bedrock:InvokeModel",
         }
@@ -266,24 +277,27 @@ impl Operation {
                 .into_iter()
                 .flat_map(|arn| each(arn, Vec::new()))
                 .collect(),
-            Self::KeyForQueue {
+            Self::KeyThrough {
                 key_arn,
-                queue_arn,
+                through,
                 region,
                 ..
-            } => each(
-                key_arn.clone(),
-                vec![
-                    (
-                        "kms:ViaService".into(),
-                        ContextValue::Text(format!("sqs.{region}.amazonaws.com")),
-                    ),
-                    (
-                        "kms:EncryptionContext:aws:sqs:arn".into(),
-                        ContextValue::Text(queue_arn.clone()),
-                    ),
-                ],
-            ),
+            } => {
+                let (service, context_key, arn) = match through {
+                    Through::Queue(arn) => ("sqs", "kms:EncryptionContext:aws:sqs:arn", arn),
+                    Through::Topic(arn) => ("sns", "kms:EncryptionContext:aws:sns:topicArn", arn),
+                };
+                each(
+                    key_arn.clone(),
+                    vec![
+                        (
+                            "kms:ViaService".into(),
+                            ContextValue::Text(format!("{service}.{region}.amazonaws.com")),
+                        ),
+                        (context_key.into(), ContextValue::Text(arn.clone())),
+                    ],
+                )
+            }
         }
     }
 }

@@ -87,10 +87,10 @@ fn an_inference_profile_is_the_profile_and_each_destinations_model() {
 
 #[test]
 fn kms_through_sqs_sets_via_service_and_the_queues_encryption_context() {
-    let op = Operation::KeyForQueue {
+    let op = Operation::KeyThrough {
         operation: "kms:GenerateDataKey",
         key_arn: "arn:aws:kms:us-east-1:000000000000:key/k".into(),
-        queue_arn: "arn:aws:sqs:us-east-1:000000000000:q".into(),
+        through: Through::Queue("arn:aws:sqs:us-east-1:000000000000:q".to_owned()),
         region: "us-east-1".into(),
     };
     let r = op.requirements();

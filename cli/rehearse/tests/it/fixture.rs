@@ -2,7 +2,7 @@
 //! in it resolves, the inventory is the expected one, and GenerateImage's role is authorised as
 //! the template says.
 
-use imagegen_rehearse::operations::{Operation, missing_key_needs};
+use imagegen_rehearse::operations::{Operation, Through, missing_key_needs};
 use imagegen_rehearse::{
     Assembly, Authorizer, Inventory, Principal, Rehearsal, Stack, StackChoice, Template,
 };
@@ -433,10 +433,10 @@ fn the_queue_consumer_may_read_its_encrypted_queue() {
         };
         assert!(p.allowed(&consumer, &op, true), "{operation}");
     }
-    let decrypt = Operation::KeyForQueue {
+    let decrypt = Operation::KeyThrough {
         operation: "kms:Decrypt",
         key_arn: key,
-        queue_arn: queue,
+        through: Through::Queue(queue),
         region: "us-east-1".into(),
     };
     assert!(p.allowed(&consumer, &decrypt, true));
@@ -571,4 +571,42 @@ fn the_plan_reads_what_the_twin_must_build() {
             .iter()
             .all(|r| plan.function(&r.function_arn).is_some())
     );
+}
+
+#[test]
+fn notify_user_may_publish_to_the_encrypted_results_topic() {
+    let p = pipeline();
+    let s = &p.stack;
+    let topic = text(
+        s,
+        serde_json::json!({"Ref": id(s, "AWS::SNS::Topic", "ResultsTopic")}),
+    );
+    let key = text(
+        s,
+        serde_json::json!({"Fn::GetAtt": [id(s, "AWS::KMS::Key", "ResultsKey"), "Arn"]}),
+    );
+    let notify = p.role("NotifyUserRole");
+    let publish = Operation::On {
+        operation: "sns:Publish",
+        arn: topic.clone(),
+    };
+    assert!(p.allowed(&notify, &publish, true));
+    for operation in ["kms:GenerateDataKey", "kms:Decrypt"] {
+        let through_sns = Operation::KeyThrough {
+            operation,
+            key_arn: key.clone(),
+            through: Through::Topic(topic.clone()),
+            region: "us-east-1".into(),
+        };
+        assert!(p.allowed(&notify, &through_sns, true), "{operation}");
+        // The grant holds through SNS only (kms:ViaService).
+        let through_sqs = Operation::KeyThrough {
+            operation,
+            key_arn: key.clone(),
+            through: Through::Queue(topic.clone()),
+            region: "us-east-1".into(),
+        };
+        assert!(!p.allowed(&notify, &through_sqs, true), "{operation}");
+    }
+    assert!(!p.allowed(&p.role("GenerateImageRole"), &publish, true));
 }
