@@ -150,7 +150,13 @@ impl<'t> Stack<'t> {
             names: BTreeMap::new(),
         };
         stack.conditions = conditions::evaluate_all(&stack)?;
-        stack.names = physical::names(&stack)?;
+        stack.names = physical::generated_names(&stack);
+        // Names that name other resources settle within as many rounds as the chain is long;
+        // three is more than any template here needs.
+        for _ in 0..3 {
+            let explicit = physical::explicit_names(&stack)?;
+            stack.names.extend(explicit);
+        }
         Ok(stack)
     }
 

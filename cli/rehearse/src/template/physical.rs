@@ -30,9 +30,8 @@ const NAMES: &[(&str, &str, usize)] = &[
     ("AWS::ApiGateway::Stage", "StageName", 128),
 ];
 
-/// Every resource's physical name: generated names first, then explicit ones (which may refer to
-/// other resources' names, resolved against the generated ones).
-pub(super) fn names(stack: &Stack<'_>) -> Result<BTreeMap<String, String>, TemplateError> {
+/// Every resource's generated name (explicit names replace them: [`explicit_names`]).
+pub(super) fn generated_names(stack: &Stack<'_>) -> BTreeMap<String, String> {
     let mut names = BTreeMap::new();
     for r in stack.template.resources() {
         let max = NAMES
@@ -43,6 +42,20 @@ pub(super) fn names(stack: &Stack<'_>) -> Result<BTreeMap<String, String>, Templ
             r.logical_id.to_owned(),
             generated(stack.name(), r.logical_id, r.kind, max),
         );
+    }
+    names
+}
+
+/// The explicit names of the created resources, resolved against the names known so far. A name
+/// may name another resource (`Fn::Sub: ${Other}-dlq`), so the stack resolves them a few times
+/// over until they settle; reading names from a map, never resolving one inside another, keeps a
+/// circular template from recursing.
+pub(super) fn explicit_names(stack: &Stack<'_>) -> Result<BTreeMap<String, String>, TemplateError> {
+    let mut names = BTreeMap::new();
+    for r in stack.created() {
+        if let Some(name) = explicit_name(stack, r.logical_id)? {
+            names.insert(r.logical_id.to_owned(), name);
+        }
     }
     Ok(names)
 }
@@ -127,9 +140,6 @@ pub(super) fn stack_id(stack: &Stack<'_>) -> String {
 
 /// What a resource is called: its explicit name, else the generated one.
 pub(super) fn name_of(stack: &Stack<'_>, logical_id: &str) -> Result<String, TemplateError> {
-    if let Some(name) = explicit_name(stack, logical_id)? {
-        return Ok(name);
-    }
     Ok(stack
         .names
         .get(logical_id)

@@ -500,3 +500,21 @@ fn not_a_template() {
     assert!(Template::from_json("{}").is_err());
     assert!(Template::from_json("not json").is_err());
 }
+
+#[test]
+fn explicit_names_may_name_each_other_and_a_cycle_does_not_hang() {
+    let t = Template::from_value(json!({"Resources": {
+        "Dlq": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {"Fn::Sub": "${Queue.QueueName}-dlq"}}},
+        "Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {"Fn::Sub": "${AWS::StackName}-prompts"}}},
+        "A": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": {"Fn::GetAtt": ["B", "TopicName"]}}},
+        "B": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": {"Fn::GetAtt": ["A", "TopicName"]}}}
+    }}))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let s = Stack::new(&t, StackOptions::new("S")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.physical_name("Queue").ok().as_deref(), Some("S-prompts"));
+    assert_eq!(
+        s.physical_name("Dlq").ok().as_deref(),
+        Some("S-prompts-dlq")
+    );
+    assert!(s.physical_name("A").is_ok() && s.physical_name("B").is_ok());
+}
