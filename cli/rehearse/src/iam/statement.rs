@@ -114,7 +114,8 @@ impl Statement {
         let reach = match &self.principals {
             Principals::Caller => Reach::Direct,
             Principals::Listed { aws, services, any } => {
-                if *any {
+                // `"Principal": {"AWS": "*"}` is `"Principal": "*"` in a resource policy.
+                if *any || aws.iter().any(|a| a == "*") {
                     Reach::Direct
                 } else if let Principal::Service { name, .. } = caller {
                     if services.iter().any(|s| s == name) {

@@ -674,3 +674,37 @@ fn kms_encryption_context_and_execute_api_routes() {
         &[]
     ));
 }
+
+#[test]
+fn aws_star_in_a_resource_policy_reaches_services_too() {
+    let t = Template::from_value(json!({"Resources": {
+        "Q": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "q"}},
+        "P": {"Type": "AWS::SQS::QueuePolicy", "Properties": {"Queues": [{"Ref": "Q"}], "PolicyDocument": {"Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage", "Resource": {"Fn::GetAtt": ["Q", "Arn"]}},
+            {"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "sqs:*", "Resource": {"Fn::GetAtt": ["Q", "Arn"]},
+             "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+        ]}}}
+    }}))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let stack = Stack::new(&t, StackOptions::new("S")).unwrap_or_else(|e| panic!("{e}"));
+    let authorizer = Authorizer::from_stack(&stack).unwrap_or_else(|e| panic!("{e}"));
+    let events = Principal::Service {
+        name: "events.amazonaws.com".into(),
+        source_arn: None,
+    };
+    let send = on(
+        "sqs:SendMessage",
+        format!("arn:aws:sqs:us-east-1:{ACCOUNT}:q"),
+    )
+    .requirements();
+    let decide = |tls| {
+        authorizer
+            .authorize(&events, &send, tls)
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    assert_eq!(decide(true), None);
+    assert!(matches!(
+        decide(false).map(|d| d.decision),
+        Some(Decision::ExplicitDeny { .. })
+    ));
+}

@@ -49,6 +49,12 @@ pub enum TemplateError {
         value: String,
         allowed: String,
     },
+    #[error("parameter {name} is {value:?}: {why}")]
+    Constraint {
+        name: String,
+        value: String,
+        why: String,
+    },
     #[error(
         "parameter {name} reads the SSM parameter {ssm_name}, which the twin does not hold: pass --parameters {name}=VALUE"
     )]

@@ -90,6 +90,7 @@ pub(super) fn values(
             }
         };
         check_allowed(name, &text, declaration)?;
+        check_constraints(name, kind, &text, declaration)?;
         values.insert(name.clone(), typed(kind, text));
     }
     Ok(values)
@@ -117,6 +118,62 @@ fn typed(kind: &str, text: String) -> Value {
     } else {
         Value::String(text)
     }
+}
+
+/// `AllowedPattern` (the whole value must match), `MinLength`/`MaxLength` and, for numbers,
+/// `MinValue`/`MaxValue`, as CloudFormation checks them before it creates anything; the
+/// `ConstraintDescription` is the sentence when there is one.
+fn check_constraints(
+    name: &str,
+    kind: &str,
+    text: &str,
+    declaration: &Value,
+) -> Result<(), TemplateError> {
+    let fail = |why: String| {
+        let why = declaration
+            .get("ConstraintDescription")
+            .and_then(Value::as_str)
+            .map_or(why, str::to_owned);
+        Err(TemplateError::Constraint {
+            name: name.into(),
+            value: text.into(),
+            why,
+        })
+    };
+    let number = |key: &str| {
+        declaration
+            .get(key)
+            .map(scalar_text)
+            .and_then(|v| v.parse::<f64>().ok())
+    };
+    if let Some(pattern) = declaration.get("AllowedPattern").and_then(Value::as_str) {
+        let whole = format!("^(?:{pattern})$");
+        let regex = regex_lite::Regex::new(&whole).map_err(|e| TemplateError::Constraint {
+            name: name.into(),
+            value: text.into(),
+            why: format!("its AllowedPattern {pattern} cannot be checked offline ({e})"),
+        })?;
+        if !regex.is_match(text) {
+            return fail(format!("it does not match its AllowedPattern {pattern}"));
+        }
+    }
+    let length = text.chars().count() as f64;
+    if number("MinLength").is_some_and(|min| length < min)
+        || number("MaxLength").is_some_and(|max| length > max)
+    {
+        return fail("its length is outside MinLength..MaxLength".into());
+    }
+    if kind == "Number" {
+        let Ok(value) = text.parse::<f64>() else {
+            return fail("it is not a number".into());
+        };
+        if number("MinValue").is_some_and(|min| value < min)
+            || number("MaxValue").is_some_and(|max| value > max)
+        {
+            return fail("it is outside MinValue..MaxValue".into());
+        }
+    }
+    Ok(())
 }
 
 fn check_allowed(name: &str, text: &str, declaration: &Value) -> Result<(), TemplateError> {

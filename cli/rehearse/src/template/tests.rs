@@ -518,3 +518,32 @@ fn explicit_names_may_name_each_other_and_a_cycle_does_not_hang() {
     );
     assert!(s.physical_name("A").is_ok() && s.physical_name("B").is_ok());
 }
+
+#[test]
+fn allowed_pattern_lengths_and_numbers_are_checked_as_cloudformation_does() {
+    let t = Template::from_value(json!({
+        "Parameters": {
+            "Email": {"Type": "String", "Default": "", "AllowedPattern": "^$|^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$",
+                      "ConstraintDescription": "must be an email address, or empty"},
+            "Code": {"Type": "String", "Default": "ab", "AllowedPattern": "[a-z]+", "MaxLength": 3},
+            "Count": {"Type": "Number", "Default": 2, "MinValue": 1, "MaxValue": 5}
+        },
+        "Resources": {}
+    }))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let message = |o: &[&str]| Stack::new(&t, options(o)).err().map(|e| e.to_string());
+    assert_eq!(message(&[]), None);
+    assert_eq!(message(&["Email=me@example.com"]), None);
+    assert_eq!(
+        message(&["Email=not an address"]).as_deref(),
+        Some("parameter Email is \"not an address\": must be an email address, or empty")
+    );
+    assert_eq!(
+        message(&["Code=ab1"]).as_deref(),
+        Some("parameter Code is \"ab1\": it does not match its AllowedPattern [a-z]+"),
+        "the whole value must match"
+    );
+    assert!(message(&["Code=abcd"]).is_some_and(|m| m.contains("MaxLength")));
+    assert!(message(&["Count=9"]).is_some_and(|m| m.contains("MaxValue")));
+    assert!(message(&["Count=two"]).is_some_and(|m| m.ends_with("it is not a number")));
+}
