@@ -1,6 +1,7 @@
 //! The functions: what Lambda would run and with what (CloudFormation's defaults: a 3-second
 //! timeout, 128 MB).
 
+use super::environment::RESERVED;
 use super::{PlanError, attribute, number, text};
 use crate::assembly::{Assembly, CodeAsset};
 use crate::template::Stack;
@@ -25,6 +26,10 @@ pub struct Function {
     pub environment: BTreeMap<String, String>,
     /// The asset that holds its `bootstrap`.
     pub code: CodeAsset,
+    /// `LoggingConfig`: its log group, `Text` or `JSON`, and the application log level.
+    pub log_group: Option<String>,
+    pub log_format: Option<String>,
+    pub log_level: Option<String>,
 }
 
 pub(super) fn read(
@@ -56,6 +61,22 @@ pub(super) fn read(
                 (k.clone(), v)
             })
             .collect();
+        let reserved: Vec<&str> = RESERVED
+            .iter()
+            .copied()
+            .filter(|name| environment_has(&p, name))
+            .collect();
+        if !reserved.is_empty() {
+            return Err(PlanError::Resource {
+                logical_id: id.into(),
+                why: format!(
+                    "its environment sets {}, which Lambda reserves (the deploy would fail)",
+                    reserved.join(", ")
+                ),
+            });
+        }
+        let logging = p.get("LoggingConfig").and_then(Value::as_object);
+        let log = |key: &str| logging.and_then(|l| text(l, key));
         out.push(Function {
             logical_id: id.into(),
             name: stack.physical_name(id)?,
@@ -74,7 +95,19 @@ pub(super) fn read(
             reserved_concurrency: number(&p, "ReservedConcurrentExecutions"),
             environment,
             code: assembly.function_code(stack, id)?,
+            log_group: log("LogGroup"),
+            log_level: log("LogFormat")
+                .filter(|f| f == "JSON")
+                .and_then(|_| log("ApplicationLogLevel")),
+            log_format: log("LogFormat"),
         });
     }
     Ok(out)
+}
+
+fn environment_has(p: &serde_json::Map<String, Value>, name: &str) -> bool {
+    p.get("Environment")
+        .and_then(|e| e.get("Variables"))
+        .and_then(Value::as_object)
+        .is_some_and(|v| v.contains_key(name))
 }

@@ -5,6 +5,7 @@
 //! template JSON itself.
 
 mod api;
+mod environment;
 mod events;
 mod functions;
 mod queues;
@@ -15,6 +16,7 @@ use crate::template::{Stack, TemplateError};
 use serde_json::{Map, Value};
 
 pub use api::Route;
+pub use environment::{Launch, RESERVED};
 pub use events::{BucketNotification, QueueMapping, Rule, RuleTarget};
 pub use functions::Function;
 pub use queues::Queue;

@@ -610,3 +610,73 @@ fn notify_user_may_publish_to_the_encrypted_results_topic() {
     }
     assert!(!p.allowed(&p.role("GenerateImageRole"), &publish, true));
 }
+
+#[test]
+fn a_function_process_gets_the_templates_environment_and_lambdas_own() {
+    let a = assembly();
+    let s = stack(a.template(), &a, &[]);
+    let inventory = Inventory::take(&s).unwrap_or_else(|e| panic!("{e}"));
+    let plan = imagegen_rehearse::Plan::make(&a, &s, &inventory).unwrap_or_else(|e| panic!("{e}"));
+    let generate = plan
+        .functions
+        .iter()
+        .find(|f| f.logical_id.starts_with("GenerateImageFunction"))
+        .unwrap_or_else(|| panic!("no GenerateImage"));
+    let env = generate.process_environment(&imagegen_rehearse::plan::Launch {
+        runtime_api: "127.0.0.1:9001",
+        endpoint: "https://127.0.0.1:4566",
+        ca_bundle: Some("/tmp/ca.pem"),
+        access_key_id: "AKID",
+        secret_access_key: "secret",
+        session_token: "token",
+        region: "us-east-1",
+        log_stream: "2026/12/06/[$LATEST]abc",
+    });
+    let get = |k: &str| env.get(k).map(String::as_str);
+    assert_eq!(
+        get("BEDROCK_REGION"),
+        Some("us-west-2"),
+        "the template's variable"
+    );
+    assert_eq!(get("_HANDLER"), Some("bootstrap"));
+    assert_eq!(get("AWS_REGION"), Some("us-east-1"));
+    assert_eq!(
+        get("AWS_LAMBDA_FUNCTION_NAME"),
+        Some(generate.name.as_str())
+    );
+    assert_eq!(get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"), Some("256"));
+    assert_eq!(get("AWS_LAMBDA_RUNTIME_API"), Some("127.0.0.1:9001"));
+    assert_eq!(get("AWS_ENDPOINT_URL"), Some("https://127.0.0.1:4566"));
+    assert_eq!(get("AWS_CA_BUNDLE"), Some("/tmp/ca.pem"));
+    assert_eq!(
+        (get("AWS_LAMBDA_LOG_FORMAT"), get("AWS_LAMBDA_LOG_LEVEL")),
+        (Some("JSON"), Some("INFO"))
+    );
+    assert!(
+        get("AWS_LAMBDA_LOG_GROUP_NAME")
+            .is_some_and(|g| g.starts_with("Imagegen-GenerateImageLogGroup")),
+        "{env:?}"
+    );
+    assert_eq!(
+        get("AWS_EXECUTION_ENV"),
+        None,
+        "not set for OS-only runtimes"
+    );
+
+    // A template that sets a reserved name would not deploy.
+    let mut value = a.template().value().clone();
+    value["Resources"][&generate.logical_id]["Properties"]["Environment"]["Variables"]["AWS_REGION"] =
+        "eu-west-1".into();
+    let template = Template::from_value(value).unwrap_or_else(|e| panic!("{e}"));
+    let s = stack(&template, &a, &[]);
+    let err = imagegen_rehearse::Plan::make(&a, &s, &inventory)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        err.ends_with(
+            "its environment sets AWS_REGION, which Lambda reserves (the deploy would fail)"
+        ),
+        "{err}"
+    );
+}
