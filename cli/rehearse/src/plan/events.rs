@@ -30,6 +30,19 @@ pub struct QueueMapping {
     pub enabled: bool,
 }
 
+/// How Lambda retries an asynchronous invocation (S3's and EventBridge's) and where a failed
+/// event goes (Lambda's defaults: 2 retries, 6 hours).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AsyncInvoke {
+    pub logical_id: String,
+    /// The function's name or ARN, as the template gives it.
+    pub function: String,
+    pub maximum_retry_attempts: u64,
+    pub maximum_event_age_seconds: u64,
+    /// The `OnFailure` destination's ARN (a queue, topic, function or bus).
+    pub on_failure: Option<String>,
+}
+
 /// An EventBridge rule on the default bus.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rule {
@@ -162,6 +175,28 @@ pub(super) fn rules(stack: &Stack<'_>) -> Result<Vec<Rule>, PlanError> {
             pattern: p.get("EventPattern").cloned().unwrap_or(Value::Null),
             enabled: text(&p, "State").is_none_or(|s| s == "ENABLED"),
             targets,
+        });
+    }
+    Ok(out)
+}
+
+pub(super) fn async_invokes(stack: &Stack<'_>) -> Result<Vec<AsyncInvoke>, PlanError> {
+    let mut out = Vec::new();
+    for r in stack
+        .created()
+        .filter(|r| r.kind == "AWS::Lambda::EventInvokeConfig")
+    {
+        let p = stack.properties(r.logical_id)?;
+        out.push(AsyncInvoke {
+            logical_id: r.logical_id.into(),
+            function: text(&p, "FunctionName").unwrap_or_default(),
+            maximum_retry_attempts: number(&p, "MaximumRetryAttempts").unwrap_or(2),
+            maximum_event_age_seconds: number(&p, "MaximumEventAgeInSeconds").unwrap_or(21_600),
+            on_failure: p
+                .get("DestinationConfig")
+                .and_then(|d| d.pointer("/OnFailure/Destination"))
+                .and_then(Value::as_str)
+                .map(str::to_owned),
         });
     }
     Ok(out)

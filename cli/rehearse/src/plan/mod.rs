@@ -1,14 +1,16 @@
-//! What the twin must build, read from the resolved template: the functions (environment, timeout,
-//! memory, concurrency, role, code), the queues, and the wiring between services (bucket
-//! notifications, queue mappings, EventBridge rules, the REST API's routes). Each is a plain
-//! struct with the template's defaults filled in, so the command that runs a rehearsal never reads
-//! template JSON itself.
+//! What the twin must build, read from the resolved template: buckets, topics and subscriptions,
+//! tables, the state machine (definition and substitutions), the functions (environment, timeout,
+//! memory, concurrency, role, code, asynchronous retries), the queues, and the wiring between
+//! services (bucket notifications, queue mappings, EventBridge rules, the REST API's routes). Each
+//! is a plain struct with the template's defaults filled in, so the command that runs a rehearsal
+//! never reads template JSON itself.
 
 mod api;
 mod environment;
 mod events;
 mod functions;
 mod queues;
+mod stores;
 
 use crate::assembly::{Assembly, AssemblyError};
 use crate::inventory::Inventory;
@@ -17,14 +19,20 @@ use serde_json::{Map, Value};
 
 pub use api::Route;
 pub use environment::{Launch, RESERVED};
-pub use events::{BucketNotification, QueueMapping, Rule, RuleTarget};
+pub use events::{AsyncInvoke, BucketNotification, QueueMapping, Rule, RuleTarget};
 pub use functions::Function;
 pub use queues::Queue;
+pub use stores::{Bucket, StateMachine, Table, Topic};
 
 /// The rehearsal's plan of one stack.
 #[derive(Debug, Clone)]
 pub struct Plan {
+    pub buckets: Vec<Bucket>,
+    pub topics: Vec<Topic>,
+    pub tables: Vec<Table>,
+    pub state_machines: Vec<StateMachine>,
     pub functions: Vec<Function>,
+    pub async_invokes: Vec<AsyncInvoke>,
     pub queues: Vec<Queue>,
     pub notifications: Vec<BucketNotification>,
     pub mappings: Vec<QueueMapping>,
@@ -56,7 +64,12 @@ impl Plan {
             .map(|e| e.logical_id.as_str())
             .collect();
         Ok(Self {
+            buckets: stores::buckets(stack)?,
+            topics: stores::topics(stack)?,
+            tables: stores::tables(stack)?,
+            state_machines: stores::state_machines(assembly, stack)?,
             functions: functions::read(assembly, stack, &rehearsed)?,
+            async_invokes: events::async_invokes(stack)?,
             queues: queues::read(stack)?,
             notifications: events::notifications(stack)?,
             mappings: events::mappings(stack)?,

@@ -680,3 +680,53 @@ fn a_function_process_gets_the_templates_environment_and_lambdas_own() {
         "{err}"
     );
 }
+
+#[test]
+fn the_plan_reads_the_stores_the_machine_and_async_retries() {
+    let a = assembly();
+    let s = stack(a.template(), &a, &["Email=me@example.com"]);
+    let inventory = Inventory::take(&s).unwrap_or_else(|e| panic!("{e}"));
+    let plan = imagegen_rehearse::Plan::make(&a, &s, &inventory).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(plan.buckets.len(), 2, "the store and its access logs");
+    let results = plan
+        .topics
+        .iter()
+        .find(|t| t.logical_id.starts_with("ResultsTopic"))
+        .unwrap_or_else(|| panic!("no results topic"));
+    assert_eq!(
+        results.subscriptions,
+        [("email".to_string(), "me@example.com".to_string())]
+    );
+    assert!(results.kms_key.is_some());
+    assert_eq!(plan.tables.len(), 1);
+    assert!(!plan.tables[0].key_schema.is_empty());
+    assert_eq!(plan.state_machines.len(), 1);
+    let machine = &plan.state_machines[0];
+    assert_eq!(machine.kind, "STANDARD");
+    assert_eq!(machine.substitutions.len(), 5);
+    assert!(
+        machine
+            .substitutions
+            .values()
+            .all(|arn| plan.function(arn).is_some()),
+        "each substitution names a planned function"
+    );
+    assert!(machine.role_arn.contains(":role/Imagegen-PipelineRole"));
+    assert!(machine.definition.contains("${GenerateImageFunctionArn}"));
+
+    assert_eq!(plan.async_invokes.len(), 1);
+    let start = &plan.async_invokes[0];
+    assert_eq!(
+        (
+            start.maximum_retry_attempts,
+            start.maximum_event_age_seconds
+        ),
+        (2, 21_600)
+    );
+    let failed = plan
+        .queues
+        .iter()
+        .find(|q| q.logical_id.starts_with("FailedTriggers"))
+        .map(|q| q.arn.clone());
+    assert_eq!(start.on_failure, failed);
+}
