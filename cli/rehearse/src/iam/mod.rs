@@ -166,6 +166,8 @@ pub struct Authorizer {
     account: String,
     /// Identity policies by role ARN.
     identity: BTreeMap<String, Vec<Statement>>,
+    /// Trust policies (`AssumeRolePolicyDocument`) by role ARN.
+    trust: BTreeMap<String, Vec<Statement>>,
     resources: Vec<ResourcePolicy>,
     administrator: Vec<Statement>,
 }
@@ -174,6 +176,49 @@ impl Authorizer {
     /// Reads every identity and resource policy the stack creates (intrinsics resolved).
     pub fn from_stack(stack: &Stack<'_>) -> Result<Self, IamError> {
         policies::collect(stack)
+    }
+
+    /// Whether `service` (`lambda.amazonaws.com`, `states.amazonaws.com`) may assume the role on
+    /// behalf of `source_arn` (the state machine, for the confused-deputy conditions the CDK
+    /// writes): its trust policy allows `sts:AssumeRole` and denies nothing. A function or state
+    /// machine whose role its service cannot assume would not work deployed.
+    pub fn may_assume(
+        &self,
+        role_arn: &str,
+        service: &str,
+        source_arn: Option<&str>,
+    ) -> Result<bool, IamError> {
+        let caller = Principal::Service {
+            name: service.into(),
+            source_arn: source_arn.map(str::to_owned),
+        };
+        let requirement = Requirement {
+            action: "sts:AssumeRole",
+            resource: role_arn.into(),
+            context: Vec::new(),
+        };
+        let mut context = Vec::new();
+        self.caller_keys(
+            &Request {
+                principal: &caller,
+                requirement: &requirement,
+                secure_transport: true,
+            },
+            &mut context,
+        );
+        let mut allowed = false;
+        for s in self.trust.get(role_arn).into_iter().flatten() {
+            if s.reach(&caller, &self.account) != Reach::Direct
+                || !s.matches("sts:AssumeRole", role_arn, &context)?
+            {
+                continue;
+            }
+            match s.effect {
+                Effect::Deny => return Ok(false),
+                Effect::Allow => allowed = true,
+            }
+        }
+        Ok(allowed)
     }
 
     /// The decision for one requirement.

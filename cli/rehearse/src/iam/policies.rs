@@ -32,6 +32,26 @@ fn statements(
         .collect()
 }
 
+/// A trust policy names no `Resource` (the role is the resource); the matcher needs one.
+fn trust_document(document: Option<&Value>) -> Option<Value> {
+    let mut document = document?.clone();
+    match document.get_mut("Statement") {
+        Some(Value::Array(items)) => items.iter_mut().for_each(resource_star),
+        Some(one) => resource_star(one),
+        None => {}
+    }
+    Some(document)
+}
+
+fn resource_star(statement: &mut Value) {
+    if let Some(s) = statement.as_object_mut()
+        && !s.contains_key("Resource")
+        && !s.contains_key("NotResource")
+    {
+        s.insert("Resource".into(), Value::String("*".into()));
+    }
+}
+
 fn texts(value: Option<&Value>) -> Vec<String> {
     match value {
         Some(Value::String(s)) => vec![s.clone()],
@@ -58,6 +78,7 @@ pub(super) fn collect(stack: &Stack<'_>) -> Result<Authorizer, IamError> {
     let mut role_arns = BTreeMap::new();
     let mut identity: BTreeMap<String, Vec<Statement>> = BTreeMap::new();
     let mut managed_arns: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut trust: BTreeMap<String, Vec<Statement>> = BTreeMap::new();
     for r in stack.created().filter(|r| r.kind == "AWS::IAM::Role") {
         let arn = text(stack, r.logical_id, "Arn")?;
         let name = stack.physical_name(r.logical_id)?;
@@ -75,6 +96,14 @@ pub(super) fn collect(stack: &Stack<'_>) -> Result<Authorizer, IamError> {
                 true,
             )?);
         }
+        trust.insert(
+            arn.clone(),
+            statements(
+                trust_document(p.get("AssumeRolePolicyDocument")).as_ref(),
+                &source(PolicyKind::Resource, r.logical_id),
+                false,
+            )?,
+        );
         managed_arns.insert(arn.clone(), texts(p.get("ManagedPolicyArns")));
         identity.insert(arn.clone(), own);
         role_arns.insert(name, arn);
@@ -116,6 +145,7 @@ pub(super) fn collect(stack: &Stack<'_>) -> Result<Authorizer, IamError> {
     Ok(Authorizer {
         account: account.clone(),
         identity,
+        trust,
         resources: resource_policies(stack)?,
         administrator: statements(
             Some(&json!({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}})),

@@ -730,3 +730,47 @@ fn the_plan_reads_the_stores_the_machine_and_async_retries() {
         .map(|q| q.arn.clone());
     assert_eq!(start.on_failure, failed);
 }
+
+#[test]
+fn each_role_can_be_assumed_by_the_service_that_uses_it() {
+    let a = assembly();
+    let s = stack(a.template(), &a, &[]);
+    let inventory = Inventory::take(&s).unwrap_or_else(|e| panic!("{e}"));
+    let plan = imagegen_rehearse::Plan::make(&a, &s, &inventory).unwrap_or_else(|e| panic!("{e}"));
+    let iam = Authorizer::from_stack(&s).unwrap_or_else(|e| panic!("{e}"));
+    let may = |role: &str, service: &str, source: Option<&str>| {
+        iam.may_assume(role, service, source)
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    for f in &plan.functions {
+        assert!(
+            may(&f.role_arn, "lambda.amazonaws.com", None),
+            "{}",
+            f.logical_id
+        );
+        assert!(
+            !may(&f.role_arn, "states.amazonaws.com", None),
+            "{}",
+            f.logical_id
+        );
+    }
+    let machine = &plan.state_machines[0];
+    // The CDK's trust policy for the state machine's role has confused-deputy conditions.
+    assert!(may(
+        &machine.role_arn,
+        "states.amazonaws.com",
+        Some(&machine.arn)
+    ));
+    assert!(!may(&machine.role_arn, "states.amazonaws.com", None));
+    let elsewhere = machine.arn.replace(ACCOUNT, "111111111111");
+    assert!(!may(
+        &machine.role_arn,
+        "states.amazonaws.com",
+        Some(&elsewhere)
+    ));
+    assert!(!may(
+        &machine.role_arn,
+        "lambda.amazonaws.com",
+        Some(&machine.arn)
+    ));
+}
