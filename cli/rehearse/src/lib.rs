@@ -4,8 +4,9 @@
 //!
 //! `assembly` finds the stack and its assets -> `template` resolves intrinsics and names ->
 //! `inventory` says what is rehearsed and refuses what it cannot rehearse faithfully -> `iam`
-//! authorises the requests that `operations` describes; `plan` reads what the twin must build
-//! (see README.md for the module map).
+//! authorises the requests that `operations` describes; `plan` reads what the twin must build, and
+//! `wiring` checks each connection it makes against the policies (see README.md for the module
+//! map).
 
 pub mod assembly;
 pub mod iam;
@@ -13,6 +14,7 @@ pub mod inventory;
 pub mod operations;
 pub mod plan;
 pub mod template;
+pub mod wiring;
 
 pub use assembly::{Assembly, AssemblyError, CodeAsset, StackChoice};
 pub use iam::{Authorizer, Decision, Principal, Request};
@@ -20,6 +22,7 @@ pub use inventory::{Entry, Inventory, InventoryError, Rehearsal};
 pub use operations::{Operation, Requirement};
 pub use plan::{Plan, PlanError};
 pub use template::{ParameterOverride, Stack, StackOptions, Template, TemplateError};
+pub use wiring::Finding;
 
 /// Why a rehearsal cannot start: each is one sentence, and the command line answers every one of
 /// them with exit status 2 (a wrong input, not a failure of the pipeline).

@@ -774,3 +774,99 @@ fn each_role_can_be_assumed_by_the_service_that_uses_it() {
         Some(&machine.arn)
     ));
 }
+
+/// The wiring findings of the fixture's template, after `mutate` changed a copy of it.
+fn wiring_findings(mutate: impl FnOnce(&mut Value, &Stack<'_>)) -> Vec<String> {
+    let a = assembly();
+    let mut value = a.template().value().clone();
+    {
+        let s = stack(a.template(), &a, &[]);
+        mutate(&mut value, &s);
+    }
+    let template = Template::from_value(value).unwrap_or_else(|e| panic!("{e}"));
+    let s = stack(&template, &a, &[]);
+    let inventory = Inventory::take(&s).unwrap_or_else(|e| panic!("{e}"));
+    let plan = imagegen_rehearse::Plan::make(&a, &s, &inventory).unwrap_or_else(|e| panic!("{e}"));
+    let iam = Authorizer::from_stack(&s).unwrap_or_else(|e| panic!("{e}"));
+    imagegen_rehearse::wiring::check(&plan, &iam, s.region())
+        .unwrap_or_else(|e| panic!("{e}"))
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+#[test]
+fn every_connection_of_todays_template_is_allowed() {
+    assert_eq!(wiring_findings(|_, _| {}), Vec::<String>::new());
+}
+
+#[test]
+fn a_removed_lambda_permission_for_s3_is_found() {
+    let findings = wiring_findings(|t, s| {
+        let permission = id(
+            s,
+            "AWS::Lambda::Permission",
+            "StoreBucketAllowBucketNotifications",
+        );
+        t["Resources"]
+            .as_object_mut()
+            .map(|r| r.remove(&permission));
+        let notifications = id(
+            s,
+            "Custom::S3BucketNotifications",
+            "StoreBucketNotifications",
+        );
+        t["Resources"][&notifications]["DependsOn"] = serde_json::json!([]);
+    });
+    assert_eq!(
+        findings.len(),
+        2,
+        "both notifications (.txt and .json): {findings:?}"
+    );
+    assert!(
+        findings[0].contains("S3 cannot invoke arn:aws:lambda:us-east-1:")
+            && findings[0].ends_with(
+                "because no resource-based policy allows the lambda:InvokeFunction action"
+            ),
+        "{findings:?}"
+    );
+}
+
+#[test]
+fn a_statement_removed_from_the_pipelines_role_is_found() {
+    let findings = wiring_findings(|t, s| {
+        let policy = id(s, "AWS::IAM::Policy", "PipelineRoleDefaultPolicy");
+        let statements = &mut t["Resources"][&policy]["Properties"]["PolicyDocument"]["Statement"];
+        let generate = id(s, "AWS::Lambda::Function", "GenerateImageFunction");
+        // One statement grants all five functions: take GenerateImage's ARNs out of it.
+        for statement in statements.as_array_mut().into_iter().flatten() {
+            if let Some(resources) = statement["Resource"].as_array_mut() {
+                resources.retain(|r| !r.to_string().contains(&generate));
+            }
+        }
+    });
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert!(
+        findings[0].contains("the state machine cannot invoke ${GenerateImageFunctionArn}"),
+        "{findings:?}"
+    );
+}
+
+#[test]
+fn the_queue_consumer_without_its_queue_statements_is_found() {
+    let findings = wiring_findings(|t, s| {
+        let policy = id(s, "AWS::IAM::Policy", "QueueConsumerRoleDefaultPolicy");
+        if let Some(list) =
+            t["Resources"][&policy]["Properties"]["PolicyDocument"]["Statement"].as_array_mut()
+        {
+            list.retain(|st| !st.to_string().contains("sqs:ReceiveMessage"));
+        }
+    });
+    assert!(!findings.is_empty(), "{findings:?}");
+    assert!(
+        findings
+            .iter()
+            .all(|f| f.contains("the queue mapping cannot poll")),
+        "{findings:?}"
+    );
+}
