@@ -90,9 +90,6 @@ impl Statement {
         let mut rest = object.clone();
         rest.remove("Principal");
         rest.remove("NotPrincipal");
-        if let Some(sid) = rest.get("Sid").and_then(Value::as_str).map(str::to_owned) {
-            rest.insert("Sid".into(), Value::String(sid));
-        }
         let document =
             serde_json::json!({"Version": "2012-10-17", "Statement": [Value::Object(rest)]});
         let policy = IAMPolicy::from_json(&document.to_string())
