@@ -1,0 +1,106 @@
+use super::*;
+
+#[test]
+fn every_operation_has_one_row_with_actions() {
+    let mut seen = std::collections::BTreeSet::new();
+    for row in TABLE {
+        assert!(seen.insert(row.operation), "{} twice", row.operation);
+        assert!(!row.actions.is_empty(), "{}", row.operation);
+        for action in row.actions {
+            assert!(action.contains(':'), "{action}");
+        }
+    }
+}
+
+#[test]
+fn head_object_needs_get_object_and_list_objects_sets_the_prefix() {
+    let head = Operation::Object {
+        operation: "s3:HeadObject",
+        bucket: "b".into(),
+        key: "images/r/0.png".into(),
+    };
+    assert_eq!(
+        head.requirements(),
+        [Requirement {
+            action: "s3:GetObject",
+            resource: "arn:aws:s3:::b/images/r/0.png".into(),
+            context: Vec::new()
+        }]
+    );
+    let list = Operation::ListObjects {
+        bucket: "b".into(),
+        prefix: "images/".into(),
+    };
+    let r = list.requirements();
+    assert_eq!(r.len(), 1);
+    assert_eq!(
+        (r[0].action, r[0].resource.as_str()),
+        ("s3:ListBucket", "arn:aws:s3:::b")
+    );
+    assert_eq!(
+        r[0].context,
+        [(
+            "s3:prefix".to_string(),
+            ContextValue::Text("images/".into())
+        )]
+    );
+    assert_eq!(missing_key_needs("b").action, "s3:ListBucket");
+}
+
+#[test]
+fn a_foundation_model_is_one_arn_without_an_account() {
+    let op = Operation::InvokeModel {
+        region: "us-west-2".into(),
+        account: "000000000000".into(),
+        model_id: "stability.stable-image-core-v1:1".into(),
+    };
+    let arns: Vec<String> = op.requirements().into_iter().map(|r| r.resource).collect();
+    assert_eq!(
+        arns,
+        ["arn:aws:bedrock:us-west-2::foundation-model/stability.stable-image-core-v1:1"]
+    );
+}
+
+#[test]
+fn an_inference_profile_is_the_profile_and_each_destinations_model() {
+    let op = Operation::InvokeModel {
+        region: "us-west-2".into(),
+        account: "000000000000".into(),
+        model_id: "us.stability.stable-image-core-v1:1".into(),
+    };
+    let arns: Vec<String> = op.requirements().into_iter().map(|r| r.resource).collect();
+    assert_eq!(
+        arns,
+        [
+            "arn:aws:bedrock:us-west-2:000000000000:inference-profile/us.stability.stable-image-core-v1:1",
+            "arn:aws:bedrock:us-east-1::foundation-model/stability.stable-image-core-v1:1",
+            "arn:aws:bedrock:us-east-2::foundation-model/stability.stable-image-core-v1:1",
+            "arn:aws:bedrock:us-west-2::foundation-model/stability.stable-image-core-v1:1",
+        ]
+    );
+    assert!(
+        InferenceProfile::parse("stability.sd3-5-large-v1:0").is_none(),
+        "a provider, not a geography"
+    );
+    assert!(InferenceProfile::parse("eu.amazon.nova-canvas-v1:0").is_some());
+}
+
+#[test]
+fn kms_through_sqs_sets_via_service_and_the_queues_encryption_context() {
+    let op = Operation::KeyThrough {
+        operation: "kms:GenerateDataKey",
+        key_arn: "arn:aws:kms:us-east-1:000000000000:key/k".into(),
+        through: Through::Queue("arn:aws:sqs:us-east-1:000000000000:q".to_owned()),
+        region: "us-east-1".into(),
+    };
+    let r = op.requirements();
+    assert_eq!(r[0].action, "kms:GenerateDataKey");
+    assert!(r[0].context.contains(&(
+        "kms:ViaService".to_string(),
+        ContextValue::Text("sqs.us-east-1.amazonaws.com".into())
+    )));
+    assert_eq!(
+        api_route_arn("us-east-1", "0", "api", "prod", "GET", "/images/r1"),
+        "arn:aws:execute-api:us-east-1:0:api/prod/GET/images/r1"
+    );
+}
