@@ -44,7 +44,8 @@ fn a_signed_post_then_a_waiting_get_returns_the_links() {
     // The same key again: the same request, nothing new started.
     let again = post("first-try", r#"{"prompt":"a lighthouse at dusk","seed":7}"#);
     assert_eq!(again.status, 202, "{again:?}");
-    assert_eq!(again.json()["executionArn"], started["executionArn"]);
+    assert!(started["executionName"].is_string(), "{started:#}");
+    assert_eq!(again.json()["executionName"], started["executionName"]);
 
     let waited = curl_api(&curl, signed, &[], &format!("{status_url}?wait=20"));
     assert_eq!(waited.status, 200, "{waited:?}");
