@@ -1,4 +1,6 @@
-//! The JSON bodies of the API's answers (camelCase): `Started`, `Status` and what they hold.
+//! The JSON bodies of the API's answers (camelCase): `Started`, `Status` and what they hold,
+//! `Refused` and `Failed`. None names an ARN: the account, the state machine and the roles are
+//! not the caller's business.
 
 use serde::{Deserialize, Serialize};
 
@@ -9,7 +11,6 @@ pub struct Started {
     /// Names the request's outputs and its status URL.
     pub request_id: String,
     pub execution_name: String,
-    pub execution_arn: String,
     /// `GET` it for the status (`?wait=N` holds the answer up to N seconds).
     pub status_url: String,
     /// The model the request will use.
@@ -33,7 +34,6 @@ pub enum Phase {
 #[serde(rename_all = "camelCase")]
 pub struct Status {
     pub request_id: String,
-    pub execution_arn: String,
     pub status: Phase,
     /// Step Functions' own status (`RUNNING`, `SUCCEEDED`, `FAILED`, `TIMED_OUT`, `ABORTED`).
     pub execution_status: String,
@@ -88,4 +88,15 @@ pub struct Refused {
     pub message: String,
     /// Every problem found.
     pub problems: Vec<String>,
+}
+
+/// `500` or `503`: the API itself failed ([`crate::failure::Failure`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Failed {
+    /// What to do, in a sentence (no detail: that is in the log).
+    pub message: String,
+    /// The id the log lines of this request carry (API Gateway's request id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<String>,
 }

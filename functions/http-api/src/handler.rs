@@ -36,7 +36,7 @@ where
             post::generate(config, &ports.starter, &ports.describer, &caller, &request).await
         }
         Some(IMAGE_STATUS) => {
-            status::status(config, &ports.describer, &ports.store, &request).await
+            status::status(config, &ports.describer, &ports.store, &caller, &request).await
         }
         _ => responses::no_such_route(),
     }

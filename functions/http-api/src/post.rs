@@ -1,13 +1,13 @@
 //! `POST /generate-image`: hold the request to ValidatePrompt's rules, then start the pipeline.
 //!
-//! The execution's name is made from what identifies the request ([`door_name`]): with an
-//! `Idempotency-Key`, the caller (its principal: [`caller::principal`]) and the key, so a retried
-//! POST computes the same name, and Step
-//! Functions starts nothing new for it (`ExecutionAlreadyExists`, or the same ARN while the first
-//! runs); the retry is answered as the first was, once the existing execution's input shows it is
-//! the same request. Without a key, API Gateway's id of the request, unique per request.
+//! The execution's name is made from what identifies the request and from whose it is
+//! ([`owner::execution_name`]): with an `Idempotency-Key`, the caller ([`caller::principal`]) and
+//! the key, so a retried POST computes the same name, and Step Functions starts nothing new for it
+//! (`ExecutionAlreadyExists`, or the same ARN while the first runs); the retry is answered as the
+//! first was, once the existing execution's input shows it is the same request. Without a key, API
+//! Gateway's id of the request, unique per request. Keys are the caller's own: another caller's same
+//! key names another execution, and a 409 names none.
 
-use imagegen_core::execution_name::door_name;
 use imagegen_core::limits;
 use imagegen_core::ports::{ExecutionDescriber, ExecutionStarter, StartOutcome};
 use imagegen_core::request::{self, Accepted, Refused};
@@ -17,8 +17,9 @@ use serde_json::Value;
 
 use crate::bodies::{self, Started};
 use crate::config::Config;
+use crate::failure::Failure;
 use crate::responses::{self, with_header};
-use crate::{caller, ids, routes};
+use crate::{caller, ids, owner, routes};
 
 /// The header that makes a retried POST start nothing new.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -26,8 +27,6 @@ pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 pub const MAX_KEY_CHARS: usize = 255;
 /// The header on an answer that repeats an earlier one (the key had been used).
 pub const REPLAYED: &str = "idempotent-replayed";
-/// The execution names' word for this door.
-pub const DOOR: &str = "api";
 
 /// Answer a POST from `caller`.
 pub async fn generate<St: ExecutionStarter, D: ExecutionDescriber>(
@@ -66,7 +65,7 @@ pub async fn generate<St: ExecutionStarter, D: ExecutionDescriber>(
         }
     };
     let parts: Vec<&str> = identity.iter().map(String::as_str).collect();
-    let name = door_name(DOOR, &parts);
+    let name = owner::execution_name(caller, &parts);
     let input = accepted.input.to_string();
     if let Err(e) = limits::check_execution_input(&input) {
         return responses::message(
@@ -76,7 +75,7 @@ pub async fn generate<St: ExecutionStarter, D: ExecutionDescriber>(
     }
     let arn = config.state_machine_arn.execution(&name);
     let request_id = ids::request_id(&name);
-    let started = |execution_arn: String| Started {
+    let started = || Started {
         status_url: format!(
             "{}{}",
             caller::base_url(request),
@@ -84,62 +83,42 @@ pub async fn generate<St: ExecutionStarter, D: ExecutionDescriber>(
         ),
         request_id: request_id.clone(),
         execution_name: name.clone(),
-        execution_arn,
         model: accepted.model_id.clone(),
         warnings: accepted.warnings.clone(),
     };
     match starter.start(&name, &input).await {
         Ok(StartOutcome::Started { execution_arn }) => {
-            tracing::info!(execution_name = %name, %caller, "execution started");
-            accepted_answer(&started(execution_arn), false)
+            tracing::info!(%execution_arn, %caller, "execution started");
+            accepted_answer(&started(), false)
         }
         Ok(StartOutcome::AlreadyExists) => {
-            replay(
-                describer,
-                &arn,
-                &accepted,
-                key.as_deref(),
-                started(arn.clone()),
-            )
-            .await
+            replay(describer, &arn, &accepted, key.as_deref(), started())
+                .await
+                .unwrap_or_else(|failure| failure.answer(request))
         }
-        Err(e) => {
-            tracing::error!(execution_name = %name, error = %e, "StartExecution failed");
-            responses::message(
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!(
-                    "The pipeline could not be started ({e}); try again{}.",
-                    if key.is_some() {
-                        " with the same Idempotency-Key (a retry never starts it twice)"
-                    } else {
-                        ""
-                    }
-                ),
-            )
+        Err(detail) => Failure::NotStarted {
+            detail,
+            keyed: key.is_some(),
         }
+        .answer(request),
     }
 }
 
 /// An execution of this name exists: the same request again (answered as before), or the key's
-/// reuse for another request (refused).
+/// reuse for another request: refused without naming the execution. The key is all the caller
+/// needs to find their own request, and a 409 that named one was how another caller's leaked when
+/// keys were shared by a role.
 async fn replay<D: ExecutionDescriber>(
     describer: &D,
     arn: &str,
     accepted: &Accepted,
     key: Option<&str>,
     answer: Started,
-) -> Response<Body> {
-    let existing = match describer.describe(arn).await {
-        Ok(existing) => existing,
-        Err(e) => {
-            return responses::message(
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!(
-                    "The request may have been started before, and that could not be checked ({e}); try again."
-                ),
-            );
-        }
-    };
+) -> Result<Response<Body>, Failure> {
+    let existing = describer
+        .describe(arn)
+        .await
+        .map_err(|e| Failure::ReplayUnchecked(e.to_string()))?;
     let same = existing
         .input
         .as_deref()
@@ -147,16 +126,16 @@ async fn replay<D: ExecutionDescriber>(
         .is_some_and(|input| input == accepted.input);
     if same {
         tracing::info!(execution_name = %answer.execution_name, "a repeated request; nothing new started");
-        return accepted_answer(&answer, true);
+        return Ok(accepted_answer(&answer, true));
     }
-    responses::message(
+    tracing::info!(execution_name = %answer.execution_name, "an Idempotency-Key reused for another request");
+    Ok(responses::message(
         StatusCode::CONFLICT,
         format!(
-            "The Idempotency-Key {:?} was used for another request (execution {}); use a new key for a new request.",
+            "The Idempotency-Key {:?} was used for another request; use a new key for a new request.",
             key.unwrap_or_default(),
-            answer.execution_name
         ),
-    )
+    ))
 }
 
 fn accepted_answer(started: &Started, replayed: bool) -> Response<Body> {

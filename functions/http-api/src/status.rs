@@ -3,6 +3,9 @@
 //! `results/{requestId}.json`). `?wait=N` (N <= [`MAX_WAIT_SECONDS`]) holds the answer until the
 //! execution ends or N seconds pass, polling every [`POLL`]: API Gateway gives an integration
 //! 29 seconds, so 25 leaves room for the rest.
+//!
+//! Only the caller who started a request is told about it ([`owner`]); to anyone else, and for the
+//! requests of the other doors, the answer is the 404 of an id that was never started.
 
 use std::time::Duration;
 
@@ -18,7 +21,8 @@ use tokio::time::Instant;
 
 use crate::bodies::{ImageLinks, Phase, Status, ThumbnailLink};
 use crate::config::Config;
-use crate::{ids, responses, routes};
+use crate::failure::Failure;
+use crate::{ids, owner, responses, routes};
 
 /// The longest `?wait` taken, in seconds.
 pub const MAX_WAIT_SECONDS: u64 = 25;
@@ -30,11 +34,12 @@ pub const MAX_MANIFEST_BYTES: u64 = 1024 * 1024;
 /// Step Functions statuses of an execution that has not ended.
 const UNFINISHED: [&str; 2] = ["RUNNING", "PENDING_REDRIVE"];
 
-/// Answer a GET.
+/// Answer a GET from `caller`.
 pub async fn status<D: ExecutionDescriber, S: ObjectStore>(
     config: &Config,
     describer: &D,
     store: &S,
+    caller: &str,
     request: &Request,
 ) -> Response<Body> {
     let params = request.path_parameters();
@@ -52,24 +57,21 @@ pub async fn status<D: ExecutionDescriber, S: ObjectStore>(
             ),
         )
     };
-    let Some(arn) =
-        ids::execution_name(request_id).map(|name| config.state_machine_arn.execution(name))
+    // Another caller's request is answered as one never started: before Step Functions is asked,
+    // so neither the answer nor its timing tells the two apart.
+    let Some(arn) = ids::execution_name(request_id)
+        .filter(|name| owner::started_by(name, caller))
+        .map(|name| config.state_machine_arn.execution(name))
     else {
         return not_found();
     };
     let described = match described_by(describer, &arn, wait).await {
         Ok(described) => described,
         Err(DescribeError::NotFound(_)) => return not_found(),
-        Err(DescribeError::Other(e)) => {
-            return responses::message(
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!("The request's status could not be read ({e}); try again."),
-            );
-        }
+        Err(DescribeError::Other(e)) => return Failure::NotDescribed(e).answer(request),
     };
     let mut answer = Status {
         request_id: request_id.to_owned(),
-        execution_arn: arn,
         status: Phase::Running,
         execution_status: described.status.clone(),
         error: None,
@@ -82,8 +84,8 @@ pub async fn status<D: ExecutionDescriber, S: ObjectStore>(
         s if UNFINISHED.contains(&s) => {}
         "SUCCEEDED" => {
             answer.status = Phase::Succeeded;
-            if let Err(response) = add_links(config, store, &mut answer).await {
-                return response;
+            if let Err(failure) = add_links(config, store, &mut answer).await {
+                return failure.answer(request);
             }
         }
         other => {
@@ -154,37 +156,35 @@ async fn add_links<S: ObjectStore>(
     config: &Config,
     store: &S,
     answer: &mut Status,
-) -> Result<(), Response<Body>> {
+) -> Result<(), Failure> {
     let key = keys::manifest_key(&answer.request_id);
     let bucket = &config.output_bucket;
     let manifest = match store.get(bucket, &key, None, MAX_MANIFEST_BYTES).await {
-        Ok(bytes) => serde_json::from_slice::<Manifest>(&bytes).map_err(|e| {
-            responses::message(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("The request's manifest s3://{bucket}/{key} could not be read: {e}."),
-            )
-        })?,
+        Ok(bytes) => {
+            serde_json::from_slice::<Manifest>(&bytes).map_err(|e| Failure::ManifestInvalid {
+                key: key.clone(),
+                detail: e.to_string(),
+            })?
+        }
         Err(StoreError::NotFound { .. }) => {
-            answer.message = Some(format!(
-                "The images were made, but the manifest s3://{bucket}/{key} is gone: the results have expired or were removed."
-            ));
+            tracing::warn!(%key, "a request succeeded and its manifest is gone");
+            answer.message = Some(
+                "The images were made, but their list is gone: the results have expired or were removed."
+                    .to_owned(),
+            );
             return Ok(());
         }
-        Err(e) => {
-            return Err(responses::message(
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!("The request's manifest could not be read ({e}); try again."),
-            ));
-        }
+        Err(e) => return Err(Failure::ManifestUnreadable(e.to_string())),
     };
     let expiry = config.presign_expiry;
     let link = async |key: &str| {
-        store.presign_get(bucket, key, expiry).await.map_err(|e| {
-            responses::message(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("A link to s3://{bucket}/{key} could not be made: {e}."),
-            )
-        })
+        store
+            .presign_get(bucket, key, expiry)
+            .await
+            .map_err(|e| Failure::LinkNotMade {
+                key: key.to_owned(),
+                detail: e.to_string(),
+            })
     };
     for image in &manifest.images {
         let mut thumbnails = Vec::new();

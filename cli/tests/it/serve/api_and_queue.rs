@@ -44,7 +44,8 @@ fn a_signed_post_then_a_waiting_get_returns_the_links() {
     // The same key again: the same request, nothing new started.
     let again = post("first-try", r#"{"prompt":"a lighthouse at dusk","seed":7}"#);
     assert_eq!(again.status, 202, "{again:?}");
-    assert_eq!(again.json()["executionArn"], started["executionArn"]);
+    assert!(started["executionName"].is_string(), "{started:#}");
+    assert_eq!(again.json()["executionName"], started["executionName"]);
 
     let waited = curl_api(&curl, signed, &[], &format!("{status_url}?wait=20"));
     assert_eq!(waited.status, 200, "{waited:?}");
@@ -167,6 +168,18 @@ fn a_queued_message_runs_the_pipeline_and_a_bad_one_is_reported() {
     let execution = wait_for_status(&aws, "SUCCEEDED");
     let name = execution["name"].as_str().unwrap();
     assert!(name.starts_with("sqs-"), "{execution:#}");
+    // Its request is not the HTTP API's to tell, even to the same signer: 404, as for no request.
+    if let Some(curl) = curl() {
+        let id = http_api::ids::request_id(name);
+        let signed = Some((aws.key.as_str(), aws.secret.as_str()));
+        let answer = curl_api(
+            &curl,
+            signed,
+            &[],
+            &format!("{}/images/{id}", served.endpoint),
+        );
+        assert_eq!(answer.status, 404, "{answer:?}");
+    }
     let mail = eventually(RUN, "its email", || {
         let mail = messages(&served.data);
         (!mail.is_empty()).then_some(mail)

@@ -27,6 +27,9 @@ const MACHINE: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:Pipeli
 const EXECUTIONS: &str = "arn:aws:states:us-east-1:123456789012:execution:Pipeline";
 const BUCKET: &str = "out-bucket";
 const ALICE: &str = "arn:aws:iam::123456789012:user/alice";
+/// Two people signed in through IAM Identity Center with one permission set: one role, two sessions.
+const SSO_ALICE: &str = "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Developers_0123456789abcdef/alice@example.com";
+const SSO_BOB: &str = "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Developers_0123456789abcdef/bob@example.com";
 
 fn config() -> Config {
     Config::from_env(&[
@@ -183,8 +186,17 @@ impl World {
     }
 
     async fn send(&self, call: &Call) -> Answer {
+        self.send_to(&self.ports(), call).await
+    }
+
+    /// Send `call` to the handler with other ports (clients whose calls fail, say).
+    async fn send_to(
+        &self,
+        ports: &Ports<SfnStarter, SfnDescriber, S3Store>,
+        call: &Call,
+    ) -> Answer {
         let request = lambda_http::request::from_str(&call.event.to_string()).unwrap();
-        let response = handle(&config(), &self.ports(), request).await;
+        let response = handle(&config(), ports, request).await;
         let status = response.status();
         let headers = response.headers().clone();
         let body = serde_json::from_slice(response.body().as_ref()).unwrap();
@@ -292,10 +304,8 @@ async fn a_good_request_is_accepted_and_starts_its_execution() {
         .await;
     let started = answer.started();
     assert!(started.execution_name.starts_with("api-"), "{started:?}");
-    assert_eq!(
-        started.execution_arn,
-        format!("{EXECUTIONS}:{}", started.execution_name)
-    );
+    // The answer names the execution, not its ARN (the account and the state machine).
+    assert!(answer.body.get("executionArn").is_none(), "{answer:?}");
     assert!(started.request_id.starts_with(&started.execution_name));
     let status_url = format!(
         "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/prod/images/{}",
@@ -555,8 +565,9 @@ async fn wait_holds_the_answer_until_the_end_or_the_time_given() {
 #[tokio::test]
 async fn unknown_requests_are_not_found() {
     let world = World::new();
-    // Well formed, never started: DescribeExecution says ExecutionDoesNotExist.
-    let id = http_api::ids::request_id("api-00000000000000000000000000000000");
+    // Well formed, the caller's own, never started: DescribeExecution says ExecutionDoesNotExist.
+    let name = http_api::owner::execution_name(ALICE, &["request", "never-sent"]);
+    let id = http_api::ids::request_id(&name);
     let answer = world.send(&Call::get(&id)).await;
     assert_eq!(answer.status, StatusCode::NOT_FOUND, "{answer:?}");
     assert_eq!(world.describe.num_calls(), 1);
@@ -617,4 +628,208 @@ fn manifest(execution_name: &str, request_id: &str) -> Vec<u8> {
         "modelMillis": 900
     }))
     .unwrap()
+}
+
+/// The message of a 404 with the id it names taken out, to compare two 404s.
+fn not_found_shape(answer: &Answer, request_id: &str) -> (StatusCode, String) {
+    assert_eq!(answer.status, StatusCode::NOT_FOUND, "{answer:?}");
+    let message = answer.body["message"].as_str().unwrap();
+    (answer.status, message.replace(request_id, "ID"))
+}
+
+#[tokio::test]
+async fn another_callers_request_is_not_found() {
+    let world = World::new();
+    let alice = world
+        .send(
+            &Call::post(r#"{"prompt": "a portrait of my neighbour"}"#)
+                .caller(SSO_ALICE)
+                .api_request_id("r1"),
+        )
+        .await
+        .started();
+    world.end(
+        &alice.execution_name,
+        "FAILED",
+        Some("PromptRejected"),
+        Some(r#"{"errorType":"PromptRejected","errorMessage":"the prompt \"a portrait of my neighbour\" names a person"}"#),
+    );
+    let own = world
+        .send(&Call::get(&alice.request_id).caller(SSO_ALICE))
+        .await;
+    assert_eq!(own.status().status, Phase::Failed);
+
+    // Anyone else gets the answer for an id that was never started.
+    let never = http_api::ids::request_id("api-00000000000000000000000000000000");
+    for other in [SSO_BOB, "arn:aws:iam::123456789012:user/mallory"] {
+        let theirs = world
+            .send(&Call::get(&alice.request_id).caller(other))
+            .await;
+        let unknown = world.send(&Call::get(&never).caller(other)).await;
+        assert_eq!(
+            not_found_shape(&theirs, &alice.request_id),
+            not_found_shape(&unknown, &never),
+            "{other}"
+        );
+        assert!(!theirs.body.to_string().contains("neighbour"), "{theirs:?}");
+    }
+
+    // A request another door started (here the queue) is read through Step Functions, not the API.
+    let queued = imagegen_core::execution_name::door_name("sqs", &["imagegen-prompts", "m-1"]);
+    world.executions.lock().unwrap().insert(
+        queued.clone(),
+        Execution {
+            input: r#"{"prompt": "a castle"}"#.to_owned(),
+            status: "RUNNING",
+            error: None,
+            cause: None,
+        },
+    );
+    let id = http_api::ids::request_id(&queued);
+    let answer = world.send(&Call::get(&id).caller(SSO_ALICE)).await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND, "{answer:?}");
+}
+
+#[tokio::test]
+async fn people_of_one_permission_set_have_idempotency_keys_of_their_own() {
+    let world = World::new();
+    let post = |caller: &str, body: &str| {
+        Call::post(body)
+            .caller(caller)
+            .header("Idempotency-Key", "order-1")
+    };
+    let alice = world
+        .send(&post(SSO_ALICE, r#"{"prompt": "a lighthouse"}"#))
+        .await
+        .started();
+    // Bob's key is his own: his request starts, and nothing of Alice's is named to him.
+    let bob = world
+        .send(&post(SSO_BOB, r#"{"prompt": "a castle"}"#))
+        .await;
+    assert!(
+        !bob.body.to_string().contains(&alice.execution_name),
+        "{bob:?}"
+    );
+    let bob = bob.started();
+    assert_ne!(bob.execution_name, alice.execution_name);
+    assert_eq!(world.execution_names().len(), 2);
+
+    // Alice's own key reused for another request: 409, naming no execution.
+    let conflict = world
+        .send(&post(SSO_ALICE, r#"{"prompt": "a tree"}"#))
+        .await;
+    assert_eq!(conflict.status, StatusCode::CONFLICT, "{conflict:?}");
+    let message = conflict.body["message"].as_str().unwrap();
+    assert!(message.contains("order-1"), "{message}");
+    assert!(
+        !message.contains(&alice.execution_name) && !message.contains("api-"),
+        "{message}"
+    );
+
+    // Where the session's name changes with every process (an ECS task's id, an EC2 instance's id,
+    // the AWS CLI's own), the role is still one caller: a retry from a new process starts nothing.
+    for sessions in [
+        [
+            "0123456789abcdef0123456789abcdef",
+            "fedcba9876543210fedcba9876543210",
+        ],
+        ["i-0123456789abcdef0", "i-0fedcba9876543210"],
+        ["aws-sdk-rust-1795953600", "aws-sdk-rust-1795953999"],
+    ] {
+        let call = |session: &str| {
+            post(
+                &format!("arn:aws:sts::123456789012:assumed-role/Worker/{session}"),
+                r#"{"prompt": "a boat"}"#,
+            )
+            .header("Idempotency-Key", &format!("batch-{}", sessions[0]))
+        };
+        let first = world.send(&call(sessions[0])).await.started();
+        let retried = world.send(&call(sessions[1])).await.started();
+        assert_eq!(retried, first, "{sessions:?}");
+    }
+}
+
+/// An SDK error as AWS words a denial: it names the role and the account.
+fn denied() -> aws_smithy_types::error::ErrorMetadata {
+    aws_smithy_types::error::ErrorMetadata::builder()
+        .code("AccessDeniedException")
+        .message("User: arn:aws:sts::123456789012:assumed-role/Imagegen-HttpApiRole-X/Imagegen-HttpApi is not authorized to perform: states:StartExecution on resource: arn:aws:states:us-east-1:123456789012:stateMachine:Pipeline")
+        .build()
+}
+
+/// What no answer may tell a caller: ARNs, the account, the bucket, SDK and serde wording.
+fn assert_plain(answer: &Answer, correlation_id: &str) {
+    let text = answer.body.to_string();
+    for secret in [
+        "arn:",
+        "123456789012",
+        BUCKET,
+        "AccessDenied",
+        "StartExecution",
+        "DescribeExecution",
+        "expected",
+        "s3://",
+    ] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+    assert_eq!(answer.body["correlationId"], correlation_id, "{answer:?}");
+    assert!(
+        answer.body["message"].as_str().unwrap().ends_with('.'),
+        "{answer:?}"
+    );
+}
+
+#[tokio::test]
+async fn failures_answer_a_plain_message_and_a_correlation_id() {
+    let world = World::new();
+    let start = mock!(aws_sdk_sfn::Client::start_execution)
+        .then_error(|| StartExecutionError::generic(denied()));
+    let describe = mock!(aws_sdk_sfn::Client::describe_execution)
+        .then_error(|| DescribeExecutionError::generic(denied()));
+    let sfn = mock_client!(aws_sdk_sfn, RuleMode::MatchAny, [&start, &describe]);
+    let failing = Ports {
+        starter: SfnStarter::new(sfn.clone(), MACHINE),
+        describer: SfnDescriber::new(sfn),
+        store: S3Store::new(mock_client!(aws_sdk_s3, RuleMode::MatchAny, [&world.get])),
+    };
+    let call = Call::post(r#"{"prompt": "a lighthouse"}"#).api_request_id("corr-1");
+    let answer = world.send_to(&failing, &call).await;
+    assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE, "{answer:?}");
+    assert_plain(&answer, "corr-1");
+
+    // The request exists, but Step Functions cannot be asked about it.
+    let ok = world
+        .send(&Call::post(r#"{"prompt": "a lighthouse"}"#).api_request_id("r1"))
+        .await;
+    assert!(!ok.body.to_string().contains("arn:"), "{ok:?}");
+    let ok = ok.started();
+    let answer = world
+        .send_to(
+            &failing,
+            &Call::get(&ok.request_id).api_request_id("corr-2"),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE, "{answer:?}");
+    assert_plain(&answer, "corr-2");
+
+    // A manifest that is not one; then one that is gone.
+    world.end(&ok.execution_name, "SUCCEEDED", None, None);
+    world.objects.lock().unwrap().insert(
+        format!("results/{}.json", ok.request_id),
+        b"{not json".to_vec(),
+    );
+    let answer = world
+        .send(&Call::get(&ok.request_id).api_request_id("corr-3"))
+        .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "{answer:?}"
+    );
+    assert_plain(&answer, "corr-3");
+    world.objects.lock().unwrap().clear();
+    let gone = world.send(&Call::get(&ok.request_id)).await;
+    assert_eq!(gone.status().status, Phase::Succeeded);
+    let text = gone.body.to_string();
+    assert!(!text.contains("arn:") && !text.contains(BUCKET), "{text}");
 }
