@@ -149,10 +149,15 @@ pub struct RunArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// The address to listen on; loopback only unless this names another one (port 0: any free
-    /// port, printed at start).
+    /// The address to listen on; loopback only unless this names another one, which needs
+    /// --allow-remote (port 0: any free port, printed at start).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:4566")]
     pub listen: SocketAddr,
+    /// Let --listen name an address other machines can reach. The endpoint then takes a secret key
+    /// made for this data directory (kept in it, printed at start) instead of the published one,
+    /// and the console asks for the login token in the URL printed at start.
+    #[arg(long)]
+    pub allow_remote: bool,
     /// On Ctrl-C, how long running executions may take to end before they are recorded ABORTED.
     #[arg(long, value_name = "SECONDS", default_value_t = 5)]
     pub grace_seconds: u64,
@@ -295,6 +300,15 @@ mod tests {
         let cli = Cli::try_parse_from(["imagegen", "serve", "--listen", "0.0.0.0:8080"]).unwrap();
         assert!(matches!(cli.command, Command::Serve(a) if a.listen.port() == 8080));
         assert!(Cli::try_parse_from(["imagegen", "serve", "--listen", "localhost"]).is_err());
+        let cli = Cli::try_parse_from([
+            "imagegen",
+            "serve",
+            "--listen",
+            "0.0.0.0:0",
+            "--allow-remote",
+        ])
+        .unwrap();
+        assert!(matches!(cli.command, Command::Serve(a) if a.allow_remote));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! <data-dir>/outbox/              published SNS messages (*.eml and messages.jsonl)
 //! <data-dir>/executions/          Step Functions executions (<name>.json, or %hashed-<hex>.json)
 //! <data-dir>/sqs/                 SQS queues and their messages (<queue>.json)
+//! <data-dir>/serve-remote-key.json the secret key of `imagegen serve --allow-remote` (mode 0600)
 //! ```
 //!
 //! A directory that is neither empty nor marked is refused, so a mistyped path never gets buckets
@@ -16,6 +17,23 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::LocalError;
+
+/// Create `root` (and any missing parents, as usual) readable by its owner only: it holds every
+/// prompt, image and email, and, for `imagegen serve --allow-remote`, the endpoint's secret key.
+fn create_private_dir(root: &Path) -> Result<(), LocalError> {
+    if let Some(parent) = root.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(LocalError::io("creating", parent))?;
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    match builder.create(root) {
+        Ok(()) => Ok(()),
+        // Another process made it first: it is there, as wanted.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && root.is_dir() => Ok(()),
+        Err(e) => Err(LocalError::io("creating", root)(e)),
+    }
+}
 
 /// The marker file's name.
 pub const MARKER_FILE: &str = "imagegen-data.json";
@@ -43,9 +61,7 @@ impl DataDir {
         match std::fs::metadata(&root) {
             Ok(meta) if !meta.is_dir() => return Err(LocalError::NotADirectory(root)),
             Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                std::fs::create_dir_all(&root).map_err(LocalError::io("creating", &root))?;
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => create_private_dir(&root)?,
             Err(e) => return Err(LocalError::io("reading", &root)(e)),
         }
         // Race-free with other processes opening the same directory: a creator writes the marker
@@ -100,6 +116,12 @@ impl DataDir {
     /// Where SQS queues are kept (one `<queue>.json` each).
     pub fn sqs_dir(&self) -> PathBuf {
         self.root.join("sqs")
+    }
+
+    /// The key and console token `imagegen serve --allow-remote` uses instead of the published
+    /// key, made at its first such start (readable by the owner only).
+    pub fn remote_key_file(&self) -> PathBuf {
+        self.root.join("serve-remote-key.json")
     }
 }
 

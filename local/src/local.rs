@@ -55,7 +55,7 @@ impl LocalAws {
         let outbox = Arc::new(Outbox::new(data.outbox_dir()));
         let store = ExecutionStore::open(data.executions_dir())?;
         let sfn = Arc::new(SfnService::new(options.region.clone(), store));
-        let s3 = crate::s3::s3_service(&data.s3_root())?;
+        let s3 = crate::s3::s3_service(&data.s3_root(), &options.key)?;
         let sns = Arc::new(SnsService::new(Arc::clone(&outbox)));
         let sqs = Arc::new(SqsService::open(data.sqs_dir(), options.region.clone())?);
         Ok(Self {

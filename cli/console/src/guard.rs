@@ -1,19 +1,23 @@
-//! Who may use the console: requests addressed to this machine by IP address or as `localhost`
-//! (so a web page whose domain name was re-pointed at 127.0.0.1 cannot read the console: DNS
-//! rebinding), and, for requests that change something, pages of the console itself (a page of
-//! another site open in the same browser must not start executions: cross-site request forgery).
+//! Who may use the console. Which requests reach it at all (the `Host` they name, against DNS
+//! rebinding; none from pages of other sites) is the endpoint's rule for every route
+//! (`imagegen_local::server::gate`). Here:
 //!
-//! A state-changing request is a POST that carries the console's token (a random value made at
-//! start, written into each page and never sent to other origins), and whose `Origin` and
-//! `Sec-Fetch-Site` headers, when the browser sends them, say it came from this origin.
-
-use std::net::IpAddr;
+//! - **Changes come from the console's own pages** (cross-site request forgery): a state-changing
+//!   request is a POST that carries the console's token (a random value made at start, written
+//!   into each page and never sent to other origins), and whose `Origin` and `Sec-Fetch-Site`
+//!   headers, when the browser sends them, say it came from this origin.
+//! - **A login, when the endpoint is reachable from other machines** (`--allow-remote`): the URL
+//!   `imagegen serve` prints carries a login token (`?login=`); the console trades it for a cookie
+//!   (HttpOnly, SameSite=Strict) and asks for one or the other on every request.
 
 use imagegen_local::transport::LocalRequest;
 
 /// The form field and the header that carry the token.
 pub const TOKEN_FIELD: &str = "csrf";
 pub const TOKEN_HEADER: &str = "x-csrf-token";
+/// The query field of the login URL, and the cookie it is traded for.
+pub const LOGIN_FIELD: &str = "login";
+pub const LOGIN_COOKIE: &str = "imagegen-console-login";
 
 /// Why a request was refused, in words.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +27,19 @@ pub struct Refusal(pub String);
 #[derive(Clone)]
 pub struct Guard {
     token: String,
+    /// The login token, when the console asks for one.
+    login: Option<String>,
+}
+
+/// Whether a request is logged in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Login {
+    /// No login needed, or the request's cookie carries it.
+    In,
+    /// The login URL: answer with this cookie (a `Set-Cookie` value) and send the browser on to
+    /// the same page without the token in its address.
+    Trade(String),
+    Refused(Refusal),
 }
 
 impl std::fmt::Debug for Guard {
@@ -38,7 +55,7 @@ impl Guard {
     }
 
     pub fn with_token(token: String) -> Self {
-        Self { token }
+        Self { token, login: None }
     }
 
     /// The token pages carry.
@@ -46,17 +63,44 @@ impl Guard {
         &self.token
     }
 
-    /// Any request: addressed by IP address or `localhost`.
-    pub fn check_host(&self, request: &LocalRequest) -> Result<(), Refusal> {
-        let host = request.header("host").unwrap_or_default();
-        if host_is_local_or_ip(host) {
-            Ok(())
-        } else {
-            Err(Refusal(format!(
-                "This console answers requests addressed to an IP address or to localhost, not to \
-                 {:?} (a defence against DNS rebinding); open it at the address imagegen serve printed.",
-                host
-            )))
+    /// Ask every request for `login` (in the login URL's query, or the cookie it was traded for).
+    pub fn with_login(mut self, login: String) -> Self {
+        self.login = Some(login);
+        self
+    }
+
+    /// Any request, when a login is asked for: `login` is the request's `?login=` field.
+    pub fn check_login(&self, request: &LocalRequest, login: Option<&str>) -> Login {
+        let Some(expected) = &self.login else {
+            return Login::In;
+        };
+        if let Some(given) = login {
+            return if same(given.as_bytes(), expected.as_bytes()) {
+                Login::Trade(format!(
+                    "{LOGIN_COOKIE}={expected}; Path=/console/; HttpOnly; SameSite=Strict"
+                ))
+            } else {
+                Login::Refused(Refusal(
+                    "This login token is not this server's; open the console at the URL imagegen \
+                     serve printed."
+                        .to_owned(),
+                ))
+            };
+        }
+        let cookie = request
+            .header("cookie")
+            .unwrap_or_default()
+            .split(';')
+            .filter_map(|c| c.trim().split_once('='))
+            .find(|(name, _)| *name == LOGIN_COOKIE)
+            .map(|(_, value)| value.to_owned());
+        match cookie {
+            Some(given) if same(given.as_bytes(), expected.as_bytes()) => Login::In,
+            _ => Login::Refused(Refusal(
+                "This console is reachable from other machines, so it asks for a login: open it at \
+                 the URL imagegen serve printed (it carries the login token)."
+                    .to_owned(),
+            )),
         }
     }
 
@@ -107,20 +151,6 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// `127.0.0.1:4566`, `[::1]:4566`, `localhost:4566`, `192.168.1.5` (no domain names but
-/// `localhost`: a rebound domain is the attack).
-fn host_is_local_or_ip(host: &str) -> bool {
-    let name = if let Some(rest) = host.strip_prefix('[') {
-        match rest.split_once(']') {
-            Some((ip, port)) if port.is_empty() || port.starts_with(':') => ip,
-            _ => return false,
-        }
-    } else {
-        host.rsplit_once(':').map_or(host, |(name, _)| name)
-    };
-    name.eq_ignore_ascii_case("localhost") || name.parse::<IpAddr>().is_ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,30 +169,33 @@ mod tests {
     }
 
     #[test]
-    fn hosts_by_ip_or_localhost_only() {
-        let guard = Guard::with_token("t".to_owned());
-        for ok in [
-            "127.0.0.1:4566",
-            "localhost:4566",
-            "LOCALHOST",
-            "[::1]:8080",
-            "192.168.1.5:4566",
-        ] {
-            assert!(guard.check_host(&request(&[("host", ok)])).is_ok(), "{ok}");
-        }
-        for bad in [
-            "evil.example:4566",
-            "localhost.evil.example",
-            "",
-            "[::1",
-            "127.0.0.1.nip.io:4566",
-        ] {
-            assert!(
-                guard.check_host(&request(&[("host", bad)])).is_err(),
-                "{bad}"
-            );
-        }
-        assert!(guard.check_host(&request(&[])).is_err());
+    fn a_login_is_traded_for_a_cookie() {
+        let open = Guard::with_token("t".to_owned());
+        assert_eq!(open.check_login(&request(&[]), None), Login::In);
+        let guard = Guard::with_token("t".to_owned()).with_login("let-me-in".to_owned());
+        assert!(matches!(
+            guard.check_login(&request(&[]), None),
+            Login::Refused(_)
+        ));
+        let Login::Trade(cookie) = guard.check_login(&request(&[]), Some("let-me-in")) else {
+            panic!("the login URL sets the cookie");
+        };
+        assert!(
+            cookie.starts_with("imagegen-console-login=let-me-in;"),
+            "{cookie}"
+        );
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+        assert!(matches!(
+            guard.check_login(&request(&[]), Some("let-me-out")),
+            Login::Refused(_)
+        ));
+        let with = |cookie: &str| guard.check_login(&request(&[("cookie", cookie)]), None);
+        assert_eq!(with("a=b; imagegen-console-login=let-me-in"), Login::In);
+        assert!(matches!(
+            with("imagegen-console-login=let-me-out"),
+            Login::Refused(_)
+        ));
+        assert!(matches!(with("other=let-me-in"), Login::Refused(_)));
     }
 
     #[test]

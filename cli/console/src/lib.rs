@@ -12,9 +12,11 @@
 //! - `html.rs`: the page frame and escaping; `form.rs`: form and query fields; `guard.rs`: who may
 //!   ask what.
 //!
-//! Everything from outside is escaped (`html::esc`); requests are checked by `guard`: by address
-//! (DNS rebinding) and, for the POSTs that start or stop executions or upload, by origin and token
-//! (cross-site request forgery).
+//! Everything from outside is escaped (`html::esc`); requests are checked by `guard`: for the POSTs
+//! that start or stop executions or upload, by origin and token (cross-site request forgery), and
+//! every request for a login when the endpoint is reachable from other machines. Which requests
+//! reach the console at all (their `Host`, against DNS rebinding) the endpoint checks for every
+//! route (`imagegen_local::server::gate`).
 //!
 //! The console needs only a [`LocalPipeline`] (`imagegen-local-pipeline`); `imagegen serve` (the
 //! command line) composes it with the other routes on one endpoint.
@@ -47,7 +49,7 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 
 use graph::Graph;
-use guard::{Guard, Refusal, TOKEN_FIELD, TOKEN_HEADER};
+use guard::{Guard, LOGIN_FIELD, Login, Refusal, TOKEN_FIELD, TOKEN_HEADER};
 use html::{Kind, esc, execution_url, page};
 use imagegen_local_pipeline::input::{self, InputFields};
 use imagegen_local_pipeline::pipeline::LocalPipeline;
@@ -114,6 +116,18 @@ impl Console {
         }
     }
 
+    /// Ask every request for `login`: the token of the console's URL (`?login=`), traded for a
+    /// cookie. For an endpoint other machines can reach.
+    pub fn with_login(mut self, login: String) -> Self {
+        self.guard = self.guard.with_login(login);
+        self
+    }
+
+    /// The query that logs a browser in with `login` (appended to the console's URL).
+    pub fn login_query(login: &str) -> String {
+        format!("?{LOGIN_FIELD}={login}")
+    }
+
     /// End every open event stream (the server is stopping: they would hold it up).
     pub fn close(&self) {
         self.closing.send_replace(true);
@@ -121,8 +135,24 @@ impl Console {
 
     /// Answer one request.
     pub async fn handle(&self, request: LocalRequest) -> PageResponse {
-        if let Err(refusal) = self.guard.check_host(&request) {
-            return self.refused(403, &refusal).into();
+        let query = form::fields(request.query.as_deref().unwrap_or_default());
+        match self
+            .guard
+            .check_login(&request, query.get(LOGIN_FIELD).map(String::as_str))
+        {
+            Login::In => {}
+            // Sent on without the token, so it stays out of the history and Referer headers.
+            Login::Trade(cookie) => {
+                return LocalResponse::new(303, "text/plain; charset=utf-8", "Logged in.")
+                    .with_header("location", request.path.clone())
+                    .with_header("set-cookie", cookie)
+                    .with_header("cache-control", "no-store")
+                    .into();
+            }
+            // Plain text: the page frame would carry the CSRF token to someone not logged in.
+            Login::Refused(refusal) => {
+                return LocalResponse::new(401, "text/plain; charset=utf-8", refusal.0).into();
+            }
         }
         let Some(rest) = request.path.strip_prefix(PREFIX) else {
             return self.not_found("There is no such page.").into();
@@ -132,7 +162,6 @@ impl Console {
             .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
             .collect();
         let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
-        let query = form::fields(request.query.as_deref().unwrap_or_default());
         match (request.method.as_str(), segments.as_slice()) {
             ("GET", [""]) => self.list(query.get("status").map(String::as_str)).into(),
             ("GET", ["events"]) => events::list_stream(&self.live, self.closing.subscribe()),

@@ -12,7 +12,7 @@ use imagegen_aws::{
     BedrockModel, S3Store, SfnDescriber, SfnStarter, SnsNotifier, error_text as sdk_error_text,
 };
 use imagegen_core::keys::PromptFormat;
-use imagegen_local::config::DEFAULT_S3_ENDPOINT;
+use imagegen_local::config::{AccessKey, DEFAULT_S3_ENDPOINT};
 use imagegen_local::eventbridge::StatusChangeRule;
 use imagegen_local::server::CreatedBy;
 use imagegen_local::sfn::ExecutionRecord;
@@ -45,6 +45,9 @@ pub struct PipelineOptions {
     pub definition: Option<String>,
     /// The S3 endpoint URLs name (presigned links in emails): where `imagegen serve` listens.
     pub s3_endpoint: String,
+    /// The key the stand-ins accept and the pipeline's own clients sign with (presigned links
+    /// included): the published one, unless `imagegen serve --allow-remote` made a secret one.
+    pub key: AccessKey,
 }
 
 impl Default for PipelineOptions {
@@ -62,6 +65,7 @@ impl Default for PipelineOptions {
             rng: Arc::new(SeededRng::from_entropy()),
             definition: None,
             s3_endpoint: DEFAULT_S3_ENDPOINT.to_owned(),
+            key: AccessKey::published(),
         }
     }
 }
@@ -89,6 +93,7 @@ impl LocalPipeline {
     pub fn open(data_dir: &Path, options: PipelineOptions) -> Result<Self, LocalPipelineError> {
         let client_options = ClientOptions {
             s3_endpoint: options.s3_endpoint.clone(),
+            key: options.key.clone(),
             ..ClientOptions::default()
         };
         // Before the data directory is touched: a definition that cannot run changes nothing.

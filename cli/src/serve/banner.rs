@@ -5,20 +5,22 @@ use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::path::Path;
 
-use imagegen_local::config::{ACCESS_KEY_ID, SECRET_ACCESS_KEY};
+use imagegen_console::Console;
 use imagegen_local::sqs::SqsService;
 use imagegen_local_pipeline::LocalPipeline;
 use imagegen_local_pipeline::settings::{DEAD_LETTER_QUEUE_NAME, QUEUE_NAME};
 
-/// The start-up text.
+/// The start-up text; `console_login` is the console's login token, when it asks for one.
 pub fn banner(
     endpoint: &str,
     bound: SocketAddr,
     pipeline: &LocalPipeline,
     data_dir: &Path,
+    console_login: Option<&str>,
 ) -> String {
     let data = std::path::absolute(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
     let region = &pipeline.aws().options().region;
+    let key = &pipeline.aws().options().key;
     let machine = pipeline.state_machine_arn();
     let bucket = pipeline.bucket();
     let prefix = pipeline.prompt_prefix();
@@ -30,16 +32,17 @@ pub fn banner(
         "imagegen serve: the offline S3, Step Functions, SNS, SQS and HTTP API on one endpoint\n"
     );
     let _ = writeln!(out, "Listening on {endpoint}");
+    let login = console_login.map(Console::login_query).unwrap_or_default();
     let _ = writeln!(
         out,
-        "Console:        {endpoint}{}  (open it in a browser)",
+        "Console:        {endpoint}{}{login}  (open it in a browser)",
         imagegen_console::PREFIX
     );
     if !bound.ip().is_loopback() {
         let _ = writeln!(
             out,
-            "  (bound to {bound}: reachable from other machines; anyone who can reach it and \
-             knows the local key can use it)"
+            "  (bound to {bound}: reachable from other machines; requests must name it by IP \
+             address, and anyone who can reach it and has the key below can use it)"
         );
     }
     let _ = writeln!(out, "Data directory: {}", data.display());
@@ -59,12 +62,17 @@ pub fn banner(
         out,
         "HTTP API:       POST {endpoint}/generate-image, GET {endpoint}/images/{{requestId}}?wait=20  (SigV4, service execute-api)"
     );
-    let _ = writeln!(
-        out,
-        "\nCredentials (the local ones; any other key is refused):"
-    );
-    let _ = writeln!(out, "  export AWS_ACCESS_KEY_ID={ACCESS_KEY_ID}");
-    let _ = writeln!(out, "  export AWS_SECRET_ACCESS_KEY={SECRET_ACCESS_KEY}");
+    let whose = if console_login.is_some() {
+        format!(
+            "this data directory's secret key, kept in {}; any other key is refused",
+            pipeline.aws().data_dir().remote_key_file().display()
+        )
+    } else {
+        "the published local key; any other key is refused".to_owned()
+    };
+    let _ = writeln!(out, "\nCredentials ({whose}):");
+    let _ = writeln!(out, "  export AWS_ACCESS_KEY_ID={}", key.id);
+    let _ = writeln!(out, "  export AWS_SECRET_ACCESS_KEY={}", key.secret);
     let _ = writeln!(out, "  export AWS_DEFAULT_REGION={region}");
     let _ = writeln!(
         out,

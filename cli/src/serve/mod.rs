@@ -10,9 +10,10 @@
 //! `execute-api`), and the SQS queue, whose messages a poller feeds to the queue consumer in
 //! batches. It holds the data directory's writer lock while it runs, and on Ctrl-C (or SIGTERM)
 //! stops accepting, lets running executions end for a grace period, records the others `ABORTED`,
-//! and exits 0.
+//! and exits 0. Beyond loopback it needs `--allow-remote`, and then uses a secret key ([`remote`]).
 
 mod banner;
+mod remote;
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -21,6 +22,7 @@ use std::time::Duration;
 
 use imagegen_console::{Console, LiveBus};
 use imagegen_local::apigateway;
+use imagegen_local::config::AccessKey;
 use imagegen_local::server::{self, Protocol, local_router};
 use imagegen_local::sqs::mapping::Batch;
 use imagegen_local_pipeline::{
@@ -49,6 +51,7 @@ pub async fn serve(
                 .to_owned(),
         ));
     }
+    remote::check_listen(args.listen, args.allow_remote)?;
     let definition = read_definition(&args.definition)?;
     // The lock first: a second `serve` on the same directory is told who holds it, rather than
     // that the port is taken.
@@ -65,7 +68,15 @@ pub async fn serve(
     })?;
     let endpoint = endpoint_url(bound);
     lock.set_address(&endpoint)?;
+    let remote = if args.allow_remote {
+        Some(remote::key_of(&cli.data_dir)?)
+    } else {
+        None
+    };
     let options = PipelineOptions {
+        key: remote
+            .as_ref()
+            .map_or_else(AccessKey::published, |r| r.key.clone()),
         behavior: behavior(&cli.fake)?,
         overrides: env_overrides(),
         s3_endpoint: endpoint.clone(),
@@ -86,7 +97,11 @@ pub async fn serve(
         .aws()
         .sfn()
         .add_rule(live.ended_rule(pipeline.state_machine_arn()));
-    let console = Arc::new(Console::new(Arc::clone(&pipeline), live, &endpoint));
+    let mut console = Console::new(Arc::clone(&pipeline), live, &endpoint);
+    if let Some(remote) = &remote {
+        console = console.with_login(remote.console_login.clone());
+    }
+    let console = Arc::new(console);
     let api = api_and_queue::rest_api(&pipeline)?;
     let api_paths = api.path_prefixes();
     let mut router = local_router(
@@ -112,7 +127,13 @@ pub async fn serve(
     write!(
         out,
         "{}",
-        banner::banner(&endpoint, bound, &pipeline, &cli.data_dir)
+        banner::banner(
+            &endpoint,
+            bound,
+            &pipeline,
+            &cli.data_dir,
+            remote.as_ref().map(|r| r.console_login.as_str())
+        )
     )
     .ok();
     out.flush().ok();

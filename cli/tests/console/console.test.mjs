@@ -263,7 +263,8 @@ test('a dropped prompt file is uploaded under prompts/ and runs', async () => {
 
 test('a form posted by another site is refused', async () => {
   // Another site on this machine (another port is another origin), whose page posts a form to the
-  // console as soon as it opens: even with the console's token in it, it is refused.
+  // console as soon as it opens: even with the console's token in it, it is refused (by the
+  // endpoint's gate, which refuses every request a page of another site sends).
   const token = await (async () => {
     const page = await newPage();
     await page.goto(base + 'start');
@@ -285,7 +286,7 @@ test('a form posted by another site is refused', async () => {
     await page.goto(`http://127.0.0.1:${attacker.address().port}/`);
     const response = await refused;
     assert.equal(response.status(), 403);
-    await page.getByText('only takes changes from its own pages').waitFor();
+    await page.getByText('came from a page of another site').waitFor();
     await page.goto(base);
     assert.equal(await page.locator('tr[data-execution="forged"]').count(), 0);
     await page.close();
@@ -308,6 +309,49 @@ test('every page links an icon the console serves, so no browser asks S3 for /fa
     assert.match(icon.headers()['content-type'], /^image\/svg\+xml/);
   }
   assert.deepEqual(failed, []);
+});
+
+test('a page of another site can neither read nor start anything', async () => {
+  // The page tries what a script may: read the console and the bucket listing (CORS forbids reading
+  // the answers, and the endpoint refuses the requests anyway), and send a Step Functions
+  // StartExecution and an SNS Publish blind (`no-cors`), as a rebound or hostile page would.
+  const seen = [];
+  const attacker = http.createServer((request, response) => {
+    response.setHeader('content-type', 'text/html');
+    response.end(`<script>
+      const endpoint = ${JSON.stringify(new URL(base).origin)};
+      const tries = [
+        fetch(endpoint + '/console/').then((r) => r.text()),
+        fetch(endpoint + '/imagegen-local/?list-type=2').then((r) => r.text()),
+        fetch(endpoint + '/', { method: 'POST', mode: 'no-cors',
+          headers: { 'content-type': 'text/plain' },
+          body: JSON.stringify({ stateMachineArn: 'x', name: 'blind', input: '{}' }) }),
+        fetch(endpoint + '/', { method: 'POST', mode: 'no-cors',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'Action=Publish&Message=blind' }),
+      ];
+      Promise.allSettled(tries).then((all) => {
+        document.title = all.map((t) => t.status === 'fulfilled' && typeof t.value === 'string' ? 'read' : 'not-read').join(',');
+      });
+    </script>`);
+  });
+  await new Promise((resolve) => attacker.listen(0, '127.0.0.1', resolve));
+  try {
+    const page = await newPage();
+    page.on('response', (r) => { if (r.url().startsWith(new URL(base).origin)) seen.push(r.status()); });
+    await page.goto(`http://127.0.0.1:${attacker.address().port}/`);
+    await page.waitForFunction(() => document.title.includes('read'));
+    assert.equal(await page.title(), 'not-read,not-read,not-read,not-read');
+    // The answers the browser reports (not every blocked one is) are the endpoint's refusals
+    // (before, the console answered 200).
+    assert.ok(seen.length >= 2, `answers seen: ${seen}`);
+    for (const status of seen) assert.equal(status, 403, `answers seen: ${seen}`);
+    await page.goto(base);
+    assert.equal(await page.locator('tr[data-execution="blind"]').count(), 0);
+    await page.close();
+  } finally {
+    attacker.close();
+  }
 });
 
 test('pages fit a phone', async () => {

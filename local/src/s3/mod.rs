@@ -12,17 +12,17 @@ use s3s::auth::{S3Auth, SecretKey};
 use s3s::service::{S3Service, S3ServiceBuilder};
 use s3s::{S3Result, s3_error};
 
-use crate::config::{ACCESS_KEY_ID, ClientOptions, SECRET_ACCESS_KEY};
+use crate::config::{AccessKey, ClientOptions};
 use crate::error::LocalError;
 
 /// The S3 service over the directory `root` (one sub-directory per bucket): s3s-fs behind
-/// [`service::LocalS3`], checking every request's signature against the local credentials (s3s's default access check
+/// [`service::LocalS3`], checking every request's signature against `key` (s3s's default access check
 /// refuses unsigned requests with `AccessDenied`).
 ///
 /// Make one per root and share it (it is cheap to clone): s3s-fs names its temporary files from a
 /// counter of its own and removes leftover ones when it starts, so two services over one root would
 /// write over, and delete, each other's half-written objects.
-pub fn s3_service(root: &Path) -> Result<S3Service, LocalError> {
+pub fn s3_service(root: &Path, key: &AccessKey) -> Result<S3Service, LocalError> {
     // s3s-fs's error type has no words of its own (only Debug); the one thing it checks here is
     // that the directory can be opened.
     let fs = s3s_fs::FileSystem::new(root).map_err(|_| LocalError::S3Setup {
@@ -31,7 +31,7 @@ pub fn s3_service(root: &Path) -> Result<S3Service, LocalError> {
             .to_owned(),
     })?;
     let mut builder = S3ServiceBuilder::new(service::LocalS3::new(fs, root));
-    builder.set_auth(LocalKey);
+    builder.set_auth(LocalKey(key.clone()));
     Ok(builder.build())
 }
 
@@ -58,14 +58,14 @@ pub fn object_path(root: &Path, bucket: &str, key: &str) -> PathBuf {
 
 /// The local access key; any other is `InvalidAccessKeyId`, as on AWS (s3s's `SimpleAuth` says
 /// `NotSignedUp`, which the SDKs and the AWS CLI do not know as a credentials problem).
-#[derive(Debug, Clone, Copy)]
-struct LocalKey;
+#[derive(Debug, Clone)]
+struct LocalKey(AccessKey);
 
 #[async_trait::async_trait]
 impl S3Auth for LocalKey {
     async fn get_secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
-        if access_key == ACCESS_KEY_ID {
-            Ok(SecretKey::from(SECRET_ACCESS_KEY))
+        if let Some(secret) = self.0.secret_of(access_key) {
+            Ok(SecretKey::from(secret))
         } else {
             Err(s3_error!(
                 InvalidAccessKeyId,

@@ -3,14 +3,18 @@
 //! - [`router`]: which stand-in answers a request (by the SigV4 scope's service name: `s3`,
 //!   `states`, `sns`, `sqs`, `execute-api`; unsigned routes by path prefix are kept for pages such
 //!   as a console).
+//! - [`gate`]: who may reach the endpoint at all (its `Host`, no pages of other sites).
 //! - [`sigv4`]: signature checks for the services answered here (s3s checks S3's itself).
 //! - [`protocol`]: the error shapes of the JSON, query and S3 protocols.
 //! - [`s3`]: S3 through s3s, with a body limit and object-created notifications.
 //! - [`page`]: unsigned pages by path (a web console), whose answers may be streams.
 //!
 //! [`serve`] runs the accept loop on a tokio listener (HTTP/1.1, keep-alive) until its shutdown
-//! future resolves, then lets open connections finish their current request.
+//! future resolves, then lets open connections finish their current request. What one client can
+//! hold is bounded: [`MAX_CONNECTIONS`] at once, [`HEADER_TIMEOUT`] to send a request's head (and
+//! to stay idle between requests), [`MAX_HEAD_BYTES`] of head.
 
+pub mod gate;
 pub mod page;
 pub mod protocol;
 pub mod router;
@@ -24,13 +28,14 @@ use std::time::Duration;
 
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 
 use crate::error::LocalError;
 use crate::local::LocalAws;
+pub use gate::Gate;
 pub use page::{Page, PageResponse};
 pub use protocol::Protocol;
 pub use router::Router;
@@ -46,7 +51,9 @@ pub fn local_router(
     if let Some(hook) = on_created {
         s3 = s3.on_object_created(hook);
     }
+    let options = aws.options();
     Ok(Router::new()
+        .with_key(options.key.clone(), &options.region)
         .with_s3(s3)
         .with_service("states", Protocol::Json, aws.sfn().clone())
         .with_service(
@@ -61,19 +68,46 @@ pub fn local_router(
 
 /// How long open connections get to finish their current request once shutdown begins.
 pub const DRAIN: Duration = Duration::from_secs(5);
+/// Connections served at once; more wait to be accepted (the console's event streams hold one
+/// each, a burst of AWS CLI calls a few dozen).
+pub const MAX_CONNECTIONS: usize = 256;
+/// How long a client has to send a request's head, counted from the end of the previous answer,
+/// so an idle keep-alive connection is closed after it too (clients open a new one).
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+/// The most a request's head (request line and headers) may take; the SDKs' heads are a few KiB.
+pub const MAX_HEAD_BYTES: usize = 64 * 1024;
 
 /// Serve `router` on `listener` until `shutdown` resolves; then stop accepting, let each open
-/// connection finish the request it is on (for at most [`DRAIN`]) and return.
+/// connection finish the request it is on (for at most [`DRAIN`]) and return. Every request
+/// passes the [`Gate`] of the listener's address first.
 pub async fn serve(listener: TcpListener, router: Arc<Router>, shutdown: impl Future<Output = ()>) {
+    let gate = match listener.local_addr() {
+        Ok(bound) => Gate::new(bound),
+        Err(e) => {
+            tracing::error!(error = %e, "local endpoint: the listener has no address; not serving");
+            return;
+        }
+    };
     let (closing, closed) = watch::channel(false);
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let mut connections = JoinSet::new();
     tokio::pin!(shutdown);
     loop {
+        // A free slot before the next accept: past the limit, clients wait in the listen backlog.
+        let slot = tokio::select! {
+            () = &mut shutdown => break,
+            slot = Arc::clone(&slots).acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+        };
         tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
-                    connections.spawn(connection(stream, Arc::clone(&router), closed.clone()));
+                    let router = Arc::clone(&router);
+                    connections.spawn(connection(stream, router, gate, closed.clone(), slot));
                 }
                 Err(e) => {
                     // Out of file descriptors, for instance: wait a little rather than spin.
@@ -96,13 +130,22 @@ pub async fn serve(listener: TcpListener, router: Arc<Router>, shutdown: impl Fu
     }
 }
 
-async fn connection(stream: TcpStream, router: Arc<Router>, mut closed: watch::Receiver<bool>) {
+async fn connection(
+    stream: TcpStream,
+    router: Arc<Router>,
+    gate: Gate,
+    mut closed: watch::Receiver<bool>,
+    _slot: OwnedSemaphorePermit,
+) {
     let _ = stream.set_nodelay(true);
     let service = service_fn(move |request| {
         let router = Arc::clone(&router);
-        async move { Ok::<_, Infallible>(router.handle(request).await) }
+        async move { Ok::<_, Infallible>(router.handle(request, &gate).await) }
     });
     let conn = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT)
+        .max_buf_size(MAX_HEAD_BYTES)
         .keep_alive(true)
         .serve_connection(TokioIo::new(stream), service);
     tokio::pin!(conn);

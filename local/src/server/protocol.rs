@@ -5,6 +5,7 @@
 use crate::ids::new_id;
 use crate::transport::LocalResponse;
 
+use super::gate;
 use super::sigv4::AuthError;
 
 /// How a service's requests and errors are written.
@@ -116,6 +117,17 @@ impl Protocol {
         self.error(status, code, &message)
     }
 
+    /// A request the gate refused (a foreign `Host`, a page of another site): each protocol's
+    /// "access denied".
+    pub fn forbidden(self, refusal: &gate::Refusal) -> LocalResponse {
+        let code = match self {
+            Self::Json => "AccessDeniedException",
+            Self::Query { .. } | Self::S3Xml => "AccessDenied",
+            Self::Rest => "ForbiddenException",
+        };
+        self.error(403, code, &refusal.to_string())
+    }
+
     /// A request body over `limit` bytes.
     pub fn too_large(self, limit: u64) -> LocalResponse {
         match self {
@@ -204,5 +216,24 @@ mod tests {
         assert!(body(&s3).contains("1 GiB"));
         assert_eq!(Protocol::Json.too_large(1 << 20).status, 413);
         assert_eq!(bytes_in_words(1000), "1000 bytes");
+    }
+
+    #[test]
+    fn each_protocol_refuses_a_foreign_host_as_access_denied() {
+        let refusal = gate::Refusal::CrossSite("Origin: http://attacker.example".to_owned());
+        let json = Protocol::Json.forbidden(&refusal);
+        assert_eq!(json.status, 403);
+        let value: serde_json::Value = serde_json::from_slice(&json.body).unwrap();
+        assert_eq!(value["__type"], "AccessDeniedException");
+        assert!(body(&Protocol::S3Xml.forbidden(&refusal)).contains("<Code>AccessDenied</Code>"));
+        let api = Protocol::Rest.forbidden(&refusal);
+        assert_eq!(
+            api.headers
+                .iter()
+                .find(|(n, _)| n == "x-amzn-errortype")
+                .unwrap()
+                .1,
+            "ForbiddenException"
+        );
     }
 }

@@ -11,6 +11,12 @@
 //!    own when its path is one the service claims ([`Router::with_signed_path`], an API's routes),
 //!    else JSON for `X-Amz-Target`, query for a form post; anything else goes to S3, which refuses
 //!    anonymous requests with its own `AccessDenied`.
+//!
+//! Before any of that, every request passes the [`Gate`] (its `Host`, `Origin` and
+//! `Sec-Fetch-Site`), and is refused in the shape of the route it would have taken. Every signature
+//! must cover `host` and be scoped to the router's Region; only S3 takes query-string (presigned)
+//! signatures, because only S3 links are opened by browsers, and a query signature is what lets a
+//! plain cross-site `fetch(url, {mode: 'no-cors'})` act.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -24,11 +30,12 @@ use http::{HeaderMap, Request, Response};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 
+use super::gate::Gate;
 use super::page::{Page, page_into_http};
 use super::protocol::Protocol;
 use super::s3::S3Route;
 use super::sigv4;
-use crate::config::{ACCESS_KEY_ID, SECRET_ACCESS_KEY};
+use crate::config::{AccessKey, DEFAULT_REGION};
 use crate::transport::{LocalRequest, LocalResponse, LocalService};
 
 /// The body of every answer.
@@ -63,8 +70,12 @@ struct Served {
 }
 
 /// The router's table. Build it with [`Router::new`] and the `with_*` methods.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Router {
+    /// The one key signatures may be made with (S3's is checked by s3s, with the same key).
+    key: AccessKey,
+    /// The Region every credential scope must name.
+    region: String,
     /// By SigV4 service name (`states`, `sns`, ...).
     services: BTreeMap<String, Served>,
     s3: Option<S3Route>,
@@ -76,8 +87,23 @@ pub struct Router {
 }
 
 impl Router {
+    /// A router taking the published key in the default Region.
     pub fn new() -> Self {
-        Self::default()
+        Self {
+            key: AccessKey::published(),
+            region: DEFAULT_REGION.to_owned(),
+            services: BTreeMap::new(),
+            s3: None,
+            pages: Vec::new(),
+            signed_paths: Vec::new(),
+        }
+    }
+
+    /// Take signatures made with `key` (only), scoped to `region`.
+    pub fn with_key(mut self, key: AccessKey, region: &str) -> Self {
+        self.key = key;
+        self.region = region.to_owned();
+        self
     }
 
     /// Answer requests signed for `service` (the SigV4 scope's name) with `endpoint`.
@@ -124,26 +150,38 @@ impl Router {
         names
     }
 
-    /// Answer one request.
-    pub async fn handle(&self, request: Request<Incoming>) -> Response<Body> {
+    /// Answer one request that reached a server guarded by `gate`.
+    pub async fn handle(&self, request: Request<Incoming>, gate: &Gate) -> Response<Body> {
         let path = request.uri().path().to_owned();
-        if let Some((_, page)) = self
+        let page = self
             .pages
             .iter()
             .find(|(p, _)| path.starts_with(p.as_str()))
-        {
+            .map(|(_, page)| page);
+        let authorization = header(request.headers(), "authorization");
+        let service = sigv4::scope_service(authorization.as_deref(), request.uri().query());
+        if let Err(refusal) = gate.check(request.method(), request.headers()) {
+            tracing::debug!(%refusal, "local endpoint: request refused at the gate");
+            return into_http(match page {
+                Some(_) => {
+                    LocalResponse::new(403, "text/plain; charset=utf-8", refusal.to_string())
+                }
+                None => self
+                    .protocol_of(service.as_deref(), &path, request.headers())
+                    .forbidden(&refusal),
+            });
+        }
+        if let Some(page) = page {
             return match read(request, MAX_API_BODY_BYTES).await {
                 Ok(local) => page_into_http(page.call(local).await),
                 Err(ReadError::TooLarge) => into_http(Protocol::Json.too_large(MAX_API_BODY_BYTES)),
                 Err(ReadError::Broken) => into_http(broken()),
             };
         }
-        let authorization = header(request.headers(), "authorization");
-        let service = sigv4::scope_service(authorization.as_deref(), request.uri().query());
         match service.as_deref() {
             Some("s3") => self.s3(request).await,
             Some(name) => match self.services.get(name) {
-                Some(served) => into_http(serve_signed(served, request).await),
+                Some(served) => into_http(self.serve_signed(served, request).await),
                 None => into_http(guess_protocol(request.headers()).error(
                     400,
                     "UnknownService",
@@ -163,6 +201,20 @@ impl Router {
         }
     }
 
+    /// The protocol a request not meant for a page would be answered in.
+    fn protocol_of(&self, service: Option<&str>, path: &str, headers: &HeaderMap) -> Protocol {
+        match service {
+            Some("s3") => Protocol::S3Xml,
+            Some(name) => self
+                .services
+                .get(name)
+                .map_or_else(|| guess_protocol(headers), |served| served.protocol),
+            None => self
+                .signed_path_protocol(path)
+                .unwrap_or_else(|| guess_protocol(headers)),
+        }
+    }
+
     /// The protocol of the signed service that claims `path`, if one does.
     fn signed_path_protocol(&self, path: &str) -> Option<Protocol> {
         self.signed_paths
@@ -173,14 +225,94 @@ impl Router {
     }
 
     async fn s3(&self, request: Request<Incoming>) -> Response<Body> {
-        match &self.s3 {
-            Some(s3) => s3.handle(request).await,
-            None => into_http(Protocol::S3Xml.error(
+        let Some(s3) = &self.s3 else {
+            return into_http(Protocol::S3Xml.error(
                 400,
                 "UnknownService",
                 "This local endpoint does not serve S3.",
-            )),
+            ));
+        };
+        if let Err(e) = self.check_s3_signature(&request) {
+            tracing::debug!(error = %e, "local endpoint: S3 signature refused");
+            return into_http(Protocol::S3Xml.auth_error(&e));
         }
+        s3.handle(request).await
+    }
+
+    /// What s3s does not check of an S3 signature: that it covers `host` and names this Region,
+    /// and that it is SigV4 (SigV2 signs neither host nor Region). Whether it matches is s3s's
+    /// to say; one that cannot be read is left to s3s too, which says why in S3's words.
+    fn check_s3_signature(&self, request: &Request<Incoming>) -> Result<(), sigv4::AuthError> {
+        let authorization = header(request.headers(), "authorization");
+        let query = request.uri().query();
+        let v2_query = sigv4::query_pairs(query.unwrap_or(""))
+            .iter()
+            .any(|(k, _)| k == "AWSAccessKeyId");
+        if authorization
+            .as_deref()
+            .is_some_and(|a| a.starts_with("AWS "))
+            || v2_query
+        {
+            return Err(sigv4::AuthError::Incomplete(
+                "This local endpoint takes Signature Version 4 only (AWS4-HMAC-SHA256).".to_owned(),
+            ));
+        }
+        let headers = header_pairs(request.headers());
+        let stated = sigv4::Request {
+            method: request.method().as_str(),
+            path: request.uri().path(),
+            query,
+            headers: &headers,
+            payload_hash: "",
+        };
+        match sigv4::read(&stated) {
+            Ok(signature) => sigv4::check_scope(&signature, &self.region),
+            Err(_) => Ok(()),
+        }
+    }
+
+    /// A signed JSON or query request: read the body, check the signature, call the service.
+    async fn serve_signed(&self, served: &Served, request: Request<Incoming>) -> LocalResponse {
+        let local = match read(request, MAX_API_BODY_BYTES).await {
+            Ok(local) => local,
+            Err(ReadError::TooLarge) => return served.protocol.too_large(MAX_API_BODY_BYTES),
+            Err(ReadError::Broken) => return broken(),
+        };
+        let payload_hash = sigv4::sha256_hex(&local.body);
+        let signed = sigv4::Request {
+            method: &local.method,
+            path: &local.path,
+            query: local.query.as_deref(),
+            headers: &local.headers,
+            payload_hash: &payload_hash,
+        };
+        let verified = sigv4::read(&signed).and_then(|signature| {
+            if let sigv4::Placement::Query { .. } = signature.placement {
+                return Err(sigv4::AuthError::Incomplete(
+                    "This local endpoint takes query-string (presigned) signatures for S3 only; \
+                     sign this request in its Authorization header."
+                        .to_owned(),
+                ));
+            }
+            sigv4::check_scope(&signature, &self.region)?;
+            sigv4::verify(
+                &signed,
+                &signature,
+                |id| self.key.secret_of(id),
+                SystemTime::now(),
+            )
+        });
+        if let Err(e) = verified {
+            tracing::debug!(error = %e, "local endpoint: signature refused");
+            return served.protocol.auth_error(&e);
+        }
+        served.endpoint.call(local).await
+    }
+}
+
+impl Default for Router {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -198,35 +330,6 @@ fn guess_protocol(headers: &HeaderMap) -> Protocol {
     } else {
         Protocol::S3Xml
     }
-}
-
-/// A signed JSON or query request: read the body, check the signature, call the service.
-async fn serve_signed(served: &Served, request: Request<Incoming>) -> LocalResponse {
-    let local = match read(request, MAX_API_BODY_BYTES).await {
-        Ok(local) => local,
-        Err(ReadError::TooLarge) => return served.protocol.too_large(MAX_API_BODY_BYTES),
-        Err(ReadError::Broken) => return broken(),
-    };
-    let payload_hash = sigv4::sha256_hex(&local.body);
-    let signed = sigv4::Request {
-        method: &local.method,
-        path: &local.path,
-        query: local.query.as_deref(),
-        headers: &local.headers,
-        payload_hash: &payload_hash,
-    };
-    let verified = sigv4::read(&signed)
-        .and_then(|signature| sigv4::verify(&signed, &signature, local_secret, SystemTime::now()));
-    if let Err(e) = verified {
-        tracing::debug!(error = %e, "local endpoint: signature refused");
-        return served.protocol.auth_error(&e);
-    }
-    served.endpoint.call(local).await
-}
-
-/// The secret of a local access key.
-pub fn local_secret(access_key: &str) -> Option<String> {
-    (access_key == ACCESS_KEY_ID).then(|| SECRET_ACCESS_KEY.to_owned())
 }
 
 enum ReadError {
@@ -250,16 +353,7 @@ async fn read(request: Request<Incoming>, limit: u64) -> Result<LocalRequest, Re
         }
         Err(_) => return Err(ReadError::Broken),
     };
-    let headers = parts
-        .headers
-        .iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
+    let headers = header_pairs(&parts.headers);
     Ok(LocalRequest {
         method: parts.method.as_str().to_owned(),
         path: parts.uri.path().to_owned(),
@@ -276,6 +370,19 @@ fn broken() -> LocalResponse {
 /// The `Content-Length` header, if there is a readable one.
 pub fn content_length(headers: &HeaderMap) -> Option<u64> {
     header(headers, "content-length")?.trim().parse().ok()
+}
+
+/// Every header as (name, value) text.
+fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
 }
 
 /// A header's first value as text.

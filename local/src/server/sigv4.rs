@@ -236,6 +236,27 @@ pub fn verify(
     }
 }
 
+/// What a signature must cover here beyond matching: the `host` header (so a request signed for
+/// one address is not good at another, and a page that rebinds a name cannot reuse it), and a scope
+/// in `region`, the only Region these stand-ins are in.
+pub fn check_scope(signature: &Signature, region: &str) -> Result<(), AuthError> {
+    if !signature.signed_headers.iter().any(|h| h == "host") {
+        return Err(AuthError::Incomplete(
+            "The signed headers must include host (SignedHeaders names the headers the \
+             signature covers)."
+                .to_owned(),
+        ));
+    }
+    if signature.scope.region != region {
+        return Err(AuthError::Incomplete(format!(
+            "Credential should be scoped to a valid region: this endpoint is in '{region}', not \
+             '{}'.",
+            signature.scope.region
+        )));
+    }
+    Ok(())
+}
+
 fn check_time(signature: &Signature, now: SystemTime) -> Result<(), AuthError> {
     let signed_at = parse_amz_date(&signature.amz_date).ok_or_else(|| {
         AuthError::Incomplete(format!(
@@ -640,6 +661,27 @@ mod tests {
             AuthError::Expired("Request has expired".to_owned())
         );
         assert_eq!(scope_service(None, Some(&query)).as_deref(), Some("sns"));
+    }
+
+    #[test]
+    fn scopes_must_sign_the_host_in_the_local_region() {
+        let mut signature = Signature {
+            scope: Scope::parse("K/20240101/us-east-1/states/aws4_request").unwrap(),
+            amz_date: "20240101T000000Z".to_owned(),
+            signed_headers: vec!["host".to_owned(), "x-amz-date".to_owned()],
+            signature: String::new(),
+            placement: Placement::Header,
+        };
+        assert_eq!(check_scope(&signature, "us-east-1"), Ok(()));
+        let AuthError::Incomplete(why) = check_scope(&signature, "eu-west-1").unwrap_err() else {
+            panic!("a wrong Region is an incomplete signature");
+        };
+        assert!(why.contains("'eu-west-1'"), "{why}");
+        signature.signed_headers = vec!["x-amz-date".to_owned()];
+        let AuthError::Incomplete(why) = check_scope(&signature, "us-east-1").unwrap_err() else {
+            panic!("an unsigned host is an incomplete signature");
+        };
+        assert!(why.contains("include host"), "{why}");
     }
 
     #[test]

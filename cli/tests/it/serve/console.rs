@@ -199,9 +199,10 @@ fn the_console_refuses_forged_posts_and_strange_hosts() {
         ),
         (
             "forged-4",
+            // Refused by the endpoint's gate, before the console sees it.
             vec![("Origin", "null")],
             vec![("csrf", &token)],
-            "not from the console",
+            "another site",
         ),
     ];
     for (name, headers, extra, why) in cases {

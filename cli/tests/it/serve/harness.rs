@@ -47,11 +47,16 @@ impl Served {
     /// `imagegen [global...] serve --listen 127.0.0.1:0 [serve_args...]` on `data`, once it prints
     /// its `Listening on URL` line.
     pub fn start(data: &Path, global: &[&str], serve_args: &[&str]) -> Self {
+        Self::start_on(data, "127.0.0.1:0", global, serve_args)
+    }
+
+    /// The same, listening on `listen`.
+    pub fn start_on(data: &Path, listen: &str, global: &[&str], serve_args: &[&str]) -> Self {
         let mut child = Command::new(bin())
             .arg("--data-dir")
             .arg(data)
             .args(global)
-            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(["serve", "--listen", listen])
             .args(serve_args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

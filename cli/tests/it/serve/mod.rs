@@ -8,6 +8,7 @@ mod console;
 mod harness;
 mod refusals;
 mod sdk;
+mod security;
 mod stop;
 
 use std::time::Duration;
