@@ -62,7 +62,7 @@ impl DynamoModelSlots {
         if let Some(UpdateItemError::ConditionalCheckFailedException(e)) = error.as_service_error()
         {
             // Only the busy form asks for the item back; past `latest` it is full, else idle.
-            return match e.item().and_then(|item| next_at(item)) {
+            return match e.item().and_then(next_at) {
                 Some(next) if next > latest_ms => Write::Full(next),
                 _ => Write::OtherForm,
             };
