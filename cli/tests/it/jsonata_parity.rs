@@ -134,7 +134,7 @@ fn observe(pipeline: &LocalPipeline, record: &ExecutionRecord) -> Observed {
         .collect();
     let mut objects = BTreeMap::new();
     let bucket = aws.data_dir().s3_root().join(pipeline.bucket());
-    collect(&bucket, &bucket, &mut objects);
+    collect(&bucket, &mut objects);
     let entered = record
         .history
         .iter()
@@ -268,18 +268,8 @@ fn blank(text: &str, marker: &str, end: impl Fn(char) -> bool) -> String {
     out
 }
 
-fn collect(root: &Path, dir: &Path, objects: &mut BTreeMap<String, Vec<u8>>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            collect(root, &path, objects);
-            continue;
-        }
-        let key = path
-            .strip_prefix(root)
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
+fn collect(bucket: &Path, objects: &mut BTreeMap<String, Vec<u8>>) {
+    for (key, path) in imagegen_local::s3::objects_in(bucket) {
         let bytes = std::fs::read(&path).unwrap();
         let bytes = match serde_json::from_slice::<Value>(&bytes) {
             Ok(mut value) => {
