@@ -1045,6 +1045,17 @@ async fn conditional_requests_and_ranges() {
         Some("refreshed")
     );
     assert_eq!(get(&s3, BUCKET, "k").await, b"0123456789");
+    let attributes = s3
+        .get_object_attributes()
+        .bucket(BUCKET)
+        .key("k")
+        .object_attributes(aws_sdk_s3::types::ObjectAttributes::ObjectSize)
+        .object_attributes(aws_sdk_s3::types::ObjectAttributes::Etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(attributes.object_size(), Some(10));
+    assert!(attributes.e_tag().is_some());
 }
 
 /// A PUT killed mid-write (kill -9) leaves an aside file, or a new data file no record names
