@@ -190,6 +190,7 @@ fn observe(pipeline: &LocalPipeline, record: &ExecutionRecord) -> Observed {
             );
             // The email's file is named by the wall clock and a random id.
             let l = blank(&l, "<data>/outbox/", char::is_whitespace);
+            let l = ungenerate(&l);
             l.split("  in ").next().unwrap().to_owned()
         })
         .collect();
@@ -254,6 +255,21 @@ fn unsign(body: &str) -> String {
     let body = blank(&body, "X-Amz-Date=", query_value);
     let body = blank(&body, "X-Amz-Signature=", query_value);
     blank(&body, "expire in 1 hour (at ", |c| c == ')')
+}
+
+/// `line` with each object data file's generation (`<hash>.<16 hex>.<ext>`, new on every write)
+/// replaced: the same key in two runs is a different file.
+fn ungenerate(line: &str) -> String {
+    line.split('.')
+        .map(|part| {
+            if part.len() == 16 && part.bytes().all(|b| b.is_ascii_hexdigit()) {
+                "<generation>"
+            } else {
+                part
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// `text` with what follows each `marker`, up to a character `end` accepts, replaced.

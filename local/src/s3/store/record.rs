@@ -157,6 +157,24 @@ fn is_record_name(name: &str) -> bool {
         .is_some_and(|stem| !stem.contains('.'))
 }
 
+/// A fan-out directory's name: the first two hex digits of a key's hash.
+fn is_fan_name(name: &str) -> bool {
+    name.len() == 2
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// A data file's name: the key's hash (64 hex digits), a dot, a generation.
+fn is_data_name(name: &str) -> bool {
+    name.split_once('.').is_some_and(|(stem, _)| {
+        stem.len() == 64
+            && stem
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
 /// A new aside file's path in `dir` (created with its parents as needed).
 pub fn aside_path(dir: &Path) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
@@ -235,7 +253,11 @@ pub fn load_dir(bucket_dir: &Path) -> std::io::Result<Vec<ObjectMeta>> {
     };
     for fan in fans {
         let fan = fan?.path();
-        if !fan.is_dir() {
+        if !fan.is_dir()
+            || !fan
+                .file_name()
+                .is_some_and(|n| is_fan_name(&n.to_string_lossy()))
+        {
             continue;
         }
         let mut records = Vec::new();
@@ -265,7 +287,9 @@ pub fn load_dir(bucket_dir: &Path) -> std::io::Result<Vec<ObjectMeta>> {
             }
         }
         for other in others {
-            if !named.contains(&other) {
+            // Only files this store names (`<64 hex>.…`) are ever removed: anything else in the
+            // directory is not ours to delete.
+            if !named.contains(&other) && is_data_name(&other) {
                 let _ = std::fs::remove_file(fan.join(other));
             }
         }
