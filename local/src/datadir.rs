@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! <data-dir>/imagegen-data.json   marker: {"format": "imagegen-local", "version": 1}
-//! <data-dir>/s3/<bucket>/<key>    objects (served by s3s-fs)
+//! <data-dir>/s3/<bucket>/        a bucket: objects/ (records and data), uploads/ (see crate::s3)
 //! <data-dir>/outbox/              published SNS messages (*.eml and messages.jsonl)
 //! <data-dir>/executions/          Step Functions executions (<name>.json, or %hashed-<hex>.json)
 //! <data-dir>/sqs/                 SQS queues and their messages (<queue>.json)

@@ -4,7 +4,7 @@
 //! transport stays in this process; the requests are still serialised, signed and parsed by the SDK,
 //! so the handler code (and its error handling) is the same code that runs on AWS.
 //!
-//! - S3 ([`s3`]): buckets are directories under `<data-dir>/s3/`, served by s3s-fs.
+//! - S3 ([`s3`]): buckets are directories under `<data-dir>/s3/`, served by our store behind s3s.
 //! - Bedrock runtime ([`bedrock`]): an offline image model for the Titan, Nova and Stability request
 //!   shapes, with injectable failures ([`FakeModelBehavior`]) and counters ([`FakeModelStats`]).
 //! - SNS ([`sns`]): `Publish` writes `.eml` files and `messages.jsonl` to `<data-dir>/outbox/`

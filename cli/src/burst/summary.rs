@@ -300,14 +300,10 @@ fn text_of(result: Option<Value>, field: &str) -> Option<String> {
 }
 
 fn count_images(bucket_dir: &Path, request_id: &str) -> usize {
-    let dir = keys::image_prefix(request_id)
-        .split('/')
-        .filter(|p| !p.is_empty())
-        .fold(bucket_dir.to_path_buf(), |path, part| path.join(part));
-    std::fs::read_dir(dir).map_or(0, |entries| {
-        entries
-            .filter_map(Result::ok)
-            .filter(|e| e.path().extension().is_some_and(|x| x == "png"))
-            .count()
-    })
+    let prefix = keys::image_prefix(request_id);
+    imagegen_local::s3::objects_in(bucket_dir)
+        .into_iter()
+        .filter(|(key, _)| key.starts_with(&prefix) && key.ends_with(".png"))
+        .filter(|(key, _)| !key[prefix.len()..].contains('/'))
+        .count()
 }

@@ -188,13 +188,13 @@ async fn a_rejected_prompt_fails_with_an_email_and_no_image() {
     assert_eq!(record.status, Status::Failed);
     assert_eq!(record.error.as_deref(), Some("PromptRejected"));
     assert_eq!(pipeline.aws().model_stats().calls, 0);
-    let images = pipeline
-        .aws()
-        .data_dir()
-        .s3_root()
-        .join(pipeline.bucket())
-        .join("images");
-    assert!(!images.exists(), "no image is written");
+    let bucket = pipeline.aws().data_dir().s3_root().join(pipeline.bucket());
+    assert!(
+        !imagegen_local::s3::objects_in(&bucket)
+            .iter()
+            .any(|(key, _)| key.starts_with("images/")),
+        "no image is written"
+    );
     let report = Report::new(&record, pipeline.aws());
     assert!(report.reason.unwrap().contains("prompt is empty"));
     assert_one_email(&pipeline, &record);
@@ -407,13 +407,11 @@ async fn upload_runs_a_prompt_file() {
     let record = pipeline.upload(&file).await.unwrap();
     assert_eq!(record.status, Status::Succeeded, "{record:#?}");
     assert!(record.name.starts_with("harbour-"), "{}", record.name);
-    let uploaded = pipeline
-        .aws()
-        .data_dir()
-        .s3_root()
-        .join(pipeline.bucket())
-        .join("prompts")
-        .join("harbour.json");
+    let uploaded = imagegen_local::s3::object_path(
+        &pipeline.aws().data_dir().s3_root(),
+        pipeline.bucket(),
+        "prompts/harbour.json",
+    );
     assert!(uploaded.is_file());
     assert_one_email(&pipeline, &record);
 }

@@ -134,7 +134,7 @@ fn observe(pipeline: &LocalPipeline, record: &ExecutionRecord) -> Observed {
         .collect();
     let mut objects = BTreeMap::new();
     let bucket = aws.data_dir().s3_root().join(pipeline.bucket());
-    collect(&bucket, &bucket, &mut objects);
+    collect(&bucket, &mut objects);
     let entered = record
         .history
         .iter()
@@ -190,6 +190,7 @@ fn observe(pipeline: &LocalPipeline, record: &ExecutionRecord) -> Observed {
             );
             // The email's file is named by the wall clock and a random id.
             let l = blank(&l, "<data>/outbox/", char::is_whitespace);
+            let l = ungenerate(&l);
             l.split("  in ").next().unwrap().to_owned()
         })
         .collect();
@@ -256,6 +257,21 @@ fn unsign(body: &str) -> String {
     blank(&body, "expire in 1 hour (at ", |c| c == ')')
 }
 
+/// `line` with each object data file's generation (`<hash>.<16 hex>.<ext>`, new on every write)
+/// replaced: the same key in two runs is a different file.
+fn ungenerate(line: &str) -> String {
+    line.split('.')
+        .map(|part| {
+            if part.len() == 16 && part.bytes().all(|b| b.is_ascii_hexdigit()) {
+                "<generation>"
+            } else {
+                part
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
 /// `text` with what follows each `marker`, up to a character `end` accepts, replaced.
 fn blank(text: &str, marker: &str, end: impl Fn(char) -> bool) -> String {
     let mut parts = text.split(marker);
@@ -268,18 +284,8 @@ fn blank(text: &str, marker: &str, end: impl Fn(char) -> bool) -> String {
     out
 }
 
-fn collect(root: &Path, dir: &Path, objects: &mut BTreeMap<String, Vec<u8>>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            collect(root, &path, objects);
-            continue;
-        }
-        let key = path
-            .strip_prefix(root)
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
+fn collect(bucket: &Path, objects: &mut BTreeMap<String, Vec<u8>>) {
+    for (key, path) in imagegen_local::s3::objects_in(bucket) {
         let bytes = std::fs::read(&path).unwrap();
         let bytes = match serde_json::from_slice::<Value>(&bytes) {
             Ok(mut value) => {

@@ -1,10 +1,15 @@
-//! S3: buckets are directories under `<data-dir>/s3/`, served by s3s-fs through
-//! [`service::LocalS3`]: in-process to a real `aws_sdk_s3::Client` (no socket), or on the loopback
-//! endpoint of `imagegen serve`; both go through one [`s3_service`] per data directory. Every key S3
-//! takes is stored ([`keymap`]), and `If-None-Match: *` writes are atomic.
+//! S3: our own store ([`store`]) behind `s3s` (which does the protocol: routing, signatures,
+//! XML), through [`service::LocalS3`]: in-process to a real `aws_sdk_s3::Client` (no socket), or
+//! on the loopback endpoint of `imagegen serve`; both go through one [`s3_service`] per data
+//! directory.
+//!
+//! A bucket is a directory under `<data-dir>/s3/`; an object is a record and a data file under
+//! `<bucket>/objects/`, named from the SHA-256 of its key ([`store::record`] says why), so any
+//! key S3 takes is stored and `a/b` and `a/b/c` coexist. [`object_path`] finds an object's data
+//! file (plain bytes, as uploaded) from its key.
 
-pub mod keymap;
 pub mod service;
+pub mod store;
 
 use std::path::{Path, PathBuf};
 
@@ -15,22 +20,18 @@ use s3s::{S3Result, s3_error};
 use crate::config::{AccessKey, ClientOptions};
 use crate::error::LocalError;
 
-/// The S3 service over the directory `root` (one sub-directory per bucket): s3s-fs behind
-/// [`service::LocalS3`], checking every request's signature against `key` (s3s's default access check
-/// refuses unsigned requests with `AccessDenied`).
+/// The S3 service over the directory `root` (one sub-directory per bucket): our store behind
+/// [`service::LocalS3`], checking every request's signature against `key` (s3s's default access
+/// check refuses unsigned requests with `AccessDenied`).
 ///
-/// Make one per root and share it (it is cheap to clone): s3s-fs names its temporary files from a
-/// counter of its own and removes leftover ones when it starts, so two services over one root would
-/// write over, and delete, each other's half-written objects.
+/// Services over one root in one process share one store (and so one index per bucket); make
+/// one per root and share it anyway (it is cheap to clone).
 pub fn s3_service(root: &Path, key: &AccessKey) -> Result<S3Service, LocalError> {
-    // s3s-fs's error type has no words of its own (only Debug); the one thing it checks here is
-    // that the directory can be opened.
-    let fs = s3s_fs::FileSystem::new(root).map_err(|_| LocalError::S3Setup {
+    let store = store::Store::shared(root).map_err(|e| LocalError::S3Setup {
         path: root.to_path_buf(),
-        detail: "the bucket directory cannot be opened (does it exist, and may it be read?)"
-            .to_owned(),
+        detail: format!("the bucket directory cannot be opened: {e}"),
     })?;
-    let mut builder = S3ServiceBuilder::new(service::LocalS3::new(fs, root));
+    let mut builder = S3ServiceBuilder::new(service::LocalS3::new(store));
     builder.set_auth(LocalKey(key.clone()));
     Ok(builder.build())
 }
@@ -48,12 +49,25 @@ pub fn s3_client(service: &S3Service, options: &ClientOptions) -> aws_sdk_s3::Cl
     aws_sdk_s3::Client::from_conf(config)
 }
 
-/// The file that holds object `key` of `bucket` under the S3 root `root` (always inside the
-/// bucket's directory, whatever the key).
+/// The file that holds the data of object `key` of `bucket` under the S3 root `root`, byte for
+/// byte (always inside the bucket's directory, whatever the key). Read from the object's record on
+/// disk; when there is no such object, the path its record would have (which does not exist).
+/// A later write of the key puts its data in another file.
 pub fn object_path(root: &Path, bucket: &str, key: &str) -> PathBuf {
-    keymap::stored_key(bucket, key)
-        .split('/')
-        .fold(root.join(bucket), |path, part| path.join(part))
+    let bucket_dir = root.join(bucket);
+    match store::record::read_record(&bucket_dir, key) {
+        Some((slot, meta)) => slot.data(&meta.data),
+        None => store::record::Slot::new(&bucket_dir, key).record(),
+    }
+}
+
+/// Every object in the bucket directory `bucket_dir`, as (key, data file), in key order: read
+/// from the records on disk (for tools and tests that look at a data directory without serving
+/// it; a running service answers from its index).
+pub fn objects_in(bucket_dir: &Path) -> Vec<(String, PathBuf)> {
+    let mut objects = store::record::records_in(bucket_dir);
+    objects.sort();
+    objects
 }
 
 /// The local access key; any other is `InvalidAccessKeyId`, as on AWS (s3s's `SimpleAuth` says

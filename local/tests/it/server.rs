@@ -87,7 +87,12 @@ async fn sdk_clients_reach_each_service_and_wrong_secrets_are_refused() {
         .await
         .unwrap();
     assert_eq!(
-        std::fs::read(aws.data_dir().s3_root().join("b-1/dir/a b.txt")).unwrap(),
+        std::fs::read(imagegen_local::s3::object_path(
+            &aws.data_dir().s3_root(),
+            "b-1",
+            "dir/a b.txt"
+        ))
+        .unwrap(),
         b"hello"
     );
     assert_eq!(

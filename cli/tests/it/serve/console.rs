@@ -236,7 +236,14 @@ fn the_console_refuses_forged_posts_and_strange_hosts() {
         "a cat",
     );
     assert_eq!(upload.status, 403, "{}", upload.body);
-    assert!(!served.data.join("s3/imagegen-local/prompts/x.txt").exists());
+    assert!(
+        !imagegen_local::s3::object_path(
+            &served.data.join("s3"),
+            "imagegen-local",
+            "prompts/x.txt"
+        )
+        .exists()
+    );
 
     // Not JSON: refused here too (the page's script is only a convenience), the text kept.
     let broken = start(

@@ -91,7 +91,12 @@ fn an_s3_upload_runs_the_pipeline_and_the_email_links_open() {
         .split('?')
         .next()
         .unwrap();
-    let on_disk = std::fs::read(served.data.join("s3/imagegen-local").join(key)).unwrap();
+    let on_disk = std::fs::read(imagegen_local::s3::object_path(
+        &served.data.join("s3"),
+        "imagegen-local",
+        key,
+    ))
+    .unwrap();
     assert_eq!(body, on_disk);
     // A link whose signature was tampered with is refused.
     let at = link.find("X-Amz-Signature=").unwrap() + "X-Amz-Signature=".len();
