@@ -20,6 +20,9 @@ bash scripts/install-tools.sh lambda
 bash scripts/install-tools.sh aws-cli
 bash scripts/install-tools.sh chromium
 bash scripts/install-tools.sh curl
+bash scripts/install-tools.sh s3cmd
+bash scripts/install-tools.sh rclone
+bash scripts/install-tools.sh s3-tests
 
 step "cargo fmt --check; links in the Markdown"
 cargo fmt --all --check
