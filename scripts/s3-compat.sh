@@ -142,9 +142,10 @@ with open(gaps_file, encoding="utf-8") as f:
         if name and not name.startswith("//"):
             gaps[name] = reason.strip()
 
-outcome, message = {}, {}
+outcome, message, seconds = {}, {}, {}
 for case in ET.parse(report).getroot().iter("testcase"):
     name = case.get("name")
+    seconds[name] = float(case.get("time") or 0)
     problem = next((c for c in case if c.tag in ("failure", "error", "skipped")), None)
     if problem is None:
         outcome[name] = "passed"
@@ -165,7 +166,9 @@ rate = 100.0 * len(passed) / len(ran) if ran else 0.0
 for n in failed:
     mark = "known" if n in gaps else "NEW  "
     print(f"  {mark} {outcome[n]}: {n}: {message.get(n, '')}")
-print(f"\nceph/s3-tests against imagegen serve: {len(passed)} of {len(ran)} passed ({rate:.1f}%), "
+slowest = sorted(seconds, key=seconds.get, reverse=True)[:5]
+print("\nslowest: " + ", ".join(f"{n} {seconds[n]:.1f} s" for n in slowest))
+print(f"ceph/s3-tests against imagegen serve: {len(passed)} of {len(ran)} passed ({rate:.1f}%), "
       f"{len(failed)} failed ({len(failed) - len(unexpected)} known), in {elapsed} s")
 def some(names):
     return ", ".join(names) if len(names) <= 10 else ", ".join(names[:10]) + f" and {len(names) - 10} more"
