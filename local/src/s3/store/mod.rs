@@ -143,6 +143,18 @@ impl Bucket {
     }
 }
 
+/// Whether a bucket's directory holds anything but the store's own `objects/` and `uploads/`.
+fn has_foreign_entries(bucket_dir: &Path) -> bool {
+    std::fs::read_dir(bucket_dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| {
+            let name = e.file_name();
+            name != record::OBJECTS_DIR && name != multipart::UPLOADS_DIR
+        })
+}
+
 /// Data written aside, not yet an object.
 #[derive(Debug)]
 pub struct Staged {
@@ -300,16 +312,29 @@ impl Store {
         }
     }
 
-    /// Delete bucket `name`: only when it has no object and no multipart upload in progress.
+    /// Delete bucket `name`: only when it has no object. Multipart uploads still in progress go
+    /// with it, as on S3 (whose DeleteBucket discards them; cleanup tools and the Ceph suite rely
+    /// on it). Anything else in the bucket's directory (files of an older data directory's layout,
+    /// a file a person put there) is never deleted: the bucket is then `BucketNotEmpty`.
     pub async fn delete_bucket(&self, name: &str) -> StoreResult<()> {
         let bucket = self.bucket(name)?;
         let _writer = bucket.writer.lock().await;
-        if !bucket.read().is_empty() || multipart::any(&bucket.uploads_dir()) {
+        if !bucket.read().is_empty() || has_foreign_entries(&bucket.dir) {
             return Err(StoreError::BucketNotEmpty);
         }
         self.buckets().remove(name);
-        std::fs::remove_dir_all(&bucket.dir)
-            .map_err(StoreError::io(format!("deleting bucket {name}")))
+        let io = |what: &str| StoreError::io(format!("deleting bucket {name} ({what})"));
+        for owned in [record::OBJECTS_DIR, multipart::UPLOADS_DIR] {
+            match std::fs::remove_dir_all(bucket.dir.join(owned)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(owned)(e)),
+                _ => {}
+            }
+        }
+        // Not remove_dir_all: whatever appeared meanwhile stays, and the bucket with it.
+        std::fs::remove_dir(&bucket.dir).map_err(|e| match e.kind() {
+            std::io::ErrorKind::DirectoryNotEmpty => StoreError::BucketNotEmpty,
+            _ => io("its directory")(e),
+        })
     }
 
     /// Every bucket, by name, with its creation time.

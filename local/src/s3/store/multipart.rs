@@ -207,15 +207,6 @@ pub fn list(bucket: &Bucket) -> Vec<Upload> {
     uploads
 }
 
-/// Whether any upload is in progress under `uploads_dir`.
-pub fn any(uploads_dir: &Path) -> bool {
-    std::fs::read_dir(uploads_dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .any(|e| e.path().join(UPLOAD_FILE).is_file())
-}
-
 /// Discard upload `id` of `key` and its parts.
 pub async fn abort(bucket: &Arc<Bucket>, key: &str, id: &str) -> StoreResult<()> {
     let _writer = bucket.writer.lock().await;
