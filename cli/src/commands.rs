@@ -193,6 +193,7 @@ async fn run_burst(
     };
     let pipeline = LocalPipeline::open(&cli.data_dir, options)?;
     pipeline.recover().await?;
+    note_pending_notifications(&pipeline)?;
     if !cli.fast_retries {
         writeln!(
             out,
@@ -245,9 +246,23 @@ async fn open(
     };
     let pipeline = LocalPipeline::open(&cli.data_dir, options)?;
     pipeline.recover().await?;
+    note_pending_notifications(&pipeline)?;
     let progress = Arc::new(Progress::new(Box::new(std::io::stdout())));
     pipeline.on_event(move |_, event| progress.event(event));
     Ok((lock, pipeline))
+}
+
+/// S3 notifications `serve` recorded and did not deliver are `serve`'s to deliver: this command
+/// runs only its own execution and would leave theirs running when it exits. It says so, once.
+fn note_pending_notifications(pipeline: &LocalPipeline) -> Result<(), CliError> {
+    let pending = pipeline.aws().notifications().pending()?.pending.len();
+    if pending > 0 {
+        eprintln!(
+            "imagegen: {pending} S3 notification(s) of uploads to `imagegen serve` are not \
+             delivered yet; the next `imagegen serve` on this directory delivers them"
+        );
+    }
+    Ok(())
 }
 
 /// Take the data directory's writer lock for `command` (creating the directory if needed).

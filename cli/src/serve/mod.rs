@@ -4,7 +4,10 @@
 //! It opens the same [`LocalPipeline`] as `imagegen run` (so the handlers run exactly as there),
 //! with presigned links naming the address it listens on, and serves its S3, Step Functions and SNS
 //! through [`imagegen_local::server`]. Uploads of prompt files are delivered to the start-execution
-//! handler as S3 notifications ([`bucket_notifications`]). A web console is served on the same
+//! handler as S3 notifications
+//! ([`bucket_notifications`](imagegen_local_pipeline::bucket_notifications)), at least once: each is recorded in the
+//! data directory before the upload is answered, and those a stop or crash left undelivered are
+//! delivered when `serve` next starts. A web console is served on the same
 //! endpoint at `/console/` ([`imagegen_console`]). The front doors are there too
 //! ([`api_and_queue`]): the HTTP API on its paths (SigV4 with the local credentials, service
 //! `execute-api`), and the SQS queue, whose messages a poller feeds to the queue consumer in
@@ -23,15 +26,17 @@ use imagegen_console::{Console, LiveBus};
 use imagegen_local::apigateway;
 use imagegen_local::server::{self, Protocol, local_router};
 use imagegen_local::sqs::mapping::Batch;
-use imagegen_local_pipeline::{
-    LocalPipeline, PipelineOptions, api_and_queue, bucket_notifications,
-};
+use imagegen_local_pipeline::bucket_notifications::BucketNotifications;
+use imagegen_local_pipeline::{LocalPipeline, PipelineOptions, api_and_queue};
 use imagegen_statemachine::{EventType, HistoryEvent};
 use tokio::net::TcpListener;
 
 use crate::args::{Cli, ServeArgs};
 use crate::commands::{behavior, env_overrides, read_definition, writer_lock};
 use crate::error::CliError;
+
+/// How long a stop waits for S3 notifications being delivered (each is a StartExecution).
+const NOTIFICATION_SETTLE: Duration = Duration::from_secs(5);
 
 /// The cause recorded on executions still running when the grace period ends.
 pub const ABORT_CAUSE: &str = "imagegen serve was stopped before the execution ended";
@@ -74,6 +79,16 @@ pub async fn serve(
     };
     let pipeline = Arc::new(LocalPipeline::open(&cli.data_dir, options)?);
     pipeline.recover().await?;
+    // After recovery (what the last process left running is ended), before any upload is taken.
+    let notifications = BucketNotifications::new(Arc::clone(&pipeline));
+    let pending = notifications.deliver_pending().await?;
+    if pending.taken + pending.left > 0 {
+        eprintln!(
+            "imagegen serve: {} S3 notification(s) recorded by the last process delivered; {} left \
+             for the next start",
+            pending.taken, pending.left
+        );
+    }
     // Every history event goes to the log and to the console's open pages; each end (once its
     // record is saved) to the pages too.
     let live = LiveBus::new();
@@ -89,15 +104,12 @@ pub async fn serve(
     let console = Arc::new(Console::new(Arc::clone(&pipeline), live, &endpoint));
     let api = api_and_queue::rest_api(&pipeline)?;
     let api_paths = api.path_prefixes();
-    let mut router = local_router(
-        pipeline.aws(),
-        Some(bucket_notifications::hook(Arc::clone(&pipeline))),
-    )?
-    .with_page(
-        imagegen_console::PREFIX,
-        Arc::clone(&console) as Arc<dyn server::Page>,
-    )
-    .with_service(apigateway::SERVICE, Protocol::Rest, Arc::new(api));
+    let mut router = local_router(pipeline.aws(), Some(notifications.hook()))?
+        .with_page(
+            imagegen_console::PREFIX,
+            Arc::clone(&console) as Arc<dyn server::Page>,
+        )
+        .with_service(apigateway::SERVICE, Protocol::Rest, Arc::new(api));
     for prefix in &api_paths {
         router = router.with_signed_path(prefix, apigateway::SERVICE);
     }
@@ -127,6 +139,17 @@ pub async fn serve(
     // after its visibility timeout (the messages are on disk), and its started executions are
     // not started twice (their names come from the message ids).
     poller.abort();
+    // Uploads answered just before the stop are being delivered: they get a moment to be taken,
+    // and any still under way stay recorded for the next start (never dropped).
+    let undelivered = notifications.settle(NOTIFICATION_SETTLE).await;
+    if undelivered > 0 {
+        writeln!(
+            out,
+            "\n{undelivered} S3 notification(s) still being delivered stay recorded; the next \
+             `imagegen serve` on this directory delivers them."
+        )
+        .ok();
+    }
 
     writeln!(
         out,

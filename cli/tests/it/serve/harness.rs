@@ -121,6 +121,12 @@ impl Served {
         }
     }
 
+    /// `kill -9`: the process ends at once, with no chance to tidy up; waits for it.
+    pub fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
     pub fn printed(&self) -> String {
         self.stdout.lock().unwrap().join("\n")
     }
