@@ -34,6 +34,7 @@ use tokio::net::TcpListener;
 use crate::args::{Cli, ServeArgs};
 use crate::commands::{behavior, env_overrides, read_definition, writer_lock};
 use crate::error::CliError;
+use crate::interrupt::interrupted;
 
 /// How long a stop waits for S3 notifications being delivered (each is a StartExecution).
 const NOTIFICATION_SETTLE: Duration = Duration::from_secs(5);
@@ -120,7 +121,7 @@ pub async fn serve(
         mapping.run(sqs, |batch| log_batch(&queue, batch)).await;
     });
     // Watched from before the banner: scripts send Ctrl-C as soon as they read it.
-    let interrupt = interrupted();
+    let interrupt = interrupted("imagegen serve");
     write!(
         out,
         "{}",
@@ -161,7 +162,7 @@ pub async fn serve(
     let grace = async {
         tokio::select! {
             () = tokio::time::sleep(Duration::from_secs(args.grace_seconds)) => {}
-            () = interrupted() => {}
+            () = interrupted("imagegen serve") => {}
         }
     };
     let report = pipeline.aws().sfn().shutdown(grace, ABORT_CAUSE).await;
@@ -188,47 +189,6 @@ pub fn endpoint_url(bound: SocketAddr) -> String {
         ip => ip,
     };
     format!("http://{}", SocketAddr::new(ip, bound.port()))
-}
-
-/// Resolves on Ctrl-C (SIGINT) or SIGTERM. The handlers are installed when this is called, not when
-/// the future is first polled: a Ctrl-C that comes right after the banner (before the server's
-/// loop first polls it) would otherwise meet the default action and kill the process.
-fn interrupted() -> impl std::future::Future<Output = ()> {
-    #[cfg(unix)]
-    let (interrupt, terminate) = {
-        use tokio::signal::unix::{SignalKind, signal};
-        (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        )
-    };
-    async move {
-        #[cfg(unix)]
-        {
-            let watch = |signal: std::io::Result<tokio::signal::unix::Signal>,
-                         name: &'static str| async move {
-                match signal {
-                    Ok(mut signal) => {
-                        signal.recv().await;
-                    }
-                    Err(e) => {
-                        // Without a handler the signal's default (ending the process) still applies.
-                        eprintln!("imagegen serve: cannot watch for {name} ({e})");
-                        std::future::pending::<()>().await;
-                    }
-                }
-            };
-            tokio::select! {
-                () = watch(interrupt, "Ctrl-C") => {}
-                () = watch(terminate, "SIGTERM") => {}
-            }
-        }
-        #[cfg(not(unix))]
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            eprintln!("imagegen serve: cannot watch for Ctrl-C ({e})");
-            std::future::pending::<()>().await;
-        }
-    }
 }
 
 /// A line for a queue batch with messages left to come back.
