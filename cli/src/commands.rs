@@ -14,6 +14,7 @@ use imagegen_local_pipeline::{LocalPipeline, LocalPipelineError, PipelineOptions
 use crate::args::{AwsCommand, AwsStartArgs, BurstArgs, Cli, Command, DefinitionArgs, FakeArgs};
 use crate::burst::{self, BurstPlan};
 use crate::error::CliError;
+use crate::interrupt::interrupted;
 use crate::progress::Progress;
 use crate::report::Report;
 use crate::{input, views};
@@ -59,8 +60,12 @@ pub async fn execute(cli: &Cli, out: &mut (dyn Write + Send)) -> Result<u8, CliE
             let definition = read_definition(definition)?;
             let (_lock, pipeline) = open(cli, "imagegen run", definition).await?;
             let name = imagegen_local_pipeline::input::execution_name(&input);
+            let interrupt = interrupted("imagegen run");
             writeln!(out, "Execution {name}").ok();
-            let record = pipeline.run(&name, &input).await?;
+            let record = tokio::select! {
+                record = pipeline.run(&name, &input) => record?,
+                () = interrupt => return stop_interrupted(&pipeline, out).await,
+            };
             finish(&Report::new(&record, pipeline.aws()), out)
         }
         Command::Upload { file, definition } => {
@@ -73,7 +78,11 @@ pub async fn execute(cli: &Cli, out: &mut (dyn Write + Send)) -> Result<u8, CliE
                 pipeline.bucket()
             )
             .ok();
-            let record = pipeline.upload(file).await?;
+            let interrupt = interrupted("imagegen upload");
+            let record = tokio::select! {
+                record = pipeline.upload(file) => record?,
+                () = interrupt => return stop_interrupted(&pipeline, out).await,
+            };
             finish(&Report::new(&record, pipeline.aws()), out)
         }
         Command::Burst(args) => run_burst(cli, args, out).await,
@@ -193,6 +202,7 @@ async fn run_burst(
     };
     let pipeline = LocalPipeline::open(&cli.data_dir, options)?;
     pipeline.recover().await?;
+    note_pending_notifications(&pipeline)?;
     if !cli.fast_retries {
         writeln!(
             out,
@@ -245,9 +255,53 @@ async fn open(
     };
     let pipeline = LocalPipeline::open(&cli.data_dir, options)?;
     pipeline.recover().await?;
+    note_pending_notifications(&pipeline)?;
     let progress = Arc::new(Progress::new(Box::new(std::io::stdout())));
     pipeline.on_event(move |_, event| progress.event(event));
     Ok((lock, pipeline))
+}
+
+/// The cause recorded on the execution of a `run` or `upload` stopped by Ctrl-C.
+pub const INTERRUPTED_CAUSE: &str = "imagegen was interrupted (Ctrl-C) before the execution ended";
+
+/// The exit code of a command stopped by Ctrl-C (128 + SIGINT, as a shell reports it).
+pub const INTERRUPTED_EXIT: u8 = 130;
+
+/// After Ctrl-C in `run` or `upload`: the execution is stopped now (no grace: the user asked to
+/// stop) and recorded `ABORTED`, its user gets the failure email through the backstop (as a
+/// StopExecution on AWS, and as `serve`'s stop), then the command exits 130. Without this the
+/// record stayed `RUNNING` with no email until the next command on the directory.
+async fn stop_interrupted(
+    pipeline: &LocalPipeline,
+    out: &mut (dyn Write + Send),
+) -> Result<u8, CliError> {
+    let report = pipeline
+        .aws()
+        .sfn()
+        .shutdown(std::future::ready(()), INTERRUPTED_CAUSE)
+        .await;
+    writeln!(out, "\nInterrupted.").ok();
+    for name in report.aborted.iter().chain(&report.finished) {
+        let status = match pipeline.aws().sfn().execution(name) {
+            Ok(Some(record)) => record.status.to_string(),
+            _ => "not known".to_owned(),
+        };
+        writeln!(out, "{}  {status} (recorded)", escape_controls(name)).ok();
+    }
+    Ok(INTERRUPTED_EXIT)
+}
+
+/// S3 notifications `serve` recorded and did not deliver are `serve`'s to deliver: this command
+/// runs only its own execution and would leave theirs running when it exits. It says so, once.
+fn note_pending_notifications(pipeline: &LocalPipeline) -> Result<(), CliError> {
+    let pending = pipeline.aws().notifications().pending()?.pending.len();
+    if pending > 0 {
+        eprintln!(
+            "imagegen: {pending} S3 notification(s) of uploads to `imagegen serve` are not \
+             delivered yet; the next `imagegen serve` on this directory delivers them"
+        );
+    }
+    Ok(())
 }
 
 /// Take the data directory's writer lock for `command` (creating the directory if needed).

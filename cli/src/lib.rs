@@ -11,6 +11,7 @@
 //! - [`burst`]: `imagegen burst`, many uploads at once against a model with a quota.
 //! - [`serve`]: `imagegen serve`, the local pipeline's stand-ins, its front doors and the console
 //!   on one loopback endpoint for AWS clients and browsers.
+//! - [`interrupt`]: Ctrl-C and SIGTERM, for the commands that stop in order.
 //! - [`aws`]: what `imagegen aws post|get` print of the deployed HTTP API's answers (`aws start`
 //!   is [`commands::aws_start`]).
 //! - [`CliError`]: why a command could not do its job.
@@ -22,6 +23,7 @@ pub mod burst;
 pub mod commands;
 pub mod error;
 pub mod input;
+pub mod interrupt;
 pub mod progress;
 pub mod report;
 pub mod serve;

@@ -6,6 +6,7 @@
 //! <data-dir>/outbox/              published SNS messages (*.eml and messages.jsonl)
 //! <data-dir>/executions/          Step Functions executions (<name>.json, or %hashed-<hex>.json)
 //! <data-dir>/sqs/                 SQS queues and their messages (<queue>.json)
+//! <data-dir>/notifications/       S3 event notifications not yet delivered (<sequencer>-<id>.json)
 //! <data-dir>/serve-remote-key.json the secret key of `imagegen serve --allow-remote` (mode 0600)
 //! ```
 //!
@@ -86,6 +87,7 @@ impl DataDir {
             dir.outbox_dir(),
             dir.executions_dir(),
             dir.sqs_dir(),
+            dir.notifications_dir(),
         ] {
             ensure_dir(&sub)?;
         }
@@ -111,6 +113,11 @@ impl DataDir {
     /// `%hashed-<hex>.json` for a name too long to be a file name).
     pub fn executions_dir(&self) -> PathBuf {
         self.root.join("executions")
+    }
+
+    /// Where S3 event notifications wait until they are delivered (see [`crate::notifications`]).
+    pub fn notifications_dir(&self) -> PathBuf {
+        self.root.join("notifications")
     }
 
     /// Where SQS queues are kept (one `<queue>.json` each).

@@ -33,6 +33,52 @@ pub(crate) fn create_new(path: &Path, bytes: &[u8]) -> Result<bool, LocalError> 
     }
 }
 
+/// [`create_new`] that survives a power cut once it returns: the draft's bytes reach the disk before
+/// it is linked, and the directory entry after. For what the twin has acknowledged to a client
+/// (an S3 notification recorded before the upload is answered).
+pub(crate) fn create_new_synced(path: &Path, bytes: &[u8]) -> Result<bool, LocalError> {
+    let draft = write_draft(path, bytes, |file, bytes| {
+        file.write_all(bytes)?;
+        file.sync_all()
+    })?;
+    let linked = std::fs::hard_link(&draft, path);
+    let _ = std::fs::remove_file(&draft);
+    match linked {
+        Ok(()) => {
+            sync_parent(path)?;
+            Ok(true)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(LocalError::io("creating", path)(e)),
+    }
+}
+
+/// Remove `path` for good (the directory entry's removal reaches the disk before this returns);
+/// a file already gone is fine.
+pub(crate) fn remove_synced(path: &Path) -> Result<(), LocalError> {
+    match std::fs::remove_file(path) {
+        Ok(()) => sync_parent(path),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(LocalError::io("removing", path)(e)),
+    }
+}
+
+/// Flush the directory holding `path`, so an entry made or removed in it outlives a power cut.
+pub(crate) fn sync_parent(path: &Path) -> Result<(), LocalError> {
+    let Some(dir) = path.parent() else {
+        return Ok(());
+    };
+    // Directories are opened read-only to be synced; on systems that cannot sync one (not Unix)
+    // the entry is as durable as the file system makes it.
+    #[cfg(unix)]
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(LocalError::io("syncing", dir))?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
 /// Whether the directory entry `entry` is a draft of a file named `file_name`.
 pub(crate) fn is_draft_of(entry: &str, file_name: &str) -> bool {
     entry
@@ -67,6 +113,11 @@ pub(crate) const NAME_MAX: usize = 255;
 /// name that fits must leave room for them.
 pub(crate) fn draft_name_len(file_name_len: usize) -> usize {
     ".".len() + file_name_len + DRAFT_INFIX.len() + ID_LEN
+}
+
+/// Whether the directory entry `entry` is a draft of any file.
+pub(crate) fn is_draft(entry: &str) -> bool {
+    entry.starts_with('.') && entry.contains(DRAFT_INFIX)
 }
 
 /// A unique hidden name beside `path`: `.<file name>.draft-<id>`.

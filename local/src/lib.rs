@@ -17,6 +17,8 @@
 //!   target (the backstop that emails executions which ended without an email).
 //! - DynamoDB ([`dynamodb`]): conditional `UpdateItem` and `GetItem` on in-memory tables (the
 //!   model-slot schedule).
+//! - S3 event notifications ([`notifications`]): kept in `<data-dir>/notifications/` from before
+//!   an upload is answered until they are delivered, so delivery is at least once across crashes.
 //! - [`LocalAws`] ties them to one data directory ([`datadir`]); one process at a time writes to it
 //!   ([`lock`]).
 //! - [`server`]: the same stand-ins on one loopback HTTP endpoint, for other processes (routed by the
@@ -53,6 +55,7 @@ mod files;
 mod ids;
 mod local;
 pub mod lock;
+pub mod notifications;
 pub mod outbox;
 pub mod s3;
 pub mod server;

@@ -11,6 +11,7 @@ use crate::config::ClientOptions;
 use crate::datadir::DataDir;
 use crate::dynamodb::DynamoService;
 use crate::error::LocalError;
+use crate::notifications::PendingNotifications;
 use crate::outbox::{Outbox, OutboxMessage};
 use crate::sfn::{ExecutionStore, SfnService};
 use crate::sns::SnsService;
@@ -32,6 +33,7 @@ pub struct LocalAws {
     /// One S3 service per data directory, shared by every S3 client (see [`crate::s3::s3_service`]).
     s3: S3Service,
     dynamodb: Arc<DynamoService>,
+    notifications: PendingNotifications,
 }
 
 impl LocalAws {
@@ -58,6 +60,7 @@ impl LocalAws {
         let s3 = crate::s3::s3_service(&data.s3_root(), &options.key)?;
         let sns = Arc::new(SnsService::new(Arc::clone(&outbox)));
         let sqs = Arc::new(SqsService::open(data.sqs_dir(), options.region.clone())?);
+        let notifications = PendingNotifications::open(data.notifications_dir())?;
         Ok(Self {
             data,
             options,
@@ -68,6 +71,7 @@ impl LocalAws {
             sqs,
             s3,
             dynamodb: Arc::new(DynamoService::new()),
+            notifications,
         })
     }
 
@@ -75,6 +79,11 @@ impl LocalAws {
     pub fn with_retry_config(mut self, retry: RetryConfig) -> Self {
         self.options.retry = retry;
         self
+    }
+
+    /// The S3 event notifications recorded and not yet delivered.
+    pub fn notifications(&self) -> &PendingNotifications {
+        &self.notifications
     }
 
     pub fn data_dir(&self) -> &DataDir {

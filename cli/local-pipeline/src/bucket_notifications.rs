@@ -2,12 +2,26 @@
 //! `ObjectCreated:*` with the prompt prefix and each prompt-file suffix, to the start-execution
 //! function), done locally. S3 filters by prefix and suffix (case-sensitive) before it delivers;
 //! start-execution applies its own rule again.
+//!
+//! Delivery is at least once, as on AWS, also across Ctrl-C, `kill -9` and power cuts: a matching
+//! object's notification is recorded in the data directory ([`imagegen_local::notifications`])
+//! before the upload is answered, delivered on a task of its own, and its record removed only
+//! once start-execution has taken it (started the execution, found it already started, or skipped
+//! it). A delivery that fails, or that a stop cuts short, stays recorded; the next `serve` on the
+//! directory delivers it ([`BucketNotifications::deliver_pending`]). A notification delivered
+//! twice names the same execution (the name comes from the recorded sequencer), so the second
+//! delivery is "already started".
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use imagegen_core::keys::PromptFormat;
-use imagegen_local::server::{ObjectCreated, OnObjectCreated};
+use imagegen_local::notifications::{Pending, S3Notification};
+use imagegen_local::server::{NotRecorded, ObjectCreated, OnObjectCreated};
+use tokio::sync::Notify;
 
+use crate::error::LocalPipelineError;
 use crate::pipeline::LocalPipeline;
 
 /// Whether the bucket's notification configuration matches `key`: under `prefix`, ending in
@@ -19,53 +33,172 @@ pub fn matches(prefix: &str, key: &str) -> bool {
             .any(|f| key.ends_with(&format!(".{}", f.extension())))
 }
 
-/// The hook the S3 route calls after each object it creates: a matching object's notification is
-/// delivered to the start-execution handler on a task of its own (S3 delivers asynchronously, after
-/// answering the upload), and a failed delivery is logged.
-pub fn hook(pipeline: Arc<LocalPipeline>) -> OnObjectCreated {
-    let runtime = tokio::runtime::Handle::current();
-    Arc::new(move |created: ObjectCreated| {
-        if created.bucket != pipeline.bucket() || !matches(pipeline.prompt_prefix(), &created.key) {
-            return;
-        }
-        let pipeline = Arc::clone(&pipeline);
-        runtime.spawn(async move { deliver(&pipeline, created).await });
-    })
+/// What became of a notification handed to start-execution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Start-execution took it (started, already started, or skipped): its record is removed.
+    Taken,
+    /// It could not be delivered now: its record stays for the next start.
+    Left,
 }
 
-async fn deliver(pipeline: &LocalPipeline, created: ObjectCreated) {
-    let shown = format!(
-        "s3://{}/{}",
-        created.bucket,
-        imagegen_core::display::escape_controls(&created.key)
-    );
-    let event = match pipeline
-        .notification(&created.bucket, &created.key, created.created_by)
-        .await
-    {
-        Ok(event) => event,
-        Err(e) => {
-            eprintln!("! {shown}: the S3 notification could not be made: {e}");
-            return;
-        }
-    };
-    match pipeline.deliver(event).await {
-        Ok(summary) => {
-            for started in &summary.started {
-                println!(
-                    "  {shown} ({}) -> {}",
-                    created.created_by.event_name(),
-                    started.execution_name
+/// What [`BucketNotifications::deliver_pending`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PendingReport {
+    pub taken: usize,
+    pub left: usize,
+    /// Records that are not a notification (kept, never delivered).
+    pub torn: usize,
+}
+
+/// The bucket's notifications to the start-execution handler, and the deliveries under way.
+#[derive(Debug)]
+pub struct BucketNotifications {
+    pipeline: Arc<LocalPipeline>,
+    in_flight: AtomicUsize,
+    settled: Notify,
+}
+
+impl BucketNotifications {
+    pub fn new(pipeline: Arc<LocalPipeline>) -> Arc<Self> {
+        Arc::new(Self {
+            pipeline,
+            in_flight: AtomicUsize::new(0),
+            settled: Notify::new(),
+        })
+    }
+
+    /// The hook the S3 route awaits before it answers an upload: a matching object's notification
+    /// is recorded (on disk before the hook returns), then delivered on a task of its own.
+    pub fn hook(self: &Arc<Self>) -> OnObjectCreated {
+        let this = Arc::clone(self);
+        Arc::new(move |created: ObjectCreated| {
+            let this = Arc::clone(&this);
+            Box::pin(async move {
+                let pipeline = &this.pipeline;
+                if created.bucket != pipeline.bucket()
+                    || !matches(pipeline.prompt_prefix(), &created.key)
+                {
+                    return Ok(());
+                }
+                let notification = LocalPipeline::new_notification(
+                    &created.bucket,
+                    &created.key,
+                    created.created_by,
                 );
-            }
-            for duplicate in &summary.duplicates {
-                println!("  {shown}: already started as {}", duplicate.execution_name);
-            }
-            for skipped in &summary.skipped {
-                println!("  {shown}: not started: {}", skipped.reason);
+                let store = pipeline.aws().notifications().clone();
+                // The write is synced to disk: off the async workers.
+                let pending = tokio::task::spawn_blocking(move || store.record(&notification))
+                    .await
+                    .map_err(|e| NotRecorded(e.to_string()))?
+                    .map_err(|e| NotRecorded(e.to_string()))?;
+                this.in_flight.fetch_add(1, Ordering::SeqCst);
+                let delivering = Arc::clone(&this);
+                tokio::spawn(async move {
+                    delivering.deliver(pending).await;
+                    if delivering.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
+                        delivering.settled.notify_waiters();
+                    }
+                });
+                Ok(())
+            })
+        })
+    }
+
+    /// Deliver every notification a previous process recorded and did not see taken (oldest
+    /// first), before new uploads are taken. Run after the executions it left running are
+    /// settled, so a re-delivered one is found ended ("already started"), not started again.
+    pub async fn deliver_pending(&self) -> Result<PendingReport, LocalPipelineError> {
+        let store = self.pipeline.aws().notifications();
+        store.remove_drafts()?;
+        let list = store.pending()?;
+        let mut report = PendingReport {
+            torn: list.torn.len(),
+            ..PendingReport::default()
+        };
+        for path in &list.torn {
+            eprintln!(
+                "! {}: not an S3 notification (cut short or written by another program); kept, \
+                 not delivered",
+                imagegen_core::display::escape_controls(&path.display().to_string())
+            );
+        }
+        for pending in list.pending {
+            match self.deliver(pending).await {
+                Delivery::Taken => report.taken += 1,
+                Delivery::Left => report.left += 1,
             }
         }
-        Err(e) => eprintln!("! {shown}: start-execution failed: {e}"),
+        Ok(report)
+    }
+
+    /// Wait up to `timeout` for the deliveries under way to end; returns how many are still under
+    /// way (their notifications stay recorded and are delivered at the next start).
+    pub async fn settle(&self, timeout: Duration) -> usize {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            // Registered before the count is read, so an end in between is not missed.
+            let settled = self.settled.notified();
+            let left = self.in_flight.load(Ordering::SeqCst);
+            if left == 0 {
+                return 0;
+            }
+            if tokio::time::timeout_at(deadline, settled).await.is_err() {
+                return self.in_flight.load(Ordering::SeqCst);
+            }
+        }
+    }
+
+    /// Hand one recorded notification to start-execution; its record is removed once taken.
+    async fn deliver(&self, pending: Pending) -> Delivery {
+        let recorded = &pending.notification;
+        let shown = format!(
+            "s3://{}/{}",
+            recorded.bucket,
+            imagegen_core::display::escape_controls(&recorded.key)
+        );
+        let delivery = self.start(&shown, recorded).await;
+        if delivery == Delivery::Taken
+            && let Err(e) = self.pipeline.aws().notifications().delivered(&pending.id)
+        {
+            // Still recorded: the next start delivers it again, and finds it already started.
+            eprintln!("! {shown}: delivered, but its record could not be removed: {e}");
+        }
+        delivery
+    }
+
+    async fn start(&self, shown: &str, recorded: &S3Notification) -> Delivery {
+        let left = "it stays recorded and is delivered again at the next start";
+        let event = match self.pipeline.notification(recorded).await {
+            Ok(Some(event)) => event,
+            Ok(None) => {
+                println!("  {shown}: deleted before its notification was delivered; not started");
+                return Delivery::Taken;
+            }
+            Err(e) => {
+                eprintln!("! {shown}: the S3 notification could not be made ({e}); {left}");
+                return Delivery::Left;
+            }
+        };
+        match self.pipeline.deliver(event).await {
+            Ok(summary) => {
+                let event_name = recorded.created_by.event_name();
+                for started in &summary.started {
+                    println!("  {shown} ({event_name}) -> {}", started.execution_name);
+                }
+                for duplicate in &summary.duplicates {
+                    println!("  {shown}: already started as {}", duplicate.execution_name);
+                }
+                for skipped in &summary.skipped {
+                    println!("  {shown}: not started: {}", skipped.reason);
+                }
+                Delivery::Taken
+            }
+            Err(e) => {
+                eprintln!("! {shown}: start-execution failed: {e}; {left}");
+                Delivery::Left
+            }
+        }
     }
 }
 

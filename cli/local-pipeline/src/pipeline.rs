@@ -14,6 +14,7 @@ use imagegen_aws::{
 use imagegen_core::keys::PromptFormat;
 use imagegen_local::config::{AccessKey, DEFAULT_S3_ENDPOINT};
 use imagegen_local::eventbridge::StatusChangeRule;
+use imagegen_local::notifications::S3Notification;
 use imagegen_local::server::CreatedBy;
 use imagegen_local::sfn::ExecutionRecord;
 use imagegen_local::{ClientOptions, FakeModelBehavior, LocalAws};
@@ -295,38 +296,51 @@ impl LocalPipeline {
         }))
     }
 
-    /// The S3 notification for an object that has just been created in `bucket` (its size and ETag
-    /// read back with HeadObject).
+    /// A notification for an object just created in `bucket`, to be recorded before the upload is
+    /// answered: its sequencer and time are fixed now, so every delivery of it is the same event.
+    pub fn new_notification(bucket: &str, key: &str, created_by: CreatedBy) -> S3Notification {
+        S3Notification {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            created_by,
+            sequencer: s3event::sequencer(),
+            event_time: imagegen_local::sfn::record::now_rfc3339(),
+        }
+    }
+
+    /// The S3 event for a recorded notification (the object's size and ETag read back with
+    /// HeadObject); `None` when the object is gone (deleted before its notification was delivered).
     pub async fn notification(
         &self,
-        bucket: &str,
-        key: &str,
-        created_by: CreatedBy,
-    ) -> Result<Value, LocalPipelineError> {
-        let head = self
-            .s3
-            .head_object()
-            .bucket(bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(|e| LocalPipelineError::aws("S3", sdk_error_text(&e)))?;
+        recorded: &S3Notification,
+    ) -> Result<Option<Value>, LocalPipelineError> {
+        let S3Notification {
+            bucket,
+            key,
+            created_by,
+            sequencer,
+            event_time,
+        } = recorded;
+        let head = match self.s3.head_object().bucket(bucket).key(key).send().await {
+            Ok(head) => head,
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => return Ok(None),
+            Err(e) => return Err(LocalPipelineError::aws("S3", sdk_error_text(&e))),
+        };
         let etag = head
             .e_tag()
             .unwrap_or_default()
             .trim_matches('"')
             .to_owned();
-        let event_time = imagegen_local::sfn::record::now_rfc3339();
-        Ok(s3event::object_created(&Upload {
+        Ok(Some(s3event::object_created(&Upload {
             region: &self.aws.options().region,
             bucket,
             key,
             size: head.content_length().unwrap_or_default().max(0) as u64,
             etag: &etag,
-            sequencer: &s3event::sequencer(),
-            event_time: &event_time,
-            created_by,
-        }))
+            sequencer,
+            event_time,
+            created_by: *created_by,
+        })))
     }
 
     /// Deliver an S3 notification to the start-execution handler (with an `SfnStarter` over the

@@ -4,7 +4,10 @@
 //! It opens the same [`LocalPipeline`] as `imagegen run` (so the handlers run exactly as there),
 //! with presigned links naming the address it listens on, and serves its S3, Step Functions and SNS
 //! through [`imagegen_local::server`]. Uploads of prompt files are delivered to the start-execution
-//! handler as S3 notifications ([`bucket_notifications`]). A web console is served on the same
+//! handler as S3 notifications
+//! ([`bucket_notifications`](imagegen_local_pipeline::bucket_notifications)), at least once: each is recorded in the
+//! data directory before the upload is answered, and those a stop or crash left undelivered are
+//! delivered when `serve` next starts. A web console is served on the same
 //! endpoint at `/console/` ([`imagegen_console`]). The front doors are there too
 //! ([`api_and_queue`]): the HTTP API on its paths (SigV4 with the local credentials, service
 //! `execute-api`), and the SQS queue, whose messages a poller feeds to the queue consumer in
@@ -25,15 +28,18 @@ use imagegen_local::apigateway;
 use imagegen_local::config::AccessKey;
 use imagegen_local::server::{self, Protocol, local_router};
 use imagegen_local::sqs::mapping::Batch;
-use imagegen_local_pipeline::{
-    LocalPipeline, PipelineOptions, api_and_queue, bucket_notifications,
-};
+use imagegen_local_pipeline::bucket_notifications::BucketNotifications;
+use imagegen_local_pipeline::{LocalPipeline, PipelineOptions, api_and_queue};
 use imagegen_statemachine::{EventType, HistoryEvent};
 use tokio::net::TcpListener;
 
 use crate::args::{Cli, ServeArgs};
 use crate::commands::{behavior, env_overrides, read_definition, writer_lock};
 use crate::error::CliError;
+use crate::interrupt::interrupted;
+
+/// How long a stop waits for S3 notifications being delivered (each is a StartExecution).
+const NOTIFICATION_SETTLE: Duration = Duration::from_secs(5);
 
 /// The cause recorded on executions still running when the grace period ends.
 pub const ABORT_CAUSE: &str = "imagegen serve was stopped before the execution ended";
@@ -85,6 +91,16 @@ pub async fn serve(
     };
     let pipeline = Arc::new(LocalPipeline::open(&cli.data_dir, options)?);
     pipeline.recover().await?;
+    // After recovery (what the last process left running is ended), before any upload is taken.
+    let notifications = BucketNotifications::new(Arc::clone(&pipeline));
+    let pending = notifications.deliver_pending().await?;
+    if pending.taken + pending.left > 0 {
+        eprintln!(
+            "imagegen serve: {} S3 notification(s) recorded by the last process delivered; {} left \
+             for the next start",
+            pending.taken, pending.left
+        );
+    }
     // Every history event goes to the log and to the console's open pages; each end (once its
     // record is saved) to the pages too.
     let live = LiveBus::new();
@@ -104,15 +120,12 @@ pub async fn serve(
     let console = Arc::new(console);
     let api = api_and_queue::rest_api(&pipeline)?;
     let api_paths = api.path_prefixes();
-    let mut router = local_router(
-        pipeline.aws(),
-        Some(bucket_notifications::hook(Arc::clone(&pipeline))),
-    )?
-    .with_page(
-        imagegen_console::PREFIX,
-        Arc::clone(&console) as Arc<dyn server::Page>,
-    )
-    .with_service(apigateway::SERVICE, Protocol::Rest, Arc::new(api));
+    let mut router = local_router(pipeline.aws(), Some(notifications.hook()))?
+        .with_page(
+            imagegen_console::PREFIX,
+            Arc::clone(&console) as Arc<dyn server::Page>,
+        )
+        .with_service(apigateway::SERVICE, Protocol::Rest, Arc::new(api));
     for prefix in &api_paths {
         router = router.with_signed_path(prefix, apigateway::SERVICE);
     }
@@ -123,7 +136,7 @@ pub async fn serve(
         mapping.run(sqs, |batch| log_batch(&queue, batch)).await;
     });
     // Watched from before the banner: scripts send Ctrl-C as soon as they read it.
-    let interrupt = interrupted();
+    let interrupt = interrupted("imagegen serve");
     write!(
         out,
         "{}",
@@ -148,6 +161,17 @@ pub async fn serve(
     // after its visibility timeout (the messages are on disk), and its started executions are
     // not started twice (their names come from the message ids).
     poller.abort();
+    // Uploads answered just before the stop are being delivered: they get a moment to be taken,
+    // and any still under way stay recorded for the next start (never dropped).
+    let undelivered = notifications.settle(NOTIFICATION_SETTLE).await;
+    if undelivered > 0 {
+        writeln!(
+            out,
+            "\n{undelivered} S3 notification(s) still being delivered stay recorded; the next \
+             `imagegen serve` on this directory delivers them."
+        )
+        .ok();
+    }
 
     writeln!(
         out,
@@ -159,7 +183,7 @@ pub async fn serve(
     let grace = async {
         tokio::select! {
             () = tokio::time::sleep(Duration::from_secs(args.grace_seconds)) => {}
-            () = interrupted() => {}
+            () = interrupted("imagegen serve") => {}
         }
     };
     let report = pipeline.aws().sfn().shutdown(grace, ABORT_CAUSE).await;
@@ -186,47 +210,6 @@ pub fn endpoint_url(bound: SocketAddr) -> String {
         ip => ip,
     };
     format!("http://{}", SocketAddr::new(ip, bound.port()))
-}
-
-/// Resolves on Ctrl-C (SIGINT) or SIGTERM. The handlers are installed when this is called, not when
-/// the future is first polled: a Ctrl-C that comes right after the banner (before the server's
-/// loop first polls it) would otherwise meet the default action and kill the process.
-fn interrupted() -> impl std::future::Future<Output = ()> {
-    #[cfg(unix)]
-    let (interrupt, terminate) = {
-        use tokio::signal::unix::{SignalKind, signal};
-        (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        )
-    };
-    async move {
-        #[cfg(unix)]
-        {
-            let watch = |signal: std::io::Result<tokio::signal::unix::Signal>,
-                         name: &'static str| async move {
-                match signal {
-                    Ok(mut signal) => {
-                        signal.recv().await;
-                    }
-                    Err(e) => {
-                        // Without a handler the signal's default (ending the process) still applies.
-                        eprintln!("imagegen serve: cannot watch for {name} ({e})");
-                        std::future::pending::<()>().await;
-                    }
-                }
-            };
-            tokio::select! {
-                () = watch(interrupt, "Ctrl-C") => {}
-                () = watch(terminate, "SIGTERM") => {}
-            }
-        }
-        #[cfg(not(unix))]
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            eprintln!("imagegen serve: cannot watch for Ctrl-C ({e})");
-            std::future::pending::<()>().await;
-        }
-    }
 }
 
 /// A line for a queue batch with messages left to come back.

@@ -39,10 +39,10 @@ pub use gate::Gate;
 pub use page::{Page, PageResponse};
 pub use protocol::Protocol;
 pub use router::Router;
-pub use s3::{CreatedBy, ObjectCreated, OnObjectCreated, S3Route};
+pub use s3::{CreatedBy, NotRecorded, ObjectCreated, OnObjectCreated, Recording, S3Route};
 
 /// The router for the stand-ins of `aws`: S3, Step Functions (`states`, awsJson1_0), SNS
-/// (`sns`, awsQuery) and SQS (`sqs`, awsJson1_0); `on_created` hears of every object S3 creates.
+/// (`sns`, awsQuery) and SQS (`sqs`, awsJson1_0); `on_created` records the notification of every object S3 creates before it is answered.
 pub fn local_router(
     aws: &LocalAws,
     on_created: Option<OnObjectCreated>,

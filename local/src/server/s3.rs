@@ -1,8 +1,10 @@
 //! S3 on the loopback endpoint: the s3s service (which parses, checks signatures, presigned URLs
 //! included, and answers in S3's XML), with a body size limit in front and, behind it, the
-//! "object created" notifications S3 sends after a successful upload.
+//! "object created" notifications S3 sends for a successful upload, recorded before it is answered.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use http::{Method, Request, Response};
@@ -28,6 +30,13 @@ pub enum CreatedBy {
 }
 
 impl CreatedBy {
+    pub const ALL: [Self; 3] = [Self::Put, Self::Copy, Self::CompleteMultipartUpload];
+
+    /// The one named `event_name` (`ObjectCreated:Put`...).
+    pub fn from_event_name(event_name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.event_name() == event_name)
+    }
+
     /// The notification's `eventName`.
     pub fn event_name(self) -> &'static str {
         match self {
@@ -38,7 +47,22 @@ impl CreatedBy {
     }
 }
 
-/// An object S3 has just created (the request was answered with success).
+/// Kept (in records of [`crate::notifications`]) by its event name.
+impl serde::Serialize for CreatedBy {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.event_name())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CreatedBy {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Self::from_event_name(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("not an ObjectCreated event: {name}")))
+    }
+}
+
+/// An object S3 has just created (the request succeeded; it is not answered yet).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectCreated {
     pub bucket: String,
@@ -47,9 +71,20 @@ pub struct ObjectCreated {
     pub created_by: CreatedBy,
 }
 
-/// Called after each object creation; it must not block (deliver on a task of its own, as S3
-/// delivers asynchronously).
-pub type OnObjectCreated = Arc<dyn Fn(ObjectCreated) + Send + Sync>;
+/// Why the hook could not take an object's notification.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct NotRecorded(pub String);
+
+/// What [`OnObjectCreated`] returns: resolved once the notification is kept.
+pub type Recording = Pin<Box<dyn Future<Output = Result<(), NotRecorded>> + Send>>;
+
+/// Called after each object creation and awaited before the request is answered, as S3 keeps an
+/// event notification durably before it acknowledges the upload. It records the notification and
+/// delivers it on a task of its own (S3 delivers asynchronously, after answering). When it fails,
+/// the upload is answered `500 InternalError` (the object may be stored; the client retries), so
+/// no acknowledged upload goes without its notification.
+pub type OnObjectCreated = Arc<dyn Fn(ObjectCreated) -> Recording + Send + Sync>;
 
 /// The S3 part of the router.
 #[derive(Clone)]
@@ -112,7 +147,18 @@ impl S3Route {
         if response.status().is_success()
             && let (Some(created), Some(hook)) = (created, &self.on_created)
         {
-            hook(created);
+            let (bucket, key) = (created.bucket.clone(), created.key.clone());
+            if let Err(e) = hook(created).await {
+                tracing::error!(
+                    ?bucket, ?key, error = %e,
+                    "local S3: the event notification could not be recorded; the upload is answered with an error"
+                );
+                return into_http(Protocol::S3Xml.error(
+                    500,
+                    "InternalError",
+                    "We encountered an internal error. Please try again.",
+                ));
+            }
         }
         response
     }
@@ -203,6 +249,19 @@ mod tests {
                 "{method} {uri}"
             );
         }
+    }
+
+    #[test]
+    fn created_by_is_kept_by_its_event_name() {
+        for created_by in CreatedBy::ALL {
+            let text = serde_json::to_string(&created_by).unwrap();
+            assert_eq!(text, format!("\"{}\"", created_by.event_name()));
+            assert_eq!(
+                serde_json::from_str::<CreatedBy>(&text).unwrap(),
+                created_by
+            );
+        }
+        assert!(serde_json::from_str::<CreatedBy>("\"ObjectRemoved:Delete\"").is_err());
     }
 
     #[test]

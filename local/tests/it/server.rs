@@ -46,6 +46,43 @@ fn sns(endpoint: &str, credentials: Credentials) -> aws_sdk_sns::Client {
     )
 }
 
+/// Issue 21 item 1: an upload is acknowledged only once its notification is kept; when the hook
+/// cannot keep it, the client is told to try again rather than told it succeeded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_whose_notification_cannot_be_recorded_is_not_acknowledged() {
+    let (_dir, aws) = local("server-unrecorded", FakeModelBehavior::default());
+    aws.create_bucket("b-1").unwrap();
+    let router = local_router(
+        &aws,
+        Some(Arc::new(|_: ObjectCreated| -> server::Recording {
+            Box::pin(async { Err(server::NotRecorded("the disk is full".into())) })
+        })),
+    )
+    .unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(server::serve(listener, Arc::new(router), async {
+        let _ = stopped.await;
+    }));
+    let err = s3(&endpoint, imagegen_local::config::credentials())
+        .put_object()
+        .bucket("b-1")
+        .key("prompts/a.txt")
+        .body(b"x".to_vec().into())
+        .send()
+        .await
+        .unwrap_err();
+    let raw = err.raw_response().map(|r| r.status().as_u16());
+    assert_eq!(raw, Some(500), "{err:?}");
+    assert_eq!(
+        err.as_service_error().and_then(|e| e.meta().code()),
+        Some("InternalError")
+    );
+    stop.send(()).unwrap();
+    serving.await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sdk_clients_reach_each_service_and_wrong_secrets_are_refused() {
     let (_dir, aws) = local("server", FakeModelBehavior::default());
@@ -55,8 +92,9 @@ async fn sdk_clients_reach_each_service_and_wrong_secrets_are_refused() {
     let seen = Arc::clone(&created);
     let router = local_router(
         &aws,
-        Some(Arc::new(move |c: ObjectCreated| {
-            seen.lock().unwrap().push(c)
+        Some(Arc::new(move |c: ObjectCreated| -> server::Recording {
+            seen.lock().unwrap().push(c);
+            Box::pin(async { Ok(()) })
         })),
     )
     .unwrap();

@@ -13,14 +13,37 @@ use serde_json::Value;
 
 /// The `imagegen` binary these tests run: a link to the one cargo built for them, taken once, so a
 /// rebuild of the target directory while the tests run (another checkout sharing it) cannot swap
-/// the binary under them.
+/// the binary under them. The link is named after the build (its size and time), so test processes
+/// of other checkouts, which link their own builds, never rename theirs over it; links of builds
+/// over a day old are removed.
 pub fn bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
         let built = PathBuf::from(env!("CARGO_BIN_EXE_imagegen"));
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-        let staged = dir.join(format!("serve-tests-imagegen.{}", std::process::id()));
-        let kept = dir.join("serve-tests-imagegen");
+        let Ok(meta) = std::fs::metadata(&built) else {
+            return built;
+        };
+        let stamp = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        let prefix = "serve-tests-imagegen-";
+        let name = format!("{prefix}{}-{stamp}", meta.len());
+        for old in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let stale = old
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > Duration::from_secs(24 * 3600));
+            if stale && old.file_name().to_string_lossy().starts_with(prefix) {
+                let _ = std::fs::remove_file(old.path());
+            }
+        }
+        let staged = dir.join(format!("{name}.{}", std::process::id()));
+        let kept = dir.join(name);
         let linked = std::fs::hard_link(&built, &staged)
             .or_else(|_| std::fs::copy(&built, &staged).map(|_| ()))
             .and_then(|()| std::fs::rename(&staged, &kept));
@@ -124,6 +147,12 @@ impl Served {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// `kill -9`: the process ends at once, with no chance to tidy up; waits for it.
+    pub fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
     }
 
     pub fn printed(&self) -> String {

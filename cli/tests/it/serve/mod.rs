@@ -5,6 +5,7 @@
 
 mod api_and_queue;
 mod console;
+mod durable;
 mod harness;
 mod refusals;
 mod s3_clients;

@@ -141,3 +141,77 @@ async fn ctrl_c_during_an_execution_leaves_a_data_directory_the_next_commands_re
         .unwrap();
     assert_eq!(again.status(), &ExecutionStatus::Aborted);
 }
+
+/// Issue 21 item 5: Ctrl-C during `imagegen run` exited 130 at once, leaving the record RUNNING
+/// with an empty history and no email. Now the run is recorded ABORTED and its user emailed first.
+#[test]
+fn ctrl_c_during_run_records_aborted_and_emails_then_exits_130() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let dir = TempDir::new("run-ctrl-c");
+    let data = dir.path().join("data");
+    let mut child = Command::new(super::harness::bin())
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["--fake-latency-ms", "60000", "run", "a lighthouse at dusk"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let name = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|l| l.strip_prefix("Execution ").map(str::to_owned))
+        .expect("run names its execution");
+    // Wait until it is inside GenerateImage (the slow model call), as its progress says: the
+    // record on disk is not rewritten at every event.
+    assert!(
+        lines
+            .by_ref()
+            .map_while(Result::ok)
+            .any(|l| l.contains("GenerateImage")),
+        "the run never reached GenerateImage"
+    );
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{rest:?}");
+    assert!(
+        rest.iter()
+            .any(|l| l == &format!("{name}  ABORTED (recorded)")),
+        "{rest:?}"
+    );
+
+    let record = ExecutionStore::open(data.join("executions"))
+        .unwrap()
+        .load(&name)
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.status, Status::Aborted);
+    assert_eq!(
+        record.history.last().map(|e| e.event_type.as_str()),
+        Some("ExecutionAborted")
+    );
+    let mail: Vec<_> = messages(&data)
+        .into_iter()
+        .filter(|m| m.attributes.get("execution") == Some(&name))
+        .collect();
+    assert_eq!(mail.len(), 1, "{mail:?}");
+    assert_eq!(
+        mail[0].attributes.get("status").map(String::as_str),
+        Some("FAILED")
+    );
+    // The next command finds nothing to recover: the run was settled before the exit.
+    let next = imagegen(&data, &["executions"]);
+    assert!(next.status.success());
+    assert!(
+        !String::from_utf8_lossy(&next.stderr).contains("left running"),
+        "{next:?}"
+    );
+}

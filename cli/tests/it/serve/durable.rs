@@ -1,0 +1,178 @@
+//! Issue 21 item 1: an upload `serve` acknowledged is never lost. Its S3 notification is recorded
+//! before the 200, so neither `kill -9` right after the answers nor a crash before delivery loses
+//! the execution; the next `serve` delivers what is left, and the idempotent execution names make a
+//! second delivery "already started".
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use aws_sdk_sfn::types::ExecutionStatus;
+
+use super::harness::{Served, TempDir, messages, sdk_s3, sdk_sfn};
+use super::{MACHINE, RUN};
+
+const BUCKET: &str = "imagegen-local";
+
+/// The pipeline's executions by name, with their status (every page).
+async fn executions(endpoint: &str) -> BTreeMap<String, ExecutionStatus> {
+    let sfn = sdk_sfn(endpoint);
+    let mut all = BTreeMap::new();
+    let mut token = None;
+    loop {
+        let page = sfn
+            .list_executions()
+            .state_machine_arn(MACHINE)
+            .set_next_token(token)
+            .send()
+            .await
+            .unwrap();
+        for e in page.executions() {
+            all.insert(e.name().to_owned(), e.status().clone());
+        }
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            return all;
+        }
+    }
+}
+
+/// The emails sent for each execution name.
+fn emails(data: &Path) -> BTreeMap<String, usize> {
+    let mut count = BTreeMap::new();
+    for m in messages(data) {
+        if let Some(name) = m.attributes.get("execution") {
+            *count.entry(name.clone()).or_default() += 1;
+        }
+    }
+    count
+}
+
+/// Wait until every prompt `p{i}-...` in `acknowledged` has ended, then check: one execution per
+/// prompt, none for another, one email each.
+async fn every_prompt_ran_once(served: &Served, acknowledged: &[usize]) {
+    let endpoint = served.endpoint.clone();
+    let ended = |all: &BTreeMap<String, ExecutionStatus>| {
+        all.len() >= acknowledged.len() && all.values().all(|s| *s != ExecutionStatus::Running)
+    };
+    let mut all = BTreeMap::new();
+    let deadline = std::time::Instant::now() + RUN;
+    while !ended(&all) || emails(&served.data).len() < all.len() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not every acknowledged upload ran and emailed: {all:?}\nemails: {:?}\nstderr:\n{}",
+            emails(&served.data),
+            served.stderr.lock().unwrap().join("\n")
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        all = executions(&endpoint).await;
+    }
+    for i in acknowledged {
+        let theirs: Vec<_> = all
+            .keys()
+            .filter(|n| n.starts_with(&format!("p{i}-")))
+            .collect();
+        assert_eq!(theirs.len(), 1, "prompt {i}: {theirs:?} of {all:?}");
+    }
+    assert_eq!(all.len(), acknowledged.len(), "{all:?}");
+    let mail = emails(&served.data);
+    for name in all.keys() {
+        assert_eq!(mail.get(name), Some(&1), "{name}: {mail:?}");
+    }
+    assert_eq!(mail.len(), all.len(), "{mail:?}");
+}
+
+/// Nothing is left to deliver and no draft is left beside the records.
+fn nothing_pending(data: &Path) {
+    let left: Vec<_> = std::fs::read_dir(data.join("notifications"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn uploads_answered_before_a_kill_9_each_run_once_after_the_restart() {
+    const UPLOADS: usize = 16;
+    let dir = TempDir::new("kill-uploads");
+    let data = dir.path().join("data");
+    let mut served = Served::start(&data, &[], &[]);
+    let s3 = sdk_s3(&served.endpoint);
+    let mut uploads = tokio::task::JoinSet::new();
+    for i in 0..UPLOADS {
+        let s3 = s3.clone();
+        uploads.spawn(async move {
+            let sent = s3
+                .put_object()
+                .bucket(BUCKET)
+                .key(format!("prompts/p{i}.txt"))
+                .body(format!("a lighthouse, take {i}").into_bytes().into())
+                .send()
+                .await;
+            sent.map(|_| i)
+        });
+    }
+    let mut acknowledged = Vec::new();
+    while let Some(done) = uploads.join_next().await {
+        acknowledged.push(done.unwrap().expect("every upload is answered 200"));
+    }
+    // Right after the last 200: deliveries may be under way, executions surely are.
+    served.kill();
+    let pending = std::fs::read_dir(data.join("notifications"))
+        .unwrap()
+        .count();
+    eprintln!("{pending} of {UPLOADS} notification record(s) left by the kill");
+
+    let restarted = Served::start(&data, &[], &[]);
+    acknowledged.sort_unstable();
+    every_prompt_ran_once(&restarted, &acknowledged).await;
+    nothing_pending(&data);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notification_recorded_but_never_delivered_is_delivered_at_the_next_start() {
+    // The moment a crash can strike: the upload was answered (object stored, notification
+    // recorded) and the process died before the delivery task ran. Made here by hand, as the
+    // process would have left it.
+    let dir = TempDir::new("pending");
+    let data = dir.path().join("data");
+    let mut served = Served::start(&data, &[], &[]);
+    served.kill();
+    // The object through the stand-in's own client: no server, so no notification of its own.
+    let aws = imagegen_local::LocalAws::open(&data).unwrap();
+    aws.s3_client()
+        .put_object()
+        .bucket(BUCKET)
+        .key("prompts/p0.txt")
+        .body(b"a lighthouse at dusk".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    let recorded = imagegen_local::notifications::S3Notification {
+        bucket: BUCKET.into(),
+        key: "prompts/p0.txt".into(),
+        created_by: imagegen_local::server::CreatedBy::Put,
+        sequencer: "0000000000000000A1".into(),
+        event_time: "2026-01-01T00:00:00Z".into(),
+    };
+    aws.notifications().record(&recorded).unwrap();
+    // Delivered twice (a crash after start-execution took it and before its record was removed).
+    aws.notifications().record(&recorded).unwrap();
+    drop(aws);
+
+    let restarted = Served::start(&data, &[], &[]);
+    every_prompt_ran_once(&restarted, &[0]).await;
+    nothing_pending(&data);
+    let printed = restarted.printed();
+    // Both records were delivered (the second found the first's execution, running or ended).
+    let deliveries = printed
+        .lines()
+        .filter(|l| l.contains("s3://imagegen-local/prompts/p0.txt"))
+        .count();
+    assert_eq!(deliveries, 2, "{printed}");
+    let all = executions(&restarted.endpoint).await;
+    assert!(
+        all.values().all(|s| *s == ExecutionStatus::Succeeded),
+        "{all:?}"
+    );
+}
