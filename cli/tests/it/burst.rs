@@ -2,7 +2,6 @@
 //! guard for the model-slot schedule (`imagegen burst` runs the same code at any size).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -21,14 +20,17 @@ impl Drop for TempDir {
 }
 
 fn pipeline(label: &str, quota_rpm: u32, pace_rpm: u32) -> (TempDir, LocalPipeline) {
-    pipeline_with(label, quota_rpm, pace_rpm, None)
+    pipeline_with(label, quota_rpm, pace_rpm, None, &[])
 }
 
+/// A pipeline on its own data directory, the model at `quota_rpm`, the schedule at `pace_rpm`, with
+/// further function settings `more` (`MAX_SLOT_WAIT_MINUTES`, ...).
 fn pipeline_with(
     label: &str,
     quota_rpm: u32,
     pace_rpm: u32,
     definition: Option<&str>,
+    more: &[(&str, &str)],
 ) -> (TempDir, LocalPipeline) {
     let dir = std::env::temp_dir().join(format!("imagegen-burst-{label}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -38,7 +40,11 @@ fn pipeline_with(
             max_image_side: Some(32),
             ..FakeModelBehavior::default()
         },
-        overrides: HashMap::from([(vars::MODEL_QUOTA_RPM.to_owned(), pace_rpm.to_string())]),
+        overrides: more
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .chain([(vars::MODEL_QUOTA_RPM.to_owned(), pace_rpm.to_string())])
+            .collect(),
         rng: Arc::new(SeededRng::new(11)),
         definition: definition.map(str::to_owned),
         ..PipelineOptions::default()
@@ -128,7 +134,7 @@ async fn pacing_above_the_quota_costs_throttles_and_slots_not_executions() {
 #[tokio::test(start_paused = true)]
 async fn a_burst_through_the_jsonata_definition_is_counted_the_same() {
     let jsonata = include_str!("../../../statemachine/image-pipeline.jsonata.asl.json");
-    let (_dir, pipeline) = pipeline_with("jsonata", 60, 60, Some(jsonata));
+    let (_dir, pipeline) = pipeline_with("jsonata", 60, 60, Some(jsonata), &[]);
     let plan = BurstPlan {
         count: 6,
         rejected: 1,
@@ -153,23 +159,8 @@ async fn a_burst_through_the_jsonata_definition_is_counted_the_same() {
 async fn a_burst_past_the_longest_wait_refuses_the_excess_at_once_with_a_queue_full_email() {
     // 30 uploads at 10 a minute and a wait of at most a minute: slots 0 s, 6 s, ... 60 s fit (11);
     // the other 19 are refused at once, each with one email saying the queue is full.
-    let dir = std::env::temp_dir().join(format!("imagegen-burst-full-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let options = PipelineOptions {
-        behavior: FakeModelBehavior {
-            quota_rpm: Some(10),
-            max_image_side: Some(32),
-            ..FakeModelBehavior::default()
-        },
-        overrides: HashMap::from([
-            (vars::MODEL_QUOTA_RPM.to_owned(), "10".to_owned()),
-            (vars::MAX_SLOT_WAIT_MINUTES.to_owned(), "1".to_owned()),
-        ]),
-        rng: Arc::new(SeededRng::new(11)),
-        ..PipelineOptions::default()
-    };
-    let pipeline = LocalPipeline::open(&dir, options).unwrap();
-    let _dir = TempDir(dir);
+    let (_dir, pipeline) =
+        pipeline_with("full", 10, 10, None, &[(vars::MAX_SLOT_WAIT_MINUTES, "1")]);
     let plan = BurstPlan {
         count: 30,
         rejected: 0,
