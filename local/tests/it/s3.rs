@@ -336,14 +336,22 @@ async fn deleting_a_non_empty_bucket_is_refused_and_keeps_every_object() {
         .await
         .unwrap_err();
     assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(404));
-    // A file that is not the store's (an older data directory's object, say) keeps its bucket.
+    // An older data directory's object (imported when the bucket is first used) keeps its bucket.
     s3.create_bucket().bucket("older").send().await.unwrap();
     let legacy = aws.data_dir().s3_root().join("older").join("prompts");
     std::fs::create_dir_all(&legacy).unwrap();
     std::fs::write(legacy.join("a.txt"), "kept").unwrap();
     let err = s3.delete_bucket().bucket("older").send().await.unwrap_err();
     assert_eq!(code(&err), "BucketNotEmpty");
-    assert_eq!(std::fs::read(legacy.join("a.txt")).unwrap(), b"kept");
+    assert_eq!(get(&s3, "older", "prompts/a.txt").await, b"kept");
+    // A file the store cannot take as an object (a name that is not UTF-8) keeps it too.
+    s3.create_bucket().bucket("odd").send().await.unwrap();
+    let odd = aws.data_dir().s3_root().join("odd");
+    let name = <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(b"not-utf8-\xff");
+    std::fs::write(odd.join(name), "kept").unwrap();
+    let err = s3.delete_bucket().bucket("odd").send().await.unwrap_err();
+    assert_eq!(code(&err), "BucketNotEmpty");
+    assert_eq!(std::fs::read(odd.join(name)).unwrap(), b"kept");
     // Creating a bucket you own in us-east-1 answers 200.
     s3.create_bucket().bucket("keep").send().await.unwrap();
     let names: Vec<String> = s3
@@ -355,7 +363,7 @@ async fn deleting_a_non_empty_bucket_is_refused_and_keeps_every_object() {
         .iter()
         .filter_map(|b| b.name().map(str::to_owned))
         .collect();
-    assert_eq!(names, ["keep"]);
+    assert_eq!(names, ["keep", "odd", "older"]);
     s3.get_bucket_location()
         .bucket("keep")
         .send()
@@ -1116,4 +1124,29 @@ async fn an_interrupted_write_leaves_the_old_object_or_the_new_one() {
     let listed = s3.list_objects_v2().bucket(BUCKET).send().await.unwrap();
     let keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
     assert_eq!(keys, ["new.txt", "old.txt"]);
+}
+
+/// An upgrade loses nothing from view: objects the `s3s-fs` store of an older imagegen left at
+/// `<bucket>/<key>` are imported when the bucket is first used, and listed and read as before.
+#[tokio::test]
+async fn objects_of_an_older_data_directory_are_imported_on_first_use() {
+    let (_dir, aws) = common::local("s3-legacy", FakeModelBehavior::default());
+    let s3 = aws.s3_client();
+    let bucket = aws.data_dir().s3_root().join("from-older");
+    std::fs::create_dir_all(bucket.join("images/r-1")).unwrap();
+    std::fs::write(bucket.join("images/r-1/0.png"), b"old png").unwrap();
+    std::fs::write(bucket.join("prompt.txt"), b"a lighthouse").unwrap();
+    let listed = s3
+        .list_objects_v2()
+        .bucket("from-older")
+        .send()
+        .await
+        .unwrap();
+    let keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(keys, ["images/r-1/0.png", "prompt.txt"]);
+    assert_eq!(get(&s3, "from-older", "images/r-1/0.png").await, b"old png");
+    assert!(
+        !bucket.join("images").exists(),
+        "the old layout's files are gone"
+    );
 }

@@ -12,6 +12,7 @@
 
 pub mod conditions;
 pub mod index;
+mod legacy;
 pub mod listing;
 pub mod multipart;
 pub mod record;
@@ -287,6 +288,8 @@ impl Store {
         if let Some(bucket) = buckets.get(name) {
             return Ok(Arc::clone(bucket));
         }
+        // Before the records are read: what it imports is then loaded like any other object.
+        legacy::import(&dir);
         let records =
             record::load_dir(&dir).map_err(StoreError::io(format!("loading bucket {name}")))?;
         multipart::recover(&dir.join(multipart::UPLOADS_DIR));
