@@ -13,7 +13,7 @@
 //! `execute-api`), and the SQS queue, whose messages a poller feeds to the queue consumer in
 //! batches. It holds the data directory's writer lock while it runs, and on Ctrl-C (or SIGTERM)
 //! stops accepting, lets running executions end for a grace period, records the others `ABORTED`,
-//! and exits 0. Beyond loopback it needs `--allow-remote`, and then uses a secret key ([`remote`]).
+//! and exits 0. Beyond loopback it needs `--allow-remote`, and then uses a secret key (`remote.rs`).
 
 mod banner;
 mod remote;
