@@ -8,6 +8,15 @@
 #   install-tools.sh rclone   Debian's rclone (apt), another of them
 #   install-tools.sh s3-tests the Python packages (PyPI) the vendored Ceph S3 compatibility suite imports
 set -euo pipefail
+
+# Install Debian packages (as root, or through sudo).
+apt_install() {
+  echo "installing $* (apt)" >&2
+  if [ "$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@"
+}
+
 case "${1:-}" in
   lambda)
     if ! cargo lambda --version >/dev/null 2>&1; then
@@ -46,34 +55,22 @@ case "${1:-}" in
     # what is there (the test looks for the same names).
     if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1 \
       && ! command -v google-chrome-stable >/dev/null 2>&1 && ! command -v google-chrome >/dev/null 2>&1; then
-      echo "installing chromium (apt)" >&2
-      if [ "$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi
-      $sudo apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium
+      apt_install chromium
     fi
     ;;
   curl)
     if ! curl --help all 2>/dev/null | grep -q -- --aws-sigv4; then
-      echo "installing curl (apt)" >&2
-      if [ "$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi
-      $sudo apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends curl
+      apt_install curl
     fi
     ;;
   s3cmd)
     if ! command -v s3cmd >/dev/null 2>&1; then
-      echo "installing s3cmd (apt)" >&2
-      if [ "$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi
-      $sudo apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends s3cmd
+      apt_install s3cmd
     fi
     ;;
   rclone)
     if ! command -v rclone >/dev/null 2>&1; then
-      echo "installing rclone (apt)" >&2
-      if [ "$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi
-      $sudo apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends rclone
+      apt_install rclone
     fi
     ;;
   s3-tests)
