@@ -39,6 +39,52 @@ pub struct S3Notification {
     pub event_time: String,
 }
 
+/// Why the object of a notification could not be read back.
+pub type HeadError = aws_sdk_s3::error::SdkError<
+    aws_sdk_s3::operation::head_object::HeadObjectError,
+    aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+>;
+
+impl S3Notification {
+    /// A notification for an object just created in `bucket`, to be recorded before the upload is
+    /// answered: its sequencer and time are fixed now, so every delivery of it is the same event.
+    pub fn new(bucket: &str, key: &str, created_by: CreatedBy) -> Self {
+        Self {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            created_by,
+            sequencer: crate::s3::event::sequencer(),
+            event_time: crate::sfn::record::now_rfc3339(),
+        }
+    }
+
+    /// The S3 event for this notification (the object's size and ETag read back with HeadObject
+    /// through `s3`); `None` when the object is gone (deleted before its notification was
+    /// delivered); otherwise HeadObject's error.
+    pub async fn event(
+        &self,
+        s3: &aws_sdk_s3::Client,
+        region: &str,
+    ) -> Result<Option<serde_json::Value>, HeadError> {
+        let head = match s3.head_object().bucket(&self.bucket).key(&self.key).send().await {
+            Ok(head) => head,
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let etag = head.e_tag().unwrap_or_default().trim_matches('"').to_owned();
+        Ok(Some(crate::s3::event::object_created(&crate::s3::event::Upload {
+            region,
+            bucket: &self.bucket,
+            key: &self.key,
+            size: u64::try_from(head.content_length().unwrap_or_default()).unwrap_or_default(),
+            etag: &etag,
+            sequencer: &self.sequencer,
+            event_time: &self.event_time,
+            created_by: self.created_by,
+        })))
+    }
+}
+
 /// A recorded notification, named by its record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pending {

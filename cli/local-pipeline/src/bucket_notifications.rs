@@ -81,11 +81,8 @@ impl BucketNotifications {
                 {
                     return Ok(());
                 }
-                let notification = LocalPipeline::new_notification(
-                    &created.bucket,
-                    &created.key,
-                    created.created_by,
-                );
+                let notification =
+                    S3Notification::new(&created.bucket, &created.key, created.created_by);
                 let store = pipeline.aws().notifications().clone();
                 // The write is synced to disk: off the async workers.
                 let pending = tokio::task::spawn_blocking(move || store.record(&notification))

@@ -10,8 +10,8 @@
 //! - [`definition`]: the definition run (the deployed one, or another file), checked before
 //!   anything starts.
 //! - [`settings`]: local defaults for the handlers' settings (overridable by the same variables).
-//! - `s3event.rs`: the S3 notification an upload produces; [`bucket_notifications`]: the bucket's
-//!   notification configuration under `imagegen serve`, delivering them to start-execution.
+//! - [`bucket_notifications`]: the bucket's notification configuration under `imagegen serve`,
+//!   delivering the S3 event of each upload ([`imagegen_local::s3::event`]) to start-execution.
 //! - [`api_and_queue`]: the HTTP API and the SQS queue (the front doors), wired to their handlers
 //!   as on AWS.
 //! - [`input`]: the console-style execution input, built from fields, named and shown shortened.
@@ -34,7 +34,6 @@ pub mod handlers;
 pub mod input;
 pub mod pipeline;
 pub mod results;
-mod s3event;
 pub mod settings;
 
 pub use error::LocalPipelineError;

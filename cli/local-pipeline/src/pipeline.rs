@@ -24,7 +24,7 @@ use serde_json::Value;
 use crate::definition::{self, DefinitionError};
 use crate::error::LocalPipelineError;
 use crate::handlers::{Adapters, EngineClock, Functions, registry, substitutions};
-use crate::s3event::{self, Upload};
+use imagegen_local::s3::event::{self as s3event, Upload};
 use crate::settings::{SLOT_TABLE, STATE_MACHINE_NAME, TOPIC_NAME, function_env};
 
 /// The state machine definition deployed to AWS, embedded so the binary runs from anywhere.
@@ -296,51 +296,16 @@ impl LocalPipeline {
         }))
     }
 
-    /// A notification for an object just created in `bucket`, to be recorded before the upload is
-    /// answered: its sequencer and time are fixed now, so every delivery of it is the same event.
-    pub fn new_notification(bucket: &str, key: &str, created_by: CreatedBy) -> S3Notification {
-        S3Notification {
-            bucket: bucket.to_owned(),
-            key: key.to_owned(),
-            created_by,
-            sequencer: s3event::sequencer(),
-            event_time: imagegen_local::sfn::record::now_rfc3339(),
-        }
-    }
-
-    /// The S3 event for a recorded notification (the object's size and ETag read back with
-    /// HeadObject); `None` when the object is gone (deleted before its notification was delivered).
+    /// The S3 event for a recorded notification; `None` when the object is gone (deleted before
+    /// its notification was delivered).
     pub async fn notification(
         &self,
         recorded: &S3Notification,
     ) -> Result<Option<Value>, LocalPipelineError> {
-        let S3Notification {
-            bucket,
-            key,
-            created_by,
-            sequencer,
-            event_time,
-        } = recorded;
-        let head = match self.s3.head_object().bucket(bucket).key(key).send().await {
-            Ok(head) => head,
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => return Ok(None),
-            Err(e) => return Err(LocalPipelineError::aws("S3", sdk_error_text(&e))),
-        };
-        let etag = head
-            .e_tag()
-            .unwrap_or_default()
-            .trim_matches('"')
-            .to_owned();
-        Ok(Some(s3event::object_created(&Upload {
-            region: &self.aws.options().region,
-            bucket,
-            key,
-            size: head.content_length().unwrap_or_default().max(0) as u64,
-            etag: &etag,
-            sequencer,
-            event_time,
-            created_by: *created_by,
-        })))
+        recorded
+            .event(&self.s3, &self.aws.options().region)
+            .await
+            .map_err(|e| LocalPipelineError::aws("S3", sdk_error_text(&e)))
     }
 
     /// Deliver an S3 notification to the start-execution handler (with an `SfnStarter` over the

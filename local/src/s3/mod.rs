@@ -6,8 +6,10 @@
 //! A bucket is a directory under `<data-dir>/s3/`; an object is a record and a data file under
 //! `<bucket>/objects/`, named from the SHA-256 of its key ([`store::record`] says why), so any
 //! key S3 takes is stored and `a/b` and `a/b/c` coexist. [`object_path`] finds an object's data
-//! file (plain bytes, as uploaded) from its key.
+//! file (plain bytes, as uploaded) from its key. [`event`] is the `ObjectCreated` event S3 sends
+//! its notification targets.
 
+pub mod event;
 pub mod service;
 pub mod store;
 

@@ -1,7 +1,7 @@
 //! The S3 "object created" notification S3 sends for an upload, so local uploads reach the
 //! start-execution handler in the same shape as on AWS.
 
-use imagegen_local::server::CreatedBy;
+use crate::server::CreatedBy;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
 
