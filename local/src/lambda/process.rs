@@ -167,7 +167,7 @@ impl Sandbox {
                     self.kill().await;
                     return Err(self.fail(InvokeError::timed_out(request_id, limit)));
                 }
-                Ok(_) = closing.wait_for(|c| *c) => {
+                true = until_closing(closing) => {
                     return Err(self.fail(InvokeError::shutting_down(function)));
                 }
             }
@@ -214,6 +214,12 @@ impl Sandbox {
         let pid = i32::try_from(self.child.id()?).ok()?;
         Some(Pid::from_raw(pid))
     }
+}
+
+/// True once the service begins to close (false if it is gone). The `watch::Ref` is dropped
+/// here, not held across the caller's awaits: it is not `Send`, and callers spawn `invoke`.
+async fn until_closing(closing: &mut watch::Receiver<bool>) -> bool {
+    closing.wait_for(|c| *c).await.is_ok()
 }
 
 /// The error the process reported to `init/error`, once it has.
