@@ -218,13 +218,14 @@ done
 async fn a_timeout_kills_the_process_and_the_next_invocation_starts_a_new_one() {
     let dir = TempDir::new("lambda-timeout");
     let body = r#"
+trap 'echo "got SIGTERM" >&2; exit 0' TERM
 while true; do
   next
   if [ "$event" = '"sleep"' ]; then sleep 5; fi
   respond "{\"pid\":$$}"
 done
 "#;
-    let (f, _) = function(&dir, "slow-fn", body, SHORT, None);
+    let (f, log) = function(&dir, "slow-fn", body, SHORT, None);
 
     let before = pid(&f.invoke(json!("fast")).await.unwrap());
     let started = Instant::now();
@@ -248,6 +249,12 @@ done
         "the timed-out process {before} was killed"
     );
     assert_ne!(before, after, "a new process took the next invocation");
+    // Killed as Lambda kills at a timeout, without the SIGTERM a shutdown sends first.
+    assert!(
+        !read_log(&log).contains("got SIGTERM"),
+        "{}",
+        read_log(&log)
+    );
     f.shutdown().await;
 }
 
