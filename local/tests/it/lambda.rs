@@ -1,7 +1,8 @@
 //! The local Lambda service with real processes: small bash "bootstraps" that talk to the Runtime
 //! API with curl, as a custom runtime does. Each shows one thing Lambda does: warm reuse, the
 //! environment, function errors, timeouts, crashes, init errors, bad entrypoints, unknown request
-//! ids, the response limit, the concurrency limit, a reserved concurrency of 0 and shutdown.
+//! ids, the response limit, a response that is not JSON, the concurrency limit, a reserved
+//! concurrency of 0 and shutdown.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -377,6 +378,27 @@ sleep 5
 
     assert_eq!(error.error_type, "Function.ResponseSizeTooLarge");
     assert!(error.message.contains("6291556 bytes"), "{error}");
+    f.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_response_that_is_not_json_is_an_error_and_the_process_stays_warm() {
+    let dir = TempDir::new("lambda-not-json");
+    let body = r#"
+while true; do
+  next
+  if [ "$event" = '"text"' ]; then respond "plain text"; else respond "{\"pid\":$$}"; fi
+done
+"#;
+    let (f, _) = function(&dir, "text-fn", body, LONG, None);
+
+    let before = pid(&f.invoke(json!("json")).await.unwrap());
+    let error = f.invoke(json!("text")).await.unwrap_err();
+    let after = pid(&f.invoke(json!("json")).await.unwrap());
+
+    assert_eq!(error.error_type, "InvalidResponsePayload");
+    assert!(error.message.contains("not JSON"), "{error}");
+    assert_eq!(before, after, "the process is still the warm one");
     f.shutdown().await;
 }
 
