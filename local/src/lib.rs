@@ -19,6 +19,9 @@
 //!   model-slot schedule).
 //! - S3 event notifications ([`notifications`]): kept in `<data-dir>/notifications/` from before
 //!   an upload is answered until they are delivered, so delivery is at least once across crashes.
+//! - Lambda ([`lambda`]): a function run as its real `bootstrap` process behind a local Lambda
+//!   Runtime API, with cold starts, warm reuse, a concurrency limit and timeouts
+//!   (`imagegen rehearse`).
 //! - [`LocalAws`] ties them to one data directory ([`datadir`]); one process at a time writes to it
 //!   ([`lock`]).
 //! - [`server`]: the same stand-ins on one loopback HTTP endpoint, for other processes (routed by the
@@ -53,6 +56,7 @@ pub mod error;
 pub mod eventbridge;
 mod files;
 mod ids;
+pub mod lambda;
 mod local;
 pub mod lock;
 pub mod notifications;
