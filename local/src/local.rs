@@ -145,6 +145,11 @@ impl LocalAws {
         crate::dynamodb::dynamodb_client(Arc::clone(&self.dynamodb), &self.options)
     }
 
+    /// The DynamoDB stand-in, for serving it.
+    pub fn dynamodb(&self) -> &Arc<DynamoService> {
+        &self.dynamodb
+    }
+
     /// The Step Functions stand-in: register state machines here, wait for executions, list them.
     pub fn sfn(&self) -> &Arc<SfnService> {
         &self.sfn

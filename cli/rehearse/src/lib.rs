@@ -9,6 +9,7 @@
 //! map).
 
 pub mod assembly;
+pub mod enforce;
 pub mod iam;
 pub mod inventory;
 pub mod operations;
@@ -17,6 +18,7 @@ pub mod template;
 pub mod wiring;
 
 pub use assembly::{Assembly, AssemblyError, CodeAsset, StackChoice};
+pub use enforce::{Enforcer, Keys};
 pub use iam::{Authorizer, Decision, Principal, Request};
 pub use inventory::{Entry, Inventory, InventoryError, Rehearsal};
 pub use operations::{Operation, Requirement};

@@ -9,11 +9,13 @@
 //! file (plain bytes, as uploaded) from its key. [`event`] is the `ObjectCreated` event S3 sends
 //! its notification targets.
 
+mod access;
 pub mod event;
 pub mod service;
 pub mod store;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use s3s::auth::{S3Auth, SecretKey};
 use s3s::service::{S3Service, S3ServiceBuilder};
@@ -21,6 +23,7 @@ use s3s::{S3Result, s3_error};
 
 use crate::config::{AccessKey, ClientOptions};
 use crate::error::LocalError;
+use crate::server::authorize::Access;
 
 /// The S3 service over the directory `root` (one sub-directory per bucket): our store behind
 /// [`service::LocalS3`], checking every request's signature against `key` (s3s's default access
@@ -29,12 +32,19 @@ use crate::error::LocalError;
 /// Services over one root in one process share one store (and so one index per bucket); make
 /// one per root and share it anyway (it is cheap to clone).
 pub fn s3_service(root: &Path, key: &AccessKey) -> Result<S3Service, LocalError> {
+    s3_service_with(root, Arc::new(Access::single(key.clone())))
+}
+
+/// The S3 service over `root`, as [`s3_service`], taking the keys of `access`'s callers and
+/// asking its hook about every request (the router serving it must have the same `access`).
+pub fn s3_service_with(root: &Path, access: Arc<Access>) -> Result<S3Service, LocalError> {
     let store = store::Store::shared(root).map_err(|e| LocalError::S3Setup {
         path: root.to_path_buf(),
         detail: format!("the bucket directory cannot be opened: {e}"),
     })?;
-    let mut builder = S3ServiceBuilder::new(service::LocalS3::new(store));
-    builder.set_auth(LocalKey(key.clone()));
+    let mut builder = S3ServiceBuilder::new(service::LocalS3::new(Arc::clone(&store)));
+    builder.set_auth(CallerKeys(Arc::clone(&access)));
+    builder.set_access(access::Guard::new(access, store));
     Ok(builder.build())
 }
 
@@ -72,15 +82,15 @@ pub fn objects_in(bucket_dir: &Path) -> Vec<(String, PathBuf)> {
     objects
 }
 
-/// The local access key; any other is `InvalidAccessKeyId`, as on AWS (s3s's `SimpleAuth` says
+/// The callers' keys; any other is `InvalidAccessKeyId`, as on AWS (s3s's `SimpleAuth` says
 /// `NotSignedUp`, which the SDKs and the AWS CLI do not know as a credentials problem).
 #[derive(Debug, Clone)]
-struct LocalKey(AccessKey);
+struct CallerKeys(Arc<Access>);
 
 #[async_trait::async_trait]
-impl S3Auth for LocalKey {
+impl S3Auth for CallerKeys {
     async fn get_secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
-        if let Some(secret) = self.0.secret_of(access_key) {
+        if let Some(secret) = self.0.callers.secret_of(access_key) {
             Ok(SecretKey::from(secret))
         } else {
             Err(s3_error!(

@@ -1,8 +1,9 @@
 //! The stand-ins on one loopback HTTP endpoint, for unmodified AWS clients (`--endpoint-url`).
 //!
 //! - [`router`]: which stand-in answers a request (by the SigV4 scope's service name: `s3`,
-//!   `states`, `sns`, `sqs`, `execute-api`; unsigned routes by path prefix are kept for pages such
-//!   as a console).
+//!   `states`, `sns`, `sqs`, `dynamodb`, `bedrock`, `execute-api`; unsigned routes by path prefix
+//!   are kept for pages such as a console).
+//! - [`authorize`]: the keys taken, each a caller's, and the hook that may deny a caller's request.
 //! - [`gate`]: who may reach the endpoint at all (its `Host`, no pages of other sites).
 //! - [`sigv4`]: signature checks for the services answered here (s3s checks S3's itself).
 //! - [`protocol`]: the error shapes of the JSON, query and S3 protocols.
@@ -14,6 +15,7 @@
 //! hold is bounded: [`MAX_CONNECTIONS`] at once, [`HEADER_TIMEOUT`] to send a request's head (and
 //! to stay idle between requests), [`MAX_HEAD_BYTES`] of head.
 
+pub mod authorize;
 pub mod gate;
 pub mod page;
 pub mod protocol;
@@ -35,6 +37,7 @@ use tokio::task::JoinSet;
 
 use crate::error::LocalError;
 use crate::local::LocalAws;
+pub use authorize::{Access, Authorize, Caller, Callers, Denied, Params, RequestFacts, S3Facts};
 pub use gate::Gate;
 pub use page::{Page, PageResponse};
 pub use protocol::Protocol;
@@ -42,19 +45,53 @@ pub use router::Router;
 pub use s3::{CreatedBy, NotRecorded, ObjectCreated, OnObjectCreated, Recording, S3Route};
 
 /// The router for the stand-ins of `aws`: S3, Step Functions (`states`, awsJson1_0), SNS
-/// (`sns`, awsQuery) and SQS (`sqs`, awsJson1_0); `on_created` records the notification of every object S3 creates before it is answered.
+/// (`sns`, awsQuery), SQS (`sqs`, awsJson1_0), DynamoDB (`dynamodb`, awsJson1_0) and the Bedrock
+/// runtime (`bedrock`, restJson), taking `aws`'s key; `on_created` records the notification of
+/// every object S3 creates before it is answered.
 pub fn local_router(
     aws: &LocalAws,
     on_created: Option<OnObjectCreated>,
 ) -> Result<Router, LocalError> {
-    let mut s3 = S3Route::new(aws.s3_service().clone());
+    let options = aws.options();
+    let router = Router::new().with_key(options.key.clone(), &options.region);
+    Ok(with_services(
+        router,
+        aws,
+        aws.s3_service().clone(),
+        on_created,
+    ))
+}
+
+/// [`local_router`] taking the keys of `access`'s callers (not `aws`'s own) and asking its hook,
+/// if it has one, about every signed request; S3 gets a service of its own over the same buckets,
+/// built with the same `access` (s3s checks S3's signatures and calls the hook itself).
+pub fn local_router_with(
+    aws: &LocalAws,
+    on_created: Option<OnObjectCreated>,
+    access: Arc<Access>,
+) -> Result<Router, LocalError> {
+    let s3 = crate::s3::s3_service_with(&aws.data_dir().s3_root(), Arc::clone(&access))?;
+    let router = Router::new().with_access(access, &aws.options().region);
+    Ok(with_services(router, aws, s3, on_created))
+}
+
+fn with_services(
+    router: Router,
+    aws: &LocalAws,
+    s3_service: s3s::service::S3Service,
+    on_created: Option<OnObjectCreated>,
+) -> Router {
+    let mut s3 = S3Route::new(s3_service);
     if let Some(hook) = on_created {
         s3 = s3.on_object_created(hook);
     }
-    let options = aws.options();
-    Ok(Router::new()
-        .with_key(options.key.clone(), &options.region)
+    let bedrock = crate::bedrock::transport::BedrockService::new(Arc::clone(aws.model()));
+    router
         .with_s3(s3)
+        .with_service("dynamodb", Protocol::Json, aws.dynamodb().clone())
+        // Bedrock runtime's SigV4 service name is `bedrock`; it speaks restJson, whose errors
+        // (`x-amzn-ErrorType`, `{"message"}`) are the REST shape.
+        .with_service("bedrock", Protocol::Rest, Arc::new(bedrock))
         .with_service("states", Protocol::Json, aws.sfn().clone())
         .with_service(
             "sns",
@@ -63,7 +100,7 @@ pub fn local_router(
             },
             aws.sns().clone(),
         )
-        .with_service("sqs", Protocol::Json, aws.sqs().clone()))
+        .with_service("sqs", Protocol::Json, aws.sqs().clone())
 }
 
 /// How long open connections get to finish their current request once shutdown begins.

@@ -128,6 +128,19 @@ impl Protocol {
         self.error(403, code, &refusal.to_string())
     }
 
+    /// A request the authorisation hook denied, as each service answers one: S3 `403
+    /// AccessDenied`; Step Functions, SQS and DynamoDB (awsJson) `400 AccessDeniedException`; SNS
+    /// (awsQuery) `403 AuthorizationError`; Bedrock and APIs (REST) `403 AccessDeniedException`.
+    pub fn denied(self, message: &str) -> LocalResponse {
+        let (status, code) = match self {
+            Self::Json => (400, "AccessDeniedException"),
+            Self::Query { .. } => (403, "AuthorizationError"),
+            Self::S3Xml => (403, "AccessDenied"),
+            Self::Rest => (403, "AccessDeniedException"),
+        };
+        self.error(status, code, message)
+    }
+
     /// A request body over `limit` bytes.
     pub fn too_large(self, limit: u64) -> LocalResponse {
         match self {
@@ -216,6 +229,27 @@ mod tests {
         assert!(body(&s3).contains("1 GiB"));
         assert_eq!(Protocol::Json.too_large(1 << 20).status, 413);
         assert_eq!(bytes_in_words(1000), "1000 bytes");
+    }
+
+    #[test]
+    fn each_protocol_answers_a_denial_as_its_service_does() {
+        let json = Protocol::Json.denied("no");
+        assert_eq!(json.status, 400);
+        let value: serde_json::Value = serde_json::from_slice(&json.body).unwrap();
+        assert_eq!(value["__type"], "AccessDeniedException");
+        let sns = Protocol::Query { xmlns: "x" }.denied("no");
+        assert_eq!(sns.status, 403);
+        assert!(body(&sns).contains("<Code>AuthorizationError</Code>"));
+        let s3 = Protocol::S3Xml.denied("no");
+        assert_eq!(s3.status, 403);
+        assert!(body(&s3).contains("<Code>AccessDenied</Code>"));
+        let rest = Protocol::Rest.denied("no");
+        assert_eq!(rest.status, 403);
+        assert!(
+            rest.headers
+                .iter()
+                .any(|(n, v)| n == "x-amzn-errortype" && v == "AccessDeniedException")
+        );
     }
 
     #[test]

@@ -30,6 +30,7 @@ use http::{HeaderMap, Request, Response};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 
+use super::authorize::{Access, facts_of};
 use super::gate::Gate;
 use super::page::{Page, page_into_http};
 use super::protocol::Protocol;
@@ -72,8 +73,9 @@ struct Served {
 /// The router's table. Build it with [`Router::new`] and the `with_*` methods.
 #[derive(Debug, Clone)]
 pub struct Router {
-    /// The one key signatures may be made with (S3's is checked by s3s, with the same key).
-    key: AccessKey,
+    /// The keys signatures may be made with, their callers and the authorisation hook (S3's
+    /// signatures are checked by s3s, which must be given the same [`Access`]).
+    access: Arc<Access>,
     /// The Region every credential scope must name.
     region: String,
     /// By SigV4 service name (`states`, `sns`, ...).
@@ -90,7 +92,7 @@ impl Router {
     /// A router taking the published key in the default Region.
     pub fn new() -> Self {
         Self {
-            key: AccessKey::published(),
+            access: Arc::new(Access::single(AccessKey::published())),
             region: DEFAULT_REGION.to_owned(),
             services: BTreeMap::new(),
             s3: None,
@@ -99,9 +101,16 @@ impl Router {
         }
     }
 
-    /// Take signatures made with `key` (only), scoped to `region`.
-    pub fn with_key(mut self, key: AccessKey, region: &str) -> Self {
-        self.key = key;
+    /// Take signatures made with `key` (only), scoped to `region`; every signed request is served.
+    pub fn with_key(self, key: AccessKey, region: &str) -> Self {
+        self.with_access(Arc::new(Access::single(key)), region)
+    }
+
+    /// Take signatures made with the callers' keys, scoped to `region`, and ask `access`'s hook
+    /// (if it has one) about each signed request. The S3 route's service must be built with the
+    /// same `access` ([`crate::s3::s3_service_with`]): s3s checks S3's signatures itself.
+    pub fn with_access(mut self, access: Arc<Access>, region: &str) -> Self {
+        self.access = access;
         self.region = region.to_owned();
         self
     }
@@ -298,13 +307,29 @@ impl Router {
             sigv4::verify(
                 &signed,
                 &signature,
-                |id| self.key.secret_of(id),
+                |id| self.access.callers.secret_of(id),
                 SystemTime::now(),
-            )
+            )?;
+            Ok(signature)
         });
-        if let Err(e) = verified {
-            tracing::debug!(error = %e, "local endpoint: signature refused");
-            return served.protocol.auth_error(&e);
+        let signature = match verified {
+            Ok(signature) => signature,
+            Err(e) => {
+                tracing::debug!(error = %e, "local endpoint: signature refused");
+                return served.protocol.auth_error(&e);
+            }
+        };
+        if self.access.authorize.is_some() {
+            let facts = facts_of(
+                &signature.scope.service,
+                served.protocol,
+                &local,
+                self.access.secure_transport,
+            );
+            if let Err(denied) = self.access.check(&signature.scope.access_key, &facts) {
+                tracing::debug!(%denied, "local endpoint: request denied");
+                return served.protocol.denied(&denied.message);
+            }
         }
         served.endpoint.call(local).await
     }

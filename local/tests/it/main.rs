@@ -6,6 +6,7 @@ mod bedrock;
 mod common;
 mod datadir;
 mod dynamodb;
+mod endpoint;
 mod lambda;
 mod s3;
 mod server;

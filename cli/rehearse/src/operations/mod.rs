@@ -47,8 +47,36 @@ pub const TABLE: &[Row] = &[
     row("s3:HeadObject", &["s3:GetObject"], "object", &[]),
     row("s3:PutObject", &["s3:PutObject"], "object", &[]),
     row("s3:DeleteObject", &["s3:DeleteObject"], "object", &[]),
+    // A multipart upload's steps are authorised as the PutObject they make up.
+    row("s3:CreateMultipartUpload", &["s3:PutObject"], "object", &[]),
+    row("s3:UploadPart", &["s3:PutObject"], "object", &[]),
+    row(
+        "s3:CompleteMultipartUpload",
+        &["s3:PutObject"],
+        "object",
+        &[],
+    ),
+    row(
+        "s3:AbortMultipartUpload",
+        &["s3:AbortMultipartUpload"],
+        "object",
+        &[],
+    ),
+    // The first action on the source object, the second on the destination (`Operation::Copy`).
+    row(
+        "s3:CopyObject",
+        &["s3:GetObject", "s3:PutObject"],
+        "object",
+        &[],
+    ),
     row(
         "s3:ListObjectsV2",
+        &["s3:ListBucket"],
+        "bucket",
+        &["s3:prefix"],
+    ),
+    row(
+        "s3:ListObjects",
         &["s3:ListBucket"],
         "bucket",
         &["s3:prefix"],
@@ -203,6 +231,13 @@ pub enum Operation {
     },
     /// `s3:ListObjectsV2` with its prefix (the `s3:prefix` condition key).
     ListObjects { bucket: String, prefix: String },
+    /// `s3:CopyObject`: its row's first action on the source, the second on the destination.
+    Copy {
+        source_bucket: String,
+        source_key: String,
+        bucket: String,
+        key: String,
+    },
     /// An operation on the resource with this ARN (topic, queue, table, state machine, execution,
     /// function, API route): `sns:Publish`, `dynamodb:UpdateItem`, `lambda:Invoke`, ...
     On {
@@ -244,6 +279,7 @@ impl Operation {
             | Self::On { operation, .. }
             | Self::KeyThrough { operation, .. } => operation,
             Self::ListObjects { .. } => "s3:ListObjectsV2",
+            Self::Copy { .. } => "s3:CopyObject",
             Self::InvokeModel { .. } => "bedrock:InvokeModel",
         }
     }
@@ -269,6 +305,24 @@ impl Operation {
                 vec![("s3:prefix".into(), ContextValue::Text(prefix.clone()))],
             ),
             Self::On { arn, .. } => each(arn.clone(), Vec::new()),
+            Self::Copy {
+                source_bucket,
+                source_key,
+                bucket,
+                key,
+            } => {
+                let source = object_arn(source_bucket, source_key);
+                let destination = object_arn(bucket, key);
+                actions
+                    .iter()
+                    .enumerate()
+                    .map(|(i, action)| Requirement {
+                        action,
+                        resource: if i == 0 { &source } else { &destination }.clone(),
+                        context: Vec::new(),
+                    })
+                    .collect()
+            }
             Self::InvokeModel {
                 region,
                 account,

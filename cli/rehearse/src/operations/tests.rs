@@ -104,3 +104,31 @@ fn kms_through_sqs_sets_via_service_and_the_queues_encryption_context() {
         "arn:aws:execute-api:us-east-1:0:api/prod/GET/images/r1"
     );
 }
+
+#[test]
+fn copy_object_reads_the_source_and_writes_the_destination() {
+    let copy = Operation::Copy {
+        source_bucket: "b".into(),
+        source_key: "prompts/p.txt".into(),
+        bucket: "b".into(),
+        key: "images/r/0.png".into(),
+    };
+    let r: Vec<(&str, String)> = copy
+        .requirements()
+        .into_iter()
+        .map(|r| (r.action, r.resource))
+        .collect();
+    assert_eq!(
+        r,
+        [
+            ("s3:GetObject", "arn:aws:s3:::b/prompts/p.txt".to_owned()),
+            ("s3:PutObject", "arn:aws:s3:::b/images/r/0.png".to_owned()),
+        ]
+    );
+    let part = Operation::Object {
+        operation: "s3:UploadPart",
+        bucket: "b".into(),
+        key: "k".into(),
+    };
+    assert_eq!(part.requirements()[0].action, "s3:PutObject");
+}

@@ -2,4 +2,5 @@
 //! assembly in `tests/fixtures/cdk.out` (see its README) loaded, resolved, inventoried and
 //! authorised.
 
+mod endpoint;
 mod fixture;
