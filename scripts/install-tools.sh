@@ -6,6 +6,8 @@
 #   install-tools.sh curl     curl (apt) with --aws-sigv4, which the HTTP API tests sign with
 #   install-tools.sh s3cmd    Debian's s3cmd (apt), one of the S3 clients the `imagegen serve` tests drive
 #   install-tools.sh rclone   Debian's rclone (apt), another of them
+#   install-tools.sh qemu     on x86_64, Debian's qemu-user and the aarch64 C library (apt), which run
+#                             the assembly's arm64 bootstraps in `imagegen rehearse`
 #   install-tools.sh s3-tests the Python packages (PyPI) the vendored Ceph S3 compatibility suite imports
 set -euo pipefail
 
@@ -71,6 +73,14 @@ case "${1:-}" in
   rclone)
     if ! command -v rclone >/dev/null 2>&1; then
       apt_install rclone
+    fi
+    ;;
+  qemu)
+    # cargo-lambda links the bootstraps against glibc: qemu-aarch64 needs the aarch64 C library
+    # (libc6-arm64-cross puts it in /usr/aarch64-linux-gnu, which `imagegen rehearse` passes as -L).
+    if [ "$(uname -m)" = x86_64 ] && { ! command -v qemu-aarch64 >/dev/null 2>&1 \
+      || [ ! -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ]; }; then
+      apt_install qemu-user libc6-arm64-cross
     fi
     ;;
   s3-tests)

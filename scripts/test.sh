@@ -4,6 +4,7 @@
 #   format, links and lints -> docs -> every Rust test (unit, handler, end-to-end, ASL conformance, benchmarks once)
 #   -> the serve console in headless Chromium -> the Ceph S3 suite against serve -> the nine Lambda zips for arm64 (sizes printed)
 #   -> the CDK app (jest, cdk-nag, asl-validator, cdk synth, cfn-lint, actionlint)
+#   -> `imagegen rehearse` of that synthesized assembly (the arm64 bootstraps under qemu-user)
 #
 # Set IMAGEGEN_SKIP_LAMBDA_BUILD=1 to skip the (slow) release arm64 build while iterating.
 set -euo pipefail
@@ -22,6 +23,7 @@ bash scripts/install-tools.sh chromium
 bash scripts/install-tools.sh curl
 bash scripts/install-tools.sh s3cmd
 bash scripts/install-tools.sh rclone
+bash scripts/install-tools.sh qemu
 bash scripts/install-tools.sh s3-tests
 
 step "cargo fmt --check; links in the Markdown"
@@ -61,5 +63,13 @@ fi
 
 step "CDK app"
 bash cdk/scripts/test.sh
+
+if [[ "${IMAGEGEN_SKIP_LAMBDA_BUILD:-0}" != 1 ]]; then
+  step "rehearse the synthesized assembly: its arm64 bootstraps under qemu-user, driven by the AWS CLI"
+  # `--workspace` keeps the features `cargo test` built with (nothing is rebuilt); the other
+  # crates' test binaries have no test of this name.
+  IMAGEGEN_ASSEMBLY="$PWD/cdk/cdk.out" cargo test --workspace --locked --test it -- \
+    --ignored the_synthesized_assembly_runs_its_deployed_bootstraps
+fi
 
 step "all checks passed (target/ holds $(du -sh target | cut -f1))"

@@ -101,6 +101,10 @@ pub enum Command {
     /// for the AWS CLI, SDKs and curl (`--endpoint-url`); uploads under prompts/, queued messages
     /// and POST /generate-image run the pipeline. Ctrl-C stops.
     Serve(ServeArgs),
+    /// Rehearse the deploy: run what `cdk synth` wrote (the template's resources, wiring and
+    /// policies, each function as its built bootstrap behind a local Lambda Runtime API) on a
+    /// loopback endpoint like serve's. Ctrl-C stops.
+    Rehearse(RehearseArgs),
     /// Show one execution's history.
     History {
         /// The execution name (see `imagegen executions`).
@@ -163,6 +167,29 @@ pub struct ServeArgs {
     pub grace_seconds: u64,
     #[command(flatten)]
     pub definition: DefinitionArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RehearseArgs {
+    /// The cloud assembly `cdk synth` wrote.
+    #[arg(long, value_name = "DIR", default_value = "cdk/cdk.out")]
+    pub assembly: PathBuf,
+    /// The stack to rehearse (the one with a state machine unless named).
+    #[arg(long, value_name = "NAME")]
+    pub stack: Option<String>,
+    /// The loopback address to listen on (port 0: any free port, printed at start).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:4566")]
+    pub listen: SocketAddr,
+    /// A stack parameter, as `cdk deploy --parameters` takes it (repeat for more).
+    #[arg(long = "parameters", value_name = "KEY=VALUE")]
+    pub parameters: Vec<String>,
+    /// Run host builds of the functions' crates instead of the assembly's bootstraps (faster; the
+    /// directory holding them defaults to this executable's).
+    #[arg(long, value_name = "DIR", num_args = 0..=1)]
+    pub native: Option<Option<PathBuf>>,
+    /// On Ctrl-C, how long running executions may take to end before they are recorded ABORTED.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5)]
+    pub grace_seconds: u64,
 }
 
 #[derive(Debug, Clone, Args)]

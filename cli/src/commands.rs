@@ -107,6 +107,7 @@ pub async fn execute(cli: &Cli, out: &mut (dyn Write + Send)) -> Result<u8, CliE
             crate::aws::get(&api, args, out).await
         }
         Command::Serve(args) => crate::serve::serve(cli, args, out).await,
+        Command::Rehearse(args) => crate::rehearse::rehearse(cli, args, out).await,
         Command::Executions => {
             let aws = open_data(&cli.data_dir)?;
             let listing = aws.sfn().executions()?;

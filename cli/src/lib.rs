@@ -11,6 +11,8 @@
 //! - [`burst`]: `imagegen burst`, many uploads at once against a model with a quota.
 //! - [`serve`]: `imagegen serve`, the local pipeline's stand-ins, its front doors and the console
 //!   on one loopback endpoint for AWS clients and browsers.
+//! - [`rehearse`]: `imagegen rehearse`, the twin built from the cloud assembly `cdk synth` wrote
+//!   ([`imagegen_rehearse`]), each function its own process.
 //! - [`interrupt`]: Ctrl-C and SIGTERM, for the commands that stop in order.
 //! - [`aws`]: what `imagegen aws post|get` print of the deployed HTTP API's answers (`aws start`
 //!   is [`commands::aws_start`]).
@@ -25,6 +27,7 @@ pub mod error;
 pub mod input;
 pub mod interrupt;
 pub mod progress;
+pub mod rehearse;
 pub mod report;
 pub mod serve;
 pub mod views;

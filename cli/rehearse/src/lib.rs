@@ -15,6 +15,7 @@ pub mod inventory;
 pub mod operations;
 pub mod plan;
 pub mod template;
+pub mod twin;
 pub mod wiring;
 
 pub use assembly::{Assembly, AssemblyError, CodeAsset, StackChoice};

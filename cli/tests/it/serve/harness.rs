@@ -75,12 +75,19 @@ impl Served {
 
     /// The same, listening on `listen`.
     pub fn start_on(data: &Path, listen: &str, global: &[&str], serve_args: &[&str]) -> Self {
+        let mut args = vec!["serve", "--listen", listen];
+        args.extend_from_slice(serve_args);
+        Self::command(data, global, &args)
+    }
+
+    /// `imagegen [global...] COMMAND...` on `data` (`serve` or `rehearse`, listening on a free
+    /// loopback port), once it prints its `Listening on URL` line.
+    pub fn command(data: &Path, global: &[&str], command: &[&str]) -> Self {
         let mut child = Command::new(bin())
             .arg("--data-dir")
             .arg(data)
             .args(global)
-            .args(["serve", "--listen", listen])
-            .args(serve_args)
+            .args(command)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -110,7 +117,9 @@ impl Served {
             Err(_) => {
                 let _ = child.kill();
                 panic!(
-                    "imagegen serve printed no `Listening on` line; stderr:\n{}",
+                    "imagegen {} printed no `Listening on` line; stdout:\n{}\nstderr:\n{}",
+                    command.first().unwrap_or(&""),
+                    stdout.lock().unwrap().join("\n"),
                     stderr.lock().unwrap().join("\n")
                 );
             }

@@ -8,6 +8,7 @@ mod console;
 mod durable;
 mod harness;
 mod refusals;
+mod rehearse;
 mod s3_clients;
 mod sdk;
 mod security;

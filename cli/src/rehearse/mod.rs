@@ -1,0 +1,221 @@
+//! `imagegen rehearse`: the offline twin built from the cloud assembly `cdk synth` wrote, instead
+//! of from the CLI's own settings, on the same kind of loopback endpoint as `imagegen serve`.
+//!
+//! The assembly is read and resolved by [`imagegen_rehearse`] (the template's parameters,
+//! conditions and intrinsics, in the twin's account and the stack's Region); what is rehearsed and
+//! what is not is printed before anything starts, and a property that would change behaviour and
+//! cannot be reproduced stops the start (exit status 2). The twin ([`imagegen_rehearse::twin`])
+//! runs each function as its own process, the assembly's `bootstrap` (under `qemu-user` for arm64
+//! on x86_64) or, with `--native`, a host build of its crate, behind a local Lambda Runtime API.
+//! Ctrl-C stops as `serve` does: no new requests, running executions get a grace period, the
+//! others are recorded ABORTED, and every function process is stopped.
+
+mod banner;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use imagegen_local::config::AccessKey;
+use imagegen_local::server;
+use imagegen_rehearse::twin::{self, FunctionKey, Runtime, Twin, TwinOptions};
+use imagegen_rehearse::{Assembly, Inventory, Plan, StackChoice, StartError, Stack};
+use tokio::net::TcpListener;
+
+use crate::args::{Cli, RehearseArgs};
+use crate::commands::{behavior, writer_lock};
+use crate::error::CliError;
+use crate::interrupt::interrupted;
+
+/// The cause recorded on executions still running when the grace period ends.
+pub const ABORT_CAUSE: &str = "imagegen rehearse was stopped before the execution ended";
+
+/// How long a stop waits for S3 notifications being delivered.
+const NOTIFICATION_SETTLE: Duration = Duration::from_secs(5);
+
+/// Rehearse until Ctrl-C; returns the exit code.
+pub async fn rehearse(
+    cli: &Cli,
+    args: &RehearseArgs,
+    out: &mut (dyn Write + Send),
+) -> Result<u8, CliError> {
+    let start = std::time::Instant::now();
+    let runtime = runtime(args)?;
+    let mut lock = writer_lock(&cli.data_dir, "imagegen rehearse")?;
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .map_err(|source| CliError::Listen {
+            address: args.listen,
+            source,
+        })?;
+    let bound = listener.local_addr().map_err(|source| CliError::Listen {
+        address: args.listen,
+        source,
+    })?;
+    if !bound.ip().is_loopback() {
+        return Err(CliError::Usage(
+            "imagegen rehearse listens on loopback only (--listen 127.0.0.1:PORT)".to_owned(),
+        ));
+    }
+    let endpoint = crate::serve::endpoint_url(bound);
+    lock.set_address(&endpoint)?;
+
+    let assembly = Assembly::load(&args.assembly, &stack_choice(args)).map_err(start_error)?;
+    let mut options = assembly.stack_options();
+    options.endpoint = Some(endpoint.clone());
+    options.parameters = args
+        .parameters
+        .iter()
+        .map(|p| p.parse())
+        .collect::<Result<_, _>>()
+        .map_err(|e: imagegen_rehearse::TemplateError| start_error(e))?;
+    let stack = Stack::new(assembly.template(), options).map_err(start_error)?;
+    let inventory = Inventory::take(&stack).map_err(start_error)?;
+    let plan = Plan::make(&assembly, &stack, &inventory).map_err(start_error)?;
+    if plan.state_machines.is_empty() {
+        return Err(CliError::Usage(format!(
+            "{}: the stack {} has no state machine; it is not this project's pipeline",
+            args.assembly.display(),
+            stack.name()
+        )));
+    }
+    writeln!(out, "imagegen rehearse: stack {} from {}\n", stack.name(), args.assembly.display()).ok();
+    for line in inventory.report() {
+        writeln!(out, "{line}").ok();
+    }
+    let iam = imagegen_rehearse::Authorizer::from_stack(&stack)
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let findings = imagegen_rehearse::wiring::check(&plan, &iam, stack.region())
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    for finding in &findings {
+        writeln!(out, "! would fail when deployed: {finding}").ok();
+    }
+    let administrator = AccessKey::published();
+    let function_key = administrator.clone();
+    let twin = Twin::build(
+        plan,
+        &stack,
+        TwinOptions {
+            data_dir: cli.data_dir.clone(),
+            endpoint: endpoint.clone(),
+            runtime,
+            administrator: administrator.clone(),
+            credentials: Arc::new(move |_role: &str| FunctionKey {
+                id: function_key.id.clone(),
+                secret: function_key.secret.clone(),
+                session_token: String::new(),
+            }),
+            behavior: behavior(&cli.fake)?,
+        },
+    )
+    .map_err(|e| CliError::Usage(e.to_string()))?;
+    twin.aws().sfn().recover().await?;
+    let pending = twin.notifications().deliver_pending().await?;
+    if pending > 0 {
+        eprintln!("imagegen rehearse: {pending} S3 notification(s) recorded by the last process delivered");
+    }
+    twin.aws().sfn().set_listener(log_execution);
+    let router = twin.router().map_err(|e| CliError::Usage(e.to_string()))?;
+    let mappings = twin.start_mappings();
+    let outputs = twin::outputs(&stack, &endpoint).map_err(|e| CliError::Usage(e.to_string()))?;
+    let interrupt = interrupted("imagegen rehearse");
+    write!(
+        out,
+        "{}",
+        banner::banner(&endpoint, &cli.data_dir, &administrator, stack.region(), &outputs, start.elapsed())
+    )
+    .ok();
+    out.flush().ok();
+
+    server::serve(listener, Arc::new(router), interrupt).await;
+    for mapping in &mappings {
+        mapping.abort();
+    }
+    let undelivered = twin.notifications().settle(NOTIFICATION_SETTLE).await;
+    if undelivered > 0 {
+        writeln!(out, "\n{undelivered} S3 notification(s) still being delivered stay recorded for the next start.").ok();
+    }
+    writeln!(out, "\nStopping: running executions have {} s to end.", args.grace_seconds).ok();
+    out.flush().ok();
+    let grace = async {
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(args.grace_seconds)) => {}
+            () = interrupted("imagegen rehearse") => {}
+        }
+    };
+    let report = twin.aws().sfn().shutdown(grace, ABORT_CAUSE).await;
+    for name in &report.aborted {
+        writeln!(out, "  {name}  ABORTED (recorded)").ok();
+    }
+    twin.shutdown().await;
+    writeln!(
+        out,
+        "Stopped: {} execution(s) ended during the grace period, {} recorded ABORTED.",
+        report.finished.len(),
+        report.aborted.len()
+    )
+    .ok();
+    drop(lock);
+    Ok(0)
+}
+
+fn start_error(e: impl Into<StartError>) -> CliError {
+    CliError::Usage(e.into().to_string())
+}
+
+fn stack_choice(args: &RehearseArgs) -> StackChoice {
+    match &args.stack {
+        Some(name) => StackChoice::Named(name.clone()),
+        None => StackChoice::ThePipeline,
+    }
+}
+
+/// What runs the functions: a host build with `--native` (next to this executable unless a
+/// directory is given), else the assembly's bootstraps, with `qemu-aarch64` from PATH for those
+/// the host cannot run.
+fn runtime(args: &RehearseArgs) -> Result<Runtime, CliError> {
+    if let Some(dir) = &args.native {
+        let dir = match dir {
+            Some(dir) => dir.clone(),
+            None => std::env::current_exe()
+                .ok()
+                .and_then(|exe| exe.parent().map(PathBuf::from))
+                .ok_or_else(|| CliError::Usage("--native: this executable's directory is unknown; give one (--native DIR)".to_owned()))?,
+        };
+        return Ok(Runtime::Native { dir });
+    }
+    Ok(Runtime::Assembly {
+        qemu: find_on_path("qemu-aarch64"),
+    })
+}
+
+fn find_on_path(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(program))
+            .find(|p| p.is_file())
+    })
+}
+
+/// One line per execution start and end, as they happen.
+fn log_execution(name: &str, event: &imagegen_statemachine::HistoryEvent) {
+    use imagegen_statemachine::EventType;
+    let detail = |field: &str| {
+        event
+            .detail()
+            .and_then(|d| d.get(field))
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+    };
+    let line = match event.event_type {
+        EventType::ExecutionStarted => format!("▶ {name}  started"),
+        EventType::ExecutionSucceeded => format!("✓ {name}  SUCCEEDED"),
+        EventType::ExecutionFailed => {
+            format!("✗ {name}  FAILED: {}", detail("error").unwrap_or_default())
+        }
+        EventType::ExecutionTimedOut => format!("✗ {name}  TIMED_OUT"),
+        _ => return,
+    };
+    println!("{line}");
+}
