@@ -124,7 +124,8 @@ impl Pattern {
                 Value::Object(fields) => fields
                     .iter()
                     .try_for_each(|(k, v)| check(v, &format!("{path}/{k}"))),
-                Value::Array(values) => match values.iter().find(|v| v.is_object() || v.is_array()) {
+                Value::Array(values) => match values.iter().find(|v| v.is_object() || v.is_array())
+                {
                     Some(filter) => Err(format!(
                         "the event pattern's {path} uses the content filter {filter}, which the \
                          rehearsal does not match"

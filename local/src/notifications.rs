@@ -66,22 +66,34 @@ impl S3Notification {
         s3: &aws_sdk_s3::Client,
         region: &str,
     ) -> Result<Option<serde_json::Value>, HeadError> {
-        let head = match s3.head_object().bucket(&self.bucket).key(&self.key).send().await {
+        let head = match s3
+            .head_object()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .send()
+            .await
+        {
             Ok(head) => head,
             Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => return Ok(None),
             Err(e) => return Err(e),
         };
-        let etag = head.e_tag().unwrap_or_default().trim_matches('"').to_owned();
-        Ok(Some(crate::s3::event::object_created(&crate::s3::event::Upload {
-            region,
-            bucket: &self.bucket,
-            key: &self.key,
-            size: u64::try_from(head.content_length().unwrap_or_default()).unwrap_or_default(),
-            etag: &etag,
-            sequencer: &self.sequencer,
-            event_time: &self.event_time,
-            created_by: self.created_by,
-        })))
+        let etag = head
+            .e_tag()
+            .unwrap_or_default()
+            .trim_matches('"')
+            .to_owned();
+        Ok(Some(crate::s3::event::object_created(
+            &crate::s3::event::Upload {
+                region,
+                bucket: &self.bucket,
+                key: &self.key,
+                size: u64::try_from(head.content_length().unwrap_or_default()).unwrap_or_default(),
+                etag: &etag,
+                sequencer: &self.sequencer,
+                event_time: &self.event_time,
+                created_by: self.created_by,
+            },
+        )))
     }
 }
 

@@ -24,8 +24,8 @@ use serde_json::Value;
 use crate::definition::{self, DefinitionError};
 use crate::error::LocalPipelineError;
 use crate::handlers::{Adapters, EngineClock, Functions, registry, substitutions};
-use imagegen_local::s3::event::{self as s3event, Upload};
 use crate::settings::{SLOT_TABLE, STATE_MACHINE_NAME, TOPIC_NAME, function_env};
+use imagegen_local::s3::event::{self as s3event, Upload};
 
 /// The state machine definition deployed to AWS, embedded so the binary runs from anywhere.
 pub const DEFINITION: &str = include_str!("../../../statemachine/image-pipeline.asl.json");

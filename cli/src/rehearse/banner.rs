@@ -28,7 +28,11 @@ pub fn banner(
     }
     let _ = writeln!(out, "\nCredentials (an administrator of the account):");
     let _ = writeln!(out, "  export AWS_ACCESS_KEY_ID={}", administrator.id);
-    let _ = writeln!(out, "  export AWS_SECRET_ACCESS_KEY={}", administrator.secret);
+    let _ = writeln!(
+        out,
+        "  export AWS_SECRET_ACCESS_KEY={}",
+        administrator.secret
+    );
     let _ = writeln!(out, "  export AWS_DEFAULT_REGION={region}");
     let _ = writeln!(out, "  export AWS_ENDPOINT_URL={endpoint}");
     let _ = writeln!(

@@ -20,7 +20,7 @@ use std::time::Duration;
 use imagegen_local::config::AccessKey;
 use imagegen_local::server;
 use imagegen_rehearse::twin::{self, FunctionKey, Runtime, Twin, TwinOptions};
-use imagegen_rehearse::{Assembly, Inventory, Plan, StackChoice, StartError, Stack};
+use imagegen_rehearse::{Assembly, Inventory, Plan, Stack, StackChoice, StartError};
 use tokio::net::TcpListener;
 
 use crate::args::{Cli, RehearseArgs};
@@ -80,7 +80,13 @@ pub async fn rehearse(
             stack.name()
         )));
     }
-    writeln!(out, "imagegen rehearse: stack {} from {}\n", stack.name(), args.assembly.display()).ok();
+    writeln!(
+        out,
+        "imagegen rehearse: stack {} from {}\n",
+        stack.name(),
+        args.assembly.display()
+    )
+    .ok();
     for line in inventory.report() {
         writeln!(out, "{line}").ok();
     }
@@ -113,7 +119,9 @@ pub async fn rehearse(
     twin.aws().sfn().recover().await?;
     let pending = twin.notifications().deliver_pending().await?;
     if pending > 0 {
-        eprintln!("imagegen rehearse: {pending} S3 notification(s) recorded by the last process delivered");
+        eprintln!(
+            "imagegen rehearse: {pending} S3 notification(s) recorded by the last process delivered"
+        );
     }
     twin.aws().sfn().set_listener(log_execution);
     let router = twin.router().map_err(|e| CliError::Usage(e.to_string()))?;
@@ -123,7 +131,14 @@ pub async fn rehearse(
     write!(
         out,
         "{}",
-        banner::banner(&endpoint, &cli.data_dir, &administrator, stack.region(), &outputs, start.elapsed())
+        banner::banner(
+            &endpoint,
+            &cli.data_dir,
+            &administrator,
+            stack.region(),
+            &outputs,
+            start.elapsed()
+        )
     )
     .ok();
     out.flush().ok();
@@ -136,7 +151,12 @@ pub async fn rehearse(
     if undelivered > 0 {
         writeln!(out, "\n{undelivered} S3 notification(s) still being delivered stay recorded for the next start.").ok();
     }
-    writeln!(out, "\nStopping: running executions have {} s to end.", args.grace_seconds).ok();
+    writeln!(
+        out,
+        "\nStopping: running executions have {} s to end.",
+        args.grace_seconds
+    )
+    .ok();
     out.flush().ok();
     let grace = async {
         tokio::select! {
@@ -181,7 +201,12 @@ fn runtime(args: &RehearseArgs) -> Result<Runtime, CliError> {
             None => std::env::current_exe()
                 .ok()
                 .and_then(|exe| exe.parent().map(PathBuf::from))
-                .ok_or_else(|| CliError::Usage("--native: this executable's directory is unknown; give one (--native DIR)".to_owned()))?,
+                .ok_or_else(|| {
+                    CliError::Usage(
+                        "--native: this executable's directory is unknown; give one (--native DIR)"
+                            .to_owned(),
+                    )
+                })?,
         };
         return Ok(Runtime::Native { dir });
     }

@@ -62,6 +62,7 @@ impl Guard {
                 object_exists,
             }),
             secure_transport: self.access.secure_transport,
+            region: None,
         }
     }
 }

@@ -73,6 +73,9 @@ pub struct RequestFacts {
     pub params: Params,
     /// Whether the request came over TLS (`aws:SecureTransport`): false on plain HTTP.
     pub secure_transport: bool,
+    /// The Region the request was signed for, where the endpoint serves a service in every Region
+    /// (Bedrock, called in its own Region); `None`: the endpoint's own Region.
+    pub region: Option<String>,
 }
 
 /// The operation's parameters, as its protocol carries them.
@@ -181,6 +184,7 @@ pub fn facts_of(
     protocol: Protocol,
     request: &LocalRequest,
     secure_transport: bool,
+    region: Option<&str>,
 ) -> RequestFacts {
     let (operation, params) = match protocol {
         Protocol::Json => {
@@ -206,6 +210,7 @@ pub fn facts_of(
         operation,
         params,
         secure_transport,
+        region: region.map(str::to_owned),
     }
 }
 
@@ -263,6 +268,7 @@ mod tests {
                 r#"{"TableName":"t"}"#,
             ),
             true,
+            None,
         );
         assert_eq!(json.operation, "UpdateItem");
         assert_eq!(
@@ -278,6 +284,7 @@ mod tests {
                 "Action=Publish&TopicArn=arn%3Aaws%3Asns%3Ar%3Aa%3At",
             ),
             false,
+            None,
         );
         assert_eq!(query.operation, "Publish");
         let Params::Query(fields) = &query.params else {
@@ -289,6 +296,7 @@ mod tests {
             Protocol::Rest,
             &request("/model/us.stability.sd3%3A1/invoke", &[], "{}"),
             false,
+            None,
         );
         assert_eq!(model.operation, "InvokeModel");
         assert_eq!(
@@ -302,6 +310,7 @@ mod tests {
             Protocol::Rest,
             &request("/prod/x", &[], ""),
             false,
+            None,
         );
         assert_eq!(api.operation, "Invoke");
         assert!(!api.secure_transport);
@@ -334,7 +343,7 @@ mod tests {
             .with(key("B"), Caller::new("bob"));
         assert_eq!(callers.secret_of("B").as_deref(), Some("B-secret"));
         assert_eq!(callers.secret_of("C"), None);
-        let facts = facts_of("sqs", Protocol::Json, &request("/", &[], "{}"), false);
+        let facts = facts_of("sqs", Protocol::Json, &request("/", &[], "{}"), false, None);
         let open = Access::new(callers.clone());
         assert_eq!(open.check("B", &facts), Ok(()));
         let guarded = open.with_authorize(Arc::new(OnlyAlice));

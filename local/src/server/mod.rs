@@ -90,8 +90,9 @@ fn with_services(
         .with_s3(s3)
         .with_service("dynamodb", Protocol::Json, aws.dynamodb().clone())
         // Bedrock runtime's SigV4 service name is `bedrock`; it speaks restJson, whose errors
-        // (`x-amzn-ErrorType`, `{"message"}`) are the REST shape.
-        .with_service("bedrock", Protocol::Rest, Arc::new(bedrock))
+        // (`x-amzn-ErrorType`, `{"message"}`) are the REST shape. The pipeline calls it in its own
+        // Region (BEDROCK_REGION), which the offline model stands in for as well as any other.
+        .with_service_in_every_region("bedrock", Protocol::Rest, Arc::new(bedrock))
         .with_service("states", Protocol::Json, aws.sfn().clone())
         .with_service(
             "sns",

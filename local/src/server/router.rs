@@ -68,6 +68,8 @@ impl<S: LocalService> Endpoint for S {
 struct Served {
     protocol: Protocol,
     endpoint: Arc<dyn Endpoint>,
+    /// Signatures may name any Region (a service the twin stands in for everywhere).
+    every_region: bool,
 }
 
 /// The router's table. Build it with [`Router::new`] and the `with_*` methods.
@@ -122,8 +124,29 @@ impl Router {
         protocol: Protocol,
         endpoint: Arc<dyn Endpoint>,
     ) -> Self {
-        self.services
-            .insert(service.to_owned(), Served { protocol, endpoint });
+        let served = Served {
+            protocol,
+            endpoint,
+            every_region: false,
+        };
+        self.services.insert(service.to_owned(), served);
+        self
+    }
+
+    /// Like [`Self::with_service`], for a service called in Regions other than the endpoint's: a
+    /// signature's scope may name any Region, and the authorisation hook is told which.
+    pub fn with_service_in_every_region(
+        mut self,
+        service: &str,
+        protocol: Protocol,
+        endpoint: Arc<dyn Endpoint>,
+    ) -> Self {
+        let served = Served {
+            protocol,
+            endpoint,
+            every_region: true,
+        };
+        self.services.insert(service.to_owned(), served);
         self
     }
 
@@ -303,7 +326,11 @@ impl Router {
                         .to_owned(),
                 ));
             }
-            sigv4::check_scope(&signature, &self.region)?;
+            if served.every_region {
+                sigv4::check_host(&signature)?;
+            } else {
+                sigv4::check_scope(&signature, &self.region)?;
+            }
             sigv4::verify(
                 &signed,
                 &signature,
@@ -325,6 +352,9 @@ impl Router {
                 served.protocol,
                 &local,
                 self.access.secure_transport,
+                served
+                    .every_region
+                    .then_some(signature.scope.region.as_str()),
             );
             if let Err(denied) = self.access.check(&signature.scope.access_key, &facts) {
                 tracing::debug!(%denied, "local endpoint: request denied");

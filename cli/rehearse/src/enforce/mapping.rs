@@ -56,8 +56,9 @@ pub fn operation_of(facts: &RequestFacts, place: &Place) -> Mapped {
             .iter()
             .find(|(k, _)| k == "TopicArn" || k == "TargetArn")
             .map(|(_, arn)| on(row.operation, arn.clone())),
+        // Bedrock is called in its own Region (the client's), whose model ARNs the policy names.
         (Params::Model { model_id }, _) => Some(Operation::InvokeModel {
-            region: place.region.clone(),
+            region: facts.region.clone().unwrap_or_else(|| place.region.clone()),
             account: place.account.clone(),
             model_id: model_id.clone(),
         }),
@@ -142,6 +143,7 @@ mod tests {
             operation: operation.into(),
             params,
             secure_transport: false,
+            region: None,
         }
     }
 

@@ -36,7 +36,11 @@ pub(super) fn rest_api(
             format!(
                 "{} {} is integrated with {}, and {} {} with {}: the rehearsal serves one API \
                  integrated with one function",
-                first.method, first.path, first.function_arn, other.method, other.path,
+                first.method,
+                first.path,
+                first.function_arn,
+                other.method,
+                other.path,
                 other.function_arn
             ),
         ));

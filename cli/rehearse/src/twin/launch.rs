@@ -100,7 +100,10 @@ pub(super) fn functions(
                     .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
             };
             let sink = LogSink::File(logs.join(format!("{}.log", function.name)));
-            Ok((function.arn.clone(), Arc::new(LocalFunction::new(spec, sink))))
+            Ok((
+                function.arn.clone(),
+                Arc::new(LocalFunction::new(spec, sink)),
+            ))
         })
         .collect()
 }
@@ -165,9 +168,10 @@ fn code_directory(function: &Function, code_dir: &Path) -> Result<PathBuf, TwinE
     if function.code.packaging == Packaging::ZipDirectory || asset.is_dir() {
         return Ok(asset.clone());
     }
-    let name = asset
-        .file_stem()
-        .map_or_else(|| function.logical_id.clone(), |s| s.to_string_lossy().into_owned());
+    let name = asset.file_stem().map_or_else(
+        || function.logical_id.clone(),
+        |s| s.to_string_lossy().into_owned(),
+    );
     let into = code_dir.join(name);
     unpack(asset, &into).map_err(|why| {
         TwinError::resource(

@@ -113,7 +113,10 @@ impl Twin {
         }
         for table in &plan.tables {
             let Some((key, _)) = table.key_schema.iter().find(|(_, kind)| kind == "HASH") else {
-                return Err(TwinError::resource(&table.logical_id, "the table has no HASH key"));
+                return Err(TwinError::resource(
+                    &table.logical_id,
+                    "the table has no HASH key",
+                ));
             };
             aws.create_table(&table.name, key);
         }
@@ -150,7 +153,8 @@ impl Twin {
     /// The endpoint's router: the stand-ins, S3's notifications, and the REST API's routes.
     pub fn router(&self) -> Result<Router, TwinError> {
         let mut router = server::local_router(&self.aws, Some(self.notifications.hook()))?;
-        if let Some(api) = doors::rest_api(&self.plan, &self.invoker, &self.region, &self.account)? {
+        if let Some(api) = doors::rest_api(&self.plan, &self.invoker, &self.region, &self.account)?
+        {
             let prefixes = api.path_prefixes();
             router = router.with_service(apigateway::SERVICE, Protocol::Rest, Arc::new(api));
             for prefix in &prefixes {
@@ -335,7 +339,10 @@ pub fn outputs(
 }
 
 /// Used by the processes' launch and the delivery of events.
-pub(crate) fn function_by<'p>(plan: &'p Plan, name_or_arn: &str) -> Option<&'p crate::plan::Function> {
+pub(crate) fn function_by<'p>(
+    plan: &'p Plan,
+    name_or_arn: &str,
+) -> Option<&'p crate::plan::Function> {
     plan.functions
         .iter()
         .find(|f| f.arn == name_or_arn || f.name == name_or_arn)

@@ -32,7 +32,12 @@ pub struct Notifications {
 
 /// Whether a configuration takes an object of `bucket` and `key` created by `created_by`: S3
 /// compares the prefix and suffix case-sensitively, and `s3:ObjectCreated:*` takes every way.
-pub fn matches(config: &BucketNotification, bucket: &str, key: &str, created_by: CreatedBy) -> bool {
+pub fn matches(
+    config: &BucketNotification,
+    bucket: &str,
+    key: &str,
+    created_by: CreatedBy,
+) -> bool {
     let event = format!("s3:{}", created_by.event_name());
     config.bucket == bucket
         && config

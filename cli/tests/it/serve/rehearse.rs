@@ -5,9 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-
-use super::harness::{Aws, Served, TempDir, aws_cli, eventually, imagegen, messages};
 use super::RUN;
+use super::harness::{Aws, Served, TempDir, aws_cli, eventually, imagegen, messages};
 use serde_json::Value;
 
 /// The assembly `cli/rehearse`'s tests read (see its README for how it was made).
@@ -42,7 +41,12 @@ fn output(served: &Served, name: &str) -> String {
 /// The executions of `machine` once one has ended with `status` and `count` exist in all.
 fn ended(aws: &Aws, machine: &str, status: &str, count: usize) -> Vec<Value> {
     eventually(RUN, &format!("{count} execution(s), one {status}"), || {
-        let listed = aws.json(&["stepfunctions", "list-executions", "--state-machine-arn", machine]);
+        let listed = aws.json(&[
+            "stepfunctions",
+            "list-executions",
+            "--state-machine-arn",
+            machine,
+        ]);
         let all = listed["executions"].as_array()?.clone();
         (all.len() == count
             && all.iter().all(|e| e["status"] != "RUNNING")
@@ -66,7 +70,12 @@ fn runs_the_pipeline(dir: &TempDir, served: &Served) {
 
     let prompt = dir.path().join("lighthouse.txt");
     std::fs::write(&prompt, "a lighthouse at dusk").unwrap();
-    aws.ok(&["s3", "cp", prompt.to_str().unwrap(), &format!("s3://{bucket}/prompts/")]);
+    aws.ok(&[
+        "s3",
+        "cp",
+        prompt.to_str().unwrap(),
+        &format!("s3://{bucket}/prompts/"),
+    ]);
     let first = ended(&aws, &machine, "SUCCEEDED", 1);
     assert_eq!(first[0]["status"], "SUCCEEDED", "{first:#?}");
 
@@ -91,15 +100,27 @@ fn runs_the_pipeline(dir: &TempDir, served: &Served) {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert!(logs.iter().any(|l| l.contains("ValidatePrompt")), "{logs:?}");
+    assert!(
+        logs.iter().any(|l| l.contains("ValidatePrompt")),
+        "{logs:?}"
+    );
     assert!(logs.iter().any(|l| l.contains("GenerateImage")), "{logs:?}");
 
     // A blank prompt ends in the failure email.
     let blank = dir.path().join("blank.txt");
     std::fs::write(&blank, "   ").unwrap();
-    aws.ok(&["s3", "cp", blank.to_str().unwrap(), &format!("s3://{bucket}/prompts/")]);
+    aws.ok(&[
+        "s3",
+        "cp",
+        blank.to_str().unwrap(),
+        &format!("s3://{bucket}/prompts/"),
+    ]);
     let all = ended(&aws, &machine, "FAILED", 3);
-    assert_eq!(all.iter().filter(|e| e["status"] == "FAILED").count(), 1, "{all:#?}");
+    assert_eq!(
+        all.iter().filter(|e| e["status"] == "FAILED").count(),
+        1,
+        "{all:#?}"
+    );
     eventually(RUN, "the failure email", || {
         (messages(data).len() == 3).then_some(())
     });
@@ -108,7 +129,14 @@ fn runs_the_pipeline(dir: &TempDir, served: &Served) {
 #[test]
 fn the_fixture_s_pipeline_runs_with_host_builds_of_its_functions() {
     let dir = TempDir::new("rehearse");
-    let served = rehearse(&dir.path().join("data"), &fixture(), &["--native"]);
+    // The functions' host builds are next to the `imagegen` that cargo built (the harness runs a
+    // copy of it from elsewhere).
+    let built = Path::new(env!("CARGO_BIN_EXE_imagegen")).parent().unwrap();
+    let served = rehearse(
+        &dir.path().join("data"),
+        &fixture(),
+        &["--native", built.to_str().unwrap()],
+    );
     runs_the_pipeline(&dir, &served);
 }
 
@@ -131,7 +159,13 @@ fn a_missing_assembly_is_one_sentence_and_exit_status_2() {
     let dir = TempDir::new("rehearse-missing");
     let out = imagegen(
         &dir.path().join("data"),
-        &["rehearse", "--listen", "127.0.0.1:0", "--assembly", "/nonexistent/cdk.out"],
+        &[
+            "rehearse",
+            "--listen",
+            "127.0.0.1:0",
+            "--assembly",
+            "/nonexistent/cdk.out",
+        ],
     );
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
