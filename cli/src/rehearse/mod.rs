@@ -17,9 +17,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use imagegen_local::config::AccessKey;
 use imagegen_local::server;
-use imagegen_rehearse::twin::{self, FunctionKey, Runtime, Twin, TwinOptions};
+use imagegen_rehearse::twin::{self, Runtime, Twin, TwinOptions};
 use imagegen_rehearse::{Assembly, Inventory, Plan, Stack, StackChoice, StartError};
 use tokio::net::TcpListener;
 
@@ -97,8 +96,6 @@ pub async fn rehearse(
     for finding in &findings {
         writeln!(out, "! would fail when deployed: {finding}").ok();
     }
-    let administrator = AccessKey::published();
-    let function_key = administrator.clone();
     let twin = Twin::build(
         plan,
         &stack,
@@ -106,12 +103,6 @@ pub async fn rehearse(
             data_dir: cli.data_dir.clone(),
             endpoint: endpoint.clone(),
             runtime,
-            administrator: administrator.clone(),
-            credentials: Arc::new(move |_role: &str| FunctionKey {
-                id: function_key.id.clone(),
-                secret: function_key.secret.clone(),
-                session_token: String::new(),
-            }),
             behavior: behavior(&cli.fake)?,
         },
     )
@@ -134,7 +125,7 @@ pub async fn rehearse(
         banner::banner(
             &endpoint,
             &cli.data_dir,
-            &administrator,
+            twin.administrator(),
             stack.region(),
             &outputs,
             start.elapsed()

@@ -19,6 +19,7 @@ use imagegen_local::lambda::{FunctionSpec, LocalFunction, LogSink};
 
 use super::{TwinError, TwinOptions};
 use crate::assembly::Packaging;
+use crate::enforce::Keys;
 use crate::plan::{Function, Launch, Plan};
 use crate::template::Stack;
 
@@ -37,27 +38,12 @@ pub enum Runtime {
     Native { dir: PathBuf },
 }
 
-/// Credentials a function's process signs with.
-#[derive(Clone, PartialEq, Eq)]
-pub struct FunctionKey {
-    pub id: String,
-    pub secret: String,
-    pub session_token: String,
-}
-
-impl std::fmt::Debug for FunctionKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FunctionKey")
-            .field("id", &self.id)
-            .finish_non_exhaustive()
-    }
-}
-
 /// A process for each function of the plan, by ARN (started on its first invocation).
 pub(super) fn functions(
     plan: &Plan,
     stack: &Stack<'_>,
     options: &TwinOptions,
+    keys: &Keys,
 ) -> Result<BTreeMap<String, Arc<LocalFunction>>, TwinError> {
     let logs = options.data_dir.join("logs");
     std::fs::create_dir_all(&logs).map_err(|e| {
@@ -72,14 +58,19 @@ pub(super) fn functions(
         .map(|function| {
             let (program, args, working_dir) =
                 command(function, stack, &options.runtime, &code_dir)?;
-            let key = (options.credentials)(&function.role_arn);
+            let Some(role) = keys.role(&function.role_arn) else {
+                return Err(TwinError::resource(
+                    &function.logical_id,
+                    format!("its role {} has no key", function.role_arn),
+                ));
+            };
             let launch = Launch {
                 runtime_api: "",
                 endpoint: &options.endpoint,
                 ca_bundle: None,
-                access_key_id: &key.id,
-                secret_access_key: &key.secret,
-                session_token: &key.session_token,
+                access_key_id: &role.key.id,
+                secret_access_key: &role.key.secret,
+                session_token: &role.session_token,
                 region: stack.region(),
                 log_stream: "",
             };

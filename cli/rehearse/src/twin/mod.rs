@@ -27,18 +27,20 @@ use std::sync::Arc;
 
 use imagegen_local::config::{AccessKey, ClientOptions};
 use imagegen_local::eventbridge::{Pattern, StatusChangeRule};
+use imagegen_local::server::authorize::Access;
 use imagegen_local::server::{self, Protocol, Router};
 use imagegen_local::sqs::{QueueSettings, Redrive};
 use imagegen_local::{FakeModelBehavior, LocalAws, apigateway};
 use imagegen_statemachine::{Engine, Registry, TaskError, TokioClock};
 use serde_json::Value;
 
+use crate::enforce::{Enforcer, Keys};
 use crate::iam::Authorizer;
 use crate::plan::Plan;
 use crate::template::Stack;
 
 pub use invoke::{AsyncSettings, Invoker};
-pub use launch::{FunctionKey, Runtime};
+pub use launch::Runtime;
 pub use notifications::Notifications;
 
 /// How to build a twin.
@@ -48,10 +50,6 @@ pub struct TwinOptions {
     /// Where the twin listens (`http://127.0.0.1:PORT`): every process's `AWS_ENDPOINT_URL`.
     pub endpoint: String,
     pub runtime: Runtime,
-    /// The key of the person at the AWS CLI or console (the account's administrator).
-    pub administrator: AccessKey,
-    /// The credentials each function's process gets, by its role's ARN.
-    pub credentials: Arc<dyn Fn(&str) -> FunctionKey + Send + Sync>,
     pub behavior: FakeModelBehavior,
 }
 
@@ -90,6 +88,9 @@ pub struct Twin {
     plan: Plan,
     invoker: Arc<Invoker>,
     notifications: Arc<Notifications>,
+    /// Who may sign requests to the endpoint, and the template's policies deciding each.
+    access: Arc<Access>,
+    keys: Keys,
     region: String,
     account: String,
 }
@@ -98,10 +99,13 @@ impl Twin {
     /// Make every resource of `plan` in the data directory (kept as they are when they exist, so
     /// a second rehearsal on the same directory finds the objects and executions of the first).
     pub fn build(plan: Plan, stack: &Stack<'_>, options: TwinOptions) -> Result<Self, TwinError> {
+        // One key per function role (its processes sign with it) and the administrator's, which
+        // the twin's own clients (S3 reading an object back for its notification) use too.
+        let keys = Keys::issue(&plan);
         let client_options = ClientOptions {
             region: stack.region().to_owned(),
             s3_endpoint: options.endpoint.clone(),
-            key: options.administrator.clone(),
+            key: keys.administrator.clone(),
             ..ClientOptions::default()
         };
         let aws = LocalAws::open_with(&options.data_dir, client_options, options.behavior.clone())?;
@@ -123,7 +127,14 @@ impl Twin {
         create_queues(&aws, &plan)?;
         let iam = Authorizer::from_stack(stack)
             .map_err(|e| TwinError::resource(stack.name(), e.to_string()))?;
-        let functions = launch::functions(&plan, stack, &options)?;
+        let functions = launch::functions(&plan, stack, &options, &keys)?;
+        let access = Arc::new(
+            // Taken as over TLS until the endpoint speaks HTTPS: a plain-HTTP endpoint would
+            // meet the bucket policy's TLS-only Deny on every S3 request.
+            Access::new(keys.callers())
+                .over_tls()
+                .with_authorize(Arc::new(Enforcer::new(iam.clone(), stack))),
+        );
         let invoker = Arc::new(Invoker::new(&plan, functions, iam));
         register_state_machines(&aws, &plan, &invoker)?;
         add_rules(&aws, &plan, &invoker)?;
@@ -133,6 +144,8 @@ impl Twin {
             plan,
             invoker,
             notifications,
+            access,
+            keys,
             region: stack.region().to_owned(),
             account: stack.account().to_owned(),
         })
@@ -150,9 +163,20 @@ impl Twin {
         &self.notifications
     }
 
-    /// The endpoint's router: the stand-ins, S3's notifications, and the REST API's routes.
+    /// The key of the person at the AWS CLI or console: an administrator of the account, still
+    /// subject to every explicit Deny of the template's resource policies.
+    pub fn administrator(&self) -> &AccessKey {
+        &self.keys.administrator
+    }
+
+    /// The endpoint's router: the stand-ins, S3's notifications, and the REST API's routes, every
+    /// signed request authorised from the template's policies as its caller's.
     pub fn router(&self) -> Result<Router, TwinError> {
-        let mut router = server::local_router(&self.aws, Some(self.notifications.hook()))?;
+        let mut router = server::local_router_with(
+            &self.aws,
+            Some(self.notifications.hook()),
+            Arc::clone(&self.access),
+        )?;
         if let Some(api) = doors::rest_api(&self.plan, &self.invoker, &self.region, &self.account)?
         {
             let prefixes = api.path_prefixes();
