@@ -53,7 +53,7 @@ pub async fn handle(
                 format.content_type(),
             )
             .await
-            .map_err(|e| PipelineError::StorageError(format!("storing {key} failed: {e}")))?;
+            .map_err(|e| e.into_pipeline(&format!("storing {key}")))?;
         stored.push(StoredImage {
             bucket: request.output.bucket.clone(),
             key,

@@ -32,7 +32,7 @@ pub async fn handle(
                 StoreError::NotFound { .. } | StoreError::TooLarge { .. } => {
                     PipelineError::ImageInvalid(e.to_string())
                 }
-                other => PipelineError::StorageError(format!("reading {uri} failed: {other}")),
+                other => other.into_pipeline(&format!("reading {uri}")),
             })?;
         let (_, made) = make_thumbnails_with_limit(&source, spec, config.max_source_pixels)
             .map_err(|e| match e {
@@ -55,7 +55,7 @@ pub async fn handle(
                     spec.format.content_type(),
                 )
                 .await
-                .map_err(|e| PipelineError::StorageError(format!("storing {key} failed: {e}")))?;
+                .map_err(|e| e.into_pipeline(&format!("storing {key}")))?;
             thumbnails.push(StoredThumbnail {
                 source_key: image.key.clone(),
                 key,

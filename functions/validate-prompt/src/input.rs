@@ -70,9 +70,7 @@ pub async fn read(
                 "the prompt file s3://{}/{} does not exist (deleted before it was read?)",
                 source.bucket, source.key
             )),
-            other => {
-                PipelineError::StorageError(format!("reading the prompt file failed: {other}"))
-            }
+            other => other.into_pipeline("reading the prompt file"),
         })?;
     let text = String::from_utf8(bytes).map_err(|e| {
         rejected(format!(

@@ -81,6 +81,7 @@ where
         StoreError::AccessDenied {
             bucket: bucket.to_owned(),
             key: key.to_owned(),
+            why: crate::error_text(err),
         }
     } else {
         StoreError::Other(format!(

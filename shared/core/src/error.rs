@@ -73,6 +73,9 @@ errors! {
     ImageInvalid,
     /// Reading or writing S3, or the model-slot table, failed.
     StorageError,
+    /// IAM or a resource policy refused a request the function made (never retried: a permission
+    /// does not appear by waiting); the message names the action and the resource.
+    AccessDenied,
     /// Publishing the notification failed.
     NotifyError,
     /// Starting an execution failed.

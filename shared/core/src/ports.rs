@@ -17,13 +17,33 @@ pub enum StoreError {
         size: u64,
         limit: u64,
     },
-    #[error("access to s3://{bucket}/{key} was denied")]
-    AccessDenied { bucket: String, key: String },
+    /// `why` is the service's own words, which name the action refused (`... is not authorized to
+    /// perform: s3:PutObject on resource: ...`).
+    #[error("access to s3://{bucket}/{key} was denied: {why}")]
+    AccessDenied {
+        bucket: String,
+        key: String,
+        why: String,
+    },
     /// A create-only write ([`ObjectStore::put_new`]) found an object under the key already.
     #[error("s3://{bucket}/{key} already exists")]
     AlreadyExists { bucket: String, key: String },
     #[error("{0}")]
     Other(String),
+}
+
+impl StoreError {
+    /// This error as the pipeline names it, `doing` saying what failed (`storing images/1.png`): a
+    /// refusal is [`PipelineError::AccessDenied`] (final), anything else a
+    /// [`PipelineError::StorageError`] (which the definition retries).
+    pub fn into_pipeline(self, doing: &str) -> crate::PipelineError {
+        match self {
+            denied @ Self::AccessDenied { .. } => {
+                crate::PipelineError::AccessDenied(format!("{doing} failed: {denied}"))
+            }
+            other => crate::PipelineError::StorageError(format!("{doing} failed: {other}")),
+        }
+    }
 }
 
 /// An object store (S3).
