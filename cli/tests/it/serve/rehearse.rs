@@ -10,12 +10,12 @@ use super::harness::{Aws, Served, TempDir, aws_cli, eventually, imagegen, messag
 use serde_json::Value;
 
 /// The assembly `cli/rehearse`'s tests read (see its README for how it was made).
-fn fixture() -> PathBuf {
+pub(super) fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("rehearse/tests/fixtures/cdk.out")
 }
 
 /// `imagegen rehearse` of `assembly` on `data`, with `more` arguments.
-fn rehearse(data: &Path, assembly: &Path, more: &[&str]) -> Served {
+pub(super) fn rehearse(data: &Path, assembly: &Path, more: &[&str]) -> Served {
     let mut args = vec![
         "rehearse",
         "--listen",
@@ -28,7 +28,7 @@ fn rehearse(data: &Path, assembly: &Path, more: &[&str]) -> Served {
 }
 
 /// An output of the stack as the banner prints it (`Imagegen.BucketName = ...`).
-fn output(served: &Served, name: &str) -> String {
+pub(super) fn output(served: &Served, name: &str) -> String {
     let prefix = format!("Imagegen.{name} = ");
     let printed = served.printed();
     printed
@@ -39,7 +39,7 @@ fn output(served: &Served, name: &str) -> String {
 }
 
 /// The executions of `machine` once one has ended with `status` and `count` exist in all.
-fn ended(aws: &Aws, machine: &str, status: &str, count: usize) -> Vec<Value> {
+pub(super) fn ended(aws: &Aws, machine: &str, status: &str, count: usize) -> Vec<Value> {
     eventually(RUN, &format!("{count} execution(s), one {status}"), || {
         let listed = aws.json(&[
             "stepfunctions",
