@@ -252,3 +252,57 @@ async fn the_ca_is_made_once_per_data_directory_and_curl_trusts_it_only_when_tol
     // 60: the peer's certificate cannot be verified with the known CAs.
     assert_eq!(untrusted.status.code(), Some(60), "{untrusted:?}");
 }
+
+/// Set only in the process [`the_sdks_default_client_trusts_the_ca_through_client_environment`]
+/// starts: the endpoint to call with the SDK's default HTTP client.
+const CHILD_ENDPOINT: &str = "IMAGEGEN_TLS_TEST_ENDPOINT";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sdks_default_client_trusts_the_ca_through_client_environment() {
+    let (_dir, aws) = local("tls-env", FakeModelBehavior::default());
+    aws.create_bucket("b-1").unwrap();
+    let access = Access::new(Callers::new().with(key(), Caller::new("function")));
+    let router = local_router_with(&aws, None, Arc::new(access)).unwrap();
+    let ca = LocalCa::load_or_create(aws.data_dir()).unwrap();
+    let served = serve(router, Some(ca.server_tls().unwrap())).await;
+    // The SDK loads its roots once per process, so each try is a process of its own: this test
+    // binary again, running only the helper below, as a function's unmodified client would.
+    let run = |environment: Vec<(&'static str, String)>| {
+        let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+        command
+            .args(["--exact", "tls::sdk_default_client_in_a_process_of_its_own"])
+            .args(["--ignored", "--nocapture", "--test-threads=1"])
+            .env(CHILD_ENDPOINT, format!("https://127.0.0.1:{}", served.port))
+            .env_remove("SSL_CERT_FILE")
+            .env_remove("SSL_CERT_DIR")
+            .env_remove("AWS_CA_BUNDLE")
+            .envs(environment);
+        let output = tokio::task::block_in_place(|| command.output().unwrap());
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    };
+    let environment = server::tls::client_environment(ca.cert_path());
+    let (trusted, out) = run(environment.clone());
+    assert!(trusted, "{out}");
+    assert!(out.contains("1 passed"), "{out}");
+    // AWS_CA_BUNDLE alone is the AWS CLI's: the Rust SDK does not read it.
+    let bundle_only = environment
+        .iter()
+        .filter(|(name, _)| *name == "AWS_CA_BUNDLE")
+        .cloned()
+        .collect();
+    let (trusted, out) = run(bundle_only);
+    assert!(!trusted, "{out}");
+}
+
+/// Run by the test above in a process of its own (ignored otherwise): a put with the SDK's
+/// default HTTP client, whatever roots the environment gives it.
+#[tokio::test]
+#[ignore = "a helper process of the_sdks_default_client_trusts_the_ca_through_client_environment"]
+async fn sdk_default_client_in_a_process_of_its_own() {
+    let endpoint = std::env::var(CHILD_ENDPOINT).expect("started by the test above");
+    let config = sdk_config(&endpoint, None);
+    put_and_get(&config, "default-client.txt").await;
+}
