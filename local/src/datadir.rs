@@ -8,6 +8,7 @@
 //! <data-dir>/sqs/                 SQS queues and their messages (<queue>.json)
 //! <data-dir>/notifications/       S3 event notifications not yet delivered (<sequencer>-<id>.json)
 //! <data-dir>/serve-remote-key.json the secret key of `imagegen serve --allow-remote` (mode 0600)
+//! <data-dir>/tls/                 the endpoint's CA: ca.pem, ca-key.pem (mode 0600), made once
 //! ```
 //!
 //! A directory that is neither empty nor marked is refused, so a mistyped path never gets buckets
@@ -129,6 +130,12 @@ impl DataDir {
     /// key, made at its first such start (readable by the owner only).
     pub fn remote_key_file(&self) -> PathBuf {
         self.root.join("serve-remote-key.json")
+    }
+
+    /// Where the endpoint's certificate authority is kept (see `crate::server::tls`), made at the
+    /// first HTTPS start and reused after, so a client told to trust it keeps trusting it.
+    pub fn tls_dir(&self) -> PathBuf {
+        self.root.join("tls")
     }
 }
 

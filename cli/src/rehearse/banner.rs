@@ -13,6 +13,7 @@ pub fn banner(
     endpoint: &str,
     data_dir: &Path,
     administrator: &AccessKey,
+    ca_bundle: &Path,
     region: &str,
     outputs: &BTreeMap<String, String>,
     started_in: Duration,
@@ -35,6 +36,11 @@ pub fn banner(
     );
     let _ = writeln!(out, "  export AWS_DEFAULT_REGION={region}");
     let _ = writeln!(out, "  export AWS_ENDPOINT_URL={endpoint}");
+    let _ = writeln!(
+        out,
+        "  export AWS_CA_BUNDLE={}   # the twin's own CA (HTTPS, as AWS)",
+        ca_bundle.display()
+    );
     let _ = writeln!(
         out,
         "\nFunction logs: {}. Emails: {}. Ctrl-C stops.\n",

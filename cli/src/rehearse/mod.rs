@@ -57,7 +57,9 @@ pub async fn rehearse(
             "imagegen rehearse listens on loopback only (--listen 127.0.0.1:PORT)".to_owned(),
         ));
     }
-    let endpoint = crate::serve::endpoint_url(bound);
+    // HTTPS, as AWS's endpoints are (`aws:SecureTransport` is true, a TLS-only bucket policy
+    // admits the requests); the same port answers plain HTTP too, which such a policy refuses.
+    let endpoint = crate::serve::endpoint_url(bound).replacen("http://", "https://", 1);
     lock.set_address(&endpoint)?;
 
     let assembly = Assembly::load(&args.assembly, &stack_choice(args)).map_err(start_error)?;
@@ -126,6 +128,7 @@ pub async fn rehearse(
             &endpoint,
             &cli.data_dir,
             twin.administrator(),
+            twin.ca_path(),
             stack.region(),
             &outputs,
             start.elapsed()
@@ -134,7 +137,10 @@ pub async fn rehearse(
     .ok();
     out.flush().ok();
 
-    server::serve(listener, Arc::new(router), interrupt).await;
+    let tls = twin
+        .server_tls()
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    server::serve(listener, Arc::new(router), Some(tls), interrupt).await;
     for mapping in &mappings {
         mapping.abort();
     }
@@ -188,7 +194,11 @@ fn stack_choice(args: &RehearseArgs) -> StackChoice {
 fn runtime(args: &RehearseArgs) -> Result<Runtime, CliError> {
     if let Some(dir) = &args.native {
         let dir = match dir {
-            Some(dir) => dir.clone(),
+            // Absolute: a function's process runs in this directory, and a relative program path
+            // would name another file from there.
+            Some(dir) => std::path::absolute(dir).map_err(|e| {
+                CliError::Usage(format!("--native {}: {e}", dir.display()))
+            })?,
             None => std::env::current_exe()
                 .ok()
                 .and_then(|exe| exe.parent().map(PathBuf::from))

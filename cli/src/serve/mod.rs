@@ -156,7 +156,7 @@ pub async fn serve(
         interrupt.await;
         console.close();
     };
-    server::serve(listener, Arc::new(router), stopping).await;
+    server::serve(listener, Arc::new(router), None, stopping).await;
     // Like Lambda's poller, it stops between batches or mid-batch: a batch cut short comes back
     // after its visibility timeout (the messages are on disk), and its started executions are
     // not started twice (their names come from the message ids).

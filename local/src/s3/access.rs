@@ -1,7 +1,7 @@
 //! S3's part of the endpoint's authorisation: s3s calls [`Guard::check`] on every request once
 //! its signature is checked, before the operation runs; the guard reads the request's facts (the
 //! operation s3s parsed, its bucket and key, a copy's source, a listing's prefix, whether a read
-//! key exists) and asks the [`Access`] hook.
+//! key exists, whether it came over TLS) and asks the [`Access`] hook.
 
 use std::sync::Arc;
 
@@ -11,7 +11,7 @@ use s3s::path::S3Path;
 use s3s::{S3Result, s3_error};
 
 use super::store::Store;
-use crate::server::authorize::{Access, Params, RequestFacts, S3Facts};
+use crate::server::authorize::{Access, Params, RequestFacts, S3Facts, SecureTransport};
 use crate::server::sigv4::query_pairs;
 
 /// The hook's S3 face, with the store to tell whether a key exists.
@@ -26,7 +26,9 @@ impl Guard {
         Self { access, store }
     }
 
-    fn facts(&self, cx: &S3AccessContext<'_>) -> RequestFacts {
+    fn facts(&self, cx: &mut S3AccessContext<'_>) -> RequestFacts {
+        // Put there by the accept loop, and kept by s3s in the request's extensions.
+        let secure_transport = SecureTransport::of(cx.extensions_mut());
         let operation = cx.s3_op().name().to_owned();
         let (bucket, key) = match cx.s3_path() {
             S3Path::Root => (None, None),
@@ -61,7 +63,7 @@ impl Guard {
                 prefix,
                 object_exists,
             }),
-            secure_transport: self.access.secure_transport,
+            secure_transport,
             region: None,
         }
     }

@@ -129,9 +129,6 @@ pub trait Authorize: Send + Sync + fmt::Debug {
 pub struct Access {
     pub callers: Callers,
     pub authorize: Option<Arc<dyn Authorize>>,
-    /// Whether requests reach the endpoint over TLS (a TLS front forwarding to it), which the
-    /// hook sees as `aws:SecureTransport`; false for plain HTTP, which is all `serve` speaks.
-    pub secure_transport: bool,
 }
 
 impl Access {
@@ -140,7 +137,6 @@ impl Access {
         Self {
             callers,
             authorize: None,
-            secure_transport: false,
         }
     }
 
@@ -152,12 +148,6 @@ impl Access {
     /// Ask `hook` about every signed request.
     pub fn with_authorize(mut self, hook: Arc<dyn Authorize>) -> Self {
         self.authorize = Some(hook);
-        self
-    }
-
-    /// Say that requests reach the endpoint over TLS.
-    pub fn over_tls(mut self) -> Self {
-        self.secure_transport = true;
         self
     }
 
@@ -174,6 +164,20 @@ impl Access {
                 message: format!("The access key {key_id} is not one of this endpoint's."),
             }),
         }
+    }
+}
+
+/// How a request reached the endpoint, a fact of its connection: the accept loop puts it in each
+/// request's extensions (`http::Extensions`), where the router and S3's guard read it for
+/// [`RequestFacts::secure_transport`] (`aws:SecureTransport`). Per connection, not per server,
+/// because one port answers both TLS and plain HTTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SecureTransport(pub bool);
+
+impl SecureTransport {
+    /// Whether the request with these extensions came over TLS; one nobody marked did not.
+    pub fn of(extensions: &http::Extensions) -> bool {
+        extensions.get::<Self>().is_some_and(|s| s.0)
     }
 }
 

@@ -9,11 +9,15 @@
 //! - [`protocol`]: the error shapes of the JSON, query and S3 protocols.
 //! - [`s3`]: S3 through s3s, with a body limit and object-created notifications.
 //! - [`page`]: unsigned pages by path (a web console), whose answers may be streams.
+//! - [`tls`]: HTTPS with the data directory's own CA, for clients told to trust it.
 //!
 //! [`serve`] runs the accept loop on a tokio listener (HTTP/1.1, keep-alive) until its shutdown
-//! future resolves, then lets open connections finish their current request. What one client can
-//! hold is bounded: [`MAX_CONNECTIONS`] at once, [`HEADER_TIMEOUT`] to send a request's head (and
-//! to stay idle between requests), [`MAX_HEAD_BYTES`] of head.
+//! future resolves, then lets open connections finish their current request. Given a TLS
+//! configuration, it answers HTTPS and plain HTTP on the same port (told apart by each
+//! connection's first byte) and marks each request with which it came over, the hook's
+//! `aws:SecureTransport`. What one client can hold is bounded: [`MAX_CONNECTIONS`] at once,
+//! [`HEADER_TIMEOUT`] to send a request's head, TLS handshake included (and to stay idle between
+//! requests), [`MAX_HEAD_BYTES`] of head.
 
 pub mod authorize;
 pub mod gate;
@@ -22,6 +26,7 @@ pub mod protocol;
 pub mod router;
 pub mod s3;
 pub mod sigv4;
+pub mod tls;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -37,12 +42,15 @@ use tokio::task::JoinSet;
 
 use crate::error::LocalError;
 use crate::local::LocalAws;
-pub use authorize::{Access, Authorize, Caller, Callers, Denied, Params, RequestFacts, S3Facts};
+pub use authorize::{
+    Access, Authorize, Caller, Callers, Denied, Params, RequestFacts, S3Facts, SecureTransport,
+};
 pub use gate::Gate;
 pub use page::{Page, PageResponse};
 pub use protocol::Protocol;
 pub use router::Router;
 pub use s3::{CreatedBy, NotRecorded, ObjectCreated, OnObjectCreated, Recording, S3Route};
+pub use tls::{LocalCa, ServerTls, TlsError};
 
 /// The router for the stand-ins of `aws`: S3, Step Functions (`states`, awsJson1_0), SNS
 /// (`sns`, awsQuery), SQS (`sqs`, awsJson1_0), DynamoDB (`dynamodb`, awsJson1_0) and the Bedrock
@@ -117,8 +125,14 @@ pub const MAX_HEAD_BYTES: usize = 64 * 1024;
 
 /// Serve `router` on `listener` until `shutdown` resolves; then stop accepting, let each open
 /// connection finish the request it is on (for at most [`DRAIN`]) and return. Every request
-/// passes the [`Gate`] of the listener's address first.
-pub async fn serve(listener: TcpListener, router: Arc<Router>, shutdown: impl Future<Output = ()>) {
+/// passes the [`Gate`] of the listener's address first. With `tls`, the same port answers HTTPS
+/// too (see [`tls`]); without, plain HTTP only.
+pub async fn serve(
+    listener: TcpListener,
+    router: Arc<Router>,
+    tls: Option<ServerTls>,
+    shutdown: impl Future<Output = ()>,
+) {
     let gate = match listener.local_addr() {
         Ok(bound) => Gate::new(bound),
         Err(e) => {
@@ -145,7 +159,8 @@ pub async fn serve(listener: TcpListener, router: Arc<Router>, shutdown: impl Fu
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
                     let router = Arc::clone(&router);
-                    connections.spawn(connection(stream, router, gate, closed.clone(), slot));
+                    let tls = tls.clone();
+                    connections.spawn(connection(stream, router, gate, tls, closed.clone(), slot));
                 }
                 Err(e) => {
                     // Out of file descriptors, for instance: wait a little rather than spin.
@@ -172,12 +187,66 @@ async fn connection(
     stream: TcpStream,
     router: Arc<Router>,
     gate: Gate,
+    tls: Option<ServerTls>,
     mut closed: watch::Receiver<bool>,
     _slot: OwnedSemaphorePermit,
 ) {
     let _ = stream.set_nodelay(true);
-    let service = service_fn(move |request| {
+    let Some(tls) = tls else {
+        return http(TokioIo::new(stream), router, gate, false, closed).await;
+    };
+    // Both protocols on one port: a TLS connection opens with a handshake record, whose first
+    // byte (content type 22) no HTTP method starts with. The wait for it, and the handshake, are
+    // held to the same bound as a request's head.
+    let opening = async {
+        let mut first = [0u8; 1];
+        match stream.peek(&mut first).await {
+            Ok(1) if first[0] == TLS_HANDSHAKE => tls
+                .acceptor()
+                .accept(stream)
+                .await
+                .map(|s| Opened::Tls(Box::new(s))),
+            Ok(_) => Ok(Opened::Plain(stream)),
+            Err(e) => Err(e),
+        }
+    };
+    let opened = tokio::select! {
+        opened = tokio::time::timeout(HEADER_TIMEOUT, opening) => opened,
+        () = until_closed(&mut closed) => return,
+    };
+    match opened {
+        Ok(Ok(Opened::Tls(stream))) => http(TokioIo::new(stream), router, gate, true, closed).await,
+        Ok(Ok(Opened::Plain(stream))) => {
+            http(TokioIo::new(stream), router, gate, false, closed).await;
+        }
+        Ok(Err(e)) => tracing::debug!(error = %e, "local endpoint: TLS handshake failed"),
+        Err(_) => tracing::debug!("local endpoint: no request nor handshake in time"),
+    }
+}
+
+/// The first byte of a TLS record carrying a handshake (a ClientHello, first of all).
+const TLS_HANDSHAKE: u8 = 0x16;
+
+/// A connection once its protocol is known.
+enum Opened {
+    Tls(Box<tokio_rustls::server::TlsStream<TcpStream>>),
+    Plain(TcpStream),
+}
+
+/// Serve HTTP/1.1 on `io` until the client is done or shutdown begins; every request is marked
+/// with whether the connection is TLS ([`SecureTransport`]), for the authorisation hook.
+async fn http<I>(
+    io: I,
+    router: Arc<Router>,
+    gate: Gate,
+    tls: bool,
+    mut closed: watch::Receiver<bool>,
+) where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let service = service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
         let router = Arc::clone(&router);
+        request.extensions_mut().insert(SecureTransport(tls));
         async move { Ok::<_, Infallible>(router.handle(request, &gate).await) }
     });
     let conn = http1::Builder::new()
@@ -185,7 +254,7 @@ async fn connection(
         .header_read_timeout(HEADER_TIMEOUT)
         .max_buf_size(MAX_HEAD_BYTES)
         .keep_alive(true)
-        .serve_connection(TokioIo::new(stream), service);
+        .serve_connection(io, service);
     tokio::pin!(conn);
     tokio::select! {
         result = conn.as_mut() => {

@@ -30,7 +30,7 @@ use http::{HeaderMap, Request, Response};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 
-use super::authorize::{Access, facts_of};
+use super::authorize::{Access, SecureTransport, facts_of};
 use super::gate::Gate;
 use super::page::{Page, page_into_http};
 use super::protocol::Protocol;
@@ -305,6 +305,7 @@ impl Router {
 
     /// A signed JSON or query request: read the body, check the signature, call the service.
     async fn serve_signed(&self, served: &Served, request: Request<Incoming>) -> LocalResponse {
+        let secure_transport = SecureTransport::of(request.extensions());
         let local = match read(request, MAX_API_BODY_BYTES).await {
             Ok(local) => local,
             Err(ReadError::TooLarge) => return served.protocol.too_large(MAX_API_BODY_BYTES),
@@ -351,7 +352,7 @@ impl Router {
                 &signature.scope.service,
                 served.protocol,
                 &local,
-                self.access.secure_transport,
+                secure_transport,
                 served
                     .every_region
                     .then_some(signature.scope.region.as_str()),

@@ -34,7 +34,7 @@ async fn serve(router: server::Router) -> Served {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(server::serve(listener, Arc::new(router), async {
+    tokio::spawn(server::serve(listener, Arc::new(router), None, async {
         let _ = stopped.await;
     }));
     Served {

@@ -62,7 +62,7 @@ async fn an_upload_whose_notification_cannot_be_recorded_is_not_acknowledged() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let serving = tokio::spawn(server::serve(listener, Arc::new(router), async {
+    let serving = tokio::spawn(server::serve(listener, Arc::new(router), None, async {
         let _ = stopped.await;
     }));
     let err = s3(&endpoint, imagegen_local::config::credentials())
@@ -101,7 +101,7 @@ async fn sdk_clients_reach_each_service_and_wrong_secrets_are_refused() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let serving = tokio::spawn(server::serve(listener, Arc::new(router), async {
+    let serving = tokio::spawn(server::serve(listener, Arc::new(router), None, async {
         let _ = stopped.await;
     }));
 

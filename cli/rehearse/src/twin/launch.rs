@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use imagegen_local::lambda::{FunctionSpec, LocalFunction, LogSink};
+use imagegen_local::server::tls::client_environment;
 
 use super::{TwinError, TwinOptions};
 use crate::assembly::Packaging;
@@ -44,6 +45,7 @@ pub(super) fn functions(
     stack: &Stack<'_>,
     options: &TwinOptions,
     keys: &Keys,
+    ca: &Path,
 ) -> Result<BTreeMap<String, Arc<LocalFunction>>, TwinError> {
     let logs = options.data_dir.join("logs");
     std::fs::create_dir_all(&logs).map_err(|e| {
@@ -53,6 +55,7 @@ pub(super) fn functions(
         )
     })?;
     let code_dir = options.data_dir.join("code");
+    let ca_bundle = ca.display().to_string();
     plan.functions
         .iter()
         .map(|function| {
@@ -67,7 +70,7 @@ pub(super) fn functions(
             let launch = Launch {
                 runtime_api: "",
                 endpoint: &options.endpoint,
-                ca_bundle: None,
+                ca_bundle: Some(&ca_bundle),
                 access_key_id: &role.key.id,
                 secret_access_key: &role.key.secret,
                 session_token: &role.session_token,
@@ -75,6 +78,11 @@ pub(super) fn functions(
                 log_stream: "",
             };
             let mut env = function.process_environment(&launch);
+            // The Rust SDK's default client trusts the CA through SSL_CERT_FILE, not
+            // AWS_CA_BUNDLE (see `client_environment`).
+            for (name, value) in client_environment(ca) {
+                env.insert(name.to_owned(), value);
+            }
             for name in PER_PROCESS {
                 env.remove(name);
             }

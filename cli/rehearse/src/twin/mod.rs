@@ -28,6 +28,7 @@ use std::sync::Arc;
 use imagegen_local::config::{AccessKey, ClientOptions};
 use imagegen_local::eventbridge::{Pattern, StatusChangeRule};
 use imagegen_local::server::authorize::Access;
+use imagegen_local::server::{LocalCa, ServerTls};
 use imagegen_local::server::{self, Protocol, Router};
 use imagegen_local::sqs::{QueueSettings, Redrive};
 use imagegen_local::{FakeModelBehavior, LocalAws, apigateway};
@@ -91,6 +92,7 @@ pub struct Twin {
     /// Who may sign requests to the endpoint, and the template's policies deciding each.
     access: Arc<Access>,
     keys: Keys,
+    ca: LocalCa,
     region: String,
     account: String,
 }
@@ -127,13 +129,13 @@ impl Twin {
         create_queues(&aws, &plan)?;
         let iam = Authorizer::from_stack(stack)
             .map_err(|e| TwinError::resource(stack.name(), e.to_string()))?;
-        let functions = launch::functions(&plan, stack, &options, &keys)?;
+        // The endpoint speaks HTTPS too (a TLS-only bucket policy is enforced, not skipped), with
+        // a CA kept in the data directory that the functions and the person's CLI trust.
+        let ca = LocalCa::load_or_create(aws.data_dir())
+            .map_err(|e| TwinError::resource(stack.name(), e.to_string()))?;
+        let functions = launch::functions(&plan, stack, &options, &keys, ca.cert_path())?;
         let access = Arc::new(
-            // Taken as over TLS until the endpoint speaks HTTPS: a plain-HTTP endpoint would
-            // meet the bucket policy's TLS-only Deny on every S3 request.
-            Access::new(keys.callers())
-                .over_tls()
-                .with_authorize(Arc::new(Enforcer::new(iam.clone(), stack))),
+            Access::new(keys.callers()).with_authorize(Arc::new(Enforcer::new(iam.clone(), stack))),
         );
         let invoker = Arc::new(Invoker::new(&plan, functions, iam));
         register_state_machines(&aws, &plan, &invoker)?;
@@ -146,6 +148,7 @@ impl Twin {
             notifications,
             access,
             keys,
+            ca,
             region: stack.region().to_owned(),
             account: stack.account().to_owned(),
         })
@@ -161,6 +164,18 @@ impl Twin {
 
     pub fn notifications(&self) -> &Arc<Notifications> {
         &self.notifications
+    }
+
+    /// The endpoint's TLS configuration: a certificate for loopback signed by the twin's CA.
+    pub fn server_tls(&self) -> Result<ServerTls, TwinError> {
+        self.ca
+            .server_tls()
+            .map_err(|e| TwinError::resource("the endpoint", e.to_string()))
+    }
+
+    /// The twin's CA certificate (`AWS_CA_BUNDLE` for the AWS CLI).
+    pub fn ca_path(&self) -> &std::path::Path {
+        self.ca.cert_path()
     }
 
     /// The key of the person at the AWS CLI or console: an administrator of the account, still

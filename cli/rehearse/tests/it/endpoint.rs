@@ -8,8 +8,9 @@ use std::sync::Arc;
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata as _;
 use aws_sdk_dynamodb::types::AttributeValue;
+use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
 use imagegen_local::config::AccessKey;
-use imagegen_local::server::{self, Access, local_router_with};
+use imagegen_local::server::{self, Access, LocalCa, local_router_with};
 use imagegen_local::{ClientOptions, FakeModelBehavior, LocalAws};
 use imagegen_rehearse::enforce::RoleKey;
 use imagegen_rehearse::{
@@ -44,11 +45,13 @@ struct Twin {
     region: String,
     keys: Keys,
     plan: Plan,
+    /// The CA the clients trust (PEM).
+    ca_pem: String,
 }
 
 impl Twin {
-    /// `tls`: whether the endpoint says its requests came over TLS (the rehearsal's HTTPS front
-    /// will; this test serves plain HTTP either way).
+    /// `tls`: whether the clients reach the endpoint over HTTPS, trusting the data directory's
+    /// CA (the rehearsal's way), or over plain HTTP on the same port.
     async fn serve(label: &str, tls: bool) -> Self {
         let assembly = Assembly::load(
             &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cdk.out"),
@@ -80,24 +83,29 @@ impl Twin {
         }
 
         let keys = Keys::issue(&plan);
-        let mut access =
+        let access =
             Access::new(keys.callers()).with_authorize(Arc::new(Enforcer::new(authorizer, &stack)));
-        if tls {
-            access = access.over_tls();
-        }
         let router =
             local_router_with(&aws, None, Arc::new(access)).unwrap_or_else(|e| panic!("{e}"));
+        let ca = LocalCa::load_or_create(aws.data_dir()).unwrap_or_else(|e| panic!("{e}"));
+        let server_tls = ca.server_tls().unwrap_or_else(|e| panic!("{e}"));
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         let endpoint = format!(
-            "http://{}",
+            "{}://{}",
+            if tls { "https" } else { "http" },
             listener.local_addr().unwrap_or_else(|e| panic!("{e}"))
         );
         let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(server::serve(listener, Arc::new(router), async {
-            let _ = stopped.await;
-        }));
+        tokio::spawn(server::serve(
+            listener,
+            Arc::new(router),
+            Some(server_tls),
+            async {
+                let _ = stopped.await;
+            },
+        ));
         Self {
             _dir: dir,
             _stop: stop,
@@ -105,6 +113,7 @@ impl Twin {
             region: stack.region().to_owned(),
             keys,
             plan,
+            ca_pem: ca.cert_pem().to_owned(),
         }
     }
 
@@ -138,6 +147,20 @@ impl Twin {
             ))
             .retry_config(aws_smithy_types::retry::RetryConfig::disabled())
             .endpoint_url(&self.endpoint)
+            .http_client(
+                // The SDK's default HTTP client (rustls on aws-lc-rs), trusting the twin's CA.
+                aws_smithy_http_client::Builder::new()
+                    .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+                    .tls_context(
+                        TlsContext::builder()
+                            .with_trust_store(
+                                TrustStore::empty().with_pem_certificate(self.ca_pem.as_bytes()),
+                            )
+                            .build()
+                            .unwrap_or_else(|e| panic!("{e}")),
+                    )
+                    .build_https(),
+            )
             .build()
     }
 

@@ -210,11 +210,14 @@ pub fn aws_cli() -> Option<PathBuf> {
 
 /// The AWS CLI against `endpoint`, with the local credentials (or `key`/`secret` given) and no
 /// configuration files of the machine's user.
+#[derive(Clone)]
 pub struct Aws {
     pub cli: PathBuf,
     pub endpoint: String,
     pub key: String,
     pub secret: String,
+    /// `AWS_CA_BUNDLE`: the CA an HTTPS endpoint's certificate is signed by.
+    pub ca_bundle: Option<PathBuf>,
 }
 
 impl Aws {
@@ -224,21 +227,35 @@ impl Aws {
             endpoint: endpoint.to_owned(),
             key: ACCESS_KEY_ID.to_owned(),
             secret: SECRET_ACCESS_KEY.to_owned(),
+            ca_bundle: None,
         }
     }
 
     pub fn with_credentials(&self, key: &str, secret: &str) -> Self {
         Self {
-            cli: self.cli.clone(),
-            endpoint: self.endpoint.clone(),
             key: key.to_owned(),
             secret: secret.to_owned(),
+            ..self.clone()
+        }
+    }
+
+    /// Trust the CA in `bundle` (an `https://` endpoint's).
+    pub fn with_ca_bundle(&self, bundle: &Path) -> Self {
+        Self {
+            ca_bundle: Some(bundle.to_path_buf()),
+            ..self.clone()
         }
     }
 
     /// Run `aws --endpoint-url E --output json args...`.
     pub fn run(&self, args: &[&str]) -> Output {
-        Command::new(&self.cli)
+        let mut command = Command::new(&self.cli);
+        if let Some(bundle) = &self.ca_bundle {
+            command.env("AWS_CA_BUNDLE", bundle);
+        } else {
+            command.env_remove("AWS_CA_BUNDLE");
+        }
+        command
             .args(["--endpoint-url", &self.endpoint, "--output", "json"])
             .args(args)
             .env("AWS_ACCESS_KEY_ID", &self.key)

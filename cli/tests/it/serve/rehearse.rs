@@ -27,15 +27,26 @@ pub(super) fn rehearse(data: &Path, assembly: &Path, more: &[&str]) -> Served {
     Served::command(data, &[], &args)
 }
 
+/// The twin's CA certificate, which the AWS CLI must trust (the banner's `AWS_CA_BUNDLE`).
+pub(super) fn ca_bundle(served: &Served) -> PathBuf {
+    eventually(RUN, "the CA bundle", || {
+        served.printed().lines().find_map(|l| {
+            let value = l.trim().strip_prefix("export AWS_CA_BUNDLE=")?;
+            Some(PathBuf::from(value.split_whitespace().next()?))
+        })
+    })
+}
+
 /// An output of the stack as the banner prints it (`Imagegen.BucketName = ...`).
 pub(super) fn output(served: &Served, name: &str) -> String {
     let prefix = format!("Imagegen.{name} = ");
-    let printed = served.printed();
-    printed
-        .lines()
-        .find_map(|l| l.strip_prefix(&prefix))
-        .unwrap_or_else(|| panic!("no {name} output in:\n{printed}"))
-        .to_owned()
+    // The banner's lines may still be arriving after `Listening on`.
+    eventually(RUN, &format!("the {name} output"), || {
+        served
+            .printed()
+            .lines()
+            .find_map(|l| l.strip_prefix(&prefix).map(str::to_owned))
+    })
 }
 
 /// The executions of `machine` once one has ended with `status` and `count` exist in all.
@@ -66,7 +77,7 @@ fn runs_the_pipeline(dir: &TempDir, served: &Served) {
     let bucket = output(served, "BucketName");
     let machine = output(served, "StateMachineArn");
     assert_eq!(output(served, "ApiUrl"), format!("{}/", served.endpoint));
-    let aws = Aws::new(cli, &served.endpoint);
+    let aws = Aws::new(cli, &served.endpoint).with_ca_bundle(&ca_bundle(served));
 
     let prompt = dir.path().join("lighthouse.txt");
     std::fs::write(&prompt, "a lighthouse at dusk").unwrap();

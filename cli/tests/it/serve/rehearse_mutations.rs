@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::RUN;
 use super::harness::{Aws, Served, TempDir, aws_cli, eventually, messages};
-use super::rehearse::{ended, fixture, output, rehearse};
+use super::rehearse::{ca_bundle, ended, fixture, output, rehearse};
 
 const TEMPLATE: &str = "Imagegen.template.json";
 
@@ -66,7 +66,7 @@ fn start(dir: &TempDir, assembly: &Path) -> Option<Rehearsal> {
         assembly,
         &["--native", built.to_str().unwrap()],
     );
-    let aws = Aws::new(cli, &served.endpoint);
+    let aws = Aws::new(cli, &served.endpoint).with_ca_bundle(&ca_bundle(&served));
     Some(Rehearsal {
         machine: output(&served, "StateMachineArn"),
         bucket: output(&served, "BucketName"),
