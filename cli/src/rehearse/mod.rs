@@ -196,9 +196,8 @@ fn runtime(args: &RehearseArgs) -> Result<Runtime, CliError> {
         let dir = match dir {
             // Absolute: a function's process runs in this directory, and a relative program path
             // would name another file from there.
-            Some(dir) => std::path::absolute(dir).map_err(|e| {
-                CliError::Usage(format!("--native {}: {e}", dir.display()))
-            })?,
+            Some(dir) => std::path::absolute(dir)
+                .map_err(|e| CliError::Usage(format!("--native {}: {e}", dir.display())))?,
             None => std::env::current_exe()
                 .ok()
                 .and_then(|exe| exe.parent().map(PathBuf::from))

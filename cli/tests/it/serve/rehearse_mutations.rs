@@ -170,7 +170,12 @@ fn a_variable_removed_from_a_function_ends_in_the_email_naming_it() {
 fn a_notification_suffix_changed_lets_an_upload_start_nothing() {
     let dir = TempDir::new("rehearse-suffix");
     let assembly = mutated(dir.path(), |t| {
-        let notifications = resource(t, "StoreBucketNotifications");
+        let notifications = t["Resources"]
+            .as_object_mut()
+            .unwrap()
+            .values_mut()
+            .find(|r| r["Type"] == "Custom::S3BucketNotifications")
+            .unwrap();
         let rules = notifications
             .pointer_mut("/Properties/NotificationConfiguration/LambdaFunctionConfigurations/0/Filter/Key/FilterRules")
             .unwrap()
