@@ -34,8 +34,8 @@ pub enum StoreError {
 
 impl StoreError {
     /// This error as the pipeline names it, `doing` saying what failed (`storing images/1.png`): a
-    /// refusal is [`PipelineError::AccessDenied`] (final), anything else a
-    /// [`PipelineError::StorageError`] (which the definition retries).
+    /// refusal is [`crate::PipelineError::AccessDenied`] (final), anything else a
+    /// [`crate::PipelineError::StorageError`] (which the definition retries).
     pub fn into_pipeline(self, doing: &str) -> crate::PipelineError {
         match self {
             denied @ Self::AccessDenied { .. } => {
