@@ -9,6 +9,8 @@
 //! <data-dir>/notifications/       S3 event notifications not yet delivered (<sequencer>-<id>.json)
 //! <data-dir>/serve-remote-key.json the secret key of `imagegen serve --allow-remote` (mode 0600)
 //! <data-dir>/tls/                 the endpoint's CA: ca.pem, ca-key.pem (mode 0600), made once
+//! <data-dir>/logs/                `imagegen rehearse`: each function's processes' output (<name>.log)
+//! <data-dir>/code/                `imagegen rehearse`: zip assets unpacked as Lambda unpacks them
 //! ```
 //!
 //! A directory that is neither empty nor marked is refused, so a mistyped path never gets buckets
@@ -136,6 +138,16 @@ impl DataDir {
     /// first HTTPS start and reused after, so a client told to trust it keeps trusting it.
     pub fn tls_dir(&self) -> PathBuf {
         self.root.join("tls")
+    }
+
+    /// Where `imagegen rehearse` writes each function's output, one file per function.
+    pub fn logs_dir(&self) -> PathBuf {
+        self.root.join("logs")
+    }
+
+    /// Where `imagegen rehearse` unpacks functions' zip assets (Lambda's `/var/task`).
+    pub fn code_dir(&self) -> PathBuf {
+        self.root.join("code")
     }
 }
 

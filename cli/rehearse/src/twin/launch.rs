@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use imagegen_local::datadir::DataDir;
 use imagegen_local::lambda::{FunctionSpec, LocalFunction, LogSink};
 use imagegen_local::server::tls::client_environment;
 
@@ -46,15 +47,16 @@ pub(super) fn functions(
     options: &TwinOptions,
     keys: &Keys,
     ca: &Path,
+    data: &DataDir,
 ) -> Result<BTreeMap<String, Arc<LocalFunction>>, TwinError> {
-    let logs = options.data_dir.join("logs");
+    let logs = data.logs_dir();
     std::fs::create_dir_all(&logs).map_err(|e| {
         TwinError::resource(
             stack.name(),
             format!("the log directory {} cannot be made ({e})", logs.display()),
         )
     })?;
-    let code_dir = options.data_dir.join("code");
+    let code_dir = data.code_dir();
     let ca_bundle = ca.display().to_string();
     plan.functions
         .iter()

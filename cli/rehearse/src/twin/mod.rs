@@ -133,7 +133,14 @@ impl Twin {
         // a CA kept in the data directory that the functions and the person's CLI trust.
         let ca = LocalCa::load_or_create(aws.data_dir())
             .map_err(|e| TwinError::resource(stack.name(), e.to_string()))?;
-        let functions = launch::functions(&plan, stack, &options, &keys, ca.cert_path())?;
+        let functions = launch::functions(
+            &plan,
+            stack,
+            &options,
+            &keys,
+            ca.cert_path(),
+            aws.data_dir(),
+        )?;
         let access = Arc::new(
             Access::new(keys.callers()).with_authorize(Arc::new(Enforcer::new(iam.clone(), stack))),
         );

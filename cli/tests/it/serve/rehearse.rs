@@ -6,7 +6,9 @@
 use std::path::{Path, PathBuf};
 
 use super::RUN;
-use super::harness::{Aws, Served, TempDir, aws_cli, eventually, imagegen, messages};
+use super::harness::{
+    Aws, Served, TempDir, aws_cli, curl, curl_api, eventually, imagegen, messages,
+};
 use serde_json::Value;
 
 /// The assembly `cli/rehearse`'s tests read (see its README for how it was made).
@@ -66,8 +68,9 @@ pub(super) fn ended(aws: &Aws, machine: &str, status: &str, count: usize) -> Vec
     })
 }
 
-/// An upload and a console-style StartExecution each end SUCCEEDED with one email; a blank
-/// prompt ends in the failure email; each function ran as its own process.
+/// An upload, a console-style StartExecution, a queued message and a signed POST to the HTTP API
+/// each end SUCCEEDED with one email; a blank prompt ends in the failure email; each function ran
+/// as its own process.
 fn runs_the_pipeline(dir: &TempDir, served: &Served) {
     let Some(cli) = aws_cli() else { return };
     let data = &served.data;
@@ -106,6 +109,46 @@ fn runs_the_pipeline(dir: &TempDir, served: &Served) {
     });
     assert_eq!(mail.len(), 2, "{mail:#?}");
 
+    // The queue: one message, one execution (the queue consumer's role starts it).
+    let queue = output(served, "PromptQueueUrl");
+    aws.ok(&[
+        "sqs",
+        "send-message",
+        "--queue-url",
+        &queue,
+        "--message-body",
+        r#"{"prompt":"a fox in the snow"}"#,
+    ]);
+    ended(&aws, &machine, "SUCCEEDED", 3);
+
+    // The HTTP API: a signed POST, then a GET that waits for the result.
+    if let Some(curl) = curl() {
+        let bundle = ca_bundle(served);
+        let cacert = ["--cacert", bundle.to_str().unwrap()];
+        let signed = Some((aws.key.as_str(), aws.secret.as_str()));
+        let mut args = cacert.to_vec();
+        args.extend([
+            "-H",
+            "Idempotency-Key: rehearsal",
+            "-d",
+            r#"{"prompt":"a heron"}"#,
+        ]);
+        let url = format!("{}/generate-image", served.endpoint);
+        let accepted = curl_api(&curl, signed, &args, &url);
+        assert_eq!(accepted.status, 202, "{accepted:?}");
+        let status_url = accepted.json()["statusUrl"].as_str().unwrap().to_owned();
+        let waited = curl_api(&curl, signed, &cacert, &format!("{status_url}?wait=20"));
+        assert_eq!(waited.status, 200, "{waited:?}");
+        assert_eq!(waited.json()["status"], "succeeded", "{waited:?}");
+    }
+    let done = ended(&aws, &machine, "SUCCEEDED", 4);
+    assert!(done.iter().all(|e| e["status"] == "SUCCEEDED"), "{done:#?}");
+    let mail = eventually(RUN, "four emails", || {
+        let mail = messages(data);
+        (mail.len() >= 4).then_some(mail)
+    });
+    assert_eq!(mail.len(), 4, "{mail:#?}");
+
     // Each function ran as its own process, logging to its own file.
     let logs: Vec<String> = std::fs::read_dir(data.join("logs"))
         .unwrap()
@@ -126,14 +169,14 @@ fn runs_the_pipeline(dir: &TempDir, served: &Served) {
         blank.to_str().unwrap(),
         &format!("s3://{bucket}/prompts/"),
     ]);
-    let all = ended(&aws, &machine, "FAILED", 3);
+    let all = ended(&aws, &machine, "FAILED", 5);
     assert_eq!(
         all.iter().filter(|e| e["status"] == "FAILED").count(),
         1,
         "{all:#?}"
     );
     eventually(RUN, "the failure email", || {
-        (messages(data).len() == 3).then_some(())
+        (messages(data).len() == 5).then_some(())
     });
 }
 
