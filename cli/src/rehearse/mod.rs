@@ -116,7 +116,7 @@ pub async fn rehearse(
             "imagegen rehearse: {pending} S3 notification(s) recorded by the last process delivered"
         );
     }
-    twin.aws().sfn().set_listener(log_execution);
+    twin.aws().sfn().set_listener(crate::serve::log_execution);
     let router = twin.router().map_err(|e| CliError::Usage(e.to_string()))?;
     let mappings = twin.start_mappings();
     let outputs = twin::outputs(&stack, &endpoint).map_err(|e| CliError::Usage(e.to_string()))?;
@@ -221,26 +221,4 @@ fn find_on_path(program: &str) -> Option<PathBuf> {
             .map(|dir| dir.join(program))
             .find(|p| p.is_file())
     })
-}
-
-/// One line per execution start and end, as they happen.
-fn log_execution(name: &str, event: &imagegen_statemachine::HistoryEvent) {
-    use imagegen_statemachine::EventType;
-    let detail = |field: &str| {
-        event
-            .detail()
-            .and_then(|d| d.get(field))
-            .and_then(serde_json::Value::as_str)
-            .map(str::to_owned)
-    };
-    let line = match event.event_type {
-        EventType::ExecutionStarted => format!("▶ {name}  started"),
-        EventType::ExecutionSucceeded => format!("✓ {name}  SUCCEEDED"),
-        EventType::ExecutionFailed => {
-            format!("✗ {name}  FAILED: {}", detail("error").unwrap_or_default())
-        }
-        EventType::ExecutionTimedOut => format!("✗ {name}  TIMED_OUT"),
-        _ => return,
-    };
-    println!("{line}");
 }

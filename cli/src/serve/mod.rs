@@ -232,8 +232,8 @@ fn log_batch(queue: &str, batch: &Batch) {
     );
 }
 
-/// One line per execution start and end, as they happen.
-fn log_execution(name: &str, event: &HistoryEvent) {
+/// One line per execution start and end, as they happen (`rehearse` prints them too).
+pub(crate) fn log_execution(name: &str, event: &HistoryEvent) {
     let detail = |field: &str| {
         event
             .detail()

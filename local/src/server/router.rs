@@ -119,32 +119,36 @@ impl Router {
 
     /// Answer requests signed for `service` (the SigV4 scope's name) with `endpoint`.
     pub fn with_service(
-        mut self,
+        self,
         service: &str,
         protocol: Protocol,
         endpoint: Arc<dyn Endpoint>,
     ) -> Self {
-        let served = Served {
-            protocol,
-            endpoint,
-            every_region: false,
-        };
-        self.services.insert(service.to_owned(), served);
-        self
+        self.serve(service, protocol, endpoint, false)
     }
 
     /// Like [`Self::with_service`], for a service called in Regions other than the endpoint's: a
     /// signature's scope may name any Region, and the authorisation hook is told which.
     pub fn with_service_in_every_region(
-        mut self,
+        self,
         service: &str,
         protocol: Protocol,
         endpoint: Arc<dyn Endpoint>,
     ) -> Self {
+        self.serve(service, protocol, endpoint, true)
+    }
+
+    fn serve(
+        mut self,
+        service: &str,
+        protocol: Protocol,
+        endpoint: Arc<dyn Endpoint>,
+        every_region: bool,
+    ) -> Self {
         let served = Served {
             protocol,
             endpoint,
-            every_region: true,
+            every_region,
         };
         self.services.insert(service.to_owned(), served);
         self
