@@ -4,6 +4,11 @@
 //! visibility timeout, and past the redrive policy's `maxReceiveCount` go to the dead-letter queue.
 //! A function error, or a response naming a message that was not in the batch, leaves the whole
 //! batch to come back, as Lambda does.
+//!
+//! Two of the mapping's settings change how a burst reaches the function, so they are kept too:
+//! the batching window (`MaximumBatchingWindowInSeconds`: a batch is gathered until it is full or
+//! the window has passed since its first message) and the maximum concurrency
+//! (`ScalingConfig.MaximumConcurrency`: at most that many batches with the function at once).
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -28,14 +33,21 @@ pub const POLL_WAIT: Duration = Duration::from_secs(1);
 pub struct EventSourceMapping {
     queue: String,
     batch_size: usize,
+    window: Duration,
+    concurrency: usize,
     function: Function,
 }
+
+/// Lambda's largest batch for a standard queue (more than 10 needs a batching window).
+pub const MAX_BATCH_SIZE: usize = 10_000;
 
 impl fmt::Debug for EventSourceMapping {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventSourceMapping")
             .field("queue", &self.queue)
             .field("batch_size", &self.batch_size)
+            .field("window", &self.window)
+            .field("concurrency", &self.concurrency)
             .finish_non_exhaustive()
     }
 }
@@ -53,6 +65,7 @@ pub struct Batch {
 
 impl EventSourceMapping {
     /// `function` takes the SQS event and answers the function's JSON result (or its error).
+    /// No batching window and one batch at a time, until told otherwise.
     pub fn new<F, Fut>(queue: impl Into<String>, batch_size: usize, function: F) -> Self
     where
         F: Fn(Value) -> Fut + Send + Sync + 'static,
@@ -60,20 +73,56 @@ impl EventSourceMapping {
     {
         Self {
             queue: queue.into(),
-            batch_size: batch_size.clamp(1, super::MAX_RECEIVE),
+            batch_size: batch_size.clamp(1, MAX_BATCH_SIZE),
+            window: Duration::ZERO,
+            concurrency: 1,
             function: Arc::new(move |event| Box::pin(function(event))),
         }
+    }
+
+    /// Gather each batch for up to `window` after its first message, until it is full.
+    #[must_use]
+    pub fn with_batching_window(mut self, window: Duration) -> Self {
+        self.window = window;
+        self
+    }
+
+    /// At most `concurrency` batches with the function at once (at least one).
+    #[must_use]
+    pub fn with_concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency.max(1);
+        self
     }
 
     pub fn queue(&self) -> &str {
         &self.queue
     }
 
+    /// The messages of one batch: the first ones within `wait`, then more (at most ten per
+    /// receive, as SQS gives them) until the batch is full or the batching window has passed.
+    async fn gather(&self, sqs: &SqsService, wait: Duration) -> Result<Vec<Message>, SqsError> {
+        let wanted = |have: usize| (self.batch_size - have).min(super::MAX_RECEIVE);
+        let mut messages = sqs.receive(&self.queue, wanted(0), None, wait).await?;
+        if messages.is_empty() {
+            return Ok(messages);
+        }
+        let closes = tokio::time::Instant::now() + self.window;
+        while messages.len() < self.batch_size {
+            let left = closes.saturating_duration_since(tokio::time::Instant::now());
+            let more = sqs
+                .receive(&self.queue, wanted(messages.len()), None, left)
+                .await?;
+            if more.is_empty() {
+                break;
+            }
+            messages.extend(more);
+        }
+        Ok(messages)
+    }
+
     /// One poll: `None` when no message came within `wait`.
     pub async fn poll(&self, sqs: &SqsService, wait: Duration) -> Result<Option<Batch>, SqsError> {
-        let messages = sqs
-            .receive(&self.queue, self.batch_size, None, wait)
-            .await?;
+        let messages = self.gather(sqs, wait).await?;
         if messages.is_empty() {
             return Ok(None);
         }
@@ -110,18 +159,22 @@ impl EventSourceMapping {
         Ok(Some(batch))
     }
 
-    /// Poll until the task is dropped or aborted; each batch's outcome goes to `report`.
+    /// Poll until the task is dropped or aborted, with as many pollers as the concurrency allows
+    /// (each has one batch with the function at a time); each batch's outcome goes to `report`.
     pub async fn run(&self, sqs: Arc<SqsService>, report: impl Fn(&Batch)) {
-        loop {
-            match self.poll(&sqs, POLL_WAIT).await {
-                Ok(Some(batch)) => report(&batch),
-                Ok(None) => {}
-                Err(e) => {
-                    tracing::error!(queue = %self.queue, error = %e.message, "local event source mapping: the queue could not be read");
-                    tokio::time::sleep(POLL_WAIT).await;
+        let poller = || async {
+            loop {
+                match self.poll(&sqs, POLL_WAIT).await {
+                    Ok(Some(batch)) => report(&batch),
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::error!(queue = %self.queue, error = %e.message, "local event source mapping: the queue could not be read");
+                        tokio::time::sleep(POLL_WAIT).await;
+                    }
                 }
             }
-        }
+        };
+        futures::future::join_all((0..self.concurrency).map(|_| poller())).await;
     }
 }
 
@@ -242,5 +295,73 @@ mod tests {
         assert_eq!((batch.deleted, batch.returned.len()), (0, 1));
         assert!(confused.poll(&sqs, Duration::ZERO).await.unwrap().is_none());
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_batching_window_gathers_what_arrives_within_it() {
+        let (sqs, dir) = sqs("window");
+        let sqs = Arc::new(sqs);
+        let sizes = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = Arc::clone(&sizes);
+        let mapping = EventSourceMapping::new("q", 10, move |event: Value| {
+            seen.lock()
+                .unwrap()
+                .push(event["Records"].as_array().unwrap().len());
+            async { Ok(json!({})) }
+        });
+        // One message now, two more a second later: a 5 s window takes all three in one batch,
+        // none takes the first alone.
+        for (window, expected) in [(Duration::from_secs(5), 3), (Duration::ZERO, 1)] {
+            sqs.send("q", "first".into(), 0).unwrap();
+            let later = Arc::clone(&sqs);
+            let sender = tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                for body in ["second", "third"] {
+                    later.send("q", body.into(), 0).unwrap();
+                }
+            });
+            let windowed = mapping.clone().with_batching_window(window);
+            let batch = windowed.poll(&sqs, POLL_WAIT).await.unwrap().unwrap();
+            assert_eq!(batch.delivered, expected, "window {window:?}");
+            sender.await.unwrap();
+            // Whatever is left is taken before the next round.
+            while mapping.poll(&sqs, Duration::ZERO).await.unwrap().is_some() {}
+        }
+        assert_eq!(sizes.lock().unwrap()[..2], [3, 1]);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_more_batches_at_once_than_the_maximum_concurrency() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        for concurrency in [1, 2, 3] {
+            let (sqs, dir) = sqs("concurrency");
+            for n in 0..6 {
+                sqs.send("q", format!("m{n}"), 0).unwrap();
+            }
+            let now = Arc::new(AtomicUsize::new(0));
+            let most = Arc::new(AtomicUsize::new(0));
+            let (n, m) = (Arc::clone(&now), Arc::clone(&most));
+            let mapping = EventSourceMapping::new("q", 1, move |_| {
+                let (now, most) = (Arc::clone(&n), Arc::clone(&m));
+                async move {
+                    most.fetch_max(now.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    now.fetch_sub(1, Ordering::SeqCst);
+                    Ok(json!({}))
+                }
+            })
+            .with_concurrency(concurrency);
+            let sqs = Arc::new(sqs);
+            let _ = tokio::time::timeout(
+                Duration::from_secs(30),
+                mapping.run(Arc::clone(&sqs), |_| {}),
+            )
+            .await;
+            assert_eq!(most.load(Ordering::SeqCst), concurrency);
+            let (_, counts, _) = sqs.describe("q").unwrap();
+            assert_eq!((counts.visible, counts.in_flight), (0, 0));
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }

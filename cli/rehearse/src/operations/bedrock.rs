@@ -43,21 +43,28 @@ pub fn profile_destinations(geography: &str) -> Option<&'static [&'static str]> 
     })
 }
 
-/// The ARNs an `InvokeModel` with this model id is authorised against, in Bedrock's `region`.
-pub(super) fn model_arns(region: &str, account: &str, model_id: &str) -> Vec<String> {
+/// The ARNs an `InvokeModel` with this model id is authorised against, in Bedrock's `region`,
+/// and the profile's ARN when the call goes through one: Bedrock sets the condition key
+/// `bedrock:InferenceProfileArn` to it, which is how a policy grants a destination Region's model
+/// only through the profile (the CDK's `InvokeModelsThroughProfiles`).
+pub(super) fn model_arns(
+    region: &str,
+    account: &str,
+    model_id: &str,
+) -> (Vec<String>, Option<String>) {
     match InferenceProfile::parse(model_id) {
-        None => vec![foundation_model_arn(region, model_id)],
+        None => (vec![foundation_model_arn(region, model_id)], None),
         Some(profile) => {
-            let mut arns = vec![format!(
-                "arn:aws:bedrock:{region}:{account}:inference-profile/{model_id}"
-            )];
+            let profile_arn =
+                format!("arn:aws:bedrock:{region}:{account}:inference-profile/{model_id}");
+            let mut arns = vec![profile_arn.clone()];
             arns.extend(
                 profile_destinations(profile.geography)
                     .unwrap_or_default()
                     .iter()
                     .map(|r| foundation_model_arn(r, profile.model_id)),
             );
-            arns
+            (arns, Some(profile_arn))
         }
     }
 }

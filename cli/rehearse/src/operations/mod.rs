@@ -327,10 +327,21 @@ impl Operation {
                 region,
                 account,
                 model_id,
-            } => bedrock::model_arns(region, account, model_id)
-                .into_iter()
-                .flat_map(|arn| each(arn, Vec::new()))
-                .collect(),
+            } => {
+                let (arns, profile) = bedrock::model_arns(region, account, model_id);
+                let context: Vec<_> = profile
+                    .map(|arn| {
+                        (
+                            "bedrock:InferenceProfileArn".into(),
+                            ContextValue::Text(arn),
+                        )
+                    })
+                    .into_iter()
+                    .collect();
+                arns.into_iter()
+                    .flat_map(|arn| each(arn, context.clone()))
+                    .collect()
+            }
             Self::KeyThrough {
                 key_arn,
                 through,

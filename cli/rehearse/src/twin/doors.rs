@@ -2,9 +2,11 @@
 //! the function synchronously as `apigateway.amazonaws.com`, admitted by the function's resource
 //! policy for the route's `execute-api` ARN) and the queue mappings (Lambda's poller, with the
 //! function's role, hands it batches; without `ReportBatchItemFailures` the function's answer is
-//! not read, and only its failure returns the batch).
+//! not read, and only its failure returns the batch). A mapping's batching window and maximum
+//! concurrency are kept: they decide how a burst reaches the function.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use imagegen_local::LocalAws;
 use imagegen_local::apigateway::RestApi;
@@ -83,6 +85,12 @@ pub(super) fn rest_api(
     )))
 }
 
+/// How many batches Lambda hands a function at once from a standard queue when the mapping sets
+/// no `MaximumConcurrency`: it starts with five (Lambda developer guide, "Scaling behavior for
+/// standard queues"); its scaling up from there, within the function's concurrency, is not
+/// reproduced.
+const INITIAL_CONCURRENT_BATCHES: u64 = 5;
+
 /// One poller per enabled queue mapping.
 pub(super) fn start_mappings(
     aws: &LocalAws,
@@ -111,6 +119,11 @@ pub(super) fn start_mappings(
                         Ok(if reports { answer } else { json!({}) })
                     }
                 },
+            )
+            .with_batching_window(Duration::from_secs(m.batching_window_seconds))
+            .with_concurrency(
+                usize::try_from(m.maximum_concurrency.unwrap_or(INITIAL_CONCURRENT_BATCHES))
+                    .unwrap_or(usize::MAX),
             );
             let sqs = Arc::clone(aws.sqs());
             let name = queue.name.clone();

@@ -9,11 +9,6 @@ use imagegen_rehearse::{
 use serde_json::Value;
 use std::path::PathBuf;
 
-/// Whether the template grants `bedrock:InvokeModel` on a cross-Region inference profile (and its
-/// destinations' models). Today it does not: issue 26 item 5. Flip this when the CDK grants them
-/// and the fixture is refreshed.
-const PROFILE_ALLOWED: bool = false;
-
 const ACCOUNT: &str = imagegen_statemachine::ACCOUNT_ID;
 
 fn fixture() -> PathBuf {
@@ -312,8 +307,11 @@ fn generate_image_may_write_images_and_nothing_else() {
     assert!(!p.allowed(&generate, &put("images/r1/0.png"), false));
 }
 
+/// The fixture allows one cross-Region inference profile (`-c allowedModelIds=`, see its README).
+const PROFILE: &str = "us.stability.stable-image-core-v1:1";
+
 #[test]
-fn generate_image_may_invoke_its_foundation_model_but_not_an_inference_profile() {
+fn generate_image_may_invoke_its_models_and_the_allowed_profile_and_nothing_else() {
     let p = pipeline();
     let generate = p.role("GenerateImageRole");
     assert!(p.allowed(
@@ -321,22 +319,32 @@ fn generate_image_may_invoke_its_foundation_model_but_not_an_inference_profile()
         &invoke_model("stability.stable-image-core-v1:1"),
         true
     ));
-    let profile = invoke_model("us.stability.stable-image-core-v1:1");
-    assert_eq!(p.allowed(&generate, &profile, true), PROFILE_ALLOWED);
-    if !PROFILE_ALLOWED {
-        let denial = p
-            .authorizer
-            .authorize(&generate, &profile.requirements(), true)
+    // The profile, and its model in each destination Region, through it.
+    assert!(p.allowed(&generate, &invoke_model(PROFILE), true));
+    // Another geography's profile of the same model is not allowed.
+    let denial = |model_id: &str| {
+        p.authorizer
+            .authorize(&generate, &invoke_model(model_id).requirements(), true)
             .unwrap_or_else(|e| panic!("{e}"))
             .map(|d| d.message)
-            .unwrap_or_default();
-        assert!(
-            denial.contains(&format!(
-                "is not authorized to perform: bedrock:InvokeModel on resource: arn:aws:bedrock:us-west-2:{ACCOUNT}:inference-profile/us.stability.stable-image-core-v1:1"
-            )),
-            "{denial}"
-        );
-    }
+            .unwrap_or_default()
+    };
+    let eu = "eu.stability.stable-image-core-v1:1";
+    assert!(
+        denial(eu).contains(&format!(
+            "is not authorized to perform: bedrock:InvokeModel on resource: arn:aws:bedrock:us-west-2:{ACCOUNT}:inference-profile/{eu}"
+        )),
+        "{}",
+        denial(eu)
+    );
+    // The model in another Region, called directly rather than through the profile: the grant
+    // on every Region's model holds only with the profile's ARN in the request.
+    let direct = Operation::InvokeModel {
+        region: "us-east-2".into(),
+        account: ACCOUNT.into(),
+        model_id: "stability.stable-image-core-v1:1".into(),
+    };
+    assert!(!p.allowed(&generate, &direct, true));
 }
 
 #[test]

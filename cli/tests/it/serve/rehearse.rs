@@ -68,6 +68,42 @@ pub(super) fn ended(aws: &Aws, machine: &str, status: &str, count: usize) -> Vec
     })
 }
 
+/// Every link of a success email to the endpoint (presigned by NotifyUser's role, over HTTPS)
+/// opens: 200 with an image's bytes. There is at least the image and one thumbnail.
+fn links_open(curl: &Path, served: &Served, body: &str) {
+    let links: Vec<&str> = body
+        .split_whitespace()
+        .filter(|w| w.starts_with(&served.endpoint))
+        .collect();
+    assert!(links.len() >= 2, "fewer than two links in\n{body}");
+    let bundle = ca_bundle(served);
+    for link in links {
+        let out = std::process::Command::new(curl)
+            .args(["-s", "--max-time", "30", "--cacert"])
+            .arg(&bundle)
+            .args(["-w", "\n%{http_code}", link])
+            .output()
+            .unwrap();
+        let (bytes, status) = out
+            .stdout
+            .rsplit_at(out.stdout.iter().rposition(|b| *b == b'\n').unwrap());
+        assert_eq!(
+            &status[1..],
+            b"200",
+            "{link}: {}",
+            String::from_utf8_lossy(bytes)
+        );
+        let image = [&b"\x89PNG"[..], b"\xff\xd8\xff", b"RIFF"]
+            .iter()
+            .any(|magic| bytes.starts_with(magic));
+        assert!(
+            image,
+            "{link} is not an image: {:?}",
+            &bytes[..bytes.len().min(64)]
+        );
+    }
+}
+
 /// An upload, a console-style StartExecution, a queued message and a signed POST to the HTTP API
 /// each end SUCCEEDED with one email; a blank prompt ends in the failure email; each function ran
 /// as its own process.
@@ -156,6 +192,11 @@ fn runs_the_pipeline(dir: &TempDir, served: &Served) {
         (mail.len() >= 4).then_some(mail)
     });
     assert_eq!(mail.len(), 4, "{mail:#?}");
+    if let Some(curl) = curl() {
+        for m in &mail {
+            links_open(&curl, served, &m.body);
+        }
+    }
 
     // Each function ran as its own process, logging to its own file.
     let logs: Vec<String> = std::fs::read_dir(data.join("logs"))

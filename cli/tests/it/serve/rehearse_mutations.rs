@@ -126,25 +126,58 @@ fn a_grant_removed_from_generate_image_s_role_fails_the_run_naming_the_action_an
     assert!(email.contains("/images/"), "{email}");
 }
 
+/// The cross-Region inference profile the fixture allows (its README says how it was synthesized).
+const PROFILE: &str = "us.stability.stable-image-core-v1:1";
+
+/// The input of an execution that asks for the profile.
+fn through_the_profile() -> String {
+    json!({"prompt": "a lighthouse at dusk", "model": PROFILE}).to_string()
+}
+
 #[test]
-fn an_inference_profile_with_today_s_policy_is_refused_as_aws_refuses_it() {
+fn an_inference_profile_with_the_policy_before_the_fix_is_refused_as_aws_refuses_it() {
     let dir = TempDir::new("rehearse-profile");
-    let profile = "us.stability.stable-image-core-v1:1";
+    // GenerateImage's grants as they were before the CDK granted profiles: the foundation model
+    // in the Bedrock Region only.
     let assembly = mutated(dir.path(), |t| {
-        set_everywhere(t, "ALLOWED_MODEL_IDS", profile);
-        set_everywhere(t, "DEFAULT_MODEL_ID", profile);
+        let policy = resource(t, "GenerateImageRoleDefaultPolicy");
+        let statements = policy["Properties"]["PolicyDocument"]["Statement"]
+            .as_array_mut()
+            .unwrap();
+        let before = statements.len();
+        statements.retain(|s| {
+            s["Sid"] != "InvokeConfiguredProfiles" && s["Sid"] != "InvokeModelsThroughProfiles"
+        });
+        assert_eq!(
+            statements.len(),
+            before - 2,
+            "the fixture grants the profile"
+        );
     });
     let Some(r) = start(&dir, &assembly) else {
         return;
     };
-    r.start_execution(r#"{"prompt":"a lighthouse at dusk"}"#);
+    r.start_execution(&through_the_profile());
     ended(&r.aws, &r.machine, "FAILED", 1);
     let email = r.email();
     assert!(email.contains("bedrock:InvokeModel"), "{email}");
     assert!(
-        email.contains(&format!("inference-profile/{profile}")),
+        email.contains(&format!("inference-profile/{PROFILE}")),
         "{email}"
     );
+}
+
+#[test]
+fn an_inference_profile_the_cdk_allows_succeeds() {
+    let dir = TempDir::new("rehearse-profile-allowed");
+    let assembly = mutated(dir.path(), |_| {});
+    let Some(r) = start(&dir, &assembly) else {
+        return;
+    };
+    r.start_execution(&through_the_profile());
+    ended(&r.aws, &r.machine, "SUCCEEDED", 1);
+    let email = r.email();
+    assert!(!email.contains("AccessDenied"), "{email}");
 }
 
 #[test]
