@@ -86,7 +86,7 @@ fn links_open(curl: &Path, served: &Served, body: &str) {
             .unwrap();
         let (bytes, status) = out
             .stdout
-            .rsplit_at(out.stdout.iter().rposition(|b| *b == b'\n').unwrap());
+            .split_at(out.stdout.iter().rposition(|b| *b == b'\n').unwrap());
         assert_eq!(
             &status[1..],
             b"200",
