@@ -15,7 +15,6 @@ mod banner;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use imagegen_local::server;
 use imagegen_rehearse::twin::{self, Runtime, Twin, TwinOptions};
@@ -26,12 +25,10 @@ use crate::args::{Cli, RehearseArgs};
 use crate::commands::{behavior, writer_lock};
 use crate::error::CliError;
 use crate::interrupt::interrupted;
+use crate::serve::stop::{NOTIFICATION_SETTLE, Stopping};
 
-/// The cause recorded on executions still running when the grace period ends.
-pub const ABORT_CAUSE: &str = "imagegen rehearse was stopped before the execution ended";
-
-/// How long a stop waits for S3 notifications being delivered.
-const NOTIFICATION_SETTLE: Duration = Duration::from_secs(5);
+/// The command as people type it: in its lock, its interrupt and its stop messages.
+const COMMAND: &str = "imagegen rehearse";
 
 /// Rehearse until Ctrl-C; returns the exit code.
 pub async fn rehearse(
@@ -41,7 +38,7 @@ pub async fn rehearse(
 ) -> Result<u8, CliError> {
     let start = std::time::Instant::now();
     let runtime = runtime(args)?;
-    let mut lock = writer_lock(&cli.data_dir, "imagegen rehearse")?;
+    let mut lock = writer_lock(&cli.data_dir, COMMAND)?;
     let listener = TcpListener::bind(args.listen)
         .await
         .map_err(|source| CliError::Listen {
@@ -120,7 +117,7 @@ pub async fn rehearse(
     let router = twin.router().map_err(|e| CliError::Usage(e.to_string()))?;
     let mappings = twin.start_mappings();
     let outputs = twin::outputs(&stack, &endpoint).map_err(|e| CliError::Usage(e.to_string()))?;
-    let interrupt = interrupted("imagegen rehearse");
+    let interrupt = interrupted(COMMAND);
     write!(
         out,
         "{}",
@@ -144,35 +141,17 @@ pub async fn rehearse(
     for mapping in &mappings {
         mapping.abort();
     }
-    let undelivered = twin.notifications().settle(NOTIFICATION_SETTLE).await;
-    if undelivered > 0 {
-        writeln!(out, "\n{undelivered} S3 notification(s) still being delivered stay recorded for the next start.").ok();
+    Stopping {
+        command: COMMAND,
+        grace_seconds: args.grace_seconds,
     }
-    writeln!(
+    .run(
         out,
-        "\nStopping: running executions have {} s to end.",
-        args.grace_seconds
+        twin.aws().sfn(),
+        twin.notifications().settle(NOTIFICATION_SETTLE),
+        twin.shutdown(),
     )
-    .ok();
-    out.flush().ok();
-    let grace = async {
-        tokio::select! {
-            () = tokio::time::sleep(Duration::from_secs(args.grace_seconds)) => {}
-            () = interrupted("imagegen rehearse") => {}
-        }
-    };
-    let report = twin.aws().sfn().shutdown(grace, ABORT_CAUSE).await;
-    for name in &report.aborted {
-        writeln!(out, "  {name}  ABORTED (recorded)").ok();
-    }
-    twin.shutdown().await;
-    writeln!(
-        out,
-        "Stopped: {} execution(s) ended during the grace period, {} recorded ABORTED.",
-        report.finished.len(),
-        report.aborted.len()
-    )
-    .ok();
+    .await;
     drop(lock);
     Ok(0)
 }

@@ -17,11 +17,11 @@
 
 mod banner;
 mod remote;
+pub(crate) mod stop;
 
 use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use imagegen_console::{Console, LiveBus};
 use imagegen_local::apigateway;
@@ -38,11 +38,8 @@ use crate::commands::{behavior, env_overrides, read_definition, writer_lock};
 use crate::error::CliError;
 use crate::interrupt::interrupted;
 
-/// How long a stop waits for S3 notifications being delivered (each is a StartExecution).
-const NOTIFICATION_SETTLE: Duration = Duration::from_secs(5);
-
-/// The cause recorded on executions still running when the grace period ends.
-pub const ABORT_CAUSE: &str = "imagegen serve was stopped before the execution ended";
+/// The command as people type it: in its lock, its interrupt and its stop messages.
+const COMMAND: &str = "imagegen serve";
 
 /// Run the endpoint until Ctrl-C; returns the exit code.
 pub async fn serve(
@@ -61,7 +58,7 @@ pub async fn serve(
     let definition = read_definition(&args.definition)?;
     // The lock first: a second `serve` on the same directory is told who holds it, rather than
     // that the port is taken.
-    let mut lock = writer_lock(&cli.data_dir, "imagegen serve")?;
+    let mut lock = writer_lock(&cli.data_dir, COMMAND)?;
     let listener = TcpListener::bind(args.listen)
         .await
         .map_err(|source| CliError::Listen {
@@ -136,7 +133,7 @@ pub async fn serve(
         mapping.run(sqs, |batch| log_batch(&queue, batch)).await;
     });
     // Watched from before the banner: scripts send Ctrl-C as soon as they read it.
-    let interrupt = interrupted("imagegen serve");
+    let interrupt = interrupted(COMMAND);
     write!(
         out,
         "{}",
@@ -161,42 +158,17 @@ pub async fn serve(
     // after its visibility timeout (the messages are on disk), and its started executions are
     // not started twice (their names come from the message ids).
     poller.abort();
-    // Uploads answered just before the stop are being delivered: they get a moment to be taken,
-    // and any still under way stay recorded for the next start (never dropped).
-    let undelivered = notifications.settle(NOTIFICATION_SETTLE).await;
-    if undelivered > 0 {
-        writeln!(
-            out,
-            "\n{undelivered} S3 notification(s) still being delivered stay recorded; the next \
-             `imagegen serve` on this directory delivers them."
-        )
-        .ok();
+    stop::Stopping {
+        command: COMMAND,
+        grace_seconds: args.grace_seconds,
     }
-
-    writeln!(
+    .run(
         out,
-        "\nStopping: no new requests; running executions have {} s to end.",
-        args.grace_seconds
+        pipeline.aws().sfn(),
+        notifications.settle(stop::NOTIFICATION_SETTLE),
+        async {},
     )
-    .ok();
-    out.flush().ok();
-    let grace = async {
-        tokio::select! {
-            () = tokio::time::sleep(Duration::from_secs(args.grace_seconds)) => {}
-            () = interrupted("imagegen serve") => {}
-        }
-    };
-    let report = pipeline.aws().sfn().shutdown(grace, ABORT_CAUSE).await;
-    for name in &report.aborted {
-        writeln!(out, "  {name}  ABORTED (recorded)").ok();
-    }
-    writeln!(
-        out,
-        "Stopped: {} execution(s) ended during the grace period, {} recorded ABORTED.",
-        report.finished.len(),
-        report.aborted.len()
-    )
-    .ok();
+    .await;
     drop(lock);
     Ok(0)
 }
