@@ -7,15 +7,19 @@
 //! cannot be reproduced stops the start (exit status 2). The twin ([`imagegen_rehearse::twin`])
 //! runs each function as its own process, the assembly's `bootstrap` (under `qemu-user` for arm64
 //! on x86_64) or, with `--native`, a host build of its crate, behind a local Lambda Runtime API.
+//! The console of `serve` is served on the same endpoint at `/console/` (`console.rs`: its
+//! changes are the administrator's requests to the endpoint).
 //! Ctrl-C stops as `serve` does: no new requests, running executions get a grace period, the
 //! others are recorded ABORTED, and every function process is stopped.
 
 mod banner;
+mod console;
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use imagegen_console::{Backend as _, Console};
 use imagegen_local::server;
 use imagegen_rehearse::twin::{self, Runtime, Twin, TwinOptions};
 use imagegen_rehearse::{Assembly, Inventory, Plan, Stack, StackChoice, StartError};
@@ -113,8 +117,16 @@ pub async fn rehearse(
             "imagegen rehearse: {pending} S3 notification(s) recorded by the last process delivered"
         );
     }
-    twin.aws().sfn().set_listener(crate::serve::log_execution);
-    let router = twin.router().map_err(|e| CliError::Usage(e.to_string()))?;
+    let backend = Arc::new(console::Rehearsal::new(&twin, &endpoint)?);
+    let live = crate::serve::live_bus(twin.aws().sfn(), backend.state_machine_arn());
+    let console = Arc::new(Console::new(backend, live, &endpoint));
+    let router = twin
+        .router()
+        .map_err(|e| CliError::Usage(e.to_string()))?
+        .with_page(
+            imagegen_console::PREFIX,
+            Arc::clone(&console) as Arc<dyn server::Page>,
+        );
     let mappings = twin.start_mappings();
     let outputs = twin::outputs(&stack, &endpoint).map_err(|e| CliError::Usage(e.to_string()))?;
     let interrupt = interrupted(COMMAND);
@@ -137,7 +149,12 @@ pub async fn rehearse(
     let tls = twin
         .server_tls()
         .map_err(|e| CliError::Usage(e.to_string()))?;
-    server::serve(listener, Arc::new(router), Some(tls), interrupt).await;
+    // The console's event streams never end by themselves: they are closed as the server stops.
+    let stopping = async {
+        interrupt.await;
+        console.close();
+    };
+    server::serve(listener, Arc::new(router), Some(tls), stopping).await;
     for mapping in &mappings {
         mapping.abort();
     }

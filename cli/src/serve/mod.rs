@@ -27,6 +27,7 @@ use imagegen_console::{Console, LiveBus};
 use imagegen_local::apigateway;
 use imagegen_local::config::AccessKey;
 use imagegen_local::server::{self, Protocol, local_router};
+use imagegen_local::sfn::SfnService;
 use imagegen_local::sqs::mapping::Batch;
 use imagegen_local_pipeline::bucket_notifications::BucketNotifications;
 use imagegen_local_pipeline::{LocalPipeline, PipelineOptions, api_and_queue};
@@ -98,18 +99,7 @@ pub async fn serve(
             pending.taken, pending.left
         );
     }
-    // Every history event goes to the log and to the console's open pages; each end (once its
-    // record is saved) to the pages too.
-    let live = LiveBus::new();
-    let heard = live.clone();
-    pipeline.on_event(move |name, event| {
-        log_execution(name, event);
-        heard.history(name, event);
-    });
-    pipeline
-        .aws()
-        .sfn()
-        .add_rule(live.ended_rule(pipeline.state_machine_arn()));
+    let live = live_bus(pipeline.aws().sfn(), pipeline.state_machine_arn());
     let mut console = Console::new(Arc::clone(&pipeline), live, &endpoint);
     if let Some(remote) = &remote {
         console = console.with_login(remote.console_login.clone());
@@ -204,8 +194,22 @@ fn log_batch(queue: &str, batch: &Batch) {
     );
 }
 
-/// One line per execution start and end, as they happen (`rehearse` prints them too).
-pub(crate) fn log_execution(name: &str, event: &HistoryEvent) {
+/// The console's live bus, hearing `sfn`: every history event goes to the log and to the
+/// console's open pages; each end of an execution of `state_machine_arn` (once its record is
+/// saved) to the pages too. `rehearse` hears its twin the same way.
+pub(crate) fn live_bus(sfn: &SfnService, state_machine_arn: &str) -> LiveBus {
+    let live = LiveBus::new();
+    let heard = live.clone();
+    sfn.set_listener(move |name, event| {
+        log_execution(name, event);
+        heard.history(name, event);
+    });
+    sfn.add_rule(live.ended_rule(state_machine_arn));
+    live
+}
+
+/// One line per execution start and end, as they happen.
+fn log_execution(name: &str, event: &HistoryEvent) {
     let detail = |field: &str| {
         event
             .detail()
