@@ -29,6 +29,9 @@ pub struct Guard {
     token: String,
     /// The login token, when the console asks for one.
     login: Option<String>,
+    /// How the console's pages are reached (`http`, or `https` under `imagegen rehearse`): the
+    /// scheme of the `Origin` its own pages send.
+    scheme: &'static str,
 }
 
 /// Whether a request is logged in.
@@ -55,7 +58,21 @@ impl Guard {
     }
 
     pub fn with_token(token: String) -> Self {
-        Self { token, login: None }
+        Self {
+            token,
+            login: None,
+            scheme: "http",
+        }
+    }
+
+    /// For a console served at `endpoint` (`http://...` or `https://...`).
+    pub fn served_at(mut self, endpoint: &str) -> Self {
+        self.scheme = if endpoint.starts_with("https://") {
+            "https"
+        } else {
+            "http"
+        };
+        self
     }
 
     /// The token pages carry.
@@ -117,9 +134,10 @@ impl Guard {
         }
         if let Some(origin) = request.header("origin") {
             let host = request.header("host").unwrap_or_default();
-            if origin != format!("http://{host}") {
+            let ours = format!("{}://{host}", self.scheme);
+            if origin != ours {
                 return Err(Refusal(format!(
-                    "This request came from {origin:?}, not from the console at http://{host}; the \
+                    "This request came from {origin:?}, not from the console at {ours}; the \
                      console only takes changes from its own pages."
                 )));
             }
@@ -240,6 +258,20 @@ mod tests {
                 Some("secret-token")
             )
             .contains("another site")
+        );
+    }
+
+    #[test]
+    fn a_console_over_https_takes_changes_from_its_https_pages() {
+        let guard = Guard::with_token("t".to_owned()).served_at("https://127.0.0.1:4566");
+        let host = ("host", "127.0.0.1:4566");
+        let from =
+            |origin: &str| guard.check_change(&request(&[host, ("origin", origin)]), Some("t"));
+        assert!(from("https://127.0.0.1:4566").is_ok());
+        let refused = from("http://127.0.0.1:4566").unwrap_err().0;
+        assert!(
+            refused.contains("not from the console at https://127.0.0.1:4566"),
+            "{refused}"
         );
     }
 

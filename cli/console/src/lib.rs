@@ -1,10 +1,11 @@
-//! The web console of `imagegen serve`, at `/console/` on the same endpoint: start an execution
+//! The web console of `imagegen serve` and `imagegen rehearse`, at `/console/` on the same endpoint: start an execution
 //! (JSON box, prompt form, prompt-file drop), watch it run on the state machine's graph, see its
 //! events, images, thumbnails and email; the executions list and the outbox. Pages are HTML made
 //! here, with one stylesheet and one small script embedded in the binary (no CDN, works offline);
 //! live updates are server-sent events fed by the local Step Functions.
 //!
-//! - this file: [`Console`], the routes; `pages/`: one module per page (`list`, `execution`,
+//! - this file: [`Console`], the routes; `backend.rs`: [`Backend`], what the console runs over;
+//!   `pages/`: one module per page (`list`, `execution`,
 //!   `start`, `outbox`, `machine`).
 //! - `graph.rs` lays the state machine out, `svg.rs` draws it, `progress.rs` colours its states and
 //!   makes the history rows from the events.
@@ -18,10 +19,16 @@
 //! reach the console at all (their `Host`, against DNS rebinding) the endpoint checks for every
 //! route (`imagegen_local::server::gate`).
 //!
-//! The console needs only a [`LocalPipeline`] (`imagegen-local-pipeline`); `imagegen serve` (the
-//! command line) composes it with the other routes on one endpoint.
+//! The console needs only a [`Backend`]: the [`LocalPipeline`] of `imagegen serve`
+//! (`imagegen-local-pipeline`, implemented in `backend.rs`), or the twin `imagegen rehearse` builds
+//! from a cloud assembly (implemented in the command line, whose console requests reach the twin's
+//! endpoint as the administrator's, authorised from the template's policies). The command line
+//! composes the console with the other routes on one endpoint.
+//!
+//! [`LocalPipeline`]: imagegen_local_pipeline::pipeline::LocalPipeline
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+mod backend;
 mod events;
 mod form;
 mod graph;
@@ -48,13 +55,12 @@ use percent_encoding::percent_decode_str;
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
+pub use backend::{Backend, Uploaded};
 use graph::Graph;
 use guard::{Guard, LOGIN_FIELD, Login, Refusal, TOKEN_FIELD, TOKEN_HEADER};
 use html::{Kind, esc, execution_url, page};
 use imagegen_local_pipeline::input::{self, InputFields};
-use imagegen_local_pipeline::pipeline::LocalPipeline;
 use imagegen_local_pipeline::results::{Made, email_for};
-use imagegen_local_pipeline::settings::STATE_MACHINE_NAME;
 pub use live::LiveBus;
 
 /// Where the console is served.
@@ -73,10 +79,14 @@ const SCRIPT: &str = include_str!("assets/console.js");
 /// `/favicon.ico` (which is S3's namespace there: a bucket named `favicon.ico`).
 const ICON: &str = include_str!("assets/icon.svg");
 
-/// The console.
-#[derive(Debug)]
-pub struct Console {
-    pipeline: Arc<LocalPipeline>,
+/// The query that logs a browser in with `login` (appended to the console's URL).
+pub fn login_query(login: &str) -> String {
+    format!("?{LOGIN_FIELD}={login}")
+}
+
+/// The console of one [`Backend`].
+pub struct Console<B> {
+    backend: Arc<B>,
     live: LiveBus,
     guard: Guard,
     store: S3Store,
@@ -101,14 +111,22 @@ impl Machine {
     }
 }
 
-impl Console {
-    /// The console of `pipeline`, served at `endpoint`, hearing executions through `live`.
-    pub fn new(pipeline: Arc<LocalPipeline>, live: LiveBus, endpoint: &str) -> Self {
-        let store = S3Store::new(pipeline.s3_client().clone());
+impl<B> std::fmt::Debug for Console<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Console")
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<B: Backend> Console<B> {
+    /// The console of `backend`, served at `endpoint`, hearing executions through `live`.
+    pub fn new(backend: Arc<B>, live: LiveBus, endpoint: &str) -> Self {
+        let store = backend.store();
         Self {
-            pipeline,
+            backend,
             live,
-            guard: Guard::new(),
+            guard: Guard::new().served_at(endpoint),
             store,
             endpoint: endpoint.to_owned(),
             closing: watch::channel(false).0,
@@ -121,11 +139,6 @@ impl Console {
     pub fn with_login(mut self, login: String) -> Self {
         self.guard = self.guard.with_login(login);
         self
-    }
-
-    /// The query that logs a browser in with `login` (appended to the console's URL).
-    pub fn login_query(login: &str) -> String {
-        format!("?{LOGIN_FIELD}={login}")
     }
 
     /// End every open event stream (the server is stopping: they would hold it up).
@@ -196,7 +209,7 @@ impl Console {
     }
 
     fn sfn(&self) -> &imagegen_local::sfn::SfnService {
-        self.pipeline.aws().sfn()
+        self.backend.sfn()
     }
 
     /// A whole page.
@@ -283,7 +296,7 @@ impl Console {
         };
         let made = Made::of(&record);
         let links = self.links(&made).await;
-        let messages = self.pipeline.aws().list_messages().unwrap_or_default();
+        let messages = self.backend.outbox().list().unwrap_or_default();
         let machine = self.machine_facts().await;
         let view = pages::execution::View {
             record: &record,
@@ -332,15 +345,7 @@ impl Console {
     async fn machine_facts(&self) -> Result<&Machine, String> {
         self.machine
             .get_or_try_init(|| async {
-                let described = self
-                    .pipeline
-                    .sfn_client()
-                    .describe_state_machine()
-                    .state_machine_arn(self.pipeline.state_machine_arn())
-                    .send()
-                    .await
-                    .map_err(|e| imagegen_aws::error_text(&e))?;
-                let definition = described.definition().to_owned();
+                let definition = self.backend.definition().await?;
                 let graph = Graph::from_definition(&definition);
                 Ok(Machine { definition, graph })
             })
@@ -365,7 +370,7 @@ impl Console {
                 }
             });
         events::execution_stream(
-            Arc::clone(self.pipeline.aws().sfn()),
+            Arc::clone(self.backend.sfn()),
             &self.live,
             self.closing.subscribe(),
             name.to_owned(),
@@ -387,9 +392,9 @@ impl Console {
         if let Err(refusal) = self.checked_form(request) {
             return self.refused(403, &refusal);
         }
-        match self.pipeline.stop(name, STOP_CAUSE).await {
+        match self.backend.stop(name, STOP_CAUSE).await {
             Ok(()) => see_other(&execution_url(name, "")),
-            Err(e) => self.problem(&e.to_string()),
+            Err(e) => self.problem(&e),
         }
     }
 
@@ -401,8 +406,8 @@ impl Console {
             &pages::start::render(
                 form,
                 self.guard.token(),
-                self.pipeline.bucket(),
-                self.pipeline.prompt_prefix(),
+                self.backend.bucket(),
+                self.backend.prompt_prefix(),
             ),
         )
     }
@@ -492,15 +497,15 @@ impl Console {
         } else {
             name.to_owned()
         };
-        self.pipeline
+        self.backend
             .start(&name, input)
             .await
-            .map(|_| execution_url(&name, ""))
-            .map_err(|e| e.to_string())
+            .map(|()| execution_url(&name, ""))
     }
 
     /// A prompt file from the drop zone: stored under the prompt prefix, and its S3 notification
-    /// delivered to start-execution, as `imagegen upload` does. Answers JSON for the script.
+    /// delivered as the backend's S3 delivers it ([`Backend::upload`]). Answers JSON for the
+    /// script: where to go next (the execution, or the list when S3 delivers after answering).
     async fn upload(
         &self,
         request: &LocalRequest,
@@ -525,38 +530,25 @@ impl Console {
                 json!({"error": format!("{:?} cannot be a prompt file's name.", escape_controls(given))}),
             );
         }
-        let event = match self
-            .pipeline
-            .put_prompt(file_name, request.body.clone())
-            .await
-        {
-            Ok(event) => event,
-            Err(e) => return answer(500, json!({"error": e.to_string()})),
-        };
-        let key = format!("{}{file_name}", self.pipeline.prompt_prefix());
-        match self.pipeline.deliver(event).await {
-            Ok(summary) => match imagegen_local_pipeline::pipeline::execution_of(&summary) {
-                Some(name) => answer(
-                    200,
-                    json!({"key": key, "execution": name, "url": execution_url(&name, "")}),
-                ),
-                None => {
-                    let reason = summary
-                        .skipped
-                        .first()
-                        .map_or_else(|| "nothing was started".to_owned(), |s| s.reason.clone());
-                    answer(
-                        400,
-                        json!({"key": key, "error": format!("s3://{}/{key} was stored, but started nothing: {reason}.", self.pipeline.bucket())}),
-                    )
-                }
-            },
-            Err(e) => answer(500, json!({"key": key, "error": e.to_string()})),
+        let key = format!("{}{file_name}", self.backend.prompt_prefix());
+        let bucket = self.backend.bucket();
+        match self.backend.upload(file_name, request.body.clone()).await {
+            Ok(Uploaded::Started(name)) => answer(
+                200,
+                json!({"key": key, "execution": name, "url": execution_url(&name, "")}),
+            ),
+            Ok(Uploaded::Skipped(reason)) => answer(
+                400,
+                json!({"key": key, "error": format!("s3://{bucket}/{key} was stored, but started nothing: {reason}.")}),
+            ),
+            // The list shows the execution as soon as the notification's function starts it.
+            Ok(Uploaded::Notified) => answer(200, json!({"key": key, "url": PREFIX})),
+            Err(e) => answer(500, json!({"key": key, "error": e})),
         }
     }
 
     fn outbox(&self) -> LocalResponse {
-        let outbox = self.pipeline.aws().outbox();
+        let outbox = self.backend.outbox();
         match outbox.list() {
             Ok(messages) => self.html(
                 200,
@@ -569,7 +561,7 @@ impl Console {
     }
 
     fn email(&self, id: &str) -> LocalResponse {
-        let messages = match self.pipeline.aws().list_messages() {
+        let messages = match self.backend.outbox().list() {
             Ok(messages) => messages,
             Err(e) => return self.problem(&e.to_string()),
         };
@@ -591,8 +583,8 @@ impl Console {
                 Kind::StateMachine,
                 "State machine",
                 &pages::machine::render(
-                    STATE_MACHINE_NAME,
-                    self.pipeline.state_machine_arn(),
+                    machine_name(self.backend.state_machine_arn()),
+                    self.backend.state_machine_arn(),
                     &machine.definition,
                     machine.graph(),
                 ),
@@ -602,13 +594,18 @@ impl Console {
     }
 }
 
-impl Page for Console {
+impl<B: Backend> Page for Console<B> {
     fn call(
         &self,
         request: LocalRequest,
     ) -> Pin<Box<dyn Future<Output = PageResponse> + Send + '_>> {
         Box::pin(self.handle(request))
     }
+}
+
+/// A state machine's name: the last part of its ARN (`...:stateMachine:NAME`).
+fn machine_name(arn: &str) -> &str {
+    arn.rsplit(':').next().unwrap_or(arn)
 }
 
 fn asset(content_type: &str, text: &'static str) -> LocalResponse {

@@ -1,6 +1,6 @@
 //! What `imagegen rehearse` prints once it listens: the endpoint (the `Listening on URL` line
-//! scripts read), the administrator's credentials, and the stack's outputs as `cdk deploy`
-//! prints them.
+//! scripts read), the console, the administrator's credentials, and the stack's outputs as `cdk
+//! deploy` prints them.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -21,6 +21,11 @@ pub fn banner(
     let data = std::path::absolute(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
     let mut out = String::new();
     let _ = writeln!(out, "\nListening on {endpoint}");
+    let _ = writeln!(
+        out,
+        "Console:        {endpoint}{}  (open it in a browser that trusts the CA below)",
+        imagegen_console::PREFIX
+    );
     let _ = writeln!(out, "Data directory: {}", data.display());
     let _ = writeln!(out, "Started in {:.1} s", started_in.as_secs_f64());
     let _ = writeln!(out, "\nOutputs:");

@@ -7,16 +7,19 @@
 //! cannot be reproduced stops the start (exit status 2). The twin ([`imagegen_rehearse::twin`])
 //! runs each function as its own process, the assembly's `bootstrap` (under `qemu-user` for arm64
 //! on x86_64) or, with `--native`, a host build of its crate, behind a local Lambda Runtime API.
+//! The console of `serve` is served on the same endpoint at `/console/` (`console.rs`: its
+//! changes are the administrator's requests to the endpoint).
 //! Ctrl-C stops as `serve` does: no new requests, running executions get a grace period, the
 //! others are recorded ABORTED, and every function process is stopped.
 
 mod banner;
+mod console;
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
+use imagegen_console::{Backend as _, Console};
 use imagegen_local::server;
 use imagegen_rehearse::twin::{self, Runtime, Twin, TwinOptions};
 use imagegen_rehearse::{Assembly, Inventory, Plan, Stack, StackChoice, StartError};
@@ -26,12 +29,10 @@ use crate::args::{Cli, RehearseArgs};
 use crate::commands::{behavior, writer_lock};
 use crate::error::CliError;
 use crate::interrupt::interrupted;
+use crate::serve::stop::{NOTIFICATION_SETTLE, Stopping};
 
-/// The cause recorded on executions still running when the grace period ends.
-pub const ABORT_CAUSE: &str = "imagegen rehearse was stopped before the execution ended";
-
-/// How long a stop waits for S3 notifications being delivered.
-const NOTIFICATION_SETTLE: Duration = Duration::from_secs(5);
+/// The command as people type it: in its lock, its interrupt and its stop messages.
+const COMMAND: &str = "imagegen rehearse";
 
 /// Rehearse until Ctrl-C; returns the exit code.
 pub async fn rehearse(
@@ -41,7 +42,7 @@ pub async fn rehearse(
 ) -> Result<u8, CliError> {
     let start = std::time::Instant::now();
     let runtime = runtime(args)?;
-    let mut lock = writer_lock(&cli.data_dir, "imagegen rehearse")?;
+    let mut lock = writer_lock(&cli.data_dir, COMMAND)?;
     let listener = TcpListener::bind(args.listen)
         .await
         .map_err(|source| CliError::Listen {
@@ -116,11 +117,19 @@ pub async fn rehearse(
             "imagegen rehearse: {pending} S3 notification(s) recorded by the last process delivered"
         );
     }
-    twin.aws().sfn().set_listener(crate::serve::log_execution);
-    let router = twin.router().map_err(|e| CliError::Usage(e.to_string()))?;
+    let backend = Arc::new(console::Rehearsal::new(&twin, &endpoint)?);
+    let live = crate::serve::live_bus(twin.aws().sfn(), backend.state_machine_arn());
+    let console = Arc::new(Console::new(backend, live, &endpoint));
+    let router = twin
+        .router()
+        .map_err(|e| CliError::Usage(e.to_string()))?
+        .with_page(
+            imagegen_console::PREFIX,
+            Arc::clone(&console) as Arc<dyn server::Page>,
+        );
     let mappings = twin.start_mappings();
     let outputs = twin::outputs(&stack, &endpoint).map_err(|e| CliError::Usage(e.to_string()))?;
-    let interrupt = interrupted("imagegen rehearse");
+    let interrupt = interrupted(COMMAND);
     write!(
         out,
         "{}",
@@ -140,39 +149,26 @@ pub async fn rehearse(
     let tls = twin
         .server_tls()
         .map_err(|e| CliError::Usage(e.to_string()))?;
-    server::serve(listener, Arc::new(router), Some(tls), interrupt).await;
+    // The console's event streams never end by themselves: they are closed as the server stops.
+    let stopping = async {
+        interrupt.await;
+        console.close();
+    };
+    server::serve(listener, Arc::new(router), Some(tls), stopping).await;
     for mapping in &mappings {
         mapping.abort();
     }
-    let undelivered = twin.notifications().settle(NOTIFICATION_SETTLE).await;
-    if undelivered > 0 {
-        writeln!(out, "\n{undelivered} S3 notification(s) still being delivered stay recorded for the next start.").ok();
+    Stopping {
+        command: COMMAND,
+        grace_seconds: args.grace_seconds,
     }
-    writeln!(
+    .run(
         out,
-        "\nStopping: running executions have {} s to end.",
-        args.grace_seconds
+        twin.aws().sfn(),
+        twin.notifications().settle(NOTIFICATION_SETTLE),
+        twin.shutdown(),
     )
-    .ok();
-    out.flush().ok();
-    let grace = async {
-        tokio::select! {
-            () = tokio::time::sleep(Duration::from_secs(args.grace_seconds)) => {}
-            () = interrupted("imagegen rehearse") => {}
-        }
-    };
-    let report = twin.aws().sfn().shutdown(grace, ABORT_CAUSE).await;
-    for name in &report.aborted {
-        writeln!(out, "  {name}  ABORTED (recorded)").ok();
-    }
-    twin.shutdown().await;
-    writeln!(
-        out,
-        "Stopped: {} execution(s) ended during the grace period, {} recorded ABORTED.",
-        report.finished.len(),
-        report.aborted.len()
-    )
-    .ok();
+    .await;
     drop(lock);
     Ok(0)
 }

@@ -5,7 +5,6 @@ use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::path::Path;
 
-use imagegen_console::Console;
 use imagegen_local::sqs::SqsService;
 use imagegen_local_pipeline::LocalPipeline;
 use imagegen_local_pipeline::settings::{DEAD_LETTER_QUEUE_NAME, QUEUE_NAME};
@@ -32,7 +31,9 @@ pub fn banner(
         "imagegen serve: the offline S3, Step Functions, SNS, SQS and HTTP API on one endpoint\n"
     );
     let _ = writeln!(out, "Listening on {endpoint}");
-    let login = console_login.map(Console::login_query).unwrap_or_default();
+    let login = console_login
+        .map(imagegen_console::login_query)
+        .unwrap_or_default();
     let _ = writeln!(
         out,
         "Console:        {endpoint}{}{login}  (open it in a browser)",

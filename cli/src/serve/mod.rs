@@ -17,16 +17,17 @@
 
 mod banner;
 mod remote;
+pub(crate) mod stop;
 
 use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use imagegen_console::{Console, LiveBus};
 use imagegen_local::apigateway;
 use imagegen_local::config::AccessKey;
 use imagegen_local::server::{self, Protocol, local_router};
+use imagegen_local::sfn::SfnService;
 use imagegen_local::sqs::mapping::Batch;
 use imagegen_local_pipeline::bucket_notifications::BucketNotifications;
 use imagegen_local_pipeline::{LocalPipeline, PipelineOptions, api_and_queue};
@@ -38,11 +39,8 @@ use crate::commands::{behavior, env_overrides, read_definition, writer_lock};
 use crate::error::CliError;
 use crate::interrupt::interrupted;
 
-/// How long a stop waits for S3 notifications being delivered (each is a StartExecution).
-const NOTIFICATION_SETTLE: Duration = Duration::from_secs(5);
-
-/// The cause recorded on executions still running when the grace period ends.
-pub const ABORT_CAUSE: &str = "imagegen serve was stopped before the execution ended";
+/// The command as people type it: in its lock, its interrupt and its stop messages.
+const COMMAND: &str = "imagegen serve";
 
 /// Run the endpoint until Ctrl-C; returns the exit code.
 pub async fn serve(
@@ -61,7 +59,7 @@ pub async fn serve(
     let definition = read_definition(&args.definition)?;
     // The lock first: a second `serve` on the same directory is told who holds it, rather than
     // that the port is taken.
-    let mut lock = writer_lock(&cli.data_dir, "imagegen serve")?;
+    let mut lock = writer_lock(&cli.data_dir, COMMAND)?;
     let listener = TcpListener::bind(args.listen)
         .await
         .map_err(|source| CliError::Listen {
@@ -101,18 +99,7 @@ pub async fn serve(
             pending.taken, pending.left
         );
     }
-    // Every history event goes to the log and to the console's open pages; each end (once its
-    // record is saved) to the pages too.
-    let live = LiveBus::new();
-    let heard = live.clone();
-    pipeline.on_event(move |name, event| {
-        log_execution(name, event);
-        heard.history(name, event);
-    });
-    pipeline
-        .aws()
-        .sfn()
-        .add_rule(live.ended_rule(pipeline.state_machine_arn()));
+    let live = live_bus(pipeline.aws().sfn(), pipeline.state_machine_arn());
     let mut console = Console::new(Arc::clone(&pipeline), live, &endpoint);
     if let Some(remote) = &remote {
         console = console.with_login(remote.console_login.clone());
@@ -136,7 +123,7 @@ pub async fn serve(
         mapping.run(sqs, |batch| log_batch(&queue, batch)).await;
     });
     // Watched from before the banner: scripts send Ctrl-C as soon as they read it.
-    let interrupt = interrupted("imagegen serve");
+    let interrupt = interrupted(COMMAND);
     write!(
         out,
         "{}",
@@ -161,42 +148,17 @@ pub async fn serve(
     // after its visibility timeout (the messages are on disk), and its started executions are
     // not started twice (their names come from the message ids).
     poller.abort();
-    // Uploads answered just before the stop are being delivered: they get a moment to be taken,
-    // and any still under way stay recorded for the next start (never dropped).
-    let undelivered = notifications.settle(NOTIFICATION_SETTLE).await;
-    if undelivered > 0 {
-        writeln!(
-            out,
-            "\n{undelivered} S3 notification(s) still being delivered stay recorded; the next \
-             `imagegen serve` on this directory delivers them."
-        )
-        .ok();
+    stop::Stopping {
+        command: COMMAND,
+        grace_seconds: args.grace_seconds,
     }
-
-    writeln!(
+    .run(
         out,
-        "\nStopping: no new requests; running executions have {} s to end.",
-        args.grace_seconds
+        pipeline.aws().sfn(),
+        notifications.settle(stop::NOTIFICATION_SETTLE),
+        async {},
     )
-    .ok();
-    out.flush().ok();
-    let grace = async {
-        tokio::select! {
-            () = tokio::time::sleep(Duration::from_secs(args.grace_seconds)) => {}
-            () = interrupted("imagegen serve") => {}
-        }
-    };
-    let report = pipeline.aws().sfn().shutdown(grace, ABORT_CAUSE).await;
-    for name in &report.aborted {
-        writeln!(out, "  {name}  ABORTED (recorded)").ok();
-    }
-    writeln!(
-        out,
-        "Stopped: {} execution(s) ended during the grace period, {} recorded ABORTED.",
-        report.finished.len(),
-        report.aborted.len()
-    )
-    .ok();
+    .await;
     drop(lock);
     Ok(0)
 }
@@ -232,8 +194,22 @@ fn log_batch(queue: &str, batch: &Batch) {
     );
 }
 
-/// One line per execution start and end, as they happen (`rehearse` prints them too).
-pub(crate) fn log_execution(name: &str, event: &HistoryEvent) {
+/// The console's live bus, hearing `sfn`: every history event goes to the log and to the
+/// console's open pages; each end of an execution of `state_machine_arn` (once its record is
+/// saved) to the pages too. `rehearse` hears its twin the same way.
+pub(crate) fn live_bus(sfn: &SfnService, state_machine_arn: &str) -> LiveBus {
+    let live = LiveBus::new();
+    let heard = live.clone();
+    sfn.set_listener(move |name, event| {
+        log_execution(name, event);
+        heard.history(name, event);
+    });
+    sfn.add_rule(live.ended_rule(state_machine_arn));
+    live
+}
+
+/// One line per execution start and end, as they happen.
+fn log_execution(name: &str, event: &HistoryEvent) {
     let detail = |field: &str| {
         event
             .detail()

@@ -54,8 +54,9 @@ impl Gate {
         Self { bound }
     }
 
-    /// Check one request's `Host`, `Origin` and `Sec-Fetch-*` headers.
-    pub fn check(&self, method: &Method, headers: &HeaderMap) -> Result<(), Refusal> {
+    /// Check one request's `Host`, `Origin` and `Sec-Fetch-*` headers; `tls`: whether it came
+    /// over TLS, so that the endpoint's own pages send `Origin: https://...` (one port answers both).
+    pub fn check(&self, method: &Method, headers: &HeaderMap, tls: bool) -> Result<(), Refusal> {
         let text = |name: &str| {
             headers
                 .get(name)
@@ -68,8 +69,9 @@ impl Gate {
                 expected: self.expected(),
             });
         }
+        let scheme = if tls { "https" } else { "http" };
         if let Some(origin) = text("origin")
-            && origin != format!("http://{host}")
+            && origin != format!("{scheme}://{host}")
         {
             return Err(Refusal::CrossSite(format!("Origin: {origin}")));
         }
@@ -154,7 +156,7 @@ mod tests {
     }
 
     fn check(bound: &str, pairs: &[(&str, &str)]) -> Result<(), Refusal> {
-        Gate::new(bound.parse().unwrap()).check(&Method::POST, &headers(pairs))
+        Gate::new(bound.parse().unwrap()).check(&Method::POST, &headers(pairs), false)
     }
 
     #[test]
@@ -229,7 +231,7 @@ mod tests {
                 ("sec-fetch-site", site),
                 ("sec-fetch-mode", "navigate"),
             ]);
-            assert_eq!(gate.check(&Method::GET, &tab), Ok(()), "{site}");
+            assert_eq!(gate.check(&Method::GET, &tab, false), Ok(()), "{site}");
         }
         // A form posted from another site navigates too, but it changes things: refused.
         let form = headers(&[
@@ -237,6 +239,18 @@ mod tests {
             ("sec-fetch-site", "cross-site"),
             ("sec-fetch-mode", "navigate"),
         ]);
-        assert!(gate.check(&Method::POST, &form).is_err());
+        assert!(gate.check(&Method::POST, &form, false).is_err());
+    }
+
+    #[test]
+    fn over_tls_the_origin_is_https() {
+        let gate = Gate::new("127.0.0.1:4566".parse().unwrap());
+        let from = |origin: &str, tls: bool| {
+            let pairs = [("host", "127.0.0.1:4566"), ("origin", origin)];
+            gate.check(&Method::POST, &headers(&pairs), tls)
+        };
+        assert_eq!(from("https://127.0.0.1:4566", true), Ok(()));
+        assert!(from("http://127.0.0.1:4566", true).is_err());
+        assert!(from("https://127.0.0.1:4566", false).is_err());
     }
 }

@@ -196,7 +196,8 @@ impl Router {
             .map(|(_, page)| page);
         let authorization = header(request.headers(), "authorization");
         let service = sigv4::scope_service(authorization.as_deref(), request.uri().query());
-        if let Err(refusal) = gate.check(request.method(), request.headers()) {
+        let tls = SecureTransport::of(request.extensions());
+        if let Err(refusal) = gate.check(request.method(), request.headers(), tls) {
             tracing::debug!(%refusal, "local endpoint: request refused at the gate");
             return into_http(match page {
                 Some(_) => {

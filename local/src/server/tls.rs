@@ -12,6 +12,8 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
     Issuer, KeyPair, KeyUsagePurpose,
@@ -87,6 +89,20 @@ impl LocalCa {
     /// The CA certificate (PEM).
     pub fn cert_pem(&self) -> &str {
         &self.cert_pem
+    }
+
+    /// An HTTPS client (the SDKs' default, rustls on aws-lc-rs) that trusts this CA alone: for
+    /// the process's own requests to its endpoint, made as a person's would be (the console under
+    /// `imagegen rehearse`), so that they are authorised as theirs are.
+    pub fn https_client(&self) -> Result<SharedHttpClient, TlsError> {
+        let context = TlsContext::builder()
+            .with_trust_store(TrustStore::empty().with_pem_certificate(self.cert_pem.as_bytes()))
+            .build()
+            .map_err(|e| TlsError::Config(e.to_string()))?;
+        Ok(aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+            .tls_context(context)
+            .build_https())
     }
 
     /// A new server certificate for the loopback names, signed by this CA, ready to serve.

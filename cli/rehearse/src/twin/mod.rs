@@ -185,6 +185,11 @@ impl Twin {
         self.ca.cert_path()
     }
 
+    /// The twin's CA (its certificate, the clients that trust it).
+    pub fn ca(&self) -> &LocalCa {
+        &self.ca
+    }
+
     /// The key of the person at the AWS CLI or console: an administrator of the account, still
     /// subject to every explicit Deny of the template's resource policies.
     pub fn administrator(&self) -> &AccessKey {

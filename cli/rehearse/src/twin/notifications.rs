@@ -59,7 +59,9 @@ impl Notifications {
         })
     }
 
-    fn targets(&self, bucket: &str, key: &str, created_by: CreatedBy) -> Vec<String> {
+    /// The functions the configured notifications invoke for an object of `bucket` and `key`
+    /// created by `created_by` (none: S3 sends no notification for it).
+    pub fn targets(&self, bucket: &str, key: &str, created_by: CreatedBy) -> Vec<String> {
         self.configured
             .iter()
             .filter(|c| matches(c, bucket, key, created_by))

@@ -9,6 +9,7 @@ mod durable;
 mod harness;
 mod refusals;
 mod rehearse;
+mod rehearse_console;
 mod rehearse_mutations;
 mod s3_clients;
 mod sdk;
