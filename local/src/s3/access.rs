@@ -12,6 +12,7 @@ use s3s::{S3Result, s3_error};
 
 use super::store::Store;
 use crate::server::authorize::{Access, Params, RequestFacts, S3Facts, SecureTransport};
+use crate::server::protocol::S3_INVALID_TOKEN;
 use crate::server::sigv4::query_pairs;
 
 /// The hook's S3 face, with the store to tell whether a key exists.
@@ -76,6 +77,21 @@ impl S3Access for Guard {
             // s3s's own default: an anonymous request is refused.
             return Err(s3_error!(AccessDenied, "Signature is required"));
         };
+        // In a header, or in a presigned URL's query (`X-Amz-Security-Token`).
+        let token = cx
+            .headers()
+            .get("x-amz-security-token")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .or_else(|| {
+                query_pairs(cx.uri().query().unwrap_or(""))
+                    .into_iter()
+                    .find(|(k, _)| k == "X-Amz-Security-Token")
+                    .map(|(_, v)| v)
+            });
+        if !self.access.callers.token_matches(&key_id, token.as_deref()) {
+            return Err(s3_error!(InvalidToken, "{S3_INVALID_TOKEN}"));
+        }
         if self.access.authorize.is_none() {
             return Ok(());
         }

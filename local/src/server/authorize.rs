@@ -31,10 +31,11 @@ impl Caller {
     }
 }
 
-/// The keys the endpoint takes, each with its caller.
+/// The keys the endpoint takes, each with its caller, and the session token a temporary key must
+/// come with.
 #[derive(Debug, Clone, Default)]
 pub struct Callers {
-    by_key_id: BTreeMap<String, (AccessKey, Caller)>,
+    by_key_id: BTreeMap<String, (AccessKey, Caller, Option<String>)>,
 }
 
 impl Callers {
@@ -44,7 +45,15 @@ impl Callers {
 
     /// Take signatures made with `key`, as `caller`'s.
     pub fn with(mut self, key: AccessKey, caller: Caller) -> Self {
-        self.by_key_id.insert(key.id.clone(), (key, caller));
+        self.by_key_id.insert(key.id.clone(), (key, caller, None));
+        self
+    }
+
+    /// Take signatures made with the temporary `key` (what STS issues, and Lambda hands a
+    /// function), as `caller`'s, when the request carries `session_token` too.
+    pub fn with_session(mut self, key: AccessKey, session_token: String, caller: Caller) -> Self {
+        self.by_key_id
+            .insert(key.id.clone(), (key, caller, Some(session_token)));
         self
     }
 
@@ -52,12 +61,23 @@ impl Callers {
     pub fn secret_of(&self, key_id: &str) -> Option<String> {
         self.by_key_id
             .get(key_id)
-            .map(|(key, _)| key.secret.clone())
+            .map(|(key, _, _)| key.secret.clone())
     }
 
     /// The caller of the key with this id.
     pub fn caller_of(&self, key_id: &str) -> Option<&Caller> {
-        self.by_key_id.get(key_id).map(|(_, caller)| caller)
+        self.by_key_id.get(key_id).map(|(_, caller, _)| caller)
+    }
+
+    /// Whether a request signed with the key `key_id` carries the token it must: its session's
+    /// for a temporary key (`X-Amz-Security-Token`), and none is asked of a long-term key (one a
+    /// client sends anyway is not looked at, as IAM users' keys are not).
+    pub fn token_matches(&self, key_id: &str, token: Option<&str>) -> bool {
+        match self.by_key_id.get(key_id) {
+            Some((_, _, Some(expected))) => token == Some(expected.as_str()),
+            Some((_, _, None)) => true,
+            None => false,
+        }
     }
 }
 
@@ -116,6 +136,34 @@ pub struct S3Facts {
 #[error("{message}")]
 pub struct Denied {
     pub message: String,
+    pub by: DeniedBy,
+}
+
+/// Who refused: the service itself (its policies), or KMS, asked by the service on the caller's
+/// behalf for the key that encrypts the resource. Services answer the two with different codes
+/// (SQS `KMS.AccessDeniedException`, SNS `KMSAccessDenied`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeniedBy {
+    Service,
+    Kms,
+}
+
+impl Denied {
+    /// The service's own refusal.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            by: DeniedBy::Service,
+        }
+    }
+
+    /// KMS's refusal of the key the service would use for the caller.
+    pub fn by_kms(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            by: DeniedBy::Kms,
+        }
+    }
 }
 
 /// Decides whether a caller may make a request.
@@ -160,9 +208,9 @@ impl Access {
         };
         match self.callers.caller_of(key_id) {
             Some(caller) => hook.authorize(caller, facts),
-            None => Err(Denied {
-                message: format!("The access key {key_id} is not one of this endpoint's."),
-            }),
+            None => Err(Denied::new(format!(
+                "The access key {key_id} is not one of this endpoint's."
+            ))),
         }
     }
 }
@@ -329,9 +377,7 @@ mod tests {
             if caller.name == "alice" {
                 Ok(())
             } else {
-                Err(Denied {
-                    message: format!("not {}", caller.name),
-                })
+                Err(Denied::new(format!("not {}", caller.name)))
             }
         }
     }
@@ -347,6 +393,15 @@ mod tests {
             .with(key("B"), Caller::new("bob"));
         assert_eq!(callers.secret_of("B").as_deref(), Some("B-secret"));
         assert_eq!(callers.secret_of("C"), None);
+        let sessions = callers
+            .clone()
+            .with_session(key("T"), "token".into(), Caller::new("role"));
+        assert!(sessions.token_matches("T", Some("token")));
+        assert!(!sessions.token_matches("T", Some("other")));
+        assert!(!sessions.token_matches("T", None));
+        assert!(sessions.token_matches("A", None));
+        assert!(sessions.token_matches("A", Some("any")));
+        assert!(!sessions.token_matches("C", None));
         let facts = facts_of("sqs", Protocol::Json, &request("/", &[], "{}"), false, None);
         let open = Access::new(callers.clone());
         assert_eq!(open.check("B", &facts), Ok(()));

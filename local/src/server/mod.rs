@@ -43,7 +43,8 @@ use tokio::task::JoinSet;
 use crate::error::LocalError;
 use crate::local::LocalAws;
 pub use authorize::{
-    Access, Authorize, Caller, Callers, Denied, Params, RequestFacts, S3Facts, SecureTransport,
+    Access, Authorize, Caller, Callers, Denied, DeniedBy, Params, RequestFacts, S3Facts,
+    SecureTransport,
 };
 pub use gate::Gate;
 pub use page::{Page, PageResponse};

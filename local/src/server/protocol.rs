@@ -5,8 +5,12 @@
 use crate::ids::new_id;
 use crate::transport::LocalResponse;
 
+use super::authorize::{Denied, DeniedBy};
 use super::gate;
 use super::sigv4::AuthError;
+
+/// S3's words for a temporary key's missing or wrong session token (its `InvalidToken`).
+pub const S3_INVALID_TOKEN: &str = "The provided token is malformed or otherwise invalid.";
 
 /// How a service's requests and errors are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,13 +89,17 @@ impl Protocol {
         let (status, code) = match (self, error) {
             (Self::Json, AuthError::Missing) => (400, "MissingAuthenticationTokenException"),
             (Self::Json, AuthError::Incomplete(_)) => (400, "IncompleteSignatureException"),
-            (Self::Json, AuthError::UnknownAccessKey(_)) => (400, "UnrecognizedClientException"),
+            (Self::Json, AuthError::UnknownAccessKey(_) | AuthError::InvalidToken) => {
+                (400, "UnrecognizedClientException")
+            }
             (Self::Json, AuthError::Mismatch | AuthError::Expired(_)) => {
                 (400, "InvalidSignatureException")
             }
             (Self::Query { .. }, AuthError::Missing) => (403, "MissingAuthenticationToken"),
             (Self::Query { .. }, AuthError::Incomplete(_)) => (400, "IncompleteSignature"),
-            (Self::Query { .. }, AuthError::UnknownAccessKey(_)) => (403, "InvalidClientTokenId"),
+            (Self::Query { .. }, AuthError::UnknownAccessKey(_) | AuthError::InvalidToken) => {
+                (403, "InvalidClientTokenId")
+            }
             (Self::Query { .. }, AuthError::Mismatch | AuthError::Expired(_)) => {
                 (403, "SignatureDoesNotMatch")
             }
@@ -99,6 +107,9 @@ impl Protocol {
             (Self::S3Xml, AuthError::Incomplete(_)) => (400, "AuthorizationHeaderMalformed"),
             (Self::S3Xml, AuthError::UnknownAccessKey(_)) => (403, "InvalidAccessKeyId"),
             (Self::S3Xml, AuthError::Mismatch) => (403, "SignatureDoesNotMatch"),
+            (Self::S3Xml, AuthError::InvalidToken) => {
+                return self.error(400, "InvalidToken", S3_INVALID_TOKEN);
+            }
             (Self::S3Xml, AuthError::Expired(_)) => (403, "AccessDenied"),
             // API Gateway's own words for a request without a signature.
             (Self::Rest, AuthError::Missing) => {
@@ -109,7 +120,9 @@ impl Protocol {
                 );
             }
             (Self::Rest, AuthError::Incomplete(_)) => (403, "IncompleteSignatureException"),
-            (Self::Rest, AuthError::UnknownAccessKey(_)) => (403, "UnrecognizedClientException"),
+            (Self::Rest, AuthError::UnknownAccessKey(_) | AuthError::InvalidToken) => {
+                (403, "UnrecognizedClientException")
+            }
             (Self::Rest, AuthError::Mismatch | AuthError::Expired(_)) => {
                 (403, "InvalidSignatureException")
             }
@@ -126,6 +139,26 @@ impl Protocol {
             Self::Rest => "ForbiddenException",
         };
         self.error(403, code, &refusal.to_string())
+    }
+
+    /// A request the authorisation hook denied, answered as `service` (the SigV4 scope's name)
+    /// answers it: see [`Self::denied`], except that KMS refusing the key a queue or topic is
+    /// encrypted with is SQS's `400 KmsAccessDenied` (legacy code `KMS.AccessDeniedException`,
+    /// which the SDKs report) and SNS's `400 KMSAccessDenied` (the services' API references, the
+    /// SendMessage and Publish errors).
+    pub fn refused(self, service: &str, denied: &Denied) -> LocalResponse {
+        match (denied.by, self, service) {
+            (DeniedBy::Kms, Self::Json, "sqs") => self
+                .error(400, "com.amazonaws.sqs#KmsAccessDenied", &denied.message)
+                .with_header(
+                    "x-amzn-query-error",
+                    "KMS.AccessDeniedException;Sender".to_owned(),
+                ),
+            (DeniedBy::Kms, Self::Query { .. }, "sns") => {
+                self.error(400, "KMSAccessDenied", &denied.message)
+            }
+            _ => self.denied(&denied.message),
+        }
     }
 
     /// A request the authorisation hook denied, as each service answers one: S3 `403
@@ -250,6 +283,30 @@ mod tests {
                 .iter()
                 .any(|(n, v)| n == "x-amzn-errortype" && v == "AccessDeniedException")
         );
+    }
+
+    #[test]
+    fn a_kms_refusal_is_the_services_own_kms_error() {
+        let kms = Denied::by_kms("User: r is not authorized to perform: kms:GenerateDataKey");
+        let sqs = Protocol::Json.refused("sqs", &kms);
+        assert_eq!(sqs.status, 400);
+        let value: serde_json::Value = serde_json::from_slice(&sqs.body).unwrap();
+        assert_eq!(value["__type"], "com.amazonaws.sqs#KmsAccessDenied");
+        assert!(
+            sqs.headers
+                .iter()
+                .any(|(n, v)| n == "x-amzn-query-error" && v == "KMS.AccessDeniedException;Sender")
+        );
+        let sns = Protocol::Query { xmlns: "x" }.refused("sns", &kms);
+        assert_eq!(sns.status, 400);
+        assert!(body(&sns).contains("<Code>KMSAccessDenied</Code>"));
+        // The service's own refusal keeps its code; KMS elsewhere is the service's denial.
+        let own = Protocol::Json.refused("sqs", &Denied::new("no"));
+        let value: serde_json::Value = serde_json::from_slice(&own.body).unwrap();
+        assert_eq!(value["__type"], "AccessDeniedException");
+        let dynamodb = Protocol::Json.refused("dynamodb", &kms);
+        let value: serde_json::Value = serde_json::from_slice(&dynamodb.body).unwrap();
+        assert_eq!(value["__type"], "AccessDeniedException");
     }
 
     #[test]

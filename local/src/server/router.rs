@@ -343,6 +343,14 @@ impl Router {
                 |id| self.access.callers.secret_of(id),
                 SystemTime::now(),
             )?;
+            let token = local.header("x-amz-security-token");
+            if !self
+                .access
+                .callers
+                .token_matches(&signature.scope.access_key, token)
+            {
+                return Err(sigv4::AuthError::InvalidToken);
+            }
             Ok(signature)
         });
         let signature = match verified {
@@ -364,7 +372,7 @@ impl Router {
             );
             if let Err(denied) = self.access.check(&signature.scope.access_key, &facts) {
                 tracing::debug!(%denied, "local endpoint: request denied");
-                return served.protocol.denied(&denied.message);
+                return served.protocol.refused(&signature.scope.service, &denied);
             }
         }
         served.endpoint.call(local).await

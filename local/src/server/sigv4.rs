@@ -95,6 +95,8 @@ pub enum AuthError {
     UnknownAccessKey(String),
     /// The signature does not match the request.
     Mismatch,
+    /// A temporary key's session token (`X-Amz-Security-Token`) is missing or not its own.
+    InvalidToken,
     /// The request's date is too far from now, or a presigned URL has expired.
     Expired(String),
 }
@@ -104,7 +106,7 @@ impl std::fmt::Display for AuthError {
         match self {
             Self::Missing => f.write_str("Missing Authentication Token"),
             Self::Incomplete(why) => f.write_str(why),
-            Self::UnknownAccessKey(_) => {
+            Self::UnknownAccessKey(_) | Self::InvalidToken => {
                 f.write_str("The security token included in the request is invalid.")
             }
             Self::Mismatch => f.write_str(

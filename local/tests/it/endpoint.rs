@@ -137,9 +137,10 @@ impl Authorize for OnlyAlice {
         if caller.name == "alice" {
             Ok(())
         } else {
-            Err(Denied {
-                message: format!("{} may not {}", caller.name, request.operation),
-            })
+            Err(Denied::new(format!(
+                "{} may not {}",
+                caller.name, request.operation
+            )))
         }
     }
 }

@@ -9,19 +9,26 @@
 //! IAM policies); otherwise the request is implicitly denied. Statements are matched by `iam-rs`
 //! (actions, resources, conditions); principals and this order are here (see `statement.rs`).
 
+mod encryption;
 mod policies;
 mod statement;
 
 use crate::operations::{ContextValue, Requirement};
 use crate::template::{Stack, TemplateError};
+use sha2::{Digest, Sha256};
 use statement::{Effect, Reach, Statement};
 use std::collections::BTreeMap;
 
 /// Who makes a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
-    /// A role of the template (a function's, the state machine's), by its ARN.
-    Role { arn: String },
+    /// A role of the template (a function's, the state machine's), by its ARN, in the session its
+    /// service opened when it assumed the role (`None` where the rehearsal does not know AWS's
+    /// name for it).
+    Role {
+        arn: String,
+        session: Option<String>,
+    },
     /// An AWS service acting for a resource (`s3.amazonaws.com` for a bucket's notification,
     /// `events.amazonaws.com` for a rule): `aws:SourceArn` and `aws:SourceAccount` say which.
     Service {
@@ -34,27 +41,69 @@ pub enum Principal {
 }
 
 impl Principal {
-    /// The caller's ARN, for a principal of the account.
+    /// A function's role as Lambda assumes it: Lambda names the session after the function, so
+    /// a refusal names the caller `arn:aws:sts::ACCOUNT:assumed-role/ROLE/FUNCTION_NAME`.
+    pub fn function_role(role_arn: &str, function_name: &str) -> Self {
+        Self::Role {
+            arn: role_arn.to_owned(),
+            session: Some(function_name.to_owned()),
+        }
+    }
+
+    /// The state machine's role as Step Functions assumes it. Step Functions names the session
+    /// itself, with a generated string of 32 letters (what its `AccessDenied` causes show); the
+    /// rehearsal derives one from the role's ARN, so that a message is the same every time.
+    pub fn state_machine_role(role_arn: &str) -> Self {
+        let digest = Sha256::digest(format!("step functions session\n{role_arn}"));
+        let session = digest
+            .iter()
+            .map(|b| {
+                let letter = b % 52;
+                char::from(if letter < 26 {
+                    b'A' + letter
+                } else {
+                    b'a' + letter - 26
+                })
+            })
+            .collect();
+        Self::Role {
+            arn: role_arn.to_owned(),
+            session: Some(session),
+        }
+    }
+
+    /// The caller's ARN, for a principal of the account (a role's, not its session's: what
+    /// `aws:PrincipalArn` holds and a policy names).
     fn arn(&self, account: &str) -> Option<String> {
         match self {
-            Self::Role { arn } => Some(arn.clone()),
+            Self::Role { arn, .. } => Some(arn.clone()),
             Self::Administrator => Some(format!("arn:aws:iam::{account}:role/Administrator")),
             Self::Service { .. } => None,
         }
     }
 
+    /// As AWS names the caller in a denial: a role's session as
+    /// `arn:aws:sts::ACCOUNT:assumed-role/ROLE_NAME/SESSION` (without the role's path).
     fn describe(&self, account: &str) -> String {
         match self {
             Self::Service { name, .. } => name.clone(),
-            // AWS names a role's session as an assumed role.
-            other => other
+            Self::Role { arn, session } => session_arn(arn, session.as_deref()),
+            Self::Administrator => self
                 .arn(account)
-                .map(|arn| {
-                    arn.replacen(":iam::", ":sts::", 1)
-                        .replacen(":role/", ":assumed-role/", 1)
-                })
+                .map(|arn| session_arn(&arn, None))
                 .unwrap_or_default(),
         }
+    }
+}
+
+/// `arn:aws:sts::ACCOUNT:assumed-role/ROLE_NAME[/SESSION]` of the role with ARN `role_arn`.
+pub fn session_arn(role_arn: &str, session: Option<&str>) -> String {
+    let (head, path) = role_arn.split_once(":role/").unwrap_or((role_arn, ""));
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let head = head.replacen(":iam::", ":sts::", 1);
+    match session {
+        Some(session) => format!("{head}:assumed-role/{name}/{session}"),
+        None => format!("{head}:assumed-role/{name}"),
     }
 }
 
@@ -91,6 +140,9 @@ pub enum Decision {
     },
     /// No policy allows it.
     ImplicitDeny,
+    /// A KMS key's policy neither allows the caller nor delegates to the account's IAM policies,
+    /// so the caller's own grants, if any, do not count.
+    KeyPolicyDoesNotAllow,
     ExplicitDeny {
         by: Source,
     },
@@ -170,12 +222,28 @@ pub struct Authorizer {
     trust: BTreeMap<String, Vec<Statement>>,
     resources: Vec<ResourcePolicy>,
     administrator: Vec<Statement>,
+    /// The encrypting key's ARN by topic or queue ARN (`KmsMasterKeyId`).
+    encryption: BTreeMap<String, String>,
 }
 
 impl Authorizer {
     /// Reads every identity and resource policy the stack creates (intrinsics resolved).
     pub fn from_stack(stack: &Stack<'_>) -> Result<Self, IamError> {
         policies::collect(stack)
+    }
+
+    /// The ARN of the stack's role named `name` (the last part of its ARN, after any path).
+    pub fn role_arn(&self, name: &str) -> Option<&str> {
+        self.trust
+            .keys()
+            .find(|arn| arn.rsplit('/').next() == Some(name))
+            .map(String::as_str)
+    }
+
+    /// The ARN of the KMS key that encrypts the topic or queue with this ARN, if a key of the
+    /// account's does (not the service's AWS managed key).
+    pub fn encryption_key(&self, resource_arn: &str) -> Option<&str> {
+        self.encryption.get(resource_arn).map(String::as_str)
     }
 
     /// Whether `service` (`lambda.amazonaws.com`, `states.amazonaws.com`) may assume the role on
@@ -231,7 +299,7 @@ impl Authorizer {
         let mut context = context.clone();
         self.caller_keys(request, &mut context);
         let identity: &[Statement] = match request.principal {
-            Principal::Role { arn } => self.identity.get(arn).map_or(&[], Vec::as_slice),
+            Principal::Role { arn, .. } => self.identity.get(arn).map_or(&[], Vec::as_slice),
             Principal::Administrator => &self.administrator,
             Principal::Service { .. } => &[],
         };
@@ -269,14 +337,15 @@ impl Authorizer {
             }
         }
         let is_key = policy.is_some_and(|p| p.is_key);
-        let allowed = match (is_key, direct_allow, identity_allow) {
-            (_, Some(by), _) => Some(by),
+        Ok(match (is_key, direct_allow, delegated, identity_allow) {
+            (_, Some(by), _, _) => Decision::Allowed { by },
             // A key policy must allow; delegating to IAM lets the identity policy decide.
-            (true, None, Some(by)) => delegated.map(|_| by),
-            (false, None, by) => by,
-            (true, None, None) => None,
-        };
-        Ok(allowed.map_or(Decision::ImplicitDeny, |by| Decision::Allowed { by }))
+            (true, None, None, _) => Decision::KeyPolicyDoesNotAllow,
+            (true, None, Some(_), Some(by)) | (false, None, _, Some(by)) => {
+                Decision::Allowed { by }
+            }
+            (_, None, _, None) => Decision::ImplicitDeny,
+        })
     }
 
     /// All requirements of an operation: the first one denied, with the message the service
@@ -355,7 +424,11 @@ impl Authorizer {
                     format!("with an explicit deny in a resource-based policy ({by})")
                 }
             },
-            // A service has no identity policies: only the resource's policy could have allowed.
+            // A service has no identity policies: only the resource's policy could have allowed;
+            // KMS says the same of a key policy that neither allows nor delegates.
+            Decision::KeyPolicyDoesNotAllow => {
+                format!("because no resource-based policy allows the {action} action")
+            }
             _ if matches!(principal, Principal::Service { .. }) => {
                 format!("because no resource-based policy allows the {action} action")
             }

@@ -147,6 +147,7 @@ pub(super) fn collect(stack: &Stack<'_>) -> Result<Authorizer, IamError> {
         identity,
         trust,
         resources: resource_policies(stack)?,
+        encryption: super::encryption::keys(stack)?,
         administrator: statements(
             Some(&json!({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}})),
             &source(PolicyKind::Identity, "Administrator"),

@@ -94,10 +94,12 @@ fn world() -> World {
     }
 }
 
+/// The role's session as Lambda opens it for a function named after the role.
 fn role(name: &str) -> Principal {
-    Principal::Role {
-        arn: format!("arn:aws:iam::{ACCOUNT}:role/{name}"),
-    }
+    Principal::function_role(
+        &format!("arn:aws:iam::{ACCOUNT}:role/{name}"),
+        &format!("{name}-fn"),
+    )
 }
 
 impl World {
@@ -153,7 +155,7 @@ fn s3_put_object_allowed_under_the_prefix_denied_elsewhere() {
     assert_eq!(
         denial.as_ref().map(|d| d.message.as_str()),
         Some(format!(
-            "User: arn:aws:sts::{ACCOUNT}:assumed-role/generate-role is not authorized to perform: s3:PutObject on resource: arn:aws:s3:::store/results/r1.json because no identity-based policy allows the s3:PutObject action"
+            "User: arn:aws:sts::{ACCOUNT}:assumed-role/generate-role/generate-role-fn is not authorized to perform: s3:PutObject on resource: arn:aws:s3:::store/results/r1.json because no identity-based policy allows the s3:PutObject action"
         ).as_str())
     );
     assert_eq!(denial.map(|d| d.decision), Some(Decision::ImplicitDeny));
@@ -614,7 +616,7 @@ fn an_identity_deny_beats_an_allow_and_names_its_statement() {
     assert_eq!(
         denial.map(|d| d.message),
         Some(format!(
-            "User: arn:aws:sts::{ACCOUNT}:assumed-role/r is not authorized to perform: dynamodb:DeleteItem on resource: {t} with an explicit deny in an identity-based policy (R (statement NoDeletes))"
+            "User: arn:aws:sts::{ACCOUNT}:assumed-role/r/r-fn is not authorized to perform: dynamodb:DeleteItem on resource: {t} with an explicit deny in an identity-based policy (R (statement NoDeletes))"
         ))
     );
 }

@@ -195,6 +195,27 @@ pub const TABLE: &[Row] = &[
     ),
 ];
 
+/// What an operation on a topic or queue encrypted with a KMS key of the account needs of the
+/// key: the service calls KMS with the caller's credentials (`kms:ViaService`), so the caller's
+/// policies and the key policy must allow each action (see [`Operation::key_use`]).
+///
+/// - SNS ("Managing Amazon SNS encryption keys and costs"): publishers to an encrypted topic need
+///   `kms:GenerateDataKey*` and `kms:Decrypt`; SNS calls `GenerateDataKey`.
+/// - SQS ("Amazon SQS Key management", and the Service Authorization Reference's dependent
+///   actions): a producer needs `kms:GenerateDataKey` and `kms:Decrypt`, a consumer `kms:Decrypt`.
+///
+/// SQS reuses a data key for `KmsDataKeyReusePeriodSeconds` per caller, so AWS may let a
+/// revoked caller on for that long; the rehearsal asks KMS every time.
+pub const KEY_USE: &[(&str, &[&str])] = &[
+    ("sns:Publish", &["kms:GenerateDataKey", "kms:Decrypt"]),
+    ("sqs:SendMessage", &["kms:GenerateDataKey", "kms:Decrypt"]),
+    (
+        "sqs:SendMessageBatch",
+        &["kms:GenerateDataKey", "kms:Decrypt"],
+    ),
+    ("sqs:ReceiveMessage", &["kms:Decrypt"]),
+];
+
 const KMS_KEYS: &[&str] = &[
     "kms:ViaService",
     "kms:EncryptionContext:aws:sqs:arn",
@@ -282,6 +303,31 @@ impl Operation {
             Self::Copy { .. } => "s3:CopyObject",
             Self::InvokeModel { .. } => "bedrock:InvokeModel",
         }
+    }
+
+    /// What this operation needs of `key_arn`, the key that encrypts its topic or queue, in
+    /// `region` ([`KEY_USE`]); nothing for an operation that does not touch messages.
+    pub fn key_use(&self, key_arn: &str, region: &str) -> Vec<Operation> {
+        let Self::On { operation, arn } = self else {
+            return Vec::new();
+        };
+        let Some((_, actions)) = KEY_USE.iter().find(|(name, _)| name == operation) else {
+            return Vec::new();
+        };
+        let through = if operation.starts_with("sns:") {
+            Through::Topic(arn.clone())
+        } else {
+            Through::Queue(arn.clone())
+        };
+        actions
+            .iter()
+            .map(|action| Self::KeyThrough {
+                operation: action,
+                key_arn: key_arn.to_owned(),
+                through: through.clone(),
+                region: region.to_owned(),
+            })
+            .collect()
     }
 
     /// Every permission the operation needs; all must be allowed. An operation missing from

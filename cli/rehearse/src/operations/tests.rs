@@ -132,3 +132,57 @@ fn copy_object_reads_the_source_and_writes_the_destination() {
     };
     assert_eq!(part.requirements()[0].action, "s3:PutObject");
 }
+
+#[test]
+fn what_an_encrypted_topic_or_queue_needs_of_its_key() {
+    // Every operation and every KMS action named is a row of the table.
+    for (operation, actions) in KEY_USE {
+        assert!(row_of(operation).is_some(), "{operation}");
+        for action in *actions {
+            assert!(row_of(action).is_some(), "{action}");
+        }
+    }
+    let key = "arn:aws:kms:us-east-1:000000000000:key/k";
+    let topic = "arn:aws:sns:us-east-1:000000000000:t".to_string();
+    let publish = Operation::On {
+        operation: "sns:Publish",
+        arn: topic.clone(),
+    };
+    let uses: Vec<(&str, Through)> = publish
+        .key_use(key, "us-east-1")
+        .into_iter()
+        .map(|op| match op {
+            Operation::KeyThrough {
+                operation, through, ..
+            } => (operation, through),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        uses,
+        [
+            ("kms:GenerateDataKey", Through::Topic(topic.clone())),
+            ("kms:Decrypt", Through::Topic(topic))
+        ]
+    );
+    let queue = "arn:aws:sqs:us-east-1:000000000000:q".to_string();
+    let receive = Operation::On {
+        operation: "sqs:ReceiveMessage",
+        arn: queue.clone(),
+    };
+    assert_eq!(
+        receive.key_use(key, "us-east-1"),
+        [Operation::KeyThrough {
+            operation: "kms:Decrypt",
+            key_arn: key.into(),
+            through: Through::Queue(queue.clone()),
+            region: "us-east-1".into()
+        }]
+    );
+    // Deleting a message does not read it.
+    let delete = Operation::On {
+        operation: "sqs:DeleteMessage",
+        arn: queue,
+    };
+    assert_eq!(delete.key_use(key, "us-east-1"), []);
+}

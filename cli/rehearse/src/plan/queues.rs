@@ -1,6 +1,6 @@
 //! The queues: SQS's defaults are a 30-second visibility timeout and four days' retention.
 
-use super::{PlanError, attribute, number, text};
+use super::{PlanError, attribute, number};
 use crate::template::Stack;
 use serde_json::Value;
 
@@ -16,8 +16,6 @@ pub struct Queue {
     pub delay_seconds: u64,
     /// The dead-letter queue's ARN and the receive count that moves a message there.
     pub redrive: Option<(String, u64)>,
-    /// The KMS key that encrypts it (`KmsMasterKeyId`), if not SQS-managed.
-    pub kms_key: Option<String>,
 }
 
 pub(super) fn read(stack: &Stack<'_>) -> Result<Vec<Queue>, PlanError> {
@@ -60,7 +58,6 @@ pub(super) fn read(stack: &Stack<'_>) -> Result<Vec<Queue>, PlanError> {
             retention_seconds: number(&p, "MessageRetentionPeriod").unwrap_or(345_600),
             delay_seconds: number(&p, "DelaySeconds").unwrap_or(0),
             redrive,
-            kms_key: text(&p, "KmsMasterKeyId"),
         });
     }
     Ok(out)

@@ -18,7 +18,6 @@ pub struct Topic {
     pub logical_id: String,
     pub name: String,
     pub arn: String,
-    pub kms_key: Option<String>,
     /// (protocol, endpoint) of each subscription the stack creates.
     pub subscriptions: Vec<(String, String)>,
 }
@@ -62,12 +61,10 @@ pub(super) fn buckets(stack: &Stack<'_>) -> Result<Vec<Bucket>, PlanError> {
 pub(super) fn topics(stack: &Stack<'_>) -> Result<Vec<Topic>, PlanError> {
     let mut topics = Vec::new();
     for r in stack.created().filter(|r| r.kind == "AWS::SNS::Topic") {
-        let p = stack.properties(r.logical_id)?;
         topics.push(Topic {
             logical_id: r.logical_id.into(),
             name: stack.physical_name(r.logical_id)?,
             arn: attribute(stack, r.logical_id, "TopicArn")?,
-            kms_key: text(&p, "KmsMasterKeyId"),
             subscriptions: Vec::new(),
         });
     }

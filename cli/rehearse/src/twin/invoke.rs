@@ -126,9 +126,7 @@ impl Invoker {
         function: &str,
         payload: Value,
     ) -> Result<Value, InvokeError> {
-        let role = Principal::Role {
-            arn: role_arn.to_owned(),
-        };
+        let role = Principal::state_machine_role(role_arn);
         self.denied(&role, function).map_err(|e| InvokeError {
             error_type: format!("Lambda.{}", e.error_type),
             message: e.message,

@@ -63,7 +63,7 @@ pub(super) fn functions(
         .map(|function| {
             let (program, args, working_dir) =
                 command(function, stack, &options.runtime, &code_dir)?;
-            let Some(role) = keys.role(&function.role_arn) else {
+            let Some(role) = keys.function(&function.arn) else {
                 return Err(TwinError::resource(
                     &function.logical_id,
                     format!("its role {} has no key", function.role_arn),

@@ -7,7 +7,7 @@
 //! Each gap is a finding: a sentence naming the connection and what is missing.
 
 use crate::iam::{Authorizer, IamError, Principal};
-use crate::operations::{Operation, Through};
+use crate::operations::Operation;
 use crate::plan::Plan;
 
 /// One connection that would fail when used.
@@ -79,10 +79,12 @@ pub fn check(plan: &Plan, iam: &Authorizer, region: &str) -> Result<Vec<Finding>
             );
             continue;
         };
+        // Lambda's poller uses the function's role; AWS's name for its session is not known here.
         let role = Principal::Role {
             arn: function.role_arn.clone(),
+            session: None,
         };
-        let mut needs: Vec<Operation> = [
+        let needs: Vec<Operation> = [
             "sqs:ReceiveMessage",
             "sqs:DeleteMessage",
             "sqs:GetQueueAttributes",
@@ -92,20 +94,15 @@ pub fn check(plan: &Plan, iam: &Authorizer, region: &str) -> Result<Vec<Finding>
             operation,
             arn: m.queue_arn.clone(),
         })
+        .flat_map(|op| {
+            // The poller reads in-process, not through the endpoint: its decrypting is checked here.
+            let key_use = iam
+                .encryption_key(&m.queue_arn)
+                .map(|key| op.key_use(key, region))
+                .unwrap_or_default();
+            std::iter::once(op).chain(key_use)
+        })
         .collect();
-        if let Some(key) = plan
-            .queues
-            .iter()
-            .find(|q| q.arn == m.queue_arn)
-            .and_then(|q| q.kms_key.clone())
-        {
-            needs.push(Operation::KeyThrough {
-                operation: "kms:Decrypt",
-                key_arn: key,
-                through: Through::Queue(m.queue_arn.clone()),
-                region: region.into(),
-            });
-        }
         for op in &needs {
             if let Some(why) = denied(&role, op)? {
                 gap(
@@ -116,9 +113,7 @@ pub fn check(plan: &Plan, iam: &Authorizer, region: &str) -> Result<Vec<Finding>
         }
     }
     for machine in &plan.state_machines {
-        let role = Principal::Role {
-            arn: machine.role_arn.clone(),
-        };
+        let role = Principal::state_machine_role(&machine.role_arn);
         for (name, arn) in &machine.substitutions {
             if !arn.contains(":function:") {
                 continue;

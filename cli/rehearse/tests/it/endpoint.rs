@@ -11,11 +11,14 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
 use imagegen_local::config::AccessKey;
 use imagegen_local::server::{self, Access, LocalCa, local_router_with};
+use imagegen_local::sqs::QueueSettings;
 use imagegen_local::{ClientOptions, FakeModelBehavior, LocalAws};
 use imagegen_rehearse::enforce::RoleKey;
+use imagegen_rehearse::plan::Function;
 use imagegen_rehearse::{
     Assembly, Authorizer, Enforcer, Inventory, Keys, Plan, Stack, StackChoice, Template,
 };
+use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -53,13 +56,22 @@ impl Twin {
     /// `tls`: whether the clients reach the endpoint over HTTPS, trusting the data directory's
     /// CA (the rehearsal's way), or over plain HTTP on the same port.
     async fn serve(label: &str, tls: bool) -> Self {
+        Self::serve_edited(label, tls, |_| {}).await
+    }
+
+    /// As [`Self::serve`], the template's copy changed by `edit` first.
+    async fn serve_edited(label: &str, tls: bool, edit: impl FnOnce(&mut Value)) -> Self {
         let assembly = Assembly::load(
             &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cdk.out"),
             &StackChoice::ThePipeline,
         )
         .unwrap_or_else(|e| panic!("{e}"));
+        let mut value = assembly.template().value().clone();
+        edit(&mut value);
         // The template outlives the test; leaking it keeps the helper simple.
-        let template: &'static Template = Box::leak(Box::new(assembly.template().clone()));
+        let template: &'static Template = Box::leak(Box::new(
+            Template::from_value(value).unwrap_or_else(|e| panic!("{e}")),
+        ));
         let stack =
             Stack::new(template, assembly.stack_options()).unwrap_or_else(|e| panic!("{e}"));
         let inventory = Inventory::take(&stack).unwrap_or_else(|e| panic!("{e}"));
@@ -80,6 +92,11 @@ impl Twin {
         }
         for table in &plan.tables {
             aws.create_table(&table.name, &table.key_schema[0].0);
+        }
+        for queue in &plan.queues {
+            aws.sqs()
+                .create_queue(&queue.name, QueueSettings::default())
+                .unwrap_or_else(|e| panic!("{e}"));
         }
 
         let keys = Keys::issue(&plan);
@@ -117,17 +134,21 @@ impl Twin {
         }
     }
 
-    /// The key of the function whose logical id starts with `prefix`.
-    fn role(&self, prefix: &str) -> &RoleKey {
-        let function = self
-            .plan
+    /// The function whose logical id starts with `prefix`.
+    fn function(&self, prefix: &str) -> &Function {
+        self.plan
             .functions
             .iter()
             .find(|f| f.logical_id.starts_with(prefix))
-            .unwrap_or_else(|| panic!("no function {prefix}"));
+            .unwrap_or_else(|| panic!("no function {prefix}"))
+    }
+
+    /// The key of the function whose logical id starts with `prefix`.
+    fn role(&self, prefix: &str) -> &RoleKey {
+        let function = self.function(prefix);
         self.keys
-            .role(&function.role_arn)
-            .unwrap_or_else(|| panic!("no key for {}", function.role_arn))
+            .function(&function.arn)
+            .unwrap_or_else(|| panic!("no key for {}", function.arn))
     }
 
     /// What a process with these credentials and `AWS_ENDPOINT_URL` gets.
@@ -196,6 +217,36 @@ impl Twin {
     fn table(&self) -> &str {
         &self.plan.tables[0].name
     }
+
+    fn prompts_queue(&self) -> &str {
+        &self
+            .plan
+            .queues
+            .iter()
+            .find(|q| q.logical_id.starts_with("PromptsQueue"))
+            .unwrap_or_else(|| panic!("no prompts queue"))
+            .url
+    }
+}
+
+/// The logical id of the template's resource whose id starts with `prefix`.
+fn logical_id(template: &Value, prefix: &str) -> String {
+    template["Resources"]
+        .as_object()
+        .and_then(|r| r.keys().find(|id| id.starts_with(prefix)))
+        .unwrap_or_else(|| panic!("no resource {prefix}"))
+        .clone()
+}
+
+async fn send(config: &aws_types::SdkConfig, queue_url: &str) -> Result<(), String> {
+    aws_sdk_sqs::Client::new(config)
+        .send_message()
+        .queue_url(queue_url)
+        .message_body("a red kite")
+        .send()
+        .await
+        .map(drop)
+        .map_err(|e| format!("{}: {}", e.code().unwrap_or("?"), e.message().unwrap_or("")))
 }
 
 async fn put(config: &aws_types::SdkConfig, bucket: &str, key: &str) -> Result<(), String> {
@@ -255,10 +306,19 @@ async fn each_function_role_may_do_what_its_policies_grant_and_no_more() {
     put(&generate, &bucket, "images/r1/0.png")
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    denied(
-        put(&generate, &bucket, "results/r1.json").await,
-        "AccessDenied",
-        "s3:PutObject",
+    let refused = put(&generate, &bucket, "results/r1.json").await;
+    denied(refused.clone(), "AccessDenied", "s3:PutObject");
+    // Named as AWS names a function's caller: its role's session, named after the function.
+    let function = twin.function("GenerateImageFunction");
+    let role_name = function.role_arn.rsplit('/').next().unwrap_or_default();
+    assert_eq!(
+        refused.unwrap_err(),
+        format!(
+            "AccessDenied: User: arn:aws:sts::000000000000:assumed-role/{role_name}/{} is not \
+             authorized to perform: s3:PutObject on resource: arn:aws:s3:::{bucket}/results/r1.json \
+             because no identity-based policy allows the s3:PutObject action",
+            function.name
+        )
     );
     // Without s3:ListBucket a missing key is 403, not 404.
     let missing = aws_sdk_s3::Client::new(&generate)
@@ -372,6 +432,103 @@ async fn over_plain_http_the_buckets_tls_only_deny_refuses_everyone() {
     );
     // DynamoDB has no such policy.
     update(&twin.as_administrator(), twin.table())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Where a function's role may use the queue but not its key, SQS refuses as KMS refused it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sending_to_the_encrypted_queue_needs_its_key() {
+    let twin = Twin::serve_edited("kms-queue", true, |t| {
+        // The queue consumer may send to its queue too, without kms:GenerateDataKey on its key
+        // (it has kms:Decrypt only).
+        let policy = logical_id(t, "QueueConsumerRoleDefaultPolicy");
+        let queue = logical_id(t, "PromptsQueue");
+        t["Resources"][policy]["Properties"]["PolicyDocument"]["Statement"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"Effect": "Allow", "Action": "sqs:SendMessage",
+                         "Resource": {"Fn::GetAtt": [queue, "Arn"]}}));
+    })
+    .await;
+    let refused = send(&twin.as_role("QueueConsumerFunction"), twin.prompts_queue())
+        .await
+        .unwrap_err();
+    assert!(
+        refused.starts_with("KMS.AccessDeniedException: "),
+        "{refused}"
+    );
+    assert!(
+        refused.contains(
+            "is not authorized to perform: kms:GenerateDataKey on resource: arn:aws:kms:us-east-1:"
+        ),
+        "{refused}"
+    );
+    // The administrator's grant reaches the key through the key policy's delegation.
+    send(&twin.as_administrator(), twin.prompts_queue())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Without the key policy's delegation to the account, NotifyUser's own grant on the results
+/// topic's key does not count, and SNS refuses as KMS refused it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publishing_needs_a_key_policy_that_lets_the_role_use_the_key() {
+    let twin = Twin::serve_edited("kms-topic", true, |t| {
+        let key = logical_id(t, "ResultsKey");
+        t["Resources"][key]["Properties"]["KeyPolicy"]["Statement"] = json!([{
+            "Effect": "Allow", "Action": "kms:*", "Resource": "*",
+            "Principal": {"AWS": "arn:aws:iam::000000000000:role/KeyAdministrator"}
+        }]);
+    })
+    .await;
+    let refused = publish(&twin.as_role("NotifyUserFunction"), twin.topic())
+        .await
+        .unwrap_err();
+    assert!(refused.starts_with("KMSAccessDenied: "), "{refused}");
+    assert!(
+        refused.contains("is not authorized to perform: kms:GenerateDataKey on resource: ")
+            && refused.ends_with(
+                "because no resource-based policy allows the kms:GenerateDataKey action"
+            ),
+        "{refused}"
+    );
+}
+
+/// A function's key is temporary: without its session token, or with another, each service
+/// refuses it as AWS refuses an invalid token; the administrator's long-term key needs none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_roles_key_needs_its_session_token() {
+    let twin = Twin::serve("tokens", true).await;
+    let generate = twin.role("GenerateImageFunction");
+    let bucket = twin.bucket().to_owned();
+    let other = &twin.role("NotifyUserFunction").session_token;
+    for token in [None, Some(other.as_str())] {
+        let config = twin.config(&generate.key, token);
+        let refused = put(&config, &bucket, "images/r1/0.png").await.unwrap_err();
+        assert_eq!(
+            refused,
+            "InvalidToken: The provided token is malformed or otherwise invalid."
+        );
+        let refused = update(&config, twin.table()).await.unwrap_err();
+        assert_eq!(
+            refused,
+            "UnrecognizedClientException: The security token included in the request is invalid."
+        );
+        let refused = publish(&config, twin.topic()).await.unwrap_err();
+        assert_eq!(
+            refused,
+            "InvalidClientTokenId: The security token included in the request is invalid."
+        );
+    }
+    put(
+        &twin.as_role("GenerateImageFunction"),
+        &bucket,
+        "images/r1/0.png",
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    put(&twin.as_administrator(), &bucket, "results/r1.json")
         .await
         .unwrap_or_else(|e| panic!("{e}"));
 }

@@ -267,6 +267,7 @@ impl Pipeline {
                 &self.stack,
                 serde_json::json!({"Fn::GetAtt": [role, "Arn"]}),
             ),
+            session: None,
         }
     }
 
@@ -510,12 +511,14 @@ fn the_plan_reads_what_the_twin_must_build() {
         .unwrap_or_else(|| panic!("no dead-letter queue"));
     assert_eq!(prompts.redrive, Some((dead.arn.clone(), 3)));
     assert_eq!(prompts.visibility_timeout_seconds, 180);
-    assert!(
-        prompts
-            .kms_key
-            .as_deref()
-            .is_some_and(|k| k.starts_with("arn:aws:kms:us-east-1:"))
+    // The queues' key, and the topics', is the authorizer's to know (it decides each use).
+    let iam = Authorizer::from_stack(&s).unwrap_or_else(|e| panic!("{e}"));
+    let prompts_key = text(
+        &s,
+        serde_json::json!({"Fn::GetAtt": [id(&s, "AWS::KMS::Key", "PromptsKey"), "Arn"]}),
     );
+    assert_eq!(iam.encryption_key(&prompts.arn), Some(prompts_key.as_str()));
+    assert_eq!(iam.encryption_key(&dead.arn), Some(prompts_key.as_str()));
 
     let start = plan
         .functions
@@ -705,7 +708,12 @@ fn the_plan_reads_the_stores_the_machine_and_async_retries() {
         results.subscriptions,
         [("email".to_string(), "me@example.com".to_string())]
     );
-    assert!(results.kms_key.is_some());
+    let results_key = text(
+        &s,
+        serde_json::json!({"Fn::GetAtt": [id(&s, "AWS::KMS::Key", "ResultsKey"), "Arn"]}),
+    );
+    let iam = Authorizer::from_stack(&s).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(iam.encryption_key(&results.arn), Some(results_key.as_str()));
     assert_eq!(plan.tables.len(), 1);
     assert!(!plan.tables[0].key_schema.is_empty());
     assert_eq!(plan.state_machines.len(), 1);
