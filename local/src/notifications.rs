@@ -12,14 +12,19 @@
 //! it, or a file system without ordered writes lost its bytes) is reported as torn and kept for
 //! inspection, never delivered and never deleted.
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::LocalError;
 use crate::files;
 use crate::ids::new_id;
-use crate::server::CreatedBy;
+use crate::server::{CreatedBy, NotRecorded};
+use tokio::sync::Notify;
 
 /// The ending of a record's file name.
 const RECORD_SUFFIX: &str = ".json";
@@ -221,6 +226,63 @@ fn sanitize(sequencer: &str) -> String {
         .filter(char::is_ascii_alphanumeric)
         .take(32)
         .collect()
+}
+
+/// The deliveries under way of one process: each notification is recorded before the upload is
+/// answered, then delivered on a task of its own, counted until its delivery ends, so a stop can
+/// wait for them a moment ([`Deliveries::settle`]) and leave the rest recorded for the next start.
+/// `imagegen serve` and `imagegen rehearse` deliver differently (to start-execution, or to the
+/// functions the template names); what they share is this.
+#[derive(Debug, Default)]
+pub struct Deliveries {
+    in_flight: AtomicUsize,
+    settled: Notify,
+}
+
+impl Deliveries {
+    /// Record `notification` in `store` (synced to disk, off the async workers), then run
+    /// `deliver` with its record on a task of its own. Returns once the record is kept: what the
+    /// S3 route awaits before it answers the upload.
+    pub async fn record_then_deliver<F, Fut>(
+        self: &Arc<Self>,
+        store: &PendingNotifications,
+        notification: S3Notification,
+        deliver: F,
+    ) -> Result<(), NotRecorded>
+    where
+        F: FnOnce(Pending) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let store = store.clone();
+        let pending = tokio::task::spawn_blocking(move || store.record(&notification))
+            .await
+            .map_err(|e| NotRecorded(e.to_string()))?
+            .map_err(|e| NotRecorded(e.to_string()))?;
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        let this = Arc::clone(self);
+        tokio::spawn(async move {
+            deliver(pending).await;
+            if this.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
+                this.settled.notify_waiters();
+            }
+        });
+        Ok(())
+    }
+
+    /// Wait up to `timeout` for the deliveries under way to end; returns how many are still under
+    /// way (their notifications stay recorded and are delivered at the next start).
+    pub async fn settle(&self, timeout: Duration) -> usize {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            // Registered before the count is read, so an end in between is not missed.
+            let settled = self.settled.notified();
+            if self.in_flight.load(Ordering::SeqCst) == 0
+                || tokio::time::timeout_at(deadline, settled).await.is_err()
+            {
+                return self.in_flight.load(Ordering::SeqCst);
+            }
+        }
+    }
 }
 
 #[cfg(test)]

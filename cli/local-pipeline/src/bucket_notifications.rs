@@ -13,13 +13,11 @@
 //! delivery is "already started".
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use imagegen_core::keys::PromptFormat;
-use imagegen_local::notifications::{Pending, S3Notification};
-use imagegen_local::server::{NotRecorded, ObjectCreated, OnObjectCreated};
-use tokio::sync::Notify;
+use imagegen_local::notifications::{Deliveries, Pending, S3Notification};
+use imagegen_local::server::{ObjectCreated, OnObjectCreated};
 
 use crate::error::LocalPipelineError;
 use crate::pipeline::LocalPipeline;
@@ -55,16 +53,14 @@ pub struct PendingReport {
 #[derive(Debug)]
 pub struct BucketNotifications {
     pipeline: Arc<LocalPipeline>,
-    in_flight: AtomicUsize,
-    settled: Notify,
+    deliveries: Arc<Deliveries>,
 }
 
 impl BucketNotifications {
     pub fn new(pipeline: Arc<LocalPipeline>) -> Arc<Self> {
         Arc::new(Self {
             pipeline,
-            in_flight: AtomicUsize::new(0),
-            settled: Notify::new(),
+            deliveries: Arc::default(),
         })
     }
 
@@ -83,21 +79,16 @@ impl BucketNotifications {
                 }
                 let notification =
                     S3Notification::new(&created.bucket, &created.key, created.created_by);
-                let store = pipeline.aws().notifications().clone();
-                // The write is synced to disk: off the async workers.
-                let pending = tokio::task::spawn_blocking(move || store.record(&notification))
-                    .await
-                    .map_err(|e| NotRecorded(e.to_string()))?
-                    .map_err(|e| NotRecorded(e.to_string()))?;
-                this.in_flight.fetch_add(1, Ordering::SeqCst);
                 let delivering = Arc::clone(&this);
-                tokio::spawn(async move {
-                    delivering.deliver(pending).await;
-                    if delivering.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
-                        delivering.settled.notify_waiters();
-                    }
-                });
-                Ok(())
+                this.deliveries
+                    .record_then_deliver(
+                        pipeline.aws().notifications(),
+                        notification,
+                        move |pending| async move {
+                            delivering.deliver(pending).await;
+                        },
+                    )
+                    .await
             })
         })
     }
@@ -132,18 +123,7 @@ impl BucketNotifications {
     /// Wait up to `timeout` for the deliveries under way to end; returns how many are still under
     /// way (their notifications stay recorded and are delivered at the next start).
     pub async fn settle(&self, timeout: Duration) -> usize {
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            // Registered before the count is read, so an end in between is not missed.
-            let settled = self.settled.notified();
-            let left = self.in_flight.load(Ordering::SeqCst);
-            if left == 0 {
-                return 0;
-            }
-            if tokio::time::timeout_at(deadline, settled).await.is_err() {
-                return self.in_flight.load(Ordering::SeqCst);
-            }
-        }
+        self.deliveries.settle(timeout).await
     }
 
     /// Hand one recorded notification to start-execution; its record is removed once taken.

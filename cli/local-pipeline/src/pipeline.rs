@@ -270,8 +270,7 @@ impl LocalPipeline {
         let size = body.len() as u64;
         // Stored as S3 would store an upload of that file; a key that is not a prompt file is put
         // all the same, and start-execution says why it starts nothing.
-        let content_type = PromptFormat::of(file_name)
-            .map_or("application/octet-stream", PromptFormat::content_type);
+        let content_type = PromptFormat::upload_content_type(file_name);
         let out = self
             .s3
             .put_object()

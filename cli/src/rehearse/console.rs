@@ -147,8 +147,7 @@ impl Backend for Rehearsal {
     async fn upload(&self, file_name: &str, body: Vec<u8>) -> Result<Uploaded, String> {
         let key = format!("{}{file_name}", self.prefix);
         // Typed as `imagegen serve`'s console stores a prompt file.
-        let content_type = PromptFormat::of(file_name)
-            .map_or("application/octet-stream", PromptFormat::content_type);
+        let content_type = PromptFormat::upload_content_type(file_name);
         self.s3
             .put_object()
             .bucket(&self.bucket)

@@ -34,6 +34,13 @@ impl PromptFormat {
         }
     }
 
+    /// The `Content-Type` a file of this name is uploaded with: a prompt file's, else S3's
+    /// default for bytes. (A key that is not a prompt file is stored all the same; what it starts,
+    /// nothing, is start-execution's to say.)
+    pub fn upload_content_type(name: &str) -> &'static str {
+        Self::of(name).map_or("application/octet-stream", Self::content_type)
+    }
+
     /// The format of a file name or key, from its extension; `None` for anything else, including
     /// a bare `.txt` with no name before the dot and a key that ends in `/`.
     pub fn of(name: &str) -> Option<Self> {

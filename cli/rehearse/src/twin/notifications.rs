@@ -9,13 +9,11 @@
 //! `s3.amazonaws.com` for the bucket: the function's resource policy must admit it.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use imagegen_local::LocalAws;
-use imagegen_local::notifications::{Pending, S3Notification};
-use imagegen_local::server::{CreatedBy, NotRecorded, ObjectCreated, OnObjectCreated};
-use tokio::sync::Notify;
+use imagegen_local::notifications::{Deliveries, Pending, S3Notification};
+use imagegen_local::server::{CreatedBy, ObjectCreated, OnObjectCreated};
 
 use super::invoke::Invoker;
 use crate::plan::{BucketNotification, Plan};
@@ -26,8 +24,7 @@ pub struct Notifications {
     aws: LocalAws,
     configured: Vec<BucketNotification>,
     invoker: Arc<Invoker>,
-    in_flight: AtomicUsize,
-    settled: Notify,
+    deliveries: Arc<Deliveries>,
 }
 
 /// Whether a configuration takes an object of `bucket` and `key` created by `created_by`: S3
@@ -54,8 +51,7 @@ impl Notifications {
             aws,
             configured: plan.notifications.clone(),
             invoker,
-            in_flight: AtomicUsize::new(0),
-            settled: Notify::new(),
+            deliveries: Arc::default(),
         })
     }
 
@@ -83,21 +79,16 @@ impl Notifications {
                 }
                 let notification =
                     S3Notification::new(&created.bucket, &created.key, created.created_by);
-                let store = this.aws.notifications().clone();
-                // The write is synced to disk: off the async workers.
-                let pending = tokio::task::spawn_blocking(move || store.record(&notification))
-                    .await
-                    .map_err(|e| NotRecorded(e.to_string()))?
-                    .map_err(|e| NotRecorded(e.to_string()))?;
-                this.in_flight.fetch_add(1, Ordering::SeqCst);
                 let delivering = Arc::clone(&this);
-                tokio::spawn(async move {
-                    delivering.deliver(pending).await;
-                    if delivering.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
-                        delivering.settled.notify_waiters();
-                    }
-                });
-                Ok(())
+                this.deliveries
+                    .record_then_deliver(
+                        this.aws.notifications(),
+                        notification,
+                        move |pending| async move {
+                            delivering.deliver(pending).await;
+                        },
+                    )
+                    .await
             })
         })
     }
@@ -117,14 +108,7 @@ impl Notifications {
     /// Wait up to `timeout` for the deliveries under way; returns how many are still going (they
     /// stay recorded for the next start).
     pub async fn settle(&self, timeout: Duration) -> usize {
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            let settled = self.settled.notified();
-            let left = self.in_flight.load(Ordering::SeqCst);
-            if left == 0 || tokio::time::timeout_at(deadline, settled).await.is_err() {
-                return self.in_flight.load(Ordering::SeqCst);
-            }
-        }
+        self.deliveries.settle(timeout).await
     }
 
     async fn deliver(&self, pending: Pending) {

@@ -99,7 +99,8 @@ fn dechunk(mut body: &[u8]) -> (Vec<u8>, bool) {
     }
 }
 
-fn form(fields: &[(&str, &str)]) -> String {
+/// A form body, percent-encoded.
+pub(super) fn form(fields: &[(&str, &str)]) -> String {
     fields
         .iter()
         .map(|(n, v)| {

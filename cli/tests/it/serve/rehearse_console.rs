@@ -7,22 +7,9 @@
 use std::path::Path;
 
 use super::RUN;
+use super::console::form;
 use super::harness::{Curled, TempDir, curl, curl_api, eventually, messages};
 use super::rehearse::{ca_bundle, fixture, output, rehearse};
-
-/// A form body, percent-encoded.
-fn form(fields: &[(&str, &str)]) -> String {
-    fields
-        .iter()
-        .map(|(n, v)| {
-            format!(
-                "{n}={}",
-                percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
 
 #[test]
 fn the_console_drives_the_rehearsed_stack_over_https() {

@@ -40,17 +40,6 @@ fn resource<'t>(template: &'t mut Value, prefix: &str) -> &'t mut Value {
     resources.get_mut(&id).unwrap()
 }
 
-/// The function resources' environment variables, for each function that has `name`.
-fn set_everywhere(template: &mut Value, name: &str, value: &str) {
-    for (_, r) in template["Resources"].as_object_mut().unwrap() {
-        if let Some(vars) = r.pointer_mut("/Properties/Environment/Variables")
-            && vars.get(name).is_some()
-        {
-            vars[name] = json!(value);
-        }
-    }
-}
-
 struct Rehearsal {
     served: Served,
     aws: Aws,
