@@ -477,10 +477,14 @@ impl Started {
         std::thread::sleep(Duration::from_millis(100));
         let stderr = self.stderr.lock().unwrap().clone();
         let hint = if stderr.contains("is not built") {
-            let release = if measuring() { " --release" } else { "" };
+            let (release, who) = if measuring() {
+                (" --release", "bench/run.sh does")
+            } else {
+                ("", "`cargo test --workspace` builds them too")
+            };
             format!(
                 "\nThe functions' host builds must be next to {}: build them with `cargo build{release} \
-                 --workspace --bins` (bench/run.sh does).",
+                 --workspace --bins` ({who}).",
                 env!("CARGO_BIN_EXE_imagegen")
             )
         } else {
