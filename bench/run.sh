@@ -15,8 +15,8 @@
 # implementations take turns, ITERATIONS/ROUNDS iterations each per round), COLD_RUNS (5),
 # TARGET_DIR (default <repo>/target: where the function binaries are),
 # BENCH_TARGET_DIR (default /tmp/target-bench: where the bench binary is built),
-# SKIP_THUMBNAILS=1, SKIP_COLD_START=1, SKIP_PACKAGES=1, SKIP_EXTRA=1 (section 4: engine and
-# end-to-end benchmarks),
+# SKIP_THUMBNAILS=1, SKIP_COLD_START=1, SKIP_PACKAGES=1, SKIP_EXTRA=1 (section 4: engine,
+# end-to-end, serve and rehearse benchmarks), REHEARSE_EXECUTIONS (default 20),
 # COLD_START_EXTRA="label=/path/to/binary,..." (more cold-start rows),
 # COLD_START_PROBE=1 (also build and measure bench/coldstart/probe, a bare
 # lambda_runtime function: the floor for the Rust cold starts).
@@ -107,8 +107,8 @@ run_cold_start() {
 
 run_engine_and_e2e() {
   # Section 4's figures, measured in this run: the local ASL engine (criterion) and the whole local
-  # pipeline through the CLI and the `imagegen serve` endpoint (cargo bench; they write
-  # bench/extra/e2e.md and bench/extra/serve.md themselves).
+  # pipeline through the CLI, the `imagegen serve` endpoint and `imagegen rehearse` (cargo bench;
+  # they write bench/extra/e2e.md, serve.md and rehearse.md themselves).
   step "Local ASL engine: cargo bench -p imagegen-statemachine --bench transitions"
   (cd "$REPO" && CARGO_TARGET_DIR="$BENCH_TARGET_DIR" cargo bench --quiet -p imagegen-statemachine \
       --bench transitions) >&2 || fail "the engine benchmark failed"
@@ -120,6 +120,15 @@ run_engine_and_e2e() {
   step "Local endpoint (imagegen serve): cargo bench -p imagegen-cli --bench serve"
   (cd "$REPO" && CARGO_TARGET_DIR="$BENCH_TARGET_DIR" cargo bench --quiet -p imagegen-cli --bench serve) >&2 \
     || fail "the serve benchmark failed"
+  # `rehearse --native` runs the functions' host builds from the directory of the `imagegen` the
+  # benchmark runs (the release one); the qemu row needs a synthesized assembly (IMAGEGEN_ASSEMBLY
+  # or cdk/cdk.out with the functions' zips) and says so in its row without one.
+  step "Building the workspace's binaries (release) for imagegen rehearse --native"
+  (cd "$REPO" && CARGO_TARGET_DIR="$BENCH_TARGET_DIR" cargo build --release --quiet --workspace --bins) >&2 \
+    || fail "cargo build --release --workspace --bins failed"
+  step "An execution through imagegen rehearse beside serve: cargo bench -p imagegen-cli --bench rehearse"
+  (cd "$REPO" && CARGO_TARGET_DIR="$BENCH_TARGET_DIR" cargo bench --quiet -p imagegen-cli --bench rehearse) >&2 \
+    || fail "the rehearse benchmark failed"
 }
 
 run_packages() {
