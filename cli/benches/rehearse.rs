@@ -27,7 +27,6 @@ use std::time::{Duration, Instant};
 use aws_sdk_sfn::config::retry::RetryConfig;
 use aws_sdk_sfn::error::DisplayErrorContext;
 use aws_sdk_sfn::types::ExecutionStatus;
-use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
 use imagegen_core::config::vars;
 use serde_json::Value;
 
@@ -372,16 +371,8 @@ impl Endpoint {
             .retry_config(RetryConfig::disabled())
             .endpoint_url(&self.url);
         if let Some(pem) = &self.ca_pem {
-            let context = TlsContext::builder()
-                .with_trust_store(TrustStore::empty().with_pem_certificate(pem.as_bytes()))
-                .build()
-                .unwrap();
-            config = config.http_client(
-                aws_smithy_http_client::Builder::new()
-                    .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
-                    .tls_context(context)
-                    .build_https(),
-            );
+            config = config
+                .http_client(imagegen_local::server::tls::https_client_trusting(pem).unwrap());
         }
         aws_sdk_sfn::Client::from_conf(config.build())
     }

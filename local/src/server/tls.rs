@@ -95,14 +95,7 @@ impl LocalCa {
     /// the process's own requests to its endpoint, made as a person's would be (the console under
     /// `imagegen rehearse`), so that they are authorised as theirs are.
     pub fn https_client(&self) -> Result<SharedHttpClient, TlsError> {
-        let context = TlsContext::builder()
-            .with_trust_store(TrustStore::empty().with_pem_certificate(self.cert_pem.as_bytes()))
-            .build()
-            .map_err(|e| TlsError::Config(e.to_string()))?;
-        Ok(aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
-            .tls_context(context)
-            .build_https())
+        https_client_trusting(&self.cert_pem)
     }
 
     /// A new server certificate for the loopback names, signed by this CA, ready to serve.
@@ -207,4 +200,17 @@ fn write_private(path: &Path, contents: &[u8]) -> Result<(), LocalError> {
         .open(path)
         .and_then(|mut file| file.write_all(contents).and_then(|()| file.sync_all()))
         .map_err(LocalError::io("writing", path))
+}
+
+/// An SDK HTTP client that trusts only the CA certificate `pem` (the twin's `tls/ca.pem`, as a
+/// client outside this process reads it from the banner's `AWS_CA_BUNDLE`).
+pub fn https_client_trusting(pem: &str) -> Result<SharedHttpClient, TlsError> {
+    let context = TlsContext::builder()
+        .with_trust_store(TrustStore::empty().with_pem_certificate(pem.as_bytes()))
+        .build()
+        .map_err(|e| TlsError::Config(e.to_string()))?;
+    Ok(aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+        .tls_context(context)
+        .build_https())
 }

@@ -5,7 +5,6 @@
 
 use std::sync::{Arc, Mutex};
 
-use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
 use aws_smithy_types::retry::RetryConfig;
 use aws_types::region::Region;
 use imagegen_local::FakeModelBehavior;
@@ -75,16 +74,8 @@ fn sdk_config(endpoint: &str, ca_pem: Option<&str>) -> aws_types::SdkConfig {
         .retry_config(RetryConfig::disabled())
         .endpoint_url(endpoint);
     if let Some(pem) = ca_pem {
-        let context = TlsContext::builder()
-            .with_trust_store(TrustStore::empty().with_pem_certificate(pem.as_bytes()))
-            .build()
-            .unwrap();
-        config = config.http_client(
-            aws_smithy_http_client::Builder::new()
-                .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
-                .tls_context(context)
-                .build_https(),
-        );
+        config =
+            config.http_client(imagegen_local::server::tls::https_client_trusting(pem).unwrap());
     }
     config.build()
 }
