@@ -84,7 +84,7 @@ pub struct Failure {
     pub error: String,
     /// The error message: a Lambda cause's `errorMessage`, else the cause as given.
     pub message: Option<String>,
-    /// The prompt, if the state has it.
+    /// The prompt, if the state has it, trimmed (empty: it was blank).
     pub prompt: Option<String>,
     /// The uploaded prompt file, if the run came from one.
     pub prompt_file: Option<String>,
@@ -101,11 +101,12 @@ impl Failure {
             .unwrap_or(UNKNOWN_ERROR)
             .to_owned();
         let message = text_at(state, &["/error/Cause", "/Cause"]).map(cause_message);
-        let prompt = text_at(
-            state,
-            &["/request/prompt", "/input/prompt", "/prompt", "/input"],
-        )
-        .map(str::to_owned);
+        // The first prompt found, also a blank one: a prompt that was read and was blank is told
+        // as such, not as one the run never got to.
+        let prompt = ["/request/prompt", "/input/prompt", "/prompt", "/input"]
+            .iter()
+            .find_map(|p| state.pointer(p).and_then(Value::as_str))
+            .map(|p| p.trim().to_owned());
         let prompt_file = ["/request/source", "/input/source", "/source"]
             .iter()
             .find_map(|p| {
@@ -172,8 +173,12 @@ impl Failure {
             let _ = writeln!(out, "\nNote: {warning}");
         }
         out.push('\n');
-        if let Some(prompt) = &self.prompt {
-            let _ = writeln!(out, "Prompt: {}", cap_chars(prompt, MAX_QUOTED_CHARS));
+        match self.prompt.as_deref() {
+            Some("") => out.push_str("Prompt: (blank: nothing to draw)\n"),
+            Some(prompt) => {
+                let _ = writeln!(out, "Prompt: {}", cap_chars(prompt, MAX_QUOTED_CHARS));
+            }
+            None => {}
         }
         if let Some(file) = &self.prompt_file {
             let _ = writeln!(out, "Prompt file: {file}");
@@ -523,6 +528,18 @@ mod tests {
             "{body}"
         );
         assert!(!body.contains("not known"), "{body}");
+    }
+
+    #[test]
+    fn a_blank_prompt_is_told_as_blank_not_as_unknown() {
+        let state = json!({"input": {"prompt": "   "}, "error": {"Error": "PromptRejected", "Cause": "{\"errorMessage\": \"the prompt is empty\"}"}});
+        let failure = Failure::from_state(&state);
+        assert_eq!(failure.prompt.as_deref(), Some(""));
+        let body = failure.body("e");
+        assert!(body.contains("Prompt: (blank: nothing to draw)"), "{body}");
+        assert!(!body.contains("not known"), "{body}");
+        let unknown = Failure::from_state(&json!({"error": {"Error": "States.Timeout"}})).body("e");
+        assert!(unknown.contains("not known"), "{unknown}");
     }
 
     #[test]
