@@ -187,10 +187,16 @@ impl BurstSummary {
                 what: "no duplicate executions (a second delivery starts nothing)",
                 passed: self.executions == total && self.redelivered_elsewhere == 0,
             },
+            // Two checks, so a shortfall is not reported as a duplicate (or the other way).
             Check {
-                what: "no duplicate images (one model success and one image per good prompt)",
-                passed: self.images == self.plan.count
-                    && self.model_succeeded == self.plan.count as u64,
+                what: "no missing images (a model success and an image for every good prompt)",
+                passed: self.images >= self.plan.count
+                    && self.model_succeeded >= self.plan.count as u64,
+            },
+            Check {
+                what: "no duplicate images (at most one model success and one image per good prompt)",
+                passed: self.images <= self.plan.count
+                    && self.model_succeeded <= self.plan.count as u64,
             },
             Check {
                 what: "no 60 seconds with more requests than the quota plus the allowance",
@@ -306,4 +312,54 @@ fn count_images(bucket_dir: &Path, request_id: &str) -> usize {
         .filter(|(key, _)| key.starts_with(&prefix) && key.ends_with(".png"))
         .filter(|(key, _)| !key[prefix.len()..].contains('/'))
         .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(images: usize, model_succeeded: u64) -> BurstSummary {
+        BurstSummary {
+            plan: BurstPlan {
+                count: 3,
+                rejected: 0,
+                duplicates: 0,
+                quota_rpm: 60,
+            },
+            succeeded: 3,
+            failed: 0,
+            good_succeeded: 3,
+            rejected_as_meant: 0,
+            emails: 3,
+            executions_with_one_email: 3,
+            executions: 3,
+            redelivered_elsewhere: 0,
+            images,
+            model_calls: model_succeeded,
+            model_succeeded,
+            over_quota: 0,
+            max_calls_per_minute: 3,
+            makespan_minutes: 0.05,
+            real_seconds: 1.0,
+        }
+    }
+
+    fn failed(s: &BurstSummary) -> Vec<&'static str> {
+        s.checks()
+            .into_iter()
+            .filter(|c| !c.passed)
+            .map(|c| c.what)
+            .collect()
+    }
+
+    #[test]
+    fn missing_images_are_named_missing_and_extra_ones_duplicated() {
+        assert!(summary(3, 3).passed());
+        let missing = failed(&summary(2, 2));
+        assert_eq!(missing.len(), 1, "{missing:?}");
+        assert!(missing[0].starts_with("no missing images"), "{missing:?}");
+        let extra = failed(&summary(4, 4));
+        assert_eq!(extra.len(), 1, "{extra:?}");
+        assert!(extra[0].starts_with("no duplicate images"), "{extra:?}");
+    }
 }
