@@ -306,10 +306,18 @@ impl Failure {
     }
 }
 
-/// The execution name as a message attribute (SNS refuses empty values).
+/// The execution name as a message attribute: the name itself, so that no two executions share
+/// one (folding it to ASCII made `a\u{200b}b` and `a\u{202e}b` both `ab`). Step Functions names
+/// hold no control characters; anything a String attribute cannot carry (outside XML's
+/// characters, as SNS and SQS take them) is dropped all the same, and SNS refuses empty values.
 pub fn execution_attribute(execution_name: &str) -> String {
-    let name = ascii_line(execution_name);
-    if name.is_empty() {
+    let name: String = execution_name
+        .chars()
+        .filter(
+            |c| matches!(*c as u32, 0x9 | 0xA | 0xD | 0x20..=0xD7FF | 0xE000..=0xFFFD | 0x10000..),
+        )
+        .collect();
+    if name.trim().is_empty() {
         super::event::UNKNOWN_EXECUTION.to_owned()
     } else {
         name
@@ -528,6 +536,20 @@ mod tests {
             "{body}"
         );
         assert!(!body.contains("not known"), "{body}");
+    }
+
+    #[test]
+    fn the_execution_attribute_is_the_name_itself() {
+        assert_ne!(
+            execution_attribute("a\u{200b}b"),
+            execution_attribute("a\u{202e}b")
+        );
+        assert_eq!(execution_attribute("東京-1"), "東京-1");
+        assert_eq!(execution_attribute("a\u{0}b\u{fffe}"), "ab");
+        assert_eq!(
+            execution_attribute(" "),
+            super::super::event::UNKNOWN_EXECUTION
+        );
     }
 
     #[test]
