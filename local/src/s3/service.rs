@@ -28,7 +28,7 @@ use s3s::{S3, S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 use super::store::conditions::{Conditions, Current, Verdict, etag};
 use super::store::listing::{self, Query, url_encode};
 use super::store::multipart;
-use super::store::record::{Checksums, Headers, ObjectMeta};
+use super::store::record::{Checksums, Headers, Multipart, ObjectMeta, PartInfo};
 use super::store::{FileStream, Store, StoreError, Wanted};
 
 /// The owner every bucket and object has locally (S3's documentation's example canonical id).
@@ -114,8 +114,16 @@ fn metadata_dto(m: &BTreeMap<String, String>) -> Option<s3s::dto::Metadata> {
     (!m.is_empty()).then(|| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
 }
 
-fn checksum_type(c: &Checksums) -> Option<ChecksumType> {
-    (!c.is_empty()).then(|| ChecksumType::from(ChecksumType::FULL_OBJECT.to_owned()))
+/// The checksum type shown beside checksums `c` of an object whose record says `kind`
+/// (full-object unless the record says composite).
+fn checksum_type(meta: &ObjectMeta, c: &Checksums) -> Option<ChecksumType> {
+    (!c.is_empty()).then(|| {
+        ChecksumType::from(
+            meta.checksum_type
+                .clone()
+                .unwrap_or_else(|| ChecksumType::FULL_OBJECT.to_owned()),
+        )
+    })
 }
 
 /// The checksums a request sent, in headers or (streaming uploads) trailers.
@@ -215,7 +223,66 @@ fn read_verdict(c: &Conditions, meta: &ObjectMeta) -> Result<(), StoreError> {
         Verdict::Proceed => Ok(()),
         Verdict::NotModified => Err(StoreError::NotModified),
         Verdict::PreconditionFailed => Err(StoreError::PreconditionFailed),
+        Verdict::NoSuchKey => Err(StoreError::NoSuchKey),
     }
+}
+
+/// The conditions of a GET or HEAD, answered as S3 does: a 304 carries the object's `ETag` and
+/// `Last-Modified` (RFC 7232: so a cache can refresh what it holds).
+fn check_read(c: &Conditions, meta: &ObjectMeta) -> S3Result<()> {
+    match read_verdict(c, meta) {
+        Err(StoreError::NotModified) => {
+            let mut e = s3(StoreError::NotModified);
+            let mut headers = http::HeaderMap::new();
+            if let Ok(v) = http::HeaderValue::from_str(&format!("\"{}\"", meta.etag)) {
+                headers.insert(http::header::ETAG, v);
+            }
+            let mut date = Vec::new();
+            if meta
+                .last_modified
+                .format(s3s::dto::TimestampFormat::HttpDate, &mut date)
+                .is_ok()
+                && let Ok(v) = http::HeaderValue::from_bytes(&date)
+            {
+                headers.insert(http::header::LAST_MODIFIED, v);
+            }
+            e.set_headers(headers);
+            Err(e)
+        }
+        other => other.map_err(s3),
+    }
+}
+
+/// The bytes GetObject or HeadObject `partNumber` names: (first byte, length, the part's
+/// checksums, whether it is a part of a multipart object). A single-part object has one part,
+/// itself, as on S3.
+fn part_of(meta: &ObjectMeta, number: i32) -> S3Result<(u64, u64, Checksums, bool)> {
+    let not_there = || {
+        S3Error::with_message(
+            S3ErrorCode::InvalidPart,
+            "The requested partnumber is not satisfiable.",
+        )
+    };
+    match (&meta.multipart, meta.parts) {
+        (Some(m), _) => {
+            let (start, part) = m.part(number).ok_or_else(not_there)?;
+            Ok((start, part.size, part.checksums.clone(), true))
+        }
+        (None, Some(_)) => Err(S3Error::with_message(
+            S3ErrorCode::NotImplemented,
+            "This object was completed by an older version of the local S3, which did not keep \
+             its parts' sizes: upload it again to read it by part.",
+        )),
+        (None, None) if number == 1 => Ok((0, meta.size, meta.checksums.clone(), false)),
+        (None, None) => Err(not_there()),
+    }
+}
+
+fn both_part_and_range() -> S3Error {
+    S3Error::with_message(
+        S3ErrorCode::InvalidRequest,
+        "Cannot specify both Range header and partNumber query parameter",
+    )
 }
 
 /// A continuation token: the key (or common prefix) a page ended with, opaque to the client.
@@ -392,11 +459,8 @@ impl S3 for LocalS3 {
         req: S3Request<GetObjectInput>,
     ) -> S3Result<S3Response<GetObjectOutput>> {
         let input = req.input;
-        if input.part_number.is_some() {
-            return Err(S3Error::with_message(
-                S3ErrorCode::NotImplemented,
-                "GetObject by part number is not implemented locally.",
-            ));
+        if input.part_number.is_some() && input.range.is_some() {
+            return Err(both_part_and_range());
         }
         let bucket = self.store.bucket(&input.bucket).map_err(s3)?;
         let (meta, file) = bucket.open(&input.key).map_err(s3)?;
@@ -406,10 +470,21 @@ impl S3 for LocalS3 {
             if_modified_since: input.if_modified_since,
             if_unmodified_since: input.if_unmodified_since,
         };
-        read_verdict(&conditions, &meta).map_err(s3)?;
-        let (start, length, content_range) = match &input.range {
-            None => (0, meta.size, None),
-            Some(range) => {
+        check_read(&conditions, &meta)?;
+        let part = input.part_number.map(|n| part_of(&meta, n)).transpose()?;
+        let (start, length, content_range) = match (&input.range, &part) {
+            (None, None) => (0, meta.size, None),
+            (None, Some((start, length, _, is_part))) => {
+                let range = is_part.then(|| {
+                    format!(
+                        "bytes {start}-{}/{}",
+                        (start + length).saturating_sub(1),
+                        meta.size
+                    )
+                });
+                (*start, *length, range)
+            }
+            (Some(range), _) => {
                 let r = range.check(meta.size).map_err(|_| {
                     S3Error::with_message(
                         S3ErrorCode::InvalidRange,
@@ -422,12 +497,12 @@ impl S3 for LocalS3 {
         };
         let body = FileStream::new(file, start, length)
             .map_err(|e| s3(StoreError::io("reading an object")(e)))?;
-        // Only for the whole object: a range's bytes would not match.
-        let checksums = if wants_checksums(input.checksum_mode.as_ref()) && content_range.is_none()
-        {
-            meta.checksums.clone()
-        } else {
-            Checksums::default()
+        // For the whole object, or a part (its own checksum): a range's bytes would not match.
+        let checksums = match (wants_checksums(input.checksum_mode.as_ref()), part) {
+            (false, _) => Checksums::default(),
+            (true, Some((_, _, part_checksums, _))) => part_checksums,
+            (true, None) if content_range.is_none() => meta.checksums.clone(),
+            (true, None) => Checksums::default(),
         };
         let h = &meta.headers;
         let output = GetObjectOutput {
@@ -456,7 +531,7 @@ impl S3 for LocalS3 {
             expires: input.response_expires.or_else(|| h.expires.clone()),
             website_redirect_location: h.website_redirect_location.clone(),
             parts_count: meta.parts.and_then(|p| i32::try_from(p).ok()),
-            checksum_type: checksum_type(&checksums),
+            checksum_type: checksum_type(&meta, &checksums),
             checksum_crc32: checksums.crc32,
             checksum_crc32c: checksums.crc32c,
             checksum_crc64nvme: checksums.crc64nvme,
@@ -472,6 +547,9 @@ impl S3 for LocalS3 {
         req: S3Request<HeadObjectInput>,
     ) -> S3Result<S3Response<HeadObjectOutput>> {
         let input = req.input;
+        if input.part_number.is_some() && input.range.is_some() {
+            return Err(both_part_and_range());
+        }
         let bucket = self.store.bucket(&input.bucket).map_err(s3)?;
         let meta = bucket
             .get(&input.key)
@@ -482,15 +560,20 @@ impl S3 for LocalS3 {
             if_modified_since: input.if_modified_since,
             if_unmodified_since: input.if_unmodified_since,
         };
-        read_verdict(&conditions, &meta).map_err(s3)?;
+        check_read(&conditions, &meta)?;
+        let part = input.part_number.map(|n| part_of(&meta, n)).transpose()?;
+        let (length, checksums) = match part {
+            Some((_, length, part_checksums, _)) => (length, part_checksums),
+            None => (meta.size, meta.checksums.clone()),
+        };
         let checksums = if wants_checksums(input.checksum_mode.as_ref()) {
-            meta.checksums.clone()
+            checksums
         } else {
             Checksums::default()
         };
         let h = &meta.headers;
         Ok(S3Response::new(HeadObjectOutput {
-            content_length: i64::try_from(meta.size).ok(),
+            content_length: i64::try_from(length).ok(),
             accept_ranges: Some("bytes".to_owned()),
             last_modified: Some(meta.last_modified.clone()),
             e_tag: Some(etag(&meta.etag)),
@@ -505,7 +588,7 @@ impl S3 for LocalS3 {
             expires: h.expires.clone(),
             website_redirect_location: h.website_redirect_location.clone(),
             parts_count: meta.parts.and_then(|p| i32::try_from(p).ok()),
-            checksum_type: checksum_type(&checksums),
+            checksum_type: checksum_type(&meta, &checksums),
             checksum_crc32: checksums.crc32,
             checksum_crc32c: checksums.crc32c,
             checksum_crc64nvme: checksums.crc64nvme,
@@ -541,7 +624,7 @@ impl S3 for LocalS3 {
                 checksum_crc64nvme: c.crc64nvme.clone(),
                 checksum_sha1: c.sha1.clone(),
                 checksum_sha256: c.sha256.clone(),
-                checksum_type: checksum_type(c),
+                checksum_type: checksum_type(&meta, c),
             }),
             // The part count only: a completed object does not keep its parts' sizes here.
             object_parts: (wants(A::OBJECT_PARTS) && meta.parts.is_some()).then(|| {
@@ -614,6 +697,7 @@ impl S3 for LocalS3 {
             checksum_type: (!checksums.is_empty()).then(|| ChecksumType::FULL_OBJECT.to_owned()),
             checksums,
             parts: None,
+            multipart: None,
             data: String::new(),
         };
         let conditions = Conditions {
@@ -630,7 +714,7 @@ impl S3 for LocalS3 {
         Ok(S3Response::new(PutObjectOutput {
             e_tag: Some(etag(&meta.etag)),
             size: i64::try_from(meta.size).ok(),
-            checksum_type: checksum_type(&c),
+            checksum_type: checksum_type(&meta, &c),
             checksum_crc32: c.crc32,
             checksum_crc32c: c.crc32c,
             checksum_crc64nvme: c.crc64nvme,
@@ -775,6 +859,7 @@ impl S3 for LocalS3 {
             checksum_type: (!checksums.is_empty()).then(|| ChecksumType::FULL_OBJECT.to_owned()),
             checksums,
             parts: None,
+            multipart: None,
             data: String::new(),
         };
         let meta = self
@@ -787,7 +872,7 @@ impl S3 for LocalS3 {
             copy_object_result: Some(CopyObjectResult {
                 e_tag: Some(etag(&meta.etag)),
                 last_modified: Some(meta.last_modified.clone()),
-                checksum_type: checksum_type(&c),
+                checksum_type: checksum_type(&meta, &c),
                 checksum_crc32: c.crc32,
                 checksum_crc32c: c.crc32c,
                 checksum_crc64nvme: c.crc64nvme,
@@ -827,7 +912,10 @@ impl S3 for LocalS3 {
             .flatten();
         Ok(S3Response::new(ListObjectsOutput {
             name: Some(input.bucket),
-            prefix: Some(enc(&query.prefix)),
+            // As sent, even with EncodingType=url: in a v1 listing S3 encodes the keys, common
+            // prefixes, Delimiter, Marker and NextMarker, which is what SDKs decode (botocore
+            // decodes no v1 Prefix, so an encoded one would come back changed).
+            prefix: Some(query.prefix.clone()),
             marker: Some(input.marker.as_deref().map(enc).unwrap_or_default()),
             max_keys: input.max_keys.or(Some(1000)),
             is_truncated: Some(page.truncated),
@@ -956,6 +1044,8 @@ impl S3 for LocalS3 {
         if let Some(a) = &algorithm {
             wanted(&Checksums::default(), Some(a))?;
         }
+        let kind = input.checksum_type.as_ref().map(|t| t.as_str().to_owned());
+        check_checksum_type(algorithm.as_deref(), kind.as_deref())?;
         let headers = Headers {
             content_type: input
                 .content_type
@@ -973,11 +1063,15 @@ impl S3 for LocalS3 {
             headers,
             metadata_of(input.metadata),
             algorithm,
+            kind,
         )
         .map_err(s3)?;
         Ok(S3Response::new(CreateMultipartUploadOutput {
             bucket: Some(input.bucket),
             key: Some(input.key),
+            checksum_type: upload
+                .checksum_type()
+                .map(|t| ChecksumType::from(t.to_owned())),
             upload_id: Some(upload.id),
             checksum_algorithm: input.checksum_algorithm,
             ..CreateMultipartUploadOutput::default()
@@ -1000,7 +1094,13 @@ impl S3 for LocalS3 {
             },
             req.trailing_headers.clone(),
         )?;
-        let want = wanted(&sent, input.checksum_algorithm.as_ref().map(|a| a.as_str()))?;
+        let mut want = wanted(&sent, input.checksum_algorithm.as_ref().map(|a| a.as_str()))?;
+        // Every part carries the upload's checksum, sent or not: the object's checksum (composite
+        // or full) and a `partNumber` read are made from it.
+        let upload = multipart::get(&bucket, &input.key, &input.upload_id).map_err(s3)?;
+        if let Some(a) = &upload.checksum_algorithm {
+            want.add(a);
+        }
         let body = input.body.unwrap_or_else(|| {
             StreamingBlob::wrap(futures::stream::empty::<Result<bytes::Bytes, std::io::Error>>())
         });
@@ -1213,9 +1313,20 @@ impl S3 for LocalS3 {
                 )
             })
             .collect();
-        let claim = multipart::claim(&bucket, &input.key, &input.upload_id)
-            .await
-            .map_err(s3)?;
+        let sent = Checksums {
+            crc32: input.checksum_crc32,
+            crc32c: input.checksum_crc32c,
+            crc64nvme: input.checksum_crc64nvme,
+            sha1: input.checksum_sha1,
+            sha256: input.checksum_sha256,
+        };
+        let claim = match multipart::claim(&bucket, &input.key, &input.upload_id).await {
+            Ok(claim) => claim,
+            Err(StoreError::NoSuchUpload) => {
+                return repeated_completion(&bucket, &input.bucket, &input.key, &input.upload_id);
+            }
+            Err(e) => return Err(s3(e)),
+        };
         let parts = match multipart::check_parts(&claim.parts, &named) {
             Ok(parts) => parts,
             Err(e) => {
@@ -1224,15 +1335,41 @@ impl S3 for LocalS3 {
             }
         };
         let etag_value = multipart::multipart_etag(&parts);
-        // The object's checksum is computed over the whole object (FULL_OBJECT), for the CRC the
-        // upload asked for: never carried over from anything else, so never stale. SHA checksums
-        // of a multipart object are composite on S3; locally the object then has none.
+        // The object's checksum, for the algorithm the upload asked for: composite (of the parts'
+        // checksums) or over the whole object's bytes as they are joined. Never carried over
+        // from anything else, so never stale.
+        let algorithm = claim.upload.checksum_algorithm.clone();
+        let kind = claim.upload.checksum_type().map(str::to_owned);
         let mut want = Wanted::default();
-        if let Some(a) = claim.upload.checksum_algorithm.as_deref()
-            && a.starts_with("CRC")
-        {
-            want.add(a);
+        let mut composite = None;
+        if let Some(a) = algorithm.as_deref() {
+            if kind.as_deref() == Some(multipart::COMPOSITE) {
+                match multipart::composite_checksum(a, &parts) {
+                    Some(c) => composite = Some(Checksums::only(a, c)),
+                    None => {
+                        claim.release();
+                        return Err(s3(StoreError::InvalidRequest(format!(
+                            "A part of this upload has no {a} checksum."
+                        ))));
+                    }
+                }
+            } else {
+                want.add(a);
+            }
         }
+        let multipart_record = Multipart {
+            upload_id: claim.upload.id.clone(),
+            parts: parts
+                .iter()
+                .map(|p| PartInfo {
+                    size: p.size,
+                    checksums: algorithm
+                        .as_deref()
+                        .and_then(|a| Some(Checksums::only(a, p.checksums.get(a)?.clone())))
+                        .unwrap_or_default(),
+                })
+                .collect(),
+        };
         let files: Vec<(std::path::PathBuf, u64)> =
             parts.iter().map(|p| (claim.part_path(p), p.size)).collect();
         let part_count = u32::try_from(parts.len()).unwrap_or(u32::MAX);
@@ -1254,7 +1391,12 @@ impl S3 for LocalS3 {
                 return Err(s3(e));
             }
         };
-        let checksums = staged.checksums.clone();
+        let checksums = composite.unwrap_or_else(|| staged.checksums.clone());
+        if let Err(e) = check_whole(&sent, &checksums) {
+            staged.discard();
+            claim.release();
+            return Err(s3(e));
+        }
         let meta = ObjectMeta {
             key: input.key.clone(),
             size: staged.size,
@@ -1262,9 +1404,10 @@ impl S3 for LocalS3 {
             last_modified: now(),
             headers: claim.upload.headers.clone(),
             metadata: claim.upload.metadata.clone(),
-            checksum_type: (!checksums.is_empty()).then(|| ChecksumType::FULL_OBJECT.to_owned()),
+            checksum_type: kind.filter(|_| !checksums.is_empty()),
             checksums,
             parts: Some(part_count),
+            multipart: Some(multipart_record),
             data: String::new(),
         };
         let conditions = Conditions {
@@ -1280,19 +1423,91 @@ impl S3 for LocalS3 {
             }
         };
         claim.finish();
-        let c = meta.checksums.clone();
-        Ok(S3Response::new(CompleteMultipartUploadOutput {
-            bucket: Some(input.bucket.clone()),
-            key: Some(input.key.clone()),
-            location: Some(format!("/{}/{}", input.bucket, input.key)),
-            e_tag: Some(etag(&meta.etag)),
-            checksum_type: checksum_type(&c),
-            checksum_crc32: c.crc32,
-            checksum_crc32c: c.crc32c,
-            checksum_crc64nvme: c.crc64nvme,
-            checksum_sha1: c.sha1,
-            checksum_sha256: c.sha256,
-            ..CompleteMultipartUploadOutput::default()
-        }))
+        Ok(S3Response::new(completion(&input.bucket, &meta)))
+    }
+}
+
+/// What CompleteMultipartUpload answers for the object `meta` it made.
+fn completion(bucket: &str, meta: &ObjectMeta) -> CompleteMultipartUploadOutput {
+    let c = meta.checksums.clone();
+    CompleteMultipartUploadOutput {
+        bucket: Some(bucket.to_owned()),
+        key: Some(meta.key.clone()),
+        location: Some(format!("/{bucket}/{}", meta.key)),
+        e_tag: Some(etag(&meta.etag)),
+        checksum_type: checksum_type(meta, &c),
+        checksum_crc32: c.crc32,
+        checksum_crc32c: c.crc32c,
+        checksum_crc64nvme: c.crc64nvme,
+        checksum_sha1: c.sha1,
+        checksum_sha256: c.sha256,
+        ..CompleteMultipartUploadOutput::default()
+    }
+}
+
+/// A CompleteMultipartUpload of an upload that is no longer there: if it made the key's current
+/// object, the completion is being retried (its answer was lost) and S3 answers it as the first
+/// time. The answer is marked [`REPEATED_COMPLETION`] so no second "object created"
+/// notification goes out for an object that was not created again.
+fn repeated_completion(
+    bucket: &Arc<crate::s3::store::Bucket>,
+    bucket_name: &str,
+    key: &str,
+    upload_id: &str,
+) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
+    let made_it = bucket.get(key).filter(|meta| {
+        meta.multipart
+            .as_ref()
+            .is_some_and(|m| m.upload_id == upload_id)
+    });
+    let Some(meta) = made_it else {
+        return Err(s3(StoreError::NoSuchUpload));
+    };
+    let mut response = S3Response::new(completion(bucket_name, &meta));
+    response
+        .headers
+        .insert(REPEATED_COMPLETION, http::HeaderValue::from_static("true"));
+    Ok(response)
+}
+
+/// The header (never sent to the client: the S3 route takes it off) that marks an answer to a
+/// retried CompleteMultipartUpload.
+pub const REPEATED_COMPLETION: &str = "x-imagegen-repeated-completion";
+
+/// The checksum a CompleteMultipartUpload sent for the whole object must be the object's
+/// (a composite one with or without its `-<parts>` suffix).
+fn check_whole(sent: &Checksums, object: &Checksums) -> Result<(), StoreError> {
+    for name in ["CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"] {
+        let (Some(sent), Some(ours)) = (sent.get(name), object.get(name)) else {
+            continue;
+        };
+        let bare = ours.split_once('-').map_or(ours.as_str(), |(b, _)| b);
+        if sent != ours && sent != bare {
+            return Err(StoreError::BadDigest(format!(
+                "The {name} you specified did not match the calculated checksum."
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// S3's rules for a multipart upload's checksum type: SHA checksums can only be composite,
+/// CRC-64/NVME only full-object, and a type needs an algorithm.
+fn check_checksum_type(algorithm: Option<&str>, kind: Option<&str>) -> S3Result<()> {
+    let refused = match (algorithm, kind) {
+        (_, None) => None,
+        (None, Some(_)) => Some("The x-amz-checksum-type header needs x-amz-checksum-algorithm."),
+        (Some(a), Some(multipart::FULL_OBJECT)) if a.starts_with("SHA") => {
+            Some("The FULL_OBJECT checksum type cannot be used with the SHA algorithms.")
+        }
+        (Some("CRC64NVME"), Some(multipart::COMPOSITE)) => {
+            Some("The COMPOSITE checksum type cannot be used with CRC64NVME.")
+        }
+        (Some(_), Some(multipart::FULL_OBJECT | multipart::COMPOSITE)) => None,
+        (Some(_), Some(_)) => Some("The checksum type must be COMPOSITE or FULL_OBJECT."),
+    };
+    match refused {
+        Some(message) => Err(S3Error::with_message(S3ErrorCode::InvalidRequest, message)),
+        None => Ok(()),
     }
 }

@@ -6,6 +6,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use http::{Method, Request, Response};
 use http_body_util::Limited;
@@ -15,7 +16,9 @@ use s3s::service::S3Service;
 
 use super::protocol::Protocol;
 use super::router::{Body, content_length, header, into_http};
-use super::sigv4::query_pairs;
+use super::sigv4::{presign_has_expired, query_pairs};
+use crate::ids::new_id;
+use crate::transport::LocalResponse;
 
 /// The largest body one S3 request may have locally: one PutObject, or one part of a multipart
 /// upload (AWS allows 5 GiB; a local disk is better served by a smaller cap).
@@ -117,6 +120,20 @@ impl S3Route {
     }
 
     pub(super) async fn handle(&self, request: Request<Incoming>) -> Response<Body> {
+        let request_id = new_id();
+        let mut response = self.answer(request).await;
+        identify(&mut response, &request_id);
+        response
+    }
+
+    async fn answer(&self, request: Request<Incoming>) -> Response<Body> {
+        if let Some(refused) = refuse_early(&request) {
+            return into_http(refused);
+        }
+        let request = match with_length(request).await {
+            Ok(request) => request,
+            Err(refused) => return into_http(refused),
+        };
         let headers = request.headers();
         let stated = [
             content_length(headers),
@@ -129,11 +146,11 @@ impl S3Route {
         let (parts, body) = request.into_parts();
         // A body with a length is held to it by hyper; one without (chunked) is cut at the limit.
         let body = if stated[0].is_some() {
-            Body::from(body)
+            body
         } else {
             Body::http_body_unsync(Limited::new(body, MAX_S3_BODY_BYTES as usize))
         };
-        let response = match self.service.call(Request::from_parts(parts, body)).await {
+        let mut response = match self.service.call(Request::from_parts(parts, body)).await {
             Ok(response) => response,
             Err(e) => {
                 tracing::error!(error = ?e, "local S3: the request failed inside s3s");
@@ -144,7 +161,13 @@ impl S3Route {
                 ));
             }
         };
+        // A retried completion answers as the first did but creates nothing: no second event.
+        let repeated = response
+            .headers_mut()
+            .remove(crate::s3::service::REPEATED_COMPLETION)
+            .is_some();
         if response.status().is_success()
+            && !repeated
             && let (Some(created), Some(hook)) = (created, &self.on_created)
         {
             let (bucket, key) = (created.bucket.clone(), created.key.clone());
@@ -162,6 +185,107 @@ impl S3Route {
         }
         response
     }
+}
+
+/// The largest body taken without a stated length (`Transfer-Encoding: chunked` with neither
+/// `Content-Length` nor `x-amz-decoded-content-length`): it is read whole to learn its length,
+/// which s3s needs, so it is held in memory and kept small.
+pub const MAX_UNSIZED_BODY_BYTES: usize = 16 << 20;
+
+/// Refusals S3 makes before it reads a request, in S3's words: a key that is not UTF-8 once
+/// percent-decoded (400 `InvalidURI`), and a presigned URL past its expiry (403 `AccessDenied`,
+/// whatever else is wrong with it).
+fn refuse_early<B>(request: &Request<B>) -> Option<LocalResponse> {
+    if percent_decode_str(request.uri().path())
+        .decode_utf8()
+        .is_err()
+    {
+        return Some(Protocol::S3Xml.error(400, "InvalidURI", "Couldn't parse the specified URI."));
+    }
+    let query = request.uri().query().unwrap_or("");
+    if query.contains("X-Amz-Expires") && presign_has_expired(query, SystemTime::now()) {
+        return Some(Protocol::S3Xml.error(403, "AccessDenied", "Request has expired"));
+    }
+    None
+}
+
+/// A request whose body has no stated length, read whole (up to [`MAX_UNSIZED_BODY_BYTES`]) and
+/// given its `Content-Length`, as S3 takes a plain chunked upload; any other request as it is.
+async fn with_length(request: Request<Incoming>) -> Result<Request<Body>, LocalResponse> {
+    let headers = request.headers();
+    let unsized_body = headers.get(http::header::TRANSFER_ENCODING).is_some()
+        && content_length(headers).is_none()
+        && header(headers, "x-amz-decoded-content-length").is_none();
+    let (mut parts, body) = request.into_parts();
+    if !unsized_body {
+        return Ok(Request::from_parts(parts, Body::from(body)));
+    }
+    let limited = Limited::new(body, MAX_UNSIZED_BODY_BYTES);
+    let bytes = match http_body_util::BodyExt::collect(limited).await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) => {
+            let too_large = e
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some();
+            return Err(if too_large {
+                Protocol::S3Xml.error(
+                    411,
+                    "MissingContentLength",
+                    &format!(
+                        "A body without Content-Length is taken up to {} MiB here; send \
+                         Content-Length (or use a multipart upload) for a larger one.",
+                        MAX_UNSIZED_BODY_BYTES >> 20
+                    ),
+                )
+            } else {
+                Protocol::S3Xml.error(400, "IncompleteBody", "The request body could not be read.")
+            });
+        }
+    };
+    parts.headers.remove(http::header::TRANSFER_ENCODING);
+    parts.headers.insert(
+        http::header::CONTENT_LENGTH,
+        http::HeaderValue::from(bytes.len()),
+    );
+    Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+/// Give `response` S3's request id: the `x-amz-request-id` header, and in an error's XML body
+/// the `RequestId` element with the same value (s3s writes none), so a client can quote either.
+fn identify(response: &mut Response<Body>, request_id: &str) {
+    let Ok(id) = http::HeaderValue::from_str(request_id) else {
+        return;
+    };
+    let id = response
+        .headers_mut()
+        .entry("x-amz-request-id")
+        .or_insert(id)
+        .to_str()
+        .unwrap_or(request_id)
+        .to_owned();
+    if response.status().is_success() {
+        return;
+    }
+    let Some(body) = response.body().bytes() else {
+        return;
+    };
+    let Ok(text) = std::str::from_utf8(&body) else {
+        return;
+    };
+    if text.contains("<RequestId>") || !text.contains("</Error>") {
+        return;
+    }
+    let with_id = text.replacen(
+        "</Error>",
+        &format!("<RequestId>{id}</RequestId></Error>"),
+        1,
+    );
+    let length = with_id.len();
+    *response.body_mut() = Body::from(with_id);
+    response.headers_mut().insert(
+        http::header::CONTENT_LENGTH,
+        http::HeaderValue::from(length),
+    );
 }
 
 /// The object a request would create, if it is a PutObject, CopyObject or

@@ -469,6 +469,26 @@ pub fn uri_encode(text: &str, keep_slash: bool) -> String {
     out
 }
 
+/// Whether `query` is a presigned URL's that expired before `now` (its `X-Amz-Date` plus
+/// `X-Amz-Expires`, a negative expiry included), for services that check signatures elsewhere
+/// (S3, in `s3s`) but answer an expired link as S3 does: 403 `AccessDenied`.
+pub fn presign_has_expired(query: &str, now: SystemTime) -> bool {
+    let pairs = query_pairs(query);
+    let value = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let (Some(date), Some(expires)) = (value("X-Amz-Date"), value("X-Amz-Expires")) else {
+        return false;
+    };
+    let (Some(signed_at), Ok(expires)) = (parse_amz_date(date), expires.parse::<i64>()) else {
+        return false;
+    };
+    expires < 0 || DateTime::from(now).secs() > signed_at.saturating_add(expires)
+}
+
 /// `YYYYMMDDTHHMMSSZ` as seconds since the epoch.
 fn parse_amz_date(text: &str) -> Option<i64> {
     let b = text.as_bytes();
@@ -516,6 +536,19 @@ mod tests {
 
     /// The IAM User Guide's example: `GET https://iam.amazonaws.com/?Action=ListUsers&Version=2010-05-08`
     /// signed by AKIDEXAMPLE on 2015-08-30, and its published signature.
+    #[test]
+    fn expired_presigned_queries_are_told_apart() {
+        let now = at("20260101T120000Z");
+        let q = |date: &str, expires: &str| {
+            format!("X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date={date}&X-Amz-Expires={expires}")
+        };
+        assert!(!presign_has_expired(&q("20260101T115000Z", "900"), now));
+        assert!(presign_has_expired(&q("20260101T114000Z", "900"), now));
+        assert!(presign_has_expired(&q("20260101T120000Z", "-1000"), now));
+        assert!(!presign_has_expired("list-type=2", now));
+        assert!(!presign_has_expired(&q("garbage", "900"), now));
+    }
+
     #[test]
     fn the_iam_guide_example_verifies() {
         let h = headers(&[

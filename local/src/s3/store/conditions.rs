@@ -21,6 +21,9 @@ pub enum Verdict {
     NotModified,
     /// 412.
     PreconditionFailed,
+    /// 404 `NoSuchKey`: a write with `If-Match` to a key that has no object (S3 documents this
+    /// for conditional writes: there is nothing to match).
+    NoSuchKey,
 }
 
 /// The current state of the target: `None` when there is no object.
@@ -75,13 +78,14 @@ impl Conditions {
     }
 
     /// For a write or delete of a key whose current object is `current` (`None`: no object).
-    /// `If-None-Match: *` fails when there is an object, `If-Match` when there is none or its
-    /// ETag differs.
+    /// `If-None-Match: *` fails when there is an object; `If-Match` when its ETag differs, and
+    /// with [`Verdict::NoSuchKey`] when there is none.
     pub fn for_write(&self, current: Option<Current<'_>>) -> Verdict {
         if let Some(condition) = &self.if_match {
             match current {
                 Some(c) if matches(condition, c.etag) => {}
-                _ => return Verdict::PreconditionFailed,
+                Some(_) => return Verdict::PreconditionFailed,
+                None => return Verdict::NoSuchKey,
             }
         }
         if let Some(condition) = &self.if_none_match
@@ -185,7 +189,7 @@ mod tests {
             ..Conditions::default()
         };
         assert_eq!(if_match.for_write(Some(now)), Verdict::Proceed);
-        assert_eq!(if_match.for_write(None), Verdict::PreconditionFailed);
+        assert_eq!(if_match.for_write(None), Verdict::NoSuchKey);
         let other = Conditions {
             if_match: tag("zzz"),
             ..Conditions::default()

@@ -72,6 +72,7 @@ mod tests {
             checksums: Default::default(),
             checksum_type: None,
             parts: None,
+            multipart: None,
             data: String::new(),
         }
     }

@@ -130,6 +130,7 @@ fn import_one(bucket_dir: &Path, file: &Path) -> std::io::Result<bool> {
         checksums: record::Checksums::default(),
         checksum_type: None,
         parts: None,
+        multipart: None,
         data,
     };
     record::write_record(&slot, &meta)?;

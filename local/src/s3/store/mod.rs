@@ -401,9 +401,16 @@ impl Store {
             etag: &o.etag,
             last_modified: &o.last_modified,
         });
-        if conditions.for_write(current) != Verdict::Proceed {
+        let refused = match conditions.for_write(current) {
+            Verdict::Proceed => None,
+            Verdict::NoSuchKey => Some(StoreError::NoSuchKey),
+            Verdict::NotModified | Verdict::PreconditionFailed => {
+                Some(StoreError::PreconditionFailed)
+            }
+        };
+        if let Some(refused) = refused {
             staged.discard();
-            return Err(StoreError::PreconditionFailed);
+            return Err(refused);
         }
         let slot = Slot::new(&bucket.dir, &meta.key);
         meta.data = slot.new_data_name(&meta.key);

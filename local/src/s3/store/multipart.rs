@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use base64::Engine as _;
 use s3s::dto::Timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
@@ -43,6 +44,48 @@ pub struct Upload {
     /// `CRC32`, … as asked at creation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checksum_algorithm: Option<String>,
+    /// `COMPOSITE` or `FULL_OBJECT`, as asked at creation (see [`Upload::checksum_type`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum_type: Option<String>,
+}
+
+/// A checksum of the parts' checksums (S3's `COMPOSITE` type).
+pub const COMPOSITE: &str = "COMPOSITE";
+/// A checksum of the whole object's bytes (S3's `FULL_OBJECT` type).
+pub const FULL_OBJECT: &str = "FULL_OBJECT";
+
+impl Upload {
+    /// The object's checksum type: as asked, else S3's default for the algorithm (SHA-1 and
+    /// SHA-256 can only be composite; CRC-64/NVME only full-object; the CRC-32s are full-object
+    /// here unless composite was asked). `None` without an algorithm.
+    pub fn checksum_type(&self) -> Option<&str> {
+        let algorithm = self.checksum_algorithm.as_deref()?;
+        Some(match self.checksum_type.as_deref() {
+            Some(asked) => asked,
+            None if algorithm.starts_with("SHA") => COMPOSITE,
+            None => FULL_OBJECT,
+        })
+    }
+}
+
+/// The composite checksum of `parts` for `algorithm`: the checksum of their binary checksums
+/// one after another, base64, then `-` and the part count, as S3 computes it. `None` when a
+/// part has no checksum of that algorithm.
+pub fn composite_checksum(algorithm: &str, parts: &[&Part]) -> Option<String> {
+    let mut wanted = Wanted::default();
+    if !wanted.add(algorithm) {
+        return None;
+    }
+    let mut hasher = wanted.hasher();
+    for part in parts {
+        let text = part.checksums.get(algorithm)?;
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .ok()?;
+        hasher.update(&raw);
+    }
+    let whole = Checksums::from_dto(hasher.finalize());
+    Some(format!("{}-{}", whole.get(algorithm)?, parts.len()))
 }
 
 /// One uploaded part.
@@ -89,6 +132,7 @@ pub fn create(
     headers: Headers,
     metadata: BTreeMap<String, String>,
     checksum_algorithm: Option<String>,
+    checksum_type: Option<String>,
 ) -> StoreResult<Upload> {
     let id = new_id();
     let upload = Upload {
@@ -98,6 +142,7 @@ pub fn create(
         headers,
         metadata,
         checksum_algorithm,
+        checksum_type,
     };
     let dir = upload_dir(bucket, &id)?;
     std::fs::create_dir_all(&dir).map_err(StoreError::io("creating an upload"))?;
@@ -268,7 +313,8 @@ pub async fn claim(bucket: &Arc<Bucket>, key: &str, id: &str) -> StoreResult<Cla
 }
 
 /// Check the part list a completion names against the uploaded parts, as S3 does; returns the
-/// parts in order.
+/// parts in order. A part number named twice in a row counts once, by its last entry: a client
+/// that sent a part again lists both sends, and the part is what the last send stored.
 pub fn check_parts<'a>(
     uploaded: &'a BTreeMap<i32, Part>,
     named: &[(i32, Option<String>)],
@@ -278,11 +324,16 @@ pub fn check_parts<'a>(
             "You must specify at least one part".into(),
         ));
     }
-    if named.windows(2).any(|w| w[0].0 >= w[1].0) {
+    if named.windows(2).any(|w| w[0].0 > w[1].0) {
         return Err(StoreError::InvalidPartOrder);
     }
+    let last_of_each = named
+        .iter()
+        .enumerate()
+        .filter(|(i, (number, _))| named.get(i + 1).is_none_or(|next| next.0 != *number))
+        .map(|(_, entry)| entry);
     let mut parts = Vec::with_capacity(named.len());
-    for (number, etag) in named {
+    for (number, etag) in last_of_each {
         let part = uploaded.get(number).ok_or(StoreError::InvalidPart)?;
         let given = etag.as_deref().map(|e| e.trim_matches('"'));
         if given != Some(part.etag.as_str()) {
@@ -371,5 +422,37 @@ mod tests {
             check_parts(&uploaded, &named(&[(2, md5b), (3, md5b)])),
             Err(StoreError::EntityTooSmall)
         ));
+        // Part 1 sent twice: the list names both sends, the last one is what part 1 holds.
+        let resent = check_parts(&uploaded, &named(&[(1, md5b), (1, md5a), (2, md5b)])).unwrap();
+        assert_eq!(resent.iter().map(|p| p.number).collect::<Vec<_>>(), [1, 2]);
+        assert!(matches!(
+            check_parts(&uploaded, &named(&[(1, md5a), (1, md5b)])),
+            Err(StoreError::InvalidPart)
+        ));
+    }
+
+    #[test]
+    fn composite_checksums_are_checksums_of_the_parts_checksums() {
+        // Values from ceph/s3-tests (test_multipart_use_cksum_helper_sha256): three parts of
+        // 5 MiB of 'A', 'B' and 'C'.
+        let with = |number, sha256: &str| Part {
+            checksums: Checksums::only("SHA256", sha256.into()),
+            ..part(number, MIN_PART_SIZE, "")
+        };
+        let parts = [
+            with(1, "275VF5loJr1YYawit0XSHREhkFXYkkPKGuoK0x9VKxI="),
+            with(2, "mrHwOfjTL5Zwfj74F05HOQGLdUb7E5szdCbxgUSq6NM="),
+            with(3, "Vw7oB/nKQ5xWb3hNgbyfkvDiivl+U+/Dft48nfJfDow="),
+        ];
+        let refs: Vec<&Part> = parts.iter().collect();
+        assert_eq!(
+            composite_checksum("SHA256", &refs).as_deref(),
+            Some("uWBwpe1dxI4Vw8Gf0X9ynOdw/SS6VBzfWm9giiv1sf4=-3")
+        );
+        assert_eq!(
+            composite_checksum("CRC32", &refs),
+            None,
+            "no part has a CRC32"
+        );
     }
 }

@@ -58,6 +58,32 @@ impl Checksums {
     pub fn is_empty(&self) -> bool {
         self == &Self::default()
     }
+
+    /// The checksum of `algorithm` (`CRC32`, …), if there is one.
+    pub fn get(&self, algorithm: &str) -> Option<&String> {
+        match algorithm {
+            "CRC32" => self.crc32.as_ref(),
+            "CRC32C" => self.crc32c.as_ref(),
+            "CRC64NVME" => self.crc64nvme.as_ref(),
+            "SHA1" => self.sha1.as_ref(),
+            "SHA256" => self.sha256.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// Only the checksum of `algorithm`, set to `value`.
+    pub fn only(algorithm: &str, value: String) -> Self {
+        let mut c = Self::default();
+        match algorithm {
+            "CRC32" => c.crc32 = Some(value),
+            "CRC32C" => c.crc32c = Some(value),
+            "CRC64NVME" => c.crc64nvme = Some(value),
+            "SHA1" => c.sha1 = Some(value),
+            "SHA256" => c.sha256 = Some(value),
+            _ => {}
+        }
+        c
+    }
 }
 
 /// The HTTP headers S3 stores with an object and returns on GET and HEAD.
@@ -102,8 +128,39 @@ pub struct ObjectMeta {
     /// The part count of a multipart upload's object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parts: Option<u32>,
+    /// How a multipart upload's object was made (absent for other objects, and for ones an
+    /// older version of the store completed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multipart: Option<Multipart>,
     /// The data file's name, in the record's directory.
     pub data: String,
+}
+
+/// What a multipart upload's object keeps of its upload: which upload made it, so a retried
+/// CompleteMultipartUpload answers as the first one did (S3 does), and each part's size and
+/// checksum, so GetObject and HeadObject can answer `partNumber` with the part's bytes and checksum.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Multipart {
+    pub upload_id: String,
+    pub parts: Vec<PartInfo>,
+}
+
+/// One part of a multipart upload's object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartInfo {
+    pub size: u64,
+    #[serde(default)]
+    pub checksums: Checksums,
+}
+
+impl Multipart {
+    /// Part `number` (1-based): its first byte in the object and the part.
+    pub fn part(&self, number: i32) -> Option<(u64, &PartInfo)> {
+        let index = usize::try_from(number).ok()?.checked_sub(1)?;
+        let part = self.parts.get(index)?;
+        let start = self.parts[..index].iter().map(|p| p.size).sum();
+        Some((start, part))
+    }
 }
 
 /// Where the files of one key live.
