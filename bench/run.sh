@@ -107,8 +107,9 @@ run_cold_start() {
 
 run_engine_and_e2e() {
   # Section 4's figures, measured in this run: the local ASL engine (criterion) and the whole local
-  # pipeline through the CLI, the `imagegen serve` endpoint and `imagegen rehearse` (cargo bench;
-  # they write bench/extra/e2e.md, serve.md and rehearse.md themselves).
+  # pipeline through the CLI, the `imagegen serve` endpoint, the local S3's store beside s3s-fs and
+  # `imagegen rehearse` (cargo bench; they write bench/extra/e2e.md, serve.md, s3-store.md and
+  # rehearse.md themselves).
   step "Local ASL engine: cargo bench -p imagegen-statemachine --bench transitions"
   (cd "$REPO" && CARGO_TARGET_DIR="$BENCH_TARGET_DIR" cargo bench --quiet -p imagegen-statemachine \
       --bench transitions) >&2 || fail "the engine benchmark failed"
@@ -120,6 +121,9 @@ run_engine_and_e2e() {
   step "Local endpoint (imagegen serve): cargo bench -p imagegen-cli --bench serve"
   (cd "$REPO" && CARGO_TARGET_DIR="$BENCH_TARGET_DIR" cargo bench --quiet -p imagegen-cli --bench serve) >&2 \
     || fail "the serve benchmark failed"
+  step "The local S3's store beside s3s-fs: cargo bench -p imagegen-cli --bench s3_store"
+  (cd "$REPO" && CARGO_TARGET_DIR="$BENCH_TARGET_DIR" cargo bench --quiet -p imagegen-cli --bench s3_store) >&2 \
+    || fail "the S3 store benchmark failed"
   # `rehearse --native` runs the functions' host builds from the directory of the `imagegen` the
   # benchmark runs (the release one); the qemu row needs a synthesized assembly (IMAGEGEN_ASSEMBLY
   # or cdk/cdk.out with the functions' zips) and says so in its row without one.
