@@ -158,7 +158,7 @@ export class ImagegenStack extends Stack {
       memorySize: 256,
       // The state's TimeoutSeconds is 300: the function gives up first and reports its own error.
       timeout: Duration.seconds(180),
-      reservedConcurrentExecutions: config.reservedConcurrency,
+      reservedConcurrentExecutions: config.reservedConcurrency?.generateImage,
       environment: { ...rustLog, BEDROCK_REGION: config.bedrockRegion },
     });
     this.grantInvokeModels(generateImage, config);
@@ -261,7 +261,7 @@ export class ImagegenStack extends Stack {
         STATE_MACHINE_ARN: this.stateMachine.stateMachineArn,
         PROMPT_PREFIX: PREFIXES.prompts,
       },
-      reservedConcurrentExecutions: config.reservedConcurrency,
+      reservedConcurrentExecutions: config.reservedConcurrency?.startExecution,
       onFailure: new lambdaDestinations.SqsDestination(this.failedTriggers),
       retryAttempts: 2,
       maxEventAge: Duration.hours(6),
@@ -314,6 +314,7 @@ export class ImagegenStack extends Stack {
       memorySize: 128,
       // API Gateway gives an integration 29 s; a status answer waits 25 s at most.
       timeout: Duration.seconds(28),
+      reservedConcurrentExecutions: config.reservedConcurrency?.httpApi,
       environment: {
         ...rustLog,
         STATE_MACHINE_ARN: this.stateMachine.stateMachineArn,
@@ -345,6 +346,7 @@ export class ImagegenStack extends Stack {
       description: 'imagegen: start the pipeline for each prompt in the queue (console JSON per message)',
       memorySize: 128,
       timeout: Duration.seconds(30),
+      reservedConcurrentExecutions: config.reservedConcurrency?.queueConsumer,
       environment: {
         ...rustLog,
         STATE_MACHINE_ARN: this.stateMachine.stateMachineArn,
