@@ -7,6 +7,14 @@ import { acknowledge, nagRendered } from './nag';
 export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
 export const OIDC_AUDIENCE = 'sts.amazonaws.com';
 
+/**
+ * The one workflow, on the one branch, whose jobs may assume the deploy and diff roles (claim
+ * `job_workflow_ref`, which AWS STS checks since January 2026): a workflow added on another branch,
+ * or another workflow on main, gets no credentials even in the right environment.
+ */
+export const DEPLOY_WORKFLOW = '.github/workflows/deploy.yml';
+export const DEPLOY_REF = 'refs/heads/main';
+
 /** The CDK bootstrap roles a `cdk deploy` of the app assumes (no lookups, no container images). */
 export const BOOTSTRAP_ROLES = ['deploy', 'file-publishing'] as const;
 
@@ -77,6 +85,9 @@ export const ATTACHABLE_POLICIES = [
 /** The services the app's roles are passed to: its functions, its state machine, API Gateway's logging. */
 export const PASSED_TO_SERVICES = ['lambda.amazonaws.com', 'states.amazonaws.com', 'apigateway.amazonaws.com'] as const;
 
+/** What the diff job may read: the app stack's template and status, nothing else. */
+export const DIFF_ACTIONS = ['cloudformation:DescribeStacks', 'cloudformation:GetTemplate'] as const;
+
 export interface DeployAccessConfig {
   /** `OWNER/REPO`, or the immutable form `OWNER@ORG_ID/REPO@REPO_ID`. Context `githubRepo`. */
   readonly githubRepo: string;
@@ -125,6 +136,19 @@ export function environmentSubject(repo: string, environment: string): string {
   return `repo:${repo}:environment:${environment}`;
 }
 
+/** The `sub` claim of a job of `repo` in no environment, run for `ref`. */
+export function refSubject(repo: string, ref: string): string {
+  return `repo:${repo}:ref:${ref}`;
+}
+
+/**
+ * The `job_workflow_ref` claim of a job of the deploy workflow on main: `OWNER/REPO/<path>@<ref>`,
+ * by name (the claim carries no ids, so the immutable `OWNER@ID/REPO@ID` form is dropped to names).
+ */
+export function deployWorkflowRef(repo: string): string {
+  return `${repo.replace(/@\d+/g, '')}/${DEPLOY_WORKFLOW}@${DEPLOY_REF}`;
+}
+
 export interface DeployAccessStackProps extends StackProps {
   readonly config: DeployAccessConfig;
 }
@@ -142,6 +166,7 @@ export interface DeployAccessStackProps extends StackProps {
  */
 export class DeployAccessStack extends Stack {
   readonly role: iam.Role;
+  readonly diffRole: iam.Role;
   readonly executionPolicy: iam.ManagedPolicy;
   readonly appBoundary: iam.ManagedPolicy;
 
@@ -162,10 +187,12 @@ export class DeployAccessStack extends Stack {
       description: `imagegen: GitHub Actions deploys from ${config.githubRepo}, environment ${config.githubEnvironment}`,
       maxSessionDuration: Duration.hours(1),
       assumedBy: new iam.WebIdentityPrincipal(provider.oidcProviderArn, {
-        // StringEquals on both, never StringLike: the token must name this repository's environment.
+        // StringEquals on all three, never StringLike: the token must name this repository's
+        // environment and come from a job of deploy.yml on main.
         StringEquals: {
           [`${GITHUB_OIDC_HOST}:aud`]: OIDC_AUDIENCE,
           [`${GITHUB_OIDC_HOST}:sub`]: environmentSubject(config.githubRepo, config.githubEnvironment),
+          [`${GITHUB_OIDC_HOST}:job_workflow_ref`]: deployWorkflowRef(config.githubRepo),
         },
       }),
     });
@@ -178,6 +205,25 @@ export class DeployAccessStack extends Stack {
         resource: 'role',
         resourceName: `cdk-${config.cdkQualifier}-${kind}-role-${this.account}-${this.region}`,
       })),
+    }));
+
+    // The diff job runs before the environment's approval, so it is in no environment: its token
+    // names main and deploy.yml, and its role may only read the app stack's template.
+    this.diffRole = new iam.Role(this, 'GitHubDiffRole', {
+      description: `imagegen: GitHub Actions shows cdk diff from ${config.githubRepo}'s deploy workflow on main (read only)`,
+      maxSessionDuration: Duration.hours(1),
+      assumedBy: new iam.WebIdentityPrincipal(provider.oidcProviderArn, {
+        StringEquals: {
+          [`${GITHUB_OIDC_HOST}:aud`]: OIDC_AUDIENCE,
+          [`${GITHUB_OIDC_HOST}:sub`]: refSubject(config.githubRepo, DEPLOY_REF),
+          [`${GITHUB_OIDC_HOST}:job_workflow_ref`]: deployWorkflowRef(config.githubRepo),
+        },
+      }),
+    });
+    this.diffRole.addToPolicy(new iam.PolicyStatement({
+      sid: 'ReadTheAppStackTemplate',
+      actions: [...DIFF_ACTIONS],
+      resources: [this.appStack(config)],
     }));
 
     this.appBoundary = new iam.ManagedPolicy(this, 'AppPermissionsBoundary', {
@@ -200,6 +246,10 @@ export class DeployAccessStack extends Stack {
       value: this.role.roleArn,
       description: 'GitHub: environment secret AWS_DEPLOY_ROLE_ARN',
     });
+    new CfnOutput(this, 'DiffRoleArn', {
+      value: this.diffRole.roleArn,
+      description: 'GitHub: repository secret AWS_DIFF_ROLE_ARN (cdk diff before the approval)',
+    });
     new CfnOutput(this, 'AppBoundaryArn', {
       value: this.appBoundary.managedPolicyArn,
       description: 'The permissions boundary of the app stack\'s roles (synth the app with -c permissionsBoundary=true)',
@@ -221,12 +271,19 @@ export class DeployAccessStack extends Stack {
       'CloudFormation execution policy: the app services\' resources get generated names (and kms:CreateKey takes no resource), so the service, not the name, is the boundary; IAM is scoped to the app\'s roles by name.');
     acknowledge(policy, `AwsSolutions-IAM5[Resource::${nagRendered(this, this.appRoles(config))}]`,
       'CloudFormation names every role of the app stack <stackName>-<logicalId>-<suffix>; the prefix is the narrowest scope that names them all and no other role.');
+    acknowledge(this.diffRole, `AwsSolutions-IAM5[Resource::${nagRendered(this, this.appStack(config))}]`,
+      'The app stack by name: CloudFormation appends a generated id to a stack\'s ARN, so a wildcard after the name is the narrowest grant that works.');
     for (const action of APP_BOUNDARY_ACTIONS.filter((a) => a.endsWith(':*'))) {
       acknowledge(this.appBoundary, `AwsSolutions-IAM5[Action::${action}]`,
         'A permissions boundary caps what the app\'s roles may be given, it grants nothing: each role\'s own policy names the exact actions and resources; the boundary keeps IAM, STS and every other service out of reach.');
     }
     acknowledge(this.appBoundary, 'AwsSolutions-IAM5[Resource::*]',
       'A permissions boundary caps, it grants nothing: the roles\' own policies scope every resource.');
+  }
+
+  /** The app stack, any of its incarnations (CloudFormation appends a generated id). */
+  private appStack(config: DeployAccessConfig): string {
+    return this.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${config.appStackName}/*` });
   }
 
   /** Every role of the app stack: CloudFormation names them `<stackName>-<logicalId>-<suffix>`. */

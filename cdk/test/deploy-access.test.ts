@@ -2,7 +2,8 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import {
-  APP_BOUNDARY_ACTIONS, DeployAccessConfig, DeployAccessStack, EXECUTION_SERVICES, loadDeployAccessConfig,
+  APP_BOUNDARY_ACTIONS, DEPLOY_REF, DEPLOY_WORKFLOW, DeployAccessConfig, DeployAccessStack, EXECUTION_SERVICES,
+  deployWorkflowRef, loadDeployAccessConfig,
 } from '../lib/deploy-access-stack';
 import { synthesize } from './helpers';
 
@@ -48,10 +49,26 @@ describe('the GitHub deploy role (ImagegenDeployAccess)', () => {
     template = accessStack().template;
   });
 
-  test('only the deploy job of this repository\'s production environment can assume it (StringEquals aud and sub)', () => {
-    const roles = Object.values(template.findResources('AWS::IAM::Role'));
-    expect(roles).toHaveLength(1);
-    expect(roles[0].Properties.AssumeRolePolicyDocument.Statement).toEqual([{
+  /** The role whose trust names `sub` (the deploy role: an environment; the diff role: main). */
+  const roleTrusting = (sub: string): Record<string, any> => {
+    const found = Object.values(template.findResources('AWS::IAM::Role')).filter((r) =>
+      r.Properties.AssumeRolePolicyDocument.Statement[0].Condition.StringEquals['token.actions.githubusercontent.com:sub'] === sub);
+    expect([sub, found.length]).toEqual([sub, 1]);
+    return found[0];
+  };
+  const policyOf = (roleId: string): Array<Record<string, any>> => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleId }]));
+    expect(policies).toHaveLength(1);
+    return policies[0].Properties.PolicyDocument.Statement;
+  };
+  const roleId = (sub: string): string => Object.keys(template.findResources('AWS::IAM::Role'))
+    .find((id) => template.toJSON().Resources[id] === roleTrusting(sub)) ?? '';
+
+  test('only the deploy job of this repository\'s production environment, in deploy.yml on main, can assume it', () => {
+    expect(Object.keys(template.findResources('AWS::IAM::Role'))).toHaveLength(2);
+    const role = roleTrusting('repo:octo-org/imagegen:environment:production');
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([{
       Effect: 'Allow',
       Principal: { Federated: { Ref: expect.stringMatching(/^GitHubOidc/) } },
       Action: 'sts:AssumeRoleWithWebIdentity',
@@ -59,24 +76,50 @@ describe('the GitHub deploy role (ImagegenDeployAccess)', () => {
         StringEquals: {
           'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
           'token.actions.githubusercontent.com:sub': 'repo:octo-org/imagegen:environment:production',
+          'token.actions.githubusercontent.com:job_workflow_ref': 'octo-org/imagegen/.github/workflows/deploy.yml@refs/heads/main',
         },
       },
     }]);
-    expect(roles[0].Properties.MaxSessionDuration).toBe(3600);
+    expect(role.Properties.MaxSessionDuration).toBe(3600);
+  });
+
+  test('the job_workflow_ref names the workflow by name, also for the immutable OWNER@ID/REPO@ID form', () => {
+    expect(deployWorkflowRef('octo-org@123/imagegen@456')).toBe(`octo-org/imagegen/${DEPLOY_WORKFLOW}@${DEPLOY_REF}`);
+    const immutable = accessStack({ githubRepo: 'octo-org@123/imagegen@456' }).template;
+    for (const role of Object.values(immutable.findResources('AWS::IAM::Role'))) {
+      expect(role.Properties.AssumeRolePolicyDocument.Statement[0].Condition.StringEquals['token.actions.githubusercontent.com:job_workflow_ref'])
+        .toBe('octo-org/imagegen/.github/workflows/deploy.yml@refs/heads/main');
+    }
   });
 
   test('it may assume only this account\'s CDK deploy and file-publishing roles in this region', () => {
-    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
-    expect(policies).toHaveLength(1);
     const arn = (kind: string) => ({
       'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::123456789012:role/cdk-hnb659fds-${kind}-role-123456789012-us-east-1`]],
     });
-    expect(policies[0].Properties.PolicyDocument.Statement).toEqual([{
+    expect(policyOf(roleId('repo:octo-org/imagegen:environment:production'))).toEqual([{
       Sid: 'AssumeCdkBootstrapRoles',
       Effect: 'Allow',
       Action: ['sts:AssumeRole', 'sts:TagSession'],
       Resource: [arn('deploy'), arn('file-publishing')],
     }]);
+  });
+
+  test('the diff role: only a job of deploy.yml on main (no environment: before the approval), reading only the app stack\'s template', () => {
+    const role = roleTrusting('repo:octo-org/imagegen:ref:refs/heads/main');
+    expect(role.Properties.AssumeRolePolicyDocument.Statement[0].Condition).toEqual({
+      StringEquals: {
+        'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
+        'token.actions.githubusercontent.com:sub': 'repo:octo-org/imagegen:ref:refs/heads/main',
+        'token.actions.githubusercontent.com:job_workflow_ref': 'octo-org/imagegen/.github/workflows/deploy.yml@refs/heads/main',
+      },
+    });
+    expect(policyOf(roleId('repo:octo-org/imagegen:ref:refs/heads/main'))).toEqual([{
+      Sid: 'ReadTheAppStackTemplate',
+      Effect: 'Allow',
+      Action: ['cloudformation:DescribeStacks', 'cloudformation:GetTemplate'],
+      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudformation:us-east-1:123456789012:stack/Imagegen/*']] },
+    }]);
+    template.hasOutput('DiffRoleArn', {});
   });
 
   test('the account\'s GitHub OIDC provider is created (kept on delete), or an existing one is used', () => {
