@@ -1,6 +1,7 @@
 import { Arn, CfnOutput, CliCredentialsStackSynthesizer, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, Node } from 'constructs';
+import { FACTS } from './config';
 import { acknowledge, nagRendered } from './nag';
 
 /** GitHub's OIDC issuer and the audience configure-aws-credentials asks for. */
@@ -43,6 +44,17 @@ const IAM_ROLE_ADMIN = [
 ];
 
 /**
+ * Managing the app's own managed policy, the budget-spent Deny (facts.json's `budgetSpentPolicyPath`):
+ * the only managed policies the app creates. A policy under the path gives no role anything by
+ * itself: only the budget action's role may attach one, and the boundary still caps that role.
+ */
+const IAM_BUDGET_POLICY_ADMIN = [
+  'iam:CreatePolicy', 'iam:DeletePolicy', 'iam:GetPolicy', 'iam:GetPolicyVersion', 'iam:ListPolicyVersions',
+  'iam:CreatePolicyVersion', 'iam:DeletePolicyVersion', 'iam:ListEntitiesForPolicy', 'iam:TagPolicy',
+  'iam:UntagPolicy',
+];
+
+/**
  * The role actions that IAM lets a policy tie to a permissions boundary (condition key
  * `iam:PermissionsBoundary`): CloudFormation may create a role, or change what it may do, only when
  * the role carries the app's boundary (IAM user guide, "Permissions boundaries for IAM entities":
@@ -82,8 +94,13 @@ export const ATTACHABLE_POLICIES = [
   'service-role/AmazonAPIGatewayPushToCloudWatchLogs',
 ] as const;
 
-/** The services the app's roles are passed to: its functions, its state machine, API Gateway's logging. */
-export const PASSED_TO_SERVICES = ['lambda.amazonaws.com', 'states.amazonaws.com', 'apigateway.amazonaws.com'] as const;
+/**
+ * The services the app's roles are passed to: its functions, its state machine, API Gateway's
+ * logging, and AWS Budgets (the budget action's role).
+ */
+export const PASSED_TO_SERVICES = [
+  'lambda.amazonaws.com', 'states.amazonaws.com', 'apigateway.amazonaws.com', 'budgets.amazonaws.com',
+] as const;
 
 /** What the diff job may read: the app stack's template and status, nothing else. */
 export const DIFF_ACTIONS = ['cloudformation:DescribeStacks', 'cloudformation:GetTemplate'] as const;
@@ -228,12 +245,22 @@ export class DeployAccessStack extends Stack {
 
     this.appBoundary = new iam.ManagedPolicy(this, 'AppPermissionsBoundary', {
       managedPolicyName: appBoundaryName(this.region),
-      description: 'imagegen: the permissions boundary of every role of the app stack (the services its roles call, no IAM)',
-      statements: [new iam.PolicyStatement({
-        sid: 'AppServicesOnly',
-        actions: [...APP_BOUNDARY_ACTIONS],
-        resources: ['*'],
-      })],
+      description: 'imagegen: the permissions boundary of every role of the app stack (the services its roles call; of IAM only attaching the budget-spent Deny)',
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'AppServicesOnly',
+          actions: [...APP_BOUNDARY_ACTIONS],
+          resources: ['*'],
+        }),
+        // The budget action's role attaches the budget-spent Deny to generate-image's role: a Deny
+        // takes permissions away, so this is the one IAM change the app's roles may make.
+        new iam.PolicyStatement({
+          sid: 'AttachOnlyTheBudgetSpentDeny',
+          actions: ['iam:AttachRolePolicy', 'iam:DetachRolePolicy'],
+          resources: [this.appRoles(config)],
+          conditions: { ArnLike: { 'iam:PolicyARN': this.budgetSpentPolicies() } },
+        }),
+      ],
     });
     this.executionPolicy = new iam.ManagedPolicy(this, 'CfnExecutionPolicy', {
       managedPolicyName: `imagegen-cfn-execution-${this.region}`,
@@ -271,6 +298,10 @@ export class DeployAccessStack extends Stack {
       'CloudFormation execution policy: the app services\' resources get generated names (and kms:CreateKey takes no resource), so the service, not the name, is the boundary; IAM is scoped to the app\'s roles by name.');
     acknowledge(policy, `AwsSolutions-IAM5[Resource::${nagRendered(this, this.appRoles(config))}]`,
       'CloudFormation names every role of the app stack <stackName>-<logicalId>-<suffix>; the prefix is the narrowest scope that names them all and no other role.');
+    acknowledge(policy, `AwsSolutions-IAM5[Resource::${nagRendered(this, this.budgetSpentPolicies())}]`,
+      'The app\'s only managed policy, the budget-spent Deny, gets a generated name under its own path; the path is the narrowest scope that names it and no other policy.');
+    acknowledge(this.appBoundary, `AwsSolutions-IAM5[Resource::${nagRendered(this, this.appRoles(config))}]`,
+      'The budget action may attach the budget-spent Deny to generate-image\'s role, whose name CloudFormation generates under the <stackName>- prefix; the condition allows only the Deny policies under their path.');
     acknowledge(this.diffRole, `AwsSolutions-IAM5[Resource::${nagRendered(this, this.appStack(config))}]`,
       'The app stack by name: CloudFormation appends a generated id to a stack\'s ARN, so a wildcard after the name is the narrowest grant that works.');
     for (const action of APP_BOUNDARY_ACTIONS.filter((a) => a.endsWith(':*'))) {
@@ -284,6 +315,11 @@ export class DeployAccessStack extends Stack {
   /** The app stack, any of its incarnations (CloudFormation appends a generated id). */
   private appStack(config: DeployAccessConfig): string {
     return this.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${config.appStackName}/*` });
+  }
+
+  /** The budget-spent Deny policies, by their path (their names are generated). */
+  private budgetSpentPolicies(): string {
+    return this.formatArn({ service: 'iam', region: '', resource: 'policy', resourceName: `${FACTS.budgetSpentPolicyPath.slice(1)}*` });
   }
 
   /** Every role of the app stack: CloudFormation names them `<stackName>-<logicalId>-<suffix>`. */
@@ -302,6 +338,7 @@ export class DeployAccessStack extends Stack {
       }),
       new iam.PolicyStatement({ sid: 'KeyAdministrationOnly', actions: KMS_ADMIN, resources: ['*'] }),
       new iam.PolicyStatement({ sid: 'AppRolesOnly', actions: IAM_ROLE_ADMIN, resources: [appRoles] }),
+      new iam.PolicyStatement({ sid: 'BudgetSpentPolicyOnly', actions: IAM_BUDGET_POLICY_ADMIN, resources: [this.budgetSpentPolicies()] }),
       new iam.PolicyStatement({
         sid: 'AppRolesOnlyWithTheBoundary',
         actions: IAM_ROLE_ADMIN_WITH_BOUNDARY,

@@ -87,6 +87,8 @@ export class ImagegenStack extends Stack {
       email: recipients.alarmEmail,
       emailCondition: recipients.hasAlarmEmail,
       allowCloudWatchAlarms: true,
+      // The budget action's notice (the action stops the model calls at 100% of the budget).
+      allowBudgets: true,
     });
 
     this.failedTriggers = new sqs.Queue(this, 'FailedTriggers', {
@@ -377,6 +379,7 @@ export class ImagegenStack extends Stack {
     this.costGuards = new CostGuards(this, 'CostGuards', {
       stateMachine: this.stateMachine,
       modelCaller: generateImage.function,
+      modelCallerRole: generateImage.role,
       modelIds: config.allowedModelIds,
       bedrockRegion: config.bedrockRegion,
       alarmTopic: this.opsTopic.topic,

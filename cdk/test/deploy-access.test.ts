@@ -5,6 +5,7 @@ import {
   APP_BOUNDARY_ACTIONS, DEPLOY_REF, DEPLOY_WORKFLOW, DeployAccessConfig, DeployAccessStack, EXECUTION_SERVICES,
   deployWorkflowRef, loadDeployAccessConfig,
 } from '../lib/deploy-access-stack';
+import { FACTS } from '../lib/config';
 import { synthesize } from './helpers';
 
 const CONFIG: DeployAccessConfig = {
@@ -168,11 +169,20 @@ describe('the GitHub deploy role (ImagegenDeployAccess)', () => {
       .filter((s) => s.Effect === 'Allow');
     const actions = statements.flatMap((s) => [s.Action].flat() as string[]);
     expect(actions).not.toContain('*');
-    for (const forbidden of ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:*', 'iam:*', 'iam:CreateUser', 'iam:CreatePolicyVersion']) {
+    for (const forbidden of ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:*', 'iam:*', 'iam:CreateUser']) {
       expect(actions).not.toContain(forbidden);
     }
+    // Policies may be made and changed only under the budget-spent path.
+    const budgetPolicies = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::123456789012:policy${FACTS.budgetSpentPolicyPath}*`]] };
+    for (const action of ['iam:CreatePolicy', 'iam:CreatePolicyVersion', 'iam:DeletePolicy']) {
+      const allowing = statements.filter((s) => [s.Action].flat().includes(action));
+      expect([action, allowing.map((s) => s.Resource)]).toEqual([action, [budgetPolicies]]);
+    }
+    // IAM on the app's roles, and on the app's one managed policy (the budget-spent Deny) by its path.
     for (const s of statements.filter((st) => [st.Action].flat().some((a: string) => a.startsWith('iam:')))) {
-      expect(JSON.stringify(s.Resource)).toContain(':role/Imagegen-*');
+      const resource = JSON.stringify(s.Resource);
+      expect([s.Sid, resource.includes(':role/Imagegen-*') || resource.includes(`:policy${FACTS.budgetSpentPolicyPath}*`)])
+        .toEqual([s.Sid, true]);
     }
     const managed = (name: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::aws:policy/service-role/${name}`]] });
     expect(statements.find((s) => s.Sid === 'AttachOnlyTheAppsManagedPolicies')?.Condition).toEqual({
@@ -180,7 +190,7 @@ describe('the GitHub deploy role (ImagegenDeployAccess)', () => {
       StringEquals: { 'iam:PermissionsBoundary': BOUNDARY_ARN },
     });
     expect(statements.find((s) => s.Sid === 'PassAppRolesToItsServices')?.Condition).toEqual({
-      StringEquals: { 'iam:PassedToService': ['lambda.amazonaws.com', 'states.amazonaws.com', 'apigateway.amazonaws.com'] },
+      StringEquals: { 'iam:PassedToService': ['lambda.amazonaws.com', 'states.amazonaws.com', 'apigateway.amazonaws.com', 'budgets.amazonaws.com'] },
     });
     expect(policy.Properties.ManagedPolicyName).toBe('imagegen-cfn-execution-us-east-1');
   });
@@ -206,10 +216,18 @@ describe('the GitHub deploy role (ImagegenDeployAccess)', () => {
     ]));
   });
 
-  test('the boundary allows only the services the app\'s roles call: no IAM, STS or Organizations', () => {
+  test('the boundary allows only the services the app\'s roles call, and of IAM only attaching the budget-spent Deny', () => {
     const boundary = managedPolicy(template, BOUNDARY);
+    const partition = (rest: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, rest]] });
     expect(boundary.Properties.PolicyDocument.Statement).toEqual([
       { Sid: 'AppServicesOnly', Effect: 'Allow', Action: [...APP_BOUNDARY_ACTIONS], Resource: '*' },
+      {
+        Sid: 'AttachOnlyTheBudgetSpentDeny',
+        Effect: 'Allow',
+        Action: ['iam:AttachRolePolicy', 'iam:DetachRolePolicy'],
+        Resource: partition(':iam::123456789012:role/Imagegen-*'),
+        Condition: { ArnLike: { 'iam:PolicyARN': partition(`:iam::123456789012:policy${FACTS.budgetSpentPolicyPath}*`) } },
+      },
     ]);
     for (const action of APP_BOUNDARY_ACTIONS) expect(action).not.toMatch(/^(iam|sts|organizations):/);
     // Every action any role of the app is granted falls under the boundary.
@@ -217,7 +235,9 @@ describe('the GitHub deploy role (ImagegenDeployAccess)', () => {
     const granted = Object.values(app)
       .filter((r) => r.Type === 'AWS::IAM::Policy')
       .flatMap((r) => r.Properties.PolicyDocument.Statement.flatMap((st: Record<string, any>) => [st.Action].flat() as string[]));
-    const covered = (action: string) => APP_BOUNDARY_ACTIONS.some((b) => b === action || (b.endsWith(':*') && action.startsWith(b.slice(0, -1))));
+    const budgetAttach = ['iam:AttachRolePolicy', 'iam:DetachRolePolicy'];
+    const covered = (action: string) => budgetAttach.includes(action)
+      || APP_BOUNDARY_ACTIONS.some((b) => b === action || (b.endsWith(':*') && action.startsWith(b.slice(0, -1))));
     expect(granted.filter((a) => !covered(a))).toEqual([]);
   });
 });
