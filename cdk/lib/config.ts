@@ -55,12 +55,13 @@ export interface ImagegenConfig {
    */
   readonly logExecutionData: boolean;
   /**
-   * Reserved concurrency of the two functions that start work (start-execution, generate-image): a
-   * hard cap on parallel executions started from uploads and on parallel model calls. Unset by default,
-   * because reserving any fails the deploy in accounts with the initial 10-execution limit (DEPLOY.md).
-   * Context `reservedConcurrency`.
+   * Reserved concurrency of the model caller and the front doors: a hard cap on parallel model calls
+   * and on parallel starts through each door, so a flood cannot take the account's concurrency.
+   * Context `reservedConcurrency`: unset, the defaults (`RESERVED_CONCURRENCY`); a number, that for
+   * each; `none`, no reservation, for accounts whose concurrency quota is too small to reserve any (a
+   * new account's 10: DEPLOY.md).
    */
-  readonly reservedConcurrency?: number;
+  readonly reservedConcurrency?: ReservedConcurrency;
   /** Alarm when more executions than this start within an hour. Context `maxExecutionsPerHour` (100). */
   readonly maxExecutionsPerHour: number;
   /** Alarm when a model is invoked more often than this within an hour. Context `maxModelInvocationsPerHour` (200). */
@@ -107,6 +108,15 @@ export interface ImagegenConfig {
   readonly permissionsBoundary: boolean;
 }
 
+/** Reserved concurrency per function (Lambda's ReservedConcurrentExecutions). */
+export interface ReservedConcurrency {
+  readonly generateImage: number;
+  readonly startExecution: number;
+  readonly httpApi: number;
+  /** Never below the queue mapping's maximum concurrency, or Lambda throttles its own poller. */
+  readonly queueConsumer: number;
+}
+
 /** Lambda's application log levels. */
 export type LogLevel = 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'FATAL';
 const LOG_LEVELS: readonly LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
@@ -150,6 +160,21 @@ export const DEFAULTS = {
 
 /** Lambda's largest per-function concurrency quota we accept (a cap above it caps nothing). */
 export const MAX_RESERVED_CONCURRENCY = 1000;
+
+/**
+ * The default reservations (the queue consumer's is `queueMaxConcurrency`). Lambda keeps at least 100
+ * of the account's concurrency unreserved (10 in an account whose quota is 10), so these 30 plus the
+ * queue consumer's need a quota of about 135: Lambda's usual 1,000, not a new account's 10
+ * (`-c reservedConcurrency=none` there; DEPLOY.md).
+ *   generate-image: the slots keep about modelQuotaRpm x 8 s / 60 calls in flight (2 at the default
+ *     10 a minute), so 10 costs no throughput up to about 75 a minute and caps parallel model calls.
+ *   start-execution, http-api: each invocation takes well under a second (a `?wait` status read up to
+ *     25 s), so 10 at once is far above the API's throttling and an upload burst's need.
+ */
+export const RESERVED_CONCURRENCY = { generateImage: 10, startExecution: 10, httpApi: 10 } as const;
+
+/** The context value that turns every reservation off. */
+export const NO_RESERVED_CONCURRENCY = 'none';
 
 /** The values CloudWatch Logs accepts for RetentionInDays. */
 export const LOG_RETENTION_DAYS = [
@@ -224,6 +249,22 @@ function refuseMovedSettings(node: Node): void {
   }
 }
 
+/**
+ * Context `reservedConcurrency`: unset, the defaults; `none`, no reservation; a number, that for each
+ * function (at least the queue's maximum concurrency, which the queue consumer's must reach).
+ */
+function reservedConcurrency(node: Node, queueMaxConcurrency: number): ReservedConcurrency | undefined {
+  const text = raw(node, 'reservedConcurrency');
+  if (text === NO_RESERVED_CONCURRENCY) return undefined;
+  if (text === undefined) return { ...RESERVED_CONCURRENCY, queueConsumer: queueMaxConcurrency };
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < queueMaxConcurrency || n > MAX_RESERVED_CONCURRENCY) {
+    throw new Error(`context reservedConcurrency=${text}: expected ${NO_RESERVED_CONCURRENCY} (no reservation) or an integer `
+      + `between ${queueMaxConcurrency} (queueMaxConcurrency, which the queue consumer's must reach) and ${MAX_RESERVED_CONCURRENCY}`);
+  }
+  return { generateImage: n, startExecution: n, httpApi: n, queueConsumer: n };
+}
+
 /** Reads and validates the configuration; throws with the offending key on bad input. */
 export function loadConfig(node: Node): ImagegenConfig {
   const modelId = raw(node, 'modelId') ?? DEFAULTS.modelId;
@@ -267,8 +308,9 @@ export function loadConfig(node: Node): ImagegenConfig {
   }
 
   refuseMovedSettings(node);
+  // Lambda's range for an SQS event source's maximum concurrency.
+  const queueMaxConcurrency = integer(node, 'queueMaxConcurrency', DEFAULTS.queueMaxConcurrency, 2, 1000);
   const outputExpirationDays = positiveInt(node, 'outputExpirationDays', DEFAULTS.outputExpirationDays, 3650);
-  const reservedText = raw(node, 'reservedConcurrency');
   const budgetServices = list(raw(node, 'budgetServices') ?? DEFAULTS.budgetServices);
   return {
     modelId,
@@ -293,9 +335,7 @@ export function loadConfig(node: Node): ImagegenConfig {
     rustLog: raw(node, 'rustLog'),
     promptExpirationDays: positiveInt(node, 'promptExpirationDays', outputExpirationDays, 3650),
     logExecutionData: flag(node, 'logExecutionData', DEFAULTS.logExecutionData),
-    reservedConcurrency: reservedText === undefined
-      ? undefined
-      : integer(node, 'reservedConcurrency', 0, 1, MAX_RESERVED_CONCURRENCY),
+    reservedConcurrency: reservedConcurrency(node, queueMaxConcurrency),
     maxExecutionsPerHour: positiveInt(node, 'maxExecutionsPerHour', DEFAULTS.maxExecutionsPerHour, 1_000_000),
     maxModelInvocationsPerHour: positiveInt(node, 'maxModelInvocationsPerHour',
       DEFAULTS.maxModelInvocationsPerHour, 1_000_000),
@@ -311,8 +351,7 @@ export function loadConfig(node: Node): ImagegenConfig {
     queueMaxAgeSeconds: integer(node, 'queueMaxAgeSeconds', DEFAULTS.queueMaxAgeSeconds, 60, 14 * 24 * 3600),
     queueMaxReceiveCount: integer(node, 'queueMaxReceiveCount', DEFAULTS.queueMaxReceiveCount,
       facts.queue.maxReceiveCount.min, facts.queue.maxReceiveCount.max),
-    // Lambda's range for an SQS event source's maximum concurrency.
-    queueMaxConcurrency: integer(node, 'queueMaxConcurrency', DEFAULTS.queueMaxConcurrency, 2, 1000),
+    queueMaxConcurrency,
     permissionsBoundary: flag(node, 'permissionsBoundary', DEFAULTS.permissionsBoundary),
   };
 }

@@ -1,11 +1,20 @@
 import { Arn, CfnOutput, CliCredentialsStackSynthesizer, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, Node } from 'constructs';
+import { FACTS } from './config';
 import { acknowledge, nagRendered } from './nag';
 
 /** GitHub's OIDC issuer and the audience configure-aws-credentials asks for. */
 export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
 export const OIDC_AUDIENCE = 'sts.amazonaws.com';
+
+/**
+ * The one workflow, on the one branch, whose jobs may assume the deploy and diff roles (claim
+ * `job_workflow_ref`, which AWS STS checks since January 2026): a workflow added on another branch,
+ * or another workflow on main, gets no credentials even in the right environment.
+ */
+export const DEPLOY_WORKFLOW = '.github/workflows/deploy.yml';
+export const DEPLOY_REF = 'refs/heads/main';
 
 /** The CDK bootstrap roles a `cdk deploy` of the app assumes (no lookups, no container images). */
 export const BOOTSTRAP_ROLES = ['deploy', 'file-publishing'] as const;
@@ -32,6 +41,17 @@ const IAM_ROLE_ADMIN = [
   'iam:DeleteRole', 'iam:GetRole', 'iam:UpdateRole', 'iam:UpdateRoleDescription',
   'iam:UpdateAssumeRolePolicy', 'iam:TagRole', 'iam:UntagRole', 'iam:ListRoleTags',
   'iam:GetRolePolicy', 'iam:ListRolePolicies', 'iam:ListAttachedRolePolicies',
+];
+
+/**
+ * Managing the app's own managed policy, the budget-spent Deny (facts.json's `budgetSpentPolicyPath`):
+ * the only managed policies the app creates. A policy under the path gives no role anything by
+ * itself: only the budget action's role may attach one, and the boundary still caps that role.
+ */
+const IAM_BUDGET_POLICY_ADMIN = [
+  'iam:CreatePolicy', 'iam:DeletePolicy', 'iam:GetPolicy', 'iam:GetPolicyVersion', 'iam:ListPolicyVersions',
+  'iam:CreatePolicyVersion', 'iam:DeletePolicyVersion', 'iam:ListEntitiesForPolicy', 'iam:TagPolicy',
+  'iam:UntagPolicy',
 ];
 
 /**
@@ -74,8 +94,16 @@ export const ATTACHABLE_POLICIES = [
   'service-role/AmazonAPIGatewayPushToCloudWatchLogs',
 ] as const;
 
-/** The services the app's roles are passed to: its functions, its state machine, API Gateway's logging. */
-export const PASSED_TO_SERVICES = ['lambda.amazonaws.com', 'states.amazonaws.com', 'apigateway.amazonaws.com'] as const;
+/**
+ * The services the app's roles are passed to: its functions, its state machine, API Gateway's
+ * logging, and AWS Budgets (the budget action's role).
+ */
+export const PASSED_TO_SERVICES = [
+  'lambda.amazonaws.com', 'states.amazonaws.com', 'apigateway.amazonaws.com', 'budgets.amazonaws.com',
+] as const;
+
+/** What the diff job may read: the app stack's template and status, nothing else. */
+export const DIFF_ACTIONS = ['cloudformation:DescribeStacks', 'cloudformation:GetTemplate'] as const;
 
 export interface DeployAccessConfig {
   /** `OWNER/REPO`, or the immutable form `OWNER@ORG_ID/REPO@REPO_ID`. Context `githubRepo`. */
@@ -125,6 +153,19 @@ export function environmentSubject(repo: string, environment: string): string {
   return `repo:${repo}:environment:${environment}`;
 }
 
+/** The `sub` claim of a job of `repo` in no environment, run for `ref`. */
+export function refSubject(repo: string, ref: string): string {
+  return `repo:${repo}:ref:${ref}`;
+}
+
+/**
+ * The `job_workflow_ref` claim of a job of the deploy workflow on main: `OWNER/REPO/<path>@<ref>`,
+ * by name (the claim carries no ids, so the immutable `OWNER@ID/REPO@ID` form is dropped to names).
+ */
+export function deployWorkflowRef(repo: string): string {
+  return `${repo.replace(/@\d+/g, '')}/${DEPLOY_WORKFLOW}@${DEPLOY_REF}`;
+}
+
 export interface DeployAccessStackProps extends StackProps {
   readonly config: DeployAccessConfig;
 }
@@ -142,6 +183,7 @@ export interface DeployAccessStackProps extends StackProps {
  */
 export class DeployAccessStack extends Stack {
   readonly role: iam.Role;
+  readonly diffRole: iam.Role;
   readonly executionPolicy: iam.ManagedPolicy;
   readonly appBoundary: iam.ManagedPolicy;
 
@@ -162,10 +204,12 @@ export class DeployAccessStack extends Stack {
       description: `imagegen: GitHub Actions deploys from ${config.githubRepo}, environment ${config.githubEnvironment}`,
       maxSessionDuration: Duration.hours(1),
       assumedBy: new iam.WebIdentityPrincipal(provider.oidcProviderArn, {
-        // StringEquals on both, never StringLike: the token must name this repository's environment.
+        // StringEquals on all three, never StringLike: the token must name this repository's
+        // environment and come from a job of deploy.yml on main.
         StringEquals: {
           [`${GITHUB_OIDC_HOST}:aud`]: OIDC_AUDIENCE,
           [`${GITHUB_OIDC_HOST}:sub`]: environmentSubject(config.githubRepo, config.githubEnvironment),
+          [`${GITHUB_OIDC_HOST}:job_workflow_ref`]: deployWorkflowRef(config.githubRepo),
         },
       }),
     });
@@ -180,14 +224,43 @@ export class DeployAccessStack extends Stack {
       })),
     }));
 
+    // The diff job runs before the environment's approval, so it is in no environment: its token
+    // names main and deploy.yml, and its role may only read the app stack's template.
+    this.diffRole = new iam.Role(this, 'GitHubDiffRole', {
+      description: `imagegen: GitHub Actions shows cdk diff from ${config.githubRepo}'s deploy workflow on main (read only)`,
+      maxSessionDuration: Duration.hours(1),
+      assumedBy: new iam.WebIdentityPrincipal(provider.oidcProviderArn, {
+        StringEquals: {
+          [`${GITHUB_OIDC_HOST}:aud`]: OIDC_AUDIENCE,
+          [`${GITHUB_OIDC_HOST}:sub`]: refSubject(config.githubRepo, DEPLOY_REF),
+          [`${GITHUB_OIDC_HOST}:job_workflow_ref`]: deployWorkflowRef(config.githubRepo),
+        },
+      }),
+    });
+    this.diffRole.addToPolicy(new iam.PolicyStatement({
+      sid: 'ReadTheAppStackTemplate',
+      actions: [...DIFF_ACTIONS],
+      resources: [this.appStack(config)],
+    }));
+
     this.appBoundary = new iam.ManagedPolicy(this, 'AppPermissionsBoundary', {
       managedPolicyName: appBoundaryName(this.region),
-      description: 'imagegen: the permissions boundary of every role of the app stack (the services its roles call, no IAM)',
-      statements: [new iam.PolicyStatement({
-        sid: 'AppServicesOnly',
-        actions: [...APP_BOUNDARY_ACTIONS],
-        resources: ['*'],
-      })],
+      description: 'imagegen: the permissions boundary of every role of the app stack (the services its roles call; of IAM only attaching the budget-spent Deny)',
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'AppServicesOnly',
+          actions: [...APP_BOUNDARY_ACTIONS],
+          resources: ['*'],
+        }),
+        // The budget action's role attaches the budget-spent Deny to generate-image's role: a Deny
+        // takes permissions away, so this is the one IAM change the app's roles may make.
+        new iam.PolicyStatement({
+          sid: 'AttachOnlyTheBudgetSpentDeny',
+          actions: ['iam:AttachRolePolicy', 'iam:DetachRolePolicy'],
+          resources: [this.appRoles(config)],
+          conditions: { ArnLike: { 'iam:PolicyARN': this.budgetSpentPolicies() } },
+        }),
+      ],
     });
     this.executionPolicy = new iam.ManagedPolicy(this, 'CfnExecutionPolicy', {
       managedPolicyName: `imagegen-cfn-execution-${this.region}`,
@@ -199,6 +272,10 @@ export class DeployAccessStack extends Stack {
     new CfnOutput(this, 'DeployRoleArn', {
       value: this.role.roleArn,
       description: 'GitHub: environment secret AWS_DEPLOY_ROLE_ARN',
+    });
+    new CfnOutput(this, 'DiffRoleArn', {
+      value: this.diffRole.roleArn,
+      description: 'GitHub: repository secret AWS_DIFF_ROLE_ARN (cdk diff before the approval)',
     });
     new CfnOutput(this, 'AppBoundaryArn', {
       value: this.appBoundary.managedPolicyArn,
@@ -221,12 +298,28 @@ export class DeployAccessStack extends Stack {
       'CloudFormation execution policy: the app services\' resources get generated names (and kms:CreateKey takes no resource), so the service, not the name, is the boundary; IAM is scoped to the app\'s roles by name.');
     acknowledge(policy, `AwsSolutions-IAM5[Resource::${nagRendered(this, this.appRoles(config))}]`,
       'CloudFormation names every role of the app stack <stackName>-<logicalId>-<suffix>; the prefix is the narrowest scope that names them all and no other role.');
+    acknowledge(policy, `AwsSolutions-IAM5[Resource::${nagRendered(this, this.budgetSpentPolicies())}]`,
+      'The app\'s only managed policy, the budget-spent Deny, gets a generated name under its own path; the path is the narrowest scope that names it and no other policy.');
+    acknowledge(this.appBoundary, `AwsSolutions-IAM5[Resource::${nagRendered(this, this.appRoles(config))}]`,
+      'The budget action may attach the budget-spent Deny to generate-image\'s role, whose name CloudFormation generates under the <stackName>- prefix; the condition allows only the Deny policies under their path.');
+    acknowledge(this.diffRole, `AwsSolutions-IAM5[Resource::${nagRendered(this, this.appStack(config))}]`,
+      'The app stack by name: CloudFormation appends a generated id to a stack\'s ARN, so a wildcard after the name is the narrowest grant that works.');
     for (const action of APP_BOUNDARY_ACTIONS.filter((a) => a.endsWith(':*'))) {
       acknowledge(this.appBoundary, `AwsSolutions-IAM5[Action::${action}]`,
         'A permissions boundary caps what the app\'s roles may be given, it grants nothing: each role\'s own policy names the exact actions and resources; the boundary keeps IAM, STS and every other service out of reach.');
     }
     acknowledge(this.appBoundary, 'AwsSolutions-IAM5[Resource::*]',
       'A permissions boundary caps, it grants nothing: the roles\' own policies scope every resource.');
+  }
+
+  /** The app stack, any of its incarnations (CloudFormation appends a generated id). */
+  private appStack(config: DeployAccessConfig): string {
+    return this.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${config.appStackName}/*` });
+  }
+
+  /** The budget-spent Deny policies, by their path (their names are generated). */
+  private budgetSpentPolicies(): string {
+    return this.formatArn({ service: 'iam', region: '', resource: 'policy', resourceName: `${FACTS.budgetSpentPolicyPath.slice(1)}*` });
   }
 
   /** Every role of the app stack: CloudFormation names them `<stackName>-<logicalId>-<suffix>`. */
@@ -245,6 +338,7 @@ export class DeployAccessStack extends Stack {
       }),
       new iam.PolicyStatement({ sid: 'KeyAdministrationOnly', actions: KMS_ADMIN, resources: ['*'] }),
       new iam.PolicyStatement({ sid: 'AppRolesOnly', actions: IAM_ROLE_ADMIN, resources: [appRoles] }),
+      new iam.PolicyStatement({ sid: 'BudgetSpentPolicyOnly', actions: IAM_BUDGET_POLICY_ADMIN, resources: [this.budgetSpentPolicies()] }),
       new iam.PolicyStatement({
         sid: 'AppRolesOnlyWithTheBoundary',
         actions: IAM_ROLE_ADMIN_WITH_BOUNDARY,

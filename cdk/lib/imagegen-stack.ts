@@ -87,6 +87,8 @@ export class ImagegenStack extends Stack {
       email: recipients.alarmEmail,
       emailCondition: recipients.hasAlarmEmail,
       allowCloudWatchAlarms: true,
+      // The budget action's notice (the action stops the model calls at 100% of the budget).
+      allowBudgets: true,
     });
 
     this.failedTriggers = new sqs.Queue(this, 'FailedTriggers', {
@@ -158,7 +160,7 @@ export class ImagegenStack extends Stack {
       memorySize: 256,
       // The state's TimeoutSeconds is 300: the function gives up first and reports its own error.
       timeout: Duration.seconds(180),
-      reservedConcurrentExecutions: config.reservedConcurrency,
+      reservedConcurrentExecutions: config.reservedConcurrency?.generateImage,
       environment: { ...rustLog, BEDROCK_REGION: config.bedrockRegion },
     });
     this.grantInvokeModels(generateImage, config);
@@ -261,7 +263,7 @@ export class ImagegenStack extends Stack {
         STATE_MACHINE_ARN: this.stateMachine.stateMachineArn,
         PROMPT_PREFIX: PREFIXES.prompts,
       },
-      reservedConcurrentExecutions: config.reservedConcurrency,
+      reservedConcurrentExecutions: config.reservedConcurrency?.startExecution,
       onFailure: new lambdaDestinations.SqsDestination(this.failedTriggers),
       retryAttempts: 2,
       maxEventAge: Duration.hours(6),
@@ -314,6 +316,7 @@ export class ImagegenStack extends Stack {
       memorySize: 128,
       // API Gateway gives an integration 29 s; a status answer waits 25 s at most.
       timeout: Duration.seconds(28),
+      reservedConcurrentExecutions: config.reservedConcurrency?.httpApi,
       environment: {
         ...rustLog,
         STATE_MACHINE_ARN: this.stateMachine.stateMachineArn,
@@ -345,6 +348,7 @@ export class ImagegenStack extends Stack {
       description: 'imagegen: start the pipeline for each prompt in the queue (console JSON per message)',
       memorySize: 128,
       timeout: Duration.seconds(30),
+      reservedConcurrentExecutions: config.reservedConcurrency?.queueConsumer,
       environment: {
         ...rustLog,
         STATE_MACHINE_ARN: this.stateMachine.stateMachineArn,
@@ -375,6 +379,7 @@ export class ImagegenStack extends Stack {
     this.costGuards = new CostGuards(this, 'CostGuards', {
       stateMachine: this.stateMachine,
       modelCaller: generateImage.function,
+      modelCallerRole: generateImage.role,
       modelIds: config.allowedModelIds,
       bedrockRegion: config.bedrockRegion,
       alarmTopic: this.opsTopic.topic,

@@ -24,7 +24,7 @@ describe('context configuration', () => {
       rustLog: undefined,
       promptExpirationDays: 30,
       logExecutionData: false,
-      reservedConcurrency: undefined,
+      reservedConcurrency: { generateImage: 10, startExecution: 10, httpApi: 10, queueConsumer: 2 },
       maxExecutionsPerHour: 100,
       maxModelInvocationsPerHour: 200,
       monthlyBudgetUsd: 100,
@@ -104,7 +104,8 @@ describe('context configuration', () => {
       budgetServices: 'Amazon Bedrock, Stable Image Core (Amazon Bedrock Edition)',
       outputExpirationDays: '9',
     })).toMatchObject({
-      logExecutionData: true, reservedConcurrency: 3, maxExecutionsPerHour: 20,
+      logExecutionData: true, reservedConcurrency: { generateImage: 3, startExecution: 3, httpApi: 3, queueConsumer: 3 },
+      maxExecutionsPerHour: 20,
       maxModelInvocationsPerHour: 40, monthlyBudgetUsd: 0,
       budgetServices: ['Amazon Bedrock', 'Stable Image Core (Amazon Bedrock Edition)'],
       // Prompts go with their outputs unless told otherwise.
@@ -112,9 +113,18 @@ describe('context configuration', () => {
     });
     // cdk.json may hold real booleans and numbers.
     expect(load({ logExecutionData: false, reservedConcurrency: 2 })).toMatchObject({
-      logExecutionData: false, reservedConcurrency: 2,
+      logExecutionData: false, reservedConcurrency: { generateImage: 2, startExecution: 2, httpApi: 2, queueConsumer: 2 },
     });
     expect(load({ promptExpirationDays: '1' }).promptExpirationDays).toBe(1);
+  });
+
+  test('reserved concurrency: defaults, none for a small account, one number for each, never below the queue\'s', () => {
+    // The queue consumer's default follows the queue mapping's maximum concurrency.
+    expect(load({ queueMaxConcurrency: '4' }).reservedConcurrency)
+      .toEqual({ generateImage: 10, startExecution: 10, httpApi: 10, queueConsumer: 4 });
+    expect(load({ reservedConcurrency: 'none' }).reservedConcurrency).toBeUndefined();
+    expect(() => load({ reservedConcurrency: '3', queueMaxConcurrency: '4' }))
+      .toThrow('context reservedConcurrency=3: expected none (no reservation) or an integer between 4 (queueMaxConcurrency, which the queue consumer\'s must reach) and 1000');
   });
 
   test('email addresses are stack parameters: -c email / alarmEmail say how to pass them instead', () => {
@@ -136,6 +146,8 @@ describe('context configuration', () => {
     [{ presignExpirySeconds: '604800' }, /presignExpirySeconds/],
     [{ logExecutionData: 'yes' }, /logExecutionData=yes: expected true or false/],
     [{ reservedConcurrency: '0' }, /reservedConcurrency/],
+    [{ reservedConcurrency: '1' }, /reservedConcurrency/],
+    [{ reservedConcurrency: 'off' }, /reservedConcurrency=off: expected none/],
     [{ reservedConcurrency: '1001' }, /reservedConcurrency/],
     [{ maxExecutionsPerHour: '0' }, /maxExecutionsPerHour/],
     [{ maxModelInvocationsPerHour: 'many' }, /maxModelInvocationsPerHour/],

@@ -1,5 +1,6 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { FACTS } from '../lib/config';
 import { ImagegenStack } from '../lib/imagegen-stack';
 import { cdkJsonContext, fixtureFunctionsDir, synthesize } from './helpers';
 
@@ -110,5 +111,114 @@ describe('what caps and watches the bill', () => {
       }),
     });
     synthesize({ monthlyBudgetUsd: '0' }).template.resourceCountIs('AWS::Budgets::Budget', 0);
+  });
+});
+
+describe('what stops the spend: the budget action at 100% of the Bedrock budget', () => {
+  let template: Template;
+  let resources: Record<string, any>;
+  beforeAll(() => {
+    template = synthesize().template;
+    resources = template.toJSON().Resources;
+  });
+  const logicalId = (type: string, prefix: string): string => {
+    const ids = Object.keys(resources).filter((id) => resources[id].Type === type && id.startsWith(prefix));
+    expect([prefix, ids.length]).toEqual([prefix, 1]);
+    return ids[0];
+  };
+
+  test('a managed Deny bedrock:InvokeModel policy under facts.json\'s path, attached to nothing by the stack', () => {
+    const id = logicalId('AWS::IAM::ManagedPolicy', 'CostGuardsBudgetSpentPolicy');
+    const policy = resources[id].Properties;
+    expect(policy.Path).toBe(FACTS.budgetSpentPolicyPath);
+    expect(policy.PolicyDocument.Statement).toEqual([
+      { Sid: 'MonthlyBudgetSpent', Effect: 'Deny', Action: 'bedrock:InvokeModel', Resource: '*' },
+    ]);
+    // The action attaches it; the stack must not (that would stop every model call from the start).
+    for (const key of ['Roles', 'Users', 'Groups']) expect(policy[key]).toBeUndefined();
+    const attached = Object.values(resources)
+      .flatMap((r: any) => r.Properties?.ManagedPolicyArns ?? [])
+      .filter((arn: unknown) => JSON.stringify(arn).includes(id));
+    expect(attached).toEqual([]);
+  });
+
+  test('an AUTOMATIC APPLY_IAM_POLICY action on the budget at 100% of actual spend, on GenerateImage\'s role', () => {
+    const policy = logicalId('AWS::IAM::ManagedPolicy', 'CostGuardsBudgetSpentPolicy');
+    const budget = logicalId('AWS::Budgets::Budget', 'CostGuardsBudget');
+    const role = logicalId('AWS::IAM::Role', 'CostGuardsBudgetActionRole');
+    template.resourceCountIs('AWS::Budgets::BudgetsAction', 1);
+    template.hasResourceProperties('AWS::Budgets::BudgetsAction', {
+      BudgetName: { Ref: budget },
+      NotificationType: 'ACTUAL',
+      ActionThreshold: { Type: 'PERCENTAGE', Value: 100 },
+      ActionType: 'APPLY_IAM_POLICY',
+      ApprovalModel: 'AUTOMATIC',
+      Definition: {
+        IamActionDefinition: {
+          PolicyArn: { Ref: policy },
+          Roles: [{ Ref: Match.stringLikeRegexp('^GenerateImageRole') }],
+        },
+      },
+      ExecutionRoleArn: { 'Fn::GetAtt': [role, 'Arn'] },
+      Subscribers: [{ Type: 'SNS', Address: opsTopic }],
+    });
+  });
+
+  test('the execution role: only AWS Budgets of this account, attaching only that policy to only that role', () => {
+    const role = logicalId('AWS::IAM::Role', 'CostGuardsBudgetActionRole');
+    expect(resources[role].Properties.AssumeRolePolicyDocument.Statement).toEqual([{
+      Effect: 'Allow',
+      Principal: { Service: 'budgets.amazonaws.com' },
+      Action: 'sts:AssumeRole',
+      Condition: {
+        StringEquals: { 'aws:SourceAccount': '123456789012' },
+        ArnLike: { 'aws:SourceArn': 'arn:aws:budgets::123456789012:budget/*' },
+      },
+    }]);
+    expect(resources[role].Properties.ManagedPolicyArns).toBeUndefined();
+    const policies = Object.values(resources).filter((r: any) => r.Type === 'AWS::IAM::Policy'
+      && JSON.stringify(r.Properties.Roles) === JSON.stringify([{ Ref: role }]));
+    expect(policies).toHaveLength(1);
+    expect((policies[0] as any).Properties.PolicyDocument.Statement).toEqual([{
+      Sid: 'AttachOnlyTheBudgetSpentPolicyToTheModelCaller',
+      Effect: 'Allow',
+      Action: ['iam:AttachRolePolicy', 'iam:DetachRolePolicy'],
+      Resource: { 'Fn::GetAtt': [expect.stringMatching(/^GenerateImageRole/), 'Arn'] },
+      Condition: { ArnEquals: { 'iam:PolicyARN': { Ref: logicalId('AWS::IAM::ManagedPolicy', 'CostGuardsBudgetSpentPolicy') } } },
+    }]);
+  });
+
+  test('AWS Budgets may publish the action\'s notice to the alarm topic and use its key, from this account only', () => {
+    const fromBudgets = {
+      StringEquals: { 'aws:SourceAccount': '123456789012' },
+      ArnLike: { 'aws:SourceArn': 'arn:aws:budgets::123456789012:*' },
+    };
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [opsTopic],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
+        Sid: 'AllowBudgetsToPublish', Effect: 'Allow', Principal: { Service: 'budgets.amazonaws.com' },
+        Action: 'sns:Publish', Condition: fromBudgets,
+      })]) },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({
+        Sid: 'AllowBudgetsToUseTheKey', Principal: { Service: 'budgets.amazonaws.com' },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Condition: fromBudgets,
+      })]) },
+    });
+    // Only the alarm topic: the results topic stays locked to the pipeline.
+    template.resourcePropertiesCountIs('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'AllowBudgetsToPublish' })]) },
+    }, 1);
+  });
+
+  test('with the permissions boundary the execution role carries it too; no budget, no action', () => {
+    synthesize({ permissionsBoundary: 'true' }).template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'budgets.amazonaws.com' } })] },
+      PermissionsBoundary: Match.anyValue(),
+    });
+    const none = synthesize({ monthlyBudgetUsd: '0' }).template;
+    none.resourceCountIs('AWS::Budgets::BudgetsAction', 0);
+    none.resourceCountIs('AWS::IAM::ManagedPolicy', 0);
   });
 });

@@ -2,8 +2,10 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import {
-  APP_BOUNDARY_ACTIONS, DeployAccessConfig, DeployAccessStack, EXECUTION_SERVICES, loadDeployAccessConfig,
+  APP_BOUNDARY_ACTIONS, DEPLOY_REF, DEPLOY_WORKFLOW, DeployAccessConfig, DeployAccessStack, EXECUTION_SERVICES,
+  deployWorkflowRef, loadDeployAccessConfig,
 } from '../lib/deploy-access-stack';
+import { FACTS } from '../lib/config';
 import { synthesize } from './helpers';
 
 const CONFIG: DeployAccessConfig = {
@@ -48,10 +50,26 @@ describe('the GitHub deploy role (ImagegenDeployAccess)', () => {
     template = accessStack().template;
   });
 
-  test('only the deploy job of this repository\'s production environment can assume it (StringEquals aud and sub)', () => {
-    const roles = Object.values(template.findResources('AWS::IAM::Role'));
-    expect(roles).toHaveLength(1);
-    expect(roles[0].Properties.AssumeRolePolicyDocument.Statement).toEqual([{
+  /** The role whose trust names `sub` (the deploy role: an environment; the diff role: main). */
+  const roleTrusting = (sub: string): Record<string, any> => {
+    const found = Object.values(template.findResources('AWS::IAM::Role')).filter((r) =>
+      r.Properties.AssumeRolePolicyDocument.Statement[0].Condition.StringEquals['token.actions.githubusercontent.com:sub'] === sub);
+    expect([sub, found.length]).toEqual([sub, 1]);
+    return found[0];
+  };
+  const policyOf = (roleId: string): Array<Record<string, any>> => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleId }]));
+    expect(policies).toHaveLength(1);
+    return policies[0].Properties.PolicyDocument.Statement;
+  };
+  const roleId = (sub: string): string => Object.keys(template.findResources('AWS::IAM::Role'))
+    .find((id) => template.toJSON().Resources[id] === roleTrusting(sub)) ?? '';
+
+  test('only the deploy job of this repository\'s production environment, in deploy.yml on main, can assume it', () => {
+    expect(Object.keys(template.findResources('AWS::IAM::Role'))).toHaveLength(2);
+    const role = roleTrusting('repo:octo-org/imagegen:environment:production');
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([{
       Effect: 'Allow',
       Principal: { Federated: { Ref: expect.stringMatching(/^GitHubOidc/) } },
       Action: 'sts:AssumeRoleWithWebIdentity',
@@ -59,24 +77,50 @@ describe('the GitHub deploy role (ImagegenDeployAccess)', () => {
         StringEquals: {
           'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
           'token.actions.githubusercontent.com:sub': 'repo:octo-org/imagegen:environment:production',
+          'token.actions.githubusercontent.com:job_workflow_ref': 'octo-org/imagegen/.github/workflows/deploy.yml@refs/heads/main',
         },
       },
     }]);
-    expect(roles[0].Properties.MaxSessionDuration).toBe(3600);
+    expect(role.Properties.MaxSessionDuration).toBe(3600);
+  });
+
+  test('the job_workflow_ref names the workflow by name, also for the immutable OWNER@ID/REPO@ID form', () => {
+    expect(deployWorkflowRef('octo-org@123/imagegen@456')).toBe(`octo-org/imagegen/${DEPLOY_WORKFLOW}@${DEPLOY_REF}`);
+    const immutable = accessStack({ githubRepo: 'octo-org@123/imagegen@456' }).template;
+    for (const role of Object.values(immutable.findResources('AWS::IAM::Role'))) {
+      expect(role.Properties.AssumeRolePolicyDocument.Statement[0].Condition.StringEquals['token.actions.githubusercontent.com:job_workflow_ref'])
+        .toBe('octo-org/imagegen/.github/workflows/deploy.yml@refs/heads/main');
+    }
   });
 
   test('it may assume only this account\'s CDK deploy and file-publishing roles in this region', () => {
-    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
-    expect(policies).toHaveLength(1);
     const arn = (kind: string) => ({
       'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::123456789012:role/cdk-hnb659fds-${kind}-role-123456789012-us-east-1`]],
     });
-    expect(policies[0].Properties.PolicyDocument.Statement).toEqual([{
+    expect(policyOf(roleId('repo:octo-org/imagegen:environment:production'))).toEqual([{
       Sid: 'AssumeCdkBootstrapRoles',
       Effect: 'Allow',
       Action: ['sts:AssumeRole', 'sts:TagSession'],
       Resource: [arn('deploy'), arn('file-publishing')],
     }]);
+  });
+
+  test('the diff role: only a job of deploy.yml on main (no environment: before the approval), reading only the app stack\'s template', () => {
+    const role = roleTrusting('repo:octo-org/imagegen:ref:refs/heads/main');
+    expect(role.Properties.AssumeRolePolicyDocument.Statement[0].Condition).toEqual({
+      StringEquals: {
+        'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
+        'token.actions.githubusercontent.com:sub': 'repo:octo-org/imagegen:ref:refs/heads/main',
+        'token.actions.githubusercontent.com:job_workflow_ref': 'octo-org/imagegen/.github/workflows/deploy.yml@refs/heads/main',
+      },
+    });
+    expect(policyOf(roleId('repo:octo-org/imagegen:ref:refs/heads/main'))).toEqual([{
+      Sid: 'ReadTheAppStackTemplate',
+      Effect: 'Allow',
+      Action: ['cloudformation:DescribeStacks', 'cloudformation:GetTemplate'],
+      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudformation:us-east-1:123456789012:stack/Imagegen/*']] },
+    }]);
+    template.hasOutput('DiffRoleArn', {});
   });
 
   test('the account\'s GitHub OIDC provider is created (kept on delete), or an existing one is used', () => {
@@ -125,11 +169,20 @@ describe('the GitHub deploy role (ImagegenDeployAccess)', () => {
       .filter((s) => s.Effect === 'Allow');
     const actions = statements.flatMap((s) => [s.Action].flat() as string[]);
     expect(actions).not.toContain('*');
-    for (const forbidden of ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:*', 'iam:*', 'iam:CreateUser', 'iam:CreatePolicyVersion']) {
+    for (const forbidden of ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:*', 'iam:*', 'iam:CreateUser']) {
       expect(actions).not.toContain(forbidden);
     }
+    // Policies may be made and changed only under the budget-spent path.
+    const budgetPolicies = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::123456789012:policy${FACTS.budgetSpentPolicyPath}*`]] };
+    for (const action of ['iam:CreatePolicy', 'iam:CreatePolicyVersion', 'iam:DeletePolicy']) {
+      const allowing = statements.filter((s) => [s.Action].flat().includes(action));
+      expect([action, allowing.map((s) => s.Resource)]).toEqual([action, [budgetPolicies]]);
+    }
+    // IAM on the app's roles, and on the app's one managed policy (the budget-spent Deny) by its path.
     for (const s of statements.filter((st) => [st.Action].flat().some((a: string) => a.startsWith('iam:')))) {
-      expect(JSON.stringify(s.Resource)).toContain(':role/Imagegen-*');
+      const resource = JSON.stringify(s.Resource);
+      expect([s.Sid, resource.includes(':role/Imagegen-*') || resource.includes(`:policy${FACTS.budgetSpentPolicyPath}*`)])
+        .toEqual([s.Sid, true]);
     }
     const managed = (name: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::aws:policy/service-role/${name}`]] });
     expect(statements.find((s) => s.Sid === 'AttachOnlyTheAppsManagedPolicies')?.Condition).toEqual({
@@ -137,7 +190,7 @@ describe('the GitHub deploy role (ImagegenDeployAccess)', () => {
       StringEquals: { 'iam:PermissionsBoundary': BOUNDARY_ARN },
     });
     expect(statements.find((s) => s.Sid === 'PassAppRolesToItsServices')?.Condition).toEqual({
-      StringEquals: { 'iam:PassedToService': ['lambda.amazonaws.com', 'states.amazonaws.com', 'apigateway.amazonaws.com'] },
+      StringEquals: { 'iam:PassedToService': ['lambda.amazonaws.com', 'states.amazonaws.com', 'apigateway.amazonaws.com', 'budgets.amazonaws.com'] },
     });
     expect(policy.Properties.ManagedPolicyName).toBe('imagegen-cfn-execution-us-east-1');
   });
@@ -163,10 +216,18 @@ describe('the GitHub deploy role (ImagegenDeployAccess)', () => {
     ]));
   });
 
-  test('the boundary allows only the services the app\'s roles call: no IAM, STS or Organizations', () => {
+  test('the boundary allows only the services the app\'s roles call, and of IAM only attaching the budget-spent Deny', () => {
     const boundary = managedPolicy(template, BOUNDARY);
+    const partition = (rest: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, rest]] });
     expect(boundary.Properties.PolicyDocument.Statement).toEqual([
       { Sid: 'AppServicesOnly', Effect: 'Allow', Action: [...APP_BOUNDARY_ACTIONS], Resource: '*' },
+      {
+        Sid: 'AttachOnlyTheBudgetSpentDeny',
+        Effect: 'Allow',
+        Action: ['iam:AttachRolePolicy', 'iam:DetachRolePolicy'],
+        Resource: partition(':iam::123456789012:role/Imagegen-*'),
+        Condition: { ArnLike: { 'iam:PolicyARN': partition(`:iam::123456789012:policy${FACTS.budgetSpentPolicyPath}*`) } },
+      },
     ]);
     for (const action of APP_BOUNDARY_ACTIONS) expect(action).not.toMatch(/^(iam|sts|organizations):/);
     // Every action any role of the app is granted falls under the boundary.
@@ -174,7 +235,9 @@ describe('the GitHub deploy role (ImagegenDeployAccess)', () => {
     const granted = Object.values(app)
       .filter((r) => r.Type === 'AWS::IAM::Policy')
       .flatMap((r) => r.Properties.PolicyDocument.Statement.flatMap((st: Record<string, any>) => [st.Action].flat() as string[]));
-    const covered = (action: string) => APP_BOUNDARY_ACTIONS.some((b) => b === action || (b.endsWith(':*') && action.startsWith(b.slice(0, -1))));
+    const budgetAttach = ['iam:AttachRolePolicy', 'iam:DetachRolePolicy'];
+    const covered = (action: string) => budgetAttach.includes(action)
+      || APP_BOUNDARY_ACTIONS.some((b) => b === action || (b.endsWith(':*') && action.startsWith(b.slice(0, -1))));
     expect(granted.filter((a) => !covered(a))).toEqual([]);
   });
 });

@@ -192,17 +192,31 @@ describe('the nine Rust functions', () => {
     }
   });
 
-  test('no reserved concurrency unless reservedConcurrency is set (new accounts cannot reserve any)', () => {
+  test('by default the model caller and the three front doors reserve concurrency, the rest none', () => {
+    const expected: Record<string, number> = { GenerateImage: 10, StartExecution: 10, HttpApi: 10, QueueConsumer: 2 };
     for (const prefix of Object.keys(EXPECTED)) {
-      expect(lambdaOf(template, prefix).Properties.ReservedConcurrentExecutions).toBeUndefined();
+      expect([prefix, lambdaOf(template, prefix).Properties.ReservedConcurrentExecutions]).toEqual([prefix, expected[prefix]]);
+    }
+    // The queue consumer's reservation is its mapping's maximum concurrency: never throttled by its own cap.
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ScalingConfig: { MaximumConcurrency: 2 } });
+    const total = Object.values(expected).reduce((a, b) => a + b, 0);
+    // Lambda leaves 100 unreserved: an account needs a quota above this (Lambda's usual 1,000 is; a new account's 10 is not).
+    expect(total + 100).toBeLessThan(1000);
+  });
+
+  test('reservedConcurrency=none reserves nothing (an account with the initial quota of 10 can deploy)', () => {
+    const none = synthesize({ reservedConcurrency: 'none' }).template;
+    for (const prefix of Object.keys(EXPECTED)) {
+      expect([prefix, lambdaOf(none, prefix).Properties.ReservedConcurrentExecutions]).toEqual([prefix, undefined]);
     }
   });
 
-  test('reservedConcurrency caps the two functions that start work, and only those', () => {
+  test('reservedConcurrency=N reserves N for each of the four, and only those', () => {
     const capped = synthesize({ reservedConcurrency: '5' }).template;
     for (const prefix of Object.keys(EXPECTED)) {
       const reserved = lambdaOf(capped, prefix).Properties.ReservedConcurrentExecutions;
-      expect([prefix, reserved]).toEqual([prefix, ['StartExecution', 'GenerateImage'].includes(prefix) ? 5 : undefined]);
+      const four = ['StartExecution', 'GenerateImage', 'HttpApi', 'QueueConsumer'];
+      expect([prefix, reserved]).toEqual([prefix, four.includes(prefix) ? 5 : undefined]);
     }
   });
 

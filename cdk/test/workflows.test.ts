@@ -3,12 +3,14 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parse } from 'yaml';
+import { DEPLOY_REF, DEPLOY_WORKFLOW } from '../lib/deploy-access-stack';
 
 const ROOT = path.join(__dirname, '../..');
 const WORKFLOWS = path.join(ROOT, '.github/workflows');
 
-interface Step { uses?: string; run?: string; with?: Record<string, unknown> }
+interface Step { name?: string; uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string> }
 interface Job {
+  needs?: string | string[];
   permissions?: Record<string, string> | string;
   environment?: string | { name: string };
   steps?: Step[];
@@ -66,7 +68,7 @@ describe('GitHub workflows', () => {
     ]);
   });
 
-  test('only the deploy job may request an OIDC token, and it runs in the production environment', () => {
+  test('only the diff and deploy jobs may request an OIDC token; deploy runs in production, after diff', () => {
     const withToken: string[] = [];
     for (const file of files) {
       const wf = workflow(file);
@@ -77,12 +79,23 @@ describe('GitHub workflows', () => {
         if (typeof job.permissions === 'object' && job.permissions['id-token'] === 'write') withToken.push(`${file}:${name}`);
       }
     }
-    expect(withToken).toEqual(['deploy.yml:deploy']);
-    expect(workflow('deploy.yml').jobs.deploy.environment).toBe('production');
+    expect(withToken.sort()).toEqual(['deploy.yml:deploy', 'deploy.yml:diff']);
+    const jobs = workflow('deploy.yml').jobs;
+    expect(jobs.deploy.environment).toBe('production');
+    // The diff runs before the approval, which the environment asks for when the deploy job starts.
+    expect(jobs.diff.environment).toBeUndefined();
+    expect(jobs.diff.needs).toBe('build');
+    expect(jobs.deploy.needs).toEqual(['build', 'diff']);
   });
 
-  test('the deploy job runs only GitHub\'s and AWS\'s own actions, the built assembly and the CDK CLI', () => {
-    const job = workflow('deploy.yml').jobs.deploy;
+  test('the roles trust this workflow file on main: it exists, and runs on pushes to main', () => {
+    expect(DEPLOY_REF).toBe('refs/heads/main');
+    const wf = parse(fs.readFileSync(path.join(ROOT, DEPLOY_WORKFLOW), 'utf8')) as { on: { push: { branches: string[] } } };
+    expect(wf.on.push.branches).toEqual(['main']);
+  });
+
+  test.each(['diff', 'deploy'])('the %s job runs only GitHub\'s and AWS\'s own actions, the built assembly and the CDK CLI', (name) => {
+    const job = workflow('deploy.yml').jobs[name];
     const steps = job.steps ?? [];
     for (const step of steps) {
       if (step.uses !== undefined) expect(step.uses).toMatch(/^(actions|aws-actions)\//);
@@ -91,13 +104,84 @@ describe('GitHub workflows', () => {
       expect(step.run).not.toMatch(/cargo|pip |synth|ts-node|npm (install|run|test)/);
       if (/npm ci/.test(step.run)) expect(step.run).toContain('--ignore-scripts');
     }
-    const deploy = steps.map((s) => s.run ?? '').find((r) => r.includes('cdk deploy'));
-    expect(deploy).toContain('--app cdk.out');
     expect(steps.some((s) => s.uses?.startsWith('actions/download-artifact@'))).toBe(true);
     const credentials = steps.find((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'));
     expect(credentials?.with?.['mask-aws-account-id']).toBe(true);
+    expect(credentials?.with?.['role-to-assume']).toBe(name === 'deploy' ? '${{ secrets.AWS_DEPLOY_ROLE_ARN }}' : '${{ secrets.AWS_DIFF_ROLE_ARN }}');
     const node = steps.find((s) => s.uses?.startsWith('actions/setup-node@'));
     expect(node?.with?.['package-manager-cache']).toBe(false);
+    if (name === 'deploy') expect(steps.map((s) => s.run ?? '').find((r) => r.includes('cdk deploy'))).toContain('--app cdk.out');
+  });
+
+  test('the diff job writes cdk diff of the verified assembly (templates only) to the job summary', () => {
+    const runs = (workflow('deploy.yml').jobs.diff.steps ?? []).map((s) => s.run ?? '');
+    const verify = runs.findIndex((r) => r.includes('sha256sum --check') && r.includes('check-assembly.mjs cdk/cdk.out'));
+    const diff = runs.findIndex((r) => r.includes('cdk diff'));
+    expect([verify >= 0, diff > verify]).toEqual([true, true]);
+    expect(runs[diff]).toContain('cdk diff --app cdk.out --method=template');
+    expect(runs[diff]).toContain('>> "$GITHUB_STEP_SUMMARY"');
+    // A failed diff still fails the job, after its output reached the summary.
+    expect(runs[diff]).toMatch(/\|\| status=\$\?[\s\S]*exit "\$status"\s*$/);
+  });
+
+  test('the diff job checks, with gh api, that the deploy job\'s environment lets only main deploy', () => {
+    const jobs = workflow('deploy.yml').jobs;
+    const steps = jobs.diff.steps ?? [];
+    const check = steps.findIndex((s) => (s.run ?? '').includes('check-environment.mjs'));
+    expect(check).toBeGreaterThanOrEqual(0);
+    expect(steps[check].run).toBe(`node cdk/scripts/check-environment.mjs ${jobs.deploy.environment}`);
+    expect(steps[check].env).toEqual({ GH_TOKEN: '${{ github.token }}', GH_REPO: '${{ github.repository }}' });
+    expect(jobs.diff.permissions).toMatchObject({ actions: 'read' });
+    // Before the credentials: an unprotected environment gets no token at all.
+    const credentials = steps.findIndex((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'));
+    expect(check).toBeLessThan(credentials);
+  });
+
+  test('check-environment fails unless the environment has a deployment branch rule that lets only main in', () => {
+    const script = path.join(__dirname, '../scripts/check-environment.mjs');
+    /** Runs the script with a fake `gh` answering `api PATH` from `answers`, logging each call. */
+    const run = (answers: Record<string, unknown>) => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imagegen-gh-'));
+      try {
+        fs.writeFileSync(path.join(dir, 'answers.json'), JSON.stringify(answers));
+        fs.writeFileSync(path.join(dir, 'gh'), [
+          `#!${process.execPath}`,
+          'const fs = require("fs"); const path = require("path");',
+          'fs.appendFileSync(path.join(__dirname, "calls"), process.argv.slice(2).join(" ") + "\\n");',
+          'const answer = JSON.parse(fs.readFileSync(path.join(__dirname, "answers.json"), "utf8"))[process.argv[3]];',
+          'if (answer === undefined) { console.error("gh: HTTP 404"); process.exit(1); }',
+          'process.stdout.write(JSON.stringify(answer));',
+        ].join('\n'), { mode: 0o755 });
+        const result = spawnSync(process.execPath, [script, 'production'], {
+          encoding: 'utf8', env: { ...process.env, PATH: `${dir}${path.delimiter}${process.env.PATH}` },
+        });
+        const calls = fs.existsSync(path.join(dir, 'calls')) ? fs.readFileSync(path.join(dir, 'calls'), 'utf8').trim().split('\n') : [];
+        return { status: result.status, stderr: result.stderr, calls };
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    };
+    const ENV = 'repos/{owner}/{repo}/environments/production';
+    const POLICIES = `${ENV}/deployment-branch-policies`;
+    const custom = (policies: unknown[]) => run({
+      [ENV]: { name: 'production', deployment_branch_policy: { protected_branches: false, custom_branch_policies: true } },
+      [POLICIES]: { total_count: policies.length, branch_policies: policies },
+    });
+
+    const none = run({ [ENV]: { name: 'production', deployment_branch_policy: null } });
+    expect(none.status).toBe(1);
+    expect(none.stderr).toContain('environment production: no deployment branch rule');
+    expect(none.calls).toEqual([`api ${ENV}`]);
+
+    expect(custom([{ name: 'main', type: 'branch' }])).toMatchObject({ status: 0, calls: [`api ${ENV}`, `api ${POLICIES}`] });
+    expect(run({ [ENV]: { deployment_branch_policy: { protected_branches: true, custom_branch_policies: false } } }).status).toBe(0);
+
+    const wide = custom([{ name: 'main', type: 'branch' }, { name: '*', type: 'branch' }, { name: 'v*', type: 'tag' }]);
+    expect(wide.status).toBe(1);
+    expect(wide.stderr).toContain('must allow only the branch main, not branch *, tag v*');
+    expect(custom([]).stderr).toContain('(it names none)');
+    // An answer gh cannot give (no such environment, no permission) fails too.
+    expect(run({}).status).not.toBe(0);
   });
 
   test('the deploy job deploys only the assembly the build job packed, and only if publishing runs nothing', () => {

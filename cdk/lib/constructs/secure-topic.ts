@@ -13,6 +13,8 @@ export interface SecureTopicProps {
   readonly emailCondition?: CfnCondition;
   /** Let CloudWatch alarms in this account publish (key policy + topic policy). */
   readonly allowCloudWatchAlarms?: boolean;
+  /** Let this account's AWS Budgets publish (a budget action's notification). */
+  readonly allowBudgets?: boolean;
   /**
    * Lock the topic to its intended use (the topic policy denies everyone else, whatever their IAM
    * policies say): only the roles given to `allowPublisher` may publish, and the only subscription
@@ -45,31 +47,14 @@ export class SecureTopic extends Construct {
     });
 
     if (props.allowCloudWatchAlarms) {
-      const cloudwatch = new iam.ServicePrincipal('cloudwatch.amazonaws.com');
-      const fromOwnAlarms = {
-        StringEquals: { 'aws:SourceAccount': stack.account },
-        ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
-      };
-      // Alarm actions reach an encrypted topic only if CloudWatch may use its key (the statement AWS
-      // documents for CloudWatch + SSE topics, narrowed to this account's alarms, as the topic's is).
-      this.key.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid: 'AllowCloudWatchAlarmsToUseTheKey',
-          principals: [cloudwatch],
-          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-          resources: ['*'],
-          conditions: fromOwnAlarms,
-        }),
-      );
-      this.topic.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid: 'AllowCloudWatchAlarmsToPublish',
-          principals: [cloudwatch],
-          actions: ['sns:Publish'],
-          resources: [this.topic.topicArn],
-          conditions: fromOwnAlarms,
-        }),
-      );
+      this.allowServiceToPublish('cloudwatch.amazonaws.com', 'CloudWatchAlarms',
+        stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }));
+    }
+    if (props.allowBudgets) {
+      // AWS Budgets' own statement for a topic (Cost Management user guide, "Creating an Amazon SNS
+      // topic for budget notifications"), narrowed to this account's budgets like the alarms'.
+      this.allowServiceToPublish('budgets.amazonaws.com', 'Budgets',
+        stack.formatArn({ service: 'budgets', region: '', resource: '*' }));
     }
 
     if (props.locked) this.lock(props.email);
@@ -80,6 +65,33 @@ export class SecureTopic extends Construct {
         (subscription.node.defaultChild as sns.CfnSubscription).cfnOptions.condition = props.emailCondition;
       }
     }
+  }
+
+  /**
+   * Lets an AWS service publish from this account's resources of `sourceArn`: an encrypted topic
+   * takes its messages only if the service may also use the key (the statements AWS documents for
+   * CloudWatch alarms and budgets on SSE topics).
+   */
+  private allowServiceToPublish(service: string, sidSuffix: string, sourceArn: string): void {
+    const principal = new iam.ServicePrincipal(service);
+    const fromOwnResources = {
+      StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+      ArnLike: { 'aws:SourceArn': sourceArn },
+    };
+    this.key.addToResourcePolicy(new iam.PolicyStatement({
+      sid: `Allow${sidSuffix}ToUseTheKey`,
+      principals: [principal],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      resources: ['*'],
+      conditions: fromOwnResources,
+    }));
+    this.topic.addToResourcePolicy(new iam.PolicyStatement({
+      sid: `Allow${sidSuffix}ToPublish`,
+      principals: [principal],
+      actions: ['sns:Publish'],
+      resources: [this.topic.topicArn],
+      conditions: fromOwnResources,
+    }));
   }
 
   /**

@@ -18,6 +18,12 @@ pub fn from_invoke(model_id: &str, error: InvokeError) -> PipelineError {
         InvokeError::Unavailable(m) => {
             PipelineError::ModelUnavailable(format!("{model_id} is unavailable: {m}"))
         }
+        // The service's message names the caller's role and account: it stays in the logs, out of
+        // the email.
+        InvokeError::BudgetSpent(_) => PipelineError::BudgetSpent(format!(
+            "{model_id} was not called: the monthly budget for image generation is spent, and \
+             AWS Budgets stopped the model calls until it is lifted"
+        )),
         InvokeError::Failed(m) => PipelineError::ModelError(format!("{model_id} failed: {m}")),
     }
 }
@@ -51,6 +57,12 @@ mod tests {
             "ModelUnavailable"
         );
         assert_eq!(name(InvokeError::Failed("denied".into())), "ModelError");
+        let spent = from_invoke(
+            "m",
+            InvokeError::BudgetSpent("User: arn:aws:sts::123456789012:assumed-role/r/f".into()),
+        );
+        assert_eq!(spent.name(), "BudgetSpent");
+        assert!(!spent.to_string().contains("123456789012"), "{spent}");
         assert_eq!(
             from_response("m", ResponseError::Filtered("Filter reason: prompt".into())).name(),
             "ContentFiltered"

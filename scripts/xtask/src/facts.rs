@@ -1,11 +1,13 @@
 //! The facts the CDK app needs from the Rust side, in one JSON file (`cdk/lib/facts.json`) that the
 //! CDK reads instead of keeping its own copies: defaults and accepted ranges of the functions'
 //! settings, the inference-profile geographies, the environment variable names, the S3 prefixes
-//! and prompt-file extensions, the model-slot table's key, the error names, the example console
+//! and prompt-file extensions, the model-slot table's key, the budget-spent Deny policy's IAM path,
+//! the error names, the example console
 //! input, the HTTP API's routes and the queue consumer's batch size and redrive count. `cargo xtask facts` writes it; the xtask's
 //! test (`scripts/xtask/tests/it/generated.rs`) fails when the file and the code disagree.
 
 use generate_thumbnails::thumbnail::ThumbnailFormat;
+use imagegen_aws::BUDGET_SPENT_POLICY_PATH;
 use imagegen_aws::dynamodb::PARTITION_KEY;
 use imagegen_core::ErrorName;
 use imagegen_core::config::vars;
@@ -51,6 +53,7 @@ pub fn facts() -> Value {
         "modelSlotTable": {
             "partitionKey": PARTITION_KEY,
         },
+        "budgetSpentPolicyPath": BUDGET_SPENT_POLICY_PATH,
         "api": {
             "routes": http_api::routes::ROUTES.map(|r| json!({"method": r.method, "resource": r.resource})),
             "maxWaitSeconds": http_api::status::MAX_WAIT_SECONDS,

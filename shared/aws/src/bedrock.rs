@@ -5,6 +5,40 @@ use aws_sdk_bedrockruntime::primitives::Blob;
 
 use imagegen_core::ports::{ImageModel, InvokeError};
 
+/// The IAM path of the Deny `bedrock:InvokeModel` policy that the budget's action attaches to
+/// GenerateImage's role when the month's budget is spent (the CDK reads it from `facts.json`). Its
+/// name is CloudFormation's; the path is what tells this denial from any other.
+pub const BUDGET_SPENT_POLICY_PATH: &str = "/imagegen-budget-spent/";
+
+/// What AWS writes before the denying policy's ARN when an identity-based policy of the same
+/// account denies explicitly (IAM user guide, "Troubleshoot access denied error messages").
+const EXPLICIT_IDENTITY_DENY: &str = "with an explicit deny in an identity-based policy: ";
+
+/// Whether an AccessDenied message names, as the explicit deny, a policy under
+/// [`BUDGET_SPENT_POLICY_PATH`]: `... with an explicit deny in an identity-based policy:
+/// arn:aws:iam::123456789012:policy/imagegen-budget-spent/NAME`. Any other denial (no grant, another
+/// policy, a message without the policy's ARN) is not the budget's.
+fn denied_by_budget_policy(message: &str) -> bool {
+    let Some((_, rest)) = message.split_once(EXPLICIT_IDENTITY_DENY) else {
+        return false;
+    };
+    let arn = rest
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .trim_end_matches(['.', ',', ';']);
+    // arn:PARTITION:iam::ACCOUNT:policy/PATH/NAME
+    let fields: Vec<&str> = arn.splitn(6, ':').collect();
+    let [arn_prefix, _partition, "iam", "", _account, resource] = fields.as_slice() else {
+        return false;
+    };
+    *arn_prefix == "arn"
+        && resource
+            .strip_prefix("policy")
+            .and_then(|p| p.strip_prefix(BUDGET_SPENT_POLICY_PATH))
+            .is_some_and(|name| !name.is_empty())
+}
+
 /// [`ImageModel`] over `aws_sdk_bedrockruntime::Client` (InvokeModel).
 #[derive(Debug, Clone)]
 pub struct BedrockModel {
@@ -29,6 +63,12 @@ fn classify(err: SdkError<InvokeModelError, HttpResponse>) -> InvokeError {
         .map(str::to_owned)
         .unwrap_or_else(|| crate::error_text(&err));
     let code = service.code().unwrap_or("");
+    let denied = matches!(service, InvokeModelError::AccessDeniedException(_))
+        || code == "AccessDeniedException"
+        || status == Some(403);
+    if denied && denied_by_budget_policy(&message) {
+        return InvokeError::BudgetSpent(message);
+    }
     match service {
         InvokeModelError::ThrottlingException(_)
         | InvokeModelError::ServiceQuotaExceededException(_) => InvokeError::Throttled(message),
@@ -144,6 +184,89 @@ mod tests {
             invoke_with(denied).await,
             Err(InvokeError::Failed(_))
         ));
+    }
+
+    /// What Bedrock answers once the budget's action has attached the Deny policy (the message AWS
+    /// gives for an explicit deny in a same-account identity-based policy).
+    fn budget_denial(policy: &str) -> String {
+        format!(
+            "User: arn:aws:sts::123456789012:assumed-role/Imagegen-GenerateImageRole-AB12/Imagegen-GenerateImageFunction-CD34 \
+             is not authorized to perform: bedrock:InvokeModel on resource: \
+             arn:aws:bedrock:us-west-2::foundation-model/stability.stable-image-core-v1:1 \
+             with an explicit deny in an identity-based policy: {policy}"
+        )
+    }
+
+    #[tokio::test]
+    async fn the_budget_policys_deny_is_budget_spent() {
+        let policy = "arn:aws:iam::123456789012:policy/imagegen-budget-spent/Imagegen-CostGuardsBudgetSpentPolicy-9F8E";
+        let message = budget_denial(policy);
+        let rule = mock!(aws_sdk_bedrockruntime::Client::invoke_model).then_error(move || {
+            InvokeModelError::AccessDeniedException(
+                AccessDeniedException::builder()
+                    .message(message.clone())
+                    .build(),
+            )
+        });
+        let got = invoke_with(rule).await;
+        assert!(
+            matches!(&got, Err(InvokeError::BudgetSpent(m)) if m.contains(policy)),
+            "{got:?}"
+        );
+    }
+
+    /// As Bedrock sends it on the wire: HTTP 403, the error type in `x-amzn-ErrorType`, the
+    /// message in the JSON body (the SDK parses it into AccessDeniedException).
+    #[tokio::test]
+    async fn the_budget_deny_as_bedrock_sends_it_is_budget_spent() {
+        // The message holds no quote or backslash, so it goes into the JSON as it is.
+        let body = format!(
+            "{{\"message\":\"{}\"}}",
+            budget_denial("arn:aws-us-gov:iam::123456789012:policy/imagegen-budget-spent/P.")
+        );
+        let rule =
+            mock!(aws_sdk_bedrockruntime::Client::invoke_model).then_http_response(move || {
+                let mut response = aws_smithy_runtime_api::http::Response::new(
+                    aws_smithy_runtime_api::http::StatusCode::try_from(403).unwrap(),
+                    aws_smithy_types::body::SdkBody::from(body.clone()),
+                );
+                response.headers_mut().insert(
+                    "x-amzn-ErrorType",
+                    "AccessDeniedException:http://internal.amazon.com/coral/com.amazon.bedrock/",
+                );
+                response
+                    .headers_mut()
+                    .insert("content-type", "application/json");
+                response
+            });
+        let got = invoke_with(rule).await;
+        assert!(matches!(got, Err(InvokeError::BudgetSpent(_))), "{got:?}");
+    }
+
+    #[test]
+    fn only_a_deny_by_a_policy_under_the_path_is_the_budgets() {
+        assert!(denied_by_budget_policy(&budget_denial(
+            "arn:aws:iam::123456789012:policy/imagegen-budget-spent/Name"
+        )));
+        for other in [
+            // Another policy denies, or the same name under another path.
+            budget_denial("arn:aws:iam::123456789012:policy/ops/DenyBedrock"),
+            budget_denial("arn:aws:iam::123456789012:policy/imagegen-budget-spent-x/Name"),
+            budget_denial("arn:aws:iam::123456789012:policy/imagegen-budget-spent/"),
+            budget_denial("arn:aws:iam::123456789012:role/imagegen-budget-spent/Name"),
+            // Another kind of policy, or no ARN given (cross-account, or not rolled out).
+            "User: x is not authorized to perform: bedrock:InvokeModel on resource: m with an \
+             explicit deny in a service control policy: arn:aws:organizations::1:policy/o-1/service_control_policy/p-1"
+                .to_owned(),
+            "User: x is not authorized to perform: bedrock:InvokeModel on resource: m with an \
+             explicit deny in an identity-based policy"
+                .to_owned(),
+            "User: x is not authorized to perform: bedrock:InvokeModel on resource: m because no \
+             identity-based policy allows the bedrock:InvokeModel action"
+                .to_owned(),
+        ] {
+            assert!(!denied_by_budget_policy(&other), "{other}");
+        }
     }
 
     #[tokio::test]

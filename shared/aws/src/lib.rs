@@ -18,7 +18,7 @@ mod sfn;
 mod sns;
 
 #[cfg(feature = "bedrock")]
-pub use bedrock::BedrockModel;
+pub use bedrock::{BUDGET_SPENT_POLICY_PATH, BedrockModel};
 #[cfg(feature = "dynamodb")]
 pub use dynamodb::DynamoModelSlots;
 pub use error::error_text;

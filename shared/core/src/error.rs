@@ -67,6 +67,9 @@ errors! {
     /// The model's schedule is booked further ahead than the longest wait allowed
     /// (`MAX_SLOT_WAIT_MINUTES`): the request is refused at once, not queued (never retried).
     QueueFull,
+    /// The month's budget for the model is spent: AWS Budgets' action denied the model calls
+    /// (`bedrock:InvokeModel`) until someone lifts it (never retried: waiting does not lift it).
+    BudgetSpent,
     /// The model refused the request or answered something we cannot use (not retried).
     ModelError,
     /// An object that should be an image is not one we can read.

@@ -105,6 +105,10 @@ pub enum InvokeError {
     /// 5xx, not ready, model timeout, network trouble.
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// The call was denied by the budget's Deny policy (AWS Budgets attached it when the month's
+    /// budget was spent); the text is the service's message, for the logs.
+    #[error("denied by the budget-spent policy: {0}")]
+    BudgetSpent(String),
     /// Access denied, unknown model, model error: retrying will not help.
     #[error("{0}")]
     Failed(String),

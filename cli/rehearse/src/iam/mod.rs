@@ -115,6 +115,8 @@ pub struct Source {
     /// The logical id of the resource that holds the policy.
     pub logical_id: String,
     pub sid: Option<String>,
+    /// A managed policy's ARN, which AWS names in a same-account denial.
+    pub policy_arn: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -417,9 +419,15 @@ impl Authorizer {
         } = requirement;
         let because = match decision {
             Decision::ExplicitDeny { by } => match by.kind {
-                PolicyKind::Identity => {
-                    format!("with an explicit deny in an identity-based policy ({by})")
-                }
+                // AWS names a same-account managed policy by its ARN (IAM user guide,
+                // "Troubleshoot access denied error messages"), which is how GenerateImage tells
+                // the budget's Deny from any other; an inline policy has no ARN of its own.
+                PolicyKind::Identity => match &by.policy_arn {
+                    Some(arn) => {
+                        format!("with an explicit deny in an identity-based policy: {arn}")
+                    }
+                    None => format!("with an explicit deny in an identity-based policy ({by})"),
+                },
                 PolicyKind::Resource => {
                     format!("with an explicit deny in a resource-based policy ({by})")
                 }

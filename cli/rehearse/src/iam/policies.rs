@@ -13,6 +13,7 @@ fn source(kind: PolicyKind, logical_id: &str) -> Source {
         kind,
         logical_id: logical_id.into(),
         sid: None,
+        policy_arn: None,
     }
 }
 
@@ -126,14 +127,21 @@ pub(super) fn collect(stack: &Stack<'_>) -> Result<Authorizer, IamError> {
             _ => continue,
         };
         let p = stack.properties(r.logical_id)?;
+        let policy_arn = if managed {
+            Some(text(stack, r.logical_id, "PolicyArn")?)
+        } else {
+            None
+        };
         let list = statements(
             p.get("PolicyDocument"),
-            &source(PolicyKind::Identity, r.logical_id),
+            &Source {
+                policy_arn: policy_arn.clone(),
+                ..source(PolicyKind::Identity, r.logical_id)
+            },
             true,
         )?;
         attach(&texts(p.get("Roles")), &list, &mut identity);
-        if managed {
-            let policy_arn = text(stack, r.logical_id, "PolicyArn")?;
+        if let Some(policy_arn) = policy_arn {
             let holders: Vec<String> = managed_arns
                 .iter()
                 .filter(|(_, arns)| arns.contains(&policy_arn))

@@ -116,6 +116,7 @@ impl World {
                     kind: PolicyKind::Identity,
                     logical_id: String::new(),
                     sid: None,
+                    policy_arn: None,
                 },
             },
             Some(denial) => denial.decision,
@@ -617,6 +618,43 @@ fn an_identity_deny_beats_an_allow_and_names_its_statement() {
         denial.map(|d| d.message),
         Some(format!(
             "User: arn:aws:sts::{ACCOUNT}:assumed-role/r/r-fn is not authorized to perform: dynamodb:DeleteItem on resource: {t} with an explicit deny in an identity-based policy (R (statement NoDeletes))"
+        ))
+    );
+}
+
+/// A same-account managed policy that denies is named by its ARN, path included, as AWS names it:
+/// how GenerateImage tells the budget action's Deny from any other.
+#[test]
+fn a_managed_policys_deny_names_the_policy_by_its_arn() {
+    let t = Template::from_value(json!({"Resources": {
+        "R": {"Type": "AWS::IAM::Role", "Properties": {"RoleName": "r", "Policies": [{
+            "PolicyName": "p", "PolicyDocument": {"Statement": [
+                {"Effect": "Allow", "Action": "bedrock:InvokeModel", "Resource": "*"}
+            ]}
+        }]}},
+        "Spent": {"Type": "AWS::IAM::ManagedPolicy", "Properties": {
+            "ManagedPolicyName": "spent", "Path": "/imagegen-budget-spent/", "Roles": [{"Ref": "R"}],
+            "PolicyDocument": {"Statement": [
+                {"Sid": "MonthlyBudgetSpent", "Effect": "Deny", "Action": "bedrock:InvokeModel", "Resource": "*"}
+            ]}
+        }}
+    }}))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let stack = Stack::new(&t, StackOptions::new("S")).unwrap_or_else(|e| panic!("{e}"));
+    let authorizer = Authorizer::from_stack(&stack).unwrap_or_else(|e| panic!("{e}"));
+    let model = "arn:aws:bedrock:us-west-2::foundation-model/stability.stable-image-core-v1:1";
+    let r = Requirement {
+        action: "bedrock:InvokeModel",
+        resource: model.into(),
+        context: Vec::new(),
+    };
+    let denial = authorizer
+        .authorize(&role("r"), &[r], true)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        denial.map(|d| d.message),
+        Some(format!(
+            "User: arn:aws:sts::{ACCOUNT}:assumed-role/r/r-fn is not authorized to perform: bedrock:InvokeModel on resource: {model} with an explicit deny in an identity-based policy: arn:aws:iam::{ACCOUNT}:policy/imagegen-budget-spent/spent"
         ))
     );
 }

@@ -276,6 +276,10 @@ pub(super) const NOT_REHEARSED: &[(&str, &str)] = &[
     ("AWS::CloudWatch::Dashboard", "the twin keeps no metrics"),
     ("AWS::Budgets::Budget", "the twin has no bill"),
     (
+        "AWS::Budgets::BudgetsAction",
+        "the twin has no bill, so its budget action never fires",
+    ),
+    (
         "AWS::ApiGateway::Account",
         "API Gateway's logging role for the account",
     ),

@@ -113,3 +113,18 @@ fn the_cdks_custom_resource_provider_is_not_rehearsed() {
     );
     assert_eq!(inv.entries[1].rehearsal, Rehearsal::Rehearsed);
 }
+
+#[test]
+fn the_budget_action_is_known_and_not_rehearsed() {
+    let inv = inventory(json!({
+        "Action": {"Type": "AWS::Budgets::BudgetsAction", "Properties": {"ActionType": "APPLY_IAM_POLICY"}}
+    }))
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        inv.report(),
+        [
+            "rehearsing 0 resources: ",
+            "not rehearsed: Action (AWS::Budgets::BudgetsAction): the twin has no bill, so its budget action never fires",
+        ]
+    );
+}

@@ -287,3 +287,41 @@ fn a_bucket_policy_deny_on_images_fails_the_run_with_access_denied_in_the_email(
     );
     assert!(email.contains("/images/"), "{email}");
 }
+
+#[test]
+fn the_budget_actions_deny_on_generate_image_s_role_ends_in_the_budget_spent_email() {
+    let dir = TempDir::new("rehearse-budget");
+    let assembly = mutated(dir.path(), |t| {
+        let resources = t["Resources"].as_object_mut().unwrap();
+        let role = resources
+            .iter()
+            .find(|(id, r)| id.starts_with("GenerateImageRole") && r["Type"] == "AWS::IAM::Role")
+            .map(|(id, _)| id.clone())
+            .unwrap();
+        // What AWS Budgets does at 100% of the budget: the stack's Deny (under the path the Bedrock
+        // adapter knows, BUDGET_SPENT_POLICY_PATH) attached to GenerateImage's role.
+        resources.insert(
+            "CostGuardsBudgetSpentPolicy".into(),
+            json!({"Type": "AWS::IAM::ManagedPolicy", "Properties": {
+                "Path": "/imagegen-budget-spent/",
+                "Roles": [{"Ref": role}],
+                "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                    {"Sid": "MonthlyBudgetSpent", "Effect": "Deny", "Action": "bedrock:InvokeModel", "Resource": "*"}
+                ]}
+            }}),
+        );
+    });
+    let Some(r) = start(&dir, &assembly) else {
+        return;
+    };
+    r.start_execution(r#"{"prompt":"a lighthouse at dusk"}"#);
+    ended(&r.aws, &r.machine, "FAILED", 1);
+    let email = r.email();
+    assert!(email.contains("(BudgetSpent)"), "{email}");
+    assert!(
+        email.contains("The monthly budget for image generation is spent"),
+        "{email}"
+    );
+    // The denial's role and account stay in the logs.
+    assert!(!email.contains("assumed-role"), "{email}");
+}

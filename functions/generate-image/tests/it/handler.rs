@@ -4,7 +4,7 @@
 use aws_sdk_bedrockruntime::operation::invoke_model::{InvokeModelError, InvokeModelOutput};
 use aws_sdk_bedrockruntime::primitives::Blob;
 use aws_sdk_bedrockruntime::types::error::{
-    ModelNotReadyException, ThrottlingException, ValidationException,
+    AccessDeniedException, ModelNotReadyException, ThrottlingException, ValidationException,
 };
 use aws_sdk_s3::operation::put_object::{PutObjectError, PutObjectOutput};
 use aws_smithy_mocks::{Rule, mock, mock_client};
@@ -208,6 +208,50 @@ async fn throttling_is_model_throttled() {
     let err = run(&model, &s3, nova(1)).await.unwrap_err();
     assert_eq!(err.name(), "ModelThrottled");
     assert_eq!(s3.num_calls(), 0);
+}
+
+/// Once AWS Budgets has attached the budget-spent Deny to the role, Bedrock answers AccessDenied
+/// naming the policy (AWS's message for an explicit deny in a same-account identity-based policy).
+#[tokio::test]
+async fn the_budget_actions_deny_is_budget_spent_with_nothing_stored() {
+    let model = fail(|| {
+        InvokeModelError::AccessDeniedException(
+            AccessDeniedException::builder()
+                .message(
+                    "User: arn:aws:sts::123456789012:assumed-role/Imagegen-GenerateImageRole-AB12/\
+                     Imagegen-GenerateImageFunction-CD34 is not authorized to perform: \
+                     bedrock:InvokeModel on resource: arn:aws:bedrock:us-west-2::foundation-model/\
+                     amazon.nova-canvas-v1:0 with an explicit deny in an identity-based policy: \
+                     arn:aws:iam::123456789012:policy/imagegen-budget-spent/\
+                     Imagegen-CostGuardsBudgetSpentPolicy-1A2B3C",
+                )
+                .build(),
+        )
+    });
+    let s3 = puts();
+    let err = run(&model, &s3, nova(1)).await.unwrap_err();
+    assert_eq!(err.name(), "BudgetSpent");
+    assert!(err.to_string().contains("monthly budget"), "{err}");
+    // The caller's role and account stay out of what the email quotes.
+    assert!(!err.to_string().contains("123456789012"), "{err}");
+    assert_eq!(s3.num_calls(), 0);
+
+    // Any other denial stays what it was: a model error naming the refusal.
+    let other = fail(|| {
+        InvokeModelError::AccessDeniedException(
+            AccessDeniedException::builder()
+                .message(
+                    "User: arn:aws:sts::123456789012:assumed-role/r/f is not authorized to \
+                     perform: bedrock:InvokeModel on resource: m because no identity-based \
+                     policy allows the bedrock:InvokeModel action",
+                )
+                .build(),
+        )
+    });
+    assert_eq!(
+        run(&other, &puts(), nova(1)).await.unwrap_err().name(),
+        "ModelError"
+    );
 }
 
 #[tokio::test]

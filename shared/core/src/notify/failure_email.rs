@@ -31,6 +31,8 @@ pub enum Kind {
     ModelBusy,
     /// `QueueFull`: the model is booked further ahead than a request may wait; not queued.
     QueueFull,
+    /// `BudgetSpent`: the month's budget is spent; the model calls are stopped.
+    BudgetSpent,
     /// `ModelError`: the model refused the request or answered something unusable.
     ModelError,
     /// `ImageInvalid`: the generated image could not be read.
@@ -60,6 +62,7 @@ impl Kind {
             Some(ErrorName::ContentFiltered) => Self::ContentFiltered,
             Some(ErrorName::ModelThrottled | ErrorName::ModelUnavailable) => Self::ModelBusy,
             Some(ErrorName::QueueFull) => Self::QueueFull,
+            Some(ErrorName::BudgetSpent) => Self::BudgetSpent,
             Some(ErrorName::ModelError) => Self::ModelError,
             Some(ErrorName::ImageInvalid) => Self::ImageInvalid,
             _ => Self::Internal,
@@ -226,6 +229,15 @@ impl Failure {
                 "Nothing is wrong with your prompt: submit it again later, when the queue is \
                  shorter (the details say how far ahead the model is booked).",
             ),
+            Kind::BudgetSpent => (
+                "The monthly budget for image generation is spent: no more images are made until \
+                 it is lifted."
+                    .to_owned(),
+                details,
+                "Nothing is wrong with your prompt, and submitting it again now fails the same way. \
+                 Ask whoever runs imagegen to raise the budget or lift the stop (cdk/DEPLOY.md, \
+                 \"When the budget is spent\"), then submit it again.",
+            ),
             Kind::ModelError => (
                 "The image model refused the request or returned something that could not be used."
                     .to_owned(),
@@ -385,6 +397,12 @@ mod tests {
                 "QueueFull",
                 "booked 2 h ahead",
                 "The queue for the image model is full: your request was not queued.",
+            ),
+            (
+                "BudgetSpent",
+                "the monthly budget for image generation is spent",
+                "The monthly budget for image generation is spent: no more images are made until \
+                 it is lifted.",
             ),
             (
                 "ImageInvalid",
