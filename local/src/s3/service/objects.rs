@@ -10,8 +10,8 @@ use s3s::dto::{
 use s3s::{S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 
 use super::wire::{
-    check_key, checksum_type, metadata_dto, metadata_of, now, sent_checksums, stored_encoding,
-    verify, wanted, wants_checksums,
+    check_key, checksum_type, empty_body, metadata_dto, metadata_of, now, sent_checksums,
+    stored_encoding, verify_arrived, wanted, wants_checksums,
 };
 use super::{LocalS3, s3};
 use crate::s3::store::conditions::{Conditions, Current, Verdict, etag};
@@ -289,25 +289,18 @@ pub(super) async fn put_object(
         req.trailing_headers.clone(),
     )?;
     let want = wanted(&sent, input.checksum_algorithm.as_ref().map(|a| a.as_str()))?;
-    let body = input.body.unwrap_or_else(|| {
-        StreamingBlob::wrap(futures::stream::empty::<Result<bytes::Bytes, std::io::Error>>())
-    });
+    let body = input.body.unwrap_or_else(empty_body);
     let staged = this
         .store
         .stage(&bucket, &input.key, body, want)
         .await
         .map_err(s3)?;
-    // Trailers arrive after the body: read them again now.
-    let sent = sent_checksums(sent, req.trailing_headers)?;
-    if let Err(e) = verify(
-        &sent,
-        &staged.checksums,
+    let staged = verify_arrived(
+        sent,
+        req.trailing_headers,
         input.content_md5.as_deref(),
-        &staged.md5,
-    ) {
-        staged.discard();
-        return Err(s3(e));
-    }
+        staged,
+    )?;
     let mut headers = Headers {
         content_type: input.content_type,
         content_encoding: stored_encoding(input.content_encoding),

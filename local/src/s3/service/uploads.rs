@@ -8,15 +8,15 @@ use s3s::dto::{
     CompleteMultipartUploadInput, CompleteMultipartUploadOutput, CopyPartResult,
     CreateMultipartUploadInput, CreateMultipartUploadOutput, ListMultipartUploadsInput,
     ListMultipartUploadsOutput, ListPartsInput, ListPartsOutput, MultipartUpload, Part as PartDto,
-    StreamingBlob, UploadPartCopyInput, UploadPartCopyOutput, UploadPartInput, UploadPartOutput,
+    UploadPartCopyInput, UploadPartCopyOutput, UploadPartInput, UploadPartOutput,
 };
 use s3s::{S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 
 use super::copy::{copy_range, copy_source};
 use super::list::is_url;
 use super::wire::{
-    check_key, checksum_type, metadata_of, now, owner, sent_checksums, stored_encoding, verify,
-    wanted,
+    check_key, checksum_type, empty_body, metadata_of, now, owner, sent_checksums, stored_encoding,
+    verify_arrived, wanted,
 };
 use super::{LocalS3, s3};
 use crate::s3::store::conditions::{Conditions, etag};
@@ -181,9 +181,7 @@ pub(super) async fn upload_part(
     if let Some(a) = &upload.checksum_algorithm {
         want.add(a);
     }
-    let body = input.body.unwrap_or_else(|| {
-        StreamingBlob::wrap(futures::stream::empty::<Result<bytes::Bytes, std::io::Error>>())
-    });
+    let body = input.body.unwrap_or_else(empty_body);
     let (part, staged) = multipart::upload_part(
         &bucket,
         &input.key,
@@ -194,16 +192,12 @@ pub(super) async fn upload_part(
     )
     .await
     .map_err(s3)?;
-    let sent = sent_checksums(sent, req.trailing_headers)?;
-    if let Err(e) = verify(
-        &sent,
-        &staged.checksums,
+    let staged = verify_arrived(
+        sent,
+        req.trailing_headers,
         input.content_md5.as_deref(),
-        &staged.md5,
-    ) {
-        staged.discard();
-        return Err(s3(e));
-    }
+        staged,
+    )?;
     multipart::commit_part(&bucket, &input.upload_id, &part, staged)
         .await
         .map_err(s3)?;

@@ -4,11 +4,12 @@
 use std::collections::BTreeMap;
 
 use base64::Engine as _;
-use s3s::dto::{ChecksumMode, ChecksumType, Owner, Timestamp};
+use s3s::dto::{ChecksumMode, ChecksumType, Owner, StreamingBlob, Timestamp};
 use s3s::{S3Error, S3ErrorCode, S3Result};
 
+use super::s3;
 use crate::s3::store::record::{Checksums, ObjectMeta};
-use crate::s3::store::{StoreError, Wanted};
+use crate::s3::store::{Staged, StoreError, Wanted};
 
 /// The owner every bucket and object has locally (S3's documentation's example canonical id).
 pub(super) const OWNER_ID: &str =
@@ -156,4 +157,28 @@ pub(super) fn wants_checksums(mode: Option<&ChecksumMode>) -> bool {
 
 pub(super) fn now() -> Timestamp {
     Timestamp::from(std::time::SystemTime::now())
+}
+
+/// The body of a request that sent none.
+pub(super) fn empty_body() -> StreamingBlob {
+    StreamingBlob::wrap(futures::stream::empty::<Result<bytes::Bytes, std::io::Error>>())
+}
+
+/// `staged`, if it is what the client said it sent: every checksum it sent (trailers, which
+/// arrive after the body, read again now) and its Content-MD5. Otherwise the data is thrown away
+/// and the answer is S3's `BadDigest`.
+pub(super) fn verify_arrived(
+    sent: Checksums,
+    trailers: Option<s3s::TrailingHeaders>,
+    content_md5: Option<&str>,
+    staged: Staged,
+) -> S3Result<Staged> {
+    let sent = sent_checksums(sent, trailers)?;
+    match verify(&sent, &staged.checksums, content_md5, &staged.md5) {
+        Ok(()) => Ok(staged),
+        Err(e) => {
+            staged.discard();
+            Err(s3(e))
+        }
+    }
 }
