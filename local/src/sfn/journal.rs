@@ -32,7 +32,7 @@ use crate::error::LocalError;
 pub const JOURNAL_FILE: &str = ".ends.journal";
 
 /// The space set aside for ends: room for dozens of whole records with their histories, and for
-/// thousands of ends without (see [`slim`]).
+/// thousands of ends without (slimmed: no history, input or output).
 pub const JOURNAL_BYTES: u64 = 1024 * 1024;
 
 /// An entry bigger than this is written without its history and output (the pipeline's failed

@@ -20,7 +20,7 @@
 //!   true and final.
 //! - An end is recorded however full the disk is: written first into space set aside before the
 //!   execution started ([`journal`]), then saved; what cannot be saved or delivered yet (the
-//!   failure email) is held, answered as it truly is, and retried ([`ends`]). Nothing reads
+//!   failure email) is held, answered as it truly is, and retried (`ends.rs`). Nothing reads
 //!   `RUNNING` once its end is known.
 //! - [`SfnService::wait`] awaits the end of an execution started in this process; a listener
 //!   ([`SfnService::set_listener`]) sees every history event as it is recorded.
@@ -285,7 +285,8 @@ impl SfnService {
     }
 
     /// An execution by name: the live record while it runs here, else its end held here while
-    /// it cannot be saved, else the stored one (settled: see [`Self::settle`]).
+    /// it cannot be saved, else the stored one, settled (a `RUNNING` one takes its journalled
+    /// end, or reads `ABORTED` once its process is gone).
     pub fn execution(&self, name: &str) -> Result<Option<ExecutionRecord>, LocalError> {
         if let Some(live) = lock(&self.live).get(name) {
             return Ok(Some(lock(&live.record).clone()));
