@@ -8,6 +8,7 @@ use std::sync::Arc;
 use imagegen_core::config::{Env, ProcessEnv, vars};
 use imagegen_core::display::escape_controls;
 use imagegen_deployed_client::api::Api;
+use imagegen_local::sfn::ExecutionRecord;
 use imagegen_local::{ClientOptions, DataDir, FakeModelBehavior, LocalAws, LocalError, WriterLock};
 use imagegen_local_pipeline::{LocalPipeline, LocalPipelineError, PipelineOptions};
 
@@ -17,7 +18,7 @@ use crate::error::CliError;
 use crate::interrupt::interrupted;
 use crate::progress::Progress;
 use crate::report::Report;
-use crate::{input, views};
+use crate::{input, unrecorded, views};
 
 /// The offline model's behaviour: the `IMAGEGEN_FAKE_*` variables, then the flags.
 pub fn behavior(fake: &FakeArgs) -> Result<FakeModelBehavior, CliError> {
@@ -66,7 +67,7 @@ pub async fn execute(cli: &Cli, out: &mut (dyn Write + Send)) -> Result<u8, CliE
                 record = pipeline.run(&name, &input) => record?,
                 () = interrupt => return stop_interrupted(&pipeline, out).await,
             };
-            finish(&Report::new(&record, pipeline.aws()), out)
+            finish(&pipeline, &record, out).await
         }
         Command::Upload { file, definition } => {
             let definition = read_definition(definition)?;
@@ -83,7 +84,7 @@ pub async fn execute(cli: &Cli, out: &mut (dyn Write + Send)) -> Result<u8, CliE
                 record = pipeline.upload(file) => record?,
                 () = interrupt => return stop_interrupted(&pipeline, out).await,
             };
-            finish(&Report::new(&record, pipeline.aws()), out)
+            finish(&pipeline, &record, out).await
         }
         Command::Burst(args) => run_burst(cli, args, out).await,
         Command::Aws {
@@ -203,6 +204,7 @@ async fn run_burst(
     };
     let pipeline = LocalPipeline::open(&cli.data_dir, options)?;
     pipeline.recover().await?;
+    tell_unrecorded(&pipeline).await;
     note_pending_notifications(&pipeline)?;
     if !cli.fast_retries {
         writeln!(
@@ -256,6 +258,7 @@ async fn open(
     };
     let pipeline = LocalPipeline::open(&cli.data_dir, options)?;
     pipeline.recover().await?;
+    tell_unrecorded(&pipeline).await;
     note_pending_notifications(&pipeline)?;
     let progress = Arc::new(Progress::new(Box::new(std::io::stdout())));
     pipeline.on_event(move |_, event| progress.event(event));
@@ -282,13 +285,21 @@ async fn stop_interrupted(
         .shutdown(std::future::ready(()), INTERRUPTED_CAUSE)
         .await;
     writeln!(out, "\nInterrupted.").ok();
+    let pending = pipeline.aws().sfn().retry_pending().await;
     for name in report.aborted.iter().chain(&report.finished) {
         let status = match pipeline.aws().sfn().execution(name) {
             Ok(Some(record)) => record.status.to_string(),
             _ => "not known".to_owned(),
         };
-        writeln!(out, "{}  {status} (recorded)", escape_controls(name)).ok();
+        let recorded = if pending.iter().any(|p| &p.record.name == name) {
+            "not yet recorded: see below"
+        } else {
+            "recorded"
+        };
+        writeln!(out, "{}  {status} ({recorded})", escape_controls(name)).ok();
     }
+    out.flush().ok();
+    unrecorded::tell(&pending, &pipeline.aws().data_dir().executions_dir());
     Ok(INTERRUPTED_EXIT)
 }
 
@@ -322,9 +333,27 @@ fn open_data(dir: &Path) -> Result<LocalAws, CliError> {
     )?)
 }
 
-fn finish(report: &Report, out: &mut (dyn Write + Send)) -> Result<u8, CliError> {
+/// Print the execution's report; exit 0 when it succeeded, 1 when not, and
+/// [`unrecorded::UNRECORDED_EXIT`] when its end or email is not yet on disk (each said on stderr).
+async fn finish(
+    pipeline: &LocalPipeline,
+    record: &ExecutionRecord,
+    out: &mut (dyn Write + Send),
+) -> Result<u8, CliError> {
+    let report = Report::new(record, pipeline.aws());
     writeln!(out, "{report}").ok();
+    out.flush().ok();
+    if tell_unrecorded(pipeline).await > 0 {
+        return Ok(unrecorded::UNRECORDED_EXIT);
+    }
     Ok(if report.succeeded() { 0 } else { 1 })
+}
+
+/// One more try at the ends a full disk held back, then each still pending said on stderr;
+/// returns how many.
+async fn tell_unrecorded(pipeline: &LocalPipeline) -> usize {
+    let pending = pipeline.aws().sfn().retry_pending().await;
+    unrecorded::tell(&pending, &pipeline.aws().data_dir().executions_dir())
 }
 
 /// The runtime: multi-threaded, or (`--fast-retries`) single-threaded on a paused clock that jumps

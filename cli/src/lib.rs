@@ -14,6 +14,7 @@
 //! - [`rehearse`]: `imagegen rehearse`, the twin built from the cloud assembly `cdk synth` wrote
 //!   ([`imagegen_rehearse`]), each function its own process.
 //! - [`interrupt`]: Ctrl-C and SIGTERM, for the commands that stop in order.
+//! - [`unrecorded`]: ends a full disk had no room for, told on stderr and in the exit status.
 //! - [`aws`]: what `imagegen aws post|get` print of the deployed HTTP API's answers (`aws start`
 //!   is [`commands::aws_start`]).
 //! - [`CliError`]: why a command could not do its job.
@@ -30,6 +31,7 @@ pub mod progress;
 pub mod rehearse;
 pub mod report;
 pub mod serve;
+pub mod unrecorded;
 pub mod views;
 
 pub use error::CliError;

@@ -5,8 +5,9 @@
 //! notify-backstop function). Locally the Step Functions stand-in hands each status-change event to
 //! its rules ([`crate::sfn::SfnService::add_rule`]); a rule matches the same fields the deployed
 //! rule's pattern does and awaits its target, so the backstop has run by the time
-//! `SfnService::wait` returns. `imagegen rehearse` gives a rule the template's own `EventPattern`
-//! instead ([`Pattern`]).
+//! `SfnService::wait` returns. A target that fails (an `Err` with why) gets the event again until
+//! it takes it (`sfn/ends.rs`): the backstop's failure email is not lost to a full disk.
+//! `imagegen rehearse` gives a rule the template's own `EventPattern` instead ([`Pattern`]).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -19,7 +20,10 @@ pub const SOURCE: &str = "aws.states";
 /// The `detail-type` of its status-change events.
 pub const DETAIL_TYPE: &str = "Step Functions Execution Status Change";
 
-type Target = Arc<dyn Fn(Value) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+/// What a target made of an event: `Err` with why when it must get it again.
+pub type Delivered = Result<(), String>;
+
+type Target = Arc<dyn Fn(Value) -> Pin<Box<dyn Future<Output = Delivered> + Send>> + Send + Sync>;
 
 /// Which events a rule takes.
 #[derive(Debug, Clone)]
@@ -52,7 +56,7 @@ impl StatusChangeRule {
     pub fn new<F, Fut>(state_machine_arn: impl Into<String>, statuses: &[&str], target: F) -> Self
     where
         F: Fn(Value) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
+        Fut: Future<Output = Delivered> + Send + 'static,
     {
         let matcher = Matcher::StatusChange {
             state_machine_arn: state_machine_arn.into(),
@@ -65,7 +69,7 @@ impl StatusChangeRule {
     pub fn with_pattern<F, Fut>(pattern: Pattern, target: F) -> Self
     where
         F: Fn(Value) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
+        Fut: Future<Output = Delivered> + Send + 'static,
     {
         Self::with_matcher(Matcher::Pattern(pattern.0), target)
     }
@@ -73,7 +77,7 @@ impl StatusChangeRule {
     fn with_matcher<F, Fut>(matcher: Matcher, target: F) -> Self
     where
         F: Fn(Value) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
+        Fut: Future<Output = Delivered> + Send + 'static,
     {
         Self {
             matcher,
@@ -98,13 +102,14 @@ impl StatusChangeRule {
         }
     }
 
-    /// Invoke the target with `event` if it matches; returns whether it did.
-    pub async fn deliver(&self, event: &Value) -> bool {
+    /// Invoke the target with `event` if it matches; returns whether it did, or why the target
+    /// failed.
+    pub async fn deliver(&self, event: &Value) -> Result<bool, String> {
         if !self.matches(event) {
-            return false;
+            return Ok(false);
         }
-        (self.target)(event.clone()).await;
-        true
+        (self.target)(event.clone()).await?;
+        Ok(true)
     }
 }
 
@@ -174,16 +179,17 @@ mod tests {
             let counter = Arc::clone(&counter);
             async move {
                 counter.fetch_add(1, Ordering::SeqCst);
+                Ok(())
             }
         });
         let event = |machine: &str, status: &str| {
             json!({"source": SOURCE, "detail-type": DETAIL_TYPE,
                    "detail": {"stateMachineArn": machine, "status": status}})
         };
-        assert!(rule.deliver(&event("arn:sm", "FAILED")).await);
-        assert!(!rule.deliver(&event("arn:sm", "SUCCEEDED")).await);
-        assert!(!rule.deliver(&event("arn:other", "FAILED")).await);
-        assert!(!rule.deliver(&json!({"detail": {}})).await);
+        assert_eq!(rule.deliver(&event("arn:sm", "FAILED")).await, Ok(true));
+        assert_eq!(rule.deliver(&event("arn:sm", "SUCCEEDED")).await, Ok(false));
+        assert_eq!(rule.deliver(&event("arn:other", "FAILED")).await, Ok(false));
+        assert_eq!(rule.deliver(&json!({"detail": {}})).await, Ok(false));
         assert_eq!(hits.load(Ordering::SeqCst), 1);
     }
 
@@ -194,7 +200,7 @@ mod tests {
             "detail": {"status": ["FAILED", "ABORTED"], "stateMachineArn": ["arn:sm"]}
         }))
         .unwrap();
-        let rule = StatusChangeRule::with_pattern(pattern, |_| async {});
+        let rule = StatusChangeRule::with_pattern(pattern, |_| async { Ok(()) });
         let event = |status: &str| {
             json!({"source": SOURCE, "detail-type": DETAIL_TYPE,
                    "detail": {"stateMachineArn": "arn:sm", "status": status}})
@@ -204,7 +210,7 @@ mod tests {
         assert!(!rule.matches(&json!({"source": SOURCE})));
         let tags = StatusChangeRule::with_pattern(
             Pattern::new(json!({"resources": ["arn:a"]})).unwrap(),
-            |_| async {},
+            |_| async { Ok(()) },
         );
         assert!(tags.matches(&json!({"resources": ["arn:b", "arn:a"]})));
         assert!(!tags.matches(&json!({"resources": ["arn:b"]})));

@@ -131,8 +131,11 @@ impl Outbox {
         let eml_path = self.dir.join(&message.eml_file);
         files::replace(&eml_path, eml.as_bytes())?;
         let log_path = self.dir.join(LOG_FILE);
-        append_line(&log_path, line.as_bytes())
-            .map_err(LocalError::io("appending to", &log_path))?;
+        if let Err(e) = append_line(&log_path, line.as_bytes()) {
+            // Not published: no `.eml` of it stays either (the publisher is told, and sends again).
+            let _ = std::fs::remove_file(&eml_path);
+            return Err(LocalError::io("appending to", &log_path)(e));
+        }
         Ok(message)
     }
 
@@ -335,6 +338,34 @@ mod tests {
 
     fn ids(messages: &[OutboxMessage]) -> Vec<&str> {
         messages.iter().map(|m| m.message_id.as_str()).collect()
+    }
+
+    /// Issue 21 item 2: a message the log could not take (a full disk) is not published, so its
+    /// `.eml` must not stay either: the publisher sends it again, and the user would get two.
+    #[test]
+    fn a_message_the_log_cannot_take_leaves_no_eml() {
+        let dir = scratch();
+        // A directory where the log should be: every append fails, as on a full disk.
+        std::fs::create_dir_all(dir.join(LOG_FILE)).unwrap();
+        let outbox = Outbox::new(&dir);
+        let err = outbox
+            .record(
+                "m-1",
+                "arn:aws:sns:us-east-1:0:imagegen",
+                None,
+                "body",
+                BTreeMap::new(),
+                &[],
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains(LOG_FILE), "{err}");
+        let left: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .filter(|n| n != LOG_FILE)
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     /// Issue 21 item 6: a crash mid-append left a torn line that the next append ran on from, and

@@ -126,6 +126,11 @@ impl Engine {
         self
     }
 
+    /// The clock the engine keeps time with (its history's timestamps are on it).
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.services.clock
+    }
+
     /// Uses `rng` for jitter, `States.MathRandom` and `States.UUID`.
     pub fn with_rng(mut self, rng: Arc<dyn RandomSource>) -> Self {
         self.services.rng = rng;

@@ -81,7 +81,7 @@ impl LiveBus {
                 execution: text("name"),
                 status: text("status"),
             });
-            std::future::ready(())
+            std::future::ready(Ok(()))
         })
     }
 }

@@ -227,15 +227,16 @@ impl LocalPipeline {
         Ok(())
     }
 
-    /// Settle executions left running by `imagegen` processes that have ended: they become
-    /// `ABORTED` and their users get the failure email (see `SfnService::recover`). Each is named
-    /// on stderr.
+    /// Settle executions left running by `imagegen` processes that have ended: each gets the end
+    /// its process journalled but could not save (a full disk), else `ABORTED`, and its user the
+    /// failure email (see `SfnService::recover`). Each is named on stderr.
     pub async fn recover(&self) -> Result<Vec<ExecutionRecord>, LocalPipelineError> {
         let settled = self.aws.sfn().recover().await?;
         for record in &settled {
             eprintln!(
-                "imagegen: execution {} was left running by an imagegen process that ended; it is now ABORTED and its user was emailed",
-                imagegen_core::display::escape_controls(&record.name)
+                "imagegen: execution {} was left RUNNING on disk by an imagegen process that ended; it is now recorded {}",
+                imagegen_core::display::escape_controls(&record.name),
+                record.status
             );
         }
         Ok(settled)
@@ -354,7 +355,8 @@ impl LocalPipeline {
 
 /// The local EventBridge rule of the deployed stack: this state machine's executions that end
 /// `FAILED`, `TIMED_OUT` or `ABORTED` go to the notify-backstop handler, through the local S3, SNS and
-/// Step Functions clients.
+/// Step Functions clients. A handler error goes back to the rule, which delivers the event again
+/// until the email is out (as Lambda retries an asynchronous invocation).
 fn backstop_rule(
     aws: &LocalAws,
     env: &HashMap<String, String>,
@@ -373,8 +375,12 @@ fn backstop_rule(
             async move {
                 let (config, store, notifier, describer) = &*backstop;
                 match notify_backstop::handle(config, store, notifier, describer, event).await {
-                    Ok(outcome) => tracing::debug!(?outcome, "backstop"),
-                    Err(e) => tracing::error!(error = %e, "the backstop could not send its email"),
+                    Ok(outcome) => {
+                        tracing::debug!(?outcome, "backstop");
+                        Ok(())
+                    }
+                    // The local EventBridge gives it the event again (a full disk, say).
+                    Err(e) => Err(format!("the backstop could not send its email: {e}")),
                 }
             }
         },

@@ -158,7 +158,7 @@ pub async fn rehearse(
     for mapping in &mappings {
         mapping.abort();
     }
-    Stopping {
+    let code = Stopping {
         command: COMMAND,
         grace_seconds: args.grace_seconds,
     }
@@ -170,7 +170,7 @@ pub async fn rehearse(
     )
     .await;
     drop(lock);
-    Ok(0)
+    Ok(code)
 }
 
 fn start_error(e: impl Into<StartError>) -> CliError {

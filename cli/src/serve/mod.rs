@@ -13,7 +13,7 @@
 //! `execute-api`), and the SQS queue, whose messages a poller feeds to the queue consumer in
 //! batches. It holds the data directory's writer lock while it runs, and on Ctrl-C (or SIGTERM)
 //! stops accepting, lets running executions end for a grace period, records the others `ABORTED`,
-//! and exits 0. Beyond loopback it needs `--allow-remote`, and then uses a secret key (`remote.rs`).
+//! and exits 0 (3 when a full disk left an end or email unwritten: [`crate::unrecorded`]). Beyond loopback it needs `--allow-remote`, and then uses a secret key (`remote.rs`).
 
 mod banner;
 mod remote;
@@ -89,6 +89,8 @@ pub async fn serve(
     };
     let pipeline = Arc::new(LocalPipeline::open(&cli.data_dir, options)?);
     pipeline.recover().await?;
+    let sfn = pipeline.aws().sfn();
+    crate::unrecorded::tell(&sfn.pending_ends(), sfn.store().dir());
     // After recovery (what the last process left running is ended), before any upload is taken.
     let notifications = BucketNotifications::new(Arc::clone(&pipeline));
     let pending = notifications.deliver_pending().await?;
@@ -148,7 +150,7 @@ pub async fn serve(
     // after its visibility timeout (the messages are on disk), and its started executions are
     // not started twice (their names come from the message ids).
     poller.abort();
-    stop::Stopping {
+    let code = stop::Stopping {
         command: COMMAND,
         grace_seconds: args.grace_seconds,
     }
@@ -160,7 +162,7 @@ pub async fn serve(
     )
     .await;
     drop(lock);
-    Ok(0)
+    Ok(code)
 }
 
 /// The URL clients use for `bound`: an unspecified address (`0.0.0.0`, `::`) is reached through

@@ -4,7 +4,8 @@
 //! The server has stopped accepting; uploads answered just before the stop are being delivered
 //! and get a moment to be taken (any still under way stay recorded for the next start, never
 //! dropped); running executions get the grace period, or until a second Ctrl-C; the others are
-//! recorded `ABORTED`, each named.
+//! recorded `ABORTED`, each named. Ends a full disk had no room for are said on stderr
+//! ([`crate::unrecorded`]), and the command exits with [`UNRECORDED_EXIT`] rather than 0.
 
 use std::future::Future;
 use std::io::Write;
@@ -13,6 +14,7 @@ use std::time::Duration;
 use imagegen_local::sfn::SfnService;
 
 use crate::interrupt::interrupted;
+use crate::unrecorded::{self, UNRECORDED_EXIT};
 
 /// How long a stop waits for S3 notifications being delivered (each starts an execution).
 pub const NOTIFICATION_SETTLE: Duration = Duration::from_secs(5);
@@ -33,14 +35,15 @@ impl Stopping {
     /// After the server stopped: `settle` waits for the S3 notifications under way (for
     /// [`NOTIFICATION_SETTLE`]) and says how many are left; then the executions' grace and the
     /// ABORTED ones; `and_then` is the command's own last step (stopping processes) before the
-    /// closing line.
+    /// closing line. Returns the exit status: 0, or [`UNRECORDED_EXIT`] when some end or email
+    /// could not be written (each said on stderr).
     pub async fn run(
         self,
         out: &mut (dyn Write + Send),
         sfn: &SfnService,
         settle: impl Future<Output = usize>,
         and_then: impl Future<Output = ()>,
-    ) {
+    ) -> u8 {
         let command = self.command;
         let undelivered = settle.await;
         if undelivered > 0 {
@@ -76,5 +79,12 @@ impl Stopping {
             report.aborted.len()
         )
         .ok();
+        out.flush().ok();
+        let executions = sfn.store().dir();
+        if unrecorded::tell(&sfn.pending_ends(), executions) > 0 {
+            UNRECORDED_EXIT
+        } else {
+            0
+        }
     }
 }

@@ -134,6 +134,12 @@ test('a JSON start runs live on the graph, with thumbnails and an email whose li
   const stillSame = await mark(page);
   // Opened mid-run: the last states have not run yet.
   assert.notEqual(await status(page, 'NotifySuccess'), 'succeeded', 'the page opened after the run ended');
+  // "Running for" counts on while the run goes on (issue 21: it stayed at its first value).
+  const first = await page.locator('#running-for').textContent();
+  await page.waitForFunction((shown) => {
+    const field = document.getElementById('running-for');
+    return field !== null && field.textContent !== shown;
+  }, first, { timeout: 1000 });
   // Each recolouring of the graph drawn at load, as the events arrive.
   await page.evaluate(() => {
     window.__recoloured = [];

@@ -18,15 +18,22 @@
 //!   `RUNNING` record is live while the process that runs it holds its owner lock ([`owner`]), in
 //!   this process or another; once that process has ended it is reported `ABORTED`, which is then
 //!   true and final.
+//! - An end is recorded however full the disk is: written first into space set aside before the
+//!   execution started ([`journal`]), then saved; what cannot be saved or delivered yet (the
+//!   failure email) is held, answered as it truly is, and retried (`ends.rs`). Nothing reads
+//!   `RUNNING` once its end is known.
 //! - [`SfnService::wait`] awaits the end of an execution started in this process; a listener
 //!   ([`SfnService::set_listener`]) sees every history event as it is recorded.
 
 pub mod api;
+mod ends;
 pub mod events;
+pub mod journal;
 mod machines;
 pub mod names;
 pub mod owner;
 pub mod record;
+pub mod reserve;
 mod stop;
 pub mod store;
 mod test_state;
@@ -48,6 +55,8 @@ use crate::eventbridge::StatusChangeRule;
 use crate::ids::new_id;
 use crate::transport::{InProcessClient, LocalRequest, LocalResponse, LocalService};
 use api::ApiError;
+use ends::Ends;
+pub use ends::{PendingEnd, RETRY_EVERY};
 use owner::Owner;
 pub use record::{ExecutionRecord, Status};
 pub use stop::Shutdown;
@@ -73,8 +82,6 @@ struct Live {
     stop: Arc<Notify>,
 }
 
-type Rules = Arc<RwLock<Vec<StatusChangeRule>>>;
-
 /// The Step Functions stand-in.
 pub struct SfnService {
     region: String,
@@ -88,8 +95,8 @@ pub struct SfnService {
     test_engine: RwLock<Option<Engine>>,
     /// False once shutdown began: no new executions.
     accepting: AtomicBool,
-    /// Where status-change events go (the local EventBridge rules).
-    rules: Rules,
+    /// Recording ends and delivering status changes to the local EventBridge rules.
+    ends: Arc<Ends>,
 }
 
 impl std::fmt::Debug for SfnService {
@@ -114,8 +121,10 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl SfnService {
     /// A stand-in keeping its executions in `store`.
     pub fn new(region: impl Into<String>, store: ExecutionStore) -> Self {
+        let region = region.into();
         Self {
-            region: region.into(),
+            ends: Arc::new(Ends::new(store.clone(), region.clone())),
+            region,
             store,
             machines: RwLock::new(HashMap::new()),
             live: Arc::new(Mutex::new(HashMap::new())),
@@ -123,7 +132,6 @@ impl SfnService {
             owner: Mutex::new(None),
             test_engine: RwLock::new(None),
             accepting: AtomicBool::new(true),
-            rules: Arc::new(RwLock::new(Vec::new())),
         }
     }
 
@@ -192,33 +200,78 @@ impl SfnService {
 
     /// Send every execution's status changes to `rule` (which filters them) from now on.
     pub fn add_rule(&self, rule: StatusChangeRule) {
-        self.rules
+        self.ends
+            .rules
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .push(rule);
     }
 
-    /// Settle the executions left `RUNNING` by processes that have ended: each becomes `ABORTED`
-    /// (true and final: nothing can run it any more), is saved so, and its status change goes to
-    /// the rules, as an abort on AWS would. Returns them.
+    /// Settle the executions left `RUNNING` by processes that have ended, and finish the ends
+    /// they journalled. Each record whose end the journal holds gets that end (`FAILED` with its
+    /// error, say); any other becomes `ABORTED` (true and final: nothing can run it any more). Each
+    /// is saved so, and its status change goes to the rules, as on AWS. An end that was saved but
+    /// not delivered (a failure email the disk had no room for) is delivered now. Returns the
+    /// records settled.
     pub async fn recover(&self) -> Result<Vec<ExecutionRecord>, LocalError> {
+        // The writer's first step: the room for ends is set aside now, while there may be room
+        // (StartExecution asks again, and refuses without it).
+        if let Err(e) = self.ends.journal() {
+            tracing::warn!(error = %e, "local Step Functions: no room set aside for executions' ends yet");
+        }
         let running_here: Vec<String> = lock(&self.live).keys().cloned().collect();
+        let mut journalled = self.ends.journalled();
         let mut recovered = Vec::new();
         for record in self.store.list()?.records {
             if record.status != Status::Running || running_here.contains(&record.name) {
                 continue;
             }
-            let mut settled = self.settle(record);
-            if settled.status != Status::Aborted {
-                continue;
+            let settled = match journalled.remove(&record.name) {
+                Some(end) => journal::with_end(record, &end),
+                None => {
+                    let mut settled = self.settle(record, &mut Some(HashMap::new()));
+                    if settled.status != Status::Aborted {
+                        continue;
+                    }
+                    settled.stop_date =
+                        Some(record::end_after(&settled.history, record::now_rfc3339()));
+                    settled
+                }
+            };
+            if let Err(e) = self.ends.write(&settled) {
+                tracing::error!(name = %settled.name, error = %e, "local Step Functions: could not record the end of an ended process's execution");
             }
-            settled.stop_date = Some(record::now_rfc3339());
-            self.store.save(&settled)?;
-            tracing::info!(name = %settled.name, "local Step Functions: execution of an ended process settled as ABORTED");
-            emit(&self.rules, &settled, &self.region).await;
+            tracing::info!(name = %settled.name, status = %settled.status, "local Step Functions: execution of an ended process settled");
+            self.ends.deliver(&settled).await;
             recovered.push(settled);
         }
+        // Ends saved whose status change may not have gone out: deliver them (the email is sent
+        // once, whoever asks).
+        for (name, end) in journalled {
+            if running_here.contains(&name) {
+                continue;
+            }
+            if let Some(stored) = self.store.load(&name)?
+                && stored.status != Status::Running
+            {
+                self.ends.deliver(&journal::with_end(stored, &end)).await;
+            }
+        }
+        self.ends.retry().await;
         Ok(recovered)
+    }
+
+    /// The ends not yet both saved and delivered (the disk was full), which this process keeps
+    /// retrying every [`RETRY_EVERY`] and the next one finishes from the journal.
+    pub fn pending_ends(&self) -> Vec<PendingEnd> {
+        self.ends.pending()
+    }
+
+    /// Try once more, now, to save and deliver the ends held back by a full disk; returns what is
+    /// still pending.
+    pub async fn retry_pending(&self) -> Vec<PendingEnd> {
+        self.ends.retry().await;
+        self.ends.pending()
     }
 
     /// The ARN of the local state machine `name`.
@@ -231,39 +284,68 @@ impl SfnService {
         names::execution_arn(&self.region, machine, name)
     }
 
-    /// An execution by name: the live record while it runs here, else the stored one (a stored
-    /// `RUNNING` execution whose process has ended is reported `ABORTED`).
+    /// An execution by name: the live record while it runs here, else its end held here while
+    /// it cannot be saved, else the stored one, settled (a `RUNNING` one takes its journalled
+    /// end, or reads `ABORTED` once its process is gone).
     pub fn execution(&self, name: &str) -> Result<Option<ExecutionRecord>, LocalError> {
         if let Some(live) = lock(&self.live).get(name) {
             return Ok(Some(lock(&live.record).clone()));
         }
-        Ok(self.store.load(name)?.map(|r| self.settle(r)))
+        if let Some(end) = self.ends.unsaved(name) {
+            return Ok(Some(end));
+        }
+        Ok(self.store.load(name)?.map(|r| self.settle(r, &mut None)))
     }
 
     /// Every execution, newest first (live records for those running here), and the files in the
     /// executions directory that are not execution records.
     pub fn executions(&self) -> Result<Listing, LocalError> {
-        let live: HashMap<String, ExecutionRecord> = lock(&self.live)
-            .iter()
-            .map(|(name, l)| (name.clone(), lock(&l.record).clone()))
-            .collect();
+        let mut live: HashMap<String, ExecutionRecord> = self.ends.all_unsaved();
+        live.extend(
+            lock(&self.live)
+                .iter()
+                .map(|(name, l)| (name.clone(), lock(&l.record).clone())),
+        );
         let mut listing = self.store.list()?;
+        let mut journalled = None;
         listing.records = listing
             .records
             .into_iter()
-            .map(|r| match live.get(&r.name) {
-                Some(l) => l.clone(),
-                None => self.settle(r),
+            .map(|r| match live.remove(&r.name) {
+                Some(l) => l,
+                None => self.settle(r, &mut journalled),
             })
             .collect();
+        // Those whose file cannot be read now (a full disk left it so) are known here all the same.
+        for (name, record) in live {
+            if let Ok(path) = self.store.path_of(&name) {
+                listing.unreadable.retain(|u| u.path != path);
+            }
+            listing.records.push(record);
+        }
+        store::newest_first(&mut listing.records);
         Ok(listing)
     }
 
-    /// A stored record as it is now: a `RUNNING` one stays so while its owner lives (in this
-    /// process or another); once the owner is gone it can never end, so it is `ABORTED`.
-    fn settle(&self, record: ExecutionRecord) -> ExecutionRecord {
+    /// A stored record as it is now: a `RUNNING` one whose end the journal holds (its process
+    /// could not save it) has that end; otherwise it stays `RUNNING` while its owner lives (in
+    /// this process or another), and once the owner is gone it can never end, so it is `ABORTED`.
+    /// `journalled` caches the journal's ends across the records of one listing (`None`: not read
+    /// yet).
+    fn settle(
+        &self,
+        record: ExecutionRecord,
+        journalled: &mut Option<HashMap<String, ExecutionRecord>>,
+    ) -> ExecutionRecord {
         if record.status != Status::Running {
             return record;
+        }
+        if let Some(end) = journalled
+            .get_or_insert_with(|| self.ends.journalled())
+            .get(&record.name)
+        {
+            let end = end.clone();
+            return journal::with_end(record, &end);
         }
         let dir = self.store.dir();
         if record
@@ -358,6 +440,14 @@ impl SfnService {
         let owner = self
             .owner()
             .map_err(|e| ApiError::internal(e.to_string()))?;
+        // No execution starts without the room to record its end.
+        self.ends.journal().map_err(|e| ApiError {
+            status: 503,
+            error_type: "ServiceUnavailable",
+            message: format!(
+                "the local Step Functions starts no execution without room to record its end: {e}"
+            ),
+        })?;
         let mut live = lock(&self.live);
         if let Some(running) = live.get(&name) {
             let running = lock(&running.record);
@@ -376,7 +466,8 @@ impl SfnService {
             output: None,
             error: None,
             cause: None,
-            start_date: record::now_rfc3339(),
+            // On the engine's clock, as the history and the stop date are.
+            start_date: record::rfc3339(machine.engine.clock().now()),
             stop_date: None,
             history: Vec::new(),
             owner: Some(owner.id().to_owned()),
@@ -411,9 +502,8 @@ impl SfnService {
             machine,
             record: shared,
             listener,
-            store: self.store.clone(),
+            ends: Arc::clone(&self.ends),
             stop,
-            rules: Arc::clone(&self.rules),
             region: self.region.clone(),
             _owner: owner,
         };
@@ -539,22 +629,12 @@ struct Runner {
     machine: Arc<Machine>,
     record: Arc<Mutex<ExecutionRecord>>,
     listener: Option<Listener>,
-    store: ExecutionStore,
+    ends: Arc<Ends>,
     /// Notified when the execution was stopped (its record is final and saved by the stopper).
     stop: Arc<Notify>,
-    rules: Rules,
     region: String,
     /// Keeps the owner lock held until this execution's end is saved.
     _owner: Arc<Owner>,
-}
-
-/// Hand `record`'s status change to every rule that matches it, and wait for them.
-async fn emit(rules: &Rules, record: &ExecutionRecord, region: &str) {
-    let rules: Vec<StatusChangeRule> = rules.read().unwrap_or_else(PoisonError::into_inner).clone();
-    let event = events::status_change(record, region);
-    for rule in rules {
-        rule.deliver(&event).await;
-    }
 }
 
 impl Runner {
@@ -596,7 +676,7 @@ impl Runner {
         let ended = self.finish(outcome);
         // A stopped execution's record was saved by its stopper; its status change goes out as
         // any end's.
-        emit(&self.rules, &ended, &self.region).await;
+        self.ends.deliver(&ended).await;
     }
 
     /// Record the end (unless a stop came first) and return the final record.
@@ -611,9 +691,11 @@ impl Runner {
         let Some(outcome) = outcome.filter(|_| record.status == Status::Running) else {
             return record.clone();
         };
-        record.stop_date = Some(record::now_rfc3339());
         match outcome {
             Ok(execution) => {
+                // Its end is its last event, on the engine's clock like the rest of the history.
+                let now = record::rfc3339(self.machine.engine.clock().now());
+                record.stop_date = Some(record::end_after(&execution.history, now));
                 record.status = match execution.status {
                     ExecutionStatus::Succeeded => Status::Succeeded,
                     ExecutionStatus::Failed => Status::Failed,
@@ -625,15 +707,16 @@ impl Runner {
                 record.history = execution.history;
             }
             Err(e) => {
+                let now = record::rfc3339(self.machine.engine.clock().now());
+                record.stop_date = Some(record::end_after(&record.history, now));
                 record.status = Status::Failed;
                 record.error = Some("States.Runtime".to_owned());
                 record.cause = Some(format!("the execution's task panicked: {e}"));
             }
         }
         tracing::debug!(arn = %record.execution_arn, status = %record.status, "local Step Functions: execution ended");
-        if let Err(e) = self.store.save(&record) {
-            tracing::error!(error = %e, "local Step Functions: could not save the execution");
-        }
+        // Held and retried when it cannot be saved; this process answers it meanwhile.
+        let _ = self.ends.write(&record);
         record.clone()
     }
 }

@@ -100,6 +100,22 @@ impl ExecutionRecord {
     }
 }
 
+/// When an execution with `history` ends at `now` (on the clock its history is kept on: the
+/// engine's, which `--fast-retries` runs ahead over the waits it skips): `now`, unless its last
+/// event is later. An execution never ends before its last event.
+pub fn end_after(history: &[HistoryEvent], now: String) -> String {
+    // Both are RFC 3339 with three fractional digits in UTC, so the text sorts like the time.
+    match history.last() {
+        Some(last) if last.timestamp > now => last.timestamp.clone(),
+        _ => now,
+    }
+}
+
+/// `time` as the records write it (RFC 3339, UTC, three fractional digits, as the history).
+pub fn rfc3339(time: chrono::DateTime<chrono::Utc>) -> String {
+    time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
 /// The current wall-clock time as RFC 3339 with exactly three fractional digits (so that the text
 /// sorts like the time).
 pub fn now_rfc3339() -> String {

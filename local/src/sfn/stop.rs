@@ -1,9 +1,9 @@
 //! Ending executions before they end by themselves: `StopExecution`, and the shutdown of the
 //! process that runs them (`imagegen serve` on Ctrl-C).
 //!
-//! A stopped execution is `ABORTED` with an `ExecutionAborted` event, and its record is saved (whole)
-//! before its runner is told to stop; the runner then saves nothing more, so the record on disk is
-//! the stopped one, never a half-written mix.
+//! A stopped execution is `ABORTED` with an `ExecutionAborted` event, and its end is recorded
+//! (journalled, then saved whole: see `ends.rs`) before its runner is told to stop; the runner then
+//! saves nothing more, so the record on disk is the stopped one, never a half-written mix.
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -96,7 +96,13 @@ impl SfnService {
         if r.status != Status::Running {
             return Ok(r.stop_date.clone().unwrap_or_default());
         }
-        let now = record::now_rfc3339();
+        // On the clock of the history (the engine's), and after the events recorded so far.
+        let clock_now = self
+            .machine(&r.state_machine_arn)
+            .map_or_else(record::now_rfc3339, |m| {
+                record::rfc3339(m.engine.clock().now())
+            });
+        let now = record::end_after(&r.history, clock_now);
         let last = r.history.last().map_or(0, |e| e.id);
         let mut detail = Map::new();
         if let Some(error) = error {
@@ -121,15 +127,17 @@ impl SfnService {
         r.stop_date = Some(now.clone());
         r.error = error.map(str::to_owned);
         r.cause = cause.map(str::to_owned);
-        self.store.save(&r)?;
+        // Stopped either way: an error says the end is held in memory only (see `ends`).
+        let recorded = self.ends.write(&r);
         drop(r);
         stop.notify_one();
-        Ok(now)
+        recorded.map(|()| now)
     }
 
     /// Stop taking new executions, let the running ones end until `grace` resolves (a timer, or a
     /// second Ctrl-C), then stop the rest (`ABORTED`, error `States.Aborted`, `cause`). When this
-    /// returns, every execution this process ran has its final record on disk.
+    /// returns, every execution this process ran has its end recorded on disk, in its record or,
+    /// when the disk is full, in the journal ([`SfnService::pending_ends`] says which).
     pub async fn shutdown(&self, grace: impl Future<Output = ()>, cause: &str) -> Shutdown {
         self.accepting
             .store(false, std::sync::atomic::Ordering::SeqCst);
@@ -157,6 +165,8 @@ impl SfnService {
         for (_, _, _, mut done) in left {
             let _ = tokio::time::timeout(Duration::from_secs(5), done.wait_for(|d| *d)).await;
         }
+        // A last try for ends held back by a full disk; what is still held is `pending_ends`.
+        self.ends.retry().await;
         report.finished = running
             .into_iter()
             .map(|(name, ..)| name)

@@ -112,14 +112,19 @@ impl ExecutionStore {
                 Err(reason) => listing.unreadable.push(Unreadable { path, reason }),
             }
         }
-        listing.records.sort_by(|a, b| {
-            b.start_date
-                .cmp(&a.start_date)
-                .then_with(|| a.name.cmp(&b.name))
-        });
+        newest_first(&mut listing.records);
         listing.unreadable.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(listing)
     }
+}
+
+/// The order listings give: newest start first, then by name.
+pub(super) fn newest_first(records: &mut [ExecutionRecord]) {
+    records.sort_by(|a, b| {
+        b.start_date
+            .cmp(&a.start_date)
+            .then_with(|| a.name.cmp(&b.name))
+    });
 }
 
 const RECORD_SUFFIX: &str = ".json";
@@ -237,11 +242,19 @@ mod tests {
         assert_eq!(recovered.len(), 1, "{name:?} was not recovered");
         assert_eq!(store.load(name).unwrap().unwrap().status, Status::Aborted);
         assert_eq!(store.list().unwrap().records[0].status, Status::Aborted);
-        // Nothing but the record itself (and the owners' directory) is left.
+        // Nothing but the record itself (and the owners' directory, the ends journal and the
+        // reserve) is left.
         let files: Vec<_> = std::fs::read_dir(&dir)
             .unwrap()
             .map(|e| e.unwrap().file_name())
-            .filter(|n| n != super::super::owner::OWNERS_DIR)
+            .filter(|n| {
+                ![
+                    super::super::owner::OWNERS_DIR,
+                    super::super::journal::JOURNAL_FILE,
+                    super::super::reserve::RESERVE_FILE,
+                ]
+                .contains(&n.to_str().unwrap_or_default())
+            })
             .collect();
         assert_eq!(files.len(), 1, "{files:?}");
         std::fs::remove_dir_all(dir).unwrap();

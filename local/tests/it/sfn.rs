@@ -507,3 +507,138 @@ async fn the_context_object_names_the_arns_the_api_answers() {
         "{machine}"
     );
 }
+
+/// Issue 21 item 2: on a full disk an execution's end could not be saved, and it read `RUNNING`
+/// forever, with no email. Here the save fails (a directory where the record goes, as a full disk
+/// refuses the new file) and the rule's target fails twice (the email the disk had no room for):
+/// the API tells the true end meanwhile, the end is journalled, and once the disk takes it the
+/// record is saved and the status change delivered exactly once, with nothing left over.
+#[tokio::test]
+async fn an_end_that_cannot_be_saved_is_told_true_then_saved_and_delivered_once() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use imagegen_local::eventbridge::StatusChangeRule;
+    use imagegen_local::sfn::Status;
+    use imagegen_local::sfn::journal::{self, JOURNAL_FILE};
+
+    let (_dir, aws) = local("sfn-full", FakeModelBehavior::default());
+    let gate = Arc::new(Semaphore::new(0));
+    let machine = register(&aws, Arc::clone(&gate));
+    let (tries, taken) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (t, k) = (Arc::clone(&tries), Arc::clone(&taken));
+    aws.sfn()
+        .add_rule(StatusChangeRule::new(&machine, &["FAILED"], move |_| {
+            let attempt = t.fetch_add(1, Ordering::SeqCst);
+            let k = Arc::clone(&k);
+            async move {
+                if attempt < 2 {
+                    return Err("No space left on device".to_owned());
+                }
+                k.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            }
+        }));
+    let client = aws.sfn_client();
+    let arn = client
+        .start_execution()
+        .state_machine_arn(&machine)
+        .name("full-1")
+        .input(r#"{"fail":true}"#)
+        .send()
+        .await
+        .unwrap()
+        .execution_arn()
+        .to_owned();
+    let executions = aws.data_dir().executions_dir();
+    let record = executions.join("full-1.json");
+    std::fs::remove_file(&record).unwrap();
+    std::fs::create_dir_all(record.join("blocker")).unwrap();
+
+    gate.add_permits(1);
+    let ended = aws.sfn().wait("full-1").await.unwrap().unwrap();
+    assert_eq!(ended.status, Status::Failed);
+    let described = client
+        .describe_execution()
+        .execution_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        described.status(),
+        &ExecutionStatus::Failed,
+        "a stale state"
+    );
+    assert_eq!(described.error(), Some("Boom"));
+    let listed = client
+        .list_executions()
+        .state_machine_arn(&machine)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.executions()[0].status(), &ExecutionStatus::Failed);
+    let pending = aws.sfn().pending_ends();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert!(!pending[0].saved && pending[0].journalled);
+    // Another process sees the journalled end, not RUNNING.
+    let open = journal::read_open_ends(&executions);
+    assert_eq!(open["full-1"].status, Status::Failed);
+
+    // Room again: the retries save and deliver.
+    std::fs::remove_dir_all(&record).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !aws.sfn().pending_ends().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "still pending");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let saved: Value = serde_json::from_slice(&std::fs::read(&record).unwrap()).unwrap();
+    assert_eq!(saved["status"], "FAILED");
+    assert_eq!(saved["error"], "Boom");
+    assert_eq!(taken.load(Ordering::SeqCst), 1, "delivered once");
+    assert!(journal::read_open_ends(&executions).is_empty());
+    let drafts: Vec<String> = std::fs::read_dir(&executions)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".draft-"))
+        .collect();
+    assert!(drafts.is_empty(), "{drafts:?}");
+    assert!(executions.join(JOURNAL_FILE).exists());
+}
+
+/// Issue 21 item 7: with `--fast-retries` (a paused clock that jumps over waits) the history is on
+/// the engine's clock and the records' stop date was the wall clock's: 999 of 1,000 records ended
+/// before their last event. The end is the last event, on the same clock.
+#[tokio::test(start_paused = true)]
+async fn the_stop_date_is_on_the_clock_of_the_history() {
+    use imagegen_statemachine::TokioClock;
+
+    let (_dir, aws) = local("sfn-clock", FakeModelBehavior::default());
+    let sm = StateMachine::from_json(
+        r#"{"StartAt":"Later","States":{"Later":{"Type":"Wait","Seconds":3600,"End":true}}}"#,
+        &Default::default(),
+    )
+    .unwrap();
+    let engine = Engine::new(Registry::new())
+        .with_clock(Arc::new(TokioClock::starting_at(chrono::Utc::now())));
+    let machine = aws.sfn().register_state_machine("pipe", sm, engine);
+    aws.sfn_client()
+        .start_execution()
+        .state_machine_arn(&machine)
+        .name("later-1")
+        .input("{}")
+        .send()
+        .await
+        .unwrap();
+    let ended = aws.sfn().wait("later-1").await.unwrap().unwrap();
+    let last = ended.history.last().unwrap();
+    assert_eq!(ended.stop_date.as_deref(), Some(last.timestamp.as_str()));
+    let described = aws
+        .sfn_client()
+        .describe_execution()
+        .execution_arn(&ended.execution_arn)
+        .send()
+        .await
+        .unwrap();
+    let stop = described.stop_date().unwrap().to_millis().unwrap();
+    let start = described.start_date().to_millis().unwrap();
+    assert!(stop - start >= 3_600_000, "{start} .. {stop}");
+}

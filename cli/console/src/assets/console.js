@@ -53,9 +53,27 @@
     });
     events.addEventListener('ended', async () => {
       events.close();
+      clearInterval(ticking);
       await refresh('execution');
       execution();
     });
+    const ticking = setInterval(tick, 250);
+  }
+
+  // "Running for": counted on in the browser from the start date the server wrote, formatted as
+  // the server formats durations (html::duration in the console crate).
+  function tick() {
+    const field = document.getElementById('running-for');
+    if (!field) return;
+    const seconds = Math.max(0, (Date.now() - Number(field.dataset.since)) / 1000);
+    let text;
+    if (seconds < 1) text = Math.round(seconds * 1000) + ' ms';
+    else if (seconds < 60) text = seconds.toFixed(1) + ' s';
+    else {
+      const whole = Math.round(seconds);
+      text = Math.floor(whole / 60) + ' min ' + (whole % 60) + ' s';
+    }
+    field.textContent = text;
   }
 
   // The JSON box: say at once when the input is not JSON, and never send it then.

@@ -86,16 +86,27 @@ fn summary(out: &mut String, view: &View<'_>) {
     }
     out.push_str("</div>");
     let took = record.duration_seconds().map(duration).unwrap_or_default();
+    // While it runs, the page's script counts on from the start date (`data-since`), so the time
+    // grows while the reader watches; the end brings the page part with the recorded duration.
+    let (took_label, ticking) = match (
+        &record.stop_date,
+        ExecutionRecord::epoch_seconds(&record.start_date),
+    ) {
+        (None, Some(since)) => (
+            "Running for",
+            format!(
+                r#" id="running-for" data-since="{}""#,
+                (since * 1000.0).round()
+            ),
+        ),
+        (None, None) => ("Running for", String::new()),
+        (Some(_), _) => ("Duration", String::new()),
+    };
     let _ = write!(
         out,
-        r#"<dl class="facts"><div><dt>Status</dt><dd id="status">{status}</dd></div><div><dt>Started</dt><dd>{started}</dd></div><div><dt>{took_label}</dt><dd>{took}</dd></div><div class="wide"><dt>Execution ARN</dt><dd><code>{arn}</code></dd></div></dl>"#,
+        r#"<dl class="facts"><div><dt>Status</dt><dd id="status">{status}</dd></div><div><dt>Started</dt><dd>{started}</dd></div><div><dt>{took_label}</dt><dd{ticking}>{took}</dd></div><div class="wide"><dt>Execution ARN</dt><dd><code>{arn}</code></dd></div></dl>"#,
         status = badge(record.status.as_str()),
         started = esc(&time(&record.start_date)),
-        took_label = if record.stop_date.is_some() {
-            "Duration"
-        } else {
-            "Running for"
-        },
         took = esc(&took),
         arn = esc(&record.execution_arn),
     );

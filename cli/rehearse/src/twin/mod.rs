@@ -362,6 +362,8 @@ fn add_rules(aws: &LocalAws, plan: &Plan, invoker: &Arc<Invoker>) -> Result<(), 
                                 .await;
                         });
                     }
+                    // Handed over: the invoker retries as Lambda's asynchronous invocation does.
+                    Ok(())
                 }
             }));
     }

@@ -6,6 +6,7 @@
 mod api_and_queue;
 mod console;
 mod durable;
+mod full_disk;
 mod harness;
 mod refusals;
 mod rehearse;
