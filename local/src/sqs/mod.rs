@@ -125,12 +125,33 @@ impl SqsService {
         })
     }
 
+    /// Remove the drafts of queue files a crash left (a save cut short: the queue's file still
+    /// holds its last whole state). Only by the queues' writer while no save is under way (see
+    /// [`SqsService::create_queue`]): a reader's call could take a draft from under a save.
+    fn remove_drafts(&self) -> Result<(), LocalError> {
+        let entries = std::fs::read_dir(&self.dir).map_err(LocalError::io("listing", &self.dir))?;
+        for entry in entries {
+            let name = entry
+                .map_err(LocalError::io("listing", &self.dir))?
+                .file_name()
+                .to_string_lossy()
+                .into_owned();
+            if crate::files::is_draft(&name) {
+                let _ = std::fs::remove_file(self.dir.join(&name));
+            }
+        }
+        Ok(())
+    }
+
     /// Make queue `name` with `settings`, or give an existing one these settings (its messages stay).
     pub fn create_queue(&self, name: &str, settings: QueueSettings) -> Result<(), LocalError> {
         if !is_queue_name(name) {
             return Err(LocalError::InvalidQueueName(name.to_owned()));
         }
         let mut queues = self.lock();
+        // The writer makes its queues at its start: the moment to clear what a crashed writer
+        // left. Under the lock no save of this process is under way.
+        self.remove_drafts()?;
         // Made at every start: a queue already there as asked keeps its file untouched.
         if queues.get(name).is_some_and(|q| q.settings == settings) {
             return Ok(());
@@ -412,6 +433,25 @@ mod tests {
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].id, sent.id);
         assert_eq!(sqs.queue_names(), ["q"]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn a_save_a_crash_cut_short_leaves_the_last_whole_queue_and_no_draft() {
+        let dir = dir("torn-save");
+        let sqs = SqsService::open(&dir, "us-east-1").unwrap();
+        sqs.create_queue("q", QueueSettings::default()).unwrap();
+        let sent = sqs.send("q", "hello".into(), 0).unwrap();
+        drop(sqs);
+        // What a kill -9 during the next save leaves: half a draft beside the whole file.
+        let draft = dir.join(".q.json.draft-0123456789abcdef");
+        std::fs::write(&draft, b"{\"name\": \"q\", \"mess").unwrap();
+        let sqs = SqsService::open(&dir, "us-east-1").unwrap();
+        sqs.create_queue("q", QueueSettings::default()).unwrap();
+        assert!(!draft.exists(), "the writer's start removes the draft");
+        let got = sqs.receive("q", 10, None, Duration::ZERO).await.unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].id, sent.id);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -5,6 +5,7 @@
 
 mod api_and_queue;
 mod console;
+mod crash;
 mod durable;
 mod full_disk;
 mod harness;

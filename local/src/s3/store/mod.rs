@@ -168,7 +168,34 @@ pub struct Staged {
 impl Staged {
     /// Throw the data away (an error before the commit).
     pub fn discard(self) {
+        drop(self);
+    }
+}
+
+/// Data never committed goes with its `Staged`: also when the request that staged it is
+/// dropped half way (its client went away, `serve` stopped). After a commit the aside name is
+/// gone (renamed), so this removes nothing.
+impl Drop for Staged {
+    fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.aside);
+    }
+}
+
+/// An aside file being written, removed unless [`Writing::done`] hands it on: a write cut off
+/// (an error, or its future dropped) leaves nothing behind.
+struct Writing(Option<PathBuf>);
+
+impl Writing {
+    fn done(mut self) -> PathBuf {
+        self.0.take().unwrap_or_default()
+    }
+}
+
+impl Drop for Writing {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            let _ = std::fs::remove_file(path);
+        }
     }
 }
 
@@ -488,6 +515,7 @@ where
     use tokio::io::AsyncWriteExt as _;
     let aside =
         record::aside_path(dir).map_err(StoreError::io("preparing an object's directory"))?;
+    let writing = Writing(Some(aside.clone()));
     let mut file = tokio::fs::File::create(&aside)
         .await
         .map_err(StoreError::io("creating an object's file"))?;
@@ -513,12 +541,9 @@ where
     }
     .await;
     drop(file);
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&aside);
-        return Err(e);
-    }
+    result?;
     Ok(Staged {
-        aside,
+        aside: writing.done(),
         size,
         md5: md5.finalize().into(),
         checksums: record::Checksums::from_dto(hasher.finalize()),
@@ -545,4 +570,46 @@ async fn lock_file(path: PathBuf) -> StoreResult<FileLock> {
     .map_err(|e| std::io::Error::other(e.to_string()))
     .and_then(|r| r);
     locked.map_err(StoreError::io("locking for a conditional write"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::new_id;
+
+    fn asides(dir: &Path) -> Vec<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(record::ASIDE_PREFIX))
+            .collect()
+    }
+
+    /// A request cut off half way (its client went away, `serve` stopped on Ctrl-C) drops the
+    /// write's future: the aside file goes with it, as does staged data never committed.
+    #[tokio::test]
+    async fn a_write_cut_off_or_never_committed_leaves_no_aside_file() {
+        let dir = std::env::temp_dir().join(format!("imagegen-stage-{}", new_id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let first = futures::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from_static(
+            b"half a body",
+        ))]);
+        let body = first.chain(futures::stream::pending());
+        let cut = tokio::time::timeout(
+            std::time::Duration::from_millis(100),
+            stage_in(&dir, Box::pin(body), Wanted::default()),
+        )
+        .await;
+        assert!(cut.is_err(), "the body never ends, so the write is cut off");
+        assert_eq!(asides(&dir), Vec::<String>::new());
+
+        let whole = futures::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from_static(
+            b"a whole body",
+        ))]);
+        let staged = stage_in(&dir, whole, Wanted::default()).await.unwrap();
+        assert_eq!(asides(&dir).len(), 1);
+        drop(staged);
+        assert_eq!(asides(&dir), Vec::<String>::new());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
