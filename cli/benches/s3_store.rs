@@ -8,8 +8,9 @@
 //! - PutObject and GetObject of 1 MiB objects, `S3_BENCH_CONCURRENCY` (4) clients at once,
 //!   `S3_BENCH_REQUESTS` (400) of each;
 //! - a bucket of `S3_BENCH_OBJECTS` (100,000) small objects (made by PutObject, timed too), then
-//!   on a store opened afresh over the same directory (as after a restart): the first page of
-//!   ListObjectsV2 (1,000 keys) and every page to the end, following continuation tokens.
+//!   on a store opened afresh over the same directory on a new runtime (as after a restart: the
+//!   first one's handles on its store are gone): the first page of ListObjectsV2 (1,000 keys),
+//!   every page to the end following continuation tokens, and every page again.
 //!
 //! Under `cargo test --benches` it runs the same code on a tiny workload and writes nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -186,15 +187,15 @@ async fn list_all(s3: &aws_sdk_s3::Client) -> (Duration, Duration, usize) {
     }
 }
 
-async fn measure(store: Store, requests: usize, concurrency: usize, objects: usize) -> Vec<Row> {
-    let dir = std::env::temp_dir().join(format!(
-        "imagegen-s3-store-bench-{}-{}",
-        std::process::id(),
-        store.name().replace(' ', "-")
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join(BUCKET)).unwrap();
-    let endpoint = serve(store.service(&dir)).await;
+/// Puts and gets, then the bucket filled with `objects` small objects.
+async fn fill(
+    store: Store,
+    dir: &Path,
+    requests: usize,
+    concurrency: usize,
+    objects: usize,
+) -> Vec<Row> {
+    let endpoint = serve(store.service(dir)).await;
     let s3 = client(&endpoint);
     let mut rows = Vec::new();
 
@@ -263,15 +264,16 @@ async fn measure(store: Store, requests: usize, concurrency: usize, objects: usi
         &latencies,
     ));
 
-    // A store opened afresh over the same directory, as after a restart.
-    let reopened = client(&serve(store.service(&dir)).await);
+    rows
+}
+
+/// Every page of the bucket, through a service opened afresh over `dir` (as after a restart:
+/// the runtime that served [`fill`] is gone, and with it every handle on its store).
+async fn list_fresh(store: Store, dir: &Path, keys_put: usize) -> Vec<Row> {
+    let mut rows = Vec::new();
+    let reopened = client(&serve(store.service(dir)).await);
     let (first, all, keys) = list_all(&reopened).await;
-    assert_eq!(
-        keys,
-        objects + requests,
-        "{} listed every key",
-        store.name()
-    );
+    assert_eq!(keys, keys_put, "{} listed every key", store.name());
     rows.push(row(
         &format!("first ListObjectsV2 page of {keys} (fresh)"),
         store,
@@ -292,6 +294,26 @@ async fn measure(store: Store, requests: usize, concurrency: usize, objects: usi
         again,
         &[again],
     ));
+    rows
+}
+
+/// Both phases of one store, each on a runtime of its own.
+fn measure(store: Store, requests: usize, concurrency: usize, objects: usize) -> Vec<Row> {
+    let dir = std::env::temp_dir().join(format!(
+        "imagegen-s3-store-bench-{}-{}",
+        std::process::id(),
+        store.name().replace(' ', "-")
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join(BUCKET)).unwrap();
+    let runtime = || {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    };
+    let mut rows = runtime().block_on(fill(store, &dir, requests, concurrency, objects));
+    rows.extend(runtime().block_on(list_fresh(store, &dir, objects + requests)));
     let _ = std::fs::remove_dir_all(&dir);
     rows
 }
@@ -300,13 +322,9 @@ fn main() {
     let requests = workload("S3_BENCH_REQUESTS", 400, 4);
     let concurrency = workload("S3_BENCH_CONCURRENCY", 4, 2);
     let objects = workload("S3_BENCH_OBJECTS", 100_000, 20);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
     let mut rows = Vec::new();
     for store in Store::BOTH {
-        rows.extend(runtime.block_on(measure(store, requests, concurrency, objects)));
+        rows.extend(measure(store, requests, concurrency, objects));
     }
     if !measuring() {
         return;
