@@ -136,6 +136,8 @@ struct Row {
     p50: Duration,
     p99: Duration,
     total: Duration,
+    /// Why there is no figure: the measure did not finish.
+    stopped: Option<String>,
 }
 
 fn ms(d: Duration) -> String {
@@ -150,6 +152,7 @@ fn row(measure: &str, store: Store, total: Duration, latencies: &[Duration]) -> 
         p50: percentile(latencies, 50.0),
         p99: percentile(latencies, 99.0),
         total,
+        stopped: None,
     };
     println!(
         "{:<44} {:<22} {:>9.0}/s  p50 {:>8} ms  p99 {:>8} ms  total {:>9} ms",
@@ -163,26 +166,46 @@ fn row(measure: &str, store: Store, total: Duration, latencies: &[Duration]) -> 
     r
 }
 
-/// Every page of ListObjectsV2 of 1,000 keys: the first page's time, all pages' time, keys seen.
-async fn list_all(s3: &aws_sdk_s3::Client) -> (Duration, Duration, usize) {
+/// What paging through the bucket gave.
+struct Listing {
+    /// The first page's time, if it came within the limit.
+    first: Option<Duration>,
+    took: Duration,
+    keys: usize,
+    finished: bool,
+}
+
+/// Pages of ListObjectsV2 of 1,000 keys, following continuation tokens, until the end or until
+/// `limit` has passed (a store that reads every object for every page may take hours).
+async fn list_all(s3: &aws_sdk_s3::Client, limit: Duration) -> Listing {
     let started = Instant::now();
-    let mut first = None;
+    let mut listing = Listing {
+        first: None,
+        took: Duration::ZERO,
+        keys: 0,
+        finished: false,
+    };
     let mut token = None;
-    let mut keys = 0;
     loop {
-        let page = s3
+        let left = limit.saturating_sub(started.elapsed());
+        let request = s3
             .list_objects_v2()
             .bucket(BUCKET)
             .max_keys(1000)
             .set_continuation_token(token)
-            .send()
-            .await
-            .unwrap();
-        first.get_or_insert(started.elapsed());
-        keys += page.contents().len();
+            .send();
+        let Ok(page) = tokio::time::timeout(left, request).await else {
+            listing.took = started.elapsed();
+            return listing;
+        };
+        let page = page.unwrap();
+        listing.first.get_or_insert(started.elapsed());
+        listing.keys += page.contents().len();
         token = page.next_continuation_token().map(str::to_owned);
         if token.is_none() {
-            return (first.unwrap(), started.elapsed(), keys);
+            listing.took = started.elapsed();
+            listing.finished = true;
+            return listing;
         }
     }
 }
@@ -267,38 +290,69 @@ async fn fill(
     rows
 }
 
+/// A row for a measure that did not finish.
+fn stopped(measure: &str, store: Store, total: Duration, why: String) -> Row {
+    println!("{measure:<44} {:<22} {why}", store.name());
+    Row {
+        measure: measure.to_owned(),
+        store: store.name(),
+        per_second: 0.0,
+        p50: Duration::ZERO,
+        p99: Duration::ZERO,
+        total,
+        stopped: Some(why),
+    }
+}
+
 /// Every page of the bucket, through a service opened afresh over `dir` (as after a restart:
 /// the runtime that served [`fill`] is gone, and with it every handle on its store).
-async fn list_fresh(store: Store, dir: &Path, keys_put: usize) -> Vec<Row> {
+async fn list_fresh(store: Store, dir: &Path, keys_put: usize, limit: Duration) -> Vec<Row> {
     let mut rows = Vec::new();
     let reopened = client(&serve(store.service(dir)).await);
-    let (first, all, keys) = list_all(&reopened).await;
-    assert_eq!(keys, keys_put, "{} listed every key", store.name());
-    rows.push(row(
-        &format!("first ListObjectsV2 page of {keys} (fresh)"),
-        store,
-        first,
-        &[first],
-    ));
-    let pages = keys.div_ceil(1000);
-    rows.push(row(
-        &format!("all {pages} pages of 1,000 (fresh)"),
-        store,
-        all,
-        &[all],
-    ));
-    let (_, again, _) = list_all(&reopened).await;
-    rows.push(row(
-        &format!("all {pages} pages of 1,000, again"),
-        store,
-        again,
-        &[again],
-    ));
+    let pages = keys_put.div_ceil(1000);
+    let measures = [
+        format!("first ListObjectsV2 page of {keys_put} (fresh)"),
+        format!("all {pages} pages of 1,000 (fresh)"),
+        format!("all {pages} pages of 1,000, again"),
+    ];
+    let fresh = list_all(&reopened, limit).await;
+    if fresh.finished {
+        assert_eq!(fresh.keys, keys_put, "{} listed every key", store.name());
+    }
+    let cut = |what: &str| format!("stopped at the {} s limit ({what})", limit.as_secs());
+    rows.push(match fresh.first {
+        Some(first) => row(&measures[0], store, first, &[first]),
+        None => stopped(&measures[0], store, limit, cut("no page came")),
+    });
+    if !fresh.finished {
+        let what = format!("{} of {keys_put} keys listed", fresh.keys);
+        rows.push(stopped(&measures[1], store, fresh.took, cut(&what)));
+        rows.push(stopped(
+            &measures[2],
+            store,
+            Duration::ZERO,
+            "not run".to_owned(),
+        ));
+        return rows;
+    }
+    rows.push(row(&measures[1], store, fresh.took, &[fresh.took]));
+    let again = list_all(&reopened, limit).await;
+    rows.push(if again.finished {
+        row(&measures[2], store, again.took, &[again.took])
+    } else {
+        stopped(&measures[2], store, again.took, cut("listing again"))
+    });
     rows
 }
 
 /// Both phases of one store, each on a runtime of its own.
-fn measure(store: Store, requests: usize, concurrency: usize, objects: usize) -> Vec<Row> {
+fn measure(
+    store: Store,
+    requests: usize,
+    concurrency: usize,
+    objects: usize,
+    limit: Duration,
+) -> Vec<Row> {
     let dir = std::env::temp_dir().join(format!(
         "imagegen-s3-store-bench-{}-{}",
         std::process::id(),
@@ -313,7 +367,7 @@ fn measure(store: Store, requests: usize, concurrency: usize, objects: usize) ->
             .unwrap()
     };
     let mut rows = runtime().block_on(fill(store, &dir, requests, concurrency, objects));
-    rows.extend(runtime().block_on(list_fresh(store, &dir, objects + requests)));
+    rows.extend(runtime().block_on(list_fresh(store, &dir, objects + requests, limit)));
     let _ = std::fs::remove_dir_all(&dir);
     rows
 }
@@ -322,9 +376,10 @@ fn main() {
     let requests = workload("S3_BENCH_REQUESTS", 400, 4);
     let concurrency = workload("S3_BENCH_CONCURRENCY", 4, 2);
     let objects = workload("S3_BENCH_OBJECTS", 100_000, 20);
+    let limit = Duration::from_secs(workload("S3_BENCH_LIST_LIMIT_SECONDS", 60, 60) as u64);
     let mut rows = Vec::new();
     for store in Store::BOTH {
-        rows.extend(measure(store, requests, concurrency, objects));
+        rows.extend(measure(store, requests, concurrency, objects, limit));
     }
     if !measuring() {
         return;
@@ -336,38 +391,43 @@ fn main() {
          end over each store, served on loopback HTTP/1.1, driven by `aws_sdk_s3` \
          (`cargo bench -p imagegen-cli --bench s3_store`). \"Fresh\": a new service over the same \
          directory, as after a restart, so our store loads the bucket's records once (one small \
-         file per object) and s3s-fs walks the directory.\n\n\
+         file per object) and s3s-fs walks the directory. A listing is stopped after {} s.\n\n\
          | measure | store | per second | p50 | p99 | total | ours / s3s-fs |\n\
-         | --- | --- | --- | --- | --- | --- | --- |\n"
+         | --- | --- | --- | --- | --- | --- | --- |\n",
+        limit.as_secs()
     );
     let half = rows.len() / 2;
     for (ours, theirs) in rows[..half].iter().zip(&rows[half..]) {
         // Throughput ratio for the loads, time ratio (lower is better) for the listings.
-        let ratio = if ours.measure.starts_with("Put") || ours.measure.starts_with("Get") {
-            format!("{:.2}x the throughput", ours.per_second / theirs.per_second)
-        } else {
-            format!(
+        let ratio = match (&ours.stopped, &theirs.stopped) {
+            (Some(_), Some(_)) => "neither finished".to_owned(),
+            (Some(_), None) => "ours did not finish".to_owned(),
+            (None, Some(_)) => "s3s-fs did not finish".to_owned(),
+            (None, None) if ours.measure.starts_with("Put") || ours.measure.starts_with("Get") => {
+                format!("{:.2}x the throughput", ours.per_second / theirs.per_second)
+            }
+            (None, None) => format!(
                 "{:.2}x the time",
                 ours.total.as_secs_f64() / theirs.total.as_secs_f64()
-            )
+            ),
         };
         for (r, note) in [(ours, ratio.as_str()), (theirs, "")] {
+            let figures = match &r.stopped {
+                Some(why) => format!("- | - | - | {why}"),
+                None => format!(
+                    "{:.0} | {} ms | {} ms | {} ms",
+                    r.per_second,
+                    ms(r.p50),
+                    ms(r.p99),
+                    ms(r.total)
+                ),
+            };
             table.push_str(&format!(
-                "| {} | {} | {:.0} | {} ms | {} ms | {} ms | {} |\n",
-                r.measure,
-                r.store,
-                r.per_second,
-                ms(r.p50),
-                ms(r.p99),
-                ms(r.total),
-                note
+                "| {} | {} | {figures} | {note} |\n",
+                r.measure, r.store
             ));
         }
-        println!(
-            "s3_store: {}: ours {}",
-            ours.measure,
-            ratio.replace("x the", "x s3s-fs's")
-        );
+        println!("s3_store: {}: ours {ratio}", ours.measure);
     }
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench/extra/s3-store.md");
     std::fs::write(&out, table).unwrap();
