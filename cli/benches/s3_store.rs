@@ -366,8 +366,13 @@ fn measure(
             .build()
             .unwrap()
     };
+    // The first runtime ends with every task and every handle on its store (so the second one
+    // opens the store afresh); the second is let go without waiting: a listing stopped at the
+    // limit may still be walking the directory on a blocking thread.
     let mut rows = runtime().block_on(fill(store, &dir, requests, concurrency, objects));
-    rows.extend(runtime().block_on(list_fresh(store, &dir, objects + requests, limit)));
+    let listing = runtime();
+    rows.extend(listing.block_on(list_fresh(store, &dir, objects + requests, limit)));
+    listing.shutdown_background();
     let _ = std::fs::remove_dir_all(&dir);
     rows
 }

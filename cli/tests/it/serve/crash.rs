@@ -14,7 +14,7 @@
 //! crash: 20 rounds, A acknowledged, A executions, E emails, 0 lost, 0 duplicated, 0 stale
 //! ```
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_sfn::types::ExecutionStatus;
 
-use super::harness::{Served, TempDir, messages, sdk_s3, sdk_sfn};
+use super::harness::{Served, TempDir, emails, executions, sdk_s3, sdk_sfn};
 use super::{MACHINE, RUN};
 
 const BUCKET: &str = "imagegen-local";
@@ -192,40 +192,6 @@ async fn send_until(endpoint: &str, round: usize, stop: Arc<AtomicBool>) -> Ackn
         names: starts.await.unwrap().into_iter().collect(),
         queued: queued.await.unwrap(),
     }
-}
-
-/// The pipeline's executions by name (every page).
-async fn executions(endpoint: &str) -> BTreeMap<String, ExecutionStatus> {
-    let sfn = sdk_sfn(endpoint);
-    let mut all = BTreeMap::new();
-    let mut token = None;
-    loop {
-        let page = sfn
-            .list_executions()
-            .state_machine_arn(MACHINE)
-            .set_next_token(token)
-            .send()
-            .await
-            .unwrap();
-        for e in page.executions() {
-            all.insert(e.name().to_owned(), e.status().clone());
-        }
-        token = page.next_token().map(str::to_owned);
-        if token.is_none() {
-            return all;
-        }
-    }
-}
-
-/// The emails sent for each execution name.
-fn emails(data: &Path) -> BTreeMap<String, usize> {
-    let mut count = BTreeMap::new();
-    for m in messages(data) {
-        if let Some(name) = m.attributes.get("execution") {
-            *count.entry(name.clone()).or_default() += 1;
-        }
-    }
-    count
 }
 
 /// Drafts and aside files anywhere in the data directory (a crash may leave them; the next start

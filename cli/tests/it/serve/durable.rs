@@ -9,44 +9,10 @@ use std::time::Duration;
 
 use aws_sdk_sfn::types::ExecutionStatus;
 
-use super::harness::{Served, TempDir, messages, sdk_s3, sdk_sfn};
-use super::{MACHINE, RUN};
+use super::RUN;
+use super::harness::{Served, TempDir, emails, executions, sdk_s3};
 
 const BUCKET: &str = "imagegen-local";
-
-/// The pipeline's executions by name, with their status (every page).
-async fn executions(endpoint: &str) -> BTreeMap<String, ExecutionStatus> {
-    let sfn = sdk_sfn(endpoint);
-    let mut all = BTreeMap::new();
-    let mut token = None;
-    loop {
-        let page = sfn
-            .list_executions()
-            .state_machine_arn(MACHINE)
-            .set_next_token(token)
-            .send()
-            .await
-            .unwrap();
-        for e in page.executions() {
-            all.insert(e.name().to_owned(), e.status().clone());
-        }
-        token = page.next_token().map(str::to_owned);
-        if token.is_none() {
-            return all;
-        }
-    }
-}
-
-/// The emails sent for each execution name.
-fn emails(data: &Path) -> BTreeMap<String, usize> {
-    let mut count = BTreeMap::new();
-    for m in messages(data) {
-        if let Some(name) = m.attributes.get("execution") {
-            *count.entry(name.clone()).or_default() += 1;
-        }
-    }
-    count
-}
 
 /// Wait until every prompt `p{i}-...` in `acknowledged` has ended, then check: one execution per
 /// prompt, none for another, one email each.

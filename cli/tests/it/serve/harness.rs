@@ -412,6 +412,42 @@ pub fn sdk_sns(endpoint: &str) -> aws_sdk_sns::Client {
     aws_sdk_sns::Client::from_conf(config)
 }
 
+/// The pipeline's executions by name, with their status (every page).
+pub async fn executions(
+    endpoint: &str,
+) -> std::collections::BTreeMap<String, aws_sdk_sfn::types::ExecutionStatus> {
+    let sfn = sdk_sfn(endpoint);
+    let mut all = std::collections::BTreeMap::new();
+    let mut token = None;
+    loop {
+        let page = sfn
+            .list_executions()
+            .state_machine_arn(super::MACHINE)
+            .set_next_token(token)
+            .send()
+            .await
+            .unwrap();
+        for e in page.executions() {
+            all.insert(e.name().to_owned(), e.status().clone());
+        }
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            return all;
+        }
+    }
+}
+
+/// The emails sent for each execution name.
+pub fn emails(data: &Path) -> std::collections::BTreeMap<String, usize> {
+    let mut count = std::collections::BTreeMap::new();
+    for m in messages(data) {
+        if let Some(name) = m.attributes.get("execution") {
+            *count.entry(name.clone()).or_default() += 1;
+        }
+    }
+    count
+}
+
 /// The outbox's messages (read the way `imagegen` reads them).
 pub fn messages(data: &Path) -> Vec<imagegen_local::OutboxMessage> {
     imagegen_local::Outbox::new(data.join("outbox"))
