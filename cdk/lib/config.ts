@@ -22,6 +22,14 @@ export interface ImagegenConfig {
    */
   readonly modelQuotaRpm: number;
   /**
+   * The places each model is called, each with its own pace (MODEL_POOLS): Regions (the model called
+   * there) and cross-Region inference profiles (called from bedrockRegion, for the model they are a
+   * profile of). Context `modelPools`: a JSON list `[{"region": "us-west-2", "rpm": 20},
+   * {"profile": "us.stability.stable-image-core-v1:1", "rpm": 20}]` or `NAME=RPM,...`. Empty (the
+   * default): the model in bedrockRegion at modelQuotaRpm.
+   */
+  readonly modelPools: ModelPool[];
+  /**
    * The longest a request may wait for its model slot, in minutes: a request the schedule cannot take
    * within it is refused at once with a "queue full" email instead of waiting. Context
    * `maxSlotWaitMinutes` (facts.json's default, a day).
@@ -203,6 +211,102 @@ export function profileGeography(modelId: string): ProfileGeography | undefined 
 
 const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
 
+/** One place a model is called, with its pace (the Rust `imagegen_core::pools::Pool`). */
+export interface ModelPool {
+  /** A Region, or a cross-Region inference profile id. */
+  readonly name: string;
+  readonly kind: 'region' | 'profile';
+  /** InvokeModel requests a minute this pool takes for each model. */
+  readonly rpm: number;
+}
+
+/**
+ * The Regions generate-image calls models in (not through a profile pool): each Region pool, and
+ * bedrockRegion when there are no pools or some allowed model has no pool to serve it (the Rust
+ * `imagegen_core::pools::serving`: a Region pool serves every model, a profile pool its own).
+ */
+export function callRegions(config: Pick<ImagegenConfig, 'modelPools' | 'allowedModelIds' | 'bedrockRegion'>): string[] {
+  const regions = config.modelPools.filter((p) => p.kind === 'region').map((p) => p.name);
+  const profiles = config.modelPools.filter((p) => p.kind === 'profile').map((p) => profileModel(p.name));
+  const base = (id: string) => (profileGeography(id) === undefined ? id : profileModel(id));
+  const unserved = config.allowedModelIds.some((id) => regions.length === 0 && !profiles.includes(base(id)));
+  return [...new Set([...regions, ...(unserved ? [config.bedrockRegion] : [])])];
+}
+
+/** MODEL_POOLS as the functions read it: `NAME=RPM,...`. */
+export function modelPoolsEnv(pools: readonly ModelPool[]): string {
+  return pools.map((p) => `${p.name}=${p.rpm}`).join(',');
+}
+
+/**
+ * The model a profile pool serves (`stability.stable-image-core-v1:1` for
+ * `us.stability.stable-image-core-v1:1`), as the Rust `Place::serves` reads it.
+ */
+export function profileModel(profileId: string): string {
+  return profileId.slice(profileId.indexOf('.') + 1);
+}
+
+/** Context `modelPools`: a JSON list of `{region|profile, rpm}`, or `NAME=RPM,...`. */
+function modelPools(node: Node, bedrockRegion: string, allowedModelIds: string[], fallbackRpm: number): ModelPool[] {
+  const value: unknown = node.tryGetContext('modelPools');
+  if (value === undefined || value === null || value === '') return [];
+  const bad = (why: string): never => {
+    throw new Error(`context modelPools: ${why}`);
+  };
+  let items: { name: string; kind?: 'region' | 'profile'; rpm: unknown }[];
+  const text = typeof value === 'string' ? value.trim() : undefined;
+  const parsed: unknown = text !== undefined && text.startsWith('[') ? JSON.parse(text) : value;
+  if (Array.isArray(parsed)) {
+    items = parsed.map((item: Record<string, unknown>) => {
+      const region = item?.region;
+      const profile = item?.profile;
+      if ((region === undefined) === (profile === undefined)) bad(`${JSON.stringify(item)} needs one of "region" or "profile"`);
+      return region !== undefined
+        ? { name: String(region), kind: 'region' as const, rpm: item.rpm ?? fallbackRpm }
+        : { name: String(profile), kind: 'profile' as const, rpm: item.rpm ?? fallbackRpm };
+    });
+  } else if (typeof parsed === 'string') {
+    items = list(parsed).map((entry) => {
+      const [name, rpm] = entry.split('=');
+      return { name: name.trim(), rpm: rpm === undefined ? fallbackRpm : Number(rpm) };
+    });
+  } else {
+    return bad(`expected a JSON list or NAME=RPM,..., got ${JSON.stringify(value)}`);
+  }
+  const pools: ModelPool[] = [];
+  for (const item of items) {
+    const rpm = Number(item.rpm);
+    if (!Number.isInteger(rpm) || rpm < S.modelQuotaRpm.min || rpm > S.modelQuotaRpm.max) {
+      bad(`${item.name}: rpm ${String(item.rpm)} is not an integer between ${S.modelQuotaRpm.min} and ${S.modelQuotaRpm.max}`);
+    }
+    const geography = profileGeography(item.name);
+    const kind = item.kind ?? (geography !== undefined && item.name.includes('.') ? 'profile' : 'region');
+    if (kind === 'region' && !REGION.test(item.name)) bad(`'${item.name}' is not a Region name`);
+    if (kind === 'profile') {
+      if (geography === undefined || !MODEL_ID.test(profileModel(item.name))) {
+        bad(`'${item.name}' is not a cross-Region inference profile id`);
+      }
+      if (!bedrockRegion.startsWith(geography!.callerRegions)) {
+        bad(`'${item.name}' is a ${geography!.prefix}. inference profile, which bedrockRegion=${bedrockRegion} cannot call`);
+      }
+      if (!allowedModelIds.includes(profileModel(item.name))) {
+        bad(`'${item.name}' is a profile of ${profileModel(item.name)}, which is not an allowed model (allowedModelIds)`);
+      }
+    }
+    if (kind === 'region') {
+      for (const id of allowedModelIds) {
+        const g = profileGeography(id);
+        if (g !== undefined && !item.name.startsWith(g.callerRegions)) {
+          bad(`the allowed model '${id}' is a ${g.prefix}. inference profile, which the pool ${item.name} cannot call`);
+        }
+      }
+    }
+    if (pools.some((p) => p.name === item.name)) bad(`${item.name} is listed twice`);
+    pools.push({ name: item.name, kind, rpm });
+  }
+  return pools;
+}
+
 /** Context values arrive as strings from `-c` and as JSON values from cdk.json. */
 function raw(node: Node, key: string): string | undefined {
   const value: unknown = node.tryGetContext(key);
@@ -312,11 +416,13 @@ export function loadConfig(node: Node): ImagegenConfig {
   const queueMaxConcurrency = integer(node, 'queueMaxConcurrency', DEFAULTS.queueMaxConcurrency, 2, 1000);
   const outputExpirationDays = positiveInt(node, 'outputExpirationDays', DEFAULTS.outputExpirationDays, 3650);
   const budgetServices = list(raw(node, 'budgetServices') ?? DEFAULTS.budgetServices);
+  const modelQuotaRpm = integer(node, 'modelQuotaRpm', DEFAULTS.modelQuotaRpm, S.modelQuotaRpm.min, S.modelQuotaRpm.max);
   return {
     modelId,
     allowedModelIds,
     bedrockRegion,
-    modelQuotaRpm: integer(node, 'modelQuotaRpm', DEFAULTS.modelQuotaRpm, S.modelQuotaRpm.min, S.modelQuotaRpm.max),
+    modelQuotaRpm,
+    modelPools: modelPools(node, bedrockRegion, allowedModelIds, modelQuotaRpm),
     maxSlotWaitMinutes: integer(node, 'maxSlotWaitMinutes', DEFAULTS.maxSlotWaitMinutes,
       S.maxSlotWaitMinutes.min, S.maxSlotWaitMinutes.max),
     thumbnailSizes,

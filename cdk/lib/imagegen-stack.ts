@@ -13,7 +13,7 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { FACTS, ImagegenConfig, loadConfig, profileGeography } from './config';
+import { FACTS, ImagegenConfig, callRegions, loadConfig, modelPoolsEnv, profileGeography, profileModel } from './config';
 import { CostGuards } from './constructs/cost-guards';
 import { ImageApi } from './constructs/image-api';
 import { ImageStore, PREFIXES } from './constructs/image-store';
@@ -138,6 +138,8 @@ export class ImagegenStack extends Stack {
       resources: [this.store.objectsUnder(PREFIXES.prompts)],
     }));
 
+    const pools: Record<string, string> =
+      config.modelPools.length > 0 ? { MODEL_POOLS: modelPoolsEnv(config.modelPools) } : {};
     const reserveModelSlot = new PipelineFunction(this, 'ReserveModelSlot', {
       ...common,
       crate: 'reserve-model-slot',
@@ -149,9 +151,11 @@ export class ImagegenStack extends Stack {
         MODEL_SLOT_TABLE: this.modelSlots.table.tableName,
         MODEL_QUOTA_RPM: String(config.modelQuotaRpm),
         MAX_SLOT_WAIT_MINUTES: String(config.maxSlotWaitMinutes),
+        ...pools,
       },
     });
-    reserveModelSlot.addToPolicy(this.modelSlots.reserveStatement());
+    // With several pools a reservation first reads each pool's schedule.
+    reserveModelSlot.addToPolicy(this.modelSlots.reserveStatement(config.modelPools.length > 1));
 
     const generateImage = new PipelineFunction(this, 'GenerateImage', {
       ...common,
@@ -161,6 +165,7 @@ export class ImagegenStack extends Stack {
       // The state's TimeoutSeconds is 300: the function gives up first and reports its own error.
       timeout: Duration.seconds(180),
       reservedConcurrentExecutions: config.reservedConcurrency?.generateImage,
+      // The pool to call comes with each slot (ReserveModelSlot's output), not from MODEL_POOLS.
       environment: { ...rustLog, BEDROCK_REGION: config.bedrockRegion },
     });
     this.grantInvokeModels(generateImage, config);
@@ -481,8 +486,10 @@ export class ImagegenStack extends Stack {
   }
 
   /**
-   * bedrock:InvokeModel on exactly the allowed models. A foundation model id: that model's ARN in the
-   * Bedrock Region. A cross-Region inference profile id (`us.stability...`): Bedrock authorises the
+   * bedrock:InvokeModel on exactly the allowed models, in exactly the places they are called (the
+   * model pools, `callRegions`). A foundation model id: that model's ARN in each Region it is called
+   * in. A cross-Region inference profile (an allowed id like `us.stability...`, called in each of
+   * those Regions, or a profile pool, called from the Bedrock Region): Bedrock authorises the
    * profile's ARN and then the model in whichever Region of the profile's geography it routes the
    * request to, so the grant is the profile, and the model in any Region but only when the request came
    * through that profile (condition `bedrock:InferenceProfileArn`; which Regions a profile routes to
@@ -491,24 +498,30 @@ export class ImagegenStack extends Stack {
   private grantInvokeModels(fn: PipelineFunction, config: ImagegenConfig): void {
     const model = (region: string, id: string) =>
       this.formatArn({ service: 'bedrock', region, account: '', resource: 'foundation-model', resourceName: id });
+    const profileArn = (region: string, id: string) =>
+      this.formatArn({ service: 'bedrock', region, resource: 'inference-profile', resourceName: id });
+    const regions = callRegions(config);
     const models = config.allowedModelIds.filter((id) => profileGeography(id) === undefined);
-    if (models.length > 0) {
+    if (models.length > 0 && regions.length > 0) {
       fn.addToPolicy(new iam.PolicyStatement({
         sid: 'InvokeConfiguredModels',
         actions: ['bedrock:InvokeModel'],
-        resources: models.map((id) => model(config.bedrockRegion, id)),
+        resources: regions.flatMap((region) => models.map((id) => model(region, id))),
       }));
     }
-    const profiles = config.allowedModelIds.filter((id) => profileGeography(id) !== undefined);
-    if (profiles.length === 0) return;
-    const profileArns = profiles.map((id) =>
-      this.formatArn({ service: 'bedrock', region: config.bedrockRegion, resource: 'inference-profile', resourceName: id }));
+    const allowedProfiles = config.allowedModelIds.filter((id) => profileGeography(id) !== undefined);
+    const poolProfiles = config.modelPools.filter((p) => p.kind === 'profile').map((p) => p.name);
+    const profileArns = [
+      ...regions.flatMap((region) => allowedProfiles.map((id) => profileArn(region, id))),
+      ...poolProfiles.map((id) => profileArn(config.bedrockRegion, id)),
+    ];
+    if (profileArns.length === 0) return;
     fn.addToPolicy(new iam.PolicyStatement({
       sid: 'InvokeConfiguredProfiles',
       actions: ['bedrock:InvokeModel'],
       resources: profileArns,
     }));
-    const routedTo = profiles.map((id) => model('*', id.slice(id.indexOf('.') + 1)));
+    const routedTo = [...new Set([...allowedProfiles, ...poolProfiles].map((id) => model('*', profileModel(id))))];
     fn.addToPolicy(new iam.PolicyStatement({
       sid: 'InvokeModelsThroughProfiles',
       actions: ['bedrock:InvokeModel'],

@@ -1,5 +1,5 @@
 import { App } from 'aws-cdk-lib';
-import { DEFAULTS, FACTS, loadConfig } from '../lib/config';
+import { DEFAULTS, FACTS, loadConfig, modelPoolsEnv } from '../lib/config';
 import { cdkJsonContext } from './helpers';
 
 const load = (context: Record<string, unknown>) => loadConfig(new App({ context }).node);
@@ -11,6 +11,7 @@ describe('context configuration', () => {
       allowedModelIds: ['stability.stable-image-core-v1:1'],
       bedrockRegion: 'us-west-2',
       modelQuotaRpm: 10,
+      modelPools: [],
       maxSlotWaitMinutes: 1440,
       thumbnailSizes: [128, 256, 512],
       thumbnailFormat: 'jpeg',
@@ -125,6 +126,36 @@ describe('context configuration', () => {
     expect(load({ reservedConcurrency: 'none' }).reservedConcurrency).toBeUndefined();
     expect(() => load({ reservedConcurrency: '3', queueMaxConcurrency: '4' }))
       .toThrow('context reservedConcurrency=3: expected none (no reservation) or an integer between 4 (queueMaxConcurrency, which the queue consumer\'s must reach) and 1000');
+  });
+
+  test('model pools: a JSON list or NAME=RPM, Regions and profiles, each with its pace', () => {
+    expect(load({}).modelPools).toEqual([]);
+    const profile = 'us.stability.stable-image-core-v1:1';
+    const json = JSON.stringify([{ region: 'us-east-1', rpm: 20 }, { profile, rpm: 30 }, { region: 'us-east-2' }]);
+    const fromJson = load({ modelPools: json, modelQuotaRpm: '15' }).modelPools;
+    expect(fromJson).toEqual([
+      { name: 'us-east-1', kind: 'region', rpm: 20 },
+      { name: profile, kind: 'profile', rpm: 30 },
+      { name: 'us-east-2', kind: 'region', rpm: 15 },
+    ]);
+    expect(load({ modelPools: `us-east-1=20,${profile}=30,us-east-2`, modelQuotaRpm: '15' }).modelPools).toEqual(fromJson);
+    expect(modelPoolsEnv(fromJson)).toBe(`us-east-1=20,${profile}=30,us-east-2=15`);
+  });
+
+  test.each([
+    ['mars=5', /'mars' is not a Region name/],
+    ['us-east-1=0', /us-east-1: rpm 0 is not an integer/],
+    ['us-east-1=5,us-east-1=6', /us-east-1 is listed twice/],
+    ['eu.stability.stable-image-core-v1:1=5', /which bedrockRegion=us-west-2 cannot call/],
+    ['us.amazon.nova-canvas-v1:0=5', /a profile of amazon.nova-canvas-v1:0, which is not an allowed model/],
+    ['[{"rpm": 5}]', /needs one of "region" or "profile"/],
+  ])('rejects modelPools=%s', (modelPools, message) => {
+    expect(() => load({ modelPools })).toThrow(message);
+  });
+
+  test('an allowed profile id must be callable from every Region pool', () => {
+    expect(() => load({ allowedModelIds: 'us.stability.stable-image-core-v1:1', modelPools: 'eu-west-1=5' }))
+      .toThrow(/the allowed model 'us.stability.stable-image-core-v1:1' is a us. inference profile, which the pool eu-west-1 cannot call/);
   });
 
   test('email addresses are stack parameters: -c email / alarmEmail say how to pass them instead', () => {

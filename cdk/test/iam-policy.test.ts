@@ -256,6 +256,45 @@ describe('IAM least privilege', () => {
     ]);
   });
 
+  test('model pools: the model in each Region pool, a profile pool as a profile, and nothing in the unused Bedrock Region', () => {
+    const profile = 'us.stability.stable-image-core-v1:1';
+    const { template: pooled } = synthesize({ modelPools: `us-east-1=20,us-east-2=20,${profile}=20` });
+    const json = pooled.toJSON();
+    const bedrock = identityStatements(json)
+      .filter(({ where }) => where.startsWith('GenerateImageRoleDefaultPolicy'))
+      .map(({ statement }) => statement)
+      .filter((statement) => [statement.Action].flat().includes('bedrock:InvokeModel'));
+    const profileArn = `arn:aws:bedrock:us-west-2:123456789012:inference-profile/${profile}`;
+    const model = (region: string) => `arn:aws:bedrock:${region}::foundation-model/stability.stable-image-core-v1:1`;
+    expect(bedrock).toEqual([
+      { Sid: 'InvokeConfiguredModels', Effect: 'Allow', Action: 'bedrock:InvokeModel', Resource: [model('us-east-1'), model('us-east-2')] },
+      { Sid: 'InvokeConfiguredProfiles', Effect: 'Allow', Action: 'bedrock:InvokeModel', Resource: profileArn },
+      {
+        Sid: 'InvokeModelsThroughProfiles',
+        Effect: 'Allow',
+        Action: 'bedrock:InvokeModel',
+        Resource: model('*'),
+        Condition: { StringEquals: { 'bedrock:InferenceProfileArn': [profileArn] } },
+      },
+    ]);
+    // Several pools: a reservation reads each pool's schedule first.
+    const dynamodb = (t: Template) => grantsByRole(t).ReserveModelSlotRole.filter((g) => g.startsWith('dynamodb:'));
+    expect(dynamodb(pooled)).toEqual([
+      expect.stringMatching(/^dynamodb:GetItem -> ModelSlotsTable\w*\.Arn$/),
+      expect.stringMatching(/^dynamodb:UpdateItem -> ModelSlotsTable\w*\.Arn$/),
+    ]);
+    expect(dynamodb(template)).toEqual([expect.stringMatching(/^dynamodb:UpdateItem -> /)]);
+  });
+
+  test('a profile pool alone leaves the other allowed models in the Bedrock Region', () => {
+    const profile = 'us.stability.stable-image-core-v1:1';
+    const grants = grantsByRole(synthesize({ modelPools: `${profile}=20`, allowedModelIds: 'amazon.nova-canvas-v1:0' }).template);
+    expect(grants.GenerateImageRole.filter((g) => g.includes('foundation-model') && !g.includes(':*:'))).toEqual([
+      'bedrock:InvokeModel -> arn:aws:bedrock:us-west-2::foundation-model/amazon.nova-canvas-v1:0',
+      'bedrock:InvokeModel -> arn:aws:bedrock:us-west-2::foundation-model/stability.stable-image-core-v1:1',
+    ]);
+  });
+
   test('with permissionsBoundary every role carries the app\'s boundary, and without it none does', () => {
     const boundary = 'arn:aws:iam::123456789012:policy/imagegen-app-boundary-us-east-1';
     const roles = Object.entries(synthesize({ permissionsBoundary: 'true' }).template.findResources('AWS::IAM::Role'));

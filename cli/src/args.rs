@@ -38,9 +38,10 @@ pub struct Cli {
 /// Failure injection for the offline model (on top of the `IMAGEGEN_FAKE_*` variables).
 #[derive(Debug, Clone, Default, Args)]
 pub struct FakeArgs {
-    /// Throttle the next N InvokeModel calls (ThrottlingException).
-    #[arg(long, global = true, value_name = "N")]
-    pub fake_throttle: Option<u32>,
+    /// Throttle the next N InvokeModel calls (ThrottlingException); `POOL=N` throttles the next N
+    /// calls to one pool (a Region or an inference profile id), others answering as usual.
+    #[arg(long, global = true, value_name = "N|POOL=N,...")]
+    pub fake_throttle: Option<String>,
     /// Answer the next N calls with ServiceUnavailableException.
     #[arg(long, global = true, value_name = "N")]
     pub fake_unavailable: Option<u32>,
@@ -61,9 +62,10 @@ pub struct FakeArgs {
     /// Make each model call take this long.
     #[arg(long, global = true, value_name = "MS")]
     pub fake_latency_ms: Option<u64>,
-    /// Give the model a quota of N InvokeModel requests a minute; more are ThrottlingException.
-    #[arg(long, global = true, value_name = "N")]
-    pub fake_quota_rpm: Option<u32>,
+    /// Give the model a quota of N InvokeModel requests a minute in every pool, or `POOL=N` in one
+    /// (a Region or an inference profile id); more are ThrottlingException.
+    #[arg(long, global = true, value_name = "N|POOL=N,...")]
+    pub fake_quota_rpm: Option<String>,
     /// Draw pictures at most PX pixels on their longest side (faster local runs).
     #[arg(long, global = true, value_name = "PX")]
     pub fake_max_image_side: Option<u32>,
@@ -202,8 +204,13 @@ pub struct BurstArgs {
     pub quota_rpm: u32,
     /// The pipeline's pacing (MODEL_QUOTA_RPM); the quota unless given. Set it above the quota to
     /// see what a quota configured too high costs.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..), conflicts_with = "pools")]
     pub pace_rpm: Option<u32>,
+    /// Call the model in several pools, each a Region or an inference profile id with its quota:
+    /// `us-west-2=20,us-east-1=20,us.stability.stable-image-core-v1:1=20` (the pipeline's
+    /// MODEL_POOLS and the offline model's quotas). Instead of --quota-rpm.
+    #[arg(long, value_name = "NAME=RPM,...", conflicts_with = "quota_rpm")]
+    pub pools: Option<String>,
     /// Also upload N blank prompt files, which ValidatePrompt rejects.
     #[arg(long, default_value_t = 0)]
     pub rejected: usize,

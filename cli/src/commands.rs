@@ -9,11 +9,12 @@ use imagegen_core::config::{Env, ProcessEnv, vars};
 use imagegen_core::display::escape_controls;
 use imagegen_deployed_client::api::Api;
 use imagegen_local::sfn::ExecutionRecord;
+use imagegen_local::bedrock::behavior::per_pool;
 use imagegen_local::{ClientOptions, DataDir, FakeModelBehavior, LocalAws, LocalError, WriterLock};
 use imagegen_local_pipeline::{LocalPipeline, LocalPipelineError, PipelineOptions};
 
 use crate::args::{AwsCommand, AwsStartArgs, BurstArgs, Cli, Command, DefinitionArgs, FakeArgs};
-use crate::burst::{self, BurstPlan};
+use crate::burst::{self, BurstPlan, PlanPool};
 use crate::error::CliError;
 use crate::interrupt::interrupted;
 use crate::progress::Progress;
@@ -23,8 +24,10 @@ use crate::{input, unrecorded, views};
 /// The offline model's behaviour: the `IMAGEGEN_FAKE_*` variables, then the flags.
 pub fn behavior(fake: &FakeArgs) -> Result<FakeModelBehavior, CliError> {
     let mut b = FakeModelBehavior::from_env()?;
-    if let Some(n) = fake.fake_throttle {
-        b.throttle = n;
+    if let Some(text) = &fake.fake_throttle {
+        let (every, pools) = per_pool("--fake-throttle", Some(text.clone()), 0)?;
+        b.throttle = every.unwrap_or(b.throttle);
+        b.pool_throttle.extend(pools);
     }
     if let Some(n) = fake.fake_unavailable {
         b.unavailable = n;
@@ -35,8 +38,10 @@ pub fn behavior(fake: &FakeArgs) -> Result<FakeModelBehavior, CliError> {
     if let Some(ms) = fake.fake_latency_ms {
         b.latency = std::time::Duration::from_millis(ms);
     }
-    if let Some(rpm) = fake.fake_quota_rpm {
-        b.quota_rpm = Some(rpm);
+    if let Some(text) = &fake.fake_quota_rpm {
+        let (every, pools) = per_pool("--fake-quota-rpm", Some(text.clone()), 1)?;
+        b.quota_rpm = every.or(b.quota_rpm);
+        b.pool_quota_rpm.extend(pools);
     }
     if let Some(px) = fake.fake_max_image_side {
         b.max_image_side = Some(px);
@@ -191,11 +196,39 @@ async fn run_burst(
     let definition = read_definition(&args.definition)?;
     let _lock = writer_lock(&cli.data_dir, "imagegen burst")?;
     let mut behavior = behavior(&cli.fake)?;
-    behavior.quota_rpm = Some(args.quota_rpm);
     behavior.max_image_side = Some(args.image_side);
     let mut overrides = env_overrides();
-    let pace = args.pace_rpm.unwrap_or(args.quota_rpm);
-    overrides.insert(vars::MODEL_QUOTA_RPM.to_owned(), pace.to_string());
+    let pools = match &args.pools {
+        // Each pool's quota is the offline model's, and the pipeline paces each at it.
+        Some(text) => {
+            let pools = imagegen_core::pools::parse(Some(text), args.quota_rpm)
+                .map_err(|e| CliError::Usage(format!("--pools: {e}")))?;
+            let plan: Vec<PlanPool> = pools
+                .iter()
+                .map(|p| PlanPool {
+                    name: p.place.name().unwrap_or_default().to_owned(),
+                    rpm: p.rpm,
+                })
+                .collect();
+            behavior.quota_rpm = None;
+            behavior.pool_quota_rpm = plan.iter().map(|p| (p.name.clone(), p.rpm)).collect();
+            overrides.insert(
+                vars::MODEL_POOLS.to_owned(),
+                imagegen_core::pools::format(&pools),
+            );
+            plan
+        }
+        None => {
+            behavior.quota_rpm = Some(args.quota_rpm);
+            let pace = args.pace_rpm.unwrap_or(args.quota_rpm);
+            overrides.insert(vars::MODEL_QUOTA_RPM.to_owned(), pace.to_string());
+            // One pool: the model in the pipeline's own Region.
+            vec![PlanPool {
+                name: imagegen_local::config::DEFAULT_REGION.to_owned(),
+                rpm: args.quota_rpm,
+            }]
+        }
+    };
     let options = PipelineOptions {
         behavior,
         overrides,
@@ -206,26 +239,42 @@ async fn run_burst(
     pipeline.recover().await?;
     tell_unrecorded(&pipeline).await;
     note_pending_notifications(&pipeline)?;
-    if !cli.fast_retries {
-        writeln!(
-            out,
-            "Without --fast-retries the burst runs in real time: at least {:.0} minutes.",
-            args.count as f64 / f64::from(args.quota_rpm)
-        )
-        .ok();
-    }
-    writeln!(
-        out,
-        "Model quota {} requests a minute; the pipeline paces at {pace} (MODEL_QUOTA_RPM).",
-        args.quota_rpm
-    )
-    .ok();
     let plan = BurstPlan {
         count: args.count,
         rejected: args.rejected,
         duplicates: args.duplicates,
-        quota_rpm: args.quota_rpm,
+        pools,
     };
+    if !cli.fast_retries {
+        writeln!(
+            out,
+            "Without --fast-retries the burst runs in real time: at least {:.0} minutes.",
+            args.count as f64 / f64::from(plan.total_rpm().max(1))
+        )
+        .ok();
+    }
+    if args.pools.is_none() {
+        writeln!(
+            out,
+            "Model quota {} requests a minute; the pipeline paces at {} (MODEL_QUOTA_RPM).",
+            args.quota_rpm,
+            args.pace_rpm.unwrap_or(args.quota_rpm)
+        )
+        .ok();
+    } else {
+        let each: Vec<String> = plan
+            .pools
+            .iter()
+            .map(|p| format!("{} at {}", p.name, p.rpm))
+            .collect();
+        writeln!(
+            out,
+            "Model pools (MODEL_POOLS), each paced at its quota: {} requests a minute, {} in all.",
+            each.join(", "),
+            plan.total_rpm()
+        )
+        .ok();
+    }
     let summary = burst::run(&pipeline, &plan, out, Box::new(std::io::stdout())).await?;
     writeln!(out, "{summary}").ok();
     Ok(if summary.passed() { 0 } else { 1 })

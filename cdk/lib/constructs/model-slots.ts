@@ -5,7 +5,8 @@ import { Construct } from 'constructs';
 import { FACTS } from '../config';
 
 /**
- * The model-slot schedule: one item per model, `{modelId, nextAt}`, which reserve-model-slot moves on
+ * The model-slot schedules: one item per model and pool, `{modelId, nextAt}` (`modelId` is the model id, or
+ * `MODEL@POOL` for a pool of `modelPools`), which reserve-model-slot moves on
  * by one slot (60 s / quota) per reservation with a conditional UpdateItem, so every execution gets
  * its own time to call Bedrock. On demand (a burst of 1,000 prompts is 1,000 to 2,000 writes, then
  * nothing), encrypted with the AWS managed key, point-in-time recovery on (cdk-nag DDB3; the table
@@ -26,11 +27,14 @@ export class ModelSlots extends Construct {
     });
   }
 
-  /** The one grant reserve-model-slot needs: UpdateItem on this table (no reads, no other table). */
-  reserveStatement(): iam.PolicyStatement {
+  /**
+   * What reserve-model-slot needs: UpdateItem on this table, and GetItem when a model has several
+   * pools (a reservation reads each pool's schedule to take the earliest); no other table.
+   */
+  reserveStatement(readsSchedules: boolean): iam.PolicyStatement {
     return new iam.PolicyStatement({
       sid: 'ReserveModelSlots',
-      actions: ['dynamodb:UpdateItem'],
+      actions: readsSchedules ? ['dynamodb:UpdateItem', 'dynamodb:GetItem'] : ['dynamodb:UpdateItem'],
       resources: [this.table.tableArn],
     });
   }

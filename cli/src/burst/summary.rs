@@ -1,7 +1,7 @@
 //! What a burst came to, and whether it met the bar: the summary table and its last line,
 //! `burst 1000: 1000 succeeded, 0 failed, 1000 emails, makespan 50.0 min (ideal 50.0 min, 1.00x)`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::Path;
 
@@ -40,7 +40,8 @@ pub struct Observed<'a> {
     pub model_calls: u64,
     pub model_succeeded: u64,
     pub over_quota: u64,
-    pub max_calls_per_minute: usize,
+    /// Each pool's busiest 60 seconds, by pool name.
+    pub busiest_minutes: BTreeMap<String, usize>,
     /// The bucket's directory (images are under `images/{requestId}/`).
     pub images_root: &'a Path,
     pub real_seconds: f64,
@@ -75,7 +76,8 @@ pub struct BurstSummary {
     pub model_calls: u64,
     pub model_succeeded: u64,
     pub over_quota: u64,
-    pub max_calls_per_minute: usize,
+    /// Each pool's busiest 60 seconds (requests), by pool name.
+    pub busiest_minutes: BTreeMap<String, usize>,
     pub makespan_minutes: f64,
     pub real_seconds: f64,
 }
@@ -145,16 +147,28 @@ impl BurstSummary {
             model_calls: o.model_calls,
             model_succeeded: o.model_succeeded,
             over_quota: o.over_quota,
-            max_calls_per_minute: o.max_calls_per_minute,
+            busiest_minutes: o.busiest_minutes,
             makespan_minutes,
             real_seconds: o.real_seconds,
             plan: o.plan,
         }
     }
 
-    /// count / quota, in minutes.
+    /// count / the pools' quotas together, in minutes.
     pub fn ideal_minutes(&self) -> f64 {
-        self.plan.count as f64 / f64::from(self.plan.quota_rpm.max(1))
+        self.plan.count as f64 / f64::from(self.plan.total_rpm().max(1))
+    }
+
+    /// Whether every pool's busiest 60 seconds stayed within its quota plus the allowance, and no
+    /// request went to a pool outside the plan.
+    fn within_every_pace(&self) -> bool {
+        self.busiest_minutes.iter().all(|(pool, busiest)| {
+            self.plan
+                .pools
+                .iter()
+                .find(|p| &p.name == pool)
+                .is_some_and(|p| *busiest <= p.rpm as usize + ALLOWANCE)
+        })
     }
 
     /// Makespan over ideal.
@@ -169,7 +183,6 @@ impl BurstSummary {
 
     pub fn checks(&self) -> Vec<Check> {
         let total = self.plan.count + self.plan.rejected;
-        let quota = self.plan.quota_rpm as usize;
         vec![
             Check {
                 what: "every good prompt's execution SUCCEEDED",
@@ -199,11 +212,11 @@ impl BurstSummary {
                     && self.model_succeeded <= self.plan.count as u64,
             },
             Check {
-                what: "no 60 seconds with more requests than the quota plus the allowance",
-                passed: self.max_calls_per_minute <= quota + ALLOWANCE,
+                what: "no 60 seconds with more requests to a pool than its quota plus the allowance",
+                passed: self.within_every_pace(),
             },
             Check {
-                what: "makespan within 1.25x of count / quota",
+                what: "makespan within 1.25x of count / the pools' quotas together",
                 passed: self.ratio() <= MAX_RATIO,
             },
         ]
@@ -231,14 +244,20 @@ impl BurstSummary {
 impl fmt::Display for BurstSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let p = &self.plan;
+        let quotas = p
+            .pools
+            .iter()
+            .map(|pool| format!("{} {}", pool.name, pool.rpm))
+            .collect::<Vec<_>>()
+            .join(", ");
         writeln!(
             f,
-            "\nBurst of {} prompt files (+{} blank, {} notifications delivered twice), model quota {} a minute",
-            p.count, p.rejected, p.duplicates, p.quota_rpm
+            "\nBurst of {} prompt files (+{} blank, {} notifications delivered twice), model quota a minute: {quotas}",
+            p.count, p.rejected, p.duplicates
         )?;
-        let rows = [
+        let mut rows = vec![
             (
-                "executions",
+                "executions".to_owned(),
                 self.executions.to_string(),
                 format!(
                     "{} SUCCEEDED, {} FAILED ({} PromptRejected, as meant)",
@@ -246,7 +265,7 @@ impl fmt::Display for BurstSummary {
                 ),
             ),
             (
-                "emails",
+                "emails".to_owned(),
                 self.emails.to_string(),
                 format!(
                     "{} executions with exactly one",
@@ -254,33 +273,42 @@ impl fmt::Display for BurstSummary {
                 ),
             ),
             (
-                "images",
+                "images".to_owned(),
                 self.images.to_string(),
                 format!("{} model successes", self.model_succeeded),
             ),
             (
-                "model requests",
+                "model requests".to_owned(),
                 self.model_calls.to_string(),
                 format!("{} over the quota (ThrottlingException)", self.over_quota),
             ),
+        ];
+        for (pool, busiest) in &self.busiest_minutes {
+            let quota = p.pools.iter().find(|q| &q.name == pool).map_or_else(
+                || "not a pool of this burst".to_owned(),
+                |q| format!("quota {}, allowance {ALLOWANCE}", q.rpm),
+            );
+            rows.push((
+                format!("busiest 60 s {pool}"),
+                busiest.to_string(),
+                format!("requests; {quota}"),
+            ));
+        }
+        rows.extend([
             (
-                "busiest 60 s",
-                self.max_calls_per_minute.to_string(),
-                format!("requests; quota {}, allowance {ALLOWANCE}", p.quota_rpm),
-            ),
-            (
-                "makespan",
+                "makespan".to_owned(),
                 format!("{:.2} min", self.makespan_minutes),
                 format!("ideal {:.2} min", self.ideal_minutes()),
             ),
             (
-                "real time",
+                "real time".to_owned(),
                 format!("{:.1} s", self.real_seconds),
                 String::new(),
             ),
-        ];
+        ]);
+        let width = rows.iter().map(|(name, _, _)| name.len()).max().unwrap_or(0);
         for (name, value, note) in rows {
-            let line = format!("  {name:<16} {value:>10}   {note}");
+            let line = format!("  {name:<width$} {value:>10}   {note}");
             writeln!(f, "{}", line.trim_end())?;
         }
         for check in self.checks() {
@@ -324,7 +352,10 @@ mod tests {
                 count: 3,
                 rejected: 0,
                 duplicates: 0,
-                quota_rpm: 60,
+                pools: vec![super::super::PlanPool {
+                    name: "us-east-1".into(),
+                    rpm: 60,
+                }],
             },
             succeeded: 3,
             failed: 0,
@@ -338,7 +369,7 @@ mod tests {
             model_calls: model_succeeded,
             model_succeeded,
             over_quota: 0,
-            max_calls_per_minute: 3,
+            busiest_minutes: BTreeMap::from([("us-east-1".to_owned(), 3)]),
             makespan_minutes: 0.05,
             real_seconds: 1.0,
         }
@@ -361,5 +392,32 @@ mod tests {
         let extra = failed(&summary(4, 4));
         assert_eq!(extra.len(), 1, "{extra:?}");
         assert!(extra[0].starts_with("no duplicate images"), "{extra:?}");
+    }
+
+    #[test]
+    fn each_pool_is_held_to_its_own_quota() {
+        let mut s = summary(3, 3);
+        s.plan.pools = vec![
+            super::super::PlanPool {
+                name: "us-west-2".into(),
+                rpm: 20,
+            },
+            super::super::PlanPool {
+                name: "us-east-1".into(),
+                rpm: 10,
+            },
+        ];
+        s.busiest_minutes = BTreeMap::from([("us-west-2".into(), 21), ("us-east-1".into(), 11)]);
+        assert!(s.passed(), "each within its quota plus one");
+        assert!((s.ideal_minutes() - 0.1).abs() < 1e-9, "3 / 30 a minute");
+        s.busiest_minutes.insert("us-east-1".into(), 12);
+        let over = failed(&s);
+        assert!(over[0].starts_with("no 60 seconds"), "{over:?}");
+        s.busiest_minutes.insert("us-east-1".into(), 1);
+        s.busiest_minutes.insert("eu-west-1".into(), 1);
+        assert!(!s.passed(), "a request to a pool outside the plan");
+        let text = s.to_string();
+        assert!(text.contains("busiest 60 s us-west-2"), "{text}");
+        assert!(text.contains("not a pool of this burst"), "{text}");
     }
 }

@@ -5,11 +5,21 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use imagegen_cli::burst::{self, BurstPlan};
+use imagegen_cli::burst::{self, BurstPlan, PlanPool};
 use imagegen_core::config::vars;
 use imagegen_local::FakeModelBehavior;
 use imagegen_local_pipeline::{LocalPipeline, PipelineOptions};
 use imagegen_statemachine::SeededRng;
+
+/// The pipeline's own Region, where the model is called when there are no pools.
+const HOME: &str = "us-east-1";
+
+fn home(rpm: u32) -> Vec<PlanPool> {
+    vec![PlanPool {
+        name: HOME.into(),
+        rpm,
+    }]
+}
 
 struct TempDir(PathBuf);
 
@@ -60,7 +70,7 @@ async fn a_hundred_uploads_at_ten_a_minute_all_succeed_at_the_quota() {
         count: 100,
         rejected: 2,
         duplicates: 5,
-        quota_rpm: 10,
+        pools: home(10),
     };
     let mut out = Vec::new();
     let summary = burst::run(&pipeline, &plan, &mut out, Box::new(std::io::sink()))
@@ -84,7 +94,7 @@ async fn a_hundred_uploads_at_ten_a_minute_all_succeed_at_the_quota() {
         "no request outside a slot: {text}"
     );
     assert_eq!(summary.over_quota, 0);
-    assert_eq!(summary.max_calls_per_minute, 10, "exactly the quota");
+    assert_eq!(summary.busiest_minutes[HOME], 10, "exactly the quota");
     // The last of 100 slots 6 s apart starts 99 × 6 s = 9.9 min after the first.
     assert!(
         (9.9..10.0).contains(&summary.makespan_minutes),
@@ -108,7 +118,7 @@ async fn pacing_above_the_quota_costs_throttles_and_slots_not_executions() {
         count: 20,
         rejected: 0,
         duplicates: 0,
-        quota_rpm: 10,
+        pools: home(10),
     };
     let summary = burst::run(&pipeline, &plan, &mut Vec::new(), Box::new(std::io::sink()))
         .await
@@ -123,7 +133,7 @@ async fn pacing_above_the_quota_costs_throttles_and_slots_not_executions() {
     );
     assert_eq!(summary.executions_with_one_email, 20);
     assert!(
-        summary.max_calls_per_minute > 10,
+        summary.busiest_minutes[HOME] > 10,
         "Bedrock saw more than the quota: the check says so"
     );
     assert!(!summary.passed(), "{text}");
@@ -139,7 +149,7 @@ async fn a_burst_through_the_jsonata_definition_is_counted_the_same() {
         count: 6,
         rejected: 1,
         duplicates: 1,
-        quota_rpm: 60,
+        pools: home(60),
     };
     let summary = burst::run(&pipeline, &plan, &mut Vec::new(), Box::new(std::io::sink()))
         .await
@@ -165,7 +175,7 @@ async fn a_burst_past_the_longest_wait_refuses_the_excess_at_once_with_a_queue_f
         count: 30,
         rejected: 0,
         duplicates: 0,
-        quota_rpm: 10,
+        pools: home(10),
     };
     let summary = burst::run(&pipeline, &plan, &mut Vec::new(), Box::new(std::io::sink()))
         .await
@@ -194,4 +204,65 @@ async fn a_burst_past_the_longest_wait_refuses_the_excess_at_once_with_a_queue_f
         "{}",
         full[0].body
     );
+}
+
+/// Three pools of 20 a minute each: the burst is worked off at 60 a minute, no pool's minute over
+/// its own quota; with one pool throttling its next calls, only its share slows and nothing fails.
+#[tokio::test(start_paused = true)]
+async fn three_pools_work_a_burst_off_at_their_paces_together() {
+    for (label, throttled) in [("pools", None), ("pools-throttled", Some("us-east-2"))] {
+        let pools = "us-west-2=20,us-east-1=20,us-east-2=20";
+        let dir =
+            std::env::temp_dir().join(format!("imagegen-burst-{label}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let _cleanup = TempDir(dir.clone());
+        let behavior = FakeModelBehavior {
+            pool_quota_rpm: [("us-west-2", 20), ("us-east-1", 20), ("us-east-2", 20)]
+                .map(|(k, v)| (k.to_owned(), v))
+                .into(),
+            pool_throttle: throttled.map(|p| (p.to_owned(), 15)).into_iter().collect(),
+            max_image_side: Some(32),
+            ..FakeModelBehavior::default()
+        };
+        let options = PipelineOptions {
+            behavior,
+            overrides: [(vars::MODEL_POOLS.to_owned(), pools.to_owned())].into(),
+            rng: Arc::new(SeededRng::new(11)),
+            ..PipelineOptions::default()
+        };
+        let pipeline = LocalPipeline::open(&dir, options).unwrap();
+        let plan = BurstPlan {
+            count: 300,
+            rejected: 0,
+            duplicates: 0,
+            pools: ["us-west-2", "us-east-1", "us-east-2"]
+                .map(|name| PlanPool {
+                    name: name.into(),
+                    rpm: 20,
+                })
+                .into(),
+        };
+        let summary = burst::run(&pipeline, &plan, &mut Vec::new(), Box::new(std::io::sink()))
+            .await
+            .unwrap();
+        let text = summary.to_string();
+        assert!(summary.passed(), "{label}: {text}");
+        assert_eq!((summary.succeeded, summary.failed), (300, 0), "{text}");
+        for pool in ["us-west-2", "us-east-1", "us-east-2"] {
+            assert!(
+                (19..=20).contains(&summary.busiest_minutes[pool]),
+                "{label}: each pool at its pace: {text}"
+            );
+        }
+        match throttled {
+            None => {
+                assert_eq!(summary.over_quota, 0, "{text}");
+                assert!(summary.ratio() <= 1.0, "{text}");
+            }
+            Some(_) => {
+                assert_eq!(summary.model_calls, 315, "15 throttled calls: {text}");
+                assert!(summary.ratio() <= 1.05, "only its share slowed: {text}");
+            }
+        }
+    }
 }

@@ -6,6 +6,7 @@ use std::time::Instant;
 use imagegen_core::PipelineError;
 use imagegen_core::keys;
 use imagegen_core::model;
+use imagegen_core::pools::Place;
 use imagegen_core::ports::{ImageModel, ObjectStore};
 use imagegen_core::types::{GenerateEvent, GenerationResult, StoredImage};
 use serde_json::Value;
@@ -22,17 +23,24 @@ pub async fn handle(
     event: Value,
 ) -> Result<GenerationResult, PipelineError> {
     let started = Instant::now();
-    let GenerateEvent { request } = serde_json::from_value(event)
+    let GenerateEvent { request, slot } = serde_json::from_value(event)
         .map_err(|e| PipelineError::InvalidEvent(format!("unexpected GenerateImage event: {e}")))?;
     let model_id = request.model.id.as_str();
+    let pool = slot.and_then(|s| s.pool);
+    let place = match &pool {
+        Some(name) => Place::parse(name).map_err(|e| {
+            PipelineError::InvalidEvent(format!("the slot's pool is not one to call: {e}"))
+        })?,
+        None => Place::Home,
+    };
     let body = serde_json::to_vec(&model::request_body(&request))
         .map_err(|e| PipelineError::ModelError(format!("could not encode the request: {e}")))?;
 
     let call = Instant::now();
     let response = image_model
-        .invoke(model_id, body)
+        .invoke(&place.invocation(model_id), body)
         .await
-        .map_err(|e| errors::from_invoke(model_id, e))?;
+        .map_err(|e| errors::from_invoke(&called(model_id, &place), e))?;
     let model_millis = millis(call);
     let images = model::parse_response(request.model.family, &response)
         .map_err(|e| errors::from_response(model_id, e))?;
@@ -72,10 +80,19 @@ pub async fn handle(
     );
     Ok(GenerationResult {
         model_id: model_id.to_owned(),
+        pool,
         images: stored,
         model_millis,
         total_millis: millis(started),
     })
+}
+
+/// The model as errors name it: with its pool when it is not the function's own Region.
+fn called(model_id: &str, place: &Place) -> String {
+    match place.name() {
+        Some(pool) => format!("{model_id} (pool {pool})"),
+        None => model_id.to_owned(),
+    }
 }
 
 fn millis(since: Instant) -> u64 {

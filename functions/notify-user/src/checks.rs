@@ -113,6 +113,7 @@ mod tests {
     fn generation(images: Vec<StoredImage>) -> GenerationResult {
         GenerationResult {
             model_id: "m".into(),
+            pool: None,
             images,
             model_millis: 1,
             total_millis: 1,

@@ -266,6 +266,7 @@ mod tests {
         let request = request();
         let generation = GenerationResult {
             model_id: request.model.id.clone(),
+            pool: None,
             images: vec![StoredImage {
                 bucket: "b".into(),
                 key: "images/r1/0.png".into(),

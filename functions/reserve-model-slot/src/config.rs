@@ -1,4 +1,5 @@
 use imagegen_core::config::{self, ConfigError, Env, vars};
+use imagegen_core::pools::{self, Pool};
 
 /// The quota assumed when none is configured: low enough for a new account (see the README for how to
 /// find yours). Too low only makes bursts slower; too high makes Bedrock throttle, and each throttled
@@ -24,6 +25,8 @@ pub struct Config {
     pub quota_rpm: u32,
     /// `MAX_SLOT_WAIT_MINUTES`: the longest a request may wait for its slot.
     pub max_wait_minutes: u32,
+    /// `MODEL_POOLS`: where each model is called and at what pace (home at `quota_rpm` when unset).
+    pub pools: Vec<Pool>,
 }
 
 impl Config {
@@ -51,10 +54,13 @@ impl Config {
                 MAX_SLOT_WAIT_MINUTES_RANGE.end()
             )));
         }
+        let pools = pools::parse(config::optional(env, vars::MODEL_POOLS).as_deref(), quota_rpm)
+            .map_err(|e| ConfigError(format!("{}: {e}", vars::MODEL_POOLS)))?;
         Ok(Self {
             table,
             quota_rpm,
             max_wait_minutes,
+            pools,
         })
     }
 }
@@ -86,6 +92,20 @@ mod tests {
                     .unwrap_err();
             assert!(err.0.contains("MAX_SLOT_WAIT_MINUTES"), "{err}");
         }
+        let c = Config::from_env(&[
+            ("MODEL_SLOT_TABLE", "t"),
+            ("MODEL_QUOTA_RPM", "15"),
+            ("MODEL_POOLS", "us-west-2=20,us-east-1"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.pools.iter().map(|p| p.rpm).collect::<Vec<_>>(),
+            [20, 15],
+            "a pool without a pace takes MODEL_QUOTA_RPM"
+        );
+        let err = Config::from_env(&[("MODEL_SLOT_TABLE", "t"), ("MODEL_POOLS", "mars=5")])
+            .unwrap_err();
+        assert!(err.0.starts_with("MODEL_POOLS: "), "{err}");
         for bad in ["0", "60001", "ten"] {
             let err = Config::from_env(&[("MODEL_SLOT_TABLE", "t"), ("MODEL_QUOTA_RPM", bad)])
                 .unwrap_err();

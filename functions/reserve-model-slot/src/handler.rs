@@ -4,6 +4,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use imagegen_core::error::{STATES_TIMEOUT, cause_message};
+use imagegen_core::pools::{self, Pool};
 use imagegen_core::ports::{Clock, ModelSlots, SlotError, SlotRequest};
 use imagegen_core::types::{SlotEvent, SlotState};
 use imagegen_core::{ErrorName, PipelineError};
@@ -36,46 +37,91 @@ pub async fn handle(
     }
     let now_ms = epoch_millis(clock.now());
     let wait = i64::try_from(backoff(previous.attempt).as_millis()).unwrap_or(i64::MAX);
+    let not_before_ms = now_ms.saturating_add(wait);
+    let pools = pools::serving(&config.pools, &model_id, config.quota_rpm);
+    if let Some(pool) = pool_to_push_back(&pools, &previous) {
+        slots
+            .push_back(&pool.place.schedule_key(&model_id), not_before_ms)
+            .await
+            .map_err(storage_error)?;
+    }
     let max_wait_ms = i64::from(config.max_wait_minutes) * 60_000;
-    let request = SlotRequest {
-        model_id,
-        not_before_ms: now_ms.saturating_add(wait),
-        interval_ms: interval_ms(config.quota_rpm),
-        latest_ms: now_ms.saturating_add(max_wait_ms.max(wait)),
-    };
-    let slot = slots.reserve(&request).await.map_err(|e| match e {
-        SlotError::Full { next_at_ms } => {
-            queue_full(config, &request.model_id, next_at_ms - now_ms)
-        }
-        SlotError::Failed(detail) => PipelineError::StorageError(detail),
-    })?;
+    let requests: Vec<SlotRequest> = pools
+        .iter()
+        .map(|pool| SlotRequest {
+            schedule: pool.place.schedule_key(&model_id),
+            not_before_ms,
+            interval_ms: interval_ms(pool.rpm),
+            latest_ms: now_ms.saturating_add(max_wait_ms.max(wait)),
+        })
+        .collect();
+    let (index, slot) = slots
+        .reserve_earliest(&requests)
+        .await
+        .map_err(|e| match e {
+            SlotError::Full { next_at_ms } => {
+                queue_full(config, &model_id, &pools, next_at_ms - now_ms)
+            }
+            other => storage_error(other),
+        })?;
+    let pool = &pools[index];
     let wait_millis = u64::try_from(slot.saturating_sub(now_ms)).unwrap_or(0);
     let attempt = previous.attempt + 1;
     tracing::info!(
-        model = %request.model_id,
+        model = %model_id,
+        pool = %pool.place,
         attempt,
         wait_millis,
-        quota_rpm = config.quota_rpm,
+        pool_rpm = pool.rpm,
         "model slot reserved"
     );
     Ok(SlotState {
         attempt,
         at: Some(rfc3339(slot)),
         wait_millis: Some(wait_millis),
+        pool: pool.place.name().map(str::to_owned),
         last_error: None,
     })
 }
 
+fn storage_error(e: SlotError) -> PipelineError {
+    PipelineError::StorageError(e.to_string())
+}
+
+/// The pool whose model throttled, was unavailable or timed out in the previous slot: its own
+/// schedule is pushed back by the backoff, so the other pools take the next requests meanwhile.
+fn pool_to_push_back<'a>(pools: &'a [Pool], previous: &SlotState) -> Option<&'a Pool> {
+    let error = previous.last_error.as_ref()?;
+    let pushes = error.error == STATES_TIMEOUT
+        || matches!(
+            ErrorName::parse(&error.error),
+            Some(ErrorName::ModelThrottled | ErrorName::ModelUnavailable)
+        );
+    if !pushes {
+        return None;
+    }
+    pools
+        .iter()
+        .find(|p| p.place.name() == previous.pool.as_deref())
+}
+
 /// The refusal of a request whose model is booked `ahead_ms` ahead, more than the longest wait:
 /// what the failure email says, so the person knows it was not queued and when to try again.
-fn queue_full(config: &Config, model_id: &str, ahead_ms: i64) -> PipelineError {
+fn queue_full(config: &Config, model_id: &str, pools: &[Pool], ahead_ms: i64) -> PipelineError {
+    let pace: u32 = pools.iter().map(|p| p.rpm).sum();
+    let quota = if pools.len() == 1 {
+        format!("raise the model's quota ({pace} requests a minute now)")
+    } else {
+        format!(
+            "raise its pools' quotas or add a pool ({} pools, {pace} requests a minute in all now)",
+            pools.len()
+        )
+    };
     PipelineError::QueueFull(format!(
         "{model_id} is booked {} ahead, longer than the {} a request may wait (MAX_SLOT_WAIT_MINUTES); \
-         this request was not queued: send it again later, or raise the model's quota \
-         ({} requests a minute now)",
+         this request was not queued: send it again later, or {quota}",
         minutes_text((ahead_ms.max(0) + 59_999) / 60_000),
         minutes_text(i64::from(config.max_wait_minutes)),
-        config.quota_rpm
     ))
 }
 

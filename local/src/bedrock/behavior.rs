@@ -14,6 +14,9 @@ use crate::error::LocalError;
 pub struct FakeModelBehavior {
     /// Answer the next N calls with `ThrottlingException` (HTTP 429).
     pub throttle: u32,
+    /// Answer the next N calls to one pool (a Region or an inference profile id, see
+    /// [`pool_of`]) with `ThrottlingException`, the other pools answering as usual.
+    pub pool_throttle: BTreeMap<String, u32>,
     /// Answer the next N calls with `ServiceUnavailableException` (HTTP 503).
     pub unavailable: u32,
     /// Answer the next N valid calls with `ModelTimeoutException` (HTTP 408).
@@ -24,9 +27,11 @@ pub struct FakeModelBehavior {
     pub filter_terms: Vec<String>,
     /// Time each call takes before it answers.
     pub latency: Duration,
-    /// The account's InvokeModel quota in requests per minute per model (see [`super::quota`]);
-    /// `None`: unlimited.
+    /// The account's InvokeModel quota in requests per minute per model and pool (see
+    /// [`super::quota`]); `None`: unlimited.
     pub quota_rpm: Option<u32>,
+    /// Pools with a quota of their own, by pool name ([`pool_of`]); the others have `quota_rpm`.
+    pub pool_quota_rpm: BTreeMap<String, u32>,
     /// Draw images no larger than this on their longest side, keeping the aspect ratio. Bedrock
     /// draws the size asked for; load runs ask for small pictures so that a thousand executions
     /// render in seconds.
@@ -84,16 +89,25 @@ impl FakeModelBehavior {
                     .collect()
             })
             .unwrap_or_default();
+        let (throttle, pool_throttle) = per_pool(ENV_THROTTLE, lookup(ENV_THROTTLE), 0)?;
+        let (quota_rpm, pool_quota_rpm) = per_pool(ENV_QUOTA_RPM, lookup(ENV_QUOTA_RPM), 1)?;
         Ok(Self {
-            throttle: count(ENV_THROTTLE)?,
+            throttle: throttle.unwrap_or(0),
+            pool_throttle,
             unavailable: count(ENV_UNAVAILABLE)?,
             timeout: count(ENV_TIMEOUT)?,
             corrupt: count(ENV_CORRUPT)?,
             filter_terms,
             latency: Duration::from_millis(u64::from(count(ENV_LATENCY_MS)?)),
-            quota_rpm: positive(ENV_QUOTA_RPM, "requests per minute")?,
+            quota_rpm,
+            pool_quota_rpm,
             max_image_side: positive(ENV_MAX_IMAGE_SIDE, "a number of pixels")?,
         })
+    }
+
+    /// The quota of a pool ([`pool_of`]): its own, else the one every pool has.
+    pub fn quota_of(&self, pool: &str) -> Option<u32> {
+        self.pool_quota_rpm.get(pool).copied().or(self.quota_rpm)
     }
 
     /// The first filter term found in `text`, if any. A blank term blocks nothing (every text
@@ -106,6 +120,55 @@ impl FakeModelBehavior {
             .filter(|term| !term.trim().is_empty())
             .find(|term| text.contains(&term.trim().to_lowercase()))
     }
+}
+
+/// The pool a call is in: the inference profile it names, or the Region it was signed for. The
+/// quota, the injected throttles and the arrival counts are kept per pool and model, as Bedrock
+/// keeps its quotas per model in each Region and separately for cross-Region inference.
+pub fn pool_of(region: &str, model_id: &str) -> String {
+    if imagegen_core::model::profile_geography(model_id).is_some() {
+        model_id.to_owned()
+    } else {
+        region.to_owned()
+    }
+}
+
+/// A setting given for every pool, for some, or both: `20`, `us-west-2=20,us-east-1=30`, or
+/// `20,us-west-2=5` (a bare number is every pool's, `NAME=N` one pool's). Numbers are at least `min`.
+pub fn per_pool(
+    name: &'static str,
+    value: Option<String>,
+    min: u32,
+) -> Result<(Option<u32>, BTreeMap<String, u32>), LocalError> {
+    let mut every = None;
+    let mut pools = BTreeMap::new();
+    let Some(value) = value else {
+        return Ok((every, pools));
+    };
+    let bad = |detail: String| LocalError::InvalidEnv {
+        name,
+        value: value.clone(),
+        detail,
+    };
+    for item in value.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        let (pool, number) = match item.split_once('=') {
+            Some((pool, n)) => (Some(pool.trim()), n.trim()),
+            None => (None, item),
+        };
+        let n: u32 = number
+            .parse()
+            .ok()
+            .filter(|n| *n >= min)
+            .ok_or_else(|| bad(format!("{item:?}: expected N or POOL=N, N at least {min}")))?;
+        match pool {
+            Some("") => return Err(bad(format!("{item:?}: the pool's name is missing"))),
+            Some(pool) => {
+                pools.insert(pool.to_owned(), n);
+            }
+            None => every = Some(n),
+        }
+    }
+    Ok((every, pools))
 }
 
 /// What the offline model has done since it started (or since the last reset).
@@ -129,17 +192,24 @@ pub struct FakeModelStats {
     pub filtered: u64,
     /// Responses that carried a corrupt image.
     pub corrupted: u64,
-    /// When each call arrived, on the model's clock, per model id.
+    /// When each call arrived, on the model's clock, per model and pool: `MODEL@REGION`, or the
+    /// inference profile's id alone ([`pool_of`]).
     pub arrivals: BTreeMap<String, Vec<DateTime<Utc>>>,
 }
 
 impl FakeModelStats {
-    /// The most calls one model received within any 60 seconds (a window `[t, t + 60 s)`).
+    /// The most calls one model received in one pool within any 60 seconds.
     pub fn max_calls_per_minute(&self) -> usize {
+        self.busiest_minutes().into_values().max().unwrap_or(0)
+    }
+
+    /// For each model and pool (as [`Self::arrivals`] keys them), the most calls within any 60
+    /// seconds (a window `[t, t + 60 s)`).
+    pub fn busiest_minutes(&self) -> BTreeMap<String, usize> {
         let minute = chrono::Duration::seconds(60);
         self.arrivals
-            .values()
-            .map(|times| {
+            .iter()
+            .map(|(key, times)| {
                 let mut sorted = times.clone();
                 sorted.sort_unstable();
                 let mut start = 0;
@@ -150,10 +220,9 @@ impl FakeModelStats {
                     }
                     best = best.max(end + 1 - start);
                 }
-                best
+                (key.clone(), best)
             })
-            .max()
-            .unwrap_or(0)
+            .collect()
     }
 }
 
@@ -185,6 +254,32 @@ mod tests {
             ..FakeModelBehavior::default()
         };
         assert_eq!(b.blocked_term("a cat"), None);
+    }
+
+    #[test]
+    fn quotas_and_throttles_are_read_for_every_pool_or_one() {
+        let b = FakeModelBehavior::from_lookup(|name| match name {
+            ENV_QUOTA_RPM => Some("us-west-2=20, us.stability.stable-image-core-v1:1=30".into()),
+            ENV_THROTTLE => Some("3,us-east-1=50".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(b.quota_rpm, None);
+        assert_eq!(b.quota_of("us-west-2"), Some(20));
+        assert_eq!(b.quota_of("us.stability.stable-image-core-v1:1"), Some(30));
+        assert_eq!(b.quota_of("us-east-2"), None, "unlimited where none is given");
+        assert_eq!((b.throttle, b.pool_throttle["us-east-1"]), (3, 50));
+        for bad in ["us-west-2=0", "=5", "us-west-2=many"] {
+            let err =
+                FakeModelBehavior::from_lookup(|name| (name == ENV_QUOTA_RPM).then(|| bad.into()))
+                    .unwrap_err();
+            assert!(err.to_string().contains(ENV_QUOTA_RPM), "{bad}: {err}");
+        }
+        assert_eq!(pool_of("us-west-2", "stability.sd3-5-large-v1:0"), "us-west-2");
+        assert_eq!(
+            pool_of("us-west-2", "us.stability.sd3-5-large-v1:0"),
+            "us.stability.sd3-5-large-v1:0"
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! - [`schema`]: each model's request schema and limits, checked as Bedrock checks them.
 //! - [`render`]: deterministic pictures from prompt and seed, as PNG, JPEG or WebP.
 //! - [`behavior`]: injected failures (throttling, timeouts, content filter, corrupt images).
-//! - [`quota`]: the account's requests-per-minute quota, a token bucket per model.
+//! - [`quota`]: the account's requests-per-minute quotas, a token bucket per model and pool.
 //! - [`transport`]: the HTTP face the SDK client talks to.
 
 pub mod behavior;
@@ -83,24 +83,19 @@ pub const CORRUPT_IMAGE: &[u8] =
 struct State {
     behavior: FakeModelBehavior,
     stats: FakeModelStats,
-    quota: Option<Quota>,
+    quota: Quota,
     /// The engine's clock, so that quota windows and arrival times agree with Wait states.
     clock: Arc<dyn Clock>,
 }
 
 impl State {
-    /// Take a quota token for `model_id`; false when the quota is spent.
-    fn within_quota(&mut self, model_id: &str) -> bool {
-        let Some(rpm) = self.behavior.quota_rpm else {
-            self.quota = None;
+    /// Take a quota token for `model_id` in `pool`; false when the pool's quota is spent.
+    fn within_quota(&mut self, pool: &str, key: &str) -> bool {
+        let Some(rpm) = self.behavior.quota_of(pool) else {
             return true;
         };
         let now = self.clock.now();
-        let quota = match &mut self.quota {
-            Some(q) if q.rpm() == rpm => q,
-            slot => slot.insert(Quota::new(rpm)),
-        };
-        quota.try_take(model_id, now)
+        self.quota.try_take(key, rpm, now)
     }
 }
 
@@ -122,7 +117,7 @@ impl FakeModel {
             state: Mutex::new(State {
                 behavior,
                 stats: FakeModelStats::default(),
-                quota: None,
+                quota: Quota::new(),
                 clock: Arc::new(TokioClock::new()),
             }),
         }
@@ -157,26 +152,39 @@ impl FakeModel {
         self.state().stats.clone()
     }
 
-    /// Answer one InvokeModel call: the response body, or the error Bedrock would give.
-    pub async fn invoke(&self, model_id: &str, body: &[u8]) -> Result<Vec<u8>, ModelError> {
+    /// Answer one InvokeModel call made in `region`: the response body, or the error Bedrock
+    /// would give.
+    pub async fn invoke(
+        &self,
+        region: &str,
+        model_id: &str,
+        body: &[u8],
+    ) -> Result<Vec<u8>, ModelError> {
+        let pool = behavior::pool_of(region, model_id);
+        // `MODEL@REGION`, or the profile's id alone (it names its model and its pool).
+        let key = if pool == model_id {
+            pool.clone()
+        } else {
+            format!("{model_id}@{pool}")
+        };
         let (latency, max_side) = {
             let mut state = self.state();
             state.stats.calls += 1;
             let now = state.clock.now();
-            state
-                .stats
-                .arrivals
-                .entry(model_id.to_owned())
-                .or_default()
-                .push(now);
-            if !state.within_quota(model_id) {
+            state.stats.arrivals.entry(key.clone()).or_default().push(now);
+            if !state.within_quota(&pool, &key) {
                 state.stats.throttled += 1;
                 state.stats.over_quota += 1;
                 return Err(ModelError::Throttling(
                     "Too many requests, please wait before trying again.".into(),
                 ));
             }
-            if take(&mut state.behavior.throttle) {
+            let pool_throttled = state
+                .behavior
+                .pool_throttle
+                .get_mut(&pool)
+                .is_some_and(take);
+            if pool_throttled || take(&mut state.behavior.throttle) {
                 state.stats.throttled += 1;
                 return Err(ModelError::Throttling(
                     "Too many requests, please wait before trying again.".into(),

@@ -70,7 +70,14 @@ impl LocalService for BedrockService {
                 );
             }
         };
-        match self.model.invoke(&model_id, &request.body).await {
+        // The Region the client signed for: one endpoint stands in for Bedrock in every Region,
+        // and a pool in another Region has a quota of its own.
+        let region = crate::server::sigv4::scope_region(
+            request.header("authorization"),
+            request.query.as_deref(),
+        )
+        .unwrap_or_else(|| crate::config::DEFAULT_REGION.to_owned());
+        match self.model.invoke(&region, &model_id, &request.body).await {
             Ok(body) => {
                 tracing::debug!(%model_id, bytes = body.len(), "offline model: InvokeModel answered");
                 LocalResponse::new(200, "application/json", body)

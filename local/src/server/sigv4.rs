@@ -152,16 +152,24 @@ impl Request<'_> {
 
 /// The service named by a request's credential scope, if it has one: the routing key.
 pub fn scope_service(authorization: Option<&str>, query: Option<&str>) -> Option<String> {
+    scope_of(authorization, query).map(|s| s.service)
+}
+
+/// The Region named by a request's credential scope, if it has one: where the client meant to
+/// call (one endpoint stands in for every Region of a service that is called in several).
+pub fn scope_region(authorization: Option<&str>, query: Option<&str>) -> Option<String> {
+    scope_of(authorization, query).map(|s| s.region)
+}
+
+fn scope_of(authorization: Option<&str>, query: Option<&str>) -> Option<Scope> {
     if let Some(header) = authorization {
-        return header_fields(header)
-            .ok()
-            .map(|(scope, _, _)| scope.service);
+        return header_fields(header).ok().map(|(scope, _, _)| scope);
     }
     let credential = query_pairs(query?)
         .into_iter()
         .find(|(k, _)| k == "X-Amz-Credential")?
         .1;
-    Scope::parse(&credential).map(|s| s.service)
+    Scope::parse(&credential)
 }
 
 /// The signature a request states (header first, then query).
@@ -731,7 +739,9 @@ mod tests {
         let header = "AWS4-HMAC-SHA256 Credential=K/20240101/us-east-1/states/aws4_request, \
                       SignedHeaders=host;x-amz-date, Signature=00";
         assert_eq!(scope_service(Some(header), None).as_deref(), Some("states"));
+        assert_eq!(scope_region(Some(header), None).as_deref(), Some("us-east-1"));
         assert_eq!(scope_service(None, Some("list-type=2")), None);
+        assert_eq!(scope_region(None, Some("list-type=2")), None);
         assert_eq!(scope_service(Some("Basic dXNlcg=="), None), None);
         for bad in [
             "AWS4-HMAC-SHA256 SignedHeaders=host, Signature=00",

@@ -9,6 +9,7 @@ use aws_sdk_bedrockruntime::primitives::Blob;
 use aws_smithy_types::retry::RetryConfig;
 use base64::Engine as _;
 use imagegen_aws::BedrockModel;
+use imagegen_core::pools::Invocation;
 use imagegen_core::model::{
     ModelFamily, ModelImage, ResponseError, is_content_filter_message, parse_response, request_body,
 };
@@ -52,8 +53,22 @@ fn request(model: &str, width: u32, height: u32, seed: u64) -> ImageRequest {
 }
 
 async fn invoke(aws: &LocalAws, model: &str, body: &Value) -> Result<Vec<u8>, InvokeError> {
+    invoke_in(aws, None, model, body).await
+}
+
+/// InvokeModel through the real adapter, in `region` when given (a pool's call).
+async fn invoke_in(
+    aws: &LocalAws,
+    region: Option<&str>,
+    model: &str,
+    body: &Value,
+) -> Result<Vec<u8>, InvokeError> {
+    let call = Invocation {
+        model_id: model.to_owned(),
+        region: region.map(str::to_owned),
+    };
     BedrockModel::new(aws.bedrock_client())
-        .invoke(model, body.to_string().into_bytes())
+        .invoke(&call, body.to_string().into_bytes())
         .await
 }
 
@@ -341,8 +356,12 @@ async fn malformed_requests_are_refused_like_bedrock() {
     assert_eq!(aws.model_stats().invalid, 18);
 
     // Not JSON at all.
+    let call = Invocation {
+        model_id: NOVA.into(),
+        region: None,
+    };
     let got = BedrockModel::new(aws.bedrock_client())
-        .invoke(NOVA, b"{not json".to_vec())
+        .invoke(&call, b"{not json".to_vec())
         .await;
     assert!(matches!(got, Err(InvokeError::Refused(m)) if m.contains("Malformed input request")));
 }
@@ -565,6 +584,41 @@ async fn the_quota_throttles_past_its_rate_on_the_given_clock() {
         ),
         (23, 21, 2, 2)
     );
-    assert_eq!(stats.arrivals[STABILITY].len(), 23);
+    assert_eq!(stats.arrivals[&format!("{STABILITY}@us-east-1")].len(), 23);
     assert_eq!(stats.max_calls_per_minute(), 23);
+}
+
+#[tokio::test]
+async fn each_pool_has_its_own_quota_and_its_own_throttles() {
+    let profile = format!("us.{STABILITY}");
+    let behavior = FakeModelBehavior {
+        pool_quota_rpm: [("us-west-2".to_owned(), 2), (profile.clone(), 3)].into(),
+        pool_throttle: [("us-east-2".to_owned(), 1)].into(),
+        max_image_side: Some(16),
+        ..FakeModelBehavior::default()
+    };
+    let (_dir, aws) = common::local("bedrock-pools", behavior);
+    let clock = std::sync::Arc::new(imagegen_statemachine::VirtualClock::new(
+        chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+    ));
+    aws.model().set_clock(clock.clone());
+    let body = request_body(&request(STABILITY, 1024, 1024, 1));
+    let outcomes = async |region: Option<&str>, model: &str, n: usize| {
+        let mut ok = 0;
+        for _ in 0..n {
+            ok += usize::from(invoke_in(&aws, region, model, &body).await.is_ok());
+        }
+        ok
+    };
+    // The Region the SDK signs for picks the pool: us-west-2 takes 2 a minute.
+    assert_eq!(outcomes(Some("us-west-2"), STABILITY, 4).await, 2);
+    // The profile has its own 3, whichever Region calls it.
+    assert_eq!(outcomes(None, &profile, 4).await, 3);
+    // A Region without a quota of its own is not limited, and its injected throttle is its own.
+    assert_eq!(outcomes(Some("us-east-2"), STABILITY, 4).await, 3);
+    assert_eq!(outcomes(Some("eu-west-1"), STABILITY, 4).await, 4);
+    let busiest = aws.model_stats().busiest_minutes();
+    assert_eq!(busiest[&format!("{STABILITY}@us-west-2")], 4);
+    assert_eq!(busiest[&profile], 4);
+    assert_eq!(aws.model_stats().over_quota, 3);
 }

@@ -20,7 +20,7 @@ const MODEL: &str = "stability.stable-image-core-v1:1";
 
 fn request(not_before_ms: i64) -> SlotRequest {
     SlotRequest {
-        model_id: MODEL.into(),
+        schedule: MODEL.into(),
         not_before_ms,
         interval_ms: 3_000,
         latest_ms: not_before_ms + 3_600_000,

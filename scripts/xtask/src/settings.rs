@@ -168,6 +168,7 @@ fn default_of(name: &str) -> Option<String> {
         vars::BEDROCK_REGION => "the function's own region".to_owned(),
         vars::MODEL_QUOTA_RPM => code(&reserve_model_slot::DEFAULT_QUOTA_RPM),
         vars::MAX_SLOT_WAIT_MINUTES => code(&reserve_model_slot::DEFAULT_MAX_SLOT_WAIT_MINUTES),
+        vars::MODEL_POOLS => "one: the Bedrock Region at `MODEL_QUOTA_RPM`".to_owned(),
         vars::THUMBNAIL_SIZES => code(
             &thumbnails
                 .spec

@@ -3,6 +3,7 @@ use aws_sdk_bedrockruntime::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_bedrockruntime::operation::invoke_model::InvokeModelError;
 use aws_sdk_bedrockruntime::primitives::Blob;
 
+use imagegen_core::pools::Invocation;
 use imagegen_core::ports::{ImageModel, InvokeError};
 
 /// The IAM path of the Deny `bedrock:InvokeModel` policy that the budget's action attaches to
@@ -90,17 +91,30 @@ fn classify(err: SdkError<InvokeModelError, HttpResponse>) -> InvokeError {
 }
 
 impl ImageModel for BedrockModel {
-    async fn invoke(&self, model_id: &str, body: Vec<u8>) -> Result<Vec<u8>, InvokeError> {
-        let out = self
+    async fn invoke(&self, call: &Invocation, body: Vec<u8>) -> Result<Vec<u8>, InvokeError> {
+        let request = self
             .client
             .invoke_model()
-            .model_id(model_id)
+            .model_id(&call.model_id)
             .content_type("application/json")
             .accept("application/json")
-            .body(Blob::new(body))
-            .send()
-            .await
-            .map_err(classify)?;
+            .body(Blob::new(body));
+        let out = match &call.region {
+            // A pool in another Region: the same client, its Region overridden for this call (the
+            // endpoint and the signature follow it).
+            Some(region) => {
+                request
+                    .customize()
+                    .config_override(
+                        aws_sdk_bedrockruntime::config::Builder::default()
+                            .region(aws_sdk_bedrockruntime::config::Region::new(region.clone())),
+                    )
+                    .send()
+                    .await
+            }
+            None => request.send().await,
+        }
+        .map_err(classify)?;
         Ok(out.body.into_inner())
     }
 }
@@ -117,9 +131,11 @@ mod tests {
 
     async fn invoke_with(rule: aws_smithy_mocks::Rule) -> Result<Vec<u8>, InvokeError> {
         let model = BedrockModel::new(mock_client!(aws_sdk_bedrockruntime, [&rule]));
-        model
-            .invoke("amazon.nova-canvas-v1:0", b"{}".to_vec())
-            .await
+        let call = Invocation {
+            model_id: "amazon.nova-canvas-v1:0".into(),
+            region: None,
+        };
+        model.invoke(&call, b"{}".to_vec()).await
     }
 
     #[tokio::test]

@@ -18,8 +18,16 @@
 //!
 //! The busy form goes first: in a burst the schedule is ahead, and each reservation is one write;
 //! on an idle schedule the first write fails its condition and the second succeeds.
+//!
+//! A model served by several pools has one schedule per pool. [`ModelSlots::reserve_earliest`]
+//! reads each schedule once (a consistent GetItem), then reserves on the one with the earliest free
+//! slot, its latest slot bounded by the next pool's: a schedule that moved on meanwhile answers as
+//! full for that bound, and the choice is made again with what the write returned. In a burst each
+//! reservation is one write on one pool's item, so no item takes more writes than its own slots.
+//! [`ModelSlots::push_back`] moves a throttled pool's schedule later (one conditional write).
 
 use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::get_item::GetItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -80,7 +88,7 @@ impl DynamoModelSlots {
             .client
             .update_item()
             .table_name(&self.table)
-            .key(PARTITION_KEY, AttributeValue::S(request.model_id.clone()))
+            .key(PARTITION_KEY, AttributeValue::S(request.schedule.clone()))
             .update_expression("SET #next = #next + :interval")
             .condition_expression("#next >= :notBefore AND #next <= :latest")
             .expression_attribute_names("#next", NEXT_AT)
@@ -98,7 +106,7 @@ impl DynamoModelSlots {
                     Some(slot) => Write::Reserved(slot),
                     None => Write::Failed(SlotError::Failed(format!(
                         "the DynamoDB table {} did not return the previous {NEXT_AT} of {} as a whole number",
-                        self.table, request.model_id
+                        self.table, request.schedule
                     ))),
                 }
             }
@@ -112,7 +120,7 @@ impl DynamoModelSlots {
             .client
             .update_item()
             .table_name(&self.table)
-            .key(PARTITION_KEY, AttributeValue::S(request.model_id.clone()))
+            .key(PARTITION_KEY, AttributeValue::S(request.schedule.clone()))
             .update_expression("SET #next = :next")
             .condition_expression("attribute_not_exists(#next) OR #next < :notBefore")
             .expression_attribute_names("#next", NEXT_AT)
@@ -141,7 +149,121 @@ fn number(n: i64) -> AttributeValue {
     AttributeValue::N(n.to_string())
 }
 
+impl DynamoModelSlots {
+    /// A schedule's first free slot as stored (`None`: never used), read consistently.
+    async fn next_free(&self, schedule: &str) -> Result<Option<i64>, SlotError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, AttributeValue::S(schedule.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e: SdkError<GetItemError, HttpResponse>| {
+                SlotError::Failed(format!(
+                    "reading the model slot schedule {schedule} in the DynamoDB table {} failed: {}",
+                    self.table,
+                    crate::error_text(&e)
+                ))
+            })?;
+        Ok(out.item().and_then(next_at))
+    }
+}
+
+/// Which schedule to try next: the earliest expected slot (ties to the first), and the bound that
+/// keeps it the earliest (the runner-up's expected slot, or the request's own latest).
+fn earliest(expected: &[Option<i64>], requests: &[SlotRequest]) -> Option<(usize, i64)> {
+    let mut order: Vec<(i64, usize)> = expected
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| e.map(|at| (at, i)))
+        .collect();
+    order.sort_unstable();
+    let &(_, best) = order.first()?;
+    let bound = order
+        .get(1)
+        .map_or(requests[best].latest_ms, |&(runner_up, _)| {
+            runner_up.min(requests[best].latest_ms)
+        });
+    Some((best, bound))
+}
+
 impl ModelSlots for DynamoModelSlots {
+    async fn reserve_earliest(&self, requests: &[SlotRequest]) -> Result<(usize, i64), SlotError> {
+        if let [only] = requests {
+            return self.reserve(only).await.map(|slot| (0, slot));
+        }
+        // Each schedule's expected slot, `None` once it is known to be booked past its latest.
+        let mut expected = Vec::with_capacity(requests.len());
+        for request in requests {
+            let next = self.next_free(&request.schedule).await?;
+            expected.push(Some(next.map_or(request.not_before_ms, |n| {
+                n.max(request.not_before_ms)
+            })));
+        }
+        let mut full_at = i64::MAX;
+        for _ in 0..TRIES * requests.len() {
+            let Some((best, bound)) = earliest(&expected, requests) else {
+                return Err(SlotError::Full {
+                    next_at_ms: full_at,
+                });
+            };
+            let request = &requests[best];
+            let bounded = SlotRequest {
+                latest_ms: bound,
+                ..request.clone()
+            };
+            match self.reserve(&bounded).await {
+                Ok(slot) => return Ok((best, slot)),
+                Err(SlotError::Full { next_at_ms }) if next_at_ms > request.latest_ms => {
+                    expected[best] = None;
+                    full_at = full_at.min(next_at_ms);
+                }
+                Err(SlotError::Full { next_at_ms }) => {
+                    expected[best] = Some(next_at_ms.max(request.not_before_ms));
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        Err(SlotError::Failed(format!(
+            "no model slot in the DynamoDB table {}: the schedules changed under each of {} writes",
+            self.table,
+            TRIES * requests.len()
+        )))
+    }
+
+    async fn push_back(&self, schedule: &str, until_ms: i64) -> Result<(), SlotError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, AttributeValue::S(schedule.to_owned()))
+            .update_expression("SET #next = :until")
+            .condition_expression("attribute_not_exists(#next) OR #next < :until")
+            .expression_attribute_names("#next", NEXT_AT)
+            .expression_attribute_values(":until", number(until_ms))
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(()),
+            // Already later than that: nothing to do.
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(UpdateItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(SlotError::Failed(format!(
+                "pushing back the model slot schedule {schedule} in the DynamoDB table {} failed: {}",
+                self.table,
+                crate::error_text(&e)
+            ))),
+        }
+    }
+
     async fn reserve(&self, request: &SlotRequest) -> Result<i64, SlotError> {
         let mut busy = true;
         for _ in 0..TRIES {
@@ -159,7 +281,7 @@ impl ModelSlots for DynamoModelSlots {
         }
         Err(SlotError::Failed(format!(
             "no model slot for {} in the DynamoDB table {}: its schedule changed under each of {TRIES} writes",
-            request.model_id, self.table
+            request.schedule, self.table
         )))
     }
 }
@@ -175,7 +297,7 @@ mod tests {
 
     fn request() -> SlotRequest {
         SlotRequest {
-            model_id: "stability.stable-image-core-v1:1".into(),
+            schedule: "stability.stable-image-core-v1:1".into(),
             not_before_ms: 1_000_000,
             interval_ms: 3_000,
             latest_ms: 1_600_000,

@@ -81,6 +81,10 @@ pub mod vars {
         MODEL_SLOT_TABLE,
         /// reserve-model-slot: InvokeModel requests per minute the account may make to each model.
         MODEL_QUOTA_RPM,
+        /// reserve-model-slot: the places each model is called, each with its own schedule and pace,
+        /// as comma-separated `NAME=RPM` items, a name being a Region or a cross-Region inference
+        /// profile id (generate-image calls the pool its slot names).
+        MODEL_POOLS,
         /// reserve-model-slot: the longest a request may wait for its model slot, in minutes; a
         /// request that would wait longer is refused at once (`QueueFull`).
         MAX_SLOT_WAIT_MINUTES,

@@ -12,6 +12,7 @@
 //! - [`keys`]: the S3 key layout and which uploads are prompt files.
 //! - [`notify`]: the user's email: the failure wording and the one-email-per-execution record
 //!   that notify-user and notify-backstop share.
+//! - [`pools`]: the places a model is called (Regions, inference profiles), each with its pace.
 //! - [`ports`]: the traits handlers depend on; `imagegen-aws` implements them over the SDK clients.
 //! - [`presign`]: how long presigned links work (the email's and the HTTP API's).
 //! - [`request`]: the rules every request is held to, by ValidatePrompt and at the front doors,
@@ -26,6 +27,7 @@ pub mod keys;
 pub mod limits;
 pub mod model;
 pub mod notify;
+pub mod pools;
 pub mod ports;
 pub mod presign;
 pub mod request;

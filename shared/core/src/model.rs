@@ -124,7 +124,7 @@ pub fn profile_geography(model_id: &str) -> Option<&'static ProfileGeography> {
 }
 
 /// A model id without its cross-region inference prefix (`us.`, `eu.`, ...).
-fn base_id(model_id: &str) -> &str {
+pub fn base_id(model_id: &str) -> &str {
     let id = model_id.trim();
     match (profile_geography(id), id.split_once('.')) {
         (Some(_), Some((_, rest))) => rest,

@@ -116,10 +116,11 @@ pub enum InvokeError {
 
 /// A Bedrock-style image model.
 pub trait ImageModel: Send + Sync {
-    /// InvokeModel with a JSON body; returns the JSON response body.
+    /// InvokeModel with a JSON body, as `call` says (which model id, in which Region); returns the
+    /// JSON response body.
     fn invoke(
         &self,
-        model_id: &str,
+        call: &crate::pools::Invocation,
         body: Vec<u8>,
     ) -> impl Future<Output = Result<Vec<u8>, InvokeError>> + Send;
 }
@@ -204,11 +205,11 @@ impl Clock for SystemClock {
     }
 }
 
-/// A request for the next free slot on one model's schedule.
+/// A request for the next free slot on one schedule (a model in one pool).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SlotRequest {
-    /// Whose schedule: the model id.
-    pub model_id: String,
+    /// Whose schedule: the model id, or `MODEL@POOL` ([`crate::pools::Place::schedule_key`]).
+    pub schedule: String,
     /// The earliest the slot may be, in milliseconds since the Unix epoch.
     pub not_before_ms: i64,
     /// How far apart slots are, in milliseconds (60,000 / requests per minute).
@@ -239,4 +240,21 @@ pub trait ModelSlots: Send + Sync {
     /// Reserve the next free slot; returns its time in milliseconds since the Unix epoch.
     fn reserve(&self, request: &SlotRequest)
     -> impl Future<Output = Result<i64, SlotError>> + Send;
+
+    /// Reserve the earliest free slot among several schedules (one model's pools, in the
+    /// configured order; ties go to the first): returns which schedule and the slot's time. Only
+    /// when every schedule is booked past its `latest_ms` is it [`SlotError::Full`], with the
+    /// earliest of their next free slots.
+    fn reserve_earliest(
+        &self,
+        requests: &[SlotRequest],
+    ) -> impl Future<Output = Result<(usize, i64), SlotError>> + Send;
+
+    /// Move a schedule's first free slot to `until_ms` unless it is already later: a pool that
+    /// throttled or failed is not asked again before then, while the other pools go on.
+    fn push_back(
+        &self,
+        schedule: &str,
+        until_ms: i64,
+    ) -> impl Future<Output = Result<(), SlotError>> + Send;
 }

@@ -213,6 +213,10 @@ pub struct SlotState {
     /// How long the execution waits for it, in milliseconds (for people reading the history).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wait_millis: Option<u64>,
+    /// The pool the current slot is in (a Region or an inference profile id, as `MODEL_POOLS`
+    /// names it); absent for the function's own Bedrock Region. GenerateImage calls that pool.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<String>,
     /// Why the previous slot's GenerateImage attempt failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<StepError>,
@@ -240,6 +244,10 @@ pub struct RequestModel {
 #[serde(rename_all = "camelCase")]
 pub struct GenerateEvent {
     pub request: ImageRequest,
+    /// `$.modelSlot`: the slot this attempt is in, and so the pool to call. Absent (a definition
+    /// from before pools): the function's own Bedrock Region.
+    #[serde(default)]
+    pub slot: Option<SlotState>,
 }
 
 /// One stored image.
@@ -259,6 +267,10 @@ pub struct StoredImage {
 #[serde(rename_all = "camelCase")]
 pub struct GenerationResult {
     pub model_id: String,
+    /// The pool the model was called in (as the slot named it); absent for the function's own
+    /// Bedrock Region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<String>,
     pub images: Vec<StoredImage>,
     /// Time spent in the model call, in milliseconds.
     pub model_millis: u64,

@@ -371,3 +371,49 @@ async fn malformed_events_are_invalid_events() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_slot_in_a_profile_pool_calls_the_profile_and_says_which_pool() {
+    let profile = "us.stability.stable-image-core-v1:1";
+    let model = mock!(aws_sdk_bedrockruntime::Client::invoke_model)
+        .match_requests(move |r| r.model_id() == Some(profile))
+        .then_output(|| {
+            InvokeModelOutput::builder()
+                .body(Blob::new(
+                    json!({"images": [b64(&png(1024, 1024))], "seeds": [7], "finish_reasons": [null]})
+                        .to_string(),
+                ))
+                .content_type("application/json")
+                .build()
+                .unwrap()
+        });
+    let s3 = puts();
+    let mut event = event("stability.stable-image-core-v1:1", "stability", 1);
+    event["slot"] = json!({"attempt": 1, "at": "2026-01-02T03:04:05.000Z", "pool": profile});
+    let result = run(&model, &s3, event).await.unwrap();
+    assert_eq!(model.num_calls(), 1, "the profile was called");
+    assert_eq!(result["modelId"], "stability.stable-image-core-v1:1");
+    assert_eq!(result["pool"], profile);
+}
+
+#[tokio::test]
+async fn a_throttled_pool_is_named_and_an_unknown_pool_is_refused() {
+    let throttled = fail(|| {
+        InvokeModelError::ThrottlingException(
+            ThrottlingException::builder().message("Too many requests").build(),
+        )
+    });
+    let s3 = puts();
+    let mut in_west = nova(1);
+    in_west["slot"] = json!({"attempt": 1, "pool": "us-west-2"});
+    let err = run(&throttled, &s3, in_west).await.unwrap_err();
+    assert_eq!(err.name(), "ModelThrottled");
+    assert!(err.to_string().contains("(pool us-west-2)"), "{err}");
+
+    let untouched = fail(|| unreachable!("no call for a pool that is not one"));
+    let mut nowhere = nova(1);
+    nowhere["slot"] = json!({"attempt": 1, "pool": "mars-north-1x"});
+    let err = run(&untouched, &s3, nowhere).await.unwrap_err();
+    assert_eq!(err.name(), "InvalidEvent");
+    assert_eq!(untouched.num_calls(), 0);
+}

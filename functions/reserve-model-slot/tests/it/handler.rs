@@ -3,6 +3,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
 use aws_sdk_dynamodb::operation::update_item::{
     UpdateItemError, UpdateItemInput, UpdateItemOutput,
 };
@@ -13,6 +14,7 @@ use imagegen_aws::DynamoModelSlots;
 use imagegen_core::PipelineError;
 use imagegen_core::ports::Clock;
 use imagegen_core::types::SlotState;
+use imagegen_core::pools;
 use reserve_model_slot::{Config, handle};
 use serde_json::{Value, json};
 
@@ -33,7 +35,69 @@ fn config(quota_rpm: u32) -> Config {
         table: "slots".into(),
         quota_rpm,
         max_wait_minutes: 60,
+        pools: pools::parse(None, quota_rpm).unwrap(),
     }
+}
+
+/// The model in three Regions, 20 a minute each.
+fn three_pools() -> Config {
+    Config {
+        pools: pools::parse(Some("us-west-2=20,us-east-1=20,us-east-2=20"), 10).unwrap(),
+        ..config(10)
+    }
+}
+
+fn key_of(r: &UpdateItemInput) -> Option<&str> {
+    r.key()?.get("modelId")?.as_s().ok().map(String::as_str)
+}
+
+/// A consistent read of `schedule` finds its next free slot at `next` (`None`: never used).
+fn schedule_at(schedule: &'static str, next: Option<i64>) -> Rule {
+    mock!(aws_sdk_dynamodb::Client::get_item)
+        .match_requests(move |r| {
+            r.consistent_read() == Some(true)
+                && r.key()
+                    .and_then(|k| k.get("modelId"))
+                    .and_then(|v| v.as_s().ok())
+                    .map(String::as_str)
+                    == Some(schedule)
+        })
+        .then_output(move || {
+            let out = GetItemOutput::builder();
+            match next {
+                Some(n) => out.item("nextAt", AttributeValue::N(n.to_string())),
+                None => out,
+            }
+            .build()
+        })
+}
+
+/// The schedule `schedule` is pushed back to `until`.
+fn pushed(schedule: &'static str, until: i64) -> Rule {
+    mock!(aws_sdk_dynamodb::Client::update_item)
+        .match_requests(move |r| {
+            key_of(r) == Some(schedule)
+                && r.update_expression() == Some("SET #next = :until")
+                && r.condition_expression() == Some("attribute_not_exists(#next) OR #next < :until")
+                && number(r, ":until") == Some(until)
+        })
+        .then_output(|| UpdateItemOutput::builder().build())
+}
+
+/// The busy form on `schedule`, bounded by `latest`, takes `slot`.
+fn taken(schedule: &'static str, latest: i64, slot: i64) -> Rule {
+    mock!(aws_sdk_dynamodb::Client::update_item)
+        .match_requests(move |r| {
+            key_of(r) == Some(schedule)
+                && r.update_expression() == Some("SET #next = #next + :interval")
+                && number(r, ":latest") == Some(latest)
+                && number(r, ":interval") == Some(3_000)
+        })
+        .then_output(move || {
+            UpdateItemOutput::builder()
+                .attributes("nextAt", AttributeValue::N(slot.to_string()))
+                .build()
+        })
 }
 
 fn number(r: &UpdateItemInput, name: &str) -> Option<i64> {
@@ -69,9 +133,17 @@ fn event(previous: Value) -> Value {
 }
 
 async fn run(rules: &[&Rule], quota: u32, event: Value) -> Result<SlotState, PipelineError> {
+    run_with(&config(quota), rules, event).await
+}
+
+async fn run_with(
+    config: &Config,
+    rules: &[&Rule],
+    event: Value,
+) -> Result<SlotState, PipelineError> {
     let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, rules);
     let slots = DynamoModelSlots::new(client, "slots");
-    handle(&config(quota), &slots, &FixedClock, event).await
+    handle(config, &slots, &FixedClock, event).await
 }
 
 #[tokio::test]
@@ -87,6 +159,7 @@ async fn the_first_slot_of_a_busy_schedule_is_its_next_one() {
             attempt: 1,
             at: Some("2026-01-02T03:05:35.000Z".into()),
             wait_millis: Some(90_000),
+            pool: None,
             last_error: None,
         }
     );
@@ -119,7 +192,9 @@ async fn an_idle_schedule_gives_a_slot_now() {
 
 #[tokio::test]
 async fn a_failed_attempt_backs_off_before_its_next_slot() {
-    // The third attempt: two failures so far, so not before now + 4 s.
+    // The third attempt: two failures so far, so not before now + 4 s; the model's one schedule
+    // (the function's own Region) is pushed back as far first.
+    let push = pushed(MODEL, NOW_MS + 4_000);
     let rule = busy(NOW_MS + 4_000, 1_000, NOW_MS + 4_000);
     let previous = json!({
         "attempt": 2,
@@ -127,7 +202,8 @@ async fn a_failed_attempt_backs_off_before_its_next_slot() {
         "waitMillis": 0,
         "lastError": {"Error": "ModelThrottled", "Cause": "{\"errorMessage\":\"slow down\"}"}
     });
-    let out = run(&[&rule], 60, event(previous)).await.unwrap();
+    let out = run(&[&push, &rule], 60, event(previous)).await.unwrap();
+    assert_eq!(push.num_calls(), 1);
     assert_eq!((out.attempt, out.wait_millis), (3, Some(4_000)));
     assert_eq!(out.last_error, None, "a new slot starts clean");
     assert_eq!(rule.num_calls(), 1);
@@ -210,4 +286,162 @@ async fn a_schedule_booked_past_the_longest_wait_is_queue_full_and_says_how_far(
         "{text}"
     );
     assert_eq!(full.num_calls(), 1, "no slot taken, no other write");
+}
+
+#[tokio::test]
+async fn the_earliest_slot_across_the_pools_is_taken_and_its_pool_named() {
+    // us-east-1 is free soonest (30 s), us-east-2 next (45 s, never beyond it), us-west-2 last.
+    let reads = [
+        schedule_at("stability.stable-image-core-v1:1@us-west-2", Some(NOW_MS + 60_000)),
+        schedule_at("stability.stable-image-core-v1:1@us-east-1", Some(NOW_MS + 30_000)),
+        schedule_at("stability.stable-image-core-v1:1@us-east-2", Some(NOW_MS + 45_000)),
+    ];
+    let take = taken(
+        "stability.stable-image-core-v1:1@us-east-1",
+        NOW_MS + 45_000,
+        NOW_MS + 30_000,
+    );
+    let out = run_with(
+        &three_pools(),
+        &[&reads[0], &reads[1], &reads[2], &take],
+        event(json!({"attempt": 0})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(out.pool.as_deref(), Some("us-east-1"));
+    assert_eq!(out.wait_millis, Some(30_000));
+    assert_eq!(take.num_calls(), 1, "one write, on one pool's item");
+    assert_eq!(
+        serde_json::to_value(&out).unwrap()["pool"],
+        json!("us-east-1"),
+        "GenerateImage reads the pool from the slot"
+    );
+}
+
+#[tokio::test]
+async fn a_pool_that_moved_on_meanwhile_gives_way_to_the_next_earliest() {
+    // The read saw us-west-2 free now, but another reservation took it: its write, bounded by
+    // us-east-1's 3 s, finds it at 6 s and answers full; us-east-1 is taken instead.
+    let reads = [
+        schedule_at("stability.stable-image-core-v1:1@us-west-2", None),
+        schedule_at("stability.stable-image-core-v1:1@us-east-1", Some(NOW_MS + 3_000)),
+        schedule_at("stability.stable-image-core-v1:1@us-east-2", Some(NOW_MS + 9_000)),
+    ];
+    let moved = mock!(aws_sdk_dynamodb::Client::update_item)
+        .match_requests(|r| {
+            key_of(r) == Some("stability.stable-image-core-v1:1@us-west-2")
+                && number(r, ":latest") == Some(NOW_MS + 3_000)
+        })
+        .then_error(|| {
+            UpdateItemError::ConditionalCheckFailedException(
+                ConditionalCheckFailedException::builder()
+                    .item("nextAt", AttributeValue::N((NOW_MS + 6_000).to_string()))
+                    .build(),
+            )
+        });
+    let take = taken(
+        "stability.stable-image-core-v1:1@us-east-1",
+        NOW_MS + 6_000,
+        NOW_MS + 3_000,
+    );
+    let out = run_with(
+        &three_pools(),
+        &[&reads[0], &reads[1], &reads[2], &moved, &take],
+        event(json!({"attempt": 0})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (out.pool.as_deref(), out.wait_millis),
+        (Some("us-east-1"), Some(3_000))
+    );
+}
+
+#[tokio::test]
+async fn a_throttled_pool_pushes_back_only_its_own_schedule() {
+    let push = pushed("stability.stable-image-core-v1:1@us-west-2", NOW_MS + 2_000);
+    let reads = [
+        schedule_at("stability.stable-image-core-v1:1@us-west-2", Some(NOW_MS + 2_000)),
+        schedule_at("stability.stable-image-core-v1:1@us-east-1", Some(NOW_MS + 12_000)),
+        schedule_at("stability.stable-image-core-v1:1@us-east-2", Some(NOW_MS + 6_000)),
+    ];
+    let take = taken(
+        "stability.stable-image-core-v1:1@us-west-2",
+        NOW_MS + 6_000,
+        NOW_MS + 2_000,
+    );
+    let previous = json!({
+        "attempt": 1,
+        "pool": "us-west-2",
+        "lastError": {"Error": "ModelThrottled", "Cause": "{\"errorMessage\":\"slow down\"}"}
+    });
+    let out = run_with(
+        &three_pools(),
+        &[&push, &reads[0], &reads[1], &reads[2], &take],
+        event(previous),
+    )
+    .await
+    .unwrap();
+    assert_eq!(push.num_calls(), 1, "pushed to now + the 2 s backoff");
+    assert_eq!(out.attempt, 2);
+    // A content filter or a storage error says nothing about the pool: nothing is pushed.
+    let reads = [
+        schedule_at("stability.stable-image-core-v1:1@us-west-2", Some(NOW_MS + 2_000)),
+        schedule_at("stability.stable-image-core-v1:1@us-east-1", Some(NOW_MS + 12_000)),
+        schedule_at("stability.stable-image-core-v1:1@us-east-2", Some(NOW_MS + 6_000)),
+    ];
+    let take = taken(
+        "stability.stable-image-core-v1:1@us-west-2",
+        NOW_MS + 6_000,
+        NOW_MS + 2_000,
+    );
+    let previous = json!({
+        "attempt": 1,
+        "pool": "us-west-2",
+        "lastError": {"Error": "StorageError", "Cause": "{}"}
+    });
+    run_with(
+        &three_pools(),
+        &[&reads[0], &reads[1], &reads[2], &take],
+        event(previous),
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn every_pool_full_is_queue_full_naming_the_pools() {
+    let far = NOW_MS + 120 * 60_000;
+    let reads = [
+        schedule_at("stability.stable-image-core-v1:1@us-west-2", Some(far)),
+        schedule_at("stability.stable-image-core-v1:1@us-east-1", Some(far + 1)),
+        schedule_at("stability.stable-image-core-v1:1@us-east-2", Some(far + 2)),
+    ];
+    let full = |key: &'static str, next: i64| {
+        mock!(aws_sdk_dynamodb::Client::update_item)
+            .match_requests(move |r| key_of(r) == Some(key))
+            .then_error(move || {
+                UpdateItemError::ConditionalCheckFailedException(
+                    ConditionalCheckFailedException::builder()
+                        .item("nextAt", AttributeValue::N(next.to_string()))
+                        .build(),
+                )
+            })
+    };
+    let writes = [
+        full("stability.stable-image-core-v1:1@us-west-2", far),
+        full("stability.stable-image-core-v1:1@us-east-1", far + 1),
+        full("stability.stable-image-core-v1:1@us-east-2", far + 2),
+    ];
+    let mut rules: Vec<&Rule> = reads.iter().collect();
+    rules.extend(writes.iter());
+    let err = run_with(&three_pools(), &rules, event(json!({"attempt": 0})))
+        .await
+        .unwrap_err();
+    assert_eq!(err.name(), "QueueFull");
+    let text = err.to_string();
+    assert!(
+        text.contains("booked 2 h ahead") && text.contains("3 pools, 60 requests a minute in all"),
+        "{text}"
+    );
 }
