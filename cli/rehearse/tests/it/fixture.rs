@@ -285,9 +285,13 @@ impl Pipeline {
 }
 
 fn invoke_model(model_id: &str) -> Operation {
+    // GenerateImage's BEDROCK_REGION in the template.
+    invoke_model_in("us-west-2", model_id)
+}
+
+fn invoke_model_in(region: &str, model_id: &str) -> Operation {
     Operation::InvokeModel {
-        // GenerateImage's BEDROCK_REGION in the template.
-        region: "us-west-2".into(),
+        region: region.into(),
         account: ACCOUNT.into(),
         model_id: model_id.into(),
     }
@@ -308,20 +312,23 @@ fn generate_image_may_write_images_and_nothing_else() {
     assert!(!p.allowed(&generate, &put("images/r1/0.png"), false));
 }
 
-/// The fixture allows one cross-Region inference profile (`-c allowedModelIds=`, see its README).
+/// The fixture allows one cross-Region inference profile (`-c allowedModelIds=`) and calls the
+/// model in two pools: us-east-1, and that profile (`-c modelPools=`, see its README).
 const PROFILE: &str = "us.stability.stable-image-core-v1:1";
 
 #[test]
-fn generate_image_may_invoke_its_models_and_the_allowed_profile_and_nothing_else() {
+fn generate_image_may_invoke_its_models_in_its_pools_and_the_allowed_profile_and_nothing_else() {
     let p = pipeline();
     let generate = p.role("GenerateImageRole");
-    assert!(p.allowed(
-        &generate,
-        &invoke_model("stability.stable-image-core-v1:1"),
-        true
-    ));
-    // The profile, and its model in each destination Region, through it.
+    let core = "stability.stable-image-core-v1:1";
+    // The Region pool: the model there, and the allowed profile called from there.
+    assert!(p.allowed(&generate, &invoke_model_in("us-east-1", core), true));
+    assert!(p.allowed(&generate, &invoke_model_in("us-east-1", PROFILE), true));
+    // The profile pool, called from the Bedrock Region, and its model in each destination
+    // Region, through it.
     assert!(p.allowed(&generate, &invoke_model(PROFILE), true));
+    // No pool calls the model directly in the Bedrock Region: not granted.
+    assert!(!p.allowed(&generate, &invoke_model(core), true));
     // Another geography's profile of the same model is not allowed.
     let denial = |model_id: &str| {
         p.authorizer

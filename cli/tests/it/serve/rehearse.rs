@@ -3,6 +3,7 @@
 //! `imagegen`), each function its own process behind the local Lambda Runtime API, driven by the
 //! AWS CLI as a person would drive the deployed stack.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use super::RUN;
@@ -104,11 +105,45 @@ fn links_open(curl: &Path, served: &Served, body: &str) {
     }
 }
 
+/// The model pools GenerateImage called in the executions of `machine` (its results' `pool`; none
+/// for the Bedrock Region of a stack without pools), read from the execution histories.
+fn pools_called(aws: &Aws, machine: &str) -> BTreeSet<String> {
+    let listed = aws.json(&[
+        "stepfunctions",
+        "list-executions",
+        "--state-machine-arn",
+        machine,
+    ]);
+    let mut pools = BTreeSet::new();
+    for execution in listed["executions"].as_array().unwrap() {
+        let arn = execution["executionArn"].as_str().unwrap();
+        let history = aws.json(&["stepfunctions", "get-execution-history", "--execution-arn", arn]);
+        for event in history["events"].as_array().unwrap() {
+            let outputs = event
+                .as_object()
+                .unwrap()
+                .values()
+                .filter_map(|details| details.get("output")?.as_str());
+            for output in outputs {
+                let Ok(result) = serde_json::from_str::<Value>(output) else {
+                    continue;
+                };
+                if result.get("modelId").is_some()
+                    && let Some(pool) = result.get("pool").and_then(Value::as_str)
+                {
+                    pools.insert(pool.to_owned());
+                }
+            }
+        }
+    }
+    pools
+}
+
 /// An upload, a console-style StartExecution, a queued message and a signed POST to the HTTP API
 /// each end SUCCEEDED with one email; a blank prompt ends in the failure email; each function ran
-/// as its own process.
-fn runs_the_pipeline(dir: &TempDir, served: &Served) {
-    let Some(cli) = aws_cli() else { return };
+/// as its own process. Returns the model pools the executions called (none without the AWS CLI).
+fn runs_the_pipeline(dir: &TempDir, served: &Served) -> Option<BTreeSet<String>> {
+    let Some(cli) = aws_cli() else { return None };
     let data = &served.data;
     let bucket = output(served, "BucketName");
     let machine = output(served, "StateMachineArn");
@@ -227,6 +262,7 @@ fn runs_the_pipeline(dir: &TempDir, served: &Served) {
     eventually(RUN, "the failure email", || {
         (messages(data).len() == 5).then_some(())
     });
+    Some(pools_called(&aws, &machine))
 }
 
 #[test]
@@ -240,7 +276,18 @@ fn the_fixture_s_pipeline_runs_with_host_builds_of_its_functions() {
         &fixture(),
         &["--native", built.to_str().unwrap()],
     );
-    runs_the_pipeline(&dir, &served);
+    // The fixture's two pools (its README): the model in us-east-1, and the inference profile
+    // called from the Bedrock Region; each execution took the earliest slot across them, so both
+    // were called, each allowed by GenerateImage's role as the template grants it.
+    if let Some(pools) = runs_the_pipeline(&dir, &served) {
+        assert_eq!(
+            pools,
+            BTreeSet::from([
+                "us-east-1".to_owned(),
+                "us.stability.stable-image-core-v1:1".to_owned()
+            ])
+        );
+    }
 }
 
 /// The assembly the test command synthesizes (`IMAGEGEN_ASSEMBLY`, with the arm64 zips of
@@ -254,7 +301,10 @@ fn the_synthesized_assembly_runs_its_deployed_bootstraps() {
         .expect("IMAGEGEN_ASSEMBLY names the assembly to rehearse (cdk/cdk.out)");
     let dir = TempDir::new("rehearse-arm64");
     let served = rehearse(&dir.path().join("data"), &assembly, &[]);
-    runs_the_pipeline(&dir, &served);
+    // The test command's synth has no pools: every call in the Bedrock Region.
+    if let Some(pools) = runs_the_pipeline(&dir, &served) {
+        assert!(pools.is_empty(), "{pools:?}");
+    }
 }
 
 #[test]
