@@ -293,9 +293,8 @@ fn model_help() -> String {
         .iter()
         .map(|m| match m.lifecycle {
             Lifecycle::Active => m.id.to_owned(),
-            Lifecycle::Legacy { end_of_life } => {
-                format!("{} (legacy: end of life on Bedrock {end_of_life})", m.id)
-            }
+            // "(legacy: end of life on Bedrock June 2026)", likewise retired.
+            other => format!("{} ({other})", m.id),
         })
         .collect();
     format!(

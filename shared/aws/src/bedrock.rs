@@ -40,6 +40,25 @@ fn denied_by_budget_policy(message: &str) -> bool {
             .is_some_and(|name| !name.is_empty())
 }
 
+/// What Bedrock says, in a `ResourceNotFoundException` (HTTP 404), of a model that is gone: past
+/// its end of life ("This model version has reached the end of its life. Please refer to the AWS
+/// documentation for more details."), or a legacy model the account has not used lately ("Access
+/// denied. This Model is marked by provider as Legacy and you have not been actively using the
+/// model in the last 15 days. Please upgrade to an active model on Amazon Bedrock"). Both are
+/// Bedrock's model lifecycle (Bedrock user guide, "Model lifecycle"); the phrases are matched, not
+/// the exception alone, because a missing inference profile or model ARN is a ResourceNotFound too,
+/// and that is a setting to fix, not a model that went away.
+const RETIRED_PHRASES: [&str; 2] = [
+    "reached the end of its life",
+    "marked by provider as legacy",
+];
+
+/// Whether a not-found answer is Bedrock's word for a model that is gone (see [`RETIRED_PHRASES`]).
+fn is_retired_message(message: &str) -> bool {
+    let message = message.to_ascii_lowercase();
+    RETIRED_PHRASES.iter().any(|p| message.contains(p))
+}
+
 /// [`ImageModel`] over `aws_sdk_bedrockruntime::Client` (InvokeModel).
 #[derive(Debug, Clone)]
 pub struct BedrockModel {
@@ -69,6 +88,14 @@ fn classify(err: SdkError<InvokeModelError, HttpResponse>) -> InvokeError {
         || status == Some(403);
     if denied && denied_by_budget_policy(&message) {
         return InvokeError::BudgetSpent(message);
+    }
+    // The legacy model's answer starts "Access denied." but is a 404 ResourceNotFoundException,
+    // never an AccessDenied, so a missing grant or the budget's deny cannot be taken for it.
+    let not_found = matches!(service, InvokeModelError::ResourceNotFoundException(_))
+        || code == "ResourceNotFoundException"
+        || status == Some(404);
+    if not_found && is_retired_message(&message) {
+        return InvokeError::Retired(message);
     }
     match service {
         InvokeModelError::ThrottlingException(_)
@@ -124,8 +151,8 @@ mod tests {
     use super::*;
     use aws_sdk_bedrockruntime::operation::invoke_model::InvokeModelOutput;
     use aws_sdk_bedrockruntime::types::error::{
-        AccessDeniedException, ServiceUnavailableException, ThrottlingException,
-        ValidationException,
+        AccessDeniedException, ResourceNotFoundException, ServiceUnavailableException,
+        ThrottlingException, ValidationException,
     };
     use aws_smithy_mocks::{mock, mock_client};
 
@@ -283,6 +310,97 @@ mod tests {
         ] {
             assert!(!denied_by_budget_policy(&other), "{other}");
         }
+    }
+
+    /// Bedrock's words for a model past its end of life, and for a legacy model the account has
+    /// not used lately (as botocore and the SDKs report them).
+    const END_OF_LIFE: &str = "This model version has reached the end of its life. Please refer to \
+                               the AWS documentation for more details.";
+    const LEGACY_UNUSED: &str = "Access denied. This Model is marked by provider as Legacy and you \
+                                 have not been actively using the model in the last 15 days. \
+                                 Please upgrade to an active model on Amazon Bedrock";
+
+    fn not_found(message: &'static str) -> aws_smithy_mocks::Rule {
+        mock!(aws_sdk_bedrockruntime::Client::invoke_model).then_error(move || {
+            InvokeModelError::ResourceNotFoundException(
+                ResourceNotFoundException::builder()
+                    .message(message)
+                    .build(),
+            )
+        })
+    }
+
+    #[tokio::test]
+    async fn a_model_past_its_end_of_life_or_gone_from_the_account_is_retired() {
+        for message in [END_OF_LIFE, LEGACY_UNUSED] {
+            let got = invoke_with(not_found(message)).await;
+            assert!(
+                matches!(&got, Err(InvokeError::Retired(m)) if m.ends_with(message)),
+                "{got:?}"
+            );
+        }
+    }
+
+    /// As Bedrock sends it on the wire: HTTP 404, the error type in `x-amzn-ErrorType`.
+    #[tokio::test]
+    async fn the_end_of_life_answer_as_bedrock_sends_it_is_retired() {
+        let rule = mock!(aws_sdk_bedrockruntime::Client::invoke_model).then_http_response(|| {
+            let mut response = aws_smithy_runtime_api::http::Response::new(
+                aws_smithy_runtime_api::http::StatusCode::try_from(404).unwrap(),
+                aws_smithy_types::body::SdkBody::from(format!("{{\"message\":\"{END_OF_LIFE}\"}}")),
+            );
+            response.headers_mut().insert(
+                "x-amzn-ErrorType",
+                "ResourceNotFoundException:http://internal.amazon.com/coral/com.amazon.bedrock/",
+            );
+            response
+                .headers_mut()
+                .insert("content-type", "application/json");
+            response
+        });
+        let got = invoke_with(rule).await;
+        assert!(matches!(got, Err(InvokeError::Retired(_))), "{got:?}");
+    }
+
+    /// Not every refusal is a retired model: a missing grant (even one worded like the legacy
+    /// answer), the budget's deny and any other not-found stay what they are.
+    #[tokio::test]
+    async fn denials_and_other_not_founds_are_not_retired() {
+        for message in [
+            "You don't have access to the model with the specified model ID.",
+            LEGACY_UNUSED,
+        ] {
+            let denied =
+                mock!(aws_sdk_bedrockruntime::Client::invoke_model).then_error(move || {
+                    InvokeModelError::AccessDeniedException(
+                        AccessDeniedException::builder().message(message).build(),
+                    )
+                });
+            let got = invoke_with(denied).await;
+            assert!(
+                matches!(&got, Err(InvokeError::Failed(m)) if m.starts_with("AccessDeniedException")),
+                "{got:?}"
+            );
+        }
+        let message =
+            budget_denial("arn:aws:iam::123456789012:policy/imagegen-budget-spent/Imagegen-Spent");
+        let spent = mock!(aws_sdk_bedrockruntime::Client::invoke_model).then_error(move || {
+            InvokeModelError::AccessDeniedException(
+                AccessDeniedException::builder()
+                    .message(message.clone())
+                    .build(),
+            )
+        });
+        let got = invoke_with(spent).await;
+        assert!(matches!(got, Err(InvokeError::BudgetSpent(_))), "{got:?}");
+        let got = invoke_with(not_found(
+            "Model not found: the inference profile does not exist",
+        ))
+        .await;
+        assert!(
+            matches!(&got, Err(InvokeError::Failed(m)) if m.starts_with("ResourceNotFoundException")),
+            "{got:?}"
+        );
     }
 
     #[tokio::test]

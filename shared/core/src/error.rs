@@ -70,6 +70,9 @@ errors! {
     /// The month's budget for the model is spent: AWS Budgets' action denied the model calls
     /// (`bedrock:InvokeModel`) until someone lifts it (never retried: waiting does not lift it).
     BudgetSpent,
+    /// The model is past its end of life on Bedrock, or no longer available to this account; the
+    /// message names it and the current models (never retried: a retired model does not come back).
+    ModelRetired,
     /// The model refused the request or answered something we cannot use (not retried).
     ModelError,
     /// An object that should be an image is not one we can read.
@@ -194,6 +197,17 @@ mod tests {
             PipelineError::InvalidEvent(String::new()).kind(),
             ErrorName::InvalidEvent
         );
+    }
+
+    #[test]
+    fn a_retired_model_has_its_own_name() {
+        let retired = PipelineError::ModelRetired("m is retired".into());
+        assert_eq!(retired.name(), "ModelRetired");
+        assert_eq!(
+            ErrorName::parse("ModelRetired"),
+            Some(ErrorName::ModelRetired)
+        );
+        assert!(ErrorName::ModelRetired.meaning().contains("never retried"));
     }
 
     #[test]

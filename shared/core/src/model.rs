@@ -14,7 +14,8 @@ use crate::types::{ImageRequest, OutputFormat};
 /// Core (Titan Image Generator v2 and Nova Canvas have reached end of life on Bedrock).
 pub const DEFAULT_MODEL_ID: &str = "stability.stable-image-core-v1:1";
 
-/// Whether Bedrock still offers a model to every account.
+/// Whether Bedrock still offers a model to every account. `imagegen models` prints it, the CLI's and
+/// the console's model lists mark it, and validate-prompt warns about a model that is not active.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lifecycle {
     Active,
@@ -24,6 +25,43 @@ pub enum Lifecycle {
         /// When Bedrock ended it, for people ("June 2026").
         end_of_life: &'static str,
     },
+    /// Gone from Bedrock: every call is refused (`ResourceNotFoundException`, "This model version
+    /// has reached the end of its life"), which GenerateImage names `ModelRetired`. A request that
+    /// names it still runs, with a warning, since an account with a private arrangement with the
+    /// provider may still call it.
+    Retired {
+        /// When Bedrock ended it, for people ("June 2026").
+        end_of_life: &'static str,
+    },
+}
+
+impl Lifecycle {
+    /// The state's name for people: `active`, `legacy`, `retired`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Legacy { .. } => "legacy",
+            Self::Retired { .. } => "retired",
+        }
+    }
+
+    /// When Bedrock ends (or ended) the model; `None` for an active one.
+    pub fn end_of_life(self) -> Option<&'static str> {
+        match self {
+            Self::Active => None,
+            Self::Legacy { end_of_life } | Self::Retired { end_of_life } => Some(end_of_life),
+        }
+    }
+}
+
+impl std::fmt::Display for Lifecycle {
+    /// `active`, or `legacy: end of life on Bedrock June 2026` (likewise `retired: ...`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.end_of_life() {
+            None => f.write_str(self.label()),
+            Some(date) => write!(f, "{}: end of life on Bedrock {date}", self.label()),
+        }
+    }
 }
 
 /// A Bedrock image model this project knows by id (any id of a supported family works; these are
@@ -82,6 +120,14 @@ pub fn known_model(model_id: &str) -> Option<&'static KnownModel> {
     KNOWN_MODELS.iter().find(|m| m.id == base)
 }
 
+/// The known models Bedrock offers to every account ([`Lifecycle::Active`]), current ones first:
+/// what a person is pointed to when a model goes away.
+pub fn current_models() -> impl Iterator<Item = &'static KnownModel> {
+    KNOWN_MODELS
+        .iter()
+        .filter(|m| m.lifecycle == Lifecycle::Active)
+}
+
 /// A geography of Bedrock's system-defined cross-Region inference profiles: the id prefix
 /// (`us.stability.stable-image-core-v1:1`) and the start of the names of the Regions a profile of it
 /// is called from (empty: any Region, as for `global.`). A profile is invoked in a Region of its own
@@ -123,7 +169,8 @@ pub fn profile_geography(model_id: &str) -> Option<&'static ProfileGeography> {
     PROFILE_GEOGRAPHIES.iter().find(|g| g.prefix == prefix)
 }
 
-/// A model id without its cross-region inference prefix (`us.`, `eu.`, ...).
+/// A model id without its cross-region inference prefix (`us.`, `eu.`, ...): the foundation model
+/// an inference profile routes to, which Bedrock retires (and GetFoundationModel describes).
 pub fn base_id(model_id: &str) -> &str {
     let id = model_id.trim();
     match (profile_geography(id), id.split_once('.')) {
@@ -586,6 +633,43 @@ mod tests {
                 model.family != ModelFamily::Stability
             );
         }
+    }
+
+    #[test]
+    fn lifecycles_read_as_words_with_their_dates() {
+        assert_eq!(Lifecycle::Active.to_string(), "active");
+        assert_eq!(
+            Lifecycle::Legacy {
+                end_of_life: "June 2026"
+            }
+            .to_string(),
+            "legacy: end of life on Bedrock June 2026"
+        );
+        let retired = Lifecycle::Retired {
+            end_of_life: "September 2026",
+        };
+        assert_eq!(
+            retired.to_string(),
+            "retired: end of life on Bedrock September 2026"
+        );
+        assert_eq!(
+            (retired.label(), retired.end_of_life()),
+            ("retired", Some("September 2026"))
+        );
+        assert_eq!(Lifecycle::Active.end_of_life(), None);
+    }
+
+    #[test]
+    fn the_current_models_are_the_active_known_ones_in_order() {
+        let current: Vec<&str> = current_models().map(|m| m.id).collect();
+        assert_eq!(
+            current,
+            [
+                DEFAULT_MODEL_ID,
+                "stability.stable-image-ultra-v1:1",
+                "stability.sd3-5-large-v1:0"
+            ]
+        );
     }
 
     #[test]

@@ -109,6 +109,11 @@ pub enum InvokeError {
     /// budget was spent); the text is the service's message, for the logs.
     #[error("denied by the budget-spent policy: {0}")]
     BudgetSpent(String),
+    /// The model is past its end of life on Bedrock, or no longer available to this account (a
+    /// legacy model it has not used lately); the text is the service's message. Waiting does not
+    /// bring it back.
+    #[error("retired: {0}")]
+    Retired(String),
     /// Access denied, unknown model, model error: retrying will not help.
     #[error("{0}")]
     Failed(String),

@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use imagegen_core::model::{DEFAULT_MODEL_ID, KNOWN_MODELS, Lifecycle};
+use imagegen_core::model::{DEFAULT_MODEL_ID, KNOWN_MODELS};
 use imagegen_core::types::CONSOLE_INPUT_EXAMPLE;
 
 use crate::PREFIX;
@@ -76,9 +76,12 @@ fn models(chosen: &str) -> String {
         esc(DEFAULT_MODEL_ID)
     );
     for model in KNOWN_MODELS {
-        let legacy = match model.lifecycle {
-            Lifecycle::Active => String::new(),
-            Lifecycle::Legacy { end_of_life } => format!(" (legacy, end of life {end_of_life})"),
+        // "(legacy, end of life June 2026)", likewise retired; nothing for an active model.
+        let legacy = match model.lifecycle.end_of_life() {
+            None => String::new(),
+            Some(end_of_life) => {
+                format!(" ({}, end of life {end_of_life})", model.lifecycle.label())
+            }
         };
         let selected = if model.id == chosen { " selected" } else { "" };
         let _ = write!(

@@ -4,7 +4,8 @@
 use aws_sdk_bedrockruntime::operation::invoke_model::{InvokeModelError, InvokeModelOutput};
 use aws_sdk_bedrockruntime::primitives::Blob;
 use aws_sdk_bedrockruntime::types::error::{
-    AccessDeniedException, ModelNotReadyException, ThrottlingException, ValidationException,
+    AccessDeniedException, ModelNotReadyException, ResourceNotFoundException, ThrottlingException,
+    ValidationException,
 };
 use aws_sdk_s3::operation::put_object::{PutObjectError, PutObjectOutput};
 use aws_smithy_mocks::{Rule, mock, mock_client};
@@ -252,6 +253,35 @@ async fn the_budget_actions_deny_is_budget_spent_with_nothing_stored() {
         run(&other, &puts(), nova(1)).await.unwrap_err().name(),
         "ModelError"
     );
+}
+
+/// A model past its end of life: Bedrock's 404 becomes `ModelRetired` naming the model and the
+/// current ones, and nothing is stored.
+#[tokio::test]
+async fn a_retired_model_is_model_retired_with_nothing_stored() {
+    let model = fail(|| {
+        InvokeModelError::ResourceNotFoundException(
+            ResourceNotFoundException::builder()
+                .message(
+                    "This model version has reached the end of its life. Please refer to the AWS \
+                     documentation for more details.",
+                )
+                .build(),
+        )
+    });
+    let s3 = puts();
+    let err = run(&model, &s3, nova(1)).await.unwrap_err();
+    assert_eq!(err.name(), "ModelRetired");
+    let message = err.to_string();
+    assert!(
+        message.starts_with("amazon.nova-canvas-v1:0 (Amazon Nova Canvas) has been retired"),
+        "{message}"
+    );
+    assert!(
+        message.contains("Current models: stability.stable-image-core-v1:1"),
+        "{message}"
+    );
+    assert_eq!(s3.num_calls(), 0);
 }
 
 #[tokio::test]

@@ -33,6 +33,8 @@ pub enum Kind {
     QueueFull,
     /// `BudgetSpent`: the month's budget is spent; the model calls are stopped.
     BudgetSpent,
+    /// `ModelRetired`: the model is gone from Bedrock, or from this account.
+    ModelRetired,
     /// `ModelError`: the model refused the request or answered something unusable.
     ModelError,
     /// `ImageInvalid`: the generated image could not be read.
@@ -63,6 +65,7 @@ impl Kind {
             Some(ErrorName::ModelThrottled | ErrorName::ModelUnavailable) => Self::ModelBusy,
             Some(ErrorName::QueueFull) => Self::QueueFull,
             Some(ErrorName::BudgetSpent) => Self::BudgetSpent,
+            Some(ErrorName::ModelRetired) => Self::ModelRetired,
             Some(ErrorName::ModelError) => Self::ModelError,
             Some(ErrorName::ImageInvalid) => Self::ImageInvalid,
             _ => Self::Internal,
@@ -238,6 +241,17 @@ impl Failure {
                  Ask whoever runs imagegen to raise the budget or lift the stop (cdk/DEPLOY.md, \
                  \"When the budget is spent\"), then submit it again.",
             ),
+            // GenerateImage's message names the model and the current ones.
+            Kind::ModelRetired => (
+                "The image model has been retired: Bedrock no longer serves it (past its end of \
+                 life, or no longer available to this account)."
+                    .to_owned(),
+                details,
+                "Nothing is wrong with your prompt: submit it again with one of the current models \
+                 named above. If you did not choose a model, the pipeline's default one was \
+                 retired: forward this email to whoever runs imagegen, so that they make a \
+                 current model the default.",
+            ),
             Kind::ModelError => (
                 "The image model refused the request or returned something that could not be used."
                     .to_owned(),
@@ -403,6 +417,12 @@ mod tests {
                 "the monthly budget for image generation is spent",
                 "The monthly budget for image generation is spent: no more images are made until \
                  it is lifted.",
+            ),
+            (
+                "ModelRetired",
+                "amazon.titan-image-generator-v2:0 has been retired on Bedrock; current models: \
+                 stability.stable-image-core-v1:1",
+                "The image model has been retired: Bedrock no longer serves it",
             ),
             (
                 "ImageInvalid",

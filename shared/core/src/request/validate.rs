@@ -1,6 +1,6 @@
 //! The validation rules: every problem with a request, in words a person understands.
 
-use crate::model::{self, Lifecycle, Limits, ModelFamily, SizeRule};
+use crate::model::{self, KnownModel, Lifecycle, Limits, ModelFamily, SizeRule};
 use crate::types::{ModelRef, OutputFormat, PromptOptions, Quality};
 
 use super::Rules;
@@ -189,9 +189,23 @@ pub fn validate(options: PromptOptions, config: &Rules) -> Result<Validated, Rej
 /// The warning for a model past its end of life on Bedrock. Not a rejection: accounts with
 /// extended access can still call it, and Bedrock itself refuses the others clearly.
 fn legacy_warning(model_id: &str, config: &Rules) -> Option<String> {
-    let known = model::known_model(model_id)?;
-    let Lifecycle::Legacy { end_of_life } = known.lifecycle else {
-        return None;
+    lifecycle_warning(model_id, model::known_model(model_id)?, config)
+}
+
+/// The warning for `known`, the model `model_id` names, unless it is active.
+fn lifecycle_warning(model_id: &str, known: &KnownModel, config: &Rules) -> Option<String> {
+    let mut warning = match known.lifecycle {
+        Lifecycle::Active => return None,
+        Lifecycle::Legacy { end_of_life } => format!(
+            "{model_id} ({}) is a legacy model: it reached end of life on Bedrock in {end_of_life} \
+             and works only for accounts with extended access",
+            known.name
+        ),
+        Lifecycle::Retired { end_of_life } => format!(
+            "{model_id} ({}) is retired: it reached end of life on Bedrock in {end_of_life}, and \
+             Bedrock refuses it unless the account has a private arrangement with the provider",
+            known.name
+        ),
     };
     let current: Vec<&str> = config
         .allowed_model_ids
@@ -199,11 +213,6 @@ fn legacy_warning(model_id: &str, config: &Rules) -> Option<String> {
         .filter(|id| model::known_model(id).is_some_and(|m| m.lifecycle == Lifecycle::Active))
         .map(String::as_str)
         .collect();
-    let mut warning = format!(
-        "{model_id} ({}) is a legacy model: it reached end of life on Bedrock in {end_of_life} \
-         and works only for accounts with extended access",
-        known.name
-    );
     if !current.is_empty() {
         warning.push_str(&format!("; current models here: {}", current.join(", ")));
     }
@@ -648,5 +657,29 @@ mod tests {
             ..with_model(TITAN)
         };
         assert!(!rejected(bad).contains("legacy"));
+    }
+
+    #[test]
+    fn a_retired_model_is_warned_about_as_retired() {
+        let retired = KnownModel {
+            lifecycle: Lifecycle::Retired {
+                end_of_life: "June 2026",
+            },
+            ..*model::known_model(TITAN).unwrap()
+        };
+        assert_eq!(
+            lifecycle_warning(TITAN, &retired, &config()).as_deref(),
+            Some(
+                format!(
+                    "{TITAN} (Amazon Titan Image Generator v2) is retired: it reached end of life \
+                     on Bedrock in June 2026, and Bedrock refuses it unless the account has a \
+                     private arrangement with the provider; current models here: {SD}, {ULTRA}, \
+                     {SD35}."
+                )
+                .as_str()
+            )
+        );
+        let active = model::known_model(SD).unwrap();
+        assert_eq!(lifecycle_warning(SD, active, &config()), None);
     }
 }
