@@ -30,6 +30,13 @@ export interface ImagegenConfig {
    */
   readonly modelPools: ModelPool[];
   /**
+   * Models a request moves to, in this order, when Bedrock answers that its model is retired
+   * (FALLBACK_MODEL_IDS; each must be an allowed model, which GenerateImage may call). Context
+   * `fallbackModelIds` (comma list; none by default: a retired model's request fails with an email
+   * naming the current models).
+   */
+  readonly fallbackModelIds: string[];
+  /**
    * The longest a request may wait for its model slot, in minutes: a request the schedule cannot take
    * within it is refused at once with a "queue full" email instead of waiting. Context
    * `maxSlotWaitMinutes` (facts.json's default, a day).
@@ -417,12 +424,19 @@ export function loadConfig(node: Node): ImagegenConfig {
   const outputExpirationDays = positiveInt(node, 'outputExpirationDays', DEFAULTS.outputExpirationDays, 3650);
   const budgetServices = list(raw(node, 'budgetServices') ?? DEFAULTS.budgetServices);
   const modelQuotaRpm = integer(node, 'modelQuotaRpm', DEFAULTS.modelQuotaRpm, S.modelQuotaRpm.min, S.modelQuotaRpm.max);
+  const fallbackModelIds = list(raw(node, 'fallbackModelIds') ?? '');
+  for (const id of fallbackModelIds) {
+    if (!allowedModelIds.includes(id)) {
+      throw new Error(`context fallbackModelIds: '${id}' is not an allowed model (allowedModelIds), so GenerateImage may not call it`);
+    }
+  }
   return {
     modelId,
     allowedModelIds,
     bedrockRegion,
     modelQuotaRpm,
     modelPools: modelPools(node, bedrockRegion, allowedModelIds, modelQuotaRpm),
+    fallbackModelIds,
     maxSlotWaitMinutes: integer(node, 'maxSlotWaitMinutes', DEFAULTS.maxSlotWaitMinutes,
       S.maxSlotWaitMinutes.min, S.maxSlotWaitMinutes.max),
     thumbnailSizes,

@@ -138,8 +138,10 @@ export class ImagegenStack extends Stack {
       resources: [this.store.objectsUnder(PREFIXES.prompts)],
     }));
 
-    const pools: Record<string, string> =
-      config.modelPools.length > 0 ? { MODEL_POOLS: modelPoolsEnv(config.modelPools) } : {};
+    const pools: Record<string, string> = {
+      ...(config.modelPools.length > 0 ? { MODEL_POOLS: modelPoolsEnv(config.modelPools) } : {}),
+      ...(config.fallbackModelIds.length > 0 ? { FALLBACK_MODEL_IDS: config.fallbackModelIds.join(',') } : {}),
+    };
     const reserveModelSlot = new PipelineFunction(this, 'ReserveModelSlot', {
       ...common,
       crate: 'reserve-model-slot',

@@ -12,6 +12,7 @@ describe('context configuration', () => {
       bedrockRegion: 'us-west-2',
       modelQuotaRpm: 10,
       modelPools: [],
+      fallbackModelIds: [],
       maxSlotWaitMinutes: 1440,
       thumbnailSizes: [128, 256, 512],
       thumbnailFormat: 'jpeg',
@@ -151,6 +152,14 @@ describe('context configuration', () => {
     ['[{"rpm": 5}]', /needs one of "region" or "profile"/],
   ])('rejects modelPools=%s', (modelPools, message) => {
     expect(() => load({ modelPools })).toThrow(message);
+  });
+
+  test('fallback models: an ordered list of allowed models', () => {
+    const allowed = 'stability.stable-image-ultra-v1:1,stability.sd3-5-large-v1:0';
+    expect(load({ allowedModelIds: allowed, fallbackModelIds: 'stability.sd3-5-large-v1:0, stability.stable-image-ultra-v1:1' })
+      .fallbackModelIds).toEqual(['stability.sd3-5-large-v1:0', 'stability.stable-image-ultra-v1:1']);
+    expect(() => load({ fallbackModelIds: 'stability.stable-image-ultra-v1:1' }))
+      .toThrow("context fallbackModelIds: 'stability.stable-image-ultra-v1:1' is not an allowed model (allowedModelIds), so GenerateImage may not call it");
   });
 
   test('an allowed profile id must be callable from every Region pool', () => {

@@ -148,6 +148,8 @@ describe('the nine Rust functions', () => {
       thumbnailFormat: 'webp',
       blocklist: 'foo, bar',
       modelQuotaRpm: '60',
+      modelPools: 'us-east-1=20,us-east-2',
+      fallbackModelIds: 'amazon.titan-image-generator-v2:0',
     }).template;
     const env = (prefix: string) => lambdaOf(custom, prefix).Properties.Environment.Variables;
     expect(env('ValidatePrompt')).toMatchObject({
@@ -156,7 +158,13 @@ describe('the nine Rust functions', () => {
       BLOCKLIST: 'foo,bar',
     });
     expect(env('GenerateImage')).toMatchObject({ BEDROCK_REGION: 'us-east-1' });
-    expect(env('ReserveModelSlot')).toMatchObject({ MODEL_QUOTA_RPM: '60' });
+    expect(env('ReserveModelSlot')).toMatchObject({
+      MODEL_QUOTA_RPM: '60',
+      MODEL_POOLS: 'us-east-1=20,us-east-2=60',
+      FALLBACK_MODEL_IDS: 'amazon.titan-image-generator-v2:0',
+    });
+    // GenerateImage calls the pool its slot names: it does not read MODEL_POOLS.
+    expect(env('GenerateImage').MODEL_POOLS).toBeUndefined();
     expect(env('GenerateThumbnails')).toMatchObject({ THUMBNAIL_SIZES: '64,200', THUMBNAIL_FORMAT: 'webp' });
   });
 

@@ -52,7 +52,11 @@ fn arrival_minutes(count: usize, minutes: f64) -> Vec<f64> {
 
 fn at(record: &ExecutionRecord, kind: EventType, last: bool) -> Option<DateTime<Utc>> {
     let mut events = record.history.iter().filter(|e| e.event_type == kind);
-    let event = if last { events.next_back() } else { events.next() }?;
+    let event = if last {
+        events.next_back()
+    } else {
+        events.next()
+    }?;
     DateTime::parse_from_rfc3339(&event.timestamp)
         .ok()
         .map(|t| t.with_timezone(&Utc))
@@ -153,7 +157,9 @@ fn main() {
     }
     let mut busiest: BTreeMap<String, usize> = BTreeMap::new();
     for (key, n) in model.busiest_minutes() {
-        let pool = key.rsplit_once('@').map_or(key.clone(), |(_, p)| p.to_owned());
+        let pool = key
+            .rsplit_once('@')
+            .map_or(key.clone(), |(_, p)| p.to_owned());
         let entry = busiest.entry(pool).or_default();
         *entry = (*entry).max(n);
     }

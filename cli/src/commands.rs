@@ -8,8 +8,8 @@ use std::sync::Arc;
 use imagegen_core::config::{Env, ProcessEnv, vars};
 use imagegen_core::display::escape_controls;
 use imagegen_deployed_client::api::Api;
-use imagegen_local::sfn::ExecutionRecord;
 use imagegen_local::bedrock::behavior::per_pool;
+use imagegen_local::sfn::ExecutionRecord;
 use imagegen_local::{ClientOptions, DataDir, FakeModelBehavior, LocalAws, LocalError, WriterLock};
 use imagegen_local_pipeline::{LocalPipeline, LocalPipelineError, PipelineOptions};
 

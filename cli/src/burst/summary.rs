@@ -306,7 +306,11 @@ impl fmt::Display for BurstSummary {
                 String::new(),
             ),
         ]);
-        let width = rows.iter().map(|(name, _, _)| name.len()).max().unwrap_or(0);
+        let width = rows
+            .iter()
+            .map(|(name, _, _)| name.len())
+            .max()
+            .unwrap_or(0);
         for (name, value, note) in rows {
             let line = format!("  {name:<width$} {value:>10}   {note}");
             writeln!(f, "{}", line.trim_end())?;

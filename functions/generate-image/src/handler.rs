@@ -23,10 +23,14 @@ pub async fn handle(
     event: Value,
 ) -> Result<GenerationResult, PipelineError> {
     let started = Instant::now();
-    let GenerateEvent { request, slot } = serde_json::from_value(event)
+    let GenerateEvent { mut request, slot } = serde_json::from_value(event)
         .map_err(|e| PipelineError::InvalidEvent(format!("unexpected GenerateImage event: {e}")))?;
+    let (pool, fallback) = slot.map_or((None, None), |s| (s.pool, s.model));
+    // A fallback (the request's model is retired): the same request, to that model.
+    let fallback_from = fallback
+        .filter(|m| *m != request.model)
+        .map(|m| std::mem::replace(&mut request.model, m).id);
     let model_id = request.model.id.as_str();
-    let pool = slot.and_then(|s| s.pool);
     let place = match &pool {
         Some(name) => Place::parse(name).map_err(|e| {
             PipelineError::InvalidEvent(format!("the slot's pool is not one to call: {e}"))
@@ -81,6 +85,7 @@ pub async fn handle(
     Ok(GenerationResult {
         model_id: model_id.to_owned(),
         pool,
+        fallback_from,
         images: stored,
         model_millis,
         total_millis: millis(started),

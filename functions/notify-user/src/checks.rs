@@ -114,6 +114,7 @@ mod tests {
         GenerationResult {
             model_id: "m".into(),
             pool: None,
+            fallback_from: None,
             images,
             model_millis: 1,
             total_millis: 1,

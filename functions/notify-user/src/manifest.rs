@@ -24,6 +24,9 @@ pub fn build(
     Manifest {
         execution_name: execution_name.to_owned(),
         request: request.clone(),
+        model_id: Some(generation.model_id.clone()),
+        fallback_from: generation.fallback_from.clone(),
+        pool: generation.pool.clone(),
         images: generation.images.clone(),
         thumbnails: thumbnails.thumbnails.clone(),
         model_millis: generation.model_millis,

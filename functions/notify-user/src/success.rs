@@ -71,12 +71,26 @@ impl SuccessEmail<'_> {
         if let Some(negative) = request.negative_prompt.as_deref().filter(|n| !n.is_empty()) {
             let _ = writeln!(out, "Negative prompt: {negative}");
         }
-        let _ = writeln!(
-            out,
-            "Model: {} ({})",
-            request.model.id,
-            request.model.family.label()
-        );
+        match &self.generation.fallback_from {
+            Some(retired) => {
+                let family =
+                    imagegen_core::model::ModelFamily::from_model_id(&self.generation.model_id)
+                        .map_or("", |f| f.label());
+                let _ = writeln!(
+                    out,
+                    "Model: {} ({family}), a fallback (FALLBACK_MODEL_IDS): Bedrock has retired {retired}, the model asked for",
+                    self.generation.model_id,
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "Model: {} ({})",
+                    request.model.id,
+                    request.model.family.label()
+                );
+            }
+        }
         let _ = writeln!(out, "Seed: {}", request.seed);
         let _ = writeln!(out, "Size: {}x{}", request.width, request.height);
         let _ = writeln!(out, "Format: {}", request.image_format().label());
@@ -267,6 +281,7 @@ mod tests {
         let generation = GenerationResult {
             model_id: request.model.id.clone(),
             pool: None,
+            fallback_from: None,
             images: vec![StoredImage {
                 bucket: "b".into(),
                 key: "images/r1/0.png".into(),
@@ -332,6 +347,20 @@ mod tests {
         assert!(body.contains("Other thumbnails:\n  Thumbnail 64 px (64x64 webp, 2 KB):\n    Link: https://example/t\n    S3:   s3://b/thumbnails/r1/x-64.webp"), "{body}");
         assert!(
             body.contains("The https links expire in 1 hour 30 minutes. After that"),
+            "{body}"
+        );
+        let fallback = GenerationResult {
+            model_id: "stability.stable-image-ultra-v1:1".into(),
+            fallback_from: Some(request.model.id.clone()),
+            ..generation.clone()
+        };
+        let body = SuccessEmail {
+            generation: &fallback,
+            ..email.clone()
+        }
+        .body();
+        assert!(
+            body.contains("Model: stability.stable-image-ultra-v1:1 (Stability AI), a fallback (FALLBACK_MODEL_IDS): Bedrock has retired amazon.titan-image-generator-v2:0, the model asked for"),
             "{body}"
         );
         assert_eq!(email.subject(), "imagegen: your image is ready - \"a cat\"");

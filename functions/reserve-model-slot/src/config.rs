@@ -1,4 +1,5 @@
 use imagegen_core::config::{self, ConfigError, Env, vars};
+use imagegen_core::model::ModelFamily;
 use imagegen_core::pools::{self, Pool};
 
 /// The quota assumed when none is configured: low enough for a new account (see the README for how to
@@ -27,6 +28,8 @@ pub struct Config {
     pub max_wait_minutes: u32,
     /// `MODEL_POOLS`: where each model is called and at what pace (home at `quota_rpm` when unset).
     pub pools: Vec<Pool>,
+    /// `FALLBACK_MODEL_IDS`: the models a request moves to, in order, when its model is retired.
+    pub fallbacks: Vec<String>,
 }
 
 impl Config {
@@ -54,13 +57,27 @@ impl Config {
                 MAX_SLOT_WAIT_MINUTES_RANGE.end()
             )));
         }
-        let pools = pools::parse(config::optional(env, vars::MODEL_POOLS).as_deref(), quota_rpm)
-            .map_err(|e| ConfigError(format!("{}: {e}", vars::MODEL_POOLS)))?;
+        let pools = pools::parse(
+            config::optional(env, vars::MODEL_POOLS).as_deref(),
+            quota_rpm,
+        )
+        .map_err(|e| ConfigError(format!("{}: {e}", vars::MODEL_POOLS)))?;
+        let fallbacks = config::list_or(env, vars::FALLBACK_MODEL_IDS, &[]);
+        if let Some(unknown) = fallbacks
+            .iter()
+            .find(|id| ModelFamily::from_model_id(id).is_none())
+        {
+            return Err(ConfigError(format!(
+                "{}: {unknown:?} is not a model of a supported family (Titan, Nova Canvas, Stability)",
+                vars::FALLBACK_MODEL_IDS
+            )));
+        }
         Ok(Self {
             table,
             quota_rpm,
             max_wait_minutes,
             pools,
+            fallbacks,
         })
     }
 }
@@ -103,9 +120,30 @@ mod tests {
             [20, 15],
             "a pool without a pace takes MODEL_QUOTA_RPM"
         );
-        let err = Config::from_env(&[("MODEL_SLOT_TABLE", "t"), ("MODEL_POOLS", "mars=5")])
-            .unwrap_err();
+        let err =
+            Config::from_env(&[("MODEL_SLOT_TABLE", "t"), ("MODEL_POOLS", "mars=5")]).unwrap_err();
         assert!(err.0.starts_with("MODEL_POOLS: "), "{err}");
+        let c = Config::from_env(&[
+            ("MODEL_SLOT_TABLE", "t"),
+            (
+                "FALLBACK_MODEL_IDS",
+                "stability.stable-image-ultra-v1:1, stability.sd3-5-large-v1:0",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.fallbacks,
+            [
+                "stability.stable-image-ultra-v1:1",
+                "stability.sd3-5-large-v1:0"
+            ]
+        );
+        let err = Config::from_env(&[
+            ("MODEL_SLOT_TABLE", "t"),
+            ("FALLBACK_MODEL_IDS", "gpt-image"),
+        ])
+        .unwrap_err();
+        assert!(err.0.contains("FALLBACK_MODEL_IDS"), "{err}");
         for bad in ["0", "60001", "ten"] {
             let err = Config::from_env(&[("MODEL_SLOT_TABLE", "t"), ("MODEL_QUOTA_RPM", bad)])
                 .unwrap_err();

@@ -4,9 +4,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use imagegen_core::error::{STATES_TIMEOUT, cause_message};
+use imagegen_core::fallback;
+use imagegen_core::model::ModelFamily;
 use imagegen_core::pools::{self, Pool};
 use imagegen_core::ports::{Clock, ModelSlots, SlotError, SlotRequest};
-use imagegen_core::types::{SlotEvent, SlotState};
+use imagegen_core::types::{ModelRef, SlotEvent, SlotState};
 use imagegen_core::{ErrorName, PipelineError};
 use serde_json::Value;
 
@@ -26,12 +28,20 @@ pub async fn handle(
             "expected {{\"request\": {{\"model\": {{\"id\", ...}}}}, \"previous\": {{\"attempt\", ...}}}} for ReserveModelSlot: {e}"
         ))
     })?;
-    let model_id = request.model.id;
-    if model_id.trim().is_empty() {
+    if request.model.id.trim().is_empty() {
         return Err(PipelineError::InvalidEvent(
             "ReserveModelSlot needs the request's model id".to_owned(),
         ));
     }
+    // The model this request is on: its own, or the fallback an earlier slot moved it to.
+    let mut model = previous.model.clone().unwrap_or(request.model.clone());
+    let mut previous = previous;
+    if is_named(&previous, ErrorName::ModelRetired) {
+        model = fallback_after(config, &request.model, &model, &previous)?;
+        // The fallback starts afresh: its own attempts, no backoff, no pool to push back.
+        previous = SlotState::default();
+    }
+    let model_id = model.id.clone();
     if previous.attempt >= MAX_ATTEMPTS {
         return Err(give_up(&model_id, &previous));
     }
@@ -80,8 +90,52 @@ pub async fn handle(
         at: Some(rfc3339(slot)),
         wait_millis: Some(wait_millis),
         pool: pool.place.name().map(str::to_owned),
+        model: (model != request.model).then_some(model),
         last_error: None,
     })
+}
+
+/// Whether the previous slot's attempt failed with `name`.
+fn is_named(previous: &SlotState, name: ErrorName) -> bool {
+    previous
+        .last_error
+        .as_ref()
+        .is_some_and(|e| ErrorName::parse(&e.error) == Some(name))
+}
+
+/// The model to move to now that `current` is retired (`FALLBACK_MODEL_IDS`), or the
+/// `ModelRetired` error that ends the execution when none is left: GenerateImage's own message
+/// (which names the model and the current ones), and what became of the fallbacks.
+fn fallback_after(
+    config: &Config,
+    requested: &ModelRef,
+    current: &ModelRef,
+    previous: &SlotState,
+) -> Result<ModelRef, PipelineError> {
+    if let Some(next) = fallback::next(&config.fallbacks, &requested.id, &current.id)
+        && let Some(family) = ModelFamily::from_model_id(next)
+    {
+        tracing::warn!(retired = %current.id, fallback = next, "model retired: moving to the fallback");
+        return Ok(ModelRef {
+            id: next.to_owned(),
+            family,
+        });
+    }
+    let said = previous
+        .last_error
+        .as_ref()
+        .and_then(|e| e.cause.as_deref())
+        .map(cause_message)
+        .unwrap_or_else(|| format!("{} is retired", current.id));
+    let fallbacks = if config.fallbacks.is_empty() {
+        "no fallback model is set (FALLBACK_MODEL_IDS)".to_owned()
+    } else {
+        format!(
+            "no fallback model is left (FALLBACK_MODEL_IDS: {})",
+            config.fallbacks.join(", ")
+        )
+    };
+    Err(PipelineError::ModelRetired(format!("{said}; {fallbacks}")))
 }
 
 fn storage_error(e: SlotError) -> PipelineError {

@@ -267,7 +267,11 @@ mod tests {
         assert_eq!(b.quota_rpm, None);
         assert_eq!(b.quota_of("us-west-2"), Some(20));
         assert_eq!(b.quota_of("us.stability.stable-image-core-v1:1"), Some(30));
-        assert_eq!(b.quota_of("us-east-2"), None, "unlimited where none is given");
+        assert_eq!(
+            b.quota_of("us-east-2"),
+            None,
+            "unlimited where none is given"
+        );
         assert_eq!((b.throttle, b.pool_throttle["us-east-1"]), (3, 50));
         for bad in ["us-west-2=0", "=5", "us-west-2=many"] {
             let err =
@@ -275,7 +279,10 @@ mod tests {
                     .unwrap_err();
             assert!(err.to_string().contains(ENV_QUOTA_RPM), "{bad}: {err}");
         }
-        assert_eq!(pool_of("us-west-2", "stability.sd3-5-large-v1:0"), "us-west-2");
+        assert_eq!(
+            pool_of("us-west-2", "stability.sd3-5-large-v1:0"),
+            "us-west-2"
+        );
         assert_eq!(
             pool_of("us-west-2", "us.stability.sd3-5-large-v1:0"),
             "us.stability.sd3-5-large-v1:0"

@@ -171,7 +171,12 @@ impl FakeModel {
             let mut state = self.state();
             state.stats.calls += 1;
             let now = state.clock.now();
-            state.stats.arrivals.entry(key.clone()).or_default().push(now);
+            state
+                .stats
+                .arrivals
+                .entry(key.clone())
+                .or_default()
+                .push(now);
             if !state.within_quota(&pool, &key) {
                 state.stats.throttled += 1;
                 state.stats.over_quota += 1;

@@ -739,7 +739,10 @@ mod tests {
         let header = "AWS4-HMAC-SHA256 Credential=K/20240101/us-east-1/states/aws4_request, \
                       SignedHeaders=host;x-amz-date, Signature=00";
         assert_eq!(scope_service(Some(header), None).as_deref(), Some("states"));
-        assert_eq!(scope_region(Some(header), None).as_deref(), Some("us-east-1"));
+        assert_eq!(
+            scope_region(Some(header), None).as_deref(),
+            Some("us-east-1")
+        );
         assert_eq!(scope_service(None, Some("list-type=2")), None);
         assert_eq!(scope_region(None, Some("list-type=2")), None);
         assert_eq!(scope_service(Some("Basic dXNlcg=="), None), None);

@@ -9,10 +9,10 @@ use aws_sdk_bedrockruntime::primitives::Blob;
 use aws_smithy_types::retry::RetryConfig;
 use base64::Engine as _;
 use imagegen_aws::BedrockModel;
-use imagegen_core::pools::Invocation;
 use imagegen_core::model::{
     ModelFamily, ModelImage, ResponseError, is_content_filter_message, parse_response, request_body,
 };
+use imagegen_core::pools::Invocation;
 use imagegen_core::ports::{ImageModel, InvokeError};
 use imagegen_core::types::{ImageRequest, ModelRef, OutputFormat, OutputLocation};
 use imagegen_local::{ClientOptions, FakeModelBehavior, LocalAws};

@@ -169,6 +169,7 @@ fn default_of(name: &str) -> Option<String> {
         vars::MODEL_QUOTA_RPM => code(&reserve_model_slot::DEFAULT_QUOTA_RPM),
         vars::MAX_SLOT_WAIT_MINUTES => code(&reserve_model_slot::DEFAULT_MAX_SLOT_WAIT_MINUTES),
         vars::MODEL_POOLS => "one: the Bedrock Region at `MODEL_QUOTA_RPM`".to_owned(),
+        vars::FALLBACK_MODEL_IDS => "none".to_owned(),
         vars::THUMBNAIL_SIZES => code(
             &thumbnails
                 .spec

@@ -198,9 +198,9 @@ impl ModelSlots for DynamoModelSlots {
         let mut expected = Vec::with_capacity(requests.len());
         for request in requests {
             let next = self.next_free(&request.schedule).await?;
-            expected.push(Some(next.map_or(request.not_before_ms, |n| {
-                n.max(request.not_before_ms)
-            })));
+            expected.push(Some(
+                next.map_or(request.not_before_ms, |n| n.max(request.not_before_ms)),
+            ));
         }
         let mut full_at = i64::MAX;
         for _ in 0..TRIES * requests.len() {

@@ -85,6 +85,10 @@ pub mod vars {
         /// as comma-separated `NAME=RPM` items, a name being a Region or a cross-Region inference
         /// profile id (generate-image calls the pool its slot names).
         MODEL_POOLS,
+        /// reserve-model-slot: comma-separated models to use, in this order, when Bedrock answers
+        /// that the request's model (or the fallback before) is retired (`ModelRetired`); none: the
+        /// request fails with the retired model's email.
+        FALLBACK_MODEL_IDS,
         /// reserve-model-slot: the longest a request may wait for its model slot, in minutes; a
         /// request that would wait longer is refused at once (`QueueFull`).
         MAX_SLOT_WAIT_MINUTES,

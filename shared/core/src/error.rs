@@ -71,7 +71,8 @@ errors! {
     /// (`bedrock:InvokeModel`) until someone lifts it (never retried: waiting does not lift it).
     BudgetSpent,
     /// The model is past its end of life on Bedrock, or no longer available to this account; the
-    /// message names it and the current models (never retried: a retired model does not come back).
+    /// message names it and the current models (never retried: a retired model does not come back;
+    /// with `FALLBACK_MODEL_IDS`, ReserveModelSlot moves the request to the next fallback model).
     ModelRetired,
     /// The model refused the request or answered something we cannot use (not retried).
     ModelError,

@@ -4,6 +4,7 @@
 //! - [`types`]: the payloads that flow between states (camelCase JSON).
 //! - [`error`]: [`PipelineError`] and [`ErrorName`], the stable Step Functions error names.
 //! - [`execution_name`]: names that make a repeated request start nothing new (the doors').
+//! - [`fallback`]: the model a request moves to when its model is retired.
 //! - [`config`]: reading settings from environment variables with clear errors; [`config::vars`]
 //!   names every variable.
 //! - [`model`]: Bedrock image model families, their limits, request and response shapes.
@@ -23,6 +24,7 @@ pub mod config;
 pub mod display;
 pub mod error;
 pub mod execution_name;
+pub mod fallback;
 pub mod keys;
 pub mod limits;
 pub mod model;

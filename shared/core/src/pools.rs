@@ -121,9 +121,7 @@ fn is_region_name(name: &str) -> bool {
         && parts[..parts.len() - 1]
             .iter()
             .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
-        && parts[parts.len() - 1]
-            .chars()
-            .all(|c| c.is_ascii_digit())
+        && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit())
         && !parts[parts.len() - 1].is_empty()
 }
 
@@ -146,7 +144,11 @@ pub fn parse(text: Option<&str>, default_rpm: u32) -> Result<Vec<Pool>, String> 
     for item in items {
         let (name, rpm) = match item.split_once('=') {
             Some((name, rpm)) => {
-                let rpm = rpm.trim().parse::<u32>().ok().filter(|r| RPM_RANGE.contains(r));
+                let rpm = rpm
+                    .trim()
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|r| RPM_RANGE.contains(r));
                 let Some(rpm) = rpm else {
                     return Err(format!(
                         "{item:?}: the pace after = must be requests a minute, {} to {}",

@@ -217,6 +217,11 @@ pub struct SlotState {
     /// names it); absent for the function's own Bedrock Region. GenerateImage calls that pool.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pool: Option<String>,
+    /// The model the current slot is for when it is not the request's: a fallback
+    /// (`FALLBACK_MODEL_IDS`) after Bedrock answered that the request's model is retired.
+    /// GenerateImage calls it instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelRef>,
     /// Why the previous slot's GenerateImage attempt failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<StepError>,
@@ -271,6 +276,10 @@ pub struct GenerationResult {
     /// Bedrock Region.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pool: Option<String>,
+    /// The model the request named, when Bedrock had retired it and `model_id`, a fallback, made
+    /// the images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback_from: Option<String>,
     pub images: Vec<StoredImage>,
     /// Time spent in the model call, in milliseconds.
     pub model_millis: u64,
@@ -358,6 +367,16 @@ pub struct NotificationResult {
 pub struct Manifest {
     pub execution_name: String,
     pub request: ImageRequest,
+    /// The model that made the images (absent in manifests from before it was written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_id: Option<String>,
+    /// The model the request named, when Bedrock had retired it and a fallback made the images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback_from: Option<String>,
+    /// The model pool the images came from (a Region or an inference profile id; absent: the
+    /// function's own Bedrock Region).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<String>,
     pub images: Vec<StoredImage>,
     pub thumbnails: Vec<StoredThumbnail>,
     pub model_millis: u64,

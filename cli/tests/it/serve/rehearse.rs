@@ -117,7 +117,12 @@ fn pools_called(aws: &Aws, machine: &str) -> BTreeSet<String> {
     let mut pools = BTreeSet::new();
     for execution in listed["executions"].as_array().unwrap() {
         let arn = execution["executionArn"].as_str().unwrap();
-        let history = aws.json(&["stepfunctions", "get-execution-history", "--execution-arn", arn]);
+        let history = aws.json(&[
+            "stepfunctions",
+            "get-execution-history",
+            "--execution-arn",
+            arn,
+        ]);
         for event in history["events"].as_array().unwrap() {
             let outputs = event
                 .as_object()

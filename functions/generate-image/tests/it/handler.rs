@@ -430,7 +430,9 @@ async fn a_slot_in_a_profile_pool_calls_the_profile_and_says_which_pool() {
 async fn a_throttled_pool_is_named_and_an_unknown_pool_is_refused() {
     let throttled = fail(|| {
         InvokeModelError::ThrottlingException(
-            ThrottlingException::builder().message("Too many requests").build(),
+            ThrottlingException::builder()
+                .message("Too many requests")
+                .build(),
         )
     });
     let s3 = puts();
@@ -446,4 +448,29 @@ async fn a_throttled_pool_is_named_and_an_unknown_pool_is_refused() {
     let err = run(&untouched, &s3, nowhere).await.unwrap_err();
     assert_eq!(err.name(), "InvalidEvent");
     assert_eq!(untouched.num_calls(), 0);
+}
+
+#[tokio::test]
+async fn a_slot_for_a_fallback_model_calls_it_and_says_which_model_was_retired() {
+    let ultra = "stability.stable-image-ultra-v1:1";
+    let model = mock!(aws_sdk_bedrockruntime::Client::invoke_model)
+        .match_requests(move |r| r.model_id() == Some(ultra))
+        .then_output(|| {
+            InvokeModelOutput::builder()
+                .body(Blob::new(
+                    json!({"images": [b64(&png(1024, 1024))], "seeds": [7], "finish_reasons": [null]})
+                        .to_string(),
+                ))
+                .content_type("application/json")
+                .build()
+                .unwrap()
+        });
+    let s3 = puts();
+    let mut event = event("stability.stable-image-core-v1:1", "stability", 1);
+    event["slot"] = json!({"attempt": 1, "model": {"id": ultra, "family": "stability"}});
+    let result = run(&model, &s3, event).await.unwrap();
+    assert_eq!(model.num_calls(), 1, "the fallback was called");
+    assert_eq!(result["modelId"], ultra);
+    assert_eq!(result["fallbackFrom"], "stability.stable-image-core-v1:1");
+    assert_eq!(result["images"][0]["key"], "images/exec-1/0.png");
 }

@@ -12,9 +12,9 @@ use aws_sdk_dynamodb::types::error::{ConditionalCheckFailedException, InternalSe
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use imagegen_aws::DynamoModelSlots;
 use imagegen_core::PipelineError;
+use imagegen_core::pools;
 use imagegen_core::ports::Clock;
 use imagegen_core::types::SlotState;
-use imagegen_core::pools;
 use reserve_model_slot::{Config, handle};
 use serde_json::{Value, json};
 
@@ -36,6 +36,7 @@ fn config(quota_rpm: u32) -> Config {
         quota_rpm,
         max_wait_minutes: 60,
         pools: pools::parse(None, quota_rpm).unwrap(),
+        fallbacks: Vec::new(),
     }
 }
 
@@ -160,6 +161,7 @@ async fn the_first_slot_of_a_busy_schedule_is_its_next_one() {
             at: Some("2026-01-02T03:05:35.000Z".into()),
             wait_millis: Some(90_000),
             pool: None,
+            model: None,
             last_error: None,
         }
     );
@@ -292,9 +294,18 @@ async fn a_schedule_booked_past_the_longest_wait_is_queue_full_and_says_how_far(
 async fn the_earliest_slot_across_the_pools_is_taken_and_its_pool_named() {
     // us-east-1 is free soonest (30 s), us-east-2 next (45 s, never beyond it), us-west-2 last.
     let reads = [
-        schedule_at("stability.stable-image-core-v1:1@us-west-2", Some(NOW_MS + 60_000)),
-        schedule_at("stability.stable-image-core-v1:1@us-east-1", Some(NOW_MS + 30_000)),
-        schedule_at("stability.stable-image-core-v1:1@us-east-2", Some(NOW_MS + 45_000)),
+        schedule_at(
+            "stability.stable-image-core-v1:1@us-west-2",
+            Some(NOW_MS + 60_000),
+        ),
+        schedule_at(
+            "stability.stable-image-core-v1:1@us-east-1",
+            Some(NOW_MS + 30_000),
+        ),
+        schedule_at(
+            "stability.stable-image-core-v1:1@us-east-2",
+            Some(NOW_MS + 45_000),
+        ),
     ];
     let take = taken(
         "stability.stable-image-core-v1:1@us-east-1",
@@ -324,8 +335,14 @@ async fn a_pool_that_moved_on_meanwhile_gives_way_to_the_next_earliest() {
     // us-east-1's 3 s, finds it at 6 s and answers full; us-east-1 is taken instead.
     let reads = [
         schedule_at("stability.stable-image-core-v1:1@us-west-2", None),
-        schedule_at("stability.stable-image-core-v1:1@us-east-1", Some(NOW_MS + 3_000)),
-        schedule_at("stability.stable-image-core-v1:1@us-east-2", Some(NOW_MS + 9_000)),
+        schedule_at(
+            "stability.stable-image-core-v1:1@us-east-1",
+            Some(NOW_MS + 3_000),
+        ),
+        schedule_at(
+            "stability.stable-image-core-v1:1@us-east-2",
+            Some(NOW_MS + 9_000),
+        ),
     ];
     let moved = mock!(aws_sdk_dynamodb::Client::update_item)
         .match_requests(|r| {
@@ -361,9 +378,18 @@ async fn a_pool_that_moved_on_meanwhile_gives_way_to_the_next_earliest() {
 async fn a_throttled_pool_pushes_back_only_its_own_schedule() {
     let push = pushed("stability.stable-image-core-v1:1@us-west-2", NOW_MS + 2_000);
     let reads = [
-        schedule_at("stability.stable-image-core-v1:1@us-west-2", Some(NOW_MS + 2_000)),
-        schedule_at("stability.stable-image-core-v1:1@us-east-1", Some(NOW_MS + 12_000)),
-        schedule_at("stability.stable-image-core-v1:1@us-east-2", Some(NOW_MS + 6_000)),
+        schedule_at(
+            "stability.stable-image-core-v1:1@us-west-2",
+            Some(NOW_MS + 2_000),
+        ),
+        schedule_at(
+            "stability.stable-image-core-v1:1@us-east-1",
+            Some(NOW_MS + 12_000),
+        ),
+        schedule_at(
+            "stability.stable-image-core-v1:1@us-east-2",
+            Some(NOW_MS + 6_000),
+        ),
     ];
     let take = taken(
         "stability.stable-image-core-v1:1@us-west-2",
@@ -386,9 +412,18 @@ async fn a_throttled_pool_pushes_back_only_its_own_schedule() {
     assert_eq!(out.attempt, 2);
     // A content filter or a storage error says nothing about the pool: nothing is pushed.
     let reads = [
-        schedule_at("stability.stable-image-core-v1:1@us-west-2", Some(NOW_MS + 2_000)),
-        schedule_at("stability.stable-image-core-v1:1@us-east-1", Some(NOW_MS + 12_000)),
-        schedule_at("stability.stable-image-core-v1:1@us-east-2", Some(NOW_MS + 6_000)),
+        schedule_at(
+            "stability.stable-image-core-v1:1@us-west-2",
+            Some(NOW_MS + 2_000),
+        ),
+        schedule_at(
+            "stability.stable-image-core-v1:1@us-east-1",
+            Some(NOW_MS + 12_000),
+        ),
+        schedule_at(
+            "stability.stable-image-core-v1:1@us-east-2",
+            Some(NOW_MS + 6_000),
+        ),
     ];
     let take = taken(
         "stability.stable-image-core-v1:1@us-west-2",
@@ -444,4 +479,74 @@ async fn every_pool_full_is_queue_full_naming_the_pools() {
         text.contains("booked 2 h ahead") && text.contains("3 pools, 60 requests a minute in all"),
         "{text}"
     );
+}
+
+const ULTRA: &str = "stability.stable-image-ultra-v1:1";
+
+fn retired(model: Option<&str>) -> Value {
+    let mut previous = json!({
+        "attempt": 1,
+        "pool": "us-west-2",
+        "lastError": {
+            "Error": "ModelRetired",
+            "Cause": "{\"errorMessage\":\"stability.stable-image-core-v1:1 is retired on Bedrock; current models: ...\"}"
+        }
+    });
+    if let Some(id) = model {
+        previous["model"] = json!({"id": id, "family": "stability"});
+    }
+    event(previous)
+}
+
+#[tokio::test]
+async fn a_retired_model_moves_the_request_to_the_first_fallback_on_its_own_schedule() {
+    // The fallback's own schedule, at once (no backoff), nothing pushed back.
+    let take = mock!(aws_sdk_dynamodb::Client::update_item)
+        .match_requests(|r| key_of(r) == Some(ULTRA) && number(r, ":notBefore") == Some(NOW_MS))
+        .then_output(|| {
+            UpdateItemOutput::builder()
+                .attributes("nextAt", AttributeValue::N(NOW_MS.to_string()))
+                .build()
+        });
+    let config = Config {
+        fallbacks: vec![ULTRA.into()],
+        ..config(20)
+    };
+    let out = run_with(&config, &[&take], retired(None)).await.unwrap();
+    assert_eq!(out.attempt, 1, "the fallback's first attempt");
+    assert_eq!(out.model.as_ref().map(|m| m.id.as_str()), Some(ULTRA));
+    assert_eq!(
+        serde_json::to_value(&out).unwrap()["model"],
+        json!({"id": ULTRA, "family": "stability"}),
+        "GenerateImage reads the model from the slot"
+    );
+    assert_eq!(take.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn a_retired_model_without_a_fallback_left_ends_in_model_retired_and_no_write() {
+    let untouched = busy(0, 0, 0);
+    let err = run(&[&untouched], 20, retired(None)).await.unwrap_err();
+    assert_eq!(err.name(), "ModelRetired");
+    let text = err.to_string();
+    assert!(
+        text.contains("is retired on Bedrock") && text.contains("no fallback model is set"),
+        "{text}"
+    );
+    // The fallback itself retired, and nothing after it.
+    let config = Config {
+        fallbacks: vec![ULTRA.into()],
+        ..config(20)
+    };
+    let err = run_with(&config, &[&untouched], retired(Some(ULTRA)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.name(), "ModelRetired");
+    assert!(
+        err.to_string().contains(
+            "no fallback model is left (FALLBACK_MODEL_IDS: stability.stable-image-ultra-v1:1)"
+        ),
+        "{err}"
+    );
+    assert_eq!(untouched.num_calls(), 0);
 }
