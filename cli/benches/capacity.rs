@@ -241,7 +241,9 @@ fn main() {
             path,
             format!(
                 "# The capacity benchmark\n\nWritten by `cargo bench -p imagegen-cli --bench capacity` \
-                 (release, the engine's paused clock; see docs/capacity.md, \"Backed by runs\").\n\n{table}"
+                 ({} build, the engine's paused clock, {} CPU(s); see docs/capacity.md, \"Backed by runs\").\n\n{table}",
+                if cfg!(debug_assertions) { "debug" } else { "release" },
+                std::thread::available_parallelism().map_or(1, usize::from)
             ),
         )
         .unwrap();

@@ -69,6 +69,10 @@ pub struct FakeArgs {
     /// Draw pictures at most PX pixels on their longest side (faster local runs).
     #[arg(long, global = true, value_name = "PX")]
     pub fake_max_image_side: Option<u32>,
+    /// Answer every call naming MODEL_ID (or an inference profile of it) as Bedrock answers a
+    /// model past its end of life (repeatable, or a comma list).
+    #[arg(long, global = true, value_name = "MODEL_ID", value_delimiter = ',', value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    pub fake_retired: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -94,6 +98,9 @@ pub enum Command {
     Burst(BurstArgs),
     /// List executions, newest first.
     Executions,
+    /// The models the pipeline allows and the others it knows, each active, legacy or retired on
+    /// Bedrock and when (and which the offline model was told are retired: --fake-retired).
+    Models,
     /// The deployed pipeline on AWS.
     Aws {
         #[command(subcommand)]
@@ -235,6 +242,18 @@ pub enum AwsCommand {
     /// Ask the deployed HTTP API where a request is (GET /images/{requestId}, signed with your AWS
     /// credentials): its status, and its links when it is done.
     Get(AwsGetArgs),
+    /// Ask Bedrock (GetFoundationModel, in the configured Region) where each model is in its
+    /// lifecycle: ACTIVE or LEGACY, and its dates where Bedrock gives them.
+    Models(AwsModelsArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AwsModelsArgs {
+    /// A model to look up, as the deployment allows it (its `modelId` and `allowedModelIds`; an
+    /// inference profile id is looked up as the model it routes to); repeatable, or a comma list.
+    /// Default: every model imagegen knows.
+    #[arg(long = "model", value_name = "MODEL_ID", value_delimiter = ',', value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    pub models: Vec<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -417,6 +436,34 @@ mod tests {
             let args = args.chain(&["--definition", "mine.asl.json"]);
             assert!(Cli::try_parse_from(args).is_err(), "{command:?}");
         }
+    }
+
+    #[test]
+    fn fake_retired_takes_model_ids_repeated_or_as_a_comma_list() {
+        let cli = Cli::try_parse_from([
+            "imagegen",
+            "--fake-retired",
+            "stability.stable-image-core-v1:1,amazon.nova-canvas-v1:0",
+            "--fake-retired",
+            "us.stability.sd3-5-large-v1:0",
+            "run",
+            "a cat",
+        ])
+        .unwrap();
+        assert_eq!(
+            cli.fake.fake_retired,
+            [
+                "stability.stable-image-core-v1:1",
+                "amazon.nova-canvas-v1:0",
+                "us.stability.sd3-5-large-v1:0"
+            ]
+        );
+        assert!(Cli::try_parse_from(["imagegen", "--fake-retired", "", "models"]).is_err());
+        let cli = Cli::try_parse_from(["imagegen", "aws", "models", "--model", "a.b,c.d"]).unwrap();
+        assert!(
+            matches!(&cli.command, Command::Aws { command: AwsCommand::Models(a) } if a.models == ["a.b", "c.d"]),
+            "{cli:?}"
+        );
     }
 
     #[test]

@@ -47,6 +47,7 @@ pub fn behavior(fake: &FakeArgs) -> Result<FakeModelBehavior, CliError> {
         b.max_image_side = Some(px);
     }
     b.filter_terms.extend(fake.fake_filter.iter().cloned());
+    b.retired.extend(fake.fake_retired.iter().cloned());
     Ok(b)
 }
 
@@ -112,6 +113,14 @@ pub async fn execute(cli: &Cli, out: &mut (dyn Write + Send)) -> Result<u8, CliE
             let api = Api::from_environment(&args.api.api_url).await?;
             crate::aws::get(&api, args, out).await
         }
+        Command::Aws {
+            command: AwsCommand::Models(args),
+        } => {
+            let sdk = imagegen_aws::load_sdk_config().await;
+            let bedrock = aws_sdk_bedrock::Client::new(&sdk);
+            crate::models::deployed(&bedrock, args, out).await
+        }
+        Command::Models => crate::models::offline(&behavior(&cli.fake)?, &env_overrides(), out),
         Command::Serve(args) => crate::serve::serve(cli, args, out).await,
         Command::Rehearse(args) => crate::rehearse::rehearse(cli, args, out).await,
         Command::Executions => {

@@ -17,6 +17,7 @@
 //! - [`unrecorded`]: ends a full disk had no room for, told on stderr and in the exit status.
 //! - [`aws`]: what `imagegen aws post|get` print of the deployed HTTP API's answers (`aws start`
 //!   is [`commands::aws_start`]).
+//! - [`models`]: `imagegen models` and `imagegen aws models`, where each model is in its lifecycle.
 //! - [`CliError`]: why a command could not do its job.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
@@ -27,6 +28,7 @@ pub mod commands;
 pub mod error;
 pub mod input;
 pub mod interrupt;
+pub mod models;
 pub mod progress;
 pub mod rehearse;
 pub mod report;

@@ -9,5 +9,6 @@ mod definition;
 mod e2e;
 mod hostile;
 mod jsonata_parity;
+mod models;
 mod robustness;
 mod serve;

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use crate::error::LocalError;
 
 /// What the offline model does besides drawing. Counts mean "the next N calls" and run down as
-/// calls use them up. Failures are checked in this order: quota, throttle, unavailable, (request
-/// validation), content filter, timeout, corrupt.
+/// calls use them up. Failures are checked in this order: retired, quota, throttle, unavailable,
+/// (request validation), content filter, timeout, corrupt.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FakeModelBehavior {
     /// Answer the next N calls with `ThrottlingException` (HTTP 429).
@@ -36,6 +36,9 @@ pub struct FakeModelBehavior {
     /// draws the size asked for; load runs ask for small pictures so that a thousand executions
     /// render in seconds.
     pub max_image_side: Option<u32>,
+    /// Models past their end of life: every call naming one (or an inference profile of one) is
+    /// answered as Bedrock answers a retired model (see [`super::END_OF_LIFE_MESSAGE`]).
+    pub retired: Vec<String>,
 }
 
 /// Environment variables read by [`FakeModelBehavior::from_env`].
@@ -47,6 +50,7 @@ pub const ENV_FILTER_TERMS: &str = "IMAGEGEN_FAKE_FILTER_TERMS";
 pub const ENV_LATENCY_MS: &str = "IMAGEGEN_FAKE_LATENCY_MS";
 pub const ENV_QUOTA_RPM: &str = "IMAGEGEN_FAKE_QUOTA_RPM";
 pub const ENV_MAX_IMAGE_SIDE: &str = "IMAGEGEN_FAKE_MAX_IMAGE_SIDE";
+pub const ENV_RETIRED: &str = "IMAGEGEN_FAKE_RETIRED";
 
 impl FakeModelBehavior {
     /// Read the behaviour from `IMAGEGEN_FAKE_*` environment variables (unset means none).
@@ -81,14 +85,17 @@ impl FakeModelBehavior {
                 },
             }
         };
-        let filter_terms = lookup(ENV_FILTER_TERMS)
-            .map(|v| {
-                v.split(',')
-                    .map(|t| t.trim().to_owned())
-                    .filter(|t| !t.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let list = |name: &'static str| -> Vec<String> {
+            lookup(name)
+                .map(|v| {
+                    v.split(',')
+                        .map(|t| t.trim().to_owned())
+                        .filter(|t| !t.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let filter_terms = list(ENV_FILTER_TERMS);
         let (throttle, pool_throttle) = per_pool(ENV_THROTTLE, lookup(ENV_THROTTLE), 0)?;
         let (quota_rpm, pool_quota_rpm) = per_pool(ENV_QUOTA_RPM, lookup(ENV_QUOTA_RPM), 1)?;
         Ok(Self {
@@ -102,12 +109,22 @@ impl FakeModelBehavior {
             quota_rpm,
             pool_quota_rpm,
             max_image_side: positive(ENV_MAX_IMAGE_SIDE, "a number of pixels")?,
+            retired: list(ENV_RETIRED),
         })
     }
 
     /// The quota of a pool ([`pool_of`]): its own, else the one every pool has.
     pub fn quota_of(&self, pool: &str) -> Option<u32> {
         self.pool_quota_rpm.get(pool).copied().or(self.quota_rpm)
+    }
+
+    /// Whether the model is told retired: `model_id` itself or, for an inference profile
+    /// (`us.stability...`), the model it routes to, since Bedrock retires the model under both.
+    pub fn is_retired(&self, model_id: &str) -> bool {
+        let model = imagegen_core::model::base_id(model_id);
+        self.retired
+            .iter()
+            .any(|r| imagegen_core::model::base_id(r) == model)
     }
 
     /// The first filter term found in `text`, if any. A blank term blocks nothing (every text
@@ -188,6 +205,8 @@ pub struct FakeModelStats {
     pub timed_out: u64,
     /// Calls refused with `ValidationException` for a malformed request or an unknown model.
     pub invalid: u64,
+    /// Calls refused with `ResourceNotFoundException` for a model told retired.
+    pub retired: u64,
     /// Calls stopped by the content filter.
     pub filtered: u64,
     /// Responses that carried a corrupt image.
@@ -245,6 +264,27 @@ mod tests {
         assert_eq!(b.latency, Duration::from_millis(5));
         assert_eq!(b.blocked_term("Some VIOLENCE here"), Some("Violence"));
         assert_eq!(b.blocked_term("a calm sea"), None);
+    }
+
+    #[test]
+    fn reads_the_retired_models_and_matches_their_profiles() {
+        let b = FakeModelBehavior::from_lookup(|name| {
+            (name == ENV_RETIRED)
+                .then(|| " stability.stable-image-core-v1:1 ,, amazon.nova-canvas-v1:0".into())
+        })
+        .unwrap();
+        assert_eq!(
+            b.retired,
+            [
+                "stability.stable-image-core-v1:1",
+                "amazon.nova-canvas-v1:0"
+            ]
+        );
+        assert!(b.is_retired("stability.stable-image-core-v1:1"));
+        assert!(b.is_retired("us.stability.stable-image-core-v1:1"));
+        assert!(b.is_retired("eu.amazon.nova-canvas-v1:0"));
+        assert!(!b.is_retired("stability.stable-image-ultra-v1:1"));
+        assert!(!FakeModelBehavior::default().is_retired("amazon.nova-canvas-v1:0"));
     }
 
     #[test]

@@ -28,6 +28,9 @@ use schema::ImageJob;
 pub enum ModelError {
     #[error("ValidationException: {0}")]
     Validation(String),
+    /// A model past its end of life (HTTP 404).
+    #[error("ResourceNotFoundException: {0}")]
+    ResourceNotFound(String),
     #[error("ThrottlingException: {0}")]
     Throttling(String),
     #[error("ModelTimeoutException: {0}")]
@@ -43,6 +46,7 @@ impl ModelError {
     pub fn error_type(&self) -> &'static str {
         match self {
             Self::Validation(_) => "ValidationException",
+            Self::ResourceNotFound(_) => "ResourceNotFoundException",
             Self::Throttling(_) => "ThrottlingException",
             Self::ModelTimeout(_) => "ModelTimeoutException",
             Self::ServiceUnavailable(_) => "ServiceUnavailableException",
@@ -54,6 +58,7 @@ impl ModelError {
     pub fn status(&self) -> u16 {
         match self {
             Self::Validation(_) => 400,
+            Self::ResourceNotFound(_) => 404,
             Self::Throttling(_) => 429,
             Self::ModelTimeout(_) => 408,
             Self::ServiceUnavailable(_) => 503,
@@ -65,6 +70,7 @@ impl ModelError {
     pub fn message(&self) -> &str {
         match self {
             Self::Validation(m)
+            | Self::ResourceNotFound(m)
             | Self::Throttling(m)
             | Self::ModelTimeout(m)
             | Self::ServiceUnavailable(m)
@@ -75,6 +81,9 @@ impl ModelError {
 
 /// The message Titan and Nova give when the content filter blocks a prompt.
 pub const CONTENT_FILTER_MESSAGE: &str = "This request has been blocked by our content filters.";
+/// What Bedrock answers (a `ResourceNotFoundException`) for a model past its end of life.
+pub const END_OF_LIFE_MESSAGE: &str = "This model version has reached the end of its life. Please \
+                                       refer to the AWS documentation for more details.";
 /// The bytes a corrupt image carries instead of a picture.
 pub const CORRUPT_IMAGE: &[u8] =
     b"imagegen fake model: deliberately corrupt image (not a PNG, JPEG or WebP)";
@@ -177,6 +186,10 @@ impl FakeModel {
                 .entry(key.clone())
                 .or_default()
                 .push(now);
+            if state.behavior.is_retired(model_id) {
+                state.stats.retired += 1;
+                return Err(ModelError::ResourceNotFound(END_OF_LIFE_MESSAGE.into()));
+            }
             if !state.within_quota(&pool, &key) {
                 state.stats.throttled += 1;
                 state.stats.over_quota += 1;

@@ -511,6 +511,53 @@ async fn timeout_and_unavailable_are_unavailable() {
     assert_eq!((stats.timed_out, stats.unavailable), (1, 1));
 }
 
+/// Told a model is retired, the offline model answers as Bedrock does for one past its end of
+/// life: HTTP 404 `ResourceNotFoundException` with Bedrock's words, for the model and its
+/// inference profiles, every time; the other models still draw.
+#[tokio::test]
+async fn a_retired_model_is_refused_as_bedrock_refuses_it() {
+    let behavior = FakeModelBehavior {
+        retired: vec![STABILITY.into()],
+        ..FakeModelBehavior::default()
+    };
+    let (_dir, aws) = common::local("bedrock-retired", behavior);
+    let body = request_body(&request(STABILITY, 1024, 1024, 1));
+    let raw = aws
+        .bedrock_client()
+        .invoke_model()
+        .model_id(STABILITY)
+        .body(Blob::new(body.to_string()))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(raw.raw_response().map(|r| r.status().as_u16()), Some(404));
+    let service = raw.into_service_error();
+    assert!(
+        matches!(service, InvokeModelError::ResourceNotFoundException(_)),
+        "{service:?}"
+    );
+    assert_eq!(
+        aws_sdk_bedrockruntime::error::ProvideErrorMetadata::message(&service),
+        Some(imagegen_local::bedrock::END_OF_LIFE_MESSAGE)
+    );
+    for model in [STABILITY, "us.stability.stable-image-core-v1:1"] {
+        let got = invoke(&aws, model, &body).await;
+        assert_eq!(
+            got,
+            Err(InvokeError::Retired(
+                imagegen_local::bedrock::END_OF_LIFE_MESSAGE.into()
+            ))
+        );
+    }
+    assert!(
+        invoke(&aws, ULTRA, &request_body(&request(ULTRA, 1024, 1024, 1)))
+            .await
+            .is_ok()
+    );
+    let stats = aws.model_stats();
+    assert_eq!((stats.retired, stats.succeeded), (3, 1));
+}
+
 #[tokio::test]
 async fn corrupt_images_are_not_pngs() {
     let (_dir, aws) = common::local("bedrock-corrupt", FakeModelBehavior::default());
