@@ -124,6 +124,9 @@ run_engine_and_e2e() {
   step "The local S3's store beside s3s-fs: cargo bench -p imagegen-cli --bench s3_store"
   (cd "$REPO" && CARGO_TARGET_DIR="$BENCH_TARGET_DIR" cargo bench --quiet -p imagegen-cli --bench s3_store) >&2 \
     || fail "the S3 store benchmark failed"
+  step "The capacity plan's run (10,000 executions, three pools): cargo bench -p imagegen-cli --bench capacity"
+  (cd "$REPO" && CARGO_TARGET_DIR="$BENCH_TARGET_DIR" cargo bench --quiet -p imagegen-cli --bench capacity) >&2 \
+    || fail "the capacity benchmark failed"
   # `rehearse --native` runs the functions' host builds from the directory of the `imagegen` the
   # benchmark runs (the release one); the qemu row needs a synthesized assembly (IMAGEGEN_ASSEMBLY
   # or cdk/cdk.out with the functions' zips) and says so in its row without one.

@@ -231,3 +231,60 @@ async fn aws_models_prints_bedrocks_lifecycle_for_each_model() {
         .unwrap();
     assert_eq!(code, 0, "{}", String::from_utf8_lossy(&out));
 }
+
+/// The acceptance line's second half: with `FALLBACK_MODEL_IDS`, the request moves to the next
+/// model, SUCCEEDED, and the manifest and the email say which model made the images and which was
+/// retired.
+#[tokio::test(start_paused = true)]
+async fn with_a_fallback_a_retired_model_s_request_succeeds_on_the_next_model() {
+    const ULTRA: &str = "stability.stable-image-ultra-v1:1";
+    let dir = TempDir::new("retired-fallback");
+    let options = imagegen_local_pipeline::PipelineOptions {
+        behavior: imagegen_local::FakeModelBehavior {
+            retired: vec![CORE.to_owned()],
+            max_image_side: Some(64),
+            ..imagegen_local::FakeModelBehavior::default()
+        },
+        overrides: [(
+            imagegen_core::config::vars::FALLBACK_MODEL_IDS.to_owned(),
+            ULTRA.to_owned(),
+        )]
+        .into(),
+        ..imagegen_local_pipeline::PipelineOptions::default()
+    };
+    let pipeline =
+        imagegen_local_pipeline::LocalPipeline::open(&dir.path().join("data"), options).unwrap();
+    let record = pipeline
+        .run(
+            "fallback-1",
+            &serde_json::json!({"prompt": "a lighthouse at dusk"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        record.status,
+        imagegen_local::sfn::Status::Succeeded,
+        "{record:#?}"
+    );
+    let report = imagegen_cli::report::Report::new(&record, pipeline.aws());
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(report.manifest.unwrap()).unwrap()).unwrap();
+    assert_eq!(manifest["modelId"], ULTRA, "{manifest:#}");
+    assert_eq!(manifest["fallbackFrom"], CORE, "{manifest:#}");
+    assert_eq!(
+        manifest["request"]["model"]["id"], CORE,
+        "what was asked for"
+    );
+    let messages = pipeline.aws().list_messages().unwrap();
+    assert_eq!(messages.len(), 1);
+    assert!(
+        messages[0].body.contains(&format!(
+            "Model: {ULTRA} (Stability AI), a fallback (FALLBACK_MODEL_IDS): Bedrock has retired {CORE}, the model asked for"
+        )),
+        "{}",
+        messages[0].body
+    );
+    // Two model calls: the retired one, then the fallback.
+    let stats = pipeline.aws().model_stats();
+    assert_eq!((stats.calls, stats.succeeded), (2, 1));
+}

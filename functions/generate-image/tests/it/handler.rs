@@ -402,11 +402,10 @@ async fn malformed_events_are_invalid_events() {
     }
 }
 
-#[tokio::test]
-async fn a_slot_in_a_profile_pool_calls_the_profile_and_says_which_pool() {
-    let profile = "us.stability.stable-image-core-v1:1";
-    let model = mock!(aws_sdk_bedrockruntime::Client::invoke_model)
-        .match_requests(move |r| r.model_id() == Some(profile))
+/// A Stability model answering one image, only to a call of `model_id`.
+fn stability_answers_for(model_id: &'static str) -> Rule {
+    mock!(aws_sdk_bedrockruntime::Client::invoke_model)
+        .match_requests(move |r| r.model_id() == Some(model_id))
         .then_output(|| {
             InvokeModelOutput::builder()
                 .body(Blob::new(
@@ -416,7 +415,13 @@ async fn a_slot_in_a_profile_pool_calls_the_profile_and_says_which_pool() {
                 .content_type("application/json")
                 .build()
                 .unwrap()
-        });
+        })
+}
+
+#[tokio::test]
+async fn a_slot_in_a_profile_pool_calls_the_profile_and_says_which_pool() {
+    let profile = "us.stability.stable-image-core-v1:1";
+    let model = stability_answers_for(profile);
     let s3 = puts();
     let mut event = event("stability.stable-image-core-v1:1", "stability", 1);
     event["slot"] = json!({"attempt": 1, "at": "2026-01-02T03:04:05.000Z", "pool": profile});
@@ -453,18 +458,7 @@ async fn a_throttled_pool_is_named_and_an_unknown_pool_is_refused() {
 #[tokio::test]
 async fn a_slot_for_a_fallback_model_calls_it_and_says_which_model_was_retired() {
     let ultra = "stability.stable-image-ultra-v1:1";
-    let model = mock!(aws_sdk_bedrockruntime::Client::invoke_model)
-        .match_requests(move |r| r.model_id() == Some(ultra))
-        .then_output(|| {
-            InvokeModelOutput::builder()
-                .body(Blob::new(
-                    json!({"images": [b64(&png(1024, 1024))], "seeds": [7], "finish_reasons": [null]})
-                        .to_string(),
-                ))
-                .content_type("application/json")
-                .build()
-                .unwrap()
-        });
+    let model = stability_answers_for(ultra);
     let s3 = puts();
     let mut event = event("stability.stable-image-core-v1:1", "stability", 1);
     event["slot"] = json!({"attempt": 1, "model": {"id": ultra, "family": "stability"}});

@@ -73,6 +73,15 @@ fn schedule_at(schedule: &'static str, next: Option<i64>) -> Rule {
         })
 }
 
+/// The three pools' schedules read: us-west-2's, us-east-1's and us-east-2's next free slots.
+fn three_reads(west: Option<i64>, east: Option<i64>, east_2: Option<i64>) -> [Rule; 3] {
+    [
+        schedule_at("stability.stable-image-core-v1:1@us-west-2", west),
+        schedule_at("stability.stable-image-core-v1:1@us-east-1", east),
+        schedule_at("stability.stable-image-core-v1:1@us-east-2", east_2),
+    ]
+}
+
 /// The schedule `schedule` is pushed back to `until`.
 fn pushed(schedule: &'static str, until: i64) -> Rule {
     mock!(aws_sdk_dynamodb::Client::update_item)
@@ -293,20 +302,11 @@ async fn a_schedule_booked_past_the_longest_wait_is_queue_full_and_says_how_far(
 #[tokio::test]
 async fn the_earliest_slot_across_the_pools_is_taken_and_its_pool_named() {
     // us-east-1 is free soonest (30 s), us-east-2 next (45 s, never beyond it), us-west-2 last.
-    let reads = [
-        schedule_at(
-            "stability.stable-image-core-v1:1@us-west-2",
-            Some(NOW_MS + 60_000),
-        ),
-        schedule_at(
-            "stability.stable-image-core-v1:1@us-east-1",
-            Some(NOW_MS + 30_000),
-        ),
-        schedule_at(
-            "stability.stable-image-core-v1:1@us-east-2",
-            Some(NOW_MS + 45_000),
-        ),
-    ];
+    let reads = three_reads(
+        Some(NOW_MS + 60_000),
+        Some(NOW_MS + 30_000),
+        Some(NOW_MS + 45_000),
+    );
     let take = taken(
         "stability.stable-image-core-v1:1@us-east-1",
         NOW_MS + 45_000,
@@ -333,17 +333,7 @@ async fn the_earliest_slot_across_the_pools_is_taken_and_its_pool_named() {
 async fn a_pool_that_moved_on_meanwhile_gives_way_to_the_next_earliest() {
     // The read saw us-west-2 free now, but another reservation took it: its write, bounded by
     // us-east-1's 3 s, finds it at 6 s and answers full; us-east-1 is taken instead.
-    let reads = [
-        schedule_at("stability.stable-image-core-v1:1@us-west-2", None),
-        schedule_at(
-            "stability.stable-image-core-v1:1@us-east-1",
-            Some(NOW_MS + 3_000),
-        ),
-        schedule_at(
-            "stability.stable-image-core-v1:1@us-east-2",
-            Some(NOW_MS + 9_000),
-        ),
-    ];
+    let reads = three_reads(None, Some(NOW_MS + 3_000), Some(NOW_MS + 9_000));
     let moved = mock!(aws_sdk_dynamodb::Client::update_item)
         .match_requests(|r| {
             key_of(r) == Some("stability.stable-image-core-v1:1@us-west-2")
@@ -377,20 +367,11 @@ async fn a_pool_that_moved_on_meanwhile_gives_way_to_the_next_earliest() {
 #[tokio::test]
 async fn a_throttled_pool_pushes_back_only_its_own_schedule() {
     let push = pushed("stability.stable-image-core-v1:1@us-west-2", NOW_MS + 2_000);
-    let reads = [
-        schedule_at(
-            "stability.stable-image-core-v1:1@us-west-2",
-            Some(NOW_MS + 2_000),
-        ),
-        schedule_at(
-            "stability.stable-image-core-v1:1@us-east-1",
-            Some(NOW_MS + 12_000),
-        ),
-        schedule_at(
-            "stability.stable-image-core-v1:1@us-east-2",
-            Some(NOW_MS + 6_000),
-        ),
-    ];
+    let reads = three_reads(
+        Some(NOW_MS + 2_000),
+        Some(NOW_MS + 12_000),
+        Some(NOW_MS + 6_000),
+    );
     let take = taken(
         "stability.stable-image-core-v1:1@us-west-2",
         NOW_MS + 6_000,
@@ -411,20 +392,11 @@ async fn a_throttled_pool_pushes_back_only_its_own_schedule() {
     assert_eq!(push.num_calls(), 1, "pushed to now + the 2 s backoff");
     assert_eq!(out.attempt, 2);
     // A content filter or a storage error says nothing about the pool: nothing is pushed.
-    let reads = [
-        schedule_at(
-            "stability.stable-image-core-v1:1@us-west-2",
-            Some(NOW_MS + 2_000),
-        ),
-        schedule_at(
-            "stability.stable-image-core-v1:1@us-east-1",
-            Some(NOW_MS + 12_000),
-        ),
-        schedule_at(
-            "stability.stable-image-core-v1:1@us-east-2",
-            Some(NOW_MS + 6_000),
-        ),
-    ];
+    let reads = three_reads(
+        Some(NOW_MS + 2_000),
+        Some(NOW_MS + 12_000),
+        Some(NOW_MS + 6_000),
+    );
     let take = taken(
         "stability.stable-image-core-v1:1@us-west-2",
         NOW_MS + 6_000,
@@ -447,11 +419,7 @@ async fn a_throttled_pool_pushes_back_only_its_own_schedule() {
 #[tokio::test]
 async fn every_pool_full_is_queue_full_naming_the_pools() {
     let far = NOW_MS + 120 * 60_000;
-    let reads = [
-        schedule_at("stability.stable-image-core-v1:1@us-west-2", Some(far)),
-        schedule_at("stability.stable-image-core-v1:1@us-east-1", Some(far + 1)),
-        schedule_at("stability.stable-image-core-v1:1@us-east-2", Some(far + 2)),
-    ];
+    let reads = three_reads(Some(far), Some(far + 1), Some(far + 2));
     let full = |key: &'static str, next: i64| {
         mock!(aws_sdk_dynamodb::Client::update_item)
             .match_requests(move |r| key_of(r) == Some(key))
