@@ -254,6 +254,11 @@ pub struct AwsModelsArgs {
     /// Default: every model imagegen knows.
     #[arg(long = "model", value_name = "MODEL_ID", value_delimiter = ',', value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub models: Vec<String>,
+    /// The deployment's model pools (its `modelPools`, `NAME=RPM,...`): each model is also looked
+    /// up in each Region pool's Region, where its lifecycle may differ (a profile pool's model is
+    /// looked up in the configured Region).
+    #[arg(long, value_name = "NAME=RPM,...")]
+    pub pools: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -108,15 +108,33 @@ pub async fn deployed(
     } else {
         args.models.clone()
     };
+    let regions = pool_regions(args.pools.as_deref())?;
     let mut rows = Vec::new();
     let mut all_available = true;
-    for id in ids {
+    for (region, id) in regions
+        .iter()
+        .flat_map(|r| ids.iter().map(move |id| (r, id.clone())))
+    {
         let foundation = model::base_id(&id).to_owned();
-        let answer = bedrock
-            .get_foundation_model()
-            .model_identifier(&foundation)
-            .send()
-            .await;
+        let request = bedrock.get_foundation_model().model_identifier(&foundation);
+        let answer = match region {
+            // A Region pool: the same client, its Region overridden for this call.
+            Some(region) => {
+                request
+                    .customize()
+                    .config_override(
+                        aws_sdk_bedrock::config::Builder::default()
+                            .region(aws_sdk_bedrock::config::Region::new(region.clone())),
+                    )
+                    .send()
+                    .await
+            }
+            None => request.send().await,
+        };
+        let id = match region {
+            Some(region) => format!("{id} in {region}"),
+            None => id,
+        };
         let mut about = match answer {
             Ok(output) => {
                 let lifecycle = output.model_details().and_then(|d| d.model_lifecycle());
@@ -155,6 +173,27 @@ pub async fn deployed(
 
 /// `LEGACY, legacy since 2026-03-31, public extended access from 2026-06-30, end of life
 /// 2026-09-30`: the status and the dates Bedrock gives.
+/// Where to look each model up: the configured Region (`None`) unless every pool is a Region
+/// pool, and each Region pool's Region.
+fn pool_regions(pools: Option<&str>) -> Result<Vec<Option<String>>, CliError> {
+    let Some(text) = pools else {
+        return Ok(vec![None]);
+    };
+    let pools = imagegen_core::pools::parse(Some(text), 1)
+        .map_err(|e| CliError::Usage(format!("--pools: {e}")))?;
+    let mut regions: Vec<Option<String>> = pools
+        .iter()
+        .filter_map(|p| match &p.place {
+            imagegen_core::pools::Place::Region(r) => Some(Some(r.clone())),
+            _ => None,
+        })
+        .collect();
+    if regions.len() < pools.len() {
+        regions.insert(0, None);
+    }
+    Ok(regions)
+}
+
 fn describe(lifecycle: &FoundationModelLifecycle) -> String {
     let mut text = lifecycle.status().as_str().to_owned();
     let dates = [

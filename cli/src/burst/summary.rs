@@ -115,6 +115,7 @@ impl BurstSummary {
             (end.with_timezone(&Utc) - o.started_at).num_milliseconds() as f64 / 60_000.0
         });
         let good_names: Vec<&str> = o.good.iter().map(|r| r.name.as_str()).collect();
+        let images = images_by_request(o.images_root);
         Self {
             succeeded: all.iter().filter(|r| r.status == Status::Succeeded).count(),
             failed: all.iter().filter(|r| r.status != Status::Succeeded).count(),
@@ -142,7 +143,7 @@ impl BurstSummary {
                 .good
                 .iter()
                 .filter_map(request_id)
-                .map(|id| count_images(o.images_root, &id))
+                .map(|id| images.get(&id).copied().unwrap_or(0))
                 .sum(),
             model_calls: o.model_calls,
             model_succeeded: o.model_succeeded,
@@ -337,13 +338,22 @@ fn text_of(result: Option<Value>, field: &str) -> Option<String> {
     result?.get(field)?.as_str().map(str::to_owned)
 }
 
-fn count_images(bucket_dir: &Path, request_id: &str) -> usize {
-    let prefix = keys::image_prefix(request_id);
-    imagegen_local::s3::objects_in(bucket_dir)
-        .into_iter()
-        .filter(|(key, _)| key.starts_with(&prefix) && key.ends_with(".png"))
-        .filter(|(key, _)| !key[prefix.len()..].contains('/'))
-        .count()
+/// The PNG images stored under each request's `images/{requestId}/`, by request id, from one
+/// reading of the bucket (a burst's thousands of requests share it).
+fn images_by_request(bucket_dir: &Path) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for (key, _) in imagegen_local::s3::objects_in(bucket_dir) {
+        let Some((request_id, name)) = key
+            .strip_prefix(keys::IMAGES_PREFIX)
+            .and_then(|k| k.split_once('/'))
+        else {
+            continue;
+        };
+        if name.ends_with(".png") && !name.contains('/') {
+            *counts.entry(request_id.to_owned()).or_insert(0) += 1;
+        }
+    }
+    counts
 }
 
 #[cfg(test)]

@@ -199,6 +199,7 @@ async fn aws_models_prints_bedrocks_lifecycle_for_each_model() {
             "amazon.nova-canvas-v1:0".into(),
             "amazon.titan-image-generator-v2:0".into(),
         ],
+        pools: None,
     };
     let mut out = Vec::new();
     let code = imagegen_cli::models::deployed(&client, &args, &mut out)
@@ -224,6 +225,7 @@ async fn aws_models_prints_bedrocks_lifecycle_for_each_model() {
     let client = mock_client!(aws_sdk_bedrock, [&active(CORE)]);
     let args = AwsModelsArgs {
         models: vec![CORE.into()],
+        pools: None,
     };
     let mut out = Vec::new();
     let code = imagegen_cli::models::deployed(&client, &args, &mut out)
@@ -287,4 +289,32 @@ async fn with_a_fallback_a_retired_model_s_request_succeeds_on_the_next_model() 
     // Two model calls: the retired one, then the fallback.
     let stats = pipeline.aws().model_stats();
     assert_eq!((stats.calls, stats.succeeded), (2, 1));
+}
+
+#[tokio::test]
+async fn aws_models_looks_each_model_up_in_each_region_pool() {
+    let core = active(CORE);
+    let client = mock_client!(aws_sdk_bedrock, RuleMode::MatchAny, [&core]);
+    let args = AwsModelsArgs {
+        models: vec![CORE.into()],
+        pools: Some("us-east-1=20,us-east-2=20,us.stability.stable-image-core-v1:1=20".into()),
+    };
+    let mut out = Vec::new();
+    let code = imagegen_cli::models::deployed(&client, &args, &mut out)
+        .await
+        .unwrap();
+    let out = String::from_utf8(out).unwrap();
+    assert_eq!(code, 0, "{out}");
+    for line in [
+        format!("{CORE}               ACTIVE"),
+        format!("{CORE} in us-east-1  ACTIVE"),
+        format!("{CORE} in us-east-2  ACTIVE"),
+    ] {
+        assert!(out.contains(&line), "{line:?} missing from:\n{out}");
+    }
+    assert_eq!(
+        core.num_calls(),
+        3,
+        "the configured Region (for the profile) and two pools"
+    );
 }
