@@ -5,9 +5,10 @@
 use super::pixels::{Layout, PixelsRef};
 use super::{ThumbnailError, ThumbnailFormat};
 
-/// rav1e's speed preset, 1 (slowest) to 10. 8 makes a 512 px thumbnail in ~0.1 s of one core and a
-/// file within a few percent of the size speed 6 makes at the same quality (speeds below 6 take
-/// several times as long for ~5%); at 10 rav1e turns off tools that cost visible quality.
+/// rav1e's speed preset, 1 (slowest) to 10 ("fast but crappy", in ravif's words). ravif defaults
+/// to 5 for one-off conversions; a Lambda with under one vCPU makes three sizes per image, so the
+/// function trades some bytes for time at 8. What it costs and gives against libaom (Pillow,
+/// sharp) is measured by `bash bench/run.sh` (`bench/extra/formats.md`).
 pub(crate) const AVIF_SPEED: u8 = 8;
 
 fn encode_error(format: ThumbnailFormat) -> impl Fn(&dyn std::fmt::Display) -> ThumbnailError {
