@@ -12,6 +12,7 @@ use image::{DynamicImage, ImageBuffer, ImageDecoder};
 
 use super::SourceInfo;
 use super::ThumbnailError;
+use super::error::libjpeg_message;
 use super::pixels::{Layout, Pixels};
 use super::png_fast;
 
@@ -206,14 +207,7 @@ fn decode_jpeg(
     });
     let decoded = match decoded {
         Ok(result) => result?,
-        Err(payload) => {
-            let message = payload
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| payload.downcast_ref::<&str>().copied())
-                .unwrap_or("libjpeg failed");
-            return Err(jpeg_error(&message));
-        }
+        Err(payload) => return Err(jpeg_error(&libjpeg_message(payload.as_ref()))),
     };
     let Some((width, height, orientation, pixels)) = decoded else {
         let decoder = JpegDecoder::new(Cursor::new(bytes)).map_err(image_error("JPEG"))?;

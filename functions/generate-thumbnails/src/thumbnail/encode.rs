@@ -2,6 +2,7 @@
 //! deflate and adaptive filtering, lossy WebP with libwebp (the `webp` crate), AVIF with rav1e
 //! (through `ravif`).
 
+use super::error::libjpeg_message;
 use super::pixels::{Layout, PixelsRef};
 use super::{ThumbnailError, ThumbnailFormat};
 
@@ -147,14 +148,7 @@ fn encode_jpeg(
             Ok(())
         }
         Ok(Err(e)) => Err(error(&e)),
-        Err(payload) => {
-            let message = payload
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| payload.downcast_ref::<&str>().copied())
-                .unwrap_or("libjpeg failed");
-            Err(error(&message))
-        }
+        Err(payload) => Err(error(&libjpeg_message(payload.as_ref()))),
     }
 }
 
