@@ -204,7 +204,9 @@ def formats_main(args):
                 base = {"kind": "thumbnail-format", "row": row_name, "format": format_name,
                         "source_file": Path(source).name, "family": family}
                 if failure:
-                    row = dict(base, status="failed", implementation=family, detail=failure[-300:])
+                    # The last line of a traceback says what failed; the table wants one line.
+                    detail = (failure.strip().splitlines() or ["no output"])[-1][-300:]
+                    row = dict(base, status="failed", implementation=family, detail=detail)
                 else:
                     row = combine(runs, cpu)
                     row.update(base, status="ok")
