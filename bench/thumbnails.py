@@ -229,7 +229,7 @@ def formats_markdown(rows, cpu):
         "median per source image (3 thumbnails: 128, 256, 512 px), RSS the process's peak, bytes "
         "the three files together, SSIMULACRA2 the mean of the three against a Lanczos3 reference "
         "at the same size (higher is better; 90 is visually lossless, 70 high quality, 50 medium). "
-        "Qualities: JPEG 80, WebP 80, AVIF 60 (imagegen's defaults) everywhere; each encoder's own "
+        "Qualities: JPEG 80, WebP 80, AVIF 75 (imagegen's defaults) everywhere; each encoder's own "
         "speed setting. x imagegen = that row's ms / imagegen's ms.",
         "",
         "| row | source | format | implementation | ms | x imagegen | CPU ms | peak RSS MiB | bytes | SSIMULACRA2 |",

@@ -1,5 +1,5 @@
 // The benchmark's sharp side: one source PNG or JPEG -> 128/256/512 px thumbnails in one format
-// (jpeg at quality 80, lossy webp at 80, avif at 60: imagegen's defaults; sharp's own effort
+// (jpeg at quality 80, lossy webp at 80, avif at 75: imagegen's defaults; sharp's own effort
 // defaults otherwise).
 //
 // Two strategies are timed, both single-threaded (sharp.concurrency(1) and
@@ -24,7 +24,7 @@ const SIZES = [128, 256, 512];
 const FORMATS = {
   jpeg: ["jpeg", { quality: 80 }, "jpg"],
   webp: ["webp", { quality: 80 }, "webp"],
-  avif: ["avif", { quality: 60 }, "avif"],
+  avif: ["avif", { quality: 75 }, "avif"],
 };
 let format = FORMATS.jpeg;
 

@@ -9,7 +9,7 @@ pub const DEFAULT_MAX_SOURCE_BYTES: u64 = 64 * 1024 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     /// `THUMBNAIL_SIZES` (default `128,256,512`), `THUMBNAIL_FORMATS` or `THUMBNAIL_FORMAT`
-    /// (default `jpeg`), `THUMBNAIL_QUALITY` (default `jpeg:80,webp:80,avif:60`).
+    /// (default `jpeg`), `THUMBNAIL_QUALITY` (default `jpeg:80,webp:80,avif:75`).
     pub spec: ThumbnailSpec,
     /// `MAX_SOURCE_BYTES`: larger image objects are refused before they are read.
     pub max_source_bytes: u64,

@@ -212,7 +212,7 @@ mod tests {
         assert_eq!(of(vars::TOPIC_ARN).default, "required");
         assert_eq!(
             of(vars::THUMBNAIL_QUALITY).default,
-            "`jpeg:80,webp:80,avif:60`"
+            "`jpeg:80,webp:80,avif:75`"
         );
         assert_eq!(of(vars::PROMPT_PREFIX).default, "`prompts/`");
     }

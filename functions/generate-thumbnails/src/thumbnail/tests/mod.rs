@@ -223,7 +223,7 @@ fn every_output_format_decodes_back() {
         let (psnr, _) = psnr_and_max_diff(decoded.as_raw(), reference.as_raw());
         // Each lossy format at its default quality stays near the lossless thumbnail. The
         // sample's fine XOR detail is what lossy codecs drop first (JPEG at 80: 21-26 dB here,
-        // AVIF at 60: 27-31 dB); a misread file (swapped planes, shifted rows) is far lower.
+        // the least of the three); a misread file (swapped planes, shifted rows) is far lower.
         assert!(
             psnr > 20.0,
             "{} {} px: PSNR {psnr:.1} dB against the lossless thumbnail",
