@@ -6,7 +6,9 @@
 # Installs its own prerequisites (Pillow + boto3 in bench/.venv, sharp in
 # bench/node/node_modules, Debian's `time` if /usr/bin/time is missing), builds
 # the Rust side in release mode, then runs:
-#   1. the thumbnail job (imagegen vs sharp vs Pillow) on generated 1024/2048 px PNGs,
+#   1. the thumbnail job (imagegen vs sharp vs Pillow) on generated 1024/2048 px PNGs, then the rows
+#      of issue 24 (PNG -> JPEG, WebP, AVIF; a JPEG source -> JPEG) with Pillow-SIMD too, scored
+#      with SSIMULACRA2 (bench/extra/formats.md),
 #   2. cold starts of every built function binary vs a Python boto3 handler,
 #   3. package sizes,
 # and writes bench/RESULTS.md (also printed). Raw JSON lines go to bench/out/.
@@ -32,6 +34,10 @@ TARGET_DIR="${TARGET_DIR:-$REPO/target}"
 BENCH_TARGET_DIR="${BENCH_TARGET_DIR:-/tmp/target-bench}"
 OUT="$BENCH/out"
 VENV="$BENCH/.venv"
+SIMD_VENV="$BENCH/.venv-simd"
+# Pillow-SIMD, the fastest Python peer, is built from its sdist with AVX2 (its wheels, where there
+# are any, are plain SSE4 builds).
+PILLOW_SIMD="pillow-simd==12.1.1.post0"
 
 step() { printf '\n==> %s\n' "$*" >&2; }
 fail() { printf '\nbench: FAILED: %s\n' "$*" >&2; exit 1; }
@@ -65,6 +71,17 @@ install_prerequisites() {
     || fail "pip could not install bench/python/requirements.txt from PyPI"
   "$VENV/bin/python" -c "import PIL, boto3" || fail "Pillow/boto3 do not import in $VENV"
 
+  step "Pillow-SIMD from its sdist with AVX2 ($SIMD_VENV)"
+  if ! "$SIMD_VENV/bin/python" -c "import PIL" >/dev/null 2>&1; then
+    # Its build needs the codecs' headers (Debian's names); AVIF needs libavif >= 1.0, which
+    # Debian 12 lacks, so Pillow-SIMD's AVIF row may say "failed" there.
+    { apt-get update -qq && apt-get install -y -qq libjpeg62-turbo-dev zlib1g-dev libwebp-dev libpng-dev; } >&2 \
+      || fail "could not install the headers Pillow-SIMD builds against"
+    [[ -x "$SIMD_VENV/bin/python" ]] || python3 -m venv "$SIMD_VENV" || fail "python3 -m venv failed"
+    CC="cc -mavx2" "$SIMD_VENV/bin/pip" install --quiet --disable-pip-version-check \
+      --no-binary pillow-simd "$PILLOW_SIMD" >&2 || fail "pip could not build $PILLOW_SIMD from its sdist"
+  fi
+
   step "sharp (npm) in bench/node"
   (cd "$BENCH/node" && npm ci --no-audit --no-fund --loglevel=error) >&2 \
     || fail "npm ci in bench/node failed: sharp or its prebuilt libvips (@img/sharp-linux-*) could not be installed"
@@ -90,6 +107,17 @@ run_thumbnails() {
   "$VENV/bin/python" "$BENCH/thumbnails.py" "$BENCH_TARGET_DIR/release/examples/thumbbench" \
     "$VENV/bin/python" "$BENCH/node" "$ITERATIONS" "$WARMUP" "$ROUNDS" \
     "$sources/source-1024.png" "$sources/source-2048.png" | tee "$OUT/thumbnails.jsonl" >&2
+
+  # Row (d)'s source: the 1024 px picture as a quality-92 JPEG (what a Stability model returns
+  # for outputFormat jpeg is of that order).
+  [[ -s "$sources/source-1024.jpg" ]] || "$VENV/bin/python" -c \
+    "import sys; from PIL import Image; Image.open(sys.argv[1]).convert('RGB').save(sys.argv[2], quality=92)" \
+    "$sources/source-1024.png" "$sources/source-1024.jpg"
+  step "Thumbnail formats (issue 24): JPEG, WebP, AVIF and a JPEG source, with Pillow-SIMD, scored with SSIMULACRA2"
+  "$VENV/bin/python" "$BENCH/thumbnails.py" formats "$BENCH_TARGET_DIR/release/examples/thumbbench" \
+    "$VENV/bin/python" "$SIMD_VENV/bin/python" "$BENCH/node" "$ITERATIONS" "$WARMUP" "$ROUNDS" \
+    "$BENCH/extra/formats.md" "$sources/source-1024.png" "$sources/source-2048.png" \
+    "$sources/source-1024.jpg" | tee "$OUT/formats.jsonl" >&2
 }
 
 run_cold_start() {

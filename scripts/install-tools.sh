@@ -9,6 +9,8 @@
 #   install-tools.sh qemu     on x86_64, Debian's qemu-user and the aarch64 C library (apt), which run
 #                             the assembly's arm64 bootstraps in `imagegen rehearse`
 #   install-tools.sh s3-tests the Python packages (PyPI) the vendored Ceph S3 compatibility suite imports
+#   install-tools.sh avif     libavif's avifdec (apt `libavif-bin`), which the thumbnail tests read AVIF
+#                             back with, independent of the encoder
 set -euo pipefail
 
 # Install Debian packages (as root, or through sudo).
@@ -32,15 +34,10 @@ case "${1:-}" in
       echo "adding the aarch64-unknown-linux-gnu Rust target" >&2
       rustup target add aarch64-unknown-linux-gnu
     fi
-    # mozjpeg-sys assembles its x86_64 SIMD with nasm; without it the build only warns and the JPEG
-    # encoder runs ~8x slower. (aarch64 builds use NEON C/GNU assembly and need nothing extra.)
+    # mozjpeg-sys and rav1e (AVIF) assemble their x86_64 SIMD with nasm; rav1e's build fails
+    # without it. (aarch64 builds use NEON C/GNU assembly and need nothing extra.)
     if [ "$(uname -m)" = x86_64 ] && ! command -v nasm >/dev/null 2>&1; then
-      echo "installing nasm (apt)" >&2
-      if [ "$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi
-      # Not fatal: without nasm everything still builds and passes, only the x86_64 JPEG encoder
-      # is slower (the Lambda target, arm64, never needs it).
-      { $sudo apt-get update -qq && $sudo apt-get install -y -qq nasm; } \
-        || echo "warning: could not install nasm; x86_64 builds encode JPEG without SIMD" >&2
+      apt_install nasm
     fi
     ;;
   aws-cli)
@@ -63,6 +60,11 @@ case "${1:-}" in
   curl)
     if ! curl --help all 2>/dev/null | grep -q -- --aws-sigv4; then
       apt_install curl
+    fi
+    ;;
+  avif)
+    if ! command -v avifdec >/dev/null 2>&1; then
+      apt_install libavif-bin
     fi
     ;;
   s3cmd)

@@ -18,6 +18,7 @@ step() { printf '\n==> %s (%ss)\n' "$*" "$((SECONDS - start))"; }
 
 step "tools"
 bash scripts/install-tools.sh lambda
+bash scripts/install-tools.sh avif
 bash scripts/install-tools.sh aws-cli
 bash scripts/install-tools.sh chromium
 bash scripts/install-tools.sh curl

@@ -1,4 +1,6 @@
-// The benchmark's sharp side: one source PNG -> 128/256/512 px JPEG at quality 80.
+// The benchmark's sharp side: one source PNG or JPEG -> 128/256/512 px thumbnails in one format
+// (jpeg at quality 80, lossy webp at 80, avif at 75: imagegen's defaults; sharp's own effort
+// defaults otherwise).
 //
 // Two strategies are timed, both single-threaded (sharp.concurrency(1) and
 // UV_THREADPOOL_SIZE=1, set by run.sh) with the Lanczos3 kernel and quality 80:
@@ -9,14 +11,22 @@
 // Note that libvips' resize box-shrinks by an integer factor before the
 // Lanczos3 pass when reducing a lot; that is sharp's own behaviour and is kept.
 //
-// Usage: node thumbbench.mjs <source.png> <decode-once|pipelines> [iterations] [warmup]
-// Prints one JSON line in the format shared with the Rust and Python benchmarks.
-import { readFileSync } from "node:fs";
+// Usage: node thumbbench.mjs <source> <decode-once|pipelines> [iterations] [warmup] [format]
+// Prints one JSON line in the format shared with the Rust and Python benchmarks; with
+// THUMBBENCH_OUT=DIR it also writes the last thumbnails as DIR/{size}.{ext}.
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import sharp from "sharp";
 
 const SIZES = [128, 256, 512];
-const QUALITY = 80;
+// sharp's output method, its options and the file extension per benchmark format.
+const FORMATS = {
+  jpeg: ["jpeg", { quality: 80 }, "jpg"],
+  webp: ["webp", { quality: 80 }, "webp"],
+  avif: ["avif", { quality: 75 }, "avif"],
+};
+let format = FORMATS.jpeg;
 
 sharp.concurrency(1);
 sharp.cache(false);
@@ -38,7 +48,7 @@ async function decodeOnce(source) {
     outputs.push(
       await sharp(data, raw)
         .resize(width, height, { kernel: "lanczos3", fit: "fill" })
-        .jpeg({ quality: QUALITY })
+        .toFormat(format[0], format[1])
         .toBuffer(),
     );
   }
@@ -55,17 +65,19 @@ async function pipelines(source) {
       await image
         .clone()
         .resize(width, height, { kernel: "lanczos3", fit: "fill" })
-        .jpeg({ quality: QUALITY })
+        .toFormat(format[0], format[1])
         .toBuffer(),
     );
   }
   return [`${sourceWidth}x${sourceHeight}`, outputs];
 }
 
-const [path, strategy = "decode-once", iterationsArg = "30", warmupArg = "3"] = process.argv.slice(2);
+const [path, strategy = "decode-once", iterationsArg = "30", warmupArg = "3", formatArg = "jpeg"] =
+  process.argv.slice(2);
 const job = { "decode-once": decodeOnce, pipelines }[strategy];
-if (!path || !job) {
-  console.error("usage: node thumbbench.mjs <source.png> <decode-once|pipelines> [iterations] [warmup]");
+format = FORMATS[formatArg];
+if (!path || !job || !format) {
+  console.error("usage: node thumbbench.mjs <source> <decode-once|pipelines> [iterations] [warmup] [jpeg|webp|avif]");
   process.exit(2);
 }
 const source = readFileSync(path);
@@ -80,6 +92,9 @@ for (let i = 0; i < Math.max(1, Number(iterationsArg)); i++) {
   times.push(performance.now() - started);
 }
 const cpu = process.cpuUsage(cpuBefore);
+if (process.env.THUMBBENCH_OUT) {
+  SIZES.forEach((size, i) => writeFileSync(join(process.env.THUMBBENCH_OUT, `${size}.${format[2]}`), outputs[i]));
+}
 const cpuMsPerImage = (cpu.user + cpu.system) / 1e3 / times.length;
 times.sort((a, b) => a - b);
 const middle = times.length >> 1;

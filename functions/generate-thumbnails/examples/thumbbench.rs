@@ -1,25 +1,30 @@
-//! The benchmark's imagegen side: one source PNG -> the default thumbnail spec
-//! (128/256/512 px JPEG at quality 80), timed in-process on one thread.
+//! The benchmark's imagegen side: one source PNG or JPEG -> 128/256/512 px thumbnails in one
+//! format (default `jpeg`; `webp`, `avif`) at the format's default quality, timed in-process on
+//! one thread.
 //!
-//! Usage: `thumbbench <source.png> [iterations] [warmup]`
+//! Usage: `thumbbench <source> [iterations] [warmup] [format]`
 //! Prints one JSON line, the format shared with `bench/python` and `bench/node`:
 //! wall-clock median/min per image and the mean CPU time per image (robust
-//! when other processes share the cores).
+//! when other processes share the cores). With `THUMBBENCH_OUT=DIR` it also writes the last
+//! iteration's thumbnails as `DIR/{size}.{ext}`, which `bench/thumbnails.py` scores.
 
 use std::error::Error;
 use std::time::Instant;
 
-use generate_thumbnails::thumbnail::{ThumbnailSpec, make_thumbnails};
+use generate_thumbnails::thumbnail::{ThumbnailFormat, ThumbnailSpec, make_thumbnails};
 
 fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().collect();
     let path = args
         .get(1)
-        .ok_or("usage: thumbbench <source.png> [iterations] [warmup]")?;
+        .ok_or("usage: thumbbench <source> [iterations] [warmup] [format]")?;
     let iterations: usize = args.get(2).map_or(Ok(30), |n| n.parse())?;
     let warmup: usize = args.get(3).map_or(Ok(3), |n| n.parse())?;
     let source = std::fs::read(path)?;
-    let spec = ThumbnailSpec::default();
+    let spec = ThumbnailSpec {
+        formats: ThumbnailFormat::parse_list(args.get(4).map_or("jpeg", String::as_str))?,
+        ..ThumbnailSpec::default()
+    };
 
     for _ in 0..warmup {
         make_thumbnails(&source, &spec)?;
@@ -27,6 +32,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let cpu_before = cpu_time_ns();
     let mut times_ms = Vec::with_capacity(iterations);
     let mut output_bytes = Vec::new();
+    let mut last = Vec::new();
     let mut dimensions = (0, 0);
     for _ in 0..iterations.max(1) {
         let started = Instant::now();
@@ -37,6 +43,13 @@ fn main() -> Result<(), Box<dyn Error>> {
             .iter()
             .map(|t| t.bytes.len().to_string())
             .collect();
+        last = thumbnails;
+    }
+    if let Some(dir) = std::env::var_os("THUMBBENCH_OUT") {
+        for thumbnail in &last {
+            let name = format!("{}.{}", thumbnail.size, thumbnail.format.extension());
+            std::fs::write(std::path::Path::new(&dir).join(name), &thumbnail.bytes)?;
+        }
     }
     let cpu_ms_per_image =
         cpu_time_ns().saturating_sub(cpu_before) as f64 / 1e6 / times_ms.len() as f64;

@@ -22,7 +22,7 @@ pub async fn handle(
         PipelineError::InvalidEvent(format!("unexpected GenerateThumbnails event: {e}"))
     })?;
     let spec = &config.spec;
-    let mut thumbnails = Vec::with_capacity(images.len() * spec.sizes.len());
+    let mut thumbnails = Vec::with_capacity(images.len() * spec.sizes.len() * spec.formats.len());
     for (index, image) in images.iter().enumerate() {
         let uri = format!("s3://{}/{}", image.bucket, image.key);
         let source = store
@@ -44,7 +44,7 @@ pub async fn handle(
                 &request.request_id,
                 index,
                 thumb.size,
-                spec.format.extension(),
+                thumb.format.extension(),
             );
             let bytes = thumb.bytes.len() as u64;
             store
@@ -52,7 +52,7 @@ pub async fn handle(
                     &request.output.bucket,
                     &key,
                     thumb.bytes,
-                    spec.format.content_type(),
+                    thumb.format.content_type(),
                 )
                 .await
                 .map_err(|e| e.into_pipeline(&format!("storing {key}")))?;
@@ -62,7 +62,7 @@ pub async fn handle(
                 size: thumb.size,
                 width: thumb.width,
                 height: thumb.height,
-                format: spec.format.to_string(),
+                format: thumb.format.to_string(),
                 bytes,
             });
         }

@@ -72,11 +72,11 @@ pub fn facts() -> Value {
                 "max": generate_thumbnails::thumbnail::MAX_THUMBNAIL_SIZE,
             },
             "thumbnailFormat": {
-                "default": thumbnails.spec.format.to_string(),
+                "default": thumbnails.spec.formats.iter().map(ToString::to_string).collect::<Vec<_>>().join(","),
                 "choices": ThumbnailFormat::ALL.map(|f| f.to_string()),
             },
             "thumbnailQuality": {
-                "default": thumbnails.spec.quality,
+                "default": thumbnails.spec.quality.jpeg,
                 "min": quality.start(),
                 "max": quality.end(),
             },

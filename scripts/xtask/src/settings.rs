@@ -179,7 +179,15 @@ fn default_of(name: &str) -> Option<String> {
                 .collect::<Vec<_>>()
                 .join(","),
         ),
-        vars::THUMBNAIL_FORMAT => code(&thumbnails.spec.format),
+        vars::THUMBNAIL_FORMATS | vars::THUMBNAIL_FORMAT => code(
+            &thumbnails
+                .spec
+                .formats
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
         vars::THUMBNAIL_QUALITY => code(&thumbnails.spec.quality),
         vars::MAX_SOURCE_BYTES => code(&thumbnails.max_source_bytes),
         vars::MAX_SOURCE_PIXELS => code(&thumbnails.max_source_pixels),
@@ -204,7 +212,10 @@ mod tests {
             ["start-execution", "http-api", "queue-consumer"]
         );
         assert_eq!(of(vars::TOPIC_ARN).default, "required");
-        assert_eq!(of(vars::THUMBNAIL_QUALITY).default, "`80`");
+        assert_eq!(
+            of(vars::THUMBNAIL_QUALITY).default,
+            "`jpeg:80,webp:80,avif:75`"
+        );
         assert_eq!(of(vars::PROMPT_PREFIX).default, "`prompts/`");
     }
 }

@@ -94,9 +94,12 @@ pub mod vars {
         MAX_SLOT_WAIT_MINUTES,
         /// generate-thumbnails: longest sides, in pixels.
         THUMBNAIL_SIZES,
-        /// generate-thumbnails: `jpeg`, `png` or `webp`.
+        /// generate-thumbnails: comma-separated formats, each size made in each: `jpeg`, `png`,
+        /// `webp` (lossy) or `avif`.
+        THUMBNAIL_FORMATS,
+        /// generate-thumbnails: one format, as `THUMBNAIL_FORMATS` takes them (set one of the two).
         THUMBNAIL_FORMAT,
-        /// generate-thumbnails: JPEG quality.
+        /// generate-thumbnails: a number is JPEG's quality; `webp:75,avif:55` sets others (1-100).
         THUMBNAIL_QUALITY,
         /// generate-thumbnails: larger image objects are refused before reading.
         MAX_SOURCE_BYTES,

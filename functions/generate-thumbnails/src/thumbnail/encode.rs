@@ -1,31 +1,37 @@
-//! Thumbnail encoding: JPEG with `mozjpeg` (libjpeg-turbo SIMD), PNG with the `png`
-//! crate's fast deflate and adaptive filtering, lossless WebP with `image`.
+//! Thumbnail encoding: JPEG with `mozjpeg` (libjpeg-turbo SIMD), PNG with the `png` crate's fast
+//! deflate and adaptive filtering, lossy WebP with libwebp (the `webp` crate), AVIF with rav1e
+//! (through `ravif`).
 
-use image::codecs::webp::WebPEncoder;
-use image::{ExtendedColorType, ImageEncoder};
-
+use super::error::libjpeg_message;
 use super::pixels::{Layout, PixelsRef};
 use super::{ThumbnailError, ThumbnailFormat};
+
+/// rav1e's speed preset, 1 (slowest) to 10 ("fast but crappy", in ravif's words). ravif defaults
+/// to 5 for one-off conversions; a Lambda with under one vCPU makes three sizes per image, so the
+/// function trades some bytes for time at 8. What it costs and gives against libaom (Pillow,
+/// sharp) is measured by `bash bench/run.sh` (`bench/extra/formats.md`).
+pub(crate) const AVIF_SPEED: u8 = 8;
 
 fn encode_error(format: ThumbnailFormat) -> impl Fn(&dyn std::fmt::Display) -> ThumbnailError {
     move |error| ThumbnailError::Encode(format!("{format}: {error}"))
 }
 
-/// Encodes thumbnails of one format, reusing a scratch buffer for the
-/// alpha-flattening JPEG needs.
+/// Encodes thumbnails of one format, reusing a scratch buffer for the alpha-flattening JPEG
+/// needs and the grey-to-RGB expansion WebP and AVIF need.
 #[derive(Debug)]
 pub(crate) struct ThumbnailEncoder {
     format: ThumbnailFormat,
+    /// The format's quality (unused for PNG).
     quality: u8,
-    flattened: Vec<u8>,
+    scratch: Vec<u8>,
 }
 
 impl ThumbnailEncoder {
-    pub(crate) fn new(format: ThumbnailFormat, quality: u8) -> Self {
+    pub(crate) fn new(format: ThumbnailFormat, quality: Option<u8>) -> Self {
         Self {
             format,
-            quality,
-            flattened: Vec::new(),
+            quality: quality.unwrap_or(100),
+            scratch: Vec::new(),
         }
     }
 
@@ -34,16 +40,44 @@ impl ThumbnailEncoder {
         match self.format {
             ThumbnailFormat::Jpeg => {
                 let opaque = if pixels.layout.has_alpha() {
-                    flatten_over_white(pixels, &mut self.flattened)
+                    flatten_over_white(pixels, &mut self.scratch)
                 } else {
                     pixels
                 };
                 encode_jpeg(opaque, self.quality, &mut out)?;
             }
             ThumbnailFormat::Png => encode_png(pixels, &mut out)?,
-            ThumbnailFormat::WebP => encode_webp(pixels, &mut out)?,
+            ThumbnailFormat::WebP => {
+                let colour = grey_as_rgb(pixels, &mut self.scratch);
+                out = encode_webp(colour, self.quality)?;
+            }
+            ThumbnailFormat::Avif => {
+                let colour = grey_as_rgb(pixels, &mut self.scratch);
+                out = encode_avif(colour, self.quality)?;
+            }
         }
         Ok(out)
+    }
+}
+
+/// Grey (and grey+alpha) pixels as RGB (RGBA), for encoders that take only those; others as they are.
+fn grey_as_rgb<'a>(pixels: PixelsRef<'a>, scratch: &'a mut Vec<u8>) -> PixelsRef<'a> {
+    let layout = match pixels.layout {
+        Layout::Rgb | Layout::Rgba => return pixels,
+        Layout::Gray => Layout::Rgb,
+        Layout::GrayAlpha => Layout::Rgba,
+    };
+    scratch.clear();
+    scratch.reserve(pixels.data.len() * 3);
+    for pixel in pixels.data.chunks_exact(pixels.layout.channels()) {
+        scratch.extend_from_slice(&[pixel[0]; 3]);
+        scratch.extend_from_slice(&pixel[1..]);
+    }
+    PixelsRef {
+        width: pixels.width,
+        height: pixels.height,
+        layout,
+        data: scratch,
     }
 }
 
@@ -117,14 +151,7 @@ fn encode_jpeg(
             Ok(())
         }
         Ok(Err(e)) => Err(error(&e)),
-        Err(payload) => {
-            let message = payload
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| payload.downcast_ref::<&str>().copied())
-                .unwrap_or("libjpeg failed");
-            Err(error(&message))
-        }
+        Err(payload) => Err(error(&libjpeg_message(payload.as_ref()))),
     }
 }
 
@@ -147,16 +174,55 @@ fn encode_png(pixels: PixelsRef<'_>, out: &mut Vec<u8>) -> Result<(), ThumbnailE
     writer.finish().map_err(|e| error(&e))
 }
 
-fn encode_webp(pixels: PixelsRef<'_>, out: &mut Vec<u8>) -> Result<(), ThumbnailError> {
-    let color = match pixels.layout {
-        Layout::Gray => ExtendedColorType::L8,
-        Layout::GrayAlpha => ExtendedColorType::La8,
-        Layout::Rgb => ExtendedColorType::Rgb8,
-        Layout::Rgba => ExtendedColorType::Rgba8,
+/// Lossy WebP at `quality`, libwebp's default method (4) as Pillow and sharp use it; alpha is
+/// kept (compressed losslessly, as libwebp does by default).
+fn encode_webp(pixels: PixelsRef<'_>, quality: u8) -> Result<Vec<u8>, ThumbnailError> {
+    let error = encode_error(ThumbnailFormat::WebP);
+    let layout = match pixels.layout {
+        Layout::Rgb => webp::PixelLayout::Rgb,
+        Layout::Rgba => webp::PixelLayout::Rgba,
+        Layout::Gray | Layout::GrayAlpha => return Err(error(&"grey must be expanded first")),
     };
-    WebPEncoder::new_lossless(out)
-        .write_image(pixels.data, pixels.width, pixels.height, color)
-        .map_err(|e| encode_error(ThumbnailFormat::WebP)(&e))
+    webp::Encoder::new(pixels.data, layout, pixels.width, pixels.height)
+        .encode_simple(false, f32::from(quality))
+        .map(|memory| memory.to_vec())
+        .map_err(|e| error(&format!("libwebp refused the picture ({e:?})")))
+}
+
+/// AVIF at `quality` (ravif's scale), rav1e at [`AVIF_SPEED`], 8-bit 4:4:4 YCbCr; alpha, when
+/// there is some, is a second AV1 image at the same quality. 8 bits, not ravif's preferred 10: on
+/// the bench picture 10 scored 1-1.6 SSIMULACRA2 points more for ~1% more bytes and ~10% more
+/// encoding time.
+fn encode_avif(pixels: PixelsRef<'_>, quality: u8) -> Result<Vec<u8>, ThumbnailError> {
+    use ravif::{Img, RGB8, RGBA8};
+
+    let error = encode_error(ThumbnailFormat::Avif);
+    let (width, height) = (pixels.width as usize, pixels.height as usize);
+    let encoder = ravif::Encoder::new()
+        .with_quality(f32::from(quality))
+        .with_alpha_quality(f32::from(quality))
+        .with_speed(AVIF_SPEED)
+        .with_bit_depth(ravif::BitDepth::Eight);
+    let encoded = match pixels.layout {
+        Layout::Rgb => {
+            let rgb: Vec<RGB8> = pixels
+                .data
+                .chunks_exact(3)
+                .map(|p| RGB8::new(p[0], p[1], p[2]))
+                .collect();
+            encoder.encode_rgb(Img::new(&rgb[..], width, height))
+        }
+        Layout::Rgba => {
+            let rgba: Vec<RGBA8> = pixels
+                .data
+                .chunks_exact(4)
+                .map(|p| RGBA8::new(p[0], p[1], p[2], p[3]))
+                .collect();
+            encoder.encode_rgba(Img::new(&rgba[..], width, height))
+        }
+        Layout::Gray | Layout::GrayAlpha => return Err(error(&"grey must be expanded first")),
+    };
+    encoded.map(|e| e.avif_file).map_err(|e| error(&e))
 }
 
 #[cfg(test)]

@@ -22,3 +22,13 @@ pub enum ThumbnailError {
     #[error("invalid thumbnail spec: {0}")]
     InvalidSpec(String),
 }
+
+/// libjpeg's message from the payload of its error exit, which the `mozjpeg` wrapper raises by
+/// unwinding out of the C code (callers catch it with `catch_unwind`, as its docs ask).
+pub(crate) fn libjpeg_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or("libjpeg failed")
+}

@@ -76,8 +76,74 @@ fn puts(written: &Written) -> Rule {
 }
 
 async fn run(rules: &[&Rule], event: Value) -> Result<ThumbnailsResult, PipelineError> {
+    run_with(&Config::default(), rules, event).await
+}
+
+async fn run_with(
+    config: &Config,
+    rules: &[&Rule],
+    event: Value,
+) -> Result<ThumbnailsResult, PipelineError> {
     let store = S3Store::new(mock_client!(aws_sdk_s3, RuleMode::MatchAny, rules));
-    handle(&Config::default(), &store, event).await
+    handle(config, &store, event).await
+}
+
+#[tokio::test]
+async fn every_size_in_every_format_with_its_key_and_content_type() {
+    let config = Config::from_env(&[("THUMBNAIL_FORMATS", "avif,webp,jpeg")]).unwrap();
+    let written = Written::default();
+    let get = object("images/exec-1/0.png", png(1024, 768));
+    let put = puts(&written);
+    let result = run_with(
+        &config,
+        &[&get, &put],
+        event(&[("images/exec-1/0.png", 1024, 768)]),
+    )
+    .await
+    .unwrap();
+    let got: Vec<_> = result
+        .thumbnails
+        .iter()
+        .map(|t| (t.key.as_str(), t.format.as_str(), t.width, t.height))
+        .collect();
+    let mut expected = Vec::new();
+    for (size, height) in [(128, 96), (256, 192), (512, 384)] {
+        for (format, extension) in [("avif", "avif"), ("webp", "webp"), ("jpeg", "jpg")] {
+            expected.push((
+                format!("thumbnails/exec-1/0-{size}.{extension}"),
+                format,
+                size,
+                height,
+            ));
+        }
+    }
+    let expected: Vec<_> = expected
+        .iter()
+        .map(|(key, format, w, h)| (key.as_str(), *format, *w, *h))
+        .collect();
+    assert_eq!(got, expected);
+    let written = written.lock().unwrap();
+    assert_eq!(written.len(), 9);
+    for (key, content_type, body) in written.iter() {
+        let thumb = result.thumbnails.iter().find(|t| &t.key == key).unwrap();
+        let expected_type = match thumb.format.as_str() {
+            "avif" => "image/avif",
+            "webp" => "image/webp",
+            _ => "image/jpeg",
+        };
+        assert_eq!(content_type, expected_type, "{key}");
+        assert_eq!(thumb.bytes, body.len() as u64, "{key}");
+        if thumb.format == "avif" {
+            assert_eq!(&body[4..12], b"ftypavif", "{key}");
+        } else {
+            let decoded = image::load_from_memory(body).unwrap();
+            assert_eq!(
+                (decoded.width(), decoded.height()),
+                (thumb.width, thumb.height),
+                "{key}"
+            );
+        }
+    }
 }
 
 #[tokio::test]
