@@ -44,8 +44,11 @@ export interface ImagegenConfig {
   readonly maxSlotWaitMinutes: number;
   /** Thumbnails' longest sides in pixels. Context `thumbnailSizes` ("128,256,512"). */
   readonly thumbnailSizes: number[];
-  /** Context `thumbnailFormat` (jpeg). */
-  readonly thumbnailFormat: ThumbnailFormat;
+  /**
+   * Every thumbnail size is made in each of these formats (THUMBNAIL_FORMATS). Context
+   * `thumbnailFormats` (comma list, e.g. `avif,webp,jpeg`), or `thumbnailFormat` (one; jpeg).
+   */
+  readonly thumbnailFormats: ThumbnailFormat[];
   /** Context `thumbnailQuality` (80). */
   readonly thumbnailQuality: number;
   /** Days before images/, thumbnails/ and results/ expire. Context `outputExpirationDays` (30). */
@@ -401,10 +404,12 @@ export function loadConfig(node: Node): ImagegenConfig {
     throw new Error(`context thumbnailSizes=${sizesText}: expected a comma list of integers between 16 and ${maxSize}`);
   }
 
-  const format = raw(node, 'thumbnailFormat') ?? DEFAULTS.thumbnailFormat;
-  const thumbnailFormat = THUMBNAIL_FORMATS.find((f) => f === format);
-  if (thumbnailFormat === undefined) {
-    throw new Error(`context thumbnailFormat=${format}: expected one of ${THUMBNAIL_FORMATS.join(', ')}`);
+  const formatsKey = raw(node, 'thumbnailFormats') !== undefined ? 'thumbnailFormats' : 'thumbnailFormat';
+  const formatsText = raw(node, formatsKey) ?? DEFAULTS.thumbnailFormat;
+  const thumbnailFormats = list(formatsText);
+  const unknown = thumbnailFormats.find((f) => !THUMBNAIL_FORMATS.includes(f));
+  if (unknown !== undefined || thumbnailFormats.length === 0) {
+    throw new Error(`context ${formatsKey}=${formatsText}: expected one or more of ${THUMBNAIL_FORMATS.join(', ')}`);
   }
 
   const logRetentionDays = positiveInt(node, 'logRetentionDays', DEFAULTS.logRetentionDays, 3653);
@@ -440,7 +445,7 @@ export function loadConfig(node: Node): ImagegenConfig {
     maxSlotWaitMinutes: integer(node, 'maxSlotWaitMinutes', DEFAULTS.maxSlotWaitMinutes,
       S.maxSlotWaitMinutes.min, S.maxSlotWaitMinutes.max),
     thumbnailSizes,
-    thumbnailFormat,
+    thumbnailFormats,
     thumbnailQuality: integer(node, 'thumbnailQuality', DEFAULTS.thumbnailQuality,
       S.thumbnailQuality.min, S.thumbnailQuality.max),
     outputExpirationDays,

@@ -187,7 +187,7 @@ export class ImagegenStack extends Stack {
       environment: {
         ...rustLog,
         THUMBNAIL_SIZES: config.thumbnailSizes.join(','),
-        THUMBNAIL_FORMAT: config.thumbnailFormat,
+        THUMBNAIL_FORMATS: config.thumbnailFormats.join(','),
         THUMBNAIL_QUALITY: String(config.thumbnailQuality),
       },
     });

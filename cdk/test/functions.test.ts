@@ -22,7 +22,7 @@ const EXPECTED = {
   },
   ReserveModelSlot: { memory: 128, env: ['MODEL_SLOT_TABLE', 'MODEL_QUOTA_RPM', 'MAX_SLOT_WAIT_MINUTES'] },
   GenerateImage: { memory: 256, env: ['BEDROCK_REGION'] },
-  GenerateThumbnails: { memory: 1024, env: ['THUMBNAIL_SIZES', 'THUMBNAIL_FORMAT', 'THUMBNAIL_QUALITY'] },
+  GenerateThumbnails: { memory: 1024, env: ['THUMBNAIL_SIZES', 'THUMBNAIL_FORMATS', 'THUMBNAIL_QUALITY'] },
   NotifyUser: { memory: 128, env: ['TOPIC_ARN', 'OUTPUT_BUCKET', 'PRESIGN_EXPIRY_SECONDS'] },
   NotifyBackstop: { memory: 128, env: ['TOPIC_ARN', 'OUTPUT_BUCKET'] },
   HttpApi: {
@@ -129,7 +129,7 @@ describe('the nine Rust functions', () => {
     });
     expect(env('GenerateImage')).toMatchObject({ BEDROCK_REGION: 'us-west-2' });
     expect(env('GenerateThumbnails')).toMatchObject({
-      THUMBNAIL_SIZES: '128,256,512', THUMBNAIL_FORMAT: 'jpeg', THUMBNAIL_QUALITY: '80',
+      THUMBNAIL_SIZES: '128,256,512', THUMBNAIL_FORMATS: 'jpeg', THUMBNAIL_QUALITY: '80',
     });
     expect(env('NotifyUser')).toMatchObject({
       TOPIC_ARN: { Ref: expect.stringMatching(/^ResultsTopic/) },
@@ -165,7 +165,9 @@ describe('the nine Rust functions', () => {
     });
     // GenerateImage calls the pool its slot names: it does not read MODEL_POOLS.
     expect(env('GenerateImage').MODEL_POOLS).toBeUndefined();
-    expect(env('GenerateThumbnails')).toMatchObject({ THUMBNAIL_SIZES: '64,200', THUMBNAIL_FORMAT: 'webp' });
+    expect(env('GenerateThumbnails')).toMatchObject({ THUMBNAIL_SIZES: '64,200', THUMBNAIL_FORMATS: 'webp' });
+    const several = synthesize({ thumbnailFormats: 'avif, webp,jpeg' }).template;
+    expect(lambdaOf(several, 'GenerateThumbnails').Properties.Environment.Variables.THUMBNAIL_FORMATS).toBe('avif,webp,jpeg');
   });
 
   test('the front doors hold requests to ValidatePrompt\'s rules: the same values reach all three', () => {
