@@ -160,7 +160,9 @@ describe('state machine', () => {
       for (const name of retry.ErrorEquals) expect(name).toMatch(/^Lambda\./);
     }
     const again = (s.GenerateImage.Catch ?? []).find((c) => c.Next === 'ReserveModelSlot');
-    expect(again?.ErrorEquals.sort()).toEqual(['ModelThrottled', 'ModelUnavailable', 'States.Timeout', 'StorageError']);
+    // A retired model goes back too: ReserveModelSlot moves the request to its fallback, or ends it.
+    expect(again?.ErrorEquals.sort())
+      .toEqual(['ModelRetired', 'ModelThrottled', 'ModelUnavailable', 'States.Timeout', 'StorageError']);
     expect(again?.ResultPath).toBe('$.modelSlot.lastError');
     // A long queue waits in the Wait state: no machine-wide timeout may cut it short.
     expect(asl.TimeoutSeconds).toBeUndefined();
