@@ -240,8 +240,9 @@ fn main() {
         std::fs::write(
             path,
             format!(
-                "# The capacity benchmark\n\nWritten by `cargo bench -p imagegen-cli --bench capacity` \
-                 ({} build, the engine's paused clock, {} CPU(s); see docs/capacity.md, \"Backed by runs\").\n\n{table}",
+                "# The capacity benchmark\n\nWritten by `cli/benches/capacity.rs` (`cargo bench -p imagegen-cli \
+                 --bench capacity`); this run: a {} build, on the engine's paused clock, {} CPU(s). See \
+                 docs/capacity.md, \"Backed by runs\".\n\n{table}",
                 if cfg!(debug_assertions) { "debug" } else { "release" },
                 std::thread::available_parallelism().map_or(1, usize::from)
             ),
