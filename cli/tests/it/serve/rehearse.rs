@@ -148,7 +148,7 @@ fn pools_called(aws: &Aws, machine: &str) -> BTreeSet<String> {
 /// each end SUCCEEDED with one email; a blank prompt ends in the failure email; each function ran
 /// as its own process. Returns the model pools the executions called (none without the AWS CLI).
 fn runs_the_pipeline(dir: &TempDir, served: &Served) -> Option<BTreeSet<String>> {
-    let Some(cli) = aws_cli() else { return None };
+    let cli = aws_cli()?;
     let data = &served.data;
     let bucket = output(served, "BucketName");
     let machine = output(served, "StateMachineArn");
