@@ -21,7 +21,7 @@
 //!
 //! A model served by several pools has one schedule per pool. [`ModelSlots::reserve_earliest`]
 //! reads each schedule once (a consistent GetItem), then reserves on the one with the earliest free
-//! slot, its latest slot bounded by the next pool's: a schedule that moved on meanwhile answers as
+//! slot (among idle ones, the one idle longest), its latest slot bounded by the next pool's: a schedule that moved on meanwhile answers as
 //! full for that bound, and the choice is made again with what the write returned. In a burst each
 //! reservation is one write on one pool's item, so no item takes more writes than its own slots.
 //! [`ModelSlots::push_back`] moves a throttled pool's schedule later (one conditional write).
@@ -171,19 +171,31 @@ impl DynamoModelSlots {
     }
 }
 
-/// Which schedule to try next: the earliest expected slot (ties to the first), and the bound that
-/// keeps it the earliest (the runner-up's expected slot, or the request's own latest).
-fn earliest(expected: &[Option<i64>], requests: &[SlotRequest]) -> Option<(usize, i64)> {
-    let mut order: Vec<(i64, usize)> = expected
+/// What is known of one pool's schedule during a reservation.
+#[derive(Debug, Clone, Copy)]
+struct Known {
+    /// Its first free slot as stored (`None`: never used).
+    stored: Option<i64>,
+    /// The slot a reservation would get there; `None` once it is known to be booked past the
+    /// request's latest slot.
+    expected: Option<i64>,
+}
+
+/// Which schedule to try next, and the bound that keeps it the earliest (the runner-up's expected
+/// slot, or the request's own latest). The earliest expected slot wins; among equals (idle pools,
+/// whose slot is the request's earliest), the one idle longest (the earliest stored first free
+/// slot, never used first), so that even a quiet stream of requests spreads over the pools.
+fn earliest(known: &[Known], requests: &[SlotRequest]) -> Option<(usize, i64)> {
+    let mut order: Vec<(i64, i64, usize)> = known
         .iter()
         .enumerate()
-        .filter_map(|(i, e)| e.map(|at| (at, i)))
+        .filter_map(|(i, k)| k.expected.map(|at| (at, k.stored.unwrap_or(i64::MIN), i)))
         .collect();
     order.sort_unstable();
-    let &(_, best) = order.first()?;
+    let &(_, _, best) = order.first()?;
     let bound = order
         .get(1)
-        .map_or(requests[best].latest_ms, |&(runner_up, _)| {
+        .map_or(requests[best].latest_ms, |&(runner_up, _, _)| {
             runner_up.min(requests[best].latest_ms)
         });
     Some((best, bound))
@@ -194,17 +206,19 @@ impl ModelSlots for DynamoModelSlots {
         if let [only] = requests {
             return self.reserve(only).await.map(|slot| (0, slot));
         }
-        // Each schedule's expected slot, `None` once it is known to be booked past its latest.
-        let mut expected = Vec::with_capacity(requests.len());
+        let mut known = Vec::with_capacity(requests.len());
         for request in requests {
-            let next = self.next_free(&request.schedule).await?;
-            expected.push(Some(
-                next.map_or(request.not_before_ms, |n| n.max(request.not_before_ms)),
-            ));
+            let stored = self.next_free(&request.schedule).await?;
+            known.push(Known {
+                stored,
+                expected: Some(
+                    stored.map_or(request.not_before_ms, |n| n.max(request.not_before_ms)),
+                ),
+            });
         }
         let mut full_at = i64::MAX;
         for _ in 0..TRIES * requests.len() {
-            let Some((best, bound)) = earliest(&expected, requests) else {
+            let Some((best, bound)) = earliest(&known, requests) else {
                 return Err(SlotError::Full {
                     next_at_ms: full_at,
                 });
@@ -217,11 +231,14 @@ impl ModelSlots for DynamoModelSlots {
             match self.reserve(&bounded).await {
                 Ok(slot) => return Ok((best, slot)),
                 Err(SlotError::Full { next_at_ms }) if next_at_ms > request.latest_ms => {
-                    expected[best] = None;
+                    known[best].expected = None;
                     full_at = full_at.min(next_at_ms);
                 }
                 Err(SlotError::Full { next_at_ms }) => {
-                    expected[best] = Some(next_at_ms.max(request.not_before_ms));
+                    known[best] = Known {
+                        stored: Some(next_at_ms),
+                        expected: Some(next_at_ms.max(request.not_before_ms)),
+                    };
                 }
                 Err(other) => return Err(other),
             }
@@ -294,6 +311,31 @@ mod tests {
         ConditionalCheckFailedException, ResourceNotFoundException,
     };
     use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+
+    #[test]
+    fn the_earliest_slot_wins_and_among_idle_pools_the_one_idle_longest() {
+        let requests = vec![request(); 3];
+        let known = |stored: Option<i64>, expected: Option<i64>| Known { stored, expected };
+        // Distinct slots: the earliest, bounded by the runner-up's.
+        let pools = [
+            known(Some(1_009_000), Some(1_009_000)),
+            known(Some(1_003_000), Some(1_003_000)),
+            known(Some(1_006_000), Some(1_006_000)),
+        ];
+        assert_eq!(earliest(&pools, &requests), Some((1, 1_006_000)));
+        // All idle (each slot would be not-before): the never-used pool, then the one idle longest.
+        let idle = [
+            known(Some(990_000), Some(1_000_000)),
+            known(None, Some(1_000_000)),
+            known(Some(980_000), Some(1_000_000)),
+        ];
+        assert_eq!(earliest(&idle, &requests), Some((1, 1_000_000)));
+        let used = [idle[0], known(Some(995_000), Some(1_000_000)), idle[2]];
+        assert_eq!(earliest(&used, &requests), Some((2, 1_000_000)));
+        // Full pools drop out; none left is none.
+        let full = [known(Some(2_000_000), None); 3];
+        assert_eq!(earliest(&full, &requests), None);
+    }
 
     fn request() -> SlotRequest {
         SlotRequest {
