@@ -196,6 +196,7 @@ fn the_inventory_lists_what_is_and_is_not_rehearsed() {
         ("AWS::Logs::LogGroup", 11),
         ("AWS::CloudWatch::Alarm", 8),
         ("AWS::Budgets::Budget", 1),
+        ("AWS::Budgets::BudgetsAction", 1),
         ("AWS::ApiGateway::Account", 1),
         ("AWS::CDK::Metadata", 1),
         ("AWS::Lambda::Function", 1),
@@ -209,6 +210,7 @@ fn the_inventory_lists_what_is_and_is_not_rehearsed() {
         [
             "AWS::ApiGateway::Account",
             "AWS::Budgets::Budget",
+            "AWS::Budgets::BudgetsAction",
             "AWS::CDK::Metadata",
             "AWS::CloudWatch::Alarm",
             "AWS::Lambda::Function",
