@@ -118,6 +118,13 @@ run_thumbnails() {
     "$VENV/bin/python" "$SIMD_VENV/bin/python" "$BENCH/node" "$ITERATIONS" "$WARMUP" "$ROUNDS" \
     "$BENCH/extra/formats.md" "$sources/source-1024.png" "$sources/source-2048.png" \
     "$sources/source-1024.jpg" | tee "$OUT/formats.jsonl" >&2
+
+  # The function's memory setting rests on this: the largest source at the largest thumbnails.
+  [[ -s "$sources/source-8192.png" ]] \
+    || "$BENCH_TARGET_DIR/release/examples/bench_source" 8192 8192 "$sources/source-8192.png"
+  step "Peak memory at the limits: a 64 Mpx source -> 4096/2048/1024 px in each format"
+  "$VENV/bin/python" "$BENCH/thumbnails.py" memory "$BENCH_TARGET_DIR/release/examples/thumbbench" \
+    "$BENCH/extra/memory.md" "$sources/source-8192.png" | tee "$OUT/memory.jsonl" >&2
 }
 
 run_cold_start() {

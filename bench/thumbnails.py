@@ -255,8 +255,41 @@ def formats_markdown(rows, cpu):
     return "\n".join(lines) + "\n"
 
 
+def memory_main(args):
+    """Peak RSS at the function's limits: the largest source it takes (`MAX_SOURCE_PIXELS`, 64 Mpx,
+    as an 8192 px PNG) made into the largest thumbnails it allows (4096 px, with 2048 and 1024), in
+    each format alone and in all three. One process per case, pinned like the rest."""
+    binary, markdown, source = args
+    cpu = bench_cpu()
+    sizes = "4096,2048,1024"
+    rows = []
+    for formats in ("jpeg", "webp", "avif", "avif,webp,jpeg"):
+        env = {"PATH": "/usr/bin:/bin:/usr/local/bin", "RAYON_NUM_THREADS": "1", "THUMBNAIL_SIZES": sizes}
+        result = run_measured([binary, source, "1", "0", formats], env=env, cpu=cpu)
+        result.update(kind="thumbnail-memory", formats=formats, sizes=sizes)
+        rows.append(result)
+        print(json.dumps(result), flush=True)
+    lines = [
+        "## Memory at the function's limits (issue 24)",
+        "",
+        "Written by `bench/thumbnails.py memory` (`bash bench/run.sh`): the largest source "
+        "generate-thumbnails accepts (64 Mpx: an 8192x8192 RGB PNG) made into thumbnails of "
+        f"{sizes.replace(',', ', ')} px (4096 is the largest size it allows), one process per row "
+        f"pinned to CPU {cpu}. Peak RSS is the whole process's (`/usr/bin/time -v`).",
+        "",
+        "| formats | ms | peak RSS MiB | bytes |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        lines.append(f"| {r['formats']} | {r['median_ms']:.0f} | {r['peak_rss_mib']} | "
+                     f"{sum(r['output_bytes']):,} |")
+    Path(markdown).write_text("\n".join(lines) + "\n")
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["formats"]:
         formats_main(sys.argv[2:])
+    elif sys.argv[1:2] == ["memory"]:
+        memory_main(sys.argv[2:])
     else:
         main()

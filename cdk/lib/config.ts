@@ -49,8 +49,12 @@ export interface ImagegenConfig {
    * `thumbnailFormats` (comma list, e.g. `avif,webp,jpeg`), or `thumbnailFormat` (one; jpeg).
    */
   readonly thumbnailFormats: ThumbnailFormat[];
-  /** Context `thumbnailQuality` (80). */
-  readonly thumbnailQuality: number;
+  /**
+   * THUMBNAIL_QUALITY, as given: context `thumbnailQuality`, a number (JPEG's; 80 by default) or
+   * `FORMAT:QUALITY` pairs such as `jpeg:80,webp:75,avif:60` (formats left out keep the function's
+   * defaults). Each format's own scale: libjpeg's, libwebp's, libavif's.
+   */
+  readonly thumbnailQuality: string;
   /** Days before images/, thumbnails/ and results/ expire. Context `outputExpirationDays` (30). */
   readonly outputExpirationDays: number;
   /** Retention of every log group, in days. Context `logRetentionDays` (30). */
@@ -154,7 +158,7 @@ export const DEFAULTS = {
   maxSlotWaitMinutes: S.maxSlotWaitMinutes.default,
   thumbnailSizes: S.thumbnailSizes.default.join(','),
   thumbnailFormat: S.thumbnailFormat.default,
-  thumbnailQuality: S.thumbnailQuality.default,
+  thumbnailQuality: String(S.thumbnailQuality.default),
   outputExpirationDays: 30,
   logRetentionDays: 30,
   presignExpirySeconds: S.presignExpirySeconds.default,
@@ -335,6 +339,29 @@ function integer(node: Node, key: string, fallback: number, min: number, max: nu
   return n;
 }
 
+/**
+ * `thumbnailQuality`, checked as generate-thumbnails reads THUMBNAIL_QUALITY: items of `FORMAT:QUALITY`
+ * for a lossy format (facts.json's list), or a bare number, which is JPEG's; each quality an integer
+ * in facts.json's range. Returned as given, trimmed.
+ */
+function thumbnailQuality(text: string): string {
+  const { min, max, lossy } = S.thumbnailQuality;
+  const items = list(text);
+  const wrong = (why: string) => new Error(`context thumbnailQuality=${text}: ${why}`);
+  if (items.length === 0) throw wrong(`expected a quality between ${min} and ${max}, or FORMAT:QUALITY pairs`);
+  for (const item of items) {
+    const [name, number] = item.includes(':') ? item.split(':', 2).map((part) => part.trim()) : ['jpeg', item];
+    if (!lossy.includes(name.toLowerCase())) {
+      throw wrong(`'${name}' takes no quality: expected one of ${lossy.join(', ')}`);
+    }
+    const quality = Number(number);
+    if (number === '' || !Number.isInteger(quality) || quality < min || quality > max) {
+      throw wrong(`${name} quality '${number}' is not an integer between ${min} and ${max}`);
+    }
+  }
+  return items.join(',');
+}
+
 function positiveInt(node: Node, key: string, fallback: number, max: number): number {
   return integer(node, key, fallback, 1, max);
 }
@@ -446,8 +473,7 @@ export function loadConfig(node: Node): ImagegenConfig {
       S.maxSlotWaitMinutes.min, S.maxSlotWaitMinutes.max),
     thumbnailSizes,
     thumbnailFormats,
-    thumbnailQuality: integer(node, 'thumbnailQuality', DEFAULTS.thumbnailQuality,
-      S.thumbnailQuality.min, S.thumbnailQuality.max),
+    thumbnailQuality: thumbnailQuality(raw(node, 'thumbnailQuality') ?? DEFAULTS.thumbnailQuality),
     outputExpirationDays,
     logRetentionDays,
     // Presigned URLs die with the Lambda role session that signed them (hours): notify-user caps them.

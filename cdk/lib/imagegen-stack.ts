@@ -182,13 +182,16 @@ export class ImagegenStack extends Stack {
       crate: 'generate-thumbnails',
       description: 'imagegen: resize generated images into thumbnails/',
       // Decoding and encoding is CPU-bound; Lambda CPU scales with memory (1,769 MB = 1 vCPU).
+      // Memory: the worst case the function accepts (a 64 Mpx source made into 4096, 2048 and
+      // 1024 px thumbnails in AVIF, WebP and JPEG) peaks at about 680 MB, AVIF's encoder the
+      // largest part (bench/extra/memory.md), which 1,024 MB holds with a third to spare.
       memorySize: 1024,
       timeout: Duration.seconds(60),
       environment: {
         ...rustLog,
         THUMBNAIL_SIZES: config.thumbnailSizes.join(','),
         THUMBNAIL_FORMATS: config.thumbnailFormats.join(','),
-        THUMBNAIL_QUALITY: String(config.thumbnailQuality),
+        THUMBNAIL_QUALITY: config.thumbnailQuality,
       },
     });
     generateThumbnails.addToPolicy(new iam.PolicyStatement({

@@ -16,7 +16,7 @@ describe('context configuration', () => {
       maxSlotWaitMinutes: 1440,
       thumbnailSizes: [128, 256, 512],
       thumbnailFormats: ['jpeg'],
-      thumbnailQuality: 80,
+      thumbnailQuality: '80',
       outputExpirationDays: 30,
       logRetentionDays: 30,
       presignExpirySeconds: 3600,
@@ -62,7 +62,7 @@ describe('context configuration', () => {
       modelId: FACTS.defaultModelId,
       thumbnailSizes: settings.thumbnailSizes.default.join(','),
       thumbnailFormat: settings.thumbnailFormat.default,
-      thumbnailQuality: settings.thumbnailQuality.default,
+      thumbnailQuality: String(settings.thumbnailQuality.default),
       presignExpirySeconds: settings.presignExpirySeconds.default,
       maxPromptFileBytes: settings.maxPromptFileBytes.default,
       modelQuotaRpm: settings.modelQuotaRpm.default,
@@ -97,6 +97,12 @@ describe('context configuration', () => {
       outputExpirationDays: 7, logRetentionDays: 90, thumbnailSizes: [64, 300],
       presignExpirySeconds: 600,
     });
+  });
+
+  test('thumbnail quality: a number is JPEG\'s, or one per lossy format as THUMBNAIL_QUALITY takes it', () => {
+    expect(load({ thumbnailQuality: 90 }).thumbnailQuality).toBe('90');
+    expect(load({ thumbnailQuality: ' jpeg:85, webp:75,avif:60 ' }).thumbnailQuality).toBe('jpeg:85,webp:75,avif:60');
+    expect(load({ thumbnailQuality: '82,avif:50' }).thumbnailQuality).toBe('82,avif:50');
   });
 
   test('cost and privacy settings are parsed', () => {
@@ -181,6 +187,10 @@ describe('context configuration', () => {
     [{ thumbnailSizes: '128,big' }, /thumbnailSizes/],
     [{ thumbnailFormat: 'gif' }, /thumbnailFormat/],
     [{ thumbnailFormats: 'avif,gif' }, /thumbnailFormats=avif,gif: expected one or more of jpeg, png, webp, avif/],
+    [{ thumbnailQuality: '0' }, /thumbnailQuality=0: jpeg quality '0' is not an integer between 1 and 100/],
+    [{ thumbnailQuality: 'webp:75,avif:high' }, /avif quality 'high'/],
+    [{ thumbnailQuality: 'png:90' }, /'png' takes no quality: expected one of jpeg, webp, avif/],
+    [{ thumbnailQuality: 'gif:50' }, /'gif' takes no quality/],
     [{ bedrockRegion: 'oregon' }, /bedrockRegion/],
     [{ modelId: 'no model' }, /modelId/],
     [{ allowedModelIds: 'eu.stability.stable-image-core-v1:1' }, /'eu\.stability\.stable-image-core-v1:1' is a eu\. inference profile, which bedrockRegion=us-west-2 cannot call/],

@@ -166,8 +166,11 @@ describe('the nine Rust functions', () => {
     // GenerateImage calls the pool its slot names: it does not read MODEL_POOLS.
     expect(env('GenerateImage').MODEL_POOLS).toBeUndefined();
     expect(env('GenerateThumbnails')).toMatchObject({ THUMBNAIL_SIZES: '64,200', THUMBNAIL_FORMATS: 'webp' });
-    const several = synthesize({ thumbnailFormats: 'avif, webp,jpeg' }).template;
-    expect(lambdaOf(several, 'GenerateThumbnails').Properties.Environment.Variables.THUMBNAIL_FORMATS).toBe('avif,webp,jpeg');
+    const several = synthesize({ thumbnailFormats: 'avif, webp,jpeg', thumbnailQuality: 'webp:75, avif:60' }).template;
+    expect(lambdaOf(several, 'GenerateThumbnails').Properties.Environment.Variables).toMatchObject({
+      THUMBNAIL_FORMATS: 'avif,webp,jpeg',
+      THUMBNAIL_QUALITY: 'webp:75,avif:60',
+    });
   });
 
   test('the front doors hold requests to ValidatePrompt\'s rules: the same values reach all three', () => {

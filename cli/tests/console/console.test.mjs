@@ -47,25 +47,38 @@ let data;
 let base;
 let banner = '';
 
-/** `imagegen serve` on a free port: resolves with its endpoint once it prints it. */
-function serve(dataDir) {
+/** `imagegen serve` on a free port, with `env` added to this process's environment (the functions'
+ * settings come from it): resolves with the child, its endpoint and its banner once it prints its
+ * address. */
+function serve(dataDir, env = {}) {
   const child = spawn(bin, ['--data-dir', dataDir, '--fake-latency-ms', String(MODEL_LATENCY_MS), 'serve', '--listen', '127.0.0.1:0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
   });
   let stderr = '';
+  let printedSoFar = '';
   child.stderr.on('data', (chunk) => { stderr += chunk; });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('imagegen serve printed no address:\n' + stderr)), 60_000);
     child.stdout.on('data', (chunk) => {
-      banner += chunk;
-      const found = banner.match(/^Listening on (\S+)$/m);
+      printedSoFar += chunk;
+      const found = printedSoFar.match(/^Listening on (\S+)$/m);
       if (found) {
         clearTimeout(timer);
-        resolve({ child, endpoint: found[1] });
+        resolve({ child, endpoint: found[1], banner: printedSoFar });
       }
     });
     child.on('exit', (code) => reject(new Error(`imagegen serve exited with ${code}:\n${stderr}`)));
   });
+}
+
+/** Stops a `serve` child with Ctrl-C and waits for it to exit. */
+async function stop(child) {
+  if (child && child.exitCode === null) {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGINT');
+    await exited;
+  }
 }
 
 /** A value the banner prints (`export NAME=value`, `Label: value`). */
@@ -82,18 +95,15 @@ before(async () => {
   mkdirSync(shots, { recursive: true });
   data = mkdtempSync(path.join(tmpdir(), 'imagegen-console-'));
   let endpoint;
-  ({ child: server, endpoint } = await serve(path.join(data, 'data')));
+  ({ child: server, endpoint, banner } = await serve(path.join(data, 'data')));
+  server.stdout.on('data', (chunk) => { banner += chunk; });
   base = endpoint + '/console/';
   browser = await chromium.launch({ executablePath: chromiumPath, headless: true });
 });
 
 after(async () => {
   await browser?.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGINT');
-    await exited;
-  }
+  await stop(server);
   if (data) rmSync(data, { recursive: true, force: true });
 });
 
@@ -369,4 +379,48 @@ test('pages fit a phone', async () => {
   }
   await page.screenshot({ path: path.join(shots, 'execution-phone.png'), fullPage: true });
   await page.close();
+});
+
+test('with THUMBNAIL_FORMATS=avif,webp,jpeg each size is one picture, shown from its AVIF, with every format listed', async () => {
+  // The functions take their settings from serve's environment, as they do from the Lambda's.
+  const formats = await serve(path.join(data, 'formats'), { THUMBNAIL_FORMATS: 'avif,webp,jpeg' });
+  try {
+    const page = await newPage();
+    await page.goto(formats.endpoint + '/console/start');
+    await page.locator('#json-input').fill('{"prompt": "a lighthouse at dusk", "width": 1024, "height": 1024, "seed": 7}');
+    await page.locator('#json-form input[name="name"]').fill('three-formats');
+    await page.locator('#json-form button').click();
+    await page.waitForURL(/\/console\/executions\/three-formats$/);
+    await page.locator('#status .badge', { hasText: 'SUCCEEDED' }).waitFor({ timeout: 180_000 });
+
+    const pictures = page.locator('#images picture');
+    assert.equal(await pictures.count(), 3, 'one picture per size, not one per file');
+    const shown = await pictures.evaluateAll((all) => all.map((picture) => ({
+      sources: [...picture.querySelectorAll('source')].map((s) => s.type),
+      fallback: picture.querySelector('img.thumb').getAttribute('src').split('?')[0].split('.').pop(),
+    })));
+    assert.deepEqual(shown, Array(3).fill({ sources: ['image/avif', 'image/webp'], fallback: 'jpg' }));
+
+    // Chromium decodes AVIF, so each picture is drawn from its AVIF source, at the size made.
+    await page.waitForFunction(() => [...document.querySelectorAll('img.thumb')].every((img) => img.complete && img.naturalWidth > 0));
+    const drawn = await page.locator('img.thumb').evaluateAll((imgs) => imgs.map((img) => ({
+      from: new URL(img.currentSrc).pathname.split('.').pop(),
+      width: img.naturalWidth,
+    })));
+    assert.deepEqual(drawn, [128, 256, 512].map((width) => ({ from: 'avif', width })));
+
+    // Every format of every size is listed with its object, and S3 serves it with its type.
+    const links = await page.locator('#images .thumbs figcaption a').evaluateAll((all) => all.map((a) => a.href));
+    const kinds = links.map((href) => new URL(href).pathname.split('.').pop());
+    assert.deepEqual(kinds, ['avif', 'webp', 'jpg', 'avif', 'webp', 'jpg', 'avif', 'webp', 'jpg']);
+    const types = await page.evaluate((hrefs) => Promise.all(hrefs.map(async (href) => {
+      const response = await fetch(href);
+      return response.headers.get('content-type');
+    })), links.slice(0, 3));
+    assert.deepEqual(types, ['image/avif', 'image/webp', 'image/jpeg']);
+    await page.screenshot({ path: path.join(shots, 'execution-three-formats.png'), fullPage: true });
+    await page.close();
+  } finally {
+    await stop(formats.child);
+  }
 });

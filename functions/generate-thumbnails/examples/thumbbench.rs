@@ -3,6 +3,8 @@
 //! one thread.
 //!
 //! Usage: `thumbbench <source> [iterations] [warmup] [format]`
+//! The function's own settings apply (`THUMBNAIL_SIZES`, `THUMBNAIL_QUALITY`, ...; unset, its
+//! defaults); `format`, when given, replaces its formats.
 //! Prints one JSON line, the format shared with `bench/python` and `bench/node`:
 //! wall-clock median/min per image and the mean CPU time per image (robust
 //! when other processes share the cores). With `THUMBBENCH_OUT=DIR` it also writes the last
@@ -11,7 +13,9 @@
 use std::error::Error;
 use std::time::Instant;
 
-use generate_thumbnails::thumbnail::{ThumbnailFormat, ThumbnailSpec, make_thumbnails};
+use generate_thumbnails::Config;
+use generate_thumbnails::thumbnail::{ThumbnailFormat, make_thumbnails};
+use imagegen_core::config::ProcessEnv;
 
 fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().collect();
@@ -21,10 +25,10 @@ fn main() -> Result<(), Box<dyn Error>> {
     let iterations: usize = args.get(2).map_or(Ok(30), |n| n.parse())?;
     let warmup: usize = args.get(3).map_or(Ok(3), |n| n.parse())?;
     let source = std::fs::read(path)?;
-    let spec = ThumbnailSpec {
-        formats: ThumbnailFormat::parse_list(args.get(4).map_or("jpeg", String::as_str))?,
-        ..ThumbnailSpec::default()
-    };
+    let mut spec = Config::from_env(&ProcessEnv)?.spec;
+    if let Some(formats) = args.get(4) {
+        spec.formats = ThumbnailFormat::parse_list(formats)?;
+    }
 
     for _ in 0..warmup {
         make_thumbnails(&source, &spec)?;

@@ -79,6 +79,12 @@ pub fn facts() -> Value {
                 "default": thumbnails.spec.quality.jpeg,
                 "min": quality.start(),
                 "max": quality.end(),
+                // The formats a quality can be given for (`FORMAT:QUALITY`); a bare number is JPEG's.
+                "lossy": ThumbnailFormat::ALL
+                    .into_iter()
+                    .filter(|&f| thumbnails.spec.quality.of(f).is_some())
+                    .map(|f| f.to_string())
+                    .collect::<Vec<_>>(),
             },
             "presignExpirySeconds": {
                 "default": imagegen_core::presign::DEFAULT_PRESIGN_EXPIRY_SECONDS,

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use imagegen_core::error::cause_message;
+use imagegen_core::types::StoredThumbnail;
 use imagegen_local::OutboxMessage;
 use imagegen_local::sfn::{ExecutionRecord, Status};
 
@@ -175,28 +176,15 @@ fn images(out: &mut String, view: &View<'_>) {
             s3_link(view, &image.key)
         );
         out.push_str(r#"<div class="thumbs">"#);
-        for thumb in made.thumbnails.iter().filter(|t| t.source_key == image.key) {
-            out.push_str("<figure>");
-            if let Some(url) = view.links.get(&thumb.key) {
-                let _ = write!(
-                    out,
-                    r#"<img class="thumb" src="{url}" width="{w}" height="{h}" alt="Thumbnail {size} px of image {n}">"#,
-                    url = esc(url),
-                    w = thumb.width,
-                    h = thumb.height,
-                    size = thumb.size,
-                    n = n + 1,
-                );
-            }
-            let _ = write!(
-                out,
-                "<figcaption>{} px ({}x{} {})<br>{}</figcaption></figure>",
-                thumb.size,
-                thumb.width,
-                thumb.height,
-                esc(&thumb.format),
-                s3_link(view, &thumb.key)
-            );
+        let thumbs: Vec<&StoredThumbnail> = made
+            .thumbnails
+            .iter()
+            .filter(|t| t.source_key == image.key)
+            .collect();
+        for size in sizes(&thumbs) {
+            let formats: Vec<&StoredThumbnail> =
+                thumbs.iter().copied().filter(|t| t.size == size).collect();
+            thumbnail(out, view, &formats, n + 1);
         }
         out.push_str("</div></figure>");
     }
@@ -204,6 +192,70 @@ fn images(out: &mut String, view: &View<'_>) {
         let _ = write!(out, "<p>Manifest: {}</p>", s3_link(view, manifest));
     }
     out.push_str("</section>");
+}
+
+/// The thumbnail sizes in the order they were made, each once.
+fn sizes(thumbs: &[&StoredThumbnail]) -> Vec<u32> {
+    let mut sizes = Vec::new();
+    for thumb in thumbs {
+        if !sizes.contains(&thumb.size) {
+            sizes.push(thumb.size);
+        }
+    }
+    sizes
+}
+
+/// One thumbnail size in every format it was made in, as a web page serves it: a `<picture>` whose
+/// sources the browser picks from in order (AVIF, WebP, ...), over an `<img>` of the format every
+/// browser shows (JPEG or PNG when there is one), and a caption line per format with its bytes and
+/// object.
+fn thumbnail(out: &mut String, view: &View<'_>, formats: &[&StoredThumbnail], n: usize) {
+    let Some(&fallback) = formats
+        .iter()
+        .find(|t| matches!(t.format.as_str(), "jpeg" | "png"))
+        .or(formats.last())
+    else {
+        return;
+    };
+    out.push_str("<figure><picture>");
+    for thumb in formats.iter().filter(|t| t.key != fallback.key) {
+        if let Some(url) = view.links.get(&thumb.key) {
+            // Each format's name is its MIME subtype (image/avif, image/webp, image/jpeg, image/png).
+            let _ = write!(
+                out,
+                r#"<source type="image/{format}" srcset="{url}" width="{w}" height="{h}">"#,
+                format = esc(&thumb.format),
+                url = esc(url),
+                w = thumb.width,
+                h = thumb.height,
+            );
+        }
+    }
+    if let Some(url) = view.links.get(&fallback.key) {
+        let _ = write!(
+            out,
+            r#"<img class="thumb" src="{url}" width="{w}" height="{h}" alt="Thumbnail {size} px of image {n}">"#,
+            url = esc(url),
+            w = fallback.width,
+            h = fallback.height,
+            size = fallback.size,
+        );
+    }
+    let _ = write!(
+        out,
+        "</picture><figcaption>{} px ({}x{})",
+        fallback.size, fallback.width, fallback.height
+    );
+    for thumb in formats {
+        let _ = write!(
+            out,
+            r#"<br><span class="format">{} {} KB</span> {}"#,
+            esc(&thumb.format),
+            thumb.bytes.div_ceil(1024),
+            s3_link(view, &thumb.key)
+        );
+    }
+    out.push_str("</figcaption></figure>");
 }
 
 fn email(out: &mut String, message: Option<&OutboxMessage>, running: bool) {

@@ -1,16 +1,10 @@
 //! Thumbnail encoding: JPEG with `mozjpeg` (libjpeg-turbo SIMD), PNG with the `png` crate's fast
 //! deflate and adaptive filtering, lossy WebP with libwebp (the `webp` crate), AVIF with rav1e
-//! (through `ravif`).
+//! ([`super::avif`]).
 
 use super::error::libjpeg_message;
 use super::pixels::{Layout, PixelsRef};
 use super::{ThumbnailError, ThumbnailFormat};
-
-/// rav1e's speed preset, 1 (slowest) to 10 ("fast but crappy", in ravif's words). ravif defaults
-/// to 5 for one-off conversions; a Lambda with under one vCPU makes three sizes per image, so the
-/// function trades some bytes for time at 8. What it costs and gives against libaom (Pillow,
-/// sharp) is measured by `bash bench/run.sh` (`bench/extra/formats.md`).
-pub(crate) const AVIF_SPEED: u8 = 8;
 
 fn encode_error(format: ThumbnailFormat) -> impl Fn(&dyn std::fmt::Display) -> ThumbnailError {
     move |error| ThumbnailError::Encode(format!("{format}: {error}"))
@@ -53,7 +47,8 @@ impl ThumbnailEncoder {
             }
             ThumbnailFormat::Avif => {
                 let colour = grey_as_rgb(pixels, &mut self.scratch);
-                out = encode_avif(colour, self.quality)?;
+                out = super::avif::encode(colour, self.quality)
+                    .map_err(|e| encode_error(ThumbnailFormat::Avif)(&e))?;
             }
         }
         Ok(out)
@@ -187,42 +182,6 @@ fn encode_webp(pixels: PixelsRef<'_>, quality: u8) -> Result<Vec<u8>, ThumbnailE
         .encode_simple(false, f32::from(quality))
         .map(|memory| memory.to_vec())
         .map_err(|e| error(&format!("libwebp refused the picture ({e:?})")))
-}
-
-/// AVIF at `quality` (ravif's scale), rav1e at [`AVIF_SPEED`], 8-bit 4:4:4 YCbCr; alpha, when
-/// there is some, is a second AV1 image at the same quality. 8 bits, not ravif's preferred 10: on
-/// the bench picture 10 scored 1-1.6 SSIMULACRA2 points more for ~1% more bytes and ~10% more
-/// encoding time.
-fn encode_avif(pixels: PixelsRef<'_>, quality: u8) -> Result<Vec<u8>, ThumbnailError> {
-    use ravif::{Img, RGB8, RGBA8};
-
-    let error = encode_error(ThumbnailFormat::Avif);
-    let (width, height) = (pixels.width as usize, pixels.height as usize);
-    let encoder = ravif::Encoder::new()
-        .with_quality(f32::from(quality))
-        .with_alpha_quality(f32::from(quality))
-        .with_speed(AVIF_SPEED)
-        .with_bit_depth(ravif::BitDepth::Eight);
-    let encoded = match pixels.layout {
-        Layout::Rgb => {
-            let rgb: Vec<RGB8> = pixels
-                .data
-                .chunks_exact(3)
-                .map(|p| RGB8::new(p[0], p[1], p[2]))
-                .collect();
-            encoder.encode_rgb(Img::new(&rgb[..], width, height))
-        }
-        Layout::Rgba => {
-            let rgba: Vec<RGBA8> = pixels
-                .data
-                .chunks_exact(4)
-                .map(|p| RGBA8::new(p[0], p[1], p[2], p[3]))
-                .collect();
-            encoder.encode_rgba(Img::new(&rgba[..], width, height))
-        }
-        Layout::Gray | Layout::GrayAlpha => return Err(error(&"grey must be expanded first")),
-    };
-    encoded.map(|e| e.avif_file).map_err(|e| error(&e))
 }
 
 #[cfg(test)]

@@ -34,6 +34,7 @@
 //! - **Lossy formats**: JPEG, WebP (libwebp) and AVIF (rav1e) each at its own
 //!   quality ([`Qualities`]); PNG is lossless.
 
+mod avif;
 mod decode;
 mod encode;
 mod error;

@@ -1,5 +1,5 @@
 //! AVIF files are read back with libavif's `avifdec` (Debian's and Ubuntu's `libavif-bin`; it
-//! decodes AV1 with libdav1d), which shares no code with the encoder (rav1e through ravif).
+//! decodes AV1 with libdav1d), which shares no code with the encoder (rav1e).
 //! `scripts/install-tools.sh avif` installs it; without it these tests fail and say so.
 
 use std::process::Command;
