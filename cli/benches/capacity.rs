@@ -155,14 +155,7 @@ fn main() {
             (peak, peak_at) = (waiting, t);
         }
     }
-    let mut busiest: BTreeMap<String, usize> = BTreeMap::new();
-    for (key, n) in model.busiest_minutes() {
-        let pool = key
-            .rsplit_once('@')
-            .map_or(key.clone(), |(_, p)| p.to_owned());
-        let entry = busiest.entry(pool).or_default();
-        *entry = (*entry).max(n);
-    }
+    let busiest = model.busiest_minutes_by_pool();
     for (pool, n) in &busiest {
         let quota = quotas.get(pool).copied().unwrap_or(0) as usize;
         assert!(

@@ -162,23 +162,10 @@ pub async fn run(
         model_calls: model.calls - model_before.calls,
         model_succeeded: model.succeeded - model_before.succeeded,
         over_quota: model.over_quota - model_before.over_quota,
-        busiest_minutes: busiest_by_pool(&model),
+        busiest_minutes: model.busiest_minutes_by_pool(),
         images_root: &pipeline.aws().data_dir().s3_root().join(pipeline.bucket()),
         real_seconds: real.elapsed().as_secs_f64(),
     }))
-}
-
-/// The busiest 60 seconds of each pool (the offline model counts calls by `MODEL@POOL`).
-fn busiest_by_pool(
-    stats: &imagegen_local::FakeModelStats,
-) -> std::collections::BTreeMap<String, usize> {
-    let mut by_pool = std::collections::BTreeMap::new();
-    for (key, busiest) in stats.busiest_minutes() {
-        let pool = key.rsplit_once('@').map_or(key.as_str(), |(_, pool)| pool);
-        let entry = by_pool.entry(pool.to_owned()).or_insert(0);
-        *entry = busiest.max(*entry);
-    }
-    by_pool
 }
 
 async fn upload_blank(pipeline: &LocalPipeline, tag: &str, n: usize) -> Result<String, CliError> {

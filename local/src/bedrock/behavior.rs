@@ -243,6 +243,18 @@ impl FakeModelStats {
             })
             .collect()
     }
+
+    /// For each pool (a Region, or an inference profile's id), its busiest model's most calls
+    /// within any 60 seconds: what a pool's quota limits.
+    pub fn busiest_minutes_by_pool(&self) -> BTreeMap<String, usize> {
+        let mut by_pool = BTreeMap::new();
+        for (key, busiest) in self.busiest_minutes() {
+            let pool = key.rsplit_once('@').map_or(key.as_str(), |(_, pool)| pool);
+            let entry = by_pool.entry(pool.to_owned()).or_insert(0);
+            *entry = busiest.max(*entry);
+        }
+        by_pool
+    }
 }
 
 #[cfg(test)]
@@ -363,6 +375,29 @@ mod tests {
         assert_eq!(stats.max_calls_per_minute(), 20);
         stats.arrivals.get_mut("a").unwrap().push(at(61));
         assert_eq!(stats.max_calls_per_minute(), 21);
+    }
+
+    #[test]
+    fn each_pool_s_busiest_minute_is_its_busiest_model_s() {
+        let at = |s: i64| DateTime::<Utc>::from_timestamp(1_700_000_000 + s, 0).unwrap();
+        let mut stats = FakeModelStats::default();
+        let calls = |n: i64| (0..n).map(at).collect::<Vec<_>>();
+        stats.arrivals.insert("m1@us-east-1".into(), calls(4));
+        stats.arrivals.insert("m2@us-east-1".into(), calls(7));
+        stats.arrivals.insert("m1@us-west-2".into(), calls(2));
+        // A profile pool is keyed by the profile's id alone.
+        stats
+            .arrivals
+            .insert("us.stability.stable-image-core-v1:1".into(), calls(3));
+        let pools: Vec<(String, usize)> = stats.busiest_minutes_by_pool().into_iter().collect();
+        assert_eq!(
+            pools,
+            [
+                ("us-east-1".to_owned(), 7),
+                ("us-west-2".to_owned(), 2),
+                ("us.stability.stable-image-core-v1:1".to_owned(), 3),
+            ]
+        );
     }
 
     #[test]

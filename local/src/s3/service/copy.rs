@@ -9,10 +9,10 @@ use s3s::dto::{
 use s3s::{S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 
 use super::objects::read_verdict;
-use super::wire::{check_key, checksum_type, metadata_of, now, stored_encoding};
+use super::wire::{check_key, checksum_type, metadata_of, now, stored_headers};
 use super::{LocalS3, s3};
 use crate::s3::store::conditions::{Conditions, etag};
-use crate::s3::store::record::{Headers, ObjectMeta};
+use crate::s3::store::record::ObjectMeta;
 use crate::s3::store::{FileStream, Store, StoreError, Wanted};
 
 /// `bytes=first-last` of an object of `size` bytes (UploadPartCopy's source range).
@@ -94,20 +94,7 @@ pub(super) async fn copy_object(
         ));
     }
     let (headers, metadata) = if replace {
-        (
-            Headers {
-                content_type: input
-                    .content_type
-                    .or_else(|| Some("binary/octet-stream".to_owned())),
-                content_encoding: stored_encoding(input.content_encoding),
-                content_disposition: input.content_disposition,
-                content_language: input.content_language,
-                cache_control: input.cache_control,
-                expires: input.expires,
-                website_redirect_location: input.website_redirect_location,
-            },
-            metadata_of(input.metadata),
-        )
+        (stored_headers!(input), metadata_of(input.metadata))
     } else {
         (source.headers.clone(), source.metadata.clone())
     };

@@ -10,12 +10,12 @@ use s3s::dto::{
 use s3s::{S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 
 use super::wire::{
-    check_key, checksum_type, empty_body, metadata_dto, metadata_of, now, sent_checksums,
-    stored_encoding, verify_arrived, wanted, wants_checksums,
+    check_key, checksum_type, checksums_in_headers, empty_body, metadata_dto, metadata_of, now,
+    sent_checksums, stored_headers, verify_arrived, wanted, wants_checksums,
 };
 use super::{LocalS3, s3};
 use crate::s3::store::conditions::{Conditions, Current, Verdict, etag};
-use crate::s3::store::record::{Checksums, Headers, ObjectMeta};
+use crate::s3::store::record::{Checksums, ObjectMeta};
 use crate::s3::store::{FileStream, StoreError};
 
 pub(super) fn read_verdict(c: &Conditions, meta: &ObjectMeta) -> Result<(), StoreError> {
@@ -278,16 +278,7 @@ pub(super) async fn put_object(
     let input = req.input;
     check_key(&input.key)?;
     let bucket = this.store.bucket(&input.bucket).map_err(s3)?;
-    let sent = sent_checksums(
-        Checksums {
-            crc32: input.checksum_crc32,
-            crc32c: input.checksum_crc32c,
-            crc64nvme: input.checksum_crc64nvme,
-            sha1: input.checksum_sha1,
-            sha256: input.checksum_sha256,
-        },
-        req.trailing_headers.clone(),
-    )?;
+    let sent = sent_checksums(checksums_in_headers!(input), req.trailing_headers.clone())?;
     let want = wanted(&sent, input.checksum_algorithm.as_ref().map(|a| a.as_str()))?;
     let body = input.body.unwrap_or_else(empty_body);
     let staged = this
@@ -301,18 +292,7 @@ pub(super) async fn put_object(
         input.content_md5.as_deref(),
         staged,
     )?;
-    let mut headers = Headers {
-        content_type: input.content_type,
-        content_encoding: stored_encoding(input.content_encoding),
-        content_disposition: input.content_disposition,
-        content_language: input.content_language,
-        cache_control: input.cache_control,
-        expires: input.expires,
-        website_redirect_location: input.website_redirect_location,
-    };
-    if headers.content_type.is_none() {
-        headers.content_type = Some("binary/octet-stream".to_owned());
-    }
+    let headers = stored_headers!(input);
     let checksums = staged.checksums.clone();
     let meta = ObjectMeta {
         key: input.key,

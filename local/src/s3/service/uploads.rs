@@ -15,14 +15,14 @@ use s3s::{S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 use super::copy::{copy_range, copy_source};
 use super::list::is_url;
 use super::wire::{
-    check_key, checksum_type, empty_body, metadata_of, now, owner, sent_checksums, stored_encoding,
-    verify_arrived, wanted,
+    check_key, checksum_type, checksums_in_headers, empty_body, metadata_of, now, owner,
+    sent_checksums, stored_headers, verify_arrived, wanted,
 };
 use super::{LocalS3, s3};
 use crate::s3::store::conditions::{Conditions, etag};
 use crate::s3::store::listing::{self, Query, url_encode};
 use crate::s3::store::multipart;
-use crate::s3::store::record::{Checksums, Headers, Multipart, ObjectMeta, PartInfo};
+use crate::s3::store::record::{Checksums, Multipart, ObjectMeta, PartInfo};
 use crate::s3::store::{FileStream, StoreError, Wanted};
 
 /// What CompleteMultipartUpload answers for the object `meta` it made.
@@ -126,17 +126,7 @@ pub(super) async fn create_multipart_upload(
     }
     let kind = input.checksum_type.as_ref().map(|t| t.as_str().to_owned());
     check_checksum_type(algorithm.as_deref(), kind.as_deref())?;
-    let headers = Headers {
-        content_type: input
-            .content_type
-            .or_else(|| Some("binary/octet-stream".to_owned())),
-        content_encoding: stored_encoding(input.content_encoding),
-        content_disposition: input.content_disposition,
-        content_language: input.content_language,
-        cache_control: input.cache_control,
-        expires: input.expires,
-        website_redirect_location: input.website_redirect_location,
-    };
+    let headers = stored_headers!(input);
     let upload = multipart::create(
         &bucket,
         &input.key,
@@ -164,16 +154,7 @@ pub(super) async fn upload_part(
 ) -> S3Result<S3Response<UploadPartOutput>> {
     let input = req.input;
     let bucket = this.store.bucket(&input.bucket).map_err(s3)?;
-    let sent = sent_checksums(
-        Checksums {
-            crc32: input.checksum_crc32,
-            crc32c: input.checksum_crc32c,
-            crc64nvme: input.checksum_crc64nvme,
-            sha1: input.checksum_sha1,
-            sha256: input.checksum_sha256,
-        },
-        req.trailing_headers.clone(),
-    )?;
+    let sent = sent_checksums(checksums_in_headers!(input), req.trailing_headers.clone())?;
     let mut want = wanted(&sent, input.checksum_algorithm.as_ref().map(|a| a.as_str()))?;
     // Every part carries the upload's checksum, sent or not: the object's checksum (composite
     // or full) and a `partNumber` read are made from it.
@@ -386,13 +367,7 @@ pub(super) async fn complete_multipart_upload(
             )
         })
         .collect();
-    let sent = Checksums {
-        crc32: input.checksum_crc32,
-        crc32c: input.checksum_crc32c,
-        crc64nvme: input.checksum_crc64nvme,
-        sha1: input.checksum_sha1,
-        sha256: input.checksum_sha256,
-    };
+    let sent = checksums_in_headers!(input);
     let claim = match multipart::claim(&bucket, &input.key, &input.upload_id).await {
         Ok(claim) => claim,
         Err(StoreError::NoSuchUpload) => {

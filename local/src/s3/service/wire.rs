@@ -34,6 +34,45 @@ pub(super) fn check_key(key: &str) -> S3Result<()> {
     Ok(())
 }
 
+/// The `Content-Type` S3 stores for an object written without one.
+pub(super) const DEFAULT_CONTENT_TYPE: &str = "binary/octet-stream";
+
+/// The headers S3 stores from a request that writes an object (PutObject, CreateMultipartUpload,
+/// CopyObject with `REPLACE`): as sent, with [`stored_encoding`] and [`DEFAULT_CONTENT_TYPE`]. A
+/// macro because the three inputs are different s3s types with the same field names; it moves those
+/// fields out of `$input`, leaving the rest of it usable.
+macro_rules! stored_headers {
+    ($input:expr) => {
+        crate::s3::store::record::Headers {
+            content_type: $input
+                .content_type
+                .or_else(|| Some(super::wire::DEFAULT_CONTENT_TYPE.to_owned())),
+            content_encoding: super::wire::stored_encoding($input.content_encoding),
+            content_disposition: $input.content_disposition,
+            content_language: $input.content_language,
+            cache_control: $input.cache_control,
+            expires: $input.expires,
+            website_redirect_location: $input.website_redirect_location,
+        }
+    };
+}
+pub(super) use stored_headers;
+
+/// The checksums a request that carries data (PutObject, UploadPart, CompleteMultipartUpload) sent
+/// in its headers. A macro for the same reason as [`stored_headers`].
+macro_rules! checksums_in_headers {
+    ($input:expr) => {
+        crate::s3::store::record::Checksums {
+            crc32: $input.checksum_crc32,
+            crc32c: $input.checksum_crc32c,
+            crc64nvme: $input.checksum_crc64nvme,
+            sha1: $input.checksum_sha1,
+            sha256: $input.checksum_sha256,
+        }
+    };
+}
+pub(super) use checksums_in_headers;
+
 /// `Content-Encoding` without `aws-chunked`, which only says how the body travelled.
 pub(super) fn stored_encoding(encoding: Option<String>) -> Option<String> {
     let kept: Vec<&str> = encoding
