@@ -235,7 +235,7 @@ async fn round(round: usize, stop: Stop, after: Duration) -> Tally {
     let acknowledged = sender.await.unwrap();
     drop(served);
 
-    let restarted = Served::start(&data, &[], &[]);
+    let mut restarted = Served::start(&data, &[], &[]);
     let expected =
         acknowledged.names.len() + acknowledged.upload_prefixes.len() + acknowledged.queued;
     // Wait until every acknowledged request has an ended execution with its email.
@@ -306,6 +306,9 @@ async fn round(round: usize, stop: Stop, after: Duration) -> Tally {
             .await
             .unwrap_or_else(|e| panic!("{name} cannot be described: {e:?}"));
     }
+    // Stopped first, so a write the restarted `serve` still has under way (not one the stop cut
+    // off) is not mistaken for one left behind.
+    restarted.interrupt(Duration::from_secs(60));
     let left = leftovers(&data);
     println!("round {round} ({stop:?} after {after:?}): {tally}; leftovers {left:?}");
     assert!(
