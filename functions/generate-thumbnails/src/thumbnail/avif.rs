@@ -1,8 +1,8 @@
 //! AVIF: AV1 by rav1e, in the AVIF container written by `avif-serialize`, set up the way libavif
-//! (and so Pillow and sharp) sets up its encoders.
+//! (and so Pillow) sets up its encoders.
 //!
-//! Why not `ravif`, which wraps the same two crates: it caps rav1e's block size at 16x16 for
-//! speeds 5-8 (and at 16x16 for every speed above), which on our thumbnails doubled the bytes at
+//! Why not `ravif`, which wraps the same two crates: from speed 3 up (and at most qualities from
+//! speed 1) it caps rav1e's largest block at 16x16, which on our thumbnails doubled the bytes at
 //! the same quantizer, and it offers neither 4:2:0 nor libavif's quality scale. Here rav1e runs its
 //! own speed preset, so a picture's smooth areas take 64x64 blocks.
 //!
