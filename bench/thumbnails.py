@@ -41,6 +41,17 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
+# Every implementation's environment: one thread each (libuv, libvips, OpenMP, rayon), and a
+# plain PATH.
+SINGLE_THREAD = {
+    "PATH": "/usr/bin:/bin:/usr/local/bin",
+    "UV_THREADPOOL_SIZE": "1",
+    "VIPS_CONCURRENCY": "1",
+    "OMP_NUM_THREADS": "1",
+    "RAYON_NUM_THREADS": "1",
+}
+
+
 def bench_cpu():
     allowed = sorted(os.sched_getaffinity(0))
     cpu = int(os.environ.get("BENCH_CPU", allowed[-1]))
@@ -70,13 +81,7 @@ def main():
     rounds = max(1, int(rounds))
     per_round = str(max(1, math.ceil(int(iterations) / rounds)))
     cpu = bench_cpu()
-    single_thread = {
-        "PATH": "/usr/bin:/bin:/usr/local/bin",
-        "UV_THREADPOOL_SIZE": "1",
-        "VIPS_CONCURRENCY": "1",
-        "OMP_NUM_THREADS": "1",
-        "RAYON_NUM_THREADS": "1",
-    }
+    single_thread = dict(SINGLE_THREAD)
     for source in sources:
         jobs = [
             ("imagegen", [binary, source, per_round, warmup]),
@@ -156,13 +161,7 @@ def formats_main(args):
     rounds = max(1, int(rounds))
     per_round = str(max(1, math.ceil(int(iterations) / rounds)))
     cpu = bench_cpu()
-    env = {
-        "PATH": "/usr/bin:/bin:/usr/local/bin",
-        "UV_THREADPOOL_SIZE": "1",
-        "VIPS_CONCURRENCY": "1",
-        "OMP_NUM_THREADS": "1",
-        "RAYON_NUM_THREADS": "1",
-    }
+    env = dict(SINGLE_THREAD)
     cases = [("a", png_1024, "jpeg"), ("a", png_2048, "jpeg"),
              ("b", png_1024, "webp"), ("b", png_2048, "webp"),
              ("c", png_1024, "avif"), ("c", png_2048, "avif"),
@@ -264,7 +263,7 @@ def memory_main(args):
     sizes = "4096,2048,1024"
     rows = []
     for formats in ("jpeg", "webp", "avif", "avif,webp,jpeg"):
-        env = {"PATH": "/usr/bin:/bin:/usr/local/bin", "RAYON_NUM_THREADS": "1", "THUMBNAIL_SIZES": sizes}
+        env = dict(SINGLE_THREAD, THUMBNAIL_SIZES=sizes)
         result = run_measured([binary, source, "1", "0", formats], env=env, cpu=cpu)
         result.update(kind="thumbnail-memory", formats=formats, sizes=sizes)
         rows.append(result)
