@@ -308,6 +308,16 @@ async fn round(round: usize, stop: Stop, after: Duration) -> Tally {
             .await
             .unwrap_or_else(|e| panic!("{name} cannot be described: {e:?}"));
     }
+    // The store removes what a stop left when it next loads the bucket. A Ctrl-C lets the running
+    // executions end, so the restart may have had nothing to run and no reason to load it yet:
+    // one listing loads it.
+    sdk_s3(&restarted.endpoint)
+        .list_objects_v2()
+        .bucket(BUCKET)
+        .max_keys(1)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("the bucket cannot be listed after the restart: {e:?}"));
     // Only what the stop left counts: the restarted `serve` may have a write of its own under way
     // (its aside file is then there for a moment, and goes with the write).
     let left: Vec<&String> = stop_left
