@@ -57,10 +57,11 @@ install_prerequisites() {
     { apt-get update -qq && apt-get install -y -qq time; } >&2 \
       || fail "/usr/bin/time is missing and 'apt-get install time' failed"
   fi
-  # mozjpeg's x86_64 SIMD is assembled by nasm; without it the JPEG encoder would be measured ~8x
-  # slower than it ships (the arm64 Lambda build needs no nasm).
+  # mozjpeg's and rav1e's x86_64 SIMD is assembled by nasm; without it the JPEG encoder would be
+  # measured ~8x slower than it ships, and rav1e would not build with the `nasm` feature below (the
+  # arm64 Lambda build needs no nasm).
   if [[ "$(uname -m)" == x86_64 ]] && ! command -v nasm >/dev/null 2>&1; then
-    step "Installing Debian's nasm (mozjpeg's x86_64 SIMD)"
+    step "Installing Debian's nasm (mozjpeg's and rav1e's x86_64 SIMD)"
     { apt-get update -qq && apt-get install -y -qq nasm; } >&2 \
       || fail "nasm is missing and 'apt-get install nasm' failed"
   fi
@@ -92,7 +93,7 @@ install_prerequisites() {
 build_rust() {
   step "Building the imagegen thumbnail benchmark (release)"
   (cd "$REPO" && CARGO_TARGET_DIR="$BENCH_TARGET_DIR" cargo build --release --quiet \
-      -p generate-thumbnails --example thumbbench --example bench_source) \
+      -p generate-thumbnails --features nasm --example thumbbench --example bench_source) \
     || fail "cargo build of the generate-thumbnails examples failed"
 }
 

@@ -34,8 +34,9 @@ case "${1:-}" in
       echo "adding the aarch64-unknown-linux-gnu Rust target" >&2
       rustup target add aarch64-unknown-linux-gnu
     fi
-    # mozjpeg-sys and rav1e (AVIF) assemble their x86_64 SIMD with nasm; rav1e's build fails
-    # without it. (aarch64 builds use NEON C/GNU assembly and need nothing extra.)
+    # mozjpeg-sys assembles its x86_64 SIMD with nasm (without it, the JPEG thumbnails in the
+    # tests take ~8x longer); so does rav1e, but only with generate-thumbnails' `nasm` feature,
+    # which the benchmarks turn on. (aarch64 builds use NEON C/GNU assembly and need nothing extra.)
     if [ "$(uname -m)" = x86_64 ] && ! command -v nasm >/dev/null 2>&1; then
       apt_install nasm
     fi

@@ -31,6 +31,15 @@ step "cargo fmt --check; links in the Markdown"
 cargo fmt --all --check
 python3 scripts/check-doc-links.py
 
+step "the main job builds without nasm (the README's first command, on a fresh machine)"
+# rav1e's build fails without the nasm binary when its x86_64 assembly is on; only
+# generate-thumbnails' opt-in `nasm` feature may turn it on.
+if cargo tree --locked --workspace -e features -i rav1e --target x86_64-unknown-linux-gnu \
+    | grep -F 'rav1e feature "asm"'; then
+  echo 'rav1e is built with its x86_64 assembly by default: `cargo run -p imagegen-cli` would need nasm' >&2
+  exit 1
+fi
+
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
