@@ -140,6 +140,24 @@ impl DataDir {
         self.root.join("tls")
     }
 
+    /// Remove the drafts of whole-file writes ([`crate::files`]) a crashed writer left in the
+    /// directories written that way. For the writer that has just taken the data directory's lock
+    /// ([`crate::lock::WriterLock`]): the last writer is gone, and none of its own writes is under
+    /// way yet. (The marker's drafts are not touched: processes opening the directory write it
+    /// before they lock. The S3 store removes its own aside files when it loads a bucket.)
+    pub(crate) fn remove_drafts(&self) -> Result<(), LocalError> {
+        for dir in [
+            self.executions_dir(),
+            self.outbox_dir(),
+            self.notifications_dir(),
+            self.sqs_dir(),
+            self.tls_dir(),
+        ] {
+            crate::files::remove_drafts(&dir)?;
+        }
+        Ok(())
+    }
+
     /// Where `imagegen rehearse` writes each function's output, one file per function.
     pub fn logs_dir(&self) -> PathBuf {
         self.root.join("logs")

@@ -120,6 +120,24 @@ pub(crate) fn is_draft(entry: &str) -> bool {
     entry.starts_with('.') && entry.contains(DRAFT_INFIX)
 }
 
+/// Remove the drafts in `dir` (none if it is not there): what a crashed writer left, never linked
+/// or renamed into place, so nothing it belongs to was acknowledged. Only for the directory's
+/// one writer while none of its own writes is under way: a draft may be a live write's.
+pub(crate) fn remove_drafts(dir: &Path) -> Result<(), LocalError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(LocalError::io("listing", dir)(e)),
+    };
+    for entry in entries {
+        let name = entry.map_err(LocalError::io("listing", dir))?.file_name();
+        if is_draft(&name.to_string_lossy()) {
+            let _ = std::fs::remove_file(dir.join(name));
+        }
+    }
+    Ok(())
+}
+
 /// A unique hidden name beside `path`: `.<file name>.draft-<id>`.
 fn draft_of(path: &Path) -> PathBuf {
     let name = path

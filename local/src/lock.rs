@@ -84,6 +84,8 @@ impl WriterLock {
             },
         };
         lock.write_holder()?;
+        // A writer's first act: what a crashed writer left half-written goes (issue 21).
+        data.remove_drafts()?;
         Ok(lock)
     }
 
@@ -132,6 +134,42 @@ mod tests {
         let again = WriterLock::acquire(&data, "imagegen run").unwrap();
         assert_eq!(again.holder().command, "imagegen run");
         drop(again);
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    /// Issue 21: a kill -9 in the middle of a whole-file write leaves its draft; the next writer
+    /// removes it, and a writer that is refused touches nothing (the draft may be a live write's).
+    #[test]
+    fn the_next_writer_removes_the_drafts_a_crashed_writer_left() {
+        let root = std::env::temp_dir().join(format!("imagegen-lock-{}", crate::ids::new_id()));
+        let data = DataDir::open(&root).unwrap();
+        let first = WriterLock::acquire(&data, "imagegen serve").unwrap();
+        let mut kept = Vec::new();
+        let mut drafts = Vec::new();
+        for dir in [
+            data.executions_dir(),
+            data.outbox_dir(),
+            data.notifications_dir(),
+            data.sqs_dir(),
+        ] {
+            std::fs::create_dir_all(&dir).unwrap();
+            let record = dir.join("r1.json");
+            std::fs::write(&record, b"{}").unwrap();
+            kept.push(record);
+            let draft = dir.join(format!(".r2.json.draft-{}", crate::ids::new_id()));
+            std::fs::write(&draft, b"{\"half").unwrap();
+            drafts.push(draft);
+        }
+        assert!(WriterLock::acquire(&data, "imagegen run").is_err());
+        assert!(
+            drafts.iter().all(|d| d.exists()),
+            "a refused writer removes nothing"
+        );
+        drop(first);
+        let _next = WriterLock::acquire(&data, "imagegen run").unwrap();
+        let left: Vec<_> = drafts.iter().filter(|d| d.exists()).collect();
+        assert!(left.is_empty(), "drafts left: {left:?}");
+        assert!(kept.iter().all(|r| r.exists()), "records are kept");
         let _ = std::fs::remove_dir_all(&root);
     }
 }

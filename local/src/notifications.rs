@@ -139,12 +139,7 @@ impl PendingNotifications {
     /// was answered. Only for the directory's writer, before it records anything: a reader's call
     /// could take a draft from under a writer's record.
     pub fn remove_drafts(&self) -> Result<(), LocalError> {
-        for name in entries(&self.dir)? {
-            if files::is_draft(&name) {
-                let _ = std::fs::remove_file(self.dir.join(&name));
-            }
-        }
-        Ok(())
+        files::remove_drafts(&self.dir)
     }
 
     /// The directory records are kept in.

@@ -129,18 +129,7 @@ impl SqsService {
     /// holds its last whole state). Only by the queues' writer while no save is under way (see
     /// [`SqsService::create_queue`]): a reader's call could take a draft from under a save.
     fn remove_drafts(&self) -> Result<(), LocalError> {
-        let entries = std::fs::read_dir(&self.dir).map_err(LocalError::io("listing", &self.dir))?;
-        for entry in entries {
-            let name = entry
-                .map_err(LocalError::io("listing", &self.dir))?
-                .file_name()
-                .to_string_lossy()
-                .into_owned();
-            if crate::files::is_draft(&name) {
-                let _ = std::fs::remove_file(self.dir.join(&name));
-            }
-        }
-        Ok(())
+        crate::files::remove_drafts(&self.dir)
     }
 
     /// Make queue `name` with `settings`, or give an existing one these settings (its messages stay).

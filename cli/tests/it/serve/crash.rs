@@ -36,13 +36,14 @@ enum Stop {
 }
 
 /// What the clients were told: the execution names each acknowledged request must have
-/// (uploads and StartExecutions, whose names the test knows), and the count of acknowledged
-/// queue messages (their names come from the message ids: `sqs-...`).
+/// (uploads and StartExecutions, whose names the test knows), and the acknowledged queue messages
+/// by number (their executions' names come from the message ids, `sqs-...`; the number is in the
+/// prompt).
 #[derive(Debug, Default)]
 struct Acknowledged {
     names: BTreeSet<String>,
     upload_prefixes: Vec<String>,
-    queued: usize,
+    queued: BTreeSet<usize>,
 }
 
 /// The round's tally.
@@ -92,6 +93,19 @@ fn next(state: &mut u64) -> u64 {
     *state ^= *state >> 7;
     *state ^= *state << 17;
     *state
+}
+
+/// The prompt of the round's queue message `i`, and back.
+fn message_prompt(round: usize, i: usize) -> String {
+    format!("{}{i}", message_prompts(round))
+}
+
+fn message_number(round: usize, prompt: &str) -> Option<usize> {
+    prompt.strip_prefix(&message_prompts(round))?.parse().ok()
+}
+
+fn message_prompts(round: usize) -> String {
+    format!("a lighthouse, round {round}, message ")
 }
 
 fn sdk_sqs(endpoint: &str) -> aws_sdk_sqs::Client {
@@ -168,7 +182,7 @@ async fn send_until(endpoint: &str, round: usize, stop: Arc<AtomicBool>) -> Ackn
         })
     };
     let queued = tokio::spawn(async move {
-        let mut acknowledged = 0;
+        let mut acknowledged = BTreeSet::new();
         for i in 0.. {
             if stop.load(Ordering::SeqCst) {
                 break;
@@ -176,13 +190,11 @@ async fn send_until(endpoint: &str, round: usize, stop: Arc<AtomicBool>) -> Ackn
             let sent = sqs
                 .send_message()
                 .queue_url(&queue_url)
-                .message_body(format!(
-                    r#"{{"prompt":"a lighthouse, round {round}, message {i}"}}"#
-                ))
+                .message_body(format!(r#"{{"prompt":"{}"}}"#, message_prompt(round, i)))
                 .send()
                 .await;
             if sent.is_ok() {
-                acknowledged += 1;
+                acknowledged.insert(i);
             }
         }
         acknowledged
@@ -239,7 +251,7 @@ async fn round(round: usize, stop: Stop, after: Duration) -> Tally {
 
     let restarted = Served::start(&data, &[], &[]);
     let expected =
-        acknowledged.names.len() + acknowledged.upload_prefixes.len() + acknowledged.queued;
+        acknowledged.names.len() + acknowledged.upload_prefixes.len() + acknowledged.queued.len();
     // Wait until every acknowledged request has an ended execution with its email.
     let deadline = Instant::now() + RUN * 2;
     let mut all;
@@ -271,35 +283,36 @@ async fn round(round: usize, stop: Stop, after: Duration) -> Tally {
     // execution with more than one email.
     for name in &acknowledged.names {
         if !all.contains_key(name) {
+            println!("round {round}: the acknowledged start {name} has no execution");
             tally.lost += 1;
         }
     }
     for prefix in &acknowledged.upload_prefixes {
-        match all
-            .keys()
-            .filter(|n| n.starts_with(prefix.as_str()))
-            .count()
+        if !all.keys().any(|n| n.starts_with(prefix.as_str())) {
+            println!("round {round}: the acknowledged upload {prefix} has no execution");
+            tally.lost += 1;
+        }
+    }
+    // No upload may run twice, acknowledged or not (its name starts with its file's slug).
+    let mut by_upload = std::collections::BTreeMap::<&str, usize>::new();
+    for name in all.keys() {
+        if let Some((slug, _)) = name.split_once('-')
+            && slug.starts_with(&format!("r{round}u"))
         {
-            0 => tally.lost += 1,
-            1 => {}
-            _ => tally.duplicated += 1,
+            *by_upload.entry(slug).or_default() += 1;
         }
     }
-    let queued = all.keys().filter(|n| n.starts_with("sqs-")).count();
-    tally.lost += acknowledged.queued.saturating_sub(queued);
-    tally.duplicated += queued.saturating_sub(acknowledged.queued);
-    // Executions no acknowledged request asked for are fine (a request whose answer the stop
-    // cut off may still have started one), but each still needs exactly one email.
-    for name in all.keys() {
-        match mail.get(name).copied().unwrap_or(0) {
-            0 => tally.lost += 1,
-            1 => {}
-            _ => tally.duplicated += 1,
+    for (slug, n) in by_upload {
+        if n > 1 {
+            println!("round {round}: upload {slug} ran {n} times");
+            tally.duplicated += n - 1;
         }
     }
+    // Every record is readable through the API; a queue message's execution is known by the
+    // number in its prompt.
+    let mut by_message = std::collections::BTreeMap::<usize, Vec<&String>>::new();
     for name in all.keys() {
-        // Every record is readable through the API.
-        sdk_sfn(&restarted.endpoint)
+        let described = sdk_sfn(&restarted.endpoint)
             .describe_execution()
             .execution_arn(format!(
                 "arn:aws:states:us-east-1:000000000000:execution:imagegen-pipeline:{name}"
@@ -307,6 +320,46 @@ async fn round(round: usize, stop: Stop, after: Duration) -> Tally {
             .send()
             .await
             .unwrap_or_else(|e| panic!("{name} cannot be described: {e:?}"));
+        if name.starts_with("sqs-") {
+            let input: serde_json::Value =
+                serde_json::from_str(described.input().unwrap_or_default()).unwrap();
+            let prompt = input["prompt"].as_str().unwrap_or_default();
+            let i = message_number(round, prompt)
+                .unwrap_or_else(|| panic!("{name} runs no message of this round: {input}"));
+            by_message.entry(i).or_default().push(name);
+        }
+    }
+    for i in &acknowledged.queued {
+        if !by_message.contains_key(i) {
+            println!("round {round}: the acknowledged queue message {i} has no execution");
+            tally.lost += 1;
+        }
+    }
+    // A message whose answer the stop cut off may have been kept and run (like any request whose
+    // answer was lost), but no message may run twice.
+    for (i, names) in &by_message {
+        if names.len() > 1 {
+            println!(
+                "round {round}: queue message {i} ran {} times: {names:?}",
+                names.len()
+            );
+            tally.duplicated += names.len() - 1;
+        }
+    }
+    // Executions no acknowledged request asked for are fine (a request whose answer the stop
+    // cut off may still have started one), but each still needs exactly one email.
+    for name in all.keys() {
+        match mail.get(name).copied().unwrap_or(0) {
+            0 => {
+                println!("round {round}: {name} was not emailed");
+                tally.lost += 1;
+            }
+            1 => {}
+            n => {
+                println!("round {round}: {name} was emailed {n} times");
+                tally.duplicated += 1;
+            }
+        }
     }
     // The store removes what a stop left when it next loads the bucket. A Ctrl-C lets the running
     // executions end, so the restart may have had nothing to run and no reason to load it yet:
