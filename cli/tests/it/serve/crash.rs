@@ -14,7 +14,7 @@
 //! crash: 20 rounds, A acknowledged, A executions, E emails, 0 lost, 0 duplicated, 0 stale
 //! ```
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -225,6 +225,129 @@ fn leftovers(data: &Path) -> Vec<String> {
     found
 }
 
+/// The tally of what the restarted `serve` at `endpoint` shows now; with `report`, each request
+/// lost or duplicated is printed. `messages` keeps the queue message each `sqs-` execution runs
+/// (known from its prompt), so each is described once.
+async fn count(
+    round: usize,
+    acknowledged: &Acknowledged,
+    endpoint: &str,
+    data: &Path,
+    messages: &mut BTreeMap<String, usize>,
+    report: bool,
+) -> Tally {
+    let all = executions(endpoint).await;
+    let mail = emails(data);
+    let mut tally = Tally {
+        rounds: 1,
+        acknowledged: acknowledged.names.len()
+            + acknowledged.upload_prefixes.len()
+            + acknowledged.queued.len(),
+        executions: all.len(),
+        emails: mail.values().sum(),
+        stale: all
+            .values()
+            .filter(|s| **s == ExecutionStatus::Running)
+            .count(),
+        ..Tally::default()
+    };
+    let mut lost = |what: String| {
+        if report {
+            println!("round {round}: {what}");
+        }
+        tally.lost += 1;
+    };
+    // Lost: an acknowledged request with no execution, or an execution with no email.
+    for name in &acknowledged.names {
+        if !all.contains_key(name) {
+            lost(format!("the acknowledged start {name} has no execution"));
+        }
+    }
+    for prefix in &acknowledged.upload_prefixes {
+        if !all.keys().any(|n| n.starts_with(prefix.as_str())) {
+            lost(format!("the acknowledged upload {prefix} has no execution"));
+        }
+    }
+    for name in all.keys().filter(|n| n.starts_with("sqs-")) {
+        if !messages.contains_key(name) {
+            let input: serde_json::Value =
+                serde_json::from_str(describe(endpoint, name).await.input().unwrap_or_default())
+                    .unwrap();
+            let prompt = input["prompt"].as_str().unwrap_or_default();
+            let i = message_number(round, prompt)
+                .unwrap_or_else(|| panic!("{name} runs no message of this round: {input}"));
+            messages.insert(name.clone(), i);
+        }
+    }
+    let mut by_message = BTreeMap::<usize, Vec<&String>>::new();
+    for (name, i) in messages.iter() {
+        by_message.entry(*i).or_default().push(name);
+    }
+    for i in &acknowledged.queued {
+        if !by_message.contains_key(i) {
+            lost(format!(
+                "the acknowledged queue message {i} has no execution"
+            ));
+        }
+    }
+    // Executions no acknowledged request asked for are fine (a request whose answer the stop
+    // cut off may still have started one), but each still needs exactly one email.
+    let mut duplicated = Vec::new();
+    for name in all.keys() {
+        match mail.get(name).copied().unwrap_or(0) {
+            0 if all[name] != ExecutionStatus::Running => {
+                lost(format!("{name} ended and was not emailed"))
+            }
+            0 | 1 => {}
+            n => duplicated.push((format!("{name} was emailed"), n - 1)),
+        }
+    }
+    // Duplicated: a request run twice, acknowledged or not (an upload's name starts with its
+    // file's slug; a message's prompt has its number), or an email sent twice.
+    let mut by_upload = BTreeMap::<&str, usize>::new();
+    for name in all.keys() {
+        if let Some((slug, _)) = name.split_once('-')
+            && slug.starts_with(&format!("r{round}u"))
+        {
+            *by_upload.entry(slug).or_default() += 1;
+        }
+    }
+    for (slug, n) in by_upload {
+        if n > 1 {
+            duplicated.push((format!("upload {slug} ran"), n - 1));
+        }
+    }
+    for (i, names) in &by_message {
+        if names.len() > 1 {
+            duplicated.push((
+                format!("queue message {i} ran ({names:?})"),
+                names.len() - 1,
+            ));
+        }
+    }
+    for (what, extra) in duplicated {
+        if report {
+            println!("round {round}: {what} {} times", extra + 1);
+        }
+        tally.duplicated += extra;
+    }
+    tally
+}
+
+async fn describe(
+    endpoint: &str,
+    name: &str,
+) -> aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput {
+    sdk_sfn(endpoint)
+        .describe_execution()
+        .execution_arn(format!(
+            "arn:aws:states:us-east-1:000000000000:execution:imagegen-pipeline:{name}"
+        ))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{name} cannot be described: {e:?}"))
+}
+
 /// One round: send, stop `serve` after `after`, start it again, wait for every execution to end
 /// and be emailed, and count.
 async fn round(round: usize, stop: Stop, after: Duration) -> Tally {
@@ -250,116 +373,38 @@ async fn round(round: usize, stop: Stop, after: Duration) -> Tally {
     let stop_left = leftovers(&data);
 
     let restarted = Served::start(&data, &[], &[]);
-    let expected =
-        acknowledged.names.len() + acknowledged.upload_prefixes.len() + acknowledged.queued.len();
-    // Wait until every acknowledged request has an ended execution with its email.
+    // Wait until every acknowledged request has an ended execution with its email. (A message a
+    // consumer had received when `serve` was killed comes back when its visibility timeout ends.)
     let deadline = Instant::now() + RUN * 2;
-    let mut all;
+    let mut messages = BTreeMap::new();
+    let mut tally;
     loop {
-        all = executions(&restarted.endpoint).await;
-        let ended = all.values().all(|s| *s != ExecutionStatus::Running);
-        let mail = emails(&data);
-        if all.len() >= expected && ended && all.keys().all(|n| mail.contains_key(n)) {
-            break;
-        }
-        if Instant::now() > deadline {
+        tally = count(
+            round,
+            &acknowledged,
+            &restarted.endpoint,
+            &data,
+            &mut messages,
+            false,
+        )
+        .await;
+        if (tally.lost, tally.stale) == (0, 0) || Instant::now() > deadline {
             break;
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    let mail = emails(&data);
-    let mut tally = Tally {
-        rounds: 1,
-        acknowledged: expected,
-        executions: all.len(),
-        emails: mail.values().sum(),
-        stale: all
-            .values()
-            .filter(|s| **s == ExecutionStatus::Running)
-            .count(),
-        ..Tally::default()
-    };
-    // Lost: an acknowledged request with no execution. Duplicated: one with two, or an
-    // execution with more than one email.
-    for name in &acknowledged.names {
-        if !all.contains_key(name) {
-            println!("round {round}: the acknowledged start {name} has no execution");
-            tally.lost += 1;
-        }
-    }
-    for prefix in &acknowledged.upload_prefixes {
-        if !all.keys().any(|n| n.starts_with(prefix.as_str())) {
-            println!("round {round}: the acknowledged upload {prefix} has no execution");
-            tally.lost += 1;
-        }
-    }
-    // No upload may run twice, acknowledged or not (its name starts with its file's slug).
-    let mut by_upload = std::collections::BTreeMap::<&str, usize>::new();
-    for name in all.keys() {
-        if let Some((slug, _)) = name.split_once('-')
-            && slug.starts_with(&format!("r{round}u"))
-        {
-            *by_upload.entry(slug).or_default() += 1;
-        }
-    }
-    for (slug, n) in by_upload {
-        if n > 1 {
-            println!("round {round}: upload {slug} ran {n} times");
-            tally.duplicated += n - 1;
-        }
-    }
-    // Every record is readable through the API; a queue message's execution is known by the
-    // number in its prompt.
-    let mut by_message = std::collections::BTreeMap::<usize, Vec<&String>>::new();
-    for name in all.keys() {
-        let described = sdk_sfn(&restarted.endpoint)
-            .describe_execution()
-            .execution_arn(format!(
-                "arn:aws:states:us-east-1:000000000000:execution:imagegen-pipeline:{name}"
-            ))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{name} cannot be described: {e:?}"));
-        if name.starts_with("sqs-") {
-            let input: serde_json::Value =
-                serde_json::from_str(described.input().unwrap_or_default()).unwrap();
-            let prompt = input["prompt"].as_str().unwrap_or_default();
-            let i = message_number(round, prompt)
-                .unwrap_or_else(|| panic!("{name} runs no message of this round: {input}"));
-            by_message.entry(i).or_default().push(name);
-        }
-    }
-    for i in &acknowledged.queued {
-        if !by_message.contains_key(i) {
-            println!("round {round}: the acknowledged queue message {i} has no execution");
-            tally.lost += 1;
-        }
-    }
-    // A message whose answer the stop cut off may have been kept and run (like any request whose
-    // answer was lost), but no message may run twice.
-    for (i, names) in &by_message {
-        if names.len() > 1 {
-            println!(
-                "round {round}: queue message {i} ran {} times: {names:?}",
-                names.len()
-            );
-            tally.duplicated += names.len() - 1;
-        }
-    }
-    // Executions no acknowledged request asked for are fine (a request whose answer the stop
-    // cut off may still have started one), but each still needs exactly one email.
-    for name in all.keys() {
-        match mail.get(name).copied().unwrap_or(0) {
-            0 => {
-                println!("round {round}: {name} was not emailed");
-                tally.lost += 1;
-            }
-            1 => {}
-            n => {
-                println!("round {round}: {name} was emailed {n} times");
-                tally.duplicated += 1;
-            }
-        }
+    let tally = count(
+        round,
+        &acknowledged,
+        &restarted.endpoint,
+        &data,
+        &mut messages,
+        true,
+    )
+    .await;
+    // Every record is readable through the API.
+    for name in executions(&restarted.endpoint).await.keys() {
+        describe(&restarted.endpoint, name).await;
     }
     // The store removes what a stop left when it next loads the bucket. A Ctrl-C lets the running
     // executions end, so the restart may have had nothing to run and no reason to load it yet:
