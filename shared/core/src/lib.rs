@@ -33,6 +33,7 @@ pub mod pools;
 pub mod ports;
 pub mod presign;
 pub mod request;
+pub mod thumbnail_format;
 pub mod types;
 
 pub use error::{ErrorName, PipelineError};

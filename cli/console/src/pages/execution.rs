@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use imagegen_core::error::cause_message;
+use imagegen_core::thumbnail_format::ThumbnailFormat;
 use imagegen_core::types::StoredThumbnail;
 use imagegen_local::OutboxMessage;
 use imagegen_local::sfn::{ExecutionRecord, Status};
@@ -210,21 +211,22 @@ fn sizes(thumbs: &[&StoredThumbnail]) -> Vec<u32> {
 /// browser shows (JPEG or PNG when there is one), and a caption line per format with its bytes and
 /// object.
 fn thumbnail(out: &mut String, view: &View<'_>, formats: &[&StoredThumbnail], n: usize) {
+    let format = |t: &StoredThumbnail| t.format.parse::<ThumbnailFormat>().ok();
     let Some(&fallback) = formats
         .iter()
-        .find(|t| matches!(t.format.as_str(), "jpeg" | "png"))
+        .find(|t| format(t).is_some_and(ThumbnailFormat::every_browser_shows))
         .or(formats.last())
     else {
         return;
     };
     out.push_str("<figure><picture>");
     for thumb in formats.iter().filter(|t| t.key != fallback.key) {
-        if let Some(url) = view.links.get(&thumb.key) {
-            // Each format's name is its MIME subtype (image/avif, image/webp, image/jpeg, image/png).
+        // A format this build does not know (a newer function's manifest) is listed, not offered.
+        if let (Some(url), Some(format)) = (view.links.get(&thumb.key), format(thumb)) {
             let _ = write!(
                 out,
-                r#"<source type="image/{format}" srcset="{url}" width="{w}" height="{h}">"#,
-                format = esc(&thumb.format),
+                r#"<source type="{content_type}" srcset="{url}" width="{w}" height="{h}">"#,
+                content_type = format.content_type(),
                 url = esc(url),
                 w = thumb.width,
                 h = thumb.height,

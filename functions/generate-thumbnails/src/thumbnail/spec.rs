@@ -1,5 +1,6 @@
-//! What to produce: sizes, output formats and each format's quality. The names and lists of
-//! `THUMBNAIL_FORMATS`/`THUMBNAIL_FORMAT` and `THUMBNAIL_QUALITY` are parsed here and nowhere else.
+//! What to produce: sizes, output formats and each format's quality. `THUMBNAIL_QUALITY` is parsed
+//! here and nowhere else; the format names and lists of `THUMBNAIL_FORMATS`/`THUMBNAIL_FORMAT`, by
+//! [`ThumbnailFormat`] in the domain crate.
 
 use std::fmt;
 use std::str::FromStr;
@@ -11,98 +12,9 @@ pub const MAX_THUMBNAIL_SIZE: u32 = 4096;
 /// Accepted qualities, for every lossy format.
 pub const QUALITY_RANGE: std::ops::RangeInclusive<u8> = 1..=100;
 
-/// Output format of the thumbnails.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum ThumbnailFormat {
-    /// Baseline JPEG (libjpeg-turbo through mozjpeg); alpha is composited over white.
-    #[default]
-    Jpeg,
-    /// PNG, fast deflate with adaptive filtering; lossless, keeps alpha.
-    Png,
-    /// Lossy WebP (libwebp); keeps alpha.
-    WebP,
-    /// AVIF (AV1 by rav1e, see `avif.rs`); keeps alpha.
-    Avif,
-}
-
-impl ThumbnailFormat {
-    /// Every format.
-    pub const ALL: [Self; 4] = [Self::Jpeg, Self::Png, Self::WebP, Self::Avif];
-
-    /// File extension without the dot.
-    pub fn extension(self) -> &'static str {
-        match self {
-            Self::Jpeg => "jpg",
-            Self::Png => "png",
-            Self::WebP => "webp",
-            Self::Avif => "avif",
-        }
-    }
-
-    /// MIME type for the `Content-Type` of the stored object.
-    pub fn content_type(self) -> &'static str {
-        match self {
-            Self::Jpeg => "image/jpeg",
-            Self::Png => "image/png",
-            Self::WebP => "image/webp",
-            Self::Avif => "image/avif",
-        }
-    }
-
-    /// The formats of a comma-separated list such as `avif,webp,jpeg`, in its order: the value of
-    /// `THUMBNAIL_FORMATS`, and of `THUMBNAIL_FORMAT`, which is a list of one. Every unknown name
-    /// and every repeated format is reported at once; an empty list is refused.
-    pub fn parse_list(list: &str) -> Result<Vec<Self>, ThumbnailError> {
-        let mut formats = Vec::new();
-        let mut problems = Vec::new();
-        for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-            match name.parse::<Self>() {
-                Ok(format) if formats.contains(&format) => {
-                    problems.push(format!("{format} is listed twice"));
-                }
-                Ok(format) => formats.push(format),
-                Err(ThumbnailError::InvalidSpec(problem)) => problems.push(problem),
-                Err(other) => problems.push(other.to_string()),
-            }
-        }
-        if formats.is_empty() && problems.is_empty() {
-            problems.push("no thumbnail format is listed".into());
-        }
-        if problems.is_empty() {
-            Ok(formats)
-        } else {
-            Err(ThumbnailError::InvalidSpec(problems.join("; ")))
-        }
-    }
-}
-
-impl fmt::Display for ThumbnailFormat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Jpeg => "jpeg",
-            Self::Png => "png",
-            Self::WebP => "webp",
-            Self::Avif => "avif",
-        })
-    }
-}
-
-impl FromStr for ThumbnailFormat {
-    type Err = ThumbnailError;
-
-    /// Accepts `jpeg`, `jpg`, `png`, `webp` and `avif`, in any case.
-    fn from_str(name: &str) -> Result<Self, Self::Err> {
-        match name.trim().to_ascii_lowercase().as_str() {
-            "jpeg" | "jpg" => Ok(Self::Jpeg),
-            "png" => Ok(Self::Png),
-            "webp" => Ok(Self::WebP),
-            "avif" => Ok(Self::Avif),
-            _ => Err(ThumbnailError::InvalidSpec(format!(
-                "unknown thumbnail format {name:?}: expected one of jpeg, jpg, png, webp, avif"
-            ))),
-        }
-    }
-}
+/// The formats' names, extensions and MIME types live in the domain crate, which the console
+/// shares.
+pub use imagegen_core::thumbnail_format::ThumbnailFormat;
 
 /// The quality of each lossy format, each in `1..=100` (PNG is lossless and has none).
 ///
@@ -273,63 +185,13 @@ impl ThumbnailSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ThumbnailFormat::{Avif, Jpeg, Png, WebP};
+    use ThumbnailFormat::{Jpeg, Png, WebP};
 
     fn problem(result: Result<impl fmt::Debug, ThumbnailError>) -> String {
         match result {
             Err(ThumbnailError::InvalidSpec(message)) => message,
             other => panic!("expected InvalidSpec, got {other:?}"),
         }
-    }
-
-    #[test]
-    fn parses_format_names_case_insensitively() {
-        for (name, format) in [
-            ("jpeg", Jpeg),
-            ("JPG", Jpeg),
-            ("Png", Png),
-            ("WEBP", WebP),
-            ("avif", Avif),
-        ] {
-            assert_eq!(name.parse::<ThumbnailFormat>(), Ok(format));
-        }
-    }
-
-    #[test]
-    fn unknown_format_names_the_input_and_the_choices() {
-        let message = problem("gif".parse::<ThumbnailFormat>());
-        assert!(message.contains("\"gif\""), "{message}");
-        assert!(message.contains("jpeg, jpg, png, webp, avif"), "{message}");
-    }
-
-    #[test]
-    fn format_lists_keep_their_order() {
-        assert_eq!(
-            ThumbnailFormat::parse_list("avif, webp,JPEG"),
-            Ok(vec![Avif, WebP, Jpeg])
-        );
-        // `THUMBNAIL_FORMAT`'s single name is a list of one.
-        assert_eq!(ThumbnailFormat::parse_list("png"), Ok(vec![Png]));
-    }
-
-    #[test]
-    fn format_lists_report_every_problem() {
-        let message = problem(ThumbnailFormat::parse_list("avif,gif,jpg,jpeg,heic"));
-        assert!(message.contains("\"gif\""), "{message}");
-        assert!(message.contains("\"heic\""), "{message}");
-        assert!(message.contains("jpeg is listed twice"), "{message}");
-        assert!(problem(ThumbnailFormat::parse_list(" , ")).contains("no thumbnail format"));
-    }
-
-    #[test]
-    fn extensions_and_content_types() {
-        assert_eq!(Jpeg.extension(), "jpg");
-        assert_eq!(Png.content_type(), "image/png");
-        assert_eq!(WebP.extension(), "webp");
-        assert_eq!(WebP.content_type(), "image/webp");
-        assert_eq!(Jpeg.content_type(), "image/jpeg");
-        assert_eq!(Avif.extension(), "avif");
-        assert_eq!(Avif.content_type(), "image/avif");
     }
 
     #[test]
