@@ -1324,3 +1324,88 @@ async fn parts_are_read_by_number_with_their_checksums() {
         .unwrap_err();
     assert_eq!(code(&err), "InvalidPart");
 }
+
+/// GetObject and HeadObject answer with the headers stored with the object, each replaced by the
+/// request's `response-*` parameter when it gives one (S3 takes the same six on both).
+#[tokio::test]
+async fn get_and_head_take_the_response_header_overrides() {
+    let (_dir, aws) = common::local("s3-response-headers", FakeModelBehavior::default());
+    let s3 = aws.s3_client();
+    s3.create_bucket().bucket("headers").send().await.unwrap();
+    s3.put_object()
+        .bucket("headers")
+        .key("a.txt")
+        .body(ByteStream::from_static(b"a"))
+        .content_type("text/plain")
+        .cache_control("max-age=60")
+        .content_language("en")
+        .send()
+        .await
+        .unwrap();
+    let head = s3
+        .head_object()
+        .bucket("headers")
+        .key("a.txt")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            head.content_type(),
+            head.cache_control(),
+            head.content_language()
+        ),
+        (Some("text/plain"), Some("max-age=60"), Some("en"))
+    );
+    assert_eq!(head.content_disposition(), None);
+    let head = s3
+        .head_object()
+        .bucket("headers")
+        .key("a.txt")
+        .response_content_type("application/octet-stream")
+        .response_content_disposition("attachment; filename=\"b.txt\"")
+        .response_cache_control("no-cache")
+        .response_content_encoding("identity")
+        .send()
+        .await
+        .unwrap();
+    let get = s3
+        .get_object()
+        .bucket("headers")
+        .key("a.txt")
+        .response_content_type("application/octet-stream")
+        .response_content_disposition("attachment; filename=\"b.txt\"")
+        .response_cache_control("no-cache")
+        .response_content_encoding("identity")
+        .send()
+        .await
+        .unwrap();
+    for shown in [
+        (
+            head.content_type(),
+            head.content_disposition(),
+            head.cache_control(),
+            head.content_encoding(),
+            head.content_language(),
+        ),
+        (
+            get.content_type(),
+            get.content_disposition(),
+            get.cache_control(),
+            get.content_encoding(),
+            get.content_language(),
+        ),
+    ] {
+        assert_eq!(
+            shown,
+            (
+                Some("application/octet-stream"),
+                Some("attachment; filename=\"b.txt\""),
+                Some("no-cache"),
+                Some("identity"),
+                // Not overridden: as stored.
+                Some("en"),
+            )
+        );
+    }
+}

@@ -1,5 +1,5 @@
-//! One object at a time: GetObject and HeadObject (ranges, `partNumber`, conditions), GetObjectAttributes,
-//! PutObject, DeleteObject, DeleteObjects.
+//! One object at a time: GetObject and HeadObject (ranges, `partNumber`, conditions, `response-*`
+//! header overrides), GetObjectAttributes, PutObject, DeleteObject, DeleteObjects.
 
 use s3s::dto::{
     ChecksumType, DeleteObjectInput, DeleteObjectOutput, DeleteObjectsInput, DeleteObjectsOutput,
@@ -88,6 +88,64 @@ pub(super) fn both_part_and_range() -> S3Error {
     )
 }
 
+/// The conditions of a GetObject or HeadObject input (both name them alike).
+macro_rules! read_conditions {
+    ($input:expr) => {
+        Conditions {
+            if_match: $input.if_match,
+            if_none_match: $input.if_none_match,
+            if_modified_since: $input.if_modified_since,
+            if_unmodified_since: $input.if_unmodified_since,
+        }
+    };
+}
+
+/// The headers a GetObject or HeadObject answers with: each one stored with the object, unless the
+/// request's `response-*` parameter replaces it (both operations take the same six).
+macro_rules! shown_headers {
+    ($input:expr, $stored:expr) => {
+        ShownHeaders {
+            content_type: $input
+                .response_content_type
+                .or_else(|| $stored.content_type.clone()),
+            content_encoding: $input
+                .response_content_encoding
+                .or_else(|| $stored.content_encoding.clone()),
+            content_disposition: $input
+                .response_content_disposition
+                .or_else(|| $stored.content_disposition.clone()),
+            content_language: $input
+                .response_content_language
+                .or_else(|| $stored.content_language.clone()),
+            cache_control: $input
+                .response_cache_control
+                .or_else(|| $stored.cache_control.clone()),
+            expires: $input.response_expires.or_else(|| $stored.expires.clone()),
+        }
+    };
+}
+
+struct ShownHeaders {
+    content_type: Option<s3s::dto::ContentType>,
+    content_encoding: Option<s3s::dto::ContentEncoding>,
+    content_disposition: Option<s3s::dto::ContentDisposition>,
+    content_language: Option<s3s::dto::ContentLanguage>,
+    cache_control: Option<s3s::dto::CacheControl>,
+    expires: Option<s3s::dto::Expires>,
+}
+
+/// The part of `meta` a GetObject or HeadObject asks for, once the request's conditions hold:
+/// (first byte, length, the part's checksums, whether it is a part of a multipart object), or
+/// `None` for the whole object.
+fn checked_read(
+    meta: &ObjectMeta,
+    conditions: &Conditions,
+    part_number: Option<i32>,
+) -> S3Result<Option<(u64, u64, Checksums, bool)>> {
+    check_read(conditions, meta)?;
+    part_number.map(|n| part_of(meta, n)).transpose()
+}
+
 pub(super) async fn get_object(
     this: &LocalS3,
     req: S3Request<GetObjectInput>,
@@ -98,14 +156,7 @@ pub(super) async fn get_object(
     }
     let bucket = this.store.bucket(&input.bucket).map_err(s3)?;
     let (meta, file) = bucket.open(&input.key).map_err(s3)?;
-    let conditions = Conditions {
-        if_match: input.if_match,
-        if_none_match: input.if_none_match,
-        if_modified_since: input.if_modified_since,
-        if_unmodified_since: input.if_unmodified_since,
-    };
-    check_read(&conditions, &meta)?;
-    let part = input.part_number.map(|n| part_of(&meta, n)).transpose()?;
+    let part = checked_read(&meta, &read_conditions!(input), input.part_number)?;
     let (start, length, content_range) = match (&input.range, &part) {
         (None, None) => (0, meta.size, None),
         (None, Some((start, length, _, is_part))) => {
@@ -138,7 +189,14 @@ pub(super) async fn get_object(
         (true, None) if content_range.is_none() => meta.checksums.clone(),
         (true, None) => Checksums::default(),
     };
-    let h = &meta.headers;
+    let ShownHeaders {
+        content_type,
+        content_encoding,
+        content_disposition,
+        content_language,
+        cache_control,
+        expires,
+    } = shown_headers!(input, meta.headers);
     let output = GetObjectOutput {
         body: Some(StreamingBlob::wrap(body)),
         content_length: i64::try_from(length).ok(),
@@ -147,23 +205,13 @@ pub(super) async fn get_object(
         last_modified: Some(meta.last_modified.clone()),
         e_tag: Some(etag(&meta.etag)),
         metadata: metadata_dto(&meta.metadata),
-        content_type: input
-            .response_content_type
-            .or_else(|| h.content_type.clone()),
-        content_encoding: input
-            .response_content_encoding
-            .or_else(|| h.content_encoding.clone()),
-        content_disposition: input
-            .response_content_disposition
-            .or_else(|| h.content_disposition.clone()),
-        content_language: input
-            .response_content_language
-            .or_else(|| h.content_language.clone()),
-        cache_control: input
-            .response_cache_control
-            .or_else(|| h.cache_control.clone()),
-        expires: input.response_expires.or_else(|| h.expires.clone()),
-        website_redirect_location: h.website_redirect_location.clone(),
+        content_type,
+        content_encoding,
+        content_disposition,
+        content_language,
+        cache_control,
+        expires,
+        website_redirect_location: meta.headers.website_redirect_location.clone(),
         parts_count: meta.parts.and_then(|p| i32::try_from(p).ok()),
         checksum_type: checksum_type(&meta, &checksums),
         checksum_crc32: checksums.crc32,
@@ -188,14 +236,7 @@ pub(super) async fn head_object(
     let meta = bucket
         .get(&input.key)
         .ok_or_else(|| s3(StoreError::NoSuchKey))?;
-    let conditions = Conditions {
-        if_match: input.if_match,
-        if_none_match: input.if_none_match,
-        if_modified_since: input.if_modified_since,
-        if_unmodified_since: input.if_unmodified_since,
-    };
-    check_read(&conditions, &meta)?;
-    let part = input.part_number.map(|n| part_of(&meta, n)).transpose()?;
+    let part = checked_read(&meta, &read_conditions!(input), input.part_number)?;
     let (length, checksums) = match part {
         Some((_, length, part_checksums, _)) => (length, part_checksums),
         None => (meta.size, meta.checksums.clone()),
@@ -205,22 +246,27 @@ pub(super) async fn head_object(
     } else {
         Checksums::default()
     };
-    let h = &meta.headers;
+    let ShownHeaders {
+        content_type,
+        content_encoding,
+        content_disposition,
+        content_language,
+        cache_control,
+        expires,
+    } = shown_headers!(input, meta.headers);
     Ok(S3Response::new(HeadObjectOutput {
         content_length: i64::try_from(length).ok(),
         accept_ranges: Some("bytes".to_owned()),
         last_modified: Some(meta.last_modified.clone()),
         e_tag: Some(etag(&meta.etag)),
         metadata: metadata_dto(&meta.metadata),
-        content_type: input
-            .response_content_type
-            .or_else(|| h.content_type.clone()),
-        content_encoding: h.content_encoding.clone(),
-        content_disposition: h.content_disposition.clone(),
-        content_language: h.content_language.clone(),
-        cache_control: h.cache_control.clone(),
-        expires: h.expires.clone(),
-        website_redirect_location: h.website_redirect_location.clone(),
+        content_type,
+        content_encoding,
+        content_disposition,
+        content_language,
+        cache_control,
+        expires,
+        website_redirect_location: meta.headers.website_redirect_location.clone(),
         parts_count: meta.parts.and_then(|p| i32::try_from(p).ok()),
         checksum_type: checksum_type(&meta, &checksums),
         checksum_crc32: checksums.crc32,
