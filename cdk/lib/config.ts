@@ -223,7 +223,8 @@ export function profileGeography(modelId: string): ProfileGeography | undefined 
   return facts.profileGeographies.find((g) => g.prefix === prefix);
 }
 
-const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+/** What a Region's name looks like: the Rust functions' own pattern (facts.json). */
+const REGION = new RegExp(facts.regionNamePattern);
 
 /** One place a model is called, with its pace (the Rust `imagegen_core::pools::Pool`). */
 export interface ModelPool {

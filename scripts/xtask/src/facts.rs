@@ -39,6 +39,7 @@ pub fn facts() -> Value {
         "defaultModelId": DEFAULT_MODEL_ID,
         "profileGeographies": PROFILE_GEOGRAPHIES
             .map(|g| json!({"prefix": g.prefix, "callerRegions": g.caller_regions})),
+        "regionNamePattern": imagegen_core::pools::REGION_NAME_PATTERN,
         "consoleInputExample": CONSOLE_INPUT_EXAMPLE,
         "envVars": vars::ALL,
         "errorNames": ErrorName::ALL.map(ErrorName::as_str),

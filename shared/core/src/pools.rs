@@ -114,15 +114,16 @@ impl fmt::Display for Place {
     }
 }
 
-/// `us-west-2`, `eu-central-1`, `us-gov-west-1`: lower-case words and a number, joined by `-`.
+/// What a Region's name looks like (`us-west-2`, `eu-central-1`, `us-gov-west-1`,
+/// `us-isob-east-1`): two or more lower-case words and a number, joined by `-`. The CDK app checks
+/// its context with the same pattern (`facts.json`).
+pub const REGION_NAME_PATTERN: &str = "^[a-z]+(-[a-z]+)+-[0-9]+$";
+
 fn is_region_name(name: &str) -> bool {
-    let parts: Vec<&str> = name.split('-').collect();
-    parts.len() >= 3
-        && parts[..parts.len() - 1]
-            .iter()
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
-        && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit())
-        && !parts[parts.len() - 1].is_empty()
+    // `None` only if the pattern were not a regex, which the tests rule out.
+    static REGION: std::sync::LazyLock<Option<regex_lite::Regex>> =
+        std::sync::LazyLock::new(|| regex_lite::Regex::new(REGION_NAME_PATTERN).ok());
+    REGION.as_ref().is_some_and(|r| r.is_match(name))
 }
 
 /// The pools `MODEL_POOLS` lists (`NAME=RPM,...`; a name without `=RPM` takes `default_rpm`), or
@@ -260,6 +261,32 @@ mod tests {
             assert!(err.contains(says), "{text}: {err}");
         }
         assert!(parse(Some("us-gov-west-1=5,eu-central-1=5"), 1).is_ok());
+    }
+
+    #[test]
+    fn region_names_are_lower_case_words_and_a_number() {
+        for name in [
+            "us-east-1",
+            "ap-southeast-5",
+            "us-gov-west-1",
+            "us-isob-east-1",
+            "eu-isoe-west-1",
+        ] {
+            assert!(is_region_name(name), "{name}");
+        }
+        for name in [
+            "mars",
+            "us-east",
+            "US-east-1",
+            "us-east-1a",
+            "us--east-1",
+            "-us-east-1",
+            "us-east-1 ",
+            "us_east_1",
+            "",
+        ] {
+            assert!(!is_region_name(name), "{name:?}");
+        }
     }
 
     #[test]
